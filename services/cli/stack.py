@@ -1,0 +1,268 @@
+"""``navcycle up``: the whole stack on one machine, from embedded defaults.
+
+Servers that already answer at their configured address are used as they are; everything this
+command starts, it stops on Ctrl-C (or SIGTERM), children first, then the servers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlparse
+
+import httpx
+from temporalio.api.enums.v1 import IndexedValueType
+from temporalio.api.operatorservice.v1 import (
+    AddSearchAttributesRequest,
+    ListSearchAttributesRequest,
+)
+
+from shared.binaries import find_binary
+from shared.logging import get_logger
+from shared.settings import Settings
+from shared.temporal import connect_temporal
+from workflows import search_attributes as sa
+
+log = get_logger("up")
+SERVICES = ["registry", "filings", "worker", "gateway"]
+_KINDS = {
+    "KEYWORD": IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
+    "INT": IndexedValueType.INDEXED_VALUE_TYPE_INT,
+}
+
+
+@dataclass
+class Stack:
+    settings: Settings
+    processes: list[tuple[str, subprocess.Popen[bytes]]] = field(default_factory=list)
+
+    def start(self, name: str, argv: list[str], env: dict[str, str]) -> None:
+        logs = self.settings.state_dir / "logs"
+        logs.mkdir(parents=True, exist_ok=True)
+        out = open(logs / f"{name}.log", "ab")
+        proc = subprocess.Popen(
+            argv, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+        )
+        self.processes.append((name, proc))
+        log.info("process.started", name=name, pid=proc.pid, log=str(logs / f"{name}.log"))
+
+    def failed(self) -> str | None:
+        for name, proc in self.processes:
+            if proc.poll() is not None:
+                logs = self.settings.state_dir / "logs" / f"{name}.log"
+                return f"{name} exited with {proc.returncode}; see {logs}"
+        return None
+
+    def stop(self, timeout: float = 15.0) -> None:
+        # Reverse order: the gateway and worker go before the servers they depend on.
+        for name, proc in reversed(self.processes):
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
+                try:
+                    proc.wait(timeout)
+                except subprocess.TimeoutExpired:
+                    log.warning("process.killed", name=name, pid=proc.pid)
+                    proc.kill()
+                    proc.wait()
+            log.info("process.stopped", name=name, code=proc.returncode)
+        self.processes.clear()
+
+
+def answers(host: str, port: int, timeout: float = 0.5) -> bool:
+    import socket
+
+    try:
+        with socket.create_connection((host, port), timeout=timeout):
+            return True
+    except OSError:
+        return False
+
+
+def _host_port(address: str) -> tuple[str, int]:
+    host, _, port = address.rpartition(":")
+    return host or "127.0.0.1", int(port)
+
+
+def child_env(settings: Settings) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(
+        NAVCYCLE_STATE_DIR=str(settings.state_dir.resolve()),
+        NAVCYCLE_TEMPORAL_ADDRESS=settings.temporal_address,
+        NAVCYCLE_NATS_URL=settings.nats_url,
+        NAVCYCLE_HTTP_HOST=settings.http_host,
+        NAVCYCLE_HTTP_PORT=str(settings.http_port),
+        NAVCYCLE_LOG_FORMAT="json",
+    )
+    return env
+
+
+async def wait_for(predicate, what: str, limit_s: float, stack: Stack) -> None:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + limit_s
+    while time.monotonic() < deadline:
+        if failure := stack.failed():
+            raise RuntimeError(failure)
+        if await predicate():
+            return
+        await asyncio.sleep(0.3)
+    raise TimeoutError(f"{what} was not ready after {limit_s:.0f}s")
+
+
+async def ensure_search_attributes(settings: Settings) -> None:
+    client = await connect_temporal(settings.temporal_address, settings.temporal_namespace)
+    existing = await client.operator_service.list_search_attributes(
+        ListSearchAttributesRequest(namespace=settings.temporal_namespace)
+    )
+    missing = {
+        key.name: _KINDS[key.indexed_value_type.name]
+        for key in sa.ALL
+        if key.name not in existing.custom_attributes
+    }
+    if missing:
+        await client.operator_service.add_search_attributes(
+            AddSearchAttributesRequest(
+                namespace=settings.temporal_namespace, search_attributes=missing
+            )
+        )
+
+
+async def bring_up(settings: Settings, stack: Stack) -> None:
+    state = settings.state_dir.resolve()
+    state.mkdir(parents=True, exist_ok=True)
+    env = child_env(settings)
+
+    t_host, t_port = _host_port(settings.temporal_address)
+    if answers(t_host, t_port):
+        log.info("temporal.existing", address=settings.temporal_address)
+    else:
+        argv = [
+            find_binary("temporal"),
+            "server",
+            "start-dev",
+            "--ip",
+            t_host,
+            "--port",
+            str(t_port),
+            "--ui-port",
+            str(settings.temporal_ui_port),
+            "--db-filename",
+            str(state / "temporal.db"),
+            "--log-level",
+            "warn",
+            "--namespace",
+            settings.temporal_namespace,
+        ]
+        for key in sa.ALL:
+            argv += ["--search-attribute", f"{key.name}={key.indexed_value_type.name.capitalize()}"]
+        stack.start("temporal", argv, env)
+
+    nats_url = urlparse(settings.nats_url)
+    n_host, n_port = nats_url.hostname or "127.0.0.1", nats_url.port or 4222
+    if answers(n_host, n_port):
+        log.info("nats.existing", url=settings.nats_url)
+    else:
+        stack.start(
+            "nats",
+            [
+                find_binary("nats-server"),
+                "-js",
+                "-a",
+                n_host,
+                "-p",
+                str(n_port),
+                "-sd",
+                str(state / "nats"),
+                "-m",
+                str(settings.nats_monitor_port),
+            ],
+            env,
+        )
+
+    async def tcp(host: str, port: int) -> bool:
+        return answers(host, port)
+
+    await wait_for(lambda: tcp(n_host, n_port), "nats-server", 30, stack)
+    await wait_for(lambda: tcp(t_host, t_port), "Temporal", 90, stack)
+    await _retry(lambda: ensure_search_attributes(settings), 60)
+
+    for name in SERVICES:
+        stack.start(name, [sys.executable, "-m", "services.cli.main", "serve", name], env)
+
+    url = f"{settings.gateway_url}/healthz"
+
+    async def healthy() -> bool:
+        try:
+            async with httpx.AsyncClient(timeout=5) as client:
+                return (await client.get(url)).status_code == 200
+        except httpx.HTTPError:
+            return False
+
+    await wait_for(healthy, "the gateway health check", 120, stack)
+
+
+async def _retry(fn, limit_s: float) -> None:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + limit_s
+    while True:
+        try:
+            await fn()
+            return
+        except Exception:
+            if time.monotonic() > deadline:
+                raise
+            await asyncio.sleep(0.5)
+
+
+def banner(settings: Settings) -> str:
+    t_host, _ = _host_port(settings.temporal_address)
+    return "\n".join(
+        [
+            "navcycle is up / navcycle 已启动",
+            f"  API        {settings.gateway_url}/v1   (OpenAPI: {settings.gateway_url}/docs)",
+            f"  health     {settings.gateway_url}/healthz",
+            f"  Temporal   {settings.temporal_address}   UI: http://{t_host}:{settings.temporal_ui_port}",
+            f"  NATS       {settings.nats_url}   stream NAVCYCLE_EVENTS",
+            f"  state      {Path(settings.state_dir).resolve()}",
+            "Press Ctrl-C to stop / 按 Ctrl-C 停止",
+        ]
+    )
+
+
+def run_up(settings: Settings) -> int:
+    stack = Stack(settings)
+    stop = asyncio.Event()
+
+    async def main() -> int:
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        up = asyncio.create_task(bring_up(settings, stack))
+        stopper = asyncio.create_task(stop.wait())
+        done, _ = await asyncio.wait({up, stopper}, return_when=asyncio.FIRST_COMPLETED)
+        if up in done:
+            if exc := up.exception():
+                log.error("up.failed", error=str(exc))
+                return 1
+            print(banner(settings), flush=True)
+            while not stop.is_set():
+                if failure := stack.failed():
+                    log.error("process.exited", detail=failure)
+                    return 1
+                try:
+                    await asyncio.wait_for(stop.wait(), 1.0)
+                except TimeoutError:
+                    pass
+        else:
+            up.cancel()
+        return 0
+
+    try:
+        code = asyncio.run(main())
+    finally:
+        stack.stop()
+        print("navcycle stopped / 已停止", flush=True)
+    return code

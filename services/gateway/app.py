@@ -1,0 +1,37 @@
+"""The gateway's FastAPI application: the one HTTP entry point."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from services.gateway import problems
+from services.gateway.deps import Deps
+from services.gateway.routes import cycles, health
+
+
+def create_app(
+    build_deps: Callable[[], Awaitable[Deps]], close_deps: Callable[[Deps], Awaitable[None]]
+) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.deps = await build_deps()
+        try:
+            yield
+        finally:
+            await close_deps(app.state.deps)
+
+    app = FastAPI(
+        title="navcycle",
+        version="0.1.0",
+        description=(
+            "专利导航服务基地年度建设周期 — yearly cycles of patent navigation service bases"
+        ),
+        lifespan=lifespan,
+    )
+    problems.install(app)
+    app.include_router(health.router)
+    app.include_router(cycles.router)
+    return app

@@ -1,0 +1,298 @@
+"""The yearly cycle over HTTP: launch, cycle state, and every human input as an update."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, File, Form, Path, UploadFile
+from pydantic import BaseModel, Field, TypeAdapter, ValidationError
+from temporalio.client import WorkflowHandle
+from temporalio.common import (
+    SearchAttributePair,
+    TypedSearchAttributes,
+    WorkflowIDConflictPolicy,
+    WorkflowIDReusePolicy,
+)
+from temporalio.exceptions import WorkflowAlreadyStartedError
+
+from services.gateway.deps import DepsDep
+from services.gateway.problems import ApiError
+from services.gateway.temporal_errors import call_workflow
+from services.gateway.uploads import read_limited, store_upload
+from shared.rpc import RpcError
+from workflows import search_attributes as sa
+from workflows.activities import cycle_id, program_year_id
+from workflows.cycle import AnnualCycleWorkflow
+from workflows.models import (
+    CycleState,
+    ExtendDeadline,
+    FilePlan,
+    FileRectification,
+    FileSelfEvaluation,
+    PinnedRules,
+    ProgramYearInput,
+    ProgramYearState,
+    Receipt,
+    ReviewPlan,
+    RulesRequest,
+    SubmitScore,
+    Target,
+    Targets,
+)
+from workflows.program_year import ProgramYearWorkflow
+
+ID = r"^[A-Za-z0-9_-]{1,64}$"
+Program = Annotated[str, Path(pattern=ID)]
+Year = Annotated[int, Path(ge=2000, le=2100)]
+Base = Annotated[str, Path(pattern=ID)]
+UPDATE_TIMEOUT = timedelta(seconds=20)
+
+router = APIRouter(prefix="/v1/programs/{program}/years/{year}", tags=["cycles"])
+_targets: TypeAdapter[list[Target]] = TypeAdapter(Targets)
+_actuals = TypeAdapter(dict[str, float])
+
+
+class LaunchAccepted(BaseModel):
+    workflow_id: str
+    status: Literal["launched", "already_launched"]
+    rules_version: int
+
+
+class PlanReviewBody(BaseModel):
+    step: Literal["city", "province"]
+    decision: Literal["approve", "return"]
+    comment: str = Field("", max_length=2000)
+
+
+class ScoresBody(BaseModel):
+    scores: dict[str, float]
+    vetoes: list[str] = Field(default_factory=list, max_length=20)
+    comment: str = Field("", max_length=4000)
+    expert: str = Field("expert", pattern=ID, description="Until tokens arrive: the expert's id")
+
+
+class ExtensionBody(BaseModel):
+    deadline: str = Field(max_length=32)
+    until: datetime
+    reason: str = Field(min_length=1, max_length=1000)
+
+
+@router.post("/launch", status_code=202)
+async def launch(program: Program, year: Year, deps: DepsDep) -> LaunchAccepted:
+    try:
+        pinned = await deps.rpc.call(
+            "registry", "rules.current", RulesRequest(program=program), PinnedRules
+        )
+    except RpcError as exc:
+        raise ApiError(exc.status, exc.code, exc.message) from None
+    workflow_id = program_year_id(program, year)
+    try:
+        await deps.temporal.start_workflow(
+            ProgramYearWorkflow.run,
+            ProgramYearInput(program=program, year=year),
+            id=workflow_id,
+            task_queue=deps.settings.task_queue,
+            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+            id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
+            search_attributes=TypedSearchAttributes(
+                [SearchAttributePair(sa.PROGRAM, program), SearchAttributePair(sa.YEAR, year)]
+            ),
+        )
+        status: Literal["launched", "already_launched"] = "launched"
+    except WorkflowAlreadyStartedError:
+        status = "already_launched"
+    return LaunchAccepted(workflow_id=workflow_id, status=status, rules_version=pinned.version)
+
+
+@router.get("")
+async def program_year(program: Program, year: Year, deps: DepsDep) -> ProgramYearState:
+    handle = deps.temporal.get_workflow_handle(program_year_id(program, year))
+    return await call_workflow(
+        handle.query(ProgramYearWorkflow.state, result_type=ProgramYearState), what="program year"
+    )
+
+
+def _cycle(deps: Any, program: str, year: int, base: str) -> WorkflowHandle[Any, Any]:
+    return deps.temporal.get_workflow_handle(cycle_id(program, year, base))
+
+
+async def _state(deps: Any, program: str, year: int, base: str) -> CycleState:
+    handle = _cycle(deps, program, year, base)
+    return await call_workflow(handle.query(AnnualCycleWorkflow.state), what="the cycle")
+
+
+@router.get("/bases/{base}")
+async def cycle_state(program: Program, year: Year, base: Base, deps: DepsDep) -> CycleState:
+    return await _state(deps, program, year, base)
+
+
+def _precheck(state: CycleState, stage: str, deadline: str, what: str) -> None:
+    """Refuse early, before storing any bytes; the workflow's validator still decides."""
+    if state.stage != stage:
+        raise ApiError(
+            409, "wrong_stage", f"{what} is not accepted now: the cycle is in stage {state.stage}"
+        )
+    due = state.deadlines.get(deadline)
+    if due is not None and datetime.now(due.tzinfo) >= due:
+        raise ApiError(
+            422, "deadline_passed", f"the {deadline} deadline passed at {due.isoformat()}"
+        )
+
+
+def _parse(adapter: TypeAdapter[Any], raw: str, code: str, what: str) -> Any:
+    try:
+        return adapter.validate_python(json.loads(raw))
+    except (json.JSONDecodeError, ValidationError) as exc:
+        raise ApiError(422, code, f"{what} must be JSON of the documented shape: {exc}") from None
+
+
+async def _update(
+    deps: Any, program: str, year: int, base: str, update: Any, arg: Any, what: str
+) -> Any:
+    handle = _cycle(deps, program, year, base)
+    return await call_workflow(
+        handle.execute_update(update, arg, rpc_timeout=UPDATE_TIMEOUT), what=what
+    )
+
+
+@router.post("/bases/{base}/plan", status_code=201)
+async def file_plan(
+    program: Program,
+    year: Year,
+    base: Base,
+    deps: DepsDep,
+    file: Annotated[UploadFile, File(description="The implementation plan (实施方案)")],
+    targets: Annotated[str, Form(description="JSON list of {key, name, target, unit}")],
+) -> Receipt:
+    parsed = _parse(_targets, targets, "invalid_targets", "targets")
+    _precheck(await _state(deps, program, year, base), "plan_filing", "plan", "a plan")
+    data = await read_limited(file, deps.settings.upload_max_bytes)
+    upload = await store_upload(
+        deps.objects,
+        data=data,
+        filename=file.filename or "",
+        program=program,
+        year=year,
+        base=base,
+        kind="plan",
+        filed_by=base,
+    )
+    return await _update(
+        deps,
+        program,
+        year,
+        base,
+        AnnualCycleWorkflow.file_plan,
+        FilePlan(upload=upload, targets=parsed),
+        "filing the plan",
+    )
+
+
+@router.post("/bases/{base}/plan/review", status_code=200)
+async def review_plan(
+    program: Program, year: Year, base: Base, body: PlanReviewBody, deps: DepsDep
+) -> dict[str, str]:
+    review = ReviewPlan(
+        step=body.step, decision=body.decision, comment=body.comment, reviewer=body.step
+    )
+    await _update(
+        deps, program, year, base, AnnualCycleWorkflow.review_plan, review, "the plan review"
+    )
+    return {"status": "recorded", "decision": body.decision}
+
+
+@router.post("/bases/{base}/self-evaluation", status_code=201)
+async def file_self_evaluation(
+    program: Program,
+    year: Year,
+    base: Base,
+    deps: DepsDep,
+    file: Annotated[UploadFile, File(description="The self-evaluation report (年度自评报告)")],
+    actuals: Annotated[str, Form(description="JSON object {target key: actual value}")] = "{}",
+) -> Receipt:
+    parsed = _parse(_actuals, actuals, "invalid_request", "actuals")
+    _precheck(
+        await _state(deps, program, year, base),
+        "implementing",
+        "self_evaluation",
+        "a self-evaluation",
+    )
+    data = await read_limited(file, deps.settings.upload_max_bytes)
+    upload = await store_upload(
+        deps.objects,
+        data=data,
+        filename=file.filename or "",
+        program=program,
+        year=year,
+        base=base,
+        kind="self_evaluation",
+        filed_by=base,
+    )
+    return await _update(
+        deps,
+        program,
+        year,
+        base,
+        AnnualCycleWorkflow.file_self_evaluation,
+        FileSelfEvaluation(upload=upload, actuals=parsed),
+        "filing the self-evaluation",
+    )
+
+
+@router.post("/bases/{base}/scores", status_code=201)
+async def submit_scores(
+    program: Program, year: Year, base: Base, body: ScoresBody, deps: DepsDep
+) -> dict[str, Any]:
+    score = SubmitScore(
+        expert=body.expert, scores=body.scores, vetoes=body.vetoes, comment=body.comment
+    )
+    await _update(deps, program, year, base, AnnualCycleWorkflow.submit_score, score, "the scores")
+    return {"status": "recorded", "expert": body.expert}
+
+
+@router.post("/bases/{base}/rectification", status_code=201)
+async def file_rectification(
+    program: Program,
+    year: Year,
+    base: Base,
+    deps: DepsDep,
+    file: Annotated[UploadFile, File(description="The rectification report (整改报告)")],
+) -> Receipt:
+    _precheck(
+        await _state(deps, program, year, base), "rectifying", "rectification", "a rectification"
+    )
+    data = await read_limited(file, deps.settings.upload_max_bytes)
+    upload = await store_upload(
+        deps.objects,
+        data=data,
+        filename=file.filename or "",
+        program=program,
+        year=year,
+        base=base,
+        kind="rectification",
+        filed_by=base,
+    )
+    return await _update(
+        deps,
+        program,
+        year,
+        base,
+        AnnualCycleWorkflow.file_rectification,
+        FileRectification(upload=upload),
+        "filing the rectification",
+    )
+
+
+@router.post("/bases/{base}/deadlines", status_code=200)
+async def extend_deadline(
+    program: Program, year: Year, base: Base, body: ExtensionBody, deps: DepsDep
+) -> dict[str, str]:
+    req = ExtendDeadline(
+        deadline=body.deadline, until=body.until, reason=body.reason, by="province"
+    )
+    until = await _update(
+        deps, program, year, base, AnnualCycleWorkflow.extend_deadline, req, "the extension"
+    )
+    return {"deadline": body.deadline, "until": until.isoformat()}

@@ -1,0 +1,42 @@
+"""Turning Temporal outcomes into problem+json: a rejected update keeps its stable code."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable
+from typing import TypeVar
+
+from temporalio.client import (
+    WorkflowQueryFailedError,
+    WorkflowUpdateFailedError,
+    WorkflowUpdateRPCTimeoutOrCancelledError,
+)
+from temporalio.exceptions import ApplicationError
+from temporalio.service import RPCError, RPCStatusCode
+
+from services.gateway.problems import ApiError
+from workflows.errors import HTTP_STATUS
+
+T = TypeVar("T")
+
+
+async def call_workflow(awaitable: Awaitable[T], *, what: str) -> T:
+    try:
+        return await awaitable
+    except WorkflowUpdateFailedError as exc:
+        cause = exc.cause
+        if isinstance(cause, ApplicationError) and cause.type in HTTP_STATUS:
+            extra = cause.details[0] if cause.details and isinstance(cause.details[0], dict) else {}
+            raise ApiError(HTTP_STATUS[cause.type], cause.type, cause.message, **extra) from None
+        raise ApiError(409, "rejected", f"{what} was rejected: {cause}") from None
+    except WorkflowUpdateRPCTimeoutOrCancelledError:
+        raise ApiError(503, "worker_unavailable", f"{what}: no workflow worker answered") from None
+    except WorkflowQueryFailedError as exc:
+        raise ApiError(503, "worker_unavailable", f"{what}: {exc}") from None
+    except RPCError as exc:
+        if exc.status == RPCStatusCode.NOT_FOUND:
+            raise ApiError(404, "cycle_not_found", f"{what}: no such cycle") from None
+        if exc.status in (RPCStatusCode.DEADLINE_EXCEEDED, RPCStatusCode.UNAVAILABLE):
+            raise ApiError(503, "worker_unavailable", f"{what}: Temporal did not answer") from None
+        if exc.status == RPCStatusCode.FAILED_PRECONDITION:
+            raise ApiError(409, "wrong_stage", f"{what}: the cycle has ended") from None
+        raise

@@ -1,0 +1,62 @@
+"""Reading a multipart file within the size limit and storing it by content."""
+
+from __future__ import annotations
+
+from fastapi import UploadFile
+
+from services.gateway.problems import ApiError
+from shared.domain.filetypes import EXTENSIONS, sniff
+from shared.objectstore import ObjectStore, ObjectStoreError, sha256_hex
+from workflows.models import Upload
+
+CHUNK = 1024 * 1024
+
+
+async def read_limited(file: UploadFile, limit: int) -> bytes:
+    chunks, size = [], 0
+    while chunk := await file.read(CHUNK):
+        size += len(chunk)
+        if size > limit:
+            raise ApiError(
+                413, "file_too_large", f"the file exceeds the {limit}-byte limit", limit=limit
+            )
+        chunks.append(chunk)
+    if size == 0:
+        raise ApiError(422, "invalid_upload", "the file is empty")
+    return b"".join(chunks)
+
+
+async def store_upload(
+    objects: ObjectStore,
+    *,
+    data: bytes,
+    filename: str,
+    program: str,
+    year: int,
+    base: str,
+    kind: str,
+    filed_by: str,
+) -> Upload:
+    content_type = sniff(data)
+    if content_type is None:
+        raise ApiError(
+            415,
+            "unsupported_media_type",
+            "the file must be a PDF, DOCX, XLSX, ZIP, PNG or JPEG (checked from its bytes)",
+        )
+    digest = sha256_hex(data)
+    key = f"documents/{program}/{year}/{base}/{kind}/{digest}.{EXTENSIONS[content_type]}"
+    try:
+        stored = await objects.put(key, data, content_type)
+    except ObjectStoreError as exc:
+        raise ApiError(
+            503, "object_store_unavailable", f"the document was not stored: {exc}"
+        ) from None
+    return Upload(
+        key=stored.key,
+        sha256=stored.sha256,
+        size=stored.size,
+        content_type=content_type,
+        filename=(filename or "upload")[:255],
+        filed_by=filed_by,
+    )

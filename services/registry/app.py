@@ -1,0 +1,115 @@
+"""The registry service: programs and their rules versions, bases and their status."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+from faststream.nats import NatsBroker, NatsRouter
+from pydantic import BaseModel
+from sqlalchemy import Engine
+
+from services.registry import store
+from shared.contracts.registry import BaseRegistration, GetProgram, ListBases
+from shared.db import ping, session_scope
+from shared.domain.rules import ProgramRules, load_rules_file
+from shared.events.subjects import rpc_subject
+from shared.logging import get_logger
+from shared.rpc import Empty, RpcError, rpc_handler
+from shared.service import health_router
+from workflows.models import BaseInfo, BasesPage, BaseStatusRequest, ListBasesRequest, PinnedRules
+
+log = get_logger("registry")
+SERVICE = "registry"
+
+
+class BaseList(BaseModel):
+    bases: list[dict[str, object]]
+
+
+def load_presets(engine: Engine, programs_dir: Path) -> None:
+    """Apply every preset in ``programs_dir``; unchanged rules create no new version."""
+    for path in sorted(programs_dir.glob("*.yaml")):
+        rules = load_rules_file(path)
+        with session_scope(engine) as session:
+            row, created = store.apply_rules(session, rules=rules)
+        if created:
+            log.info("rules.applied", program=rules.id, version=row.version, source=path.name)
+
+
+def seed_bases(engine: Engine, bases_file: Path | None) -> None:
+    if bases_file is None or not bases_file.exists():
+        return
+    document = yaml.safe_load(bases_file.read_text(encoding="utf-8")) or {}
+    for program, bases in document.items():
+        for raw in bases:
+            reg = BaseRegistration.model_validate(raw)
+            with session_scope(engine) as session:
+                if store.get_base(session, program=program, base=reg.id) is None:
+                    store.add_base(session, program=program, reg=reg)
+                    log.info("base.seeded", program=program, base=reg.id)
+
+
+def build_router(engine: Engine) -> NatsRouter:
+    router = NatsRouter()
+
+    def subscriber(action: str):  # type: ignore[no-untyped-def]
+        return router.subscriber(rpc_subject(SERVICE, action), queue=SERVICE)
+
+    @subscriber("rules.current")
+    @rpc_handler(GetProgram)
+    async def rules_current(req: GetProgram) -> PinnedRules:
+        with session_scope(engine) as session:
+            row = store.current_rules(session, program=req.program)
+        if row is None:
+            raise RpcError("program_not_found", f"no program {req.program!r}", 404)
+        return PinnedRules(rules=ProgramRules.model_validate(row.document), version=row.version)
+
+    @subscriber("bases.active")
+    @rpc_handler(ListBasesRequest)
+    async def bases_active(req: ListBasesRequest) -> BasesPage:
+        limit = max(1, min(req.limit, 1000))
+        with session_scope(engine) as session:
+            rows = store.bases_page(
+                session,
+                program=req.program,
+                after=req.cursor,
+                limit=limit,
+                exclude_status="delisted",
+            )
+        bases = [BaseInfo(id=r.id, name=r.name, region=r.region, domain=r.domain) for r in rows]
+        return BasesPage(bases=bases, next_cursor=rows[-1].id if len(rows) == limit else None)
+
+    @subscriber("bases.list")
+    @rpc_handler(ListBases)
+    async def bases_list(req: ListBases) -> BaseList:
+        with session_scope(engine) as session:
+            rows = store.list_bases(
+                session, program=req.program, status=req.status, region=req.region
+            )
+        return BaseList(bases=[store.to_public(r).model_dump() for r in rows])
+
+    @subscriber("bases.status")
+    @rpc_handler(BaseStatusRequest)
+    async def bases_status(req: BaseStatusRequest) -> Empty:
+        with session_scope(engine) as session:
+            row = store.get_base(session, program=req.program, base=req.base)
+            if row is None:
+                raise RpcError("base_not_found", f"no base {req.base!r} in {req.program!r}", 404)
+            row.status, row.status_reason = req.status, req.reason
+            session.add(row)
+        log.info("base.status", program=req.program, base=req.base, status=req.status)
+        return Empty()
+
+    return router
+
+
+def build_broker(nats_url: str, engine: Engine) -> NatsBroker:
+    async def check() -> dict[str, str]:
+        ping(engine)
+        return {}
+
+    broker = NatsBroker(nats_url, logger=None)
+    broker.include_router(build_router(engine))
+    broker.include_router(health_router(SERVICE, check))
+    return broker

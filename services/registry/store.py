@@ -1,0 +1,93 @@
+"""Registry persistence: keyword-only functions over a session."""
+
+from __future__ import annotations
+
+from sqlmodel import Session, col, select
+
+from services.registry.tables import BaseRow, RulesVersion
+from shared.contracts.registry import BasePublic, BaseRegistration
+from shared.domain.regions import region_prefix
+from shared.domain.rules import ProgramRules, rules_digest
+
+
+def current_rules(session: Session, *, program: str) -> RulesVersion | None:
+    return session.exec(
+        select(RulesVersion)
+        .where(RulesVersion.program == program)
+        .order_by(col(RulesVersion.version).desc())
+        .limit(1)
+    ).first()
+
+
+def apply_rules(session: Session, *, rules: ProgramRules) -> tuple[RulesVersion, bool]:
+    """Store the rules as a new version unless they equal the current one."""
+    digest = rules_digest(rules)
+    current = current_rules(session, program=rules.id)
+    if current is not None and current.digest == digest:
+        return current, False
+    row = RulesVersion(
+        program=rules.id,
+        version=(current.version + 1) if current else 1,
+        digest=digest,
+        document=rules.model_dump(mode="json", by_alias=True),
+    )
+    session.add(row)
+    session.flush()
+    return row, True
+
+
+def to_public(row: BaseRow) -> BasePublic:
+    return BasePublic.model_validate(
+        {
+            "program": row.program,
+            "id": row.id,
+            "name": row.name,
+            "region": row.region,
+            "domain": row.domain,
+            "host_type": row.host_type,
+            "staff": {"total": row.staff_total, "senior_full_time": row.senior_full_time},
+            "pct_minimum_data": row.pct_minimum_data,
+            "status": row.status,
+        }
+    )
+
+
+def add_base(session: Session, *, program: str, reg: BaseRegistration) -> BaseRow:
+    row = BaseRow(
+        program=program,
+        id=reg.id,
+        name=reg.name,
+        region=reg.region,
+        domain=reg.domain,
+        host_type=reg.host_type,
+        staff_total=reg.staff.total,
+        senior_full_time=reg.staff.senior_full_time,
+        pct_minimum_data=reg.pct_minimum_data,
+    )
+    session.add(row)
+    session.flush()
+    return row
+
+
+def get_base(session: Session, *, program: str, base: str) -> BaseRow | None:
+    return session.get(BaseRow, (program, base))
+
+
+def bases_page(
+    session: Session, *, program: str, after: str | None, limit: int, exclude_status: str
+) -> list[BaseRow]:
+    query = select(BaseRow).where(BaseRow.program == program, BaseRow.status != exclude_status)
+    if after:
+        query = query.where(BaseRow.id > after)
+    return list(session.exec(query.order_by(col(BaseRow.id)).limit(limit)))
+
+
+def list_bases(
+    session: Session, *, program: str, status: str | None, region: str | None
+) -> list[BaseRow]:
+    query = select(BaseRow).where(BaseRow.program == program)
+    if status:
+        query = query.where(BaseRow.status == status)
+    if region:
+        query = query.where(col(BaseRow.region).startswith(region_prefix(region)))
+    return list(session.exec(query.order_by(col(BaseRow.id))))

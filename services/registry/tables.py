@@ -1,0 +1,44 @@
+"""The registry's tables: programs, their rules versions, and bases."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import JSON, Column, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+class RulesVersion(SQLModel, table=True):
+    __tablename__ = "registry_rules_versions"
+    __table_args__ = (UniqueConstraint("program", "version"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    program: str = Field(index=True, max_length=64)
+    version: int
+    digest: str = Field(max_length=64)
+    document: dict = Field(sa_column=Column(JSON, nullable=False))  # type: ignore[type-arg]
+    created_at: datetime = Field(default_factory=_now)
+
+
+class BaseRow(SQLModel, table=True):
+    __tablename__ = "registry_bases"
+
+    program: str = Field(primary_key=True, max_length=64)
+    id: str = Field(primary_key=True, max_length=64)
+    name: str = Field(max_length=200)
+    region: str = Field(max_length=6, index=True)
+    domain: str = Field(max_length=64)
+    host_type: str = Field(default="", max_length=64)
+    staff_total: int = 0
+    senior_full_time: int = 0
+    pct_minimum_data: bool = False
+    status: str = Field(default="active", max_length=16, index=True)
+    status_reason: str = Field(default="", max_length=500)
+    created_at: datetime = Field(default_factory=_now)
+
+
+TABLES: list[type[SQLModel]] = [RulesVersion, BaseRow]

@@ -1,0 +1,27 @@
+"""Builders for the clients every composition root needs, from settings."""
+
+from __future__ import annotations
+
+import nats
+from nats.aio.client import Client as NatsClient
+
+from shared.objectstore import ObjectStore, open_object_store
+from shared.settings import Settings
+
+
+async def connect_nats(settings: Settings, name: str) -> NatsClient:
+    return await nats.connect(
+        settings.nats_url, name=f"navcycle-{name}", max_reconnect_attempts=-1, reconnect_time_wait=1
+    )
+
+
+def object_store(settings: Settings) -> ObjectStore:
+    return open_object_store(
+        objects_dir=settings.objects_dir,
+        endpoint=settings.s3_endpoint,
+        access_key=settings.s3_access_key.get_secret_value() if settings.s3_access_key else None,
+        secret_key=settings.s3_secret_key.get_secret_value() if settings.s3_secret_key else None,
+        bucket=settings.s3_bucket,
+        secure=settings.s3_secure,
+        region=settings.s3_region,
+    )

@@ -1,0 +1,95 @@
+"""CloudEvents 1.0 structured JSON envelope for every navcycle event."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from shared.events.subjects import PROGRAM_WIDE, event_subject
+from shared.events.types import EventType
+
+SCHEMA_VERSION = 1
+_ID_NAMESPACE = uuid.UUID("6f1d3c1e-8a51-4d0b-9a53-2d6b1c0e9f00")
+
+
+def event_id(stream_key: str, sequence: int, event_type: EventType) -> str:
+    """Deterministic id: the same step of the same cycle always gets the same id.
+
+    ``stream_key`` names the event's source stream (a workflow id or an operator action), and
+    ``sequence`` is its position there, so a retried activity republishes the same id and
+    JetStream drops the copy.
+    """
+    return str(uuid.uuid5(_ID_NAMESPACE, f"{stream_key}#{sequence}#{event_type.value}"))
+
+
+class CloudEvent(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    specversion: str = "1.0"
+    id: str
+    source: str
+    type: str
+    subject: str
+    time: datetime
+    datacontenttype: str = "application/json"
+    dataschema: str
+    # Extension attributes (lowercase alphanumerics, per the CloudEvents spec).
+    program: str
+    year: int
+    base: str
+    sequence: int = Field(ge=0, description="Position in the source stream, gap-free per cycle")
+    data: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("time")
+    @classmethod
+    def _aware(cls, value: datetime) -> datetime:
+        if value.tzinfo is None:
+            raise ValueError("event time must carry a time zone")
+        return value
+
+    @property
+    def event_type(self) -> EventType:
+        return EventType.from_cloudevents_type(self.type)
+
+    @property
+    def nats_subject(self) -> str:
+        base = None if self.base == PROGRAM_WIDE else self.base
+        return event_subject(self.program, self.year, base, self.event_type)
+
+    def to_json(self) -> bytes:
+        return self.model_dump_json().encode()
+
+    @classmethod
+    def from_json(cls, raw: bytes | str) -> CloudEvent:
+        return cls.model_validate_json(raw)
+
+
+def new_event(
+    *,
+    event_type: EventType,
+    program: str,
+    year: int,
+    base: str | None,
+    time: datetime,
+    stream_key: str,
+    sequence: int,
+    data: dict[str, Any] | None = None,
+    source: str = "navcycle/workflows",
+) -> CloudEvent:
+    base_token = base or PROGRAM_WIDE
+    return CloudEvent(
+        id=event_id(stream_key, sequence, event_type),
+        source=source,
+        type=event_type.cloudevents_type,
+        subject=f"{program}/{year}/{base_token}",
+        time=time,
+        dataschema=f"urn:navcycle:schema:{event_type.value}:{SCHEMA_VERSION}",
+        program=program,
+        year=year,
+        base=base_token,
+        sequence=sequence,
+        data=data or {},
+    )

@@ -1,0 +1,43 @@
+"""The event types of DESIGN.md. Each value is the ``<type>`` part of ``navcycle.<type>``."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class EventType(StrEnum):
+    PROGRAM_LAUNCHED = "program.launched"
+    CYCLE_OPENED = "cycle.opened"
+    REMINDER_SENT = "reminder.sent"
+    PLAN_FILED = "plan.filed"
+    PLAN_RETURNED = "plan.returned"
+    PLAN_VERIFIED = "plan.verified"
+    PLAN_ACCEPTED = "plan.accepted"
+    PLAN_OVERDUE = "plan.overdue"
+    SELFEVAL_FILED = "selfeval.filed"
+    SELFEVAL_OVERDUE = "selfeval.overdue"
+    REVIEW_OPENED = "review.opened"
+    REVIEW_SCORED = "review.scored"
+    REVIEW_GRADED = "review.graded"
+    RECTIFICATION_ORDERED = "rectification.ordered"
+    RECTIFICATION_FILED = "rectification.filed"
+    RECTIFICATION_PASSED = "rectification.passed"
+    RECTIFICATION_FAILED = "rectification.failed"
+    BASE_DELISTED = "base.delisted"
+    DEADLINE_EXTENDED = "deadline.extended"
+    RESULTS_PUBLISHED = "results.published"
+    RESULTS_FINALIZED = "results.finalized"
+    CYCLE_CLOSED = "cycle.closed"
+    CYCLE_EXCLUDED = "cycle.excluded"
+    OPERATOR_ACTION = "operator.action"
+
+    @property
+    def cloudevents_type(self) -> str:
+        return f"navcycle.{self.value}"
+
+    @classmethod
+    def from_cloudevents_type(cls, value: str) -> EventType:
+        prefix = "navcycle."
+        if not value.startswith(prefix):
+            raise ValueError(f"not a navcycle event type: {value!r}")
+        return cls(value[len(prefix) :])

@@ -1,0 +1,74 @@
+"""Process settings, read from ``NAVCYCLE_*`` environment variables (and ``.env``)."""
+
+from __future__ import annotations
+
+from functools import cached_property
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+DEPLOY_DIR = REPO_ROOT / "deploy"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="NAVCYCLE_", env_file=".env", extra="ignore", frozen=True
+    )
+
+    state_dir: Path = Field(Path(".navcycle"), description="Where embedded servers keep data")
+
+    temporal_address: str = "127.0.0.1:7233"
+    temporal_namespace: str = "default"
+    temporal_ui_port: int = 8233
+    task_queue: str = "navcycle"
+
+    nats_url: str = "nats://127.0.0.1:4222"
+    nats_monitor_port: int = 8222
+    event_duplicate_window_s: float = Field(
+        24 * 3600, description="JetStream de-duplication window; covers the retry horizon"
+    )
+    rpc_timeout_s: float = 10.0
+
+    http_host: str = "127.0.0.1"
+    http_port: int = 8000
+
+    database_url: str | None = Field(
+        None, description="SQLAlchemy URL; unset means one SQLite file per service in state_dir"
+    )
+
+    s3_endpoint: str | None = Field(None, description="host:port of S3/MinIO; unset = local dir")
+    s3_access_key: SecretStr | None = None
+    s3_secret_key: SecretStr | None = None
+    s3_bucket: str = "navcycle"
+    s3_secure: bool = False
+    s3_region: str = "us-east-1"
+
+    programs_dir: Path = DEPLOY_DIR / "programs"
+    bases_file: Path | None = DEPLOY_DIR / "bases.yaml"
+    upload_max_bytes: int = 50 * 1024 * 1024
+
+    log_format: Literal["auto", "console", "json"] = "auto"
+    log_level: str = "INFO"
+
+    @field_validator("s3_endpoint")
+    @classmethod
+    def _no_scheme(cls, value: str | None) -> str | None:
+        if value and "://" in value:
+            raise ValueError("give host:port without a scheme; set NAVCYCLE_S3_SECURE for TLS")
+        return value or None
+
+    @cached_property
+    def objects_dir(self) -> Path:
+        return self.state_dir / "objects"
+
+    @property
+    def gateway_url(self) -> str:
+        return f"http://{self.http_host}:{self.http_port}"
+
+    def database_url_for(self, service: str) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.state_dir / f'{service}.db').resolve()}"

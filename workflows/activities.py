@@ -1,0 +1,108 @@
+"""Activities: thin adapters from workflows to NATS, services, object storage and Temporal.
+
+They hold injected clients (built by the worker's composition root) and are idempotent, because
+Temporal retries them and a reset re-runs them.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+
+from temporalio import activity
+from temporalio.client import Client
+from temporalio.service import RPCError, RPCStatusCode
+
+from shared.domain.timespec import parse_utc_offset
+from shared.domain.workdays import add_working_days
+from shared.objectstore import ObjectStore
+from shared.publisher import EventPublisher
+from shared.rpc import Empty, RpcClient
+from workflows.models import (
+    BasesPage,
+    BaseStatusRequest,
+    DocumentRecord,
+    FinalGrade,
+    FinalizeCyclesRequest,
+    ListBasesRequest,
+    PinnedRules,
+    PublishRequest,
+    RulesRequest,
+    StoredResults,
+    StoreResultsRequest,
+    WorkingDaysRequest,
+)
+
+
+def cycle_id(program: str, year: int, base: str) -> str:
+    return f"cycle/{program}/{year}/{base}"
+
+
+def program_year_id(program: str, year: int) -> str:
+    return f"program-year/{program}/{year}"
+
+
+class CycleActivities:
+    def __init__(
+        self,
+        publisher: EventPublisher,
+        rpc: RpcClient,
+        objects: ObjectStore,
+        temporal: Client | None = None,
+    ) -> None:
+        self._publisher = publisher
+        self._rpc = rpc
+        self._objects = objects
+        self._temporal = temporal
+
+    @activity.defn
+    async def publish_event(self, req: PublishRequest) -> int:
+        published = await self._publisher.publish(req.event)
+        return published.stream_seq
+
+    @activity.defn
+    async def register_document(self, req: DocumentRecord) -> None:
+        await self._rpc.call("filings", "documents.register", req, Empty)
+
+    @activity.defn
+    async def load_rules(self, req: RulesRequest) -> PinnedRules:
+        return await self._rpc.call("registry", "rules.current", req, PinnedRules)
+
+    @activity.defn
+    async def list_bases(self, req: ListBasesRequest) -> BasesPage:
+        return await self._rpc.call("registry", "bases.active", req, BasesPage)
+
+    @activity.defn
+    async def set_base_status(self, req: BaseStatusRequest) -> None:
+        await self._rpc.call("registry", "bases.status", req, Empty)
+
+    @activity.defn
+    async def add_working_days(self, req: WorkingDaysRequest) -> datetime:
+        return add_working_days(req.start, req.count, parse_utc_offset(req.utc_offset))
+
+    @activity.defn
+    async def store_results(self, req: StoreResultsRequest) -> StoredResults:
+        data = json.dumps(req.entries, ensure_ascii=False, sort_keys=True).encode()
+        key = f"results/{req.program}/{req.year}/results.json"
+        stored = await self._objects.put(key, data, "application/json")
+        return StoredResults(key=stored.key, sha256=stored.sha256, size=stored.size)
+
+    @activity.defn
+    async def finalize_cycles(self, req: FinalizeCyclesRequest) -> int:
+        """Tell each cycle its final grade. Signals go from here, not from the workflow, so the
+        program year's history stays bounded however many bases there are."""
+        assert self._temporal is not None, "finalize_cycles needs a Temporal client"
+        delivered = 0
+        for i, (base, grade) in enumerate(sorted(req.grades.items())):
+            handle = self._temporal.get_workflow_handle(cycle_id(req.program, req.year, base))
+            try:
+                await handle.signal(
+                    "finalize", FinalGrade(grade=grade, finalized_at=req.finalized_at)
+                )
+                delivered += 1
+            except RPCError as exc:
+                if exc.status != RPCStatusCode.NOT_FOUND:
+                    raise
+            if i % 100 == 0:
+                activity.heartbeat(i)
+        return delivered

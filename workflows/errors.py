@@ -1,0 +1,27 @@
+"""Stable error codes for rejected human input. The gateway maps each to an HTTP status."""
+
+from __future__ import annotations
+
+from temporalio.exceptions import ApplicationError
+
+WRONG_STAGE = "wrong_stage"
+DEADLINE_PASSED = "deadline_passed"
+DUPLICATE_FILING = "duplicate_filing"
+INVALID_SCORES = "invalid_scores"
+ALREADY_SCORED = "already_scored"
+INVALID_EXTENSION = "invalid_extension"
+INVALID_INPUT = "invalid_input"
+
+HTTP_STATUS = {
+    WRONG_STAGE: 409,
+    DEADLINE_PASSED: 422,
+    DUPLICATE_FILING: 409,
+    INVALID_SCORES: 422,
+    ALREADY_SCORED: 409,
+    INVALID_EXTENSION: 422,
+    INVALID_INPUT: 422,
+}
+
+
+def rejected(code: str, message: str, **details: object) -> ApplicationError:
+    return ApplicationError(message, details or None, type=code, non_retryable=True)

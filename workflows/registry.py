@@ -1,0 +1,25 @@
+"""What the worker registers: every workflow and the activity methods of one instance."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from workflows.activities import CycleActivities
+from workflows.cycle import AnnualCycleWorkflow
+from workflows.program_year import ProgramYearWorkflow
+
+WORKFLOWS: list[type] = [ProgramYearWorkflow, AnnualCycleWorkflow]
+
+
+def activity_methods(acts: CycleActivities) -> list[Callable[..., Any]]:
+    return [
+        acts.publish_event,
+        acts.register_document,
+        acts.load_rules,
+        acts.list_bases,
+        acts.set_base_status,
+        acts.add_working_days,
+        acts.store_results,
+        acts.finalize_cycles,
+    ]

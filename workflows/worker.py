@@ -1,0 +1,43 @@
+"""Composition root of the workflow worker process."""
+
+from __future__ import annotations
+
+from temporalio.client import Client
+from temporalio.worker import Worker
+
+from shared.clients import connect_nats, object_store
+from shared.logging import get_logger
+from shared.publisher import EventPublisher
+from shared.rpc import RpcClient
+from shared.settings import Settings
+from shared.stream import ensure_events_stream
+from shared.temporal import connect_temporal
+from workflows.activities import CycleActivities
+from workflows.registry import WORKFLOWS, activity_methods
+
+log = get_logger("worker")
+
+
+def build_worker(client: Client, task_queue: str, activities: CycleActivities) -> Worker:
+    return Worker(
+        client,
+        task_queue=task_queue,
+        workflows=WORKFLOWS,
+        activities=activity_methods(activities),
+        max_concurrent_activities=200,
+    )
+
+
+async def serve(settings: Settings) -> None:
+    nc = await connect_nats(settings, "worker")
+    js = nc.jetstream()
+    await ensure_events_stream(js, settings.event_duplicate_window_s)
+    client = await connect_temporal(settings.temporal_address, settings.temporal_namespace)
+    activities = CycleActivities(
+        EventPublisher(js), RpcClient(nc, settings.rpc_timeout_s), object_store(settings), client
+    )
+    log.info("worker.started", task_queue=settings.task_queue)
+    try:
+        await build_worker(client, settings.task_queue, activities).run()
+    finally:
+        await nc.drain()
