@@ -39,6 +39,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows import errors
     from workflows import search_attributes as sa
     from workflows.activities import CycleActivities
+    from workflows.admission import FilingKind, filing_refusal
     from workflows.models import (
         BaseStatusRequest,
         CycleGraded,
@@ -56,6 +57,7 @@ with workflow.unsafe.imports_passed_through():
         PublishRequest,
         Receipt,
         ReviewPlan,
+        ScoreReceipt,
         SubmitScore,
         Upload,
         WorkingDaysRequest,
@@ -81,13 +83,12 @@ class AnnualCycleWorkflow:
             stage=Stage.PLAN_FILING,
         )
         self._seq = 0
-        self._plan_claimed = False
-        self._plan_filed = False
+        self._plan_recorded = False
         self._decision: ReviewPlan | None = None
+        self._decisions_taken = 0
         self._decisions_done = 0
         self._selfeval_filed = False
-        self._rectification_claimed_round = 0
-        self._rectification_filed_round = 0
+        self._rectification_recorded_round = 0
         self._sheets: list[ScoreSheet] = []
         self._final: FinalGrade | None = None
 
@@ -118,9 +119,9 @@ class AnnualCycleWorkflow:
         """File, then pass each verification step; a return sends the base back to refile."""
         while True:
             self._set_stage(Stage.PLAN_FILING)
-            if not await self._wait_deadline("plan", lambda: self._plan_claimed):
+            if not await self._wait_deadline("plan", lambda: self._s.plan_filed):
                 return False
-            await workflow.wait_condition(lambda: self._plan_filed)
+            await workflow.wait_condition(lambda: self._plan_recorded)
             if await self._verification_chain():
                 return True
 
@@ -129,16 +130,17 @@ class AnnualCycleWorkflow:
             self._s.verification_step = step
             self._set_stage(Stage.PLAN_REVIEW)
             self._s.deadlines["plan_review"] = await self._resolve("plan_review_window")
+            self._ack_decisions()  # the previous step's approval has now taken effect
             decided = await self._wait_deadline("plan_review", lambda: self._decision is not None)
             if not decided:
                 await self._escalate("plan_review", step)
                 await workflow.wait_condition(lambda: self._decision is not None)
-            decision = self._decision
+            decision, self._decision = self._decision, None
+            self._decisions_taken += 1
             assert decision is not None
             detail = {"step": step, "comment": decision.comment, "reviewer": decision.reviewer}
             if decision.decision == "approve":
                 await self._emit(EventType.PLAN_VERIFIED, detail)
-                self._decision_done()
                 continue
             refile_by = max(self._s.deadlines["plan"], await self._resolve("plan_review_window"))
             self._s.deadlines["plan"] = refile_by
@@ -147,20 +149,19 @@ class AnnualCycleWorkflow:
             await self._emit(
                 EventType.PLAN_RETURNED, {**detail, "refile_by": refile_by.isoformat()}
             )
-            self._plan_claimed = self._plan_filed = False
+            self._s.plan_filed = self._plan_recorded = False
             self._set_stage(Stage.PLAN_FILING)
-            self._decision_done()
+            self._ack_decisions()
             return False
         self._s.verification_step = None
         self._s.deadlines.pop("plan_review", None)
         await self._emit(EventType.PLAN_ACCEPTED, {})
         await self._enter_implementation()
-        self._decision_done()
+        self._ack_decisions()
         return True
 
-    def _decision_done(self) -> None:
-        self._decision = None
-        self._decisions_done += 1
+    def _ack_decisions(self) -> None:
+        self._decisions_done = self._decisions_taken
 
     async def _enter_implementation(self) -> None:
         self._set_stage(Stage.IMPLEMENTING)
@@ -188,9 +189,10 @@ class AnnualCycleWorkflow:
         self._s.deadlines["review"] = await self._resolve("review_window")
         await self._emit(EventType.REVIEW_OPENED, {"round": round_, "due": self._iso("review")})
         needed = self._rules.rubric.experts_required
-        if not await self._wait_deadline("review", lambda: len(self._sheets) >= needed):
+        # Grade once every needed sheet is recorded (its review.scored event published).
+        if not await self._wait_deadline("review", lambda: self._s.scores_received >= needed):
             await self._escalate("review", "experts")
-            await workflow.wait_condition(lambda: len(self._sheets) >= needed)
+            await workflow.wait_condition(lambda: self._s.scores_received >= needed)
         averaged, total, vetoes, grade = grade_sheets(self._rules.rubric, self._sheets)
         return await self._record_grade(
             round_=round_, averaged=averaged, total=total, vetoes=vetoes, grade=grade
@@ -257,10 +259,10 @@ class AnnualCycleWorkflow:
             )
             await self._set_base_status("rectifying", f"rectification round {round_}")
             filed = await self._wait_deadline(
-                "rectification", lambda r=round_: self._rectification_claimed_round >= r
+                "rectification", lambda r=round_: self._s.rectification_filed_round >= r
             )
             if filed:
-                await workflow.wait_condition(lambda r=round_: self._rectification_filed_round >= r)
+                await workflow.wait_condition(lambda r=round_: self._rectification_recorded_round >= r)
                 if await self._review(round_=round_) != Grade.FAIL:
                     await self._emit(EventType.RECTIFICATION_PASSED, {"round": round_})
                     await self._set_base_status("active", "rectified")
@@ -289,7 +291,7 @@ class AnnualCycleWorkflow:
 
     @workflow.update
     async def file_plan(self, req: FilePlan) -> Receipt:
-        self._plan_claimed = True
+        self._s.plan_filed = True
         self._s.targets = list(req.targets)
         doc = await self._store_document("plan", req.upload)
         await self._emit(
@@ -299,15 +301,12 @@ class AnnualCycleWorkflow:
                 "targets": [t.model_dump() for t in req.targets],
             },
         )
-        self._plan_filed = True
+        self._plan_recorded = True
         return _receipt(doc)
 
     @file_plan.validator
     def _validate_file_plan(self, req: FilePlan) -> None:
-        self._require_stage(Stage.PLAN_FILING, "a plan")
-        if self._plan_claimed:
-            raise errors.rejected(errors.DUPLICATE_FILING, "the plan has already been filed")
-        self._require_before("plan")
+        self._admit("plan", req.upload.sha256)
 
     @workflow.update
     async def review_plan(self, req: ReviewPlan) -> Stage:
@@ -341,17 +340,14 @@ class AnnualCycleWorkflow:
 
     @file_self_evaluation.validator
     def _validate_self_evaluation(self, req: FileSelfEvaluation) -> None:
-        self._require_stage(Stage.IMPLEMENTING, "a self-evaluation")
-        self._require_before("self_evaluation")
-        if self._duplicate(req.upload, "self_evaluation"):
-            raise errors.rejected(errors.DUPLICATE_FILING, "this report has already been filed")
+        self._admit("self_evaluation", req.upload.sha256)
 
     @workflow.update
-    async def submit_score(self, req: SubmitScore) -> float | None:
+    async def submit_score(self, req: SubmitScore) -> ScoreReceipt:
         self._sheets.append(
             ScoreSheet(expert=req.expert, scores=req.scores, vetoes=req.vetoes, comment=req.comment)
         )
-        self._s.scores_received = len(self._sheets)
+        decided = len(self._s.decisions)
         await self._emit(
             EventType.REVIEW_SCORED,
             {
@@ -361,7 +357,12 @@ class AnnualCycleWorkflow:
                 "vetoes": req.vetoes,
             },
         )
-        return None
+        self._s.scores_received += 1
+        if len(self._sheets) < self._rules.rubric.experts_required:
+            return ScoreReceipt(graded=False)
+        # Answer with the grade once the cycle has recorded it.
+        await workflow.wait_condition(lambda: len(self._s.decisions) > decided)
+        return ScoreReceipt(graded=True, decision=self._s.decisions[-1])
 
     @submit_score.validator
     def _validate_score(self, req: SubmitScore) -> None:
@@ -377,21 +378,18 @@ class AnnualCycleWorkflow:
     @workflow.update
     async def file_rectification(self, req: FileRectification) -> Receipt:
         round_ = self._s.round
-        self._rectification_claimed_round = round_
+        self._s.rectification_filed_round = round_
         doc = await self._store_document("rectification", req.upload)
         await self._emit(
             EventType.RECTIFICATION_FILED,
             {"round": round_, "document": doc.model_dump(mode="json")},
         )
-        self._rectification_filed_round = round_
+        self._rectification_recorded_round = round_
         return _receipt(doc)
 
     @file_rectification.validator
     def _validate_rectification(self, req: FileRectification) -> None:
-        self._require_stage(Stage.RECTIFYING, "a rectification report")
-        if self._rectification_claimed_round >= self._s.round:
-            raise errors.rejected(errors.DUPLICATE_FILING, "this round's report has been filed")
-        self._require_before("rectification")
+        self._admit("rectification", req.upload.sha256)
 
     @workflow.update
     async def extend_deadline(self, req: ExtendDeadline) -> datetime:
@@ -491,17 +489,10 @@ class AnnualCycleWorkflow:
                 stage=self._s.stage.value,
             )
 
-    def _require_before(self, deadline: str) -> None:
-        due = self._s.deadlines[deadline]
-        if workflow.now() >= due:
-            raise errors.rejected(
-                errors.DEADLINE_PASSED,
-                f"the {deadline} deadline passed at {due.isoformat()}",
-                due=due.isoformat(),
-            )
-
-    def _duplicate(self, upload: Upload, kind: str) -> bool:
-        return any(d.kind == kind and d.sha256 == upload.sha256 for d in self._s.documents)
+    def _admit(self, kind: FilingKind, sha256: str) -> None:
+        refusal = filing_refusal(self._s, kind, workflow.now(), sha256)
+        if refusal is not None:
+            raise errors.rejected(*refusal, stage=self._s.stage.value)
 
     async def _store_document(self, kind: Any, upload: Upload) -> DocumentRef:
         version = 1 + sum(1 for d in self._s.documents if d.kind == kind)

@@ -131,6 +131,11 @@ class Receipt(_Model):
     size: int
 
 
+class ScoreReceipt(_Model):
+    graded: bool
+    decision: DecisionRecord | None = Field(None, description="Set when this sheet completed the review")
+
+
 class HistoryStep(_Model):
     at: datetime
     event: str
@@ -154,6 +159,8 @@ class CycleState(_Model):
     targets: list[Target] = Field(default_factory=list)
     actuals: dict[str, float] = Field(default_factory=dict)
     scores_received: int = 0
+    plan_filed: bool = Field(False, description="A plan is filed and not returned")
+    rectification_filed_round: int = 0
     history: list[HistoryStep] = Field(default_factory=list)
     decisions: list[DecisionRecord] = Field(default_factory=list)
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, File, Form, Path, UploadFile
@@ -24,7 +24,9 @@ from services.gateway.uploads import read_limited, store_upload
 from shared.rpc import RpcError
 from workflows import search_attributes as sa
 from workflows.activities import cycle_id, program_year_id
+from workflows.admission import FilingKind, filing_refusal
 from workflows.cycle import AnnualCycleWorkflow
+from workflows.errors import HTTP_STATUS
 from workflows.models import (
     CycleState,
     ExtendDeadline,
@@ -128,17 +130,13 @@ async def cycle_state(program: Program, year: Year, base: Base, deps: DepsDep) -
     return await _state(deps, program, year, base)
 
 
-def _precheck(state: CycleState, stage: str, deadline: str, what: str) -> None:
+async def _precheck(deps: Any, program: str, year: int, base: str, kind: FilingKind) -> None:
     """Refuse early, before storing any bytes; the workflow's validator still decides."""
-    if state.stage != stage:
-        raise ApiError(
-            409, "wrong_stage", f"{what} is not accepted now: the cycle is in stage {state.stage}"
-        )
-    due = state.deadlines.get(deadline)
-    if due is not None and datetime.now(due.tzinfo) >= due:
-        raise ApiError(
-            422, "deadline_passed", f"the {deadline} deadline passed at {due.isoformat()}"
-        )
+    state = await _state(deps, program, year, base)
+    refusal = filing_refusal(state, kind, datetime.now(UTC))
+    if refusal is not None:
+        code, message = refusal
+        raise ApiError(HTTP_STATUS[code], code, message, stage=state.stage.value)
 
 
 def _parse(adapter: TypeAdapter[Any], raw: str, code: str, what: str) -> Any:
@@ -167,7 +165,7 @@ async def file_plan(
     targets: Annotated[str, Form(description="JSON list of {key, name, target, unit}")],
 ) -> Receipt:
     parsed = _parse(_targets, targets, "invalid_targets", "targets")
-    _precheck(await _state(deps, program, year, base), "plan_filing", "plan", "a plan")
+    await _precheck(deps, program, year, base, "plan")
     data = await read_limited(file, deps.settings.upload_max_bytes)
     upload = await store_upload(
         deps.objects,
@@ -213,12 +211,7 @@ async def file_self_evaluation(
     actuals: Annotated[str, Form(description="JSON object {target key: actual value}")] = "{}",
 ) -> Receipt:
     parsed = _parse(_actuals, actuals, "invalid_request", "actuals")
-    _precheck(
-        await _state(deps, program, year, base),
-        "implementing",
-        "self_evaluation",
-        "a self-evaluation",
-    )
+    await _precheck(deps, program, year, base, "self_evaluation")
     data = await read_limited(file, deps.settings.upload_max_bytes)
     upload = await store_upload(
         deps.objects,
@@ -248,8 +241,13 @@ async def submit_scores(
     score = SubmitScore(
         expert=body.expert, scores=body.scores, vetoes=body.vetoes, comment=body.comment
     )
-    await _update(deps, program, year, base, AnnualCycleWorkflow.submit_score, score, "the scores")
-    return {"status": "recorded", "expert": body.expert}
+    receipt = await _update(
+        deps, program, year, base, AnnualCycleWorkflow.submit_score, score, "the scores"
+    )
+    if receipt.decision is None:
+        return {"status": "recorded", "expert": body.expert}
+    record = receipt.decision
+    return {"status": "graded", "expert": body.expert, "total": record.total, "grade": record.grade}
 
 
 @router.post("/bases/{base}/rectification", status_code=201)
@@ -260,9 +258,7 @@ async def file_rectification(
     deps: DepsDep,
     file: Annotated[UploadFile, File(description="The rectification report (整改报告)")],
 ) -> Receipt:
-    _precheck(
-        await _state(deps, program, year, base), "rectifying", "rectification", "a rectification"
-    )
+    await _precheck(deps, program, year, base, "rectification")
     data = await read_limited(file, deps.settings.upload_max_bytes)
     upload = await store_upload(
         deps.objects,

@@ -1,0 +1,101 @@
+"""Fixtures that start real components: NATS, the Temporal test server, services, a worker."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import nats
+import pytest
+from nats.aio.client import Client as NatsClient
+from temporalio.client import Client
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Worker
+
+from services.filings.app import build_broker as filings_broker
+from services.filings.tables import TABLES as FILINGS_TABLES
+from services.registry.app import build_broker as registry_broker
+from services.registry.app import load_presets, seed_bases
+from services.registry.tables import TABLES as REGISTRY_TABLES
+from shared.binaries import find_binary
+from shared.db import create_tables, make_engine
+from shared.objectstore import LocalObjectStore
+from shared.publisher import EventPublisher
+from shared.rpc import RpcClient
+from shared.settings import DEPLOY_DIR
+from shared.stream import ensure_events_stream
+from tests.servers import nats_server
+from workflows.activities import CycleActivities
+from workflows.worker import build_worker
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="session")
+def nats_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    with nats_server(tmp_path_factory.mktemp("nats")) as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+async def nc(nats_url: str) -> AsyncIterator[NatsClient]:
+    client = await nats.connect(nats_url)
+    await ensure_events_stream(client.jetstream(), duplicate_window_s=120)
+    yield client
+    await client.drain()
+
+
+@pytest.fixture(scope="session")
+async def ts_env() -> AsyncIterator[WorkflowEnvironment]:
+    env = await WorkflowEnvironment.start_time_skipping(
+        test_server_existing_path=find_binary("temporal-test-server"),
+        data_converter=pydantic_data_converter,
+    )
+    yield env
+    await env.shutdown()
+
+
+@dataclass
+class Stack:
+    """Services and a worker on the test NATS and the time-skipping server."""
+
+    client: Client
+    env: WorkflowEnvironment
+    nc: NatsClient
+    objects: LocalObjectStore
+    programs_dir: Path
+    task_queue: str
+
+
+@pytest.fixture(scope="session")
+async def stack(
+    ts_env: WorkflowEnvironment, nc: NatsClient, nats_url: str, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[Stack]:
+    root = tmp_path_factory.mktemp("stack")
+    programs = root / "programs"
+    shutil.copytree(DEPLOY_DIR / "programs", programs)
+    objects = LocalObjectStore(root / "objects")
+
+    reg_engine = make_engine(f"sqlite:///{root / 'registry.db'}")
+    create_tables(reg_engine, REGISTRY_TABLES)
+    load_presets(reg_engine, programs)
+    seed_bases(reg_engine, DEPLOY_DIR / "bases.yaml")
+    fil_engine = make_engine(f"sqlite:///{root / 'filings.db'}")
+    create_tables(fil_engine, FILINGS_TABLES)
+
+    brokers = [registry_broker(nats_url, reg_engine), filings_broker(nats_url, fil_engine, objects)]
+    for broker in brokers:
+        await broker.start()
+    task_queue = f"tests-{uuid.uuid4().hex[:8]}"
+    activities = CycleActivities(EventPublisher(nc.jetstream()), RpcClient(nc), objects, ts_env.client)
+    worker: Worker = build_worker(ts_env.client, task_queue, activities)
+    async with worker:
+        yield Stack(ts_env.client, ts_env, nc, objects, programs, task_queue)
+    for broker in brokers:
+        await broker.stop()
+    await asyncio.sleep(0)

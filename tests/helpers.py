@@ -1,0 +1,81 @@
+"""Small helpers shared by tests: uploads, starting cycles, reading events."""
+
+from __future__ import annotations
+
+import itertools
+from datetime import timedelta
+from typing import Any
+
+from temporalio.client import WorkflowHandle
+
+from shared.domain.rules import ProgramRules, load_rules_file
+from shared.eventlog import read_events
+from shared.events.subjects import event_filter
+from shared.objectstore import ObjectStore, sha256_hex
+from shared.settings import DEPLOY_DIR
+from workflows.activities import cycle_id
+from workflows.cycle import AnnualCycleWorkflow
+from workflows.models import BaseInfo, CycleInput, Upload
+
+_years = itertools.count(2101)
+PDF = b"%PDF-1.4\n% navcycle test document\n"
+
+
+def fresh_year() -> int:
+    """Each test runs in a year of its own, so workflow ids never collide."""
+    return next(_years)
+
+
+def demo_rules(**changes: Any) -> ProgramRules:
+    rules = load_rules_file(DEPLOY_DIR / "programs" / "demo-fast.yaml")
+    document = rules.model_dump(mode="json", by_alias=True)
+    for path, value in changes.items():
+        target = document
+        *parents, leaf = path.split("__")
+        for part in parents:
+            target = target[part]
+        target[leaf] = value
+    return ProgramRules.model_validate(document)
+
+
+async def upload(objects: ObjectStore, kind: str, data: bytes = PDF, year: int = 0) -> Upload:
+    key = f"documents/test/{year}/{kind}/{sha256_hex(data)}.pdf"
+    stored = await objects.put(key, data, "application/pdf")
+    return Upload(
+        key=stored.key,
+        sha256=stored.sha256,
+        size=stored.size,
+        content_type="application/pdf",
+        filename=f"{kind}.pdf",
+    )
+
+
+async def start_cycle(
+    client: Any,
+    task_queue: str,
+    rules: ProgramRules,
+    year: int,
+    base: str = "zz-biomed",
+    launched_at: Any = None,
+) -> WorkflowHandle[Any, Any]:
+    from datetime import UTC, datetime
+
+    return await client.start_workflow(
+        AnnualCycleWorkflow.run,
+        CycleInput(
+            program=rules.id,
+            year=year,
+            base=BaseInfo(id=base, name=base, region="410100", domain="新材料"),
+            rules=rules,
+            rules_version=1,
+            launched_at=launched_at or datetime.now(UTC),
+        ),
+        id=cycle_id(rules.id, year, base),
+        task_queue=task_queue,
+        execution_timeout=timedelta(days=800),
+    )
+
+
+async def event_types(js: Any, program: str, year: int, base: str | None = None) -> list[str]:
+    events = await read_events(js, event_filter(program, year, base))
+    return [e.event_type.value for _, e in events]

@@ -1,0 +1,98 @@
+"""The thin slice under time skipping: open, file the plan, verify, report, score, grade, close."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from temporalio.client import WorkflowUpdateFailedError
+from temporalio.exceptions import ApplicationError
+
+from shared.domain.stages import Stage
+from tests.conftest import Stack
+from tests.helpers import demo_rules, event_types, fresh_year, start_cycle, upload
+from workflows.cycle import AnnualCycleWorkflow
+from workflows.models import FilePlan, FileSelfEvaluation, ReviewPlan, SubmitScore, Target
+
+TARGETS = [Target(key="patents", name="新增发明专利", target=30, unit="件")]
+GOOD = {"report_quality": 90, "database": 80, "application": 88, "conditions": 85, "reporting": 100}
+
+
+async def _launch(stack: Stack, **rule_changes: object):  # type: ignore[no-untyped-def]
+    year = fresh_year()
+    rules = demo_rules(**rule_changes)
+    now = await stack.env.get_current_time()
+    handle = await start_cycle(stack.client, stack.task_queue, rules, year, launched_at=now)
+    return year, rules, handle
+
+
+async def test_plan_to_closed_cycle_publishes_each_step(stack: Stack) -> None:
+    year, rules, handle = await _launch(stack)
+    plan = await upload(stack.objects, "plan", year=year)
+    receipt = await handle.execute_update(
+        AnnualCycleWorkflow.file_plan, FilePlan(upload=plan, targets=TARGETS)
+    )
+    assert receipt.sha256 == plan.sha256 and receipt.version == 1
+    for step in ("city", "province"):
+        await handle.execute_update(
+            AnnualCycleWorkflow.review_plan, ReviewPlan(step=step, decision="approve")
+        )
+    report = await upload(stack.objects, "self_evaluation", b"%PDF-1.4 report", year=year)
+    await handle.execute_update(
+        AnnualCycleWorkflow.file_self_evaluation,
+        FileSelfEvaluation(upload=report, actuals={"patents": 33}),
+    )
+    await stack.env.sleep(timedelta(seconds=61))
+    assert (await handle.query(AnnualCycleWorkflow.state)).stage == Stage.UNDER_REVIEW
+
+    receipt = await handle.execute_update(
+        AnnualCycleWorkflow.submit_score, SubmitScore(expert="e1", scores=GOOD)
+    )
+    record = receipt.decision
+    outcome = await handle.result()
+    assert record is not None and record.total == 87.4 and record.grade == "excellent"
+    assert record.completion == {"patents": 1.1}
+    assert outcome.stage == Stage.CLOSED and outcome.grade == "excellent"
+    assert await event_types(stack.nc.jetstream(), rules.id, year) == [
+        "cycle.opened",
+        "plan.filed",
+        "plan.verified",
+        "plan.verified",
+        "plan.accepted",
+        "selfeval.filed",
+        "review.opened",
+        "review.scored",
+        "review.graded",
+        "cycle.closed",
+    ]
+
+
+async def test_late_plan_is_rejected_with_deadline_passed(stack: Stack) -> None:
+    year, rules, handle = await _launch(stack)
+    await stack.env.sleep(timedelta(seconds=25))
+    plan = await upload(stack.objects, "plan", year=year)
+    with pytest.raises(WorkflowUpdateFailedError) as info:
+        await handle.execute_update(
+            AnnualCycleWorkflow.file_plan, FilePlan(upload=plan, targets=TARGETS)
+        )
+    cause = info.value.cause
+    assert isinstance(cause, ApplicationError) and cause.type == "deadline_passed"
+    assert "plan deadline passed" in cause.message
+    state = await handle.query(AnnualCycleWorkflow.state)
+    assert state.documents == []
+    assert state.stage == Stage.RECTIFYING and state.grade == "fail"
+    assert state.decisions[0].reason == "plan_overdue"
+    await handle.terminate("test done")
+
+
+async def test_duplicate_plan_is_rejected(stack: Stack) -> None:
+    year, rules, handle = await _launch(stack)
+    plan = await upload(stack.objects, "plan", year=year)
+    await handle.execute_update(AnnualCycleWorkflow.file_plan, FilePlan(upload=plan, targets=TARGETS))
+    with pytest.raises(WorkflowUpdateFailedError) as info:
+        await handle.execute_update(
+            AnnualCycleWorkflow.file_plan, FilePlan(upload=plan, targets=TARGETS)
+        )
+    assert isinstance(info.value.cause, ApplicationError)
+    assert info.value.cause.type == "duplicate_filing"
+    await handle.terminate("test done")
