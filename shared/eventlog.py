@@ -22,10 +22,12 @@ async def read_events(
 ) -> list[tuple[int, CloudEvent]]:
     """Every stored event matching the filter as ``(stream sequence, event)``, oldest first."""
     if since_seq is not None:
-        config = ConsumerConfig(deliver_policy=DeliverPolicy.BY_START_SEQUENCE, opt_start_seq=since_seq)
+        config = ConsumerConfig(
+            deliver_policy=DeliverPolicy.BY_START_SEQUENCE, opt_start_seq=since_seq
+        )
     elif since_time is not None:
         config = ConsumerConfig(
-            deliver_policy=DeliverPolicy.BY_START_TIME, opt_start_time=since_time.isoformat()
+            deliver_policy=DeliverPolicy.BY_START_TIME, opt_start_time=since_time
         )
     else:
         config = ConsumerConfig(deliver_policy=DeliverPolicy.ALL)
@@ -38,12 +40,12 @@ async def read_events(
         return []
     out: list[tuple[int, CloudEvent]] = []
     try:
-        pending = (await sub.consumer_info()).num_pending
+        pending = (await sub.consumer_info()).num_pending or 0
         while pending > 0:
             msgs = await sub.fetch(min(batch, pending), timeout=5)
             for msg in msgs:
                 out.append((msg.metadata.sequence.stream, CloudEvent.from_json(msg.data)))
-            pending = msgs[-1].metadata.num_pending if msgs else 0
+            pending = (msgs[-1].metadata.num_pending or 0) if msgs else 0
     finally:
         await sub.unsubscribe()
     return out

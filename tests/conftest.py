@@ -74,7 +74,10 @@ class Stack:
 
 @pytest.fixture(scope="session")
 async def stack(
-    ts_env: WorkflowEnvironment, nc: NatsClient, nats_url: str, tmp_path_factory: pytest.TempPathFactory
+    ts_env: WorkflowEnvironment,
+    nc: NatsClient,
+    nats_url: str,
+    tmp_path_factory: pytest.TempPathFactory,
 ) -> AsyncIterator[Stack]:
     root = tmp_path_factory.mktemp("stack")
     programs = root / "programs"
@@ -92,7 +95,9 @@ async def stack(
     for broker in brokers:
         await broker.start()
     task_queue = f"tests-{uuid.uuid4().hex[:8]}"
-    activities = CycleActivities(EventPublisher(nc.jetstream()), RpcClient(nc), objects, ts_env.client)
+    activities = CycleActivities(
+        EventPublisher(nc.jetstream()), RpcClient(nc), objects, ts_env.client
+    )
     worker: Worker = build_worker(ts_env.client, task_queue, activities)
     async with worker:
         yield Stack(ts_env.client, ts_env, nc, objects, programs, task_queue)

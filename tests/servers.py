@@ -34,7 +34,16 @@ def wait_port(port: int, timeout: float = 20.0) -> None:
 def nats_server(store_dir: Path) -> Iterator[str]:
     port = free_port()
     proc = subprocess.Popen(
-        [find_binary("nats-server"), "-js", "-a", "127.0.0.1", "-p", str(port), "-sd", str(store_dir)],
+        [
+            find_binary("nats-server"),
+            "-js",
+            "-a",
+            "127.0.0.1",
+            "-p",
+            str(port),
+            "-sd",
+            str(store_dir),
+        ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )

@@ -9,6 +9,7 @@ never moves it; waits use ``wait_condition(..., timeout=due - now)``.
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections.abc import Callable
 from datetime import datetime, timedelta
@@ -258,11 +259,11 @@ class AnnualCycleWorkflow:
                 {"round": round_, "due": self._iso("rectification")},
             )
             await self._set_base_status("rectifying", f"rectification round {round_}")
-            filed = await self._wait_deadline(
-                "rectification", lambda r=round_: self._s.rectification_filed_round >= r
-            )
+            filed = await self._wait_deadline("rectification", self._rectification_filed)
             if filed:
-                await workflow.wait_condition(lambda r=round_: self._rectification_recorded_round >= r)
+                await workflow.wait_condition(
+                    lambda: self._rectification_recorded_round >= self._s.round
+                )
                 if await self._review(round_=round_) != Grade.FAIL:
                     await self._emit(EventType.RECTIFICATION_PASSED, {"round": round_})
                     await self._set_base_status("active", "rectified")
@@ -451,7 +452,7 @@ class AnnualCycleWorkflow:
             wake = min([*upcoming, due])
             try:
                 await workflow.wait_condition(
-                    lambda d=due: done() or self._s.deadlines[name] != d, timeout=wake - now
+                    functools.partial(self._done_or_moved, done, name, due), timeout=wake - now
                 )
             except TimeoutError:
                 if wake < due and remind():
@@ -460,6 +461,12 @@ class AnnualCycleWorkflow:
                         {"deadline": name, "due": due.isoformat(), "stage": self._s.stage.value},
                     )
         return True
+
+    def _done_or_moved(self, done: Callable[[], bool], name: str, due: datetime) -> bool:
+        return done() or self._s.deadlines[name] != due
+
+    def _rectification_filed(self) -> bool:
+        return self._s.rectification_filed_round >= self._s.round
 
     async def _escalate(self, deadline: str, to: str) -> None:
         await self._emit(

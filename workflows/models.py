@@ -133,7 +133,9 @@ class Receipt(_Model):
 
 class ScoreReceipt(_Model):
     graded: bool
-    decision: DecisionRecord | None = Field(None, description="Set when this sheet completed the review")
+    decision: DecisionRecord | None = Field(
+        None, description="Set when this sheet completed the review"
+    )
 
 
 class HistoryStep(_Model):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from temporalio.common import SearchAttributeKey
 
 PROGRAM = SearchAttributeKey.for_keyword("NavProgram")
@@ -11,4 +13,4 @@ REGION = SearchAttributeKey.for_keyword("NavRegion")
 STAGE = SearchAttributeKey.for_keyword("NavStage")
 GRADE = SearchAttributeKey.for_keyword("NavGrade")
 
-ALL = [PROGRAM, YEAR, BASE, REGION, STAGE, GRADE]
+ALL: list[SearchAttributeKey[Any]] = [PROGRAM, YEAR, BASE, REGION, STAGE, GRADE]

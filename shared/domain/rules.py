@@ -180,6 +180,7 @@ class OutcomeRules(_Model):
 
 
 VerificationStep = Literal["city", "province"]
+DEFAULT_CHAIN: list[VerificationStep] = ["city", "province"]
 
 
 class ProgramRules(_Model):
@@ -189,7 +190,7 @@ class ProgramRules(_Model):
     issuer: str
     region: str = Field(description="GB/T 2260 code of the issuing region")
     calendar: CalendarRules = Field(default_factory=CalendarRules)  # type: ignore[arg-type]
-    verification: list[VerificationStep] = Field(default_factory=lambda: ["city", "province"])
+    verification: list[VerificationStep] = Field(default_factory=lambda: list(DEFAULT_CHAIN))
     eligibility: EligibilityRules = Field(default_factory=EligibilityRules)  # type: ignore[arg-type]
     rubric: RubricRules
     outcomes: OutcomeRules = Field(default_factory=OutcomeRules)  # type: ignore[arg-type]

@@ -68,7 +68,7 @@ async def test_plan_to_closed_cycle_publishes_each_step(stack: Stack) -> None:
 
 
 async def test_late_plan_is_rejected_with_deadline_passed(stack: Stack) -> None:
-    year, rules, handle = await _launch(stack)
+    year, _rules, handle = await _launch(stack)
     await stack.env.sleep(timedelta(seconds=25))
     plan = await upload(stack.objects, "plan", year=year)
     with pytest.raises(WorkflowUpdateFailedError) as info:
@@ -86,9 +86,11 @@ async def test_late_plan_is_rejected_with_deadline_passed(stack: Stack) -> None:
 
 
 async def test_duplicate_plan_is_rejected(stack: Stack) -> None:
-    year, rules, handle = await _launch(stack)
+    year, _rules, handle = await _launch(stack)
     plan = await upload(stack.objects, "plan", year=year)
-    await handle.execute_update(AnnualCycleWorkflow.file_plan, FilePlan(upload=plan, targets=TARGETS))
+    await handle.execute_update(
+        AnnualCycleWorkflow.file_plan, FilePlan(upload=plan, targets=TARGETS)
+    )
     with pytest.raises(WorkflowUpdateFailedError) as info:
         await handle.execute_update(
             AnnualCycleWorkflow.file_plan, FilePlan(upload=plan, targets=TARGETS)

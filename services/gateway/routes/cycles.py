@@ -111,9 +111,7 @@ async def launch(program: Program, year: Year, deps: DepsDep) -> LaunchAccepted:
 @router.get("")
 async def program_year(program: Program, year: Year, deps: DepsDep) -> ProgramYearState:
     handle = deps.temporal.get_workflow_handle(program_year_id(program, year))
-    return await call_workflow(
-        handle.query(ProgramYearWorkflow.state, result_type=ProgramYearState), what="program year"
-    )
+    return await call_workflow(handle.query(ProgramYearWorkflow.state), what="program year")
 
 
 def _cycle(deps: Any, program: str, year: int, base: str) -> WorkflowHandle[Any, Any]:

@@ -1,0 +1,157 @@
+"""The whole stack through ``navcycle up``: file a plan over HTTP, see the event on NATS, stop
+cleanly with no stray processes."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import nats
+import pytest
+
+from shared.eventlog import read_events
+from shared.events.subjects import event_filter
+from tests.servers import free_port
+
+PDF = b"%PDF-1.4\n% plan for e2e\n"
+TARGETS = [{"key": "patents", "name": "新增发明专利", "target": 30, "unit": "件"}]
+
+
+@dataclass
+class RunningStack:
+    url: str
+    nats_url: str
+    state_dir: Path
+    proc: subprocess.Popen[bytes]
+
+
+def _processes_using(marker: str) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            environ = (entry / "environ").read_bytes()
+            cmdline = (entry / "cmdline").read_bytes()
+        except OSError:
+            continue
+        if marker.encode() in environ or marker.encode() in cmdline:
+            found.append(int(entry.name))
+    return found
+
+
+@pytest.fixture(scope="module")
+def running_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
+    state = tmp_path_factory.mktemp("e2e-state")
+    http_port, nats_port = free_port(), free_port()
+    env = dict(
+        os.environ,
+        NAVCYCLE_STATE_DIR=str(state),
+        NAVCYCLE_TEMPORAL_ADDRESS=f"127.0.0.1:{free_port()}",
+        NAVCYCLE_TEMPORAL_UI_PORT=str(free_port()),
+        NAVCYCLE_NATS_URL=f"nats://127.0.0.1:{nats_port}",
+        NAVCYCLE_NATS_MONITOR_PORT=str(free_port()),
+        NAVCYCLE_HTTP_PORT=str(http_port),
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "services.cli.main", "up"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    stack = RunningStack(f"http://127.0.0.1:{http_port}", env["NAVCYCLE_NATS_URL"], state, proc)
+    deadline = time.monotonic() + 180
+    assert proc.stdout is not None
+    output = []
+    while time.monotonic() < deadline:
+        line = proc.stdout.readline().decode()
+        output.append(line)
+        if "navcycle is up" in line:
+            break
+        if not line and proc.poll() is not None:
+            pytest.fail("navcycle up exited:\n" + "".join(output))
+    else:
+        proc.kill()
+        pytest.fail("navcycle up did not come up:\n" + "".join(output))
+    yield stack
+    if proc.poll() is None:
+        proc.kill()
+
+
+def test_healthz_reports_every_component(running_stack: RunningStack) -> None:
+    body = httpx.get(f"{running_stack.url}/healthz", timeout=10).json()
+    assert body["status"] == "ok"
+    assert set(body["components"]) == {
+        "temporal",
+        "worker",
+        "nats",
+        "registry",
+        "filings",
+        "object_store",
+    }
+
+
+async def test_plan_filed_over_http_lands_on_the_event_stream(running_stack: RunningStack) -> None:
+    url, year, base = running_stack.url, 2031, "ly-newmat"
+    async with httpx.AsyncClient(base_url=url, timeout=30) as http:
+        launched = await http.post(f"/v1/programs/demo-fast/years/{year}/launch")
+        assert launched.status_code == 202, launched.text
+        again = await http.post(f"/v1/programs/demo-fast/years/{year}/launch")
+        assert again.json()["status"] == "already_launched"
+
+        cycle = f"/v1/programs/demo-fast/years/{year}/bases/{base}"
+        for _ in range(100):
+            if (await http.get(cycle)).status_code == 200:
+                break
+            await asyncio.sleep(0.1)
+        filed = await http.post(
+            f"{cycle}/plan",
+            files={"file": ("plan.pdf", PDF, "application/pdf")},
+            data={"targets": json.dumps(TARGETS)},
+        )
+        assert filed.status_code == 201, filed.text
+        receipt = filed.json()
+        assert receipt["sha256"] == hashlib.sha256(PDF).hexdigest()
+        assert receipt["document_id"]
+
+        refiled = await http.post(
+            f"{cycle}/plan",
+            files={"file": ("plan.pdf", PDF, "application/pdf")},
+            data={"targets": json.dumps(TARGETS)},
+        )
+        assert refiled.status_code == 409
+        assert refiled.headers["content-type"] == "application/problem+json"
+        assert refiled.json()["code"] == "duplicate_filing"
+
+    nc = await nats.connect(running_stack.nats_url)
+    try:
+        events = await read_events(
+            nc.jetstream(), event_filter("demo-fast", year, base, "plan.filed")
+        )
+    finally:
+        await nc.close()
+    assert len(events) == 1
+    event = events[0][1].model_dump(mode="json")
+    assert event["specversion"] == "1.0" and event["type"] == "navcycle.plan.filed"
+    assert event["subject"] == f"demo-fast/{year}/{base}"
+    assert event["data"]["document"]["sha256"] == receipt["sha256"]
+
+
+def test_ctrl_c_stops_everything(running_stack: RunningStack) -> None:
+    marker = str(running_stack.state_dir)
+    assert len(_processes_using(marker)) >= 5  # temporal, nats, and the four processes
+    running_stack.proc.send_signal(signal.SIGINT)
+    running_stack.proc.wait(60)
+    assert running_stack.proc.returncode == 0
+    time.sleep(0.5)
+    assert _processes_using(marker) == []
