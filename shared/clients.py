@@ -11,7 +11,10 @@ from shared.settings import Settings
 
 async def connect_nats(settings: Settings, name: str) -> NatsClient:
     return await nats.connect(
-        settings.nats_url, name=f"navcycle-{name}", max_reconnect_attempts=-1, reconnect_time_wait=1
+        servers=settings.nats_servers,
+        name=f"navcycle-{name}",
+        max_reconnect_attempts=-1,
+        reconnect_time_wait=1,
     )
 
 

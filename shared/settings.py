@@ -65,6 +65,11 @@ class Settings(BaseSettings):
         return self.state_dir / "objects"
 
     @property
+    def nats_servers(self) -> list[str]:
+        """The NATS URL setting may list a cluster, comma-separated."""
+        return [url.strip() for url in self.nats_url.split(",") if url.strip()]
+
+    @property
     def gateway_url(self) -> str:
         return f"http://{self.http_host}:{self.http_port}"
 

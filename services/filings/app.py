@@ -90,7 +90,7 @@ def build_router(engine: Engine, objects: ObjectStore) -> NatsRouter:
     return router
 
 
-def build_broker(nats_url: str, engine: Engine, objects: ObjectStore) -> NatsBroker:
+def build_broker(nats_url: str | list[str], engine: Engine, objects: ObjectStore) -> NatsBroker:
     async def check() -> dict[str, str]:
         ping(engine)
         await objects.check()

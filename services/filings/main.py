@@ -15,4 +15,4 @@ async def serve(settings: Settings) -> None:
     settings.state_dir.mkdir(parents=True, exist_ok=True)
     engine = make_engine(settings.database_url_for("filings"))
     create_tables(engine, TABLES)
-    await FastStream(build_broker(settings.nats_url, engine, object_store(settings))).run()
+    await FastStream(build_broker(settings.nats_servers, engine, object_store(settings))).run()

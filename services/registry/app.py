@@ -104,7 +104,7 @@ def build_router(engine: Engine) -> NatsRouter:
     return router
 
 
-def build_broker(nats_url: str, engine: Engine) -> NatsBroker:
+def build_broker(nats_url: str | list[str], engine: Engine) -> NatsBroker:
     async def check() -> dict[str, str]:
         ping(engine)
         return {}

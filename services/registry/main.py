@@ -16,4 +16,4 @@ async def serve(settings: Settings) -> None:
     create_tables(engine, TABLES)
     load_presets(engine, settings.programs_dir)
     seed_bases(engine, settings.bases_file)
-    await FastStream(build_broker(settings.nats_url, engine)).run()
+    await FastStream(build_broker(settings.nats_servers, engine)).run()
