@@ -7,7 +7,6 @@ Temporal retries them and a reset re-runs them.
 from __future__ import annotations
 
 import json
-from datetime import datetime
 
 from temporalio import activity
 from temporalio.client import Client
@@ -31,6 +30,7 @@ from workflows.models import (
     StoredResults,
     StoreResultsRequest,
     WorkingDaysRequest,
+    WorkingDaysResult,
 )
 
 
@@ -77,8 +77,11 @@ class CycleActivities:
         await self._rpc.call("registry", "bases.status", req, Empty)
 
     @activity.defn
-    async def add_working_days(self, req: WorkingDaysRequest) -> datetime:
-        return add_working_days(req.start, req.count, parse_utc_offset(req.utc_offset))
+    async def add_working_days(self, req: WorkingDaysRequest) -> WorkingDaysResult:
+        end = add_working_days(req.start, req.count, parse_utc_offset(req.utc_offset))
+        if not end.holidays_known:
+            activity.logger.warning("working days counted without holiday data: %s", req)
+        return WorkingDaysResult(until=end.until, holidays_known=end.holidays_known)
 
     @activity.defn
     async def store_results(self, req: StoreResultsRequest) -> StoredResults:

@@ -29,11 +29,8 @@ with workflow.unsafe.imports_passed_through():
     )
     from shared.domain.stages import Stage
     from shared.domain.timespec import (
-        WorkingDays,
-        parse_timespec,
         parse_utc_offset,
         reminder_times,
-        resolve_deadline,
     )
     from shared.events.envelope import new_event
     from shared.events.types import EventType
@@ -61,8 +58,8 @@ with workflow.unsafe.imports_passed_through():
         ScoreReceipt,
         SubmitScore,
         Upload,
-        WorkingDaysRequest,
     )
+    from workflows.timing import resolve_spec
 
 ACTIVITY_TIMEOUT = timedelta(seconds=30)
 RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(seconds=30))
@@ -475,18 +472,14 @@ class AnnualCycleWorkflow:
         )
 
     async def _resolve(self, spec_name: str, anchor: datetime | None = None) -> datetime:
-        spec = parse_timespec(getattr(self._rules.calendar, spec_name))
-        start = anchor or workflow.now()
-        if isinstance(spec, WorkingDays):
-            # The holiday table is data that changes by release: record it in history.
-            return await workflow.execute_local_activity_method(
-                CycleActivities.add_working_days,
-                WorkingDaysRequest(
-                    start=start, count=spec.count, utc_offset=self._rules.calendar.utc_offset
-                ),
-                start_to_close_timeout=timedelta(seconds=10),
-            )
-        return resolve_deadline(spec, anchor=start, year=self._s.year, tz=self._tz)
+        calendar = self._rules.calendar
+        resolved = await resolve_spec(
+            calendar,
+            getattr(calendar, spec_name),
+            anchor=anchor or workflow.now(),
+            year=self._s.year,
+        )
+        return resolved.until
 
     def _require_stage(self, stage: Stage, what: str) -> None:
         if self._s.stage != stage:

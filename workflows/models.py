@@ -245,6 +245,11 @@ class WorkingDaysRequest(_Model):
     utc_offset: str
 
 
+class WorkingDaysResult(_Model):
+    until: datetime
+    holidays_known: bool = Field(description="False: the holiday table lacked a year")
+
+
 class StoreResultsRequest(_Model):
     program: str
     year: int

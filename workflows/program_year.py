@@ -20,12 +20,6 @@ from temporalio.workflow import ParentClosePolicy
 
 with workflow.unsafe.imports_passed_through():
     from shared.domain.grading import Grade, relative_grades
-    from shared.domain.timespec import (
-        WorkingDays,
-        parse_timespec,
-        parse_utc_offset,
-        resolve_deadline,
-    )
     from shared.events.envelope import new_event
     from shared.events.types import EventType
     from workflows import search_attributes as sa
@@ -41,8 +35,8 @@ with workflow.unsafe.imports_passed_through():
         PublishRequest,
         RulesRequest,
         StoreResultsRequest,
-        WorkingDaysRequest,
     )
+    from workflows.timing import resolve_spec
 
 BATCH = 500
 # Continue as new well before the 2,000-pending-children and 51,200-event limits.
@@ -164,25 +158,18 @@ class ProgramYearWorkflow:
             retry_policy=RETRY,
         )
         counts = {g.value: sum(1 for x in final.values() if x == g) for g in Grade}
-        tz = parse_utc_offset(s.rules.calendar.utc_offset)
-        spec = parse_timespec(s.rules.calendar.publication_period)
         now = workflow.now()
-        if isinstance(spec, WorkingDays):
-            until = await workflow.execute_local_activity_method(
-                CycleActivities.add_working_days,
-                WorkingDaysRequest(
-                    start=now, count=spec.count, utc_offset=s.rules.calendar.utc_offset
-                ),
-                start_to_close_timeout=timedelta(seconds=10),
-            )
-        else:
-            until = resolve_deadline(spec, anchor=now, year=s.year, tz=tz)
+        publication = await resolve_spec(
+            s.rules.calendar, s.rules.calendar.publication_period, anchor=now, year=s.year
+        )
+        until = publication.until
         await self._emit(
             EventType.RESULTS_PUBLISHED,
             {
                 "counts": counts,
                 "excluded": sum(1 for g in s.graded.values() if g.excluded),
                 "publication_until": until.isoformat(),
+                "holidays_known": publication.holidays_known,
                 "results": stored.model_dump(),
                 "entries": entries if len(entries) <= INLINE_RESULTS else None,
             },
