@@ -1,0 +1,146 @@
+"""Rubric scoring, grading, relative grading, completion rates and decision records."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from shared.domain.grading import (
+    DecisionRecord,
+    Grade,
+    ScoreSheet,
+    absolute_grade,
+    completion_rates,
+    grade_sheets,
+    recompute,
+    relative_grades,
+    score_errors,
+    weighted_total,
+)
+from shared.domain.rules import GradeThresholds
+from tests.helpers import demo_rules
+
+RUBRIC = demo_rules().rubric
+KEYS = RUBRIC.keys
+
+
+def _sheet(expert: str, value: float, vetoes: list[str] | None = None) -> ScoreSheet:
+    return ScoreSheet(expert=expert, scores=dict.fromkeys(KEYS, value), vetoes=vetoes or [])
+
+
+def test_total_is_the_weighted_mean() -> None:
+    scores = {
+        "report_quality": 90,
+        "database": 80,
+        "application": 88,
+        "conditions": 85,
+        "reporting": 100,
+    }
+    # (90*30 + 80*15 + 88*30 + 85*20 + 100*5) / 100
+    assert weighted_total(RUBRIC, scores) == 87.4
+
+
+def test_experts_are_averaged_per_indicator() -> None:
+    averaged, total, vetoes, grade = grade_sheets(RUBRIC, [_sheet("a", 80), _sheet("b", 90)])
+    assert averaged == dict.fromkeys(KEYS, 85.0)
+    assert total == 85.0 and grade == Grade.EXCELLENT and vetoes == []
+
+
+def test_any_veto_fails_whatever_the_total() -> None:
+    _, total, vetoes, grade = grade_sheets(
+        RUBRIC, [_sheet("a", 100, ["false_materials"]), _sheet("b", 100)]
+    )
+    assert total == 100 and vetoes == ["false_materials"] and grade == Grade.FAIL
+
+
+@pytest.mark.parametrize(
+    ("total", "grade"), [(85, "excellent"), (84.99, "pass"), (60, "pass"), (59.99, "fail")]
+)
+def test_absolute_thresholds(total: float, grade: str) -> None:
+    assert absolute_grade(RUBRIC.grades, total, vetoed=False) == grade
+
+
+def test_score_errors_name_every_problem() -> None:
+    errors = score_errors(RUBRIC, {"report_quality": 120, "bogus": 1}, ["lying"])
+    text = "; ".join(errors)
+    assert "missing indicators: database, application, conditions, reporting" in text
+    assert "unknown indicators: bogus" in text
+    assert "report_quality must be a number from 0 to 100" in text
+    assert "unknown veto items: lying" in text
+
+
+def test_relative_grading_takes_the_top_share_of_passing_bases() -> None:
+    thresholds = GradeThresholds.model_validate({"excellent": "top 20%", "pass": 60})
+    results = {
+        f"b{i}": (float(50 + i * 5), Grade.PASS if 50 + i * 5 >= 60 else Grade.FAIL)
+        for i in range(10)
+    }
+    final = relative_grades(thresholds, results)
+    assert [b for b, g in final.items() if g == Grade.EXCELLENT] == ["b8", "b9"]
+    assert final["b0"] == Grade.FAIL and final["b1"] == Grade.FAIL and final["b2"] == Grade.PASS
+
+
+def test_relative_grading_never_splits_a_tie() -> None:
+    thresholds = GradeThresholds.model_validate({"excellent": "top 10%", "pass": 60})
+    results = {
+        "a": (90.0, Grade.PASS),
+        "b": (90.0, Grade.PASS),
+        **{f"c{i}": (70.0, Grade.PASS) for i in range(8)},
+    }
+    final = relative_grades(thresholds, results)
+    assert final["a"] == final["b"] == Grade.EXCELLENT
+
+
+@given(
+    st.dictionaries(
+        st.text("abc", min_size=1, max_size=4), st.floats(0, 100), min_size=1, max_size=30
+    ),
+    st.integers(1, 100),
+)
+def test_relative_grading_respects_quota_and_never_lifts_a_fail(
+    totals: dict[str, float], pct: int
+) -> None:
+    thresholds = GradeThresholds.model_validate({"excellent": f"top {pct}%", "pass": 60})
+    results = {b: (t, Grade.PASS if t >= 60 else Grade.FAIL) for b, t in totals.items()}
+    final = relative_grades(thresholds, results)
+    for base, (total, grade) in results.items():
+        if grade == Grade.FAIL:
+            assert final[base] == Grade.FAIL
+    excellent = [results[b][0] for b, g in final.items() if g == Grade.EXCELLENT]
+    if excellent:
+        # Every base above the lowest excellent total is excellent too.
+        cutoff = min(excellent)
+        assert all(
+            final[b] == Grade.EXCELLENT
+            for b, (t, g) in results.items()
+            if g != Grade.FAIL and t >= cutoff
+        )
+
+
+def test_completion_rates() -> None:
+    rates = completion_rates(
+        {"patents": 30, "pledge": 200, "zero": 0, "missing": 5},
+        {"patents": 33, "pledge": 100, "zero": 1},
+    )
+    assert rates == {"patents": 1.1, "pledge": 0.5, "zero": 1.0, "missing": None}
+
+
+def test_a_grade_is_recomputed_from_its_record_alone() -> None:
+    sheets = [_sheet("a", 70), _sheet("b", 64, ["serious_dishonesty"])]
+    averaged, total, vetoes, grade = grade_sheets(RUBRIC, sheets)
+    record = DecisionRecord(
+        program="p",
+        year=2026,
+        base="b",
+        rubric=RUBRIC,
+        sheets=sheets,
+        vetoes=vetoes,
+        evidence_sha256=["0" * 64],
+        averaged=averaged,
+        total=total,
+        grade=grade,
+        workflow_run_id="r",
+    )
+    again = DecisionRecord.model_validate_json(record.model_dump_json())
+    assert recompute(again) == (67.0, Grade.FAIL)
