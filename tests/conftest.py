@@ -12,6 +12,7 @@ from pathlib import Path
 import nats
 import pytest
 from nats.aio.client import Client as NatsClient
+from sqlalchemy import Engine
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
@@ -70,6 +71,7 @@ class Stack:
     objects: LocalObjectStore
     programs_dir: Path
     task_queue: str
+    registry_db: Engine
 
 
 @pytest.fixture(scope="session")
@@ -100,7 +102,7 @@ async def stack(
     )
     worker: Worker = build_worker(ts_env.client, task_queue, activities)
     async with worker:
-        yield Stack(ts_env.client, ts_env, nc, objects, programs, task_queue)
+        yield Stack(ts_env.client, ts_env, nc, objects, programs, task_queue, reg_engine)
     for broker in brokers:
         await broker.stop()
     await asyncio.sleep(0)

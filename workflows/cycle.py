@@ -300,6 +300,8 @@ class AnnualCycleWorkflow:
             },
         )
         self._plan_recorded = True
+        # Answer once the plan has moved on to verification, so the next step can act at once.
+        await workflow.wait_condition(lambda: self._s.stage != Stage.PLAN_FILING)
         return _receipt(doc)
 
     @file_plan.validator
@@ -383,6 +385,10 @@ class AnnualCycleWorkflow:
             {"round": round_, "document": doc.model_dump(mode="json")},
         )
         self._rectification_recorded_round = round_
+        # Answer once the re-review is open, so experts can score at once.
+        await workflow.wait_condition(
+            lambda: self._s.stage != Stage.RECTIFYING or self._s.round != round_
+        )
         return _receipt(doc)
 
     @file_rectification.validator

@@ -104,7 +104,7 @@ def test_relative_grading_respects_quota_and_never_lifts_a_fail(
     thresholds = GradeThresholds.model_validate({"excellent": f"top {pct}%", "pass": 60})
     results = {b: (t, Grade.PASS if t >= 60 else Grade.FAIL) for b, t in totals.items()}
     final = relative_grades(thresholds, results)
-    for base, (total, grade) in results.items():
+    for base, (_total, grade) in results.items():
         if grade == Grade.FAIL:
             assert final[base] == Grade.FAIL
     excellent = [results[b][0] for b, g in final.items() if g == Grade.EXCELLENT]

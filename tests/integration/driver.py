@@ -1,0 +1,121 @@
+"""Acting out the people of a cycle against a running workflow (bases, officers, experts)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from temporalio.client import WorkflowHandle
+
+from services.registry import store
+from shared.contracts.registry import BaseRegistration
+from shared.db import session_scope
+from shared.domain.rules import ProgramRules
+from tests.conftest import Stack
+from tests.helpers import upload
+from workflows.cycle import AnnualCycleWorkflow
+from workflows.models import (
+    CycleState,
+    FilePlan,
+    FileRectification,
+    FileSelfEvaluation,
+    ReviewPlan,
+    ScoreReceipt,
+    SubmitScore,
+    Target,
+)
+
+TARGETS = [Target(key="patents", name="新增发明专利", target=30, unit="件")]
+
+
+def scores(rules: ProgramRules, value: float) -> dict[str, float]:
+    return dict.fromkeys(rules.rubric.keys, value)
+
+
+def register(stack: Stack, rules: ProgramRules, bases: list[str], region: str = "410100") -> None:
+    with session_scope(stack.registry_db) as session:
+        store.apply_rules(session, rules=rules)
+        for base in bases:
+            if store.get_base(session, program=rules.id, base=base) is None:
+                store.add_base(
+                    session,
+                    program=rules.id,
+                    reg=BaseRegistration.model_validate(
+                        {
+                            "id": base,
+                            "name": f"基地 {base}",
+                            "region": region,
+                            "domain": "新材料",
+                            "staff": {"total": 10, "senior_full_time": 3},
+                        }
+                    ),
+                )
+
+
+def base_status(stack: Stack, program: str, base: str) -> str:
+    with session_scope(stack.registry_db) as session:
+        row = store.get_base(session, program=program, base=base)
+        assert row is not None
+        return row.status
+
+
+async def state(handle: WorkflowHandle[Any, Any]) -> CycleState:
+    return await handle.query(AnnualCycleWorkflow.state)
+
+
+async def file_plan(
+    stack: Stack, handle: WorkflowHandle[Any, Any], content: bytes = b"%PDF-1.4 plan"
+) -> Any:
+    doc = await upload(stack.objects, "plan", content, year=hash(handle.id) % 10_000)
+    return await handle.execute_update(
+        AnnualCycleWorkflow.file_plan, FilePlan(upload=doc, targets=TARGETS)
+    )
+
+
+async def review(
+    handle: WorkflowHandle[Any, Any], step: str, decision: str = "approve", comment: str = ""
+) -> Any:
+    return await handle.execute_update(
+        AnnualCycleWorkflow.review_plan,
+        ReviewPlan(step=step, decision=decision, comment=comment),  # type: ignore[arg-type]
+    )
+
+
+async def approve_all(handle: WorkflowHandle[Any, Any], rules: ProgramRules) -> None:
+    for step in rules.verification:
+        await review(handle, step)
+
+
+async def file_self_evaluation(
+    stack: Stack, handle: WorkflowHandle[Any, Any], actual: float = 33
+) -> Any:
+    doc = await upload(stack.objects, "self_evaluation", b"%PDF-1.4 report " + handle.id.encode())
+    return await handle.execute_update(
+        AnnualCycleWorkflow.file_self_evaluation,
+        FileSelfEvaluation(upload=doc, actuals={"patents": actual}),
+    )
+
+
+async def score(
+    handle: WorkflowHandle[Any, Any],
+    expert: str,
+    values: dict[str, float],
+    vetoes: list[str] | None = None,
+) -> ScoreReceipt:
+    return await handle.execute_update(
+        AnnualCycleWorkflow.submit_score,
+        SubmitScore(expert=expert, scores=values, vetoes=vetoes or []),
+    )
+
+
+async def file_rectification(stack: Stack, handle: WorkflowHandle[Any, Any], n: int = 1) -> Any:
+    doc = await upload(stack.objects, "rectification", f"%PDF-1.4 fix {n} {handle.id}".encode())
+    return await handle.execute_update(
+        AnnualCycleWorkflow.file_rectification, FileRectification(upload=doc)
+    )
+
+
+async def to_implementing(
+    stack: Stack, handle: WorkflowHandle[Any, Any], rules: ProgramRules
+) -> None:
+    await file_plan(stack, handle, f"%PDF-1.4 plan {handle.id}".encode())
+    await approve_all(handle, rules)
