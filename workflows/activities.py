@@ -10,6 +10,12 @@ import json
 
 from temporalio import activity
 from temporalio.client import Client
+from temporalio.common import (
+    SearchAttributePair,
+    TypedSearchAttributes,
+    WorkflowIDReusePolicy,
+)
+from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from shared.domain.timespec import parse_utc_offset
@@ -17,13 +23,16 @@ from shared.domain.workdays import add_working_days
 from shared.objectstore import ObjectStore
 from shared.publisher import EventPublisher
 from shared.rpc import Empty, RpcClient
+from workflows import search_attributes as sa
 from workflows.models import (
     BasesPage,
     BaseStatusRequest,
+    CycleInput,
     DocumentRecord,
     FinalGrade,
     FinalizeCyclesRequest,
     ListBasesRequest,
+    OpenCyclesRequest,
     PinnedRules,
     PublishRequest,
     RulesRequest,
@@ -89,6 +98,55 @@ class CycleActivities:
         key = f"results/{req.program}/{req.year}/results.json"
         stored = await self._objects.put(key, data, "application/json")
         return StoredResults(key=stored.key, sha256=stored.sha256, size=stored.size)
+
+    @activity.defn
+    async def open_cycles(self, req: OpenCyclesRequest) -> int:
+        """Start one AnnualCycleWorkflow per base; a cycle that exists already is left alone.
+
+        Cycles start from here rather than as child workflows, so a 10,000-base year adds one
+        activity per batch to the program year's history instead of thousands of child events,
+        and never meets the limit on pending children.
+        """
+        from workflows.cycle import AnnualCycleWorkflow
+
+        assert self._temporal is not None, "open_cycles needs a Temporal client"
+        task_queue = activity.info().task_queue
+        started = 0
+        for i, base in enumerate(req.bases):
+            attrs = None
+            if req.search_attributes:
+                attrs = TypedSearchAttributes(
+                    [
+                        SearchAttributePair(sa.PROGRAM, req.program),
+                        SearchAttributePair(sa.YEAR, req.year),
+                        SearchAttributePair(sa.BASE, base.id),
+                        SearchAttributePair(sa.REGION, base.region),
+                        SearchAttributePair(sa.STAGE, "plan_filing"),
+                    ]
+                )
+            try:
+                await self._temporal.start_workflow(
+                    AnnualCycleWorkflow.run,
+                    CycleInput(
+                        program=req.program,
+                        year=req.year,
+                        base=base,
+                        rules=req.rules,
+                        rules_version=req.rules_version,
+                        launched_at=req.launched_at,
+                        parent_id=req.parent_id,
+                    ),
+                    id=cycle_id(req.program, req.year, base.id),
+                    task_queue=task_queue,
+                    id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+                    search_attributes=attrs,
+                )
+                started += 1
+            except WorkflowAlreadyStartedError:
+                pass  # a retried batch: the cycle is already open
+            if i % 50 == 0:
+                activity.heartbeat(i)
+        return started
 
     @activity.defn
     async def finalize_cycles(self, req: FinalizeCyclesRequest) -> int:

@@ -201,6 +201,17 @@ class ProgramYearState(_Model):
 # Activity contracts
 
 
+class OpenCyclesRequest(_Model):
+    program: str
+    year: int
+    rules: ProgramRules
+    rules_version: int
+    launched_at: datetime
+    parent_id: str
+    bases: list[BaseInfo]
+    search_attributes: bool
+
+
 class PublishRequest(_Model):
     event: CloudEvent
 

@@ -1,11 +1,13 @@
 """ProgramYearWorkflow: one program's year, from launch notice to final results.
 
-launch notice ▶ one AnnualCycleWorkflow per active base, started in batches ▶ every cycle graded
+launch notice ▶ one AnnualCycleWorkflow per active base, opened in batches ▶ every cycle graded
 ▶ relative grading if the rubric asks ▶ results published ▶ 公示 ▶ results finalised.
 
-The history stays bounded at any number of bases: children start in batches with a
-continue-as-new between batches, grades arrive as small signals, and the final grades reach the
-children through an activity rather than thousands of signal commands.
+The history stays bounded at any number of bases: cycles open through one activity per batch of
+500 (not one child event each, and never near the pending-children limit), grades arrive as small
+signals with a continue-as-new when the history grows, and final grades reach the cycles through
+an activity rather than thousands of signal commands. Each cycle knows this workflow's id as its
+parent and reports its grade here.
 """
 
 from __future__ import annotations
@@ -14,22 +16,20 @@ from datetime import timedelta
 from typing import Any
 
 from temporalio import workflow
-from temporalio.common import RetryPolicy, SearchAttributePair, TypedSearchAttributes
-from temporalio.exceptions import WorkflowAlreadyStartedError
-from temporalio.workflow import ParentClosePolicy
+from temporalio.common import RetryPolicy
 
 with workflow.unsafe.imports_passed_through():
     from shared.domain.grading import Grade, relative_grades
     from shared.events.envelope import new_event
     from shared.events.types import EventType
     from workflows import search_attributes as sa
-    from workflows.activities import CycleActivities, cycle_id
-    from workflows.cycle import AnnualCycleWorkflow
+    from workflows.activities import CycleActivities
     from workflows.models import (
+        BaseInfo,
         CycleGraded,
-        CycleInput,
         FinalizeCyclesRequest,
         ListBasesRequest,
+        OpenCyclesRequest,
         ProgramYearInput,
         ProgramYearState,
         PublishRequest,
@@ -39,8 +39,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.timing import resolve_spec
 
 BATCH = 500
-# Continue as new well before the 2,000-pending-children and 51,200-event limits.
-CHILDREN_PER_RUN = 1000
+# Continue as new long before the 51,200-event cap while grades arrive as signals.
 HISTORY_LIMIT = 10_000
 INLINE_RESULTS = 200
 ACTIVITY_TIMEOUT = timedelta(seconds=60)
@@ -72,20 +71,17 @@ class ProgramYearWorkflow:
                 {"rules_version": s.rules_version, "name": s.rules.name, "issuer": s.rules.issuer},
             )
 
-        started_this_run = 0
         while not s.listing_done:
-            if started_this_run >= CHILDREN_PER_RUN:
-                self._continue_as_new()
             page = await workflow.execute_activity_method(
                 CycleActivities.list_bases,
                 ListBasesRequest(program=s.program, cursor=s.cursor, limit=BATCH),
                 start_to_close_timeout=ACTIVITY_TIMEOUT,
                 retry_policy=RETRY,
             )
-            for base in page.bases:
-                await self._open_cycle(base)
-                started_this_run += 1
+            if page.bases:
+                await self._open_cycles(page.bases)
             s.cursor, s.listing_done = page.next_cursor, page.next_cursor is None
+            s.opened += len(page.bases)
 
         self._phase = "reviewing"
         while len(s.graded) < s.opened:
@@ -101,42 +97,26 @@ class ProgramYearWorkflow:
         await self._publish_results()
         return self.state()
 
-    async def _open_cycle(self, base: Any) -> None:
+    async def _open_cycles(self, bases: list[BaseInfo]) -> None:
         s = self._s
         assert s.rules is not None and s.rules_version is not None and s.launched_at is not None
-        tracked = workflow.info().typed_search_attributes.get(sa.PROGRAM) is not None
-        attrs = (
-            TypedSearchAttributes(
-                [
-                    SearchAttributePair(sa.PROGRAM, s.program),
-                    SearchAttributePair(sa.YEAR, s.year),
-                    SearchAttributePair(sa.BASE, base.id),
-                    SearchAttributePair(sa.REGION, base.region),
-                    SearchAttributePair(sa.STAGE, "plan_filing"),
-                ]
-            )
-            if tracked
-            else None
+        await workflow.execute_activity_method(
+            CycleActivities.open_cycles,
+            OpenCyclesRequest(
+                program=s.program,
+                year=s.year,
+                rules=s.rules,
+                rules_version=s.rules_version,
+                launched_at=s.launched_at,
+                parent_id=workflow.info().workflow_id,
+                bases=bases,
+                search_attributes=workflow.info().typed_search_attributes.get(sa.PROGRAM)
+                is not None,
+            ),
+            start_to_close_timeout=timedelta(minutes=10),
+            heartbeat_timeout=timedelta(minutes=1),
+            retry_policy=RETRY,
         )
-        try:
-            await workflow.start_child_workflow(
-                AnnualCycleWorkflow.run,
-                CycleInput(
-                    program=s.program,
-                    year=s.year,
-                    base=base,
-                    rules=s.rules,
-                    rules_version=s.rules_version,
-                    launched_at=s.launched_at,
-                    parent_id=workflow.info().workflow_id,
-                ),
-                id=cycle_id(s.program, s.year, base.id),
-                parent_close_policy=ParentClosePolicy.ABANDON,
-                search_attributes=attrs,
-            )
-        except WorkflowAlreadyStartedError:
-            pass  # launched before a continue-as-new or an earlier attempt: still one cycle
-        s.opened += 1
 
     async def _publish_results(self) -> None:
         s = self._s
@@ -180,10 +160,12 @@ class ProgramYearWorkflow:
             EventType.RESULTS_FINALIZED, {"counts": counts, "results": stored.model_dump()}
         )
         self._phase = "finalized"
+        # Failing cycles are already in rectification; only passing ones wait for the result.
+        passing = {b: g for b, g in final.items() if g != Grade.FAIL}
         await workflow.execute_activity_method(
             CycleActivities.finalize_cycles,
             FinalizeCyclesRequest(
-                program=s.program, year=s.year, grades=final, finalized_at=workflow.now()
+                program=s.program, year=s.year, grades=passing, finalized_at=workflow.now()
             ),
             start_to_close_timeout=timedelta(minutes=30),
             heartbeat_timeout=timedelta(minutes=2),

@@ -21,5 +21,6 @@ def activity_methods(acts: CycleActivities) -> list[Callable[..., Any]]:
         acts.set_base_status,
         acts.add_working_days,
         acts.store_results,
+        acts.open_cycles,
         acts.finalize_cycles,
     ]

@@ -1,0 +1,195 @@
+"""ProgramYearWorkflow under time skipping: fan-out, relative grading, 公示, next year, presets."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+from typing import Any
+
+from temporalio.client import WorkflowHandle
+from temporalio.service import RPCError, RPCStatusCode
+
+from services.registry import store
+from shared.db import session_scope
+from shared.domain.grading import DecisionRecord, recompute
+from shared.domain.rules import ProgramRules, load_rules_file
+from shared.domain.stages import Stage
+from shared.eventlog import read_events
+from shared.events.subjects import event_filter
+from shared.settings import DEPLOY_DIR
+from tests.conftest import Stack
+from tests.helpers import demo_rules, fresh_year
+from tests.integration import driver
+from workflows.activities import cycle_id, program_year_id
+from workflows.cycle import AnnualCycleWorkflow
+from workflows.models import ProgramYearInput
+from workflows.program_year import ProgramYearWorkflow
+
+
+async def launch(
+    stack: Stack, rules: ProgramRules, year: int, expected: int
+) -> WorkflowHandle[Any, Any]:
+    handle = await stack.client.start_workflow(
+        ProgramYearWorkflow.run,
+        ProgramYearInput(program=rules.id, year=year),
+        id=program_year_id(rules.id, year),
+        task_queue=stack.task_queue,
+    )
+    for _ in range(200):
+        state = await handle.query(ProgramYearWorkflow.state)
+        if state.phase != "launching" and state.opened == expected:
+            break
+        await asyncio.sleep(0.05)
+    else:
+        raise AssertionError(f"expected {expected} cycles, state {state}")
+    # The test server reports a child started a moment before it takes updates.
+    for base in await _bases(stack, rules.id):
+        for _ in range(100):
+            try:
+                cycle = stack.client.get_workflow_handle(cycle_id(rules.id, year, base))
+                if (await cycle.query(AnnualCycleWorkflow.state)).history:
+                    break
+                await asyncio.sleep(0.05)
+            except RPCError:
+                await asyncio.sleep(0.05)
+    return handle
+
+
+async def _bases(stack: Stack, program: str) -> list[str]:
+    with session_scope(stack.registry_db) as session:
+        return [
+            b.id for b in store.list_bases(session, program=program, status="active", region=None)
+        ]
+
+
+def cycles(
+    stack: Stack, rules: ProgramRules, year: int, bases: list[str]
+) -> dict[str, WorkflowHandle[Any, Any]]:
+    return {
+        b: stack.client.get_workflow_handle_for(
+            AnnualCycleWorkflow.run, cycle_id(rules.id, year, b)
+        )
+        for b in bases
+    }
+
+
+async def finish(stack: Stack, handle: WorkflowHandle[Any, Any]) -> Any:
+    """Wait for a cycle's end with time skipping on: only handles that ``start_workflow``
+    returned unlock it by themselves, and cycles are started by the program year."""
+    async with stack.env.time_skipping_unlocked():  # type: ignore[attr-defined]
+        return await handle.result()
+
+
+async def graded_records(stack: Stack, program: str, year: int) -> list[DecisionRecord]:
+    events = await read_events(
+        stack.nc.jetstream(), event_filter(program, year, event_type="review.graded")
+    )
+    return [DecisionRecord.model_validate(e.data) for _, e in events]
+
+
+async def year_event(stack: Stack, program: str, year: int, event_type: str) -> dict[str, Any]:
+    events = await read_events(stack.nc.jetstream(), event_filter(program, year, "_", event_type))
+    assert len(events) == 1
+    return events[0][1].data
+
+
+async def test_relative_grading_marks_only_the_top_share_excellent(stack: Stack) -> None:
+    rules = demo_rules(id="relative-demo", rubric__grades={"excellent": "top 20%", "pass": 60})
+    totals = {"r1": 95, "r2": 90, "r3": 80, "r4": 70, "r5": 50}
+    driver.register(stack, rules, list(totals))
+    year = fresh_year()
+    program_year = await launch(stack, rules, year, expected=5)
+    handles = cycles(stack, rules, year, list(totals))
+    for handle in handles.values():
+        await driver.to_implementing(stack, handle, rules)
+        await driver.file_self_evaluation(stack, handle)
+    await stack.env.sleep(timedelta(seconds=61))
+    for base, handle in handles.items():
+        await driver.score(handle, "e1", driver.scores(rules, totals[base]))
+
+    final = await program_year.result()
+    assert final.graded == 5 and final.phase == "finalized"
+    published = await year_event(stack, rules.id, year, "results.published")
+    grades = {e["base"]: e["grade"] for e in published["entries"]}
+    assert grades == {"r1": "excellent", "r2": "pass", "r3": "pass", "r4": "pass", "r5": "fail"}
+    assert published["counts"] == {"excellent": 1, "pass": 3, "fail": 1}
+    await year_event(stack, rules.id, year, "results.finalized")
+
+    outcomes = {b: await finish(stack, h) for b, h in handles.items()}
+    assert outcomes["r1"].final_grade == "excellent" and outcomes["r1"].stage == Stage.CLOSED
+    assert outcomes["r1"].grade == "pass"  # provisional until the year ranks every base
+    assert outcomes["r2"].grade == "pass" and outcomes["r2"].final_grade == "pass"
+    assert outcomes["r5"].stage == Stage.DELISTED
+
+
+async def test_a_delisted_base_gets_no_cycle_the_next_year(stack: Stack) -> None:
+    rules = demo_rules(id="delist-demo", verification=[])
+    driver.register(stack, rules, ["d1", "d2"])
+    year = fresh_year()
+    program_year = await launch(stack, rules, year, expected=2)
+    handles = cycles(stack, rules, year, ["d1", "d2"])
+    for handle in handles.values():
+        await driver.file_plan(stack, handle, f"%PDF-1.4 {handle.id}".encode())
+        await driver.file_self_evaluation(stack, handle)
+    await stack.env.sleep(timedelta(seconds=61))
+    await driver.score(handles["d1"], "e1", driver.scores(rules, 30))
+    await driver.score(handles["d2"], "e1", driver.scores(rules, 80))
+    await program_year.result()
+    assert (await finish(stack, handles["d1"])).stage == Stage.DELISTED
+    assert driver.base_status(stack, rules.id, "d1") == "delisted"
+
+    next_year = await launch(stack, rules, year + 1, expected=1)
+    missing = stack.client.get_workflow_handle(cycle_id(rules.id, year + 1, "d1"))
+    try:
+        await missing.describe()
+        raise AssertionError("a de-listed base got a cycle")
+    except RPCError as exc:
+        assert exc.status == RPCStatusCode.NOT_FOUND
+    launched = await year_event(stack, rules.id, year + 1, "program.launched")
+    assert launched["rules_version"] >= 1
+    await next_year.result()
+
+
+async def _preset_year(
+    stack: Stack, preset: str, bases: list[str], scores: dict[str, float]
+) -> None:
+    rules = load_rules_file(DEPLOY_DIR / "programs" / f"{preset}.yaml")
+    driver.register(stack, rules, bases)
+    year = (await stack.env.get_current_time()).year
+    program_year = await launch(stack, rules, year, expected=len(bases))
+    handles = cycles(stack, rules, year, bases)
+    for handle in handles.values():
+        await driver.to_implementing(stack, handle, rules)
+        await driver.file_self_evaluation(stack, handle)
+    state = await driver.state(next(iter(handles.values())))
+    assert state.stage == Stage.IMPLEMENTING
+    wait = state.deadlines["self_evaluation"] - await stack.env.get_current_time()
+    await stack.env.sleep(wait + timedelta(minutes=1))
+    for base, handle in handles.items():
+        assert (await driver.state(handle)).stage == Stage.UNDER_REVIEW
+        for expert in ("e1", "e2", "e3"):
+            await driver.score(handle, expert, driver.scores(rules, scores[base]))
+
+    final = await program_year.result()
+    assert final.graded == len(bases)
+    published = await year_event(stack, rules.id, year, "results.published")
+    assert "holidays_known" in published
+    for record in await graded_records(stack, rules.id, year):
+        assert recompute(record) == (record.total, record.grade)
+        assert record.rubric.version == rules.rubric.version and len(record.sheets) == 3
+    for base, handle in handles.items():
+        outcome = await finish(stack, handle)
+        expected = Stage.CLOSED if scores[base] >= 60 else Stage.DELISTED
+        assert outcome.stage == expected, base
+
+
+async def test_a_henan_preset_year_in_virtual_time(stack: Stack) -> None:
+    await _preset_year(stack, "henan-nav-base", ["ha", "hb", "hc"], {"ha": 90, "hb": 70, "hc": 40})
+
+
+async def test_an_inner_mongolia_preset_year_in_virtual_time(stack: Stack) -> None:
+    state_due_month_day = load_rules_file(
+        DEPLOY_DIR / "programs" / "inner-mongolia-nav-base.yaml"
+    ).calendar.self_evaluation_due
+    assert state_due_month_day == "--11-30"
+    await _preset_year(stack, "inner-mongolia-nav-base", ["ma", "mb"], {"ma": 88, "mb": 65})
