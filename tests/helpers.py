@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import itertools
+import os
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 from temporalio.client import WorkflowHandle
@@ -16,6 +18,7 @@ from shared.settings import DEPLOY_DIR
 from workflows.activities import cycle_id
 from workflows.cycle import AnnualCycleWorkflow
 from workflows.models import BaseInfo, CycleInput, Upload
+from workflows.replay import history_filename
 
 _years = itertools.count(2101)
 PDF = b"%PDF-1.4\n% navcycle test document\n"
@@ -79,3 +82,15 @@ async def start_cycle(
 async def event_types(js: Any, program: str, year: int, base: str | None = None) -> list[str]:
     events = await read_events(js, event_filter(program, year, base))
     return [e.event_type.value for _, e in events]
+
+
+HISTORIES = Path(__file__).resolve().parent / "histories"
+
+
+async def record_history(handle: WorkflowHandle[Any, Any], name: str) -> None:
+    """With NAVCYCLE_RECORD_HISTORIES=1, keep a finished workflow's history for replay tests."""
+    if os.environ.get("NAVCYCLE_RECORD_HISTORIES") != "1":
+        return
+    history = await handle.fetch_history()
+    HISTORIES.mkdir(exist_ok=True)
+    (HISTORIES / history_filename(name, handle.id)).write_text(history.to_json())

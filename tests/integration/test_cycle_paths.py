@@ -13,7 +13,7 @@ from shared.domain.stages import Stage
 from shared.eventlog import read_events
 from shared.events.subjects import event_filter
 from tests.conftest import Stack
-from tests.helpers import demo_rules, event_types, fresh_year, start_cycle
+from tests.helpers import demo_rules, event_types, fresh_year, record_history, start_cycle
 from tests.integration import driver
 from workflows.cycle import AnnualCycleWorkflow
 from workflows.models import ExtendDeadline
@@ -67,6 +67,7 @@ async def test_returned_plan_is_refiled_and_then_accepted(stack: Stack) -> None:
 async def test_plan_overdue_can_exclude_the_base(stack: Stack) -> None:
     year, rules, handle = await _launch(stack, outcomes__plan_overdue="exclude")
     outcome = await handle.result()
+    await record_history(handle, "cycle-plan-overdue-excluded")
     assert outcome.stage == Stage.EXCLUDED and outcome.grade is None
     types = await event_types(stack.nc.jetstream(), rules.id, year)
     assert types[-3:] == ["reminder.sent", "plan.overdue", "cycle.excluded"]
@@ -118,6 +119,7 @@ async def test_failed_base_that_rectifies_is_closed_and_stays_listed(stack: Stac
     receipt = await driver.score(handle, "e1", driver.scores(rules, 75))
     assert receipt.decision is not None and receipt.decision.round == 1
     outcome = await handle.result()
+    await record_history(handle, "cycle-fail-then-rectified")
     assert outcome.stage == Stage.CLOSED and outcome.grade == "fail"
     assert driver.base_status(stack, rules.id, "zz-biomed") == "active"
     types = await event_types(stack.nc.jetstream(), rules.id, year)
@@ -137,6 +139,7 @@ async def test_failed_base_that_does_not_rectify_is_delisted(stack: Stack) -> No
     await _to_review(stack, handle, rules)
     await driver.score(handle, "e1", driver.scores(rules, 30))
     outcome = await handle.result()
+    await record_history(handle, "cycle-fail-then-delisted")
     assert outcome.stage == Stage.DELISTED
     assert driver.base_status(stack, rules.id, "zz-biomed") == "delisted"
     types = await event_types(stack.nc.jetstream(), rules.id, year)
@@ -177,6 +180,7 @@ async def test_extended_deadline_lets_a_late_plan_in(stack: Stack) -> None:
     assert events[0][1].data["reason"] == "系统故障顺延"
     await driver.approve_all(handle, rules)
     await handle.result()  # to the end in virtual time (terminating leaks a time-skip lock)
+    await record_history(handle, "cycle-deadline-extended")
 
 
 async def test_several_experts_are_averaged_and_the_grade_recomputes(stack: Stack) -> None:

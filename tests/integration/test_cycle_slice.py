@@ -10,7 +10,14 @@ from temporalio.exceptions import ApplicationError
 
 from shared.domain.stages import Stage
 from tests.conftest import Stack
-from tests.helpers import demo_rules, event_types, fresh_year, start_cycle, upload
+from tests.helpers import (
+    demo_rules,
+    event_types,
+    fresh_year,
+    record_history,
+    start_cycle,
+    upload,
+)
 from workflows.cycle import AnnualCycleWorkflow
 from workflows.models import FilePlan, FileSelfEvaluation, ReviewPlan, SubmitScore, Target
 
@@ -50,6 +57,7 @@ async def test_plan_to_closed_cycle_publishes_each_step(stack: Stack) -> None:
     )
     record = receipt.decision
     outcome = await handle.result()
+    await record_history(handle, "cycle-happy-path")
     assert record is not None and record.total == 87.4 and record.grade == "excellent"
     assert record.completion == {"patents": 1.1}
     assert outcome.stage == Stage.CLOSED and outcome.grade == "excellent"

@@ -18,7 +18,7 @@ from shared.eventlog import read_events
 from shared.events.subjects import event_filter
 from shared.settings import DEPLOY_DIR
 from tests.conftest import Stack
-from tests.helpers import demo_rules, fresh_year
+from tests.helpers import demo_rules, fresh_year, record_history
 from tests.integration import driver
 from workflows.activities import cycle_id, program_year_id
 from workflows.cycle import AnnualCycleWorkflow
@@ -108,6 +108,7 @@ async def test_relative_grading_marks_only_the_top_share_excellent(stack: Stack)
         await driver.score(handle, "e1", driver.scores(rules, totals[base]))
 
     final = await program_year.result()
+    await record_history(program_year, "program-year-relative-grading")
     assert final.graded == 5 and final.phase == "finalized"
     published = await year_event(stack, rules.id, year, "results.published")
     grades = {e["base"]: e["grade"] for e in published["entries"]}
@@ -116,6 +117,7 @@ async def test_relative_grading_marks_only_the_top_share_excellent(stack: Stack)
     await year_event(stack, rules.id, year, "results.finalized")
 
     outcomes = {b: await finish(stack, h) for b, h in handles.items()}
+    await record_history(handles["r1"], "cycle-relative-excellent")
     assert outcomes["r1"].final_grade == "excellent" and outcomes["r1"].stage == Stage.CLOSED
     assert outcomes["r1"].grade == "pass"  # provisional until the year ranks every base
     assert outcomes["r2"].grade == "pass" and outcomes["r2"].final_grade == "pass"
@@ -179,6 +181,7 @@ async def _preset_year(
         assert record.rubric.version == rules.rubric.version and len(record.sheets) == 3
     for base, handle in handles.items():
         outcome = await finish(stack, handle)
+        await record_history(handle, f"cycle-{preset}-{base}")
         expected = Stage.CLOSED if scores[base] >= 60 else Stage.DELISTED
         assert outcome.stage == expected, base
 

@@ -1,0 +1,35 @@
+"""Recorded histories replay against the current code; a nondeterministic change fails them.
+
+Histories are recorded from the time-skipping tests with NAVCYCLE_RECORD_HISTORIES=1.
+"""
+
+from __future__ import annotations
+
+from tests.helpers import HISTORIES
+from tests.nondeterministic import ReorderedCycle
+from workflows.program_year import ProgramYearWorkflow
+from workflows.replay import history_files, load_history_file, replay
+
+
+def _histories():  # type: ignore[no-untyped-def]
+    files = history_files([HISTORIES])
+    assert len(files) >= 10, "recorded histories are missing from tests/histories"
+    return [load_history_file(f) for f in files]
+
+
+async def test_every_recorded_history_replays_clean() -> None:
+    outcomes = await replay(_histories())
+    failures = [o for o in outcomes if not o.ok]
+    assert not failures, failures
+    ids = {o.workflow_id for o in outcomes}
+    assert any(i.startswith("cycle/") for i in ids) and any(
+        i.startswith("program-year/") for i in ids
+    )
+
+
+async def test_a_nondeterministic_change_fails_replay_and_names_the_workflow() -> None:
+    histories = [h for h in _histories() if h.workflow_id.startswith("cycle/")]
+    outcomes = await replay(histories, workflows=[ReorderedCycle, ProgramYearWorkflow])
+    assert outcomes and all(not o.ok for o in outcomes)
+    assert all("Nondeterminism" in o.reason or "nondetermin" in o.reason.lower() for o in outcomes)
+    assert {o.workflow_id for o in outcomes} == {h.workflow_id for h in histories}
