@@ -15,8 +15,8 @@ from shared.eventlog import read_events
 from shared.events.subjects import event_filter
 from shared.objectstore import ObjectStore, sha256_hex
 from shared.settings import DEPLOY_DIR
-from workflows.activities import cycle_id
 from workflows.cycle import AnnualCycleWorkflow
+from workflows.ids import cycle_id
 from workflows.models import BaseInfo, CycleInput, Upload
 from workflows.replay import history_filename
 

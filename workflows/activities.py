@@ -24,6 +24,7 @@ from shared.objectstore import ObjectStore
 from shared.publisher import EventPublisher
 from shared.rpc import Empty, RpcClient
 from workflows import search_attributes as sa
+from workflows.ids import cycle_id, program_year_id
 from workflows.models import (
     BasesPage,
     BaseStatusRequest,
@@ -31,6 +32,8 @@ from workflows.models import (
     DocumentRecord,
     FinalGrade,
     FinalizeCyclesRequest,
+    LaunchRequest,
+    LaunchResult,
     ListBasesRequest,
     OpenCyclesRequest,
     PinnedRules,
@@ -41,14 +44,7 @@ from workflows.models import (
     WorkingDaysRequest,
     WorkingDaysResult,
 )
-
-
-def cycle_id(program: str, year: int, base: str) -> str:
-    return f"cycle/{program}/{year}/{base}"
-
-
-def program_year_id(program: str, year: int) -> str:
-    return f"program-year/{program}/{year}"
+from workflows.starters import start_program_year
 
 
 class CycleActivities:
@@ -98,6 +94,24 @@ class CycleActivities:
         key = f"results/{req.program}/{req.year}/results.json"
         stored = await self._objects.put(key, data, "application/json")
         return StoredResults(key=stored.key, sha256=stored.sha256, size=stored.size)
+
+    @activity.defn
+    async def launch_program_year(self, req: LaunchRequest) -> LaunchResult:
+        assert self._temporal is not None and req.at is not None
+        pinned = await self._rpc.call(
+            "registry", "rules.current", RulesRequest(program=req.program), PinnedRules
+        )
+        year = req.at.astimezone(parse_utc_offset(pinned.rules.calendar.utc_offset)).year
+        status = await start_program_year(
+            self._temporal,
+            program=req.program,
+            year=year,
+            task_queue=activity.info().task_queue,
+            search_attributes=req.search_attributes,
+        )
+        return LaunchResult(
+            workflow_id=program_year_id(req.program, year), year=year, status=status
+        )
 
     @activity.defn
     async def open_cycles(self, req: OpenCyclesRequest) -> int:

@@ -212,6 +212,18 @@ class OpenCyclesRequest(_Model):
     search_attributes: bool
 
 
+class LaunchRequest(_Model):
+    program: str
+    at: datetime | None = Field(None, description="When; the program-local year of it is opened")
+    search_attributes: bool = True
+
+
+class LaunchResult(_Model):
+    workflow_id: str
+    year: int
+    status: Literal["launched", "already_launched"]
+
+
 class PublishRequest(_Model):
     event: CloudEvent
 

@@ -7,9 +7,10 @@ from typing import Any
 
 from workflows.activities import CycleActivities
 from workflows.cycle import AnnualCycleWorkflow
+from workflows.launch import LaunchYearWorkflow
 from workflows.program_year import ProgramYearWorkflow
 
-WORKFLOWS: list[type] = [ProgramYearWorkflow, AnnualCycleWorkflow]
+WORKFLOWS: list[type] = [ProgramYearWorkflow, AnnualCycleWorkflow, LaunchYearWorkflow]
 
 
 def activity_methods(acts: CycleActivities) -> list[Callable[..., Any]]:
@@ -22,5 +23,6 @@ def activity_methods(acts: CycleActivities) -> list[Callable[..., Any]]:
         acts.add_working_days,
         acts.store_results,
         acts.open_cycles,
+        acts.launch_program_year,
         acts.finalize_cycles,
     ]

@@ -20,8 +20,8 @@ from shared.settings import DEPLOY_DIR
 from tests.conftest import Stack
 from tests.helpers import demo_rules, fresh_year, record_history
 from tests.integration import driver
-from workflows.activities import cycle_id, program_year_id
 from workflows.cycle import AnnualCycleWorkflow
+from workflows.ids import cycle_id, program_year_id
 from workflows.models import ProgramYearInput
 from workflows.program_year import ProgramYearWorkflow
 

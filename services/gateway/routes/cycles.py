@@ -9,24 +9,16 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, File, Form, Path, UploadFile
 from pydantic import BaseModel, Field, TypeAdapter, ValidationError
 from temporalio.client import WorkflowHandle
-from temporalio.common import (
-    SearchAttributePair,
-    TypedSearchAttributes,
-    WorkflowIDConflictPolicy,
-    WorkflowIDReusePolicy,
-)
-from temporalio.exceptions import WorkflowAlreadyStartedError
 
 from services.gateway.deps import DepsDep
 from services.gateway.problems import ApiError
 from services.gateway.temporal_errors import call_workflow
 from services.gateway.uploads import read_limited, store_upload
 from shared.rpc import RpcError
-from workflows import search_attributes as sa
-from workflows.activities import cycle_id, program_year_id
 from workflows.admission import FilingKind, filing_refusal
 from workflows.cycle import AnnualCycleWorkflow
 from workflows.errors import HTTP_STATUS
+from workflows.ids import cycle_id, program_year_id
 from workflows.models import (
     CycleState,
     ExtendDeadline,
@@ -34,7 +26,6 @@ from workflows.models import (
     FileRectification,
     FileSelfEvaluation,
     PinnedRules,
-    ProgramYearInput,
     ProgramYearState,
     Receipt,
     ReviewPlan,
@@ -44,6 +35,7 @@ from workflows.models import (
     Targets,
 )
 from workflows.program_year import ProgramYearWorkflow
+from workflows.starters import start_program_year
 
 ID = r"^[A-Za-z0-9_-]{1,64}$"
 Program = Annotated[str, Path(pattern=ID)]
@@ -89,23 +81,12 @@ async def launch(program: Program, year: Year, deps: DepsDep) -> LaunchAccepted:
         )
     except RpcError as exc:
         raise ApiError(exc.status, exc.code, exc.message) from None
-    workflow_id = program_year_id(program, year)
-    try:
-        await deps.temporal.start_workflow(
-            ProgramYearWorkflow.run,
-            ProgramYearInput(program=program, year=year),
-            id=workflow_id,
-            task_queue=deps.settings.task_queue,
-            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
-            id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
-            search_attributes=TypedSearchAttributes(
-                [SearchAttributePair(sa.PROGRAM, program), SearchAttributePair(sa.YEAR, year)]
-            ),
-        )
-        status: Literal["launched", "already_launched"] = "launched"
-    except WorkflowAlreadyStartedError:
-        status = "already_launched"
-    return LaunchAccepted(workflow_id=workflow_id, status=status, rules_version=pinned.version)
+    status = await start_program_year(
+        deps.temporal, program=program, year=year, task_queue=deps.settings.task_queue
+    )
+    return LaunchAccepted(
+        workflow_id=program_year_id(program, year), status=status, rules_version=pinned.version
+    )
 
 
 @router.get("")
