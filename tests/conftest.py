@@ -106,3 +106,29 @@ async def stack(
     for broker in brokers:
         await broker.stop()
     await asyncio.sleep(0)
+
+
+@dataclass
+class DevStack:
+    """A worker on the Temporal dev server (real time, custom search attributes)."""
+
+    client: Client
+    task_queue: str
+
+
+@pytest.fixture(scope="session")
+async def dev_stack(stack: Stack, nc: NatsClient) -> AsyncIterator[DevStack]:
+    from workflows import search_attributes as sa
+
+    env = await WorkflowEnvironment.start_local(
+        search_attributes=sa.ALL,
+        dev_server_existing_path=find_binary("temporal"),
+        data_converter=pydantic_data_converter,
+    )
+    task_queue = f"dev-{uuid.uuid4().hex[:8]}"
+    activities = CycleActivities(
+        EventPublisher(nc.jetstream()), RpcClient(nc), stack.objects, env.client
+    )
+    async with build_worker(env.client, task_queue, activities):
+        yield DevStack(env.client, task_queue)
+    await env.shutdown()

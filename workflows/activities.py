@@ -18,6 +18,7 @@ from temporalio.common import (
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
+from shared.contracts.registry import PinnedRules
 from shared.domain.timespec import parse_utc_offset
 from shared.domain.workdays import add_working_days
 from shared.objectstore import ObjectStore
@@ -36,7 +37,6 @@ from workflows.models import (
     LaunchResult,
     ListBasesRequest,
     OpenCyclesRequest,
-    PinnedRules,
     PublishRequest,
     RulesRequest,
     StoredResults,

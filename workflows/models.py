@@ -250,11 +250,6 @@ class RulesRequest(_Model):
     program: str
 
 
-class PinnedRules(_Model):
-    rules: ProgramRules
-    version: int
-
-
 class BaseStatusRequest(_Model):
     program: str
     base: str

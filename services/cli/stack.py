@@ -203,6 +203,29 @@ async def bring_up(settings: Settings, stack: Stack) -> None:
             return False
 
     await wait_for(healthy, "the gateway health check", 120, stack)
+    await sync_schedules(settings)
+
+
+async def sync_schedules(settings: Settings) -> list[str]:
+    """One yearly launch Schedule per registered program, matching its current rules."""
+    import nats
+
+    from shared.contracts.registry import ProgramList
+    from shared.rpc import Empty, RpcClient
+    from workflows.schedules import ensure_program_schedule
+
+    nc = await nats.connect(servers=settings.nats_servers)
+    try:
+        programs = await RpcClient(nc).call("registry", "programs.list", Empty(), ProgramList)
+    finally:
+        await nc.close()
+    client = await connect_temporal(settings.temporal_address, settings.temporal_namespace)
+    ids = [
+        await ensure_program_schedule(client, p.rules, settings.task_queue)
+        for p in programs.programs
+    ]
+    log.info("schedules.synced", schedules=ids)
+    return ids
 
 
 async def _retry(fn, limit_s: float) -> None:  # type: ignore[no-untyped-def]

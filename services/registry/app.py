@@ -6,25 +6,27 @@ from pathlib import Path
 
 import yaml
 from faststream.nats import NatsBroker, NatsRouter
-from pydantic import BaseModel
 from sqlalchemy import Engine
 
 from services.registry import store
-from shared.contracts.registry import BaseRegistration, GetProgram, ListBases
+from shared.contracts.registry import (
+    BaseList,
+    BaseRegistration,
+    GetProgram,
+    ListBases,
+    PinnedRules,
+    ProgramList,
+)
 from shared.db import ping, session_scope
 from shared.domain.rules import ProgramRules, load_rules_file
 from shared.events.subjects import rpc_subject
 from shared.logging import get_logger
 from shared.rpc import Empty, RpcError, rpc_handler
 from shared.service import health_router
-from workflows.models import BaseInfo, BasesPage, BaseStatusRequest, ListBasesRequest, PinnedRules
+from workflows.models import BaseInfo, BasesPage, BaseStatusRequest, ListBasesRequest
 
 log = get_logger("registry")
 SERVICE = "registry"
-
-
-class BaseList(BaseModel):
-    bases: list[dict[str, object]]
 
 
 def load_presets(engine: Engine, programs_dir: Path) -> None:
@@ -64,6 +66,18 @@ def build_router(engine: Engine) -> NatsRouter:
         if row is None:
             raise RpcError("program_not_found", f"no program {req.program!r}", 404)
         return PinnedRules(rules=ProgramRules.model_validate(row.document), version=row.version)
+
+    @subscriber("programs.list")
+    @rpc_handler(Empty)
+    async def programs_list(_: Empty) -> ProgramList:
+        with session_scope(engine) as session:
+            rows = store.current_rules_all(session)
+        return ProgramList(
+            programs=[
+                PinnedRules(rules=ProgramRules.model_validate(r.document), version=r.version)
+                for r in rows
+            ]
+        )
 
     @subscriber("bases.active")
     @rpc_handler(ListBasesRequest)

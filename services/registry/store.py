@@ -91,3 +91,9 @@ def list_bases(
     if region:
         query = query.where(col(BaseRow.region).startswith(region_prefix(region)))
     return list(session.exec(query.order_by(col(BaseRow.id))))
+
+
+def current_rules_all(session: Session) -> list[RulesVersion]:
+    programs = session.exec(select(RulesVersion.program).distinct()).all()
+    rows = [current_rules(session, program=p) for p in sorted(programs)]
+    return [r for r in rows if r is not None]

@@ -6,6 +6,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from shared.domain.rules import ProgramRules
+
 BaseStatus = Literal["active", "rectifying", "delisted"]
 
 
@@ -39,3 +41,18 @@ class ListBases(BaseModel):
     program: str
     status: BaseStatus | None = None
     region: str | None = None
+
+
+class PinnedRules(BaseModel):
+    """A program's rules at one version: what a cycle opens with and keeps."""
+
+    rules: ProgramRules
+    version: int
+
+
+class ProgramList(BaseModel):
+    programs: list[PinnedRules]
+
+
+class BaseList(BaseModel):
+    bases: list[dict[str, object]]

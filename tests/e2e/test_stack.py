@@ -31,6 +31,7 @@ TARGETS = [{"key": "patents", "name": "新增发明专利", "target": 30, "unit"
 class RunningStack:
     url: str
     nats_url: str
+    temporal_address: str
     state_dir: Path
     proc: subprocess.Popen[bytes]
 
@@ -69,7 +70,13 @@ def running_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningS
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
     )
-    stack = RunningStack(f"http://127.0.0.1:{http_port}", env["NAVCYCLE_NATS_URL"], state, proc)
+    stack = RunningStack(
+        f"http://127.0.0.1:{http_port}",
+        env["NAVCYCLE_NATS_URL"],
+        env["NAVCYCLE_TEMPORAL_ADDRESS"],
+        state,
+        proc,
+    )
     deadline = time.monotonic() + 180
     assert proc.stdout is not None
     output = []
@@ -145,6 +152,14 @@ async def test_plan_filed_over_http_lands_on_the_event_stream(running_stack: Run
     assert event["specversion"] == "1.0" and event["type"] == "navcycle.plan.filed"
     assert event["subject"] == f"demo-fast/{year}/{base}"
     assert event["data"]["document"]["sha256"] == receipt["sha256"]
+
+
+async def test_each_program_gets_its_yearly_launch_schedule(running_stack: RunningStack) -> None:
+    from shared.temporal import connect_temporal
+
+    client = await connect_temporal(running_stack.temporal_address)
+    ids = {s.id async for s in await client.list_schedules()}
+    assert {"launch/demo-fast", "launch/henan-nav-base", "launch/inner-mongolia-nav-base"} <= ids
 
 
 def test_ctrl_c_stops_everything(running_stack: RunningStack) -> None:

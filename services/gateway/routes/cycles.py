@@ -14,6 +14,7 @@ from services.gateway.deps import DepsDep
 from services.gateway.problems import ApiError
 from services.gateway.temporal_errors import call_workflow
 from services.gateway.uploads import read_limited, store_upload
+from shared.contracts.registry import PinnedRules
 from shared.rpc import RpcError
 from workflows.admission import FilingKind, filing_refusal
 from workflows.cycle import AnnualCycleWorkflow
@@ -25,7 +26,6 @@ from workflows.models import (
     FilePlan,
     FileRectification,
     FileSelfEvaluation,
-    PinnedRules,
     ProgramYearState,
     Receipt,
     ReviewPlan,

@@ -1,0 +1,122 @@
+"""On the Temporal dev server: search attributes kept current, and the yearly Schedule."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from temporalio.client import Client
+
+from tests.conftest import DevStack, Stack
+from tests.helpers import demo_rules, upload
+from tests.integration import driver
+from workflows.cycle import AnnualCycleWorkflow
+from workflows.ids import cycle_id, program_year_id
+from workflows.launch import LaunchYearWorkflow
+from workflows.models import FilePlan, FileSelfEvaluation, LaunchRequest, LaunchResult
+from workflows.schedules import ensure_program_schedule, iana_zone, schedule_id
+from workflows.starters import start_program_year
+
+
+async def _listed(client: Client, query: str, expected: int) -> list[str]:
+    ids: list[str] = []
+    for _ in range(100):
+        ids = [w.id async for w in client.list_workflows(query)]
+        if len(ids) >= expected:
+            return ids
+        await asyncio.sleep(0.2)
+    return ids
+
+
+async def test_search_attributes_follow_stage_and_grade(stack: Stack, dev_stack: DevStack) -> None:
+    rules = demo_rules(
+        id="sa-demo",
+        verification=[],
+        calendar__plan_window="PT60S",
+        calendar__self_evaluation_due="PT5S",
+        calendar__publication_period="PT1S",
+        calendar__reminders=[],
+    )
+    driver.register(stack, rules, ["s1"])
+    year = datetime.now(UTC).year
+    client = dev_stack.client
+    status = await start_program_year(
+        client, program=rules.id, year=year, task_queue=dev_stack.task_queue
+    )
+    assert status == "launched"
+    cycle = client.get_workflow_handle_for(AnnualCycleWorkflow.run, cycle_id(rules.id, year, "s1"))
+    listed = await _listed(
+        client, f"NavProgram = 'sa-demo' AND NavYear = {year} AND NavStage = 'plan_filing'", 1
+    )
+    assert listed == [cycle.id]
+
+    plan = await upload(stack.objects, "plan", b"%PDF-1.4 sa plan", year=year)
+    await cycle.execute_update(
+        AnnualCycleWorkflow.file_plan, FilePlan(upload=plan, targets=driver.TARGETS)
+    )
+    report = await upload(stack.objects, "self_evaluation", b"%PDF-1.4 sa report", year=year)
+    await cycle.execute_update(
+        AnnualCycleWorkflow.file_self_evaluation,
+        FileSelfEvaluation(upload=report, actuals={"patents": 30}),
+    )
+    assert await _listed(client, "NavBase = 's1' AND NavStage = 'implementing'", 1) == [cycle.id]
+
+    for _ in range(100):
+        if (await driver.state(cycle)).stage == "under_review":
+            break
+        await asyncio.sleep(0.2)
+    await driver.score(cycle, "e1", driver.scores(rules, 90))
+    outcome = await cycle.result()
+    assert outcome.stage == "closed" and outcome.final_grade == "excellent"
+    done = await _listed(
+        client, "NavProgram = 'sa-demo' AND NavStage = 'closed' AND NavGrade = 'excellent'", 1
+    )
+    assert done == [cycle.id]
+    py = await client.get_workflow_handle(program_year_id(rules.id, year)).result()
+    assert py["graded"] == 1
+
+
+async def test_yearly_schedule_launches_the_year_once(stack: Stack, dev_stack: DevStack) -> None:
+    rules = demo_rules(id="sched-demo", calendar__launch="--03-01")
+    driver.register(stack, rules, [])
+    client = dev_stack.client
+    sid = await ensure_program_schedule(client, rules, dev_stack.task_queue)
+    assert sid == schedule_id(rules.id)
+    again = await ensure_program_schedule(
+        client, rules.model_copy(update={"name": "改名"}), dev_stack.task_queue
+    )
+    assert again == sid
+    description = await client.get_schedule_handle(sid).describe()
+    calendar = description.schedule.spec.calendars[0]
+    assert (calendar.month[0].start, calendar.day_of_month[0].start, calendar.hour[0].start) == (
+        3,
+        1,
+        0,
+    )
+    assert description.schedule.spec.time_zone_name == "Etc/GMT-8"
+    next_run: Any = description.info.next_action_times[0]
+    assert next_run.astimezone(UTC).strftime("%m-%d %H:%M") == "02-28 16:00"
+
+    launch = LaunchRequest(
+        program=rules.id, at=datetime(2027, 3, 1, 0, 0, 5, tzinfo=UTC) + timedelta(hours=-8)
+    )
+    results: list[LaunchResult] = []
+    for n in range(2):
+        results.append(
+            await client.execute_workflow(
+                LaunchYearWorkflow.run,
+                launch,
+                id=f"launch-test/{rules.id}/{n}",
+                task_queue=dev_stack.task_queue,
+            )
+        )
+    assert [r.status for r in results] == ["launched", "already_launched"]
+    assert results[0].year == 2027 and results[0].workflow_id == program_year_id(rules.id, 2027)
+    await client.get_schedule_handle(sid).delete()
+
+
+def test_whole_hour_offsets_map_to_zones() -> None:
+    assert iana_zone("+08:00") == "Etc/GMT-8"
+    assert iana_zone("+00:00") == "UTC"
+    assert iana_zone("-05:00") == "Etc/GMT+5"
