@@ -31,7 +31,7 @@ lint: $(DEV_STAMP)
 	$(BIN)/mypy
 
 bench: $(DEV_STAMP)
-	@echo "make bench: benchmarks arrive with the production-shape issue; nothing to measure yet."
+	$(BIN)/python -m bench.year_virtual --bases 1000
 
 clean:
 	rm -rf $(VENV) .navcycle .pytest_cache .mypy_cache

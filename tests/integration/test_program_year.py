@@ -196,3 +196,25 @@ async def test_an_inner_mongolia_preset_year_in_virtual_time(stack: Stack) -> No
     ).calendar.self_evaluation_due
     assert state_due_month_day == "--11-30"
     await _preset_year(stack, "inner-mongolia-nav-base", ["ma", "mb"], {"ma": 88, "mb": 65})
+
+
+async def test_a_cycle_keeps_the_rules_version_it_opened_with(stack: Stack) -> None:
+    rules = demo_rules(id="pin-demo")
+    driver.register(stack, rules, ["p1"])
+    year = fresh_year()
+    program_year = await launch(stack, rules, year, expected=1)
+    handle = cycles(stack, rules, year, ["p1"])["p1"]
+    before = await driver.state(handle)
+
+    changed = demo_rules(id="pin-demo", calendar__plan_window="PT99S")
+    with session_scope(stack.registry_db) as session:
+        row, created = store.apply_rules(session, rules=changed)
+    assert created and row.version == before.rules_version + 1
+
+    after = await driver.state(handle)
+    assert after.rules_version == before.rules_version
+    assert after.deadlines["plan"] == before.deadlines["plan"]
+    await program_year.result()
+    outcome = await finish(stack, handle)
+    assert outcome.stage == Stage.DELISTED  # no plan: overdue, fail, rectification lapsed
+    assert (await driver.state(handle)).rules_version == before.rules_version
