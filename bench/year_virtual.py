@@ -21,9 +21,14 @@ from shared.settings import DEPLOY_DIR
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--bases", type=int, default=1000)
+    parser.add_argument(
+        "--program",
+        default="henan-nav-base",
+        help="a preset in deploy/programs; its real calendar (months) passes in virtual time",
+    )
     parser.add_argument("--out", type=Path, default=Path("bench/results.json"))
     args = parser.parse_args()
-    rules = load_rules_file(DEPLOY_DIR / "programs" / "demo-fast.yaml")
+    rules = load_rules_file(DEPLOY_DIR / "programs" / f"{args.program}.yaml")
     configure_logging("console", "WARNING")
 
     def progress(phase: str, done: int, total: int) -> None:
