@@ -28,3 +28,14 @@ def object_store(settings: Settings) -> ObjectStore:
         secure=settings.s3_secure,
         region=settings.s3_region,
     )
+
+
+async def ensure_streams(settings: Settings) -> None:
+    """Consumers may start before the worker: make sure the streams they read exist."""
+    from shared.stream import ensure_events_stream
+
+    nc = await connect_nats(settings, "setup")
+    try:
+        await ensure_events_stream(nc.jetstream(), settings.event_duplicate_window_s)
+    finally:
+        await nc.close()

@@ -8,6 +8,8 @@ from nats.js.errors import NotFoundError
 
 EVENTS_STREAM = "NAVCYCLE_EVENTS"
 EVENTS_SUBJECTS = ["navcycle.events.>"]
+DLQ_STREAM = "NAVCYCLE_DLQ"
+DLQ_SUBJECTS = ["navcycle.dlq.>"]
 
 
 def events_stream_config(duplicate_window_s: float, replicas: int = 1) -> StreamConfig:
@@ -26,14 +28,30 @@ def events_stream_config(duplicate_window_s: float, replicas: int = 1) -> Stream
     )
 
 
-async def ensure_events_stream(
-    js: JetStreamContext, duplicate_window_s: float, replicas: int = 1
-) -> None:
-    """Create the stream, or bring an existing one to our definition. Safe to call every start."""
-    config = events_stream_config(duplicate_window_s, replicas)
+def dlq_stream_config(replicas: int = 1) -> StreamConfig:
+    return StreamConfig(
+        name=DLQ_STREAM,
+        description="events a consumer could not process, with the reason in headers",
+        subjects=DLQ_SUBJECTS,
+        storage=StorageType.FILE,
+        retention=RetentionPolicy.LIMITS,
+        max_age=0,
+        num_replicas=replicas,
+    )
+
+
+async def _ensure(js: JetStreamContext, config: StreamConfig) -> None:
     try:
-        await js.stream_info(EVENTS_STREAM)
+        await js.stream_info(config.name or "")
     except NotFoundError:
         await js.add_stream(config)
         return
     await js.update_stream(config)
+
+
+async def ensure_events_stream(
+    js: JetStreamContext, duplicate_window_s: float, replicas: int = 1
+) -> None:
+    """Create the streams, or bring existing ones to our definition. Safe on every start."""
+    await _ensure(js, events_stream_config(duplicate_window_s, replicas))
+    await _ensure(js, dlq_stream_config(replicas))

@@ -18,6 +18,8 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
+from services.assessment.app import build_broker as assessment_broker
+from services.assessment.tables import TABLES as ASSESSMENT_TABLES
 from services.filings.app import build_broker as filings_broker
 from services.filings.tables import TABLES as FILINGS_TABLES
 from services.registry.app import build_broker as registry_broker
@@ -93,7 +95,13 @@ async def stack(
     fil_engine = make_engine(f"sqlite:///{root / 'filings.db'}")
     create_tables(fil_engine, FILINGS_TABLES)
 
-    brokers = [registry_broker(nats_url, reg_engine), filings_broker(nats_url, fil_engine, objects)]
+    ass_engine = make_engine(f"sqlite:///{root / 'assessment.db'}")
+    create_tables(ass_engine, ASSESSMENT_TABLES)
+    brokers = [
+        registry_broker(nats_url, reg_engine),
+        filings_broker(nats_url, fil_engine, objects),
+        assessment_broker(nats_url, ass_engine),
+    ]
     for broker in brokers:
         await broker.start()
     task_queue = f"tests-{uuid.uuid4().hex[:8]}"

@@ -185,7 +185,14 @@ class AnnualCycleWorkflow:
         self._s.scores_received = 0
         self._set_stage(Stage.UNDER_REVIEW)
         self._s.deadlines["review"] = await self._resolve("review_window")
-        await self._emit(EventType.REVIEW_OPENED, {"round": round_, "due": self._iso("review")})
+        await self._emit(
+            EventType.REVIEW_OPENED,
+            {
+                "round": round_,
+                "due": self._iso("review"),
+                "experts_required": self._rules.rubric.experts_required,
+            },
+        )
         needed = self._rules.rubric.experts_required
         # Grade once every needed sheet is recorded (its review.scored event published).
         if not await self._wait_deadline("review", lambda: self._s.scores_received >= needed):

@@ -23,6 +23,10 @@ def _serve(name: str, settings: Settings) -> Coroutine[Any, Any, None]:
         from services.filings.main import serve as filings
 
         return filings(settings)
+    if name == "assessment":
+        from services.assessment.main import serve as assessment
+
+        return assessment(settings)
     if name == "worker":
         from workflows.worker import serve as worker
 
@@ -48,7 +52,7 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("up", help="start the whole stack on this machine")
     serve = sub.add_parser("serve", help="run one process of the stack")
-    serve.add_argument("name", choices=["registry", "filings", "worker", "gateway"])
+    serve.add_argument("name", choices=["registry", "filings", "assessment", "worker", "gateway"])
     args = parser.parse_args(argv)
 
     settings = Settings()

@@ -104,6 +104,7 @@ def test_healthz_reports_every_component(running_stack: RunningStack) -> None:
         "nats",
         "registry",
         "filings",
+        "assessment",
         "object_store",
     }
 

@@ -65,6 +65,7 @@ async def healthz(deps: DepsDep) -> JSONResponse:
         _check("nats", nats()),
         _check("registry", service("registry")),
         _check("filings", service("filings")),
+        _check("assessment", service("assessment")),
         _check("object_store", objects()),
     )
     components = dict(results)

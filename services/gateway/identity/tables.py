@@ -1,0 +1,28 @@
+"""The gateway's own table: users and the hashes of their bearer tokens."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlmodel import Field, SQLModel
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+class UserRow(SQLModel, table=True):
+    __tablename__ = "gateway_users"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(index=True, unique=True, max_length=100)
+    role: str = Field(max_length=32)
+    program: str | None = Field(default=None, max_length=64)
+    region: str | None = Field(default=None, max_length=6)
+    base: str | None = Field(default=None, max_length=64)
+    token_sha256: str = Field(index=True, unique=True, max_length=64)
+    created_at: datetime = Field(default_factory=_now)
+    revoked_at: datetime | None = None
+
+
+TABLES: list[type[SQLModel]] = [UserRow]

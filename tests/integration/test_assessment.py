@@ -1,0 +1,78 @@
+"""The assessment service's event consumer: assignments in turn, idempotent, poison to the DLQ."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+
+from nats.aio.client import Client as NatsClient
+
+from shared.consumer import dlq_subject
+from shared.contracts.assessment import AddExpert, AssignmentQuery, Assignments
+from shared.events.envelope import new_event
+from shared.events.types import EventType
+from shared.publisher import EventPublisher
+from shared.rpc import Empty, RpcClient
+from shared.stream import DLQ_STREAM
+from tests.conftest import Stack
+
+
+def _opened(base: str, seq: int = 1, round_: int = 0):  # type: ignore[no-untyped-def]
+    return new_event(
+        event_type=EventType.REVIEW_OPENED,
+        program="asg",
+        year=2026,
+        base=base,
+        time=datetime.now(UTC),
+        stream_key=f"cycle/asg/2026/{base}",
+        sequence=seq,
+        data={"round": round_, "experts_required": 2},
+    )
+
+
+async def _assigned(rpc: RpcClient, base: str, count: int = 2) -> Assignments:
+    for _ in range(100):
+        got = await rpc.call(
+            "assessment",
+            "assignments.current",
+            AssignmentQuery(program="asg", year=2026, base=base),
+            Assignments,
+        )
+        if len(got.experts) >= count:
+            return got
+        await asyncio.sleep(0.05)
+    return got
+
+
+async def test_experts_are_assigned_in_turn_and_redelivery_changes_nothing(
+    stack: Stack, nc: NatsClient
+) -> None:
+    rpc = RpcClient(nc)
+    for expert in ("e1", "e2", "e3"):
+        await rpc.call("assessment", "experts.add", AddExpert(program="asg", expert=expert), Empty)
+    publisher = EventPublisher(nc.jetstream())
+    first = _opened("a1")
+    await publisher.publish(first)
+    assert (await _assigned(rpc, "a1")).experts == ["e1", "e2"]
+    # The same event again under another message id: JetStream keeps both, the consumer acts once.
+    await nc.jetstream().publish(
+        first.nats_subject, first.to_json(), headers={"Nats-Msg-Id": "copy"}
+    )
+    await publisher.publish(_opened("a2"))
+    assert (await _assigned(rpc, "a2")).experts == ["e1", "e3"]
+    assert (await _assigned(rpc, "a1")).experts == ["e1", "e2"]
+
+
+async def test_an_unreadable_event_goes_to_the_dead_letter_stream(
+    stack: Stack, nc: NatsClient
+) -> None:
+    js = nc.jetstream()
+    await js.publish("navcycle.events.asg.2026.bad.review.opened", b"{not json")
+    for _ in range(100):
+        info = await js.stream_info(DLQ_STREAM, subjects_filter=dlq_subject("assessment"))
+        if info.state.messages:
+            break
+        await asyncio.sleep(0.05)
+    msg = await js.get_last_msg(DLQ_STREAM, dlq_subject("assessment"))
+    assert msg.data == b"{not json"
+    assert msg.headers is not None and "unreadable event" in msg.headers["Navcycle-Dead-Reason"]
