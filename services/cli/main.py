@@ -8,8 +8,10 @@ import contextlib
 import signal
 import sys
 from collections.abc import Coroutine
+from pathlib import Path
 from typing import Any
 
+from services.gateway.identity.tokens import ROLES
 from shared.logging import configure_logging
 from shared.settings import Settings
 
@@ -53,9 +55,39 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("up", help="start the whole stack on this machine")
     serve = sub.add_parser("serve", help="run one process of the stack")
     serve.add_argument("name", choices=["registry", "filings", "assessment", "worker", "gateway"])
+    user = sub.add_parser("user", help="users and their bearer tokens")
+    user_sub = user.add_subparsers(dest="action", required=True)
+    add = user_sub.add_parser("add", help="create a user; prints its token as the last line")
+    add.add_argument("--name", required=True)
+    add.add_argument("--role", required=True, choices=ROLES)
+    add.add_argument("--program")
+    add.add_argument("--region")
+    add.add_argument("--base")
+    revoke = user_sub.add_parser("revoke", help="revoke a user's token")
+    revoke.add_argument("--name", required=True)
+    program = sub.add_parser("program", help="program rules")
+    program_sub = program.add_subparsers(dest="action", required=True)
+    apply = program_sub.add_parser("apply", help="apply a rules file: a new version if it changed")
+    apply.add_argument("file", type=Path)
     args = parser.parse_args(argv)
 
     settings = Settings()
+    if args.command in ("user", "program"):
+        configure_logging(settings.log_format, "WARNING", service="cli")
+        from services.cli import admin
+
+        if args.command == "program":
+            return admin.program_apply(settings, args.file)
+        if args.action == "revoke":
+            return admin.user_revoke(settings, name=args.name)
+        return admin.user_add(
+            settings,
+            name=args.name,
+            role=args.role,
+            program=args.program,
+            region=args.region,
+            base=args.base,
+        )
     if args.command == "up":
         configure_logging(settings.log_format, settings.log_level, service="up")
         from services.cli.stack import run_up

@@ -9,7 +9,7 @@ from fastapi import FastAPI
 
 from services.gateway import problems
 from services.gateway.deps import Deps
-from services.gateway.routes import cycles, health
+from services.gateway.routes import cycles, documents, health, programs
 
 
 def create_app(
@@ -33,5 +33,7 @@ def create_app(
     )
     problems.install(app)
     app.include_router(health.router)
+    app.include_router(programs.router)
     app.include_router(cycles.router)
+    app.include_router(documents.router)
     return app

@@ -7,6 +7,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 from nats.aio.client import Client as NatsClient
+from sqlalchemy import Engine
 from temporalio.client import Client
 
 from shared.objectstore import ObjectStore
@@ -21,6 +22,7 @@ class Deps:
     nats: NatsClient
     rpc: RpcClient
     objects: ObjectStore
+    users: Engine
 
 
 def get_deps(request: Request) -> Deps:

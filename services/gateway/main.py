@@ -6,13 +6,18 @@ import uvicorn
 
 from services.gateway.app import create_app
 from services.gateway.deps import Deps
+from services.gateway.identity.tables import TABLES as USER_TABLES
 from shared.clients import connect_nats, object_store
+from shared.db import create_tables, make_engine
 from shared.rpc import RpcClient
 from shared.settings import Settings
 from shared.temporal import connect_temporal
 
 
 def build(settings: Settings):  # type: ignore[no-untyped-def]
+    users = make_engine(settings.database_url_for("gateway"))
+    create_tables(users, USER_TABLES)
+
     async def build_deps() -> Deps:
         nc = await connect_nats(settings, "gateway")
         temporal = await connect_temporal(settings.temporal_address, settings.temporal_namespace)
@@ -22,6 +27,7 @@ def build(settings: Settings):  # type: ignore[no-untyped-def]
             nats=nc,
             rpc=RpcClient(nc, settings.rpc_timeout_s),
             objects=object_store(settings),
+            users=users,
         )
 
     async def close_deps(deps: Deps) -> None:

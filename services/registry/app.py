@@ -10,15 +10,21 @@ from sqlalchemy import Engine
 
 from services.registry import store
 from shared.contracts.registry import (
+    ApplyRules,
     BaseList,
+    BasePublic,
     BaseRegistration,
+    GetBase,
     GetProgram,
     ListBases,
     PinnedRules,
     ProgramList,
+    RegisterBase,
+    RulesApplied,
 )
 from shared.db import ping, session_scope
-from shared.domain.rules import ProgramRules, load_rules_file
+from shared.domain.eligibility import Applicant, domain_taken, ineligibility
+from shared.domain.rules import ProgramRules, RulesError, load_rules_file, parse_rules
 from shared.events.subjects import rpc_subject
 from shared.logging import get_logger
 from shared.rpc import Empty, RpcError, rpc_handler
@@ -78,6 +84,69 @@ def build_router(engine: Engine) -> NatsRouter:
                 for r in rows
             ]
         )
+
+    @subscriber("rules.apply")
+    @rpc_handler(ApplyRules)
+    async def rules_apply(req: ApplyRules) -> RulesApplied:
+        try:
+            rules = parse_rules(req.document)
+        except RulesError as exc:
+            raise RpcError("invalid_rules", str(exc), 422, errors=exc.errors) from None
+        with session_scope(engine) as session:
+            row, created = store.apply_rules(session, rules=rules)
+        if created:
+            log.info("rules.applied", program=rules.id, version=row.version, source="api")
+        return RulesApplied(program=rules.id, version=row.version, created=created)
+
+    @subscriber("bases.get")
+    @rpc_handler(GetBase)
+    async def bases_get(req: GetBase) -> BasePublic:
+        with session_scope(engine) as session:
+            row = store.get_base(session, program=req.program, base=req.base)
+            if row is None:
+                raise RpcError("base_not_found", f"no base {req.base!r} in {req.program!r}", 404)
+            return store.to_public(row)
+
+    @subscriber("bases.register")
+    @rpc_handler(RegisterBase)
+    async def bases_register(req: RegisterBase) -> BasePublic:
+        reg = req.registration
+        with session_scope(engine) as session:
+            current = store.current_rules(session, program=req.program)
+            if current is None:
+                raise RpcError("program_not_found", f"no program {req.program!r}", 404)
+            rules = ProgramRules.model_validate(current.document).eligibility
+            reasons = ineligibility(
+                rules,
+                Applicant(
+                    domain=reg.domain,
+                    host_type=reg.host_type,
+                    staff_total=reg.staff.total,
+                    senior_full_time=reg.staff.senior_full_time,
+                    pct_minimum_data=reg.pct_minimum_data,
+                ),
+            )
+            if reasons:
+                raise RpcError(
+                    "not_eligible",
+                    "; ".join(r.message for r in reasons),
+                    422,
+                    reasons=[
+                        {"code": r.code, "message": r.message, "message_zh": r.message_zh}
+                        for r in reasons
+                    ],
+                )
+            if store.get_base(session, program=req.program, base=reg.id) is not None:
+                raise RpcError("base_exists", f"base {reg.id!r} is already registered", 409)
+            if domain_taken(rules, reg.domain, store.active_domains(session, program=req.program)):
+                raise RpcError(
+                    "domain_taken",
+                    f"the program already has a base for {reg.domain} (一产业一基地)",
+                    409,
+                )
+            row = store.add_base(session, program=req.program, reg=reg)
+            log.info("base.registered", program=req.program, base=reg.id)
+            return store.to_public(row)
 
     @subscriber("bases.active")
     @rpc_handler(ListBasesRequest)

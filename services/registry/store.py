@@ -97,3 +97,10 @@ def current_rules_all(session: Session) -> list[RulesVersion]:
     programs = session.exec(select(RulesVersion.program).distinct()).all()
     rows = [current_rules(session, program=p) for p in sorted(programs)]
     return [r for r in rows if r is not None]
+
+
+def active_domains(session: Session, *, program: str) -> set[str]:
+    rows = session.exec(
+        select(BaseRow.domain).where(BaseRow.program == program, BaseRow.status != "delisted")
+    )
+    return set(rows)

@@ -56,3 +56,23 @@ class ProgramList(BaseModel):
 
 class BaseList(BaseModel):
     bases: list[dict[str, object]]
+
+
+class GetBase(BaseModel):
+    program: str
+    base: str
+
+
+class RegisterBase(BaseModel):
+    program: str
+    registration: BaseRegistration
+
+
+class ApplyRules(BaseModel):
+    document: dict[str, object]
+
+
+class RulesApplied(BaseModel):
+    program: str
+    version: int
+    created: bool

@@ -6,93 +6,18 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
-import os
 import signal
-import subprocess
-import sys
 import time
-from collections.abc import Iterator
-from dataclasses import dataclass
-from pathlib import Path
 
 import httpx
 import nats
-import pytest
 
 from shared.eventlog import read_events
 from shared.events.subjects import event_filter
-from tests.servers import free_port
+from tests.e2e.conftest import RunningStack, bearer, processes_using
 
 PDF = b"%PDF-1.4\n% plan for e2e\n"
 TARGETS = [{"key": "patents", "name": "新增发明专利", "target": 30, "unit": "件"}]
-
-
-@dataclass
-class RunningStack:
-    url: str
-    nats_url: str
-    temporal_address: str
-    state_dir: Path
-    proc: subprocess.Popen[bytes]
-
-
-def _processes_using(marker: str) -> list[int]:
-    found = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            environ = (entry / "environ").read_bytes()
-            cmdline = (entry / "cmdline").read_bytes()
-        except OSError:
-            continue
-        if marker.encode() in environ or marker.encode() in cmdline:
-            found.append(int(entry.name))
-    return found
-
-
-@pytest.fixture(scope="module")
-def running_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
-    state = tmp_path_factory.mktemp("e2e-state")
-    http_port, nats_port = free_port(), free_port()
-    env = dict(
-        os.environ,
-        NAVCYCLE_STATE_DIR=str(state),
-        NAVCYCLE_TEMPORAL_ADDRESS=f"127.0.0.1:{free_port()}",
-        NAVCYCLE_TEMPORAL_UI_PORT=str(free_port()),
-        NAVCYCLE_NATS_URL=f"nats://127.0.0.1:{nats_port}",
-        NAVCYCLE_NATS_MONITOR_PORT=str(free_port()),
-        NAVCYCLE_HTTP_PORT=str(http_port),
-    )
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "services.cli.main", "up"],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
-    stack = RunningStack(
-        f"http://127.0.0.1:{http_port}",
-        env["NAVCYCLE_NATS_URL"],
-        env["NAVCYCLE_TEMPORAL_ADDRESS"],
-        state,
-        proc,
-    )
-    deadline = time.monotonic() + 180
-    assert proc.stdout is not None
-    output = []
-    while time.monotonic() < deadline:
-        line = proc.stdout.readline().decode()
-        output.append(line)
-        if "navcycle is up" in line:
-            break
-        if not line and proc.poll() is not None:
-            pytest.fail("navcycle up exited:\n" + "".join(output))
-    else:
-        proc.kill()
-        pytest.fail("navcycle up did not come up:\n" + "".join(output))
-    yield stack
-    if proc.poll() is None:
-        proc.kill()
 
 
 def test_healthz_reports_every_component(running_stack: RunningStack) -> None:
@@ -111,21 +36,25 @@ def test_healthz_reports_every_component(running_stack: RunningStack) -> None:
 
 async def test_plan_filed_over_http_lands_on_the_event_stream(running_stack: RunningStack) -> None:
     url, year, base = running_stack.url, 2031, "ly-newmat"
+    admin = bearer(running_stack.token("demo-admin", "province_admin", program="demo-fast"))
+    filer = bearer(running_stack.token("ly", "base_user", program="demo-fast", base=base))
     async with httpx.AsyncClient(base_url=url, timeout=30) as http:
-        launched = await http.post(f"/v1/programs/demo-fast/years/{year}/launch")
+        assert (await http.post(f"/v1/programs/demo-fast/years/{year}/launch")).status_code == 401
+        launched = await http.post(f"/v1/programs/demo-fast/years/{year}/launch", headers=admin)
         assert launched.status_code == 202, launched.text
-        again = await http.post(f"/v1/programs/demo-fast/years/{year}/launch")
+        again = await http.post(f"/v1/programs/demo-fast/years/{year}/launch", headers=admin)
         assert again.json()["status"] == "already_launched"
 
         cycle = f"/v1/programs/demo-fast/years/{year}/bases/{base}"
         for _ in range(100):
-            if (await http.get(cycle)).status_code == 200:
+            if (await http.get(cycle, headers=filer)).status_code == 200:
                 break
             await asyncio.sleep(0.1)
         filed = await http.post(
             f"{cycle}/plan",
             files={"file": ("plan.pdf", PDF, "application/pdf")},
             data={"targets": json.dumps(TARGETS)},
+            headers=filer,
         )
         assert filed.status_code == 201, filed.text
         receipt = filed.json()
@@ -136,6 +65,7 @@ async def test_plan_filed_over_http_lands_on_the_event_stream(running_stack: Run
             f"{cycle}/plan",
             files={"file": ("plan.pdf", PDF, "application/pdf")},
             data={"targets": json.dumps(TARGETS)},
+            headers=filer,
         )
         assert refiled.status_code == 409
         assert refiled.headers["content-type"] == "application/problem+json"
@@ -165,9 +95,9 @@ async def test_each_program_gets_its_yearly_launch_schedule(running_stack: Runni
 
 def test_ctrl_c_stops_everything(running_stack: RunningStack) -> None:
     marker = str(running_stack.state_dir)
-    assert len(_processes_using(marker)) >= 5  # temporal, nats, and the four processes
+    assert len(processes_using(marker)) >= 5  # temporal, nats, and the four processes
     running_stack.proc.send_signal(signal.SIGINT)
     running_stack.proc.wait(60)
     assert running_stack.proc.returncode == 0
     time.sleep(0.5)
-    assert _processes_using(marker) == []
+    assert processes_using(marker) == []

@@ -1,4 +1,4 @@
-"""The yearly cycle over HTTP: launch, cycle state, and every human input as an update."""
+"""The yearly cycle over HTTP: launch, year and cycle state, and every human input as an update."""
 
 from __future__ import annotations
 
@@ -6,16 +6,20 @@ import json
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, File, Form, Path, UploadFile
+from fastapi import APIRouter, File, Form, UploadFile
 from pydantic import BaseModel, Field, TypeAdapter, ValidationError
 from temporalio.client import WorkflowHandle
 
-from services.gateway.deps import DepsDep
+from services.gateway.access import Action
+from services.gateway.auth import UserDep, require, rpc
+from services.gateway.deps import Deps, DepsDep
+from services.gateway.identity.tokens import Principal
 from services.gateway.problems import ApiError
+from services.gateway.routes.params import Base, IdempotencyKey, Program, Year
 from services.gateway.temporal_errors import call_workflow
 from services.gateway.uploads import read_limited, store_upload
+from services.gateway.year_view import YearView, year_view
 from shared.contracts.registry import PinnedRules
-from shared.rpc import RpcError
 from workflows.admission import FilingKind, filing_refusal
 from workflows.cycle import AnnualCycleWorkflow
 from workflows.errors import HTTP_STATUS
@@ -26,7 +30,6 @@ from workflows.models import (
     FilePlan,
     FileRectification,
     FileSelfEvaluation,
-    ProgramYearState,
     Receipt,
     ReviewPlan,
     RulesRequest,
@@ -34,13 +37,8 @@ from workflows.models import (
     Target,
     Targets,
 )
-from workflows.program_year import ProgramYearWorkflow
 from workflows.starters import start_program_year
 
-ID = r"^[A-Za-z0-9_-]{1,64}$"
-Program = Annotated[str, Path(pattern=ID)]
-Year = Annotated[int, Path(ge=2000, le=2100)]
-Base = Annotated[str, Path(pattern=ID)]
 UPDATE_TIMEOUT = timedelta(seconds=20)
 
 router = APIRouter(prefix="/v1/programs/{program}/years/{year}", tags=["cycles"])
@@ -55,32 +53,31 @@ class LaunchAccepted(BaseModel):
 
 
 class PlanReviewBody(BaseModel):
-    step: Literal["city", "province"]
     decision: Literal["approve", "return"]
     comment: str = Field("", max_length=2000)
+    step: Literal["city", "province"] | None = Field(
+        None, description="Optional; when given it must be the step the plan awaits"
+    )
 
 
 class ScoresBody(BaseModel):
-    scores: dict[str, float]
+    scores: dict[str, float] = Field(max_length=100)
     vetoes: list[str] = Field(default_factory=list, max_length=20)
     comment: str = Field("", max_length=4000)
-    expert: str = Field("expert", pattern=ID, description="Until tokens arrive: the expert's id")
 
 
 class ExtensionBody(BaseModel):
-    deadline: str = Field(max_length=32)
+    deadline: Literal["plan", "plan_review", "self_evaluation", "review", "rectification"]
     until: datetime
     reason: str = Field(min_length=1, max_length=1000)
 
 
 @router.post("/launch", status_code=202)
-async def launch(program: Program, year: Year, deps: DepsDep) -> LaunchAccepted:
-    try:
-        pinned = await deps.rpc.call(
-            "registry", "rules.current", RulesRequest(program=program), PinnedRules
-        )
-    except RpcError as exc:
-        raise ApiError(exc.status, exc.code, exc.message) from None
+async def launch(program: Program, year: Year, deps: DepsDep, user: UserDep) -> LaunchAccepted:
+    await require(deps, user, "administer", program=program)
+    pinned = await rpc(
+        deps.rpc.call("registry", "rules.current", RulesRequest(program=program), PinnedRules)
+    )
     status = await start_program_year(
         deps.temporal, program=program, year=year, task_queue=deps.settings.task_queue
     )
@@ -90,26 +87,29 @@ async def launch(program: Program, year: Year, deps: DepsDep) -> LaunchAccepted:
 
 
 @router.get("")
-async def program_year(program: Program, year: Year, deps: DepsDep) -> ProgramYearState:
-    handle = deps.temporal.get_workflow_handle(program_year_id(program, year))
-    return await call_workflow(handle.query(ProgramYearWorkflow.state), what="program year")
+async def program_year(program: Program, year: Year, deps: DepsDep, user: UserDep) -> YearView:
+    await require(deps, user, "read_program", program=program)
+    return await year_view(deps, program, year)
 
 
-def _cycle(deps: Any, program: str, year: int, base: str) -> WorkflowHandle[Any, Any]:
+def _cycle(deps: Deps, program: str, year: int, base: str) -> WorkflowHandle[Any, Any]:
     return deps.temporal.get_workflow_handle(cycle_id(program, year, base))
 
 
-async def _state(deps: Any, program: str, year: int, base: str) -> CycleState:
+async def _state(deps: Deps, program: str, year: int, base: str) -> CycleState:
     handle = _cycle(deps, program, year, base)
     return await call_workflow(handle.query(AnnualCycleWorkflow.state), what="the cycle")
 
 
 @router.get("/bases/{base}")
-async def cycle_state(program: Program, year: Year, base: Base, deps: DepsDep) -> CycleState:
+async def cycle_state(
+    program: Program, year: Year, base: Base, deps: DepsDep, user: UserDep
+) -> CycleState:
+    await require(deps, user, "read_cycle", program=program, base=base, year=year)
     return await _state(deps, program, year, base)
 
 
-async def _precheck(deps: Any, program: str, year: int, base: str, kind: FilingKind) -> None:
+async def _precheck(deps: Deps, program: str, year: int, base: str, kind: FilingKind) -> None:
     """Refuse early, before storing any bytes; the workflow's validator still decides."""
     state = await _state(deps, program, year, base)
     refusal = filing_refusal(state, kind, datetime.now(UTC))
@@ -122,15 +122,51 @@ def _parse(adapter: TypeAdapter[Any], raw: str, code: str, what: str) -> Any:
     try:
         return adapter.validate_python(json.loads(raw))
     except (json.JSONDecodeError, ValidationError) as exc:
-        raise ApiError(422, code, f"{what} must be JSON of the documented shape: {exc}") from None
+        detail = exc.errors(include_url=False) if isinstance(exc, ValidationError) else str(exc)
+        raise ApiError(
+            422, code, f"{what} must be JSON of the documented shape: {detail}"
+        ) from None
 
 
 async def _update(
-    deps: Any, program: str, year: int, base: str, update: Any, arg: Any, what: str
+    deps: Deps,
+    program: str,
+    year: int,
+    base: str,
+    update: Any,
+    arg: Any,
+    what: str,
+    key: str | None,
 ) -> Any:
     handle = _cycle(deps, program, year, base)
+    # The Idempotency-Key becomes the update id: Temporal applies one update id once.
+    update_id = f"idem:{key}" if key else None
     return await call_workflow(
-        handle.execute_update(update, arg, rpc_timeout=UPDATE_TIMEOUT), what=what
+        handle.execute_update(update, arg, id=update_id, rpc_timeout=UPDATE_TIMEOUT), what=what
+    )
+
+
+async def _filing(
+    deps: Deps,
+    user: Principal,
+    program: str,
+    year: int,
+    base: str,
+    kind: FilingKind,
+    file: UploadFile,
+) -> Any:
+    await require(deps, user, "file", program=program, base=base, year=year)
+    await _precheck(deps, program, year, base, kind)
+    data = await read_limited(file, deps.settings.upload_max_bytes)
+    return await store_upload(
+        deps.objects,
+        data=data,
+        filename=file.filename or "",
+        program=program,
+        year=year,
+        base=base,
+        kind=kind,
+        filed_by=user.name,
     )
 
 
@@ -140,22 +176,13 @@ async def file_plan(
     year: Year,
     base: Base,
     deps: DepsDep,
+    user: UserDep,
     file: Annotated[UploadFile, File(description="The implementation plan (实施方案)")],
     targets: Annotated[str, Form(description="JSON list of {key, name, target, unit}")],
+    idempotency_key: IdempotencyKey = None,
 ) -> Receipt:
     parsed = _parse(_targets, targets, "invalid_targets", "targets")
-    await _precheck(deps, program, year, base, "plan")
-    data = await read_limited(file, deps.settings.upload_max_bytes)
-    upload = await store_upload(
-        deps.objects,
-        data=data,
-        filename=file.filename or "",
-        program=program,
-        year=year,
-        base=base,
-        kind="plan",
-        filed_by=base,
-    )
+    upload = await _filing(deps, user, program, year, base, "plan", file)
     return await _update(
         deps,
         program,
@@ -164,20 +191,42 @@ async def file_plan(
         AnnualCycleWorkflow.file_plan,
         FilePlan(upload=upload, targets=parsed),
         "filing the plan",
+        idempotency_key,
     )
 
 
 @router.post("/bases/{base}/plan/review", status_code=200)
 async def review_plan(
-    program: Program, year: Year, base: Base, body: PlanReviewBody, deps: DepsDep
+    program: Program,
+    year: Year,
+    base: Base,
+    body: PlanReviewBody,
+    deps: DepsDep,
+    user: UserDep,
+    idempotency_key: IdempotencyKey = None,
 ) -> dict[str, str]:
-    review = ReviewPlan(
-        step=body.step, decision=body.decision, comment=body.comment, reviewer=body.step
+    state = await _state(deps, program, year, base)
+    step = state.verification_step
+    if step is None:
+        raise ApiError(
+            409, "wrong_stage", f"no plan awaits verification: stage {state.stage.value}"
+        )
+    if body.step is not None and body.step != step:
+        raise ApiError(409, "wrong_stage", f"the plan awaits the {step} step, not {body.step}")
+    action: Action = "verify_city" if step == "city" else "verify_province"
+    await require(deps, user, action, program=program, base=base, year=year)
+    review = ReviewPlan(step=step, decision=body.decision, comment=body.comment, reviewer=user.name)
+    stage = await _update(
+        deps,
+        program,
+        year,
+        base,
+        AnnualCycleWorkflow.review_plan,
+        review,
+        "the plan review",
+        idempotency_key,
     )
-    await _update(
-        deps, program, year, base, AnnualCycleWorkflow.review_plan, review, "the plan review"
-    )
-    return {"status": "recorded", "decision": body.decision}
+    return {"step": step, "decision": body.decision, "stage": str(stage)}
 
 
 @router.post("/bases/{base}/self-evaluation", status_code=201)
@@ -186,22 +235,13 @@ async def file_self_evaluation(
     year: Year,
     base: Base,
     deps: DepsDep,
+    user: UserDep,
     file: Annotated[UploadFile, File(description="The self-evaluation report (年度自评报告)")],
     actuals: Annotated[str, Form(description="JSON object {target key: actual value}")] = "{}",
+    idempotency_key: IdempotencyKey = None,
 ) -> Receipt:
-    parsed = _parse(_actuals, actuals, "invalid_request", "actuals")
-    await _precheck(deps, program, year, base, "self_evaluation")
-    data = await read_limited(file, deps.settings.upload_max_bytes)
-    upload = await store_upload(
-        deps.objects,
-        data=data,
-        filename=file.filename or "",
-        program=program,
-        year=year,
-        base=base,
-        kind="self_evaluation",
-        filed_by=base,
-    )
+    parsed = _parse(_actuals, actuals, "invalid_actuals", "actuals")
+    upload = await _filing(deps, user, program, year, base, "self_evaluation", file)
     return await _update(
         deps,
         program,
@@ -210,23 +250,38 @@ async def file_self_evaluation(
         AnnualCycleWorkflow.file_self_evaluation,
         FileSelfEvaluation(upload=upload, actuals=parsed),
         "filing the self-evaluation",
+        idempotency_key,
     )
 
 
 @router.post("/bases/{base}/scores", status_code=201)
 async def submit_scores(
-    program: Program, year: Year, base: Base, body: ScoresBody, deps: DepsDep
+    program: Program,
+    year: Year,
+    base: Base,
+    body: ScoresBody,
+    deps: DepsDep,
+    user: UserDep,
+    idempotency_key: IdempotencyKey = None,
 ) -> dict[str, Any]:
+    await require(deps, user, "score", program=program, base=base, year=year)
     score = SubmitScore(
-        expert=body.expert, scores=body.scores, vetoes=body.vetoes, comment=body.comment
+        expert=user.name, scores=body.scores, vetoes=body.vetoes, comment=body.comment
     )
     receipt = await _update(
-        deps, program, year, base, AnnualCycleWorkflow.submit_score, score, "the scores"
+        deps,
+        program,
+        year,
+        base,
+        AnnualCycleWorkflow.submit_score,
+        score,
+        "the scores",
+        idempotency_key,
     )
     if receipt.decision is None:
-        return {"status": "recorded", "expert": body.expert}
+        return {"status": "recorded", "expert": user.name}
     record = receipt.decision
-    return {"status": "graded", "expert": body.expert, "total": record.total, "grade": record.grade}
+    return {"status": "graded", "expert": user.name, "total": record.total, "grade": record.grade}
 
 
 @router.post("/bases/{base}/rectification", status_code=201)
@@ -235,20 +290,11 @@ async def file_rectification(
     year: Year,
     base: Base,
     deps: DepsDep,
+    user: UserDep,
     file: Annotated[UploadFile, File(description="The rectification report (整改报告)")],
+    idempotency_key: IdempotencyKey = None,
 ) -> Receipt:
-    await _precheck(deps, program, year, base, "rectification")
-    data = await read_limited(file, deps.settings.upload_max_bytes)
-    upload = await store_upload(
-        deps.objects,
-        data=data,
-        filename=file.filename or "",
-        program=program,
-        year=year,
-        base=base,
-        kind="rectification",
-        filed_by=base,
-    )
+    upload = await _filing(deps, user, program, year, base, "rectification", file)
     return await _update(
         deps,
         program,
@@ -257,17 +303,34 @@ async def file_rectification(
         AnnualCycleWorkflow.file_rectification,
         FileRectification(upload=upload),
         "filing the rectification",
+        idempotency_key,
     )
 
 
 @router.post("/bases/{base}/deadlines", status_code=200)
 async def extend_deadline(
-    program: Program, year: Year, base: Base, body: ExtensionBody, deps: DepsDep
+    program: Program,
+    year: Year,
+    base: Base,
+    body: ExtensionBody,
+    deps: DepsDep,
+    user: UserDep,
+    idempotency_key: IdempotencyKey = None,
 ) -> dict[str, str]:
-    req = ExtendDeadline(
-        deadline=body.deadline, until=body.until, reason=body.reason, by="province"
-    )
+    await require(deps, user, "administer", program=program, base=base, year=year)
+    if body.until.tzinfo is None:
+        raise ApiError(
+            422, "invalid_extension", "until needs a time zone, e.g. 2026-05-01T00:00:00+08:00"
+        )
+    req = ExtendDeadline(deadline=body.deadline, until=body.until, reason=body.reason, by=user.name)
     until = await _update(
-        deps, program, year, base, AnnualCycleWorkflow.extend_deadline, req, "the extension"
+        deps,
+        program,
+        year,
+        base,
+        AnnualCycleWorkflow.extend_deadline,
+        req,
+        "the extension",
+        idempotency_key,
     )
-    return {"deadline": body.deadline, "until": until.isoformat()}
+    return {"deadline": body.deadline, "until": until.isoformat(), "reason": body.reason}

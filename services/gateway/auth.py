@@ -1,0 +1,79 @@
+"""Bearer-token authentication and the authorisation check every route makes."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Annotated
+
+from fastapi import Depends, Header
+
+from services.gateway.access import Action, Target, allowed
+from services.gateway.deps import Deps, DepsDep
+from services.gateway.identity.tokens import Principal, authenticate
+from services.gateway.problems import ApiError
+from shared.contracts.assessment import AssignmentQuery, Assignments
+from shared.contracts.registry import BasePublic, GetBase
+from shared.rpc import RpcError
+
+
+async def current_user(
+    deps: DepsDep, authorization: Annotated[str | None, Header(include_in_schema=False)] = None
+) -> Principal:
+    if not authorization:
+        raise ApiError(401, "unauthenticated", "send Authorization: Bearer <token>")
+    scheme, _, token = authorization.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise ApiError(401, "invalid_token", "the Authorization header must be 'Bearer <token>'")
+    principal = await asyncio.to_thread(authenticate, deps.users, token.strip())
+    if principal is None:
+        raise ApiError(401, "invalid_token", "the token is unknown or has been revoked")
+    return principal
+
+
+UserDep = Annotated[Principal, Depends(current_user)]
+
+
+async def rpc(call):  # type: ignore[no-untyped-def]
+    """A service's refusal keeps its status and code; an absent service is a 503."""
+    try:
+        return await call
+    except RpcError as exc:
+        raise ApiError(exc.status, exc.code, exc.message, **exc.details) from None
+
+
+async def base_of(deps: Deps, program: str, base: str) -> BasePublic:
+    return await rpc(
+        deps.rpc.call("registry", "bases.get", GetBase(program=program, base=base), BasePublic)
+    )
+
+
+async def assigned(deps: Deps, user: Principal, program: str, year: int, base: str) -> bool:
+    if user.role != "expert":
+        return False
+    current = await rpc(
+        deps.rpc.call(
+            "assessment",
+            "assignments.current",
+            AssignmentQuery(program=program, year=year, base=base),
+            Assignments,
+        )
+    )
+    return current.includes(user.name)
+
+
+async def require(
+    deps: Deps,
+    user: Principal,
+    action: Action,
+    *,
+    program: str,
+    base: str | None = None,
+    year: int | None = None,
+) -> BasePublic | None:
+    """Refuse with 403 ``forbidden`` unless ``user`` may do ``action``; returns the base."""
+    found = await base_of(deps, program, base) if base else None
+    is_assigned = bool(found and year and await assigned(deps, user, program, year, base or ""))
+    target = Target(program=program, base=base, region=found.region if found else None)
+    if not allowed(user, action, target, assigned=is_assigned):
+        raise ApiError(403, "forbidden", f"a {user.role} may not {action.replace('_', ' ')} here")
+    return found

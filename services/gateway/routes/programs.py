@@ -1,0 +1,100 @@
+"""Programs and their bases: rules versions, registration with eligibility, listings."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from fastapi import APIRouter, Body, Query
+
+from services.gateway.auth import UserDep, require, rpc
+from services.gateway.deps import DepsDep
+from services.gateway.problems import ApiError
+from services.gateway.routes.params import Program
+from shared.contracts.registry import (
+    ApplyRules,
+    BaseList,
+    BasePublic,
+    BaseRegistration,
+    ListBases,
+    PinnedRules,
+    RegisterBase,
+    RulesApplied,
+)
+from shared.logging import get_logger
+from workflows.models import RulesRequest
+from workflows.schedules import ensure_program_schedule
+
+router = APIRouter(prefix="/v1/programs/{program}", tags=["programs"])
+log = get_logger("gateway")
+
+
+@router.put("", status_code=200)
+async def apply_rules(
+    program: Program,
+    deps: DepsDep,
+    user: UserDep,
+    document: dict[str, Any] = Body(description="The program rules document (JSON)"),
+) -> RulesApplied:
+    await require(deps, user, "administer", program=program)
+    if document.get("id") != program:
+        raise ApiError(422, "program_id_mismatch", f"the document's id must be {program!r}")
+    applied = await rpc(
+        deps.rpc.call("registry", "rules.apply", ApplyRules(document=document), RulesApplied)
+    )
+    pinned = await rpc(
+        deps.rpc.call("registry", "rules.current", RulesRequest(program=program), PinnedRules)
+    )
+    await ensure_program_schedule(deps.temporal, pinned.rules, deps.settings.task_queue)
+    log.info("rules.applied", program=program, version=applied.version, by=user.name)
+    return applied
+
+
+@router.get("")
+async def get_program(program: Program, deps: DepsDep, user: UserDep) -> PinnedRules:
+    await require(deps, user, "read_program", program=program)
+    return await rpc(
+        deps.rpc.call("registry", "rules.current", RulesRequest(program=program), PinnedRules)
+    )
+
+
+@router.post("/bases", status_code=201)
+async def register_base(
+    program: Program, body: BaseRegistration, deps: DepsDep, user: UserDep
+) -> BasePublic:
+    await require(deps, user, "administer", program=program)
+    return await rpc(
+        deps.rpc.call(
+            "registry",
+            "bases.register",
+            RegisterBase(program=program, registration=body),
+            BasePublic,
+        )
+    )
+
+
+@router.get("/bases")
+async def list_bases(
+    program: Program,
+    deps: DepsDep,
+    user: UserDep,
+    status: Literal["active", "rectifying", "delisted"] | None = None,
+    region: str | None = Query(None, pattern=r"^\d{6}$"),
+) -> BaseList:
+    await require(deps, user, "read_program", program=program)
+    if user.role == "city_officer":
+        region = region or user.region
+    listed = await rpc(
+        deps.rpc.call(
+            "registry",
+            "bases.list",
+            ListBases(program=program, status=status, region=region),
+            BaseList,
+        )
+    )
+    if user.role == "city_officer" and user.region:
+        from shared.domain.regions import is_within
+
+        listed.bases = [b for b in listed.bases if is_within(str(b["region"]), user.region)]
+    if user.role == "base_user":
+        listed.bases = [b for b in listed.bases if b["id"] == user.base]
+    return listed

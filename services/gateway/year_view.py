@@ -1,0 +1,78 @@
+"""A program year at a glance: counts by stage and grade, and who is overdue.
+
+Counts come from Temporal visibility (the search attributes the cycles keep current), the
+overdue list from the event log; neither polls thousands of workflows.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import datetime
+
+from pydantic import BaseModel
+
+from services.gateway.deps import Deps
+from services.gateway.temporal_errors import call_workflow
+from shared.eventlog import read_events
+from shared.events.subjects import event_filter
+from workflows import search_attributes as sa
+from workflows.ids import program_year_id
+from workflows.models import ProgramYearState
+from workflows.program_year import ProgramYearWorkflow
+
+
+class Overdue(BaseModel):
+    base: str
+    region: str | None
+    deadline: str
+    at: datetime
+
+
+class YearView(BaseModel):
+    program: str
+    year: int
+    phase: str
+    rules_version: int | None
+    cycles: int
+    stages: dict[str, int]
+    grades: dict[str, int]
+    overdue: list[Overdue]
+
+
+async def year_view(deps: Deps, program: str, year: int) -> YearView:
+    handle = deps.temporal.get_workflow_handle(program_year_id(program, year))
+    state: ProgramYearState = await call_workflow(
+        handle.query(ProgramYearWorkflow.state), what="the program year"
+    )
+    stages: Counter[str] = Counter()
+    grades: Counter[str] = Counter()
+    query = (
+        f"WorkflowType = 'AnnualCycleWorkflow' AND NavProgram = '{program}' AND NavYear = {year}"
+    )
+    async for wf in deps.temporal.list_workflows(query):
+        attrs = wf.typed_search_attributes
+        stages[attrs.get(sa.STAGE) or "unknown"] += 1
+        if grade := attrs.get(sa.GRADE):
+            grades[grade] += 1
+    js = deps.nats.jetstream()
+    overdue = []
+    for kind in ("plan.overdue", "selfeval.overdue"):
+        for _, event in await read_events(js, event_filter(program, year, event_type=kind)):
+            overdue.append(
+                Overdue(
+                    base=event.base,
+                    region=event.data.get("region"),
+                    deadline=kind.split(".")[0],
+                    at=event.time,
+                )
+            )
+    return YearView(
+        program=program,
+        year=year,
+        phase=state.phase,
+        rules_version=state.rules_version,
+        cycles=state.opened,
+        stages=dict(stages),
+        grades=dict(grades),
+        overdue=sorted(overdue, key=lambda o: (o.at, o.base)),
+    )

@@ -1,0 +1,111 @@
+"""The whole stack started by `navcycle up` for end-to-end tests, shared by the e2e modules.
+
+The stack is stopped by the last test of test_stack.py, which checks the shutdown is clean.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from tests.servers import free_port
+
+
+@dataclass
+class RunningStack:
+    url: str
+    nats_url: str
+    temporal_address: str
+    state_dir: Path
+    proc: subprocess.Popen[bytes]
+    env: dict[str, str]
+
+    def token(self, name: str, role: str, **scope: str) -> str:
+        """A user made with `navcycle user add`, as an operator would; returns auth headers."""
+        argv = [
+            sys.executable,
+            "-m",
+            "services.cli.main",
+            "user",
+            "add",
+            "--name",
+            name,
+            "--role",
+            role,
+        ]
+        for key, value in scope.items():
+            argv += [f"--{key}", value]
+        done = subprocess.run(argv, env=self.env, capture_output=True, text=True, timeout=60)
+        assert done.returncode == 0, done.stderr
+        return done.stdout.strip().splitlines()[-1]
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def processes_using(marker: str) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            environ = (entry / "environ").read_bytes()
+            cmdline = (entry / "cmdline").read_bytes()
+        except OSError:
+            continue
+        if marker.encode() in environ or marker.encode() in cmdline:
+            found.append(int(entry.name))
+    return found
+
+
+@pytest.fixture(scope="session")
+def running_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
+    state = tmp_path_factory.mktemp("e2e-state")
+    http_port, nats_port = free_port(), free_port()
+    env = dict(
+        os.environ,
+        NAVCYCLE_STATE_DIR=str(state),
+        NAVCYCLE_TEMPORAL_ADDRESS=f"127.0.0.1:{free_port()}",
+        NAVCYCLE_TEMPORAL_UI_PORT=str(free_port()),
+        NAVCYCLE_NATS_URL=f"nats://127.0.0.1:{nats_port}",
+        NAVCYCLE_NATS_MONITOR_PORT=str(free_port()),
+        NAVCYCLE_HTTP_PORT=str(http_port),
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "services.cli.main", "up"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    stack = RunningStack(
+        f"http://127.0.0.1:{http_port}",
+        env["NAVCYCLE_NATS_URL"],
+        env["NAVCYCLE_TEMPORAL_ADDRESS"],
+        state,
+        proc,
+        env,
+    )
+    deadline = time.monotonic() + 180
+    assert proc.stdout is not None
+    output = []
+    while time.monotonic() < deadline:
+        line = proc.stdout.readline().decode()
+        output.append(line)
+        if "navcycle is up" in line:
+            break
+        if not line and proc.poll() is not None:
+            pytest.fail("navcycle up exited:\n" + "".join(output))
+    else:
+        proc.kill()
+        pytest.fail("navcycle up did not come up:\n" + "".join(output))
+    yield stack
+    if proc.poll() is None:
+        proc.kill()

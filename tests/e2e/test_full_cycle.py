@@ -1,0 +1,176 @@
+"""A whole program year through the HTTP API alone: program apply to results export."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+import httpx
+
+from shared.domain.rules import load_rules_file
+from shared.settings import DEPLOY_DIR
+from tests.e2e.conftest import RunningStack, bearer
+
+PROGRAM, YEAR = "e2e-fast", 2030
+TARGETS = [{"key": "patents", "name": "新增发明专利", "target": 30, "unit": "件"}]
+
+
+def _rules() -> dict[str, Any]:
+    rules = load_rules_file(DEPLOY_DIR / "programs" / "demo-fast.yaml").model_dump(
+        mode="json", by_alias=True
+    )
+    rules["id"] = PROGRAM
+    rules["calendar"].update(
+        plan_window="PT60S",
+        plan_review_window="PT60S",
+        self_evaluation_due="PT15S",
+        review_window="PT60S",
+        rectification_period="PT60S",
+        publication_period="PT3S",
+        reminders=[],
+    )
+    return rules
+
+
+def _base(base_id: str, region: str, domain: str, staff: int = 10) -> dict[str, Any]:
+    return {
+        "id": base_id,
+        "name": f"{base_id} 专利导航服务基地",
+        "region": region,
+        "domain": domain,
+        "host_type": "园区",
+        "staff": {"total": staff, "senior_full_time": 4},
+        "pct_minimum_data": True,
+    }
+
+
+async def _until(
+    http: httpx.AsyncClient, path: str, headers: dict[str, str], check, limit_s: float = 60
+):  # type: ignore[no-untyped-def]
+    body = None
+    for _ in range(int(limit_s * 5)):
+        resp = await http.get(path, headers=headers)
+        body = (
+            resp.json()
+            if resp.headers.get("content-type", "").startswith("application/json")
+            else None
+        )
+        if resp.status_code == 200 and check(body):
+            return body
+        await asyncio.sleep(0.2)
+    raise AssertionError(f"{path} never reached the expected state: {body}")
+
+
+async def test_a_year_from_program_apply_to_results_export(running_stack: RunningStack) -> None:
+    t = running_stack.token
+    admin = bearer(t("e2e-admin", "province_admin", program=PROGRAM))
+    zhengzhou = bearer(t("e2e-zz", "city_officer", region="410100", program=PROGRAM))
+    luoyang = bearer(t("e2e-ly", "city_officer", region="410300", program=PROGRAM))
+    one = bearer(t("e2e-b1", "base_user", program=PROGRAM, base="e2e-1"))
+    two = bearer(t("e2e-b2", "base_user", program=PROGRAM, base="e2e-2"))
+    expert = bearer(t("e2e-expert", "expert", program=PROGRAM))
+    viewer = bearer(t("e2e-viewer", "viewer"))
+    api = f"/v1/programs/{PROGRAM}"
+    year = f"{api}/years/{YEAR}"
+
+    async with httpx.AsyncClient(base_url=running_stack.url, timeout=30) as http:
+        applied = await http.put(api, json=_rules(), headers=admin)
+        assert applied.status_code == 200 and applied.json()["version"] == 1, applied.text
+        assert (await http.put(api, json=_rules(), headers=one)).json()["code"] == "forbidden"
+
+        for body in (_base("e2e-1", "410102", "新材料"), _base("e2e-2", "410300", "新能源")):
+            created = await http.post(f"{api}/bases", json=body, headers=admin)
+            assert created.status_code == 201, created.text
+        taken = await http.post(
+            f"{api}/bases", json=_base("e2e-3", "410200", "新材料"), headers=admin
+        )
+        assert (taken.status_code, taken.json()["code"]) == (409, "domain_taken")
+        small = await http.post(
+            f"{api}/bases", json=_base("e2e-4", "410200", "生物医药", staff=3), headers=admin
+        )
+        assert (small.status_code, small.json()["code"]) == (422, "not_eligible")
+        assert small.json()["reasons"][0]["code"] == "min_staff"
+
+        assert (await http.post(f"{year}/launch", headers=admin)).status_code == 202
+        for base, who in (("e2e-1", one), ("e2e-2", two)):
+            await _until(http, f"{year}/bases/{base}", who, lambda b: b["stage"] == "plan_filing")
+            filed = await http.post(
+                f"{year}/bases/{base}/plan",
+                headers={**who, "Idempotency-Key": f"plan-{base}"},
+                files={
+                    "file": ("实施方案.pdf", b"%PDF-1.4 plan " + base.encode(), "application/pdf")
+                },
+                data={"targets": json.dumps(TARGETS)},
+            )
+            assert filed.status_code == 201, filed.text
+        plan_doc = filed.json()["document_id"]
+
+        wrong_city = await http.post(
+            f"{year}/bases/e2e-2/plan/review", json={"decision": "approve"}, headers=zhengzhou
+        )
+        assert (wrong_city.status_code, wrong_city.json()["code"]) == (403, "forbidden")
+        for base, city in (("e2e-1", zhengzhou), ("e2e-2", luoyang)):
+            city_ok = await http.post(
+                f"{year}/bases/{base}/plan/review", json={"decision": "approve"}, headers=city
+            )
+            assert city_ok.json()["stage"] == "plan_review", city_ok.text
+            prov = await http.post(
+                f"{year}/bases/{base}/plan/review", json={"decision": "approve"}, headers=admin
+            )
+            assert prov.json()["stage"] == "implementing", prov.text
+            report = await http.post(
+                f"{year}/bases/{base}/self-evaluation",
+                headers=one if base == "e2e-1" else two,
+                files={
+                    "file": ("自评报告.pdf", b"%PDF-1.4 report " + base.encode(), "application/pdf")
+                },
+                data={"actuals": json.dumps({"patents": 33})},
+            )
+            assert report.status_code == 201, report.text
+
+        keys = [i["key"] for i in _rules()["rubric"]["indicators"]]
+        for base, value in (("e2e-1", 90), ("e2e-2", 50)):
+            await _until(
+                http, f"{year}/bases/{base}", expert, lambda b: b["stage"] == "under_review"
+            )
+            scored = await http.post(
+                f"{year}/bases/{base}/scores",
+                json={"scores": dict.fromkeys(keys, value)},
+                headers=expert,
+            )
+            assert scored.status_code == 201 and scored.json()["status"] == "graded", scored.text
+        await _until(http, f"{year}/bases/e2e-2", two, lambda b: b["stage"] == "rectifying")
+        fixed = await http.post(
+            f"{year}/bases/e2e-2/rectification",
+            headers=two,
+            files={"file": ("整改报告.pdf", b"%PDF-1.4 fixed", "application/pdf")},
+        )
+        assert fixed.status_code == 201, fixed.text
+        await _until(http, f"{year}/bases/e2e-2", expert, lambda b: b["stage"] == "under_review")
+        again = await http.post(
+            f"{year}/bases/e2e-2/scores", json={"scores": dict.fromkeys(keys, 75)}, headers=expert
+        )
+        assert again.json()["grade"] == "pass", again.text
+
+        rows = await _until(http, f"{year}/results?format=json", {}, lambda rows: len(rows) == 2)
+        assert {(r["base"], r["grade"], r["region"], r["domain"]) for r in rows} == {
+            ("e2e-1", "excellent", "410102", "新材料"),
+            ("e2e-2", "fail", "410300", "新能源"),
+        }
+        csv = await http.get(f"{year}/results?format=csv")
+        assert csv.content.startswith("\ufeff".encode()) and b"e2e-1" in csv.content
+        xlsx = await http.get(f"{year}/results?format=xlsx")
+        assert xlsx.content[:2] == b"PK"
+
+        closed = await _until(http, f"{year}/bases/e2e-1", one, lambda b: b["stage"] == "closed")
+        assert closed["final_grade"] == "excellent"
+        await _until(http, f"{year}/bases/e2e-2", two, lambda b: b["stage"] == "closed")
+        view = await _until(http, year, viewer, lambda v: v["stages"].get("closed") == 2)
+        assert view["cycles"] == 2 and view["phase"] == "finalized"
+
+        doc = await http.get(f"/v1/documents/{plan_doc}", headers=two)
+        assert doc.status_code == 200 and doc.content == b"%PDF-1.4 plan e2e-2"
+        assert doc.headers["x-checksum-sha256"]
+        denied = await http.get(f"/v1/documents/{plan_doc}", headers=one)
+        assert (denied.status_code, denied.json()["code"]) == (403, "forbidden")
