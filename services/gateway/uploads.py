@@ -26,6 +26,24 @@ async def read_limited(file: UploadFile, limit: int) -> bytes:
     return b"".join(chunks)
 
 
+def check_filename(filename: str) -> str:
+    """A plain file name: no directories, no traversal, no control characters."""
+    name = filename or "upload"
+    bad = (
+        len(name) > 255
+        or "/" in name
+        or "\\" in name
+        or name in (".", "..")
+        or name.startswith("..")
+        or any(ord(c) < 32 or ord(c) == 127 for c in name)
+    )
+    if bad:
+        raise ApiError(
+            422, "invalid_filename", "the file name must be a plain name without paths or control characters"
+        )
+    return name
+
+
 async def store_upload(
     objects: ObjectStore,
     *,
@@ -57,6 +75,6 @@ async def store_upload(
         sha256=stored.sha256,
         size=stored.size,
         content_type=content_type,
-        filename=(filename or "upload")[:255],
+        filename=check_filename(filename),
         filed_by=filed_by,
     )

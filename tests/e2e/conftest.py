@@ -78,6 +78,7 @@ def running_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningS
         NAVCYCLE_NATS_URL=f"nats://127.0.0.1:{nats_port}",
         NAVCYCLE_NATS_MONITOR_PORT=str(free_port()),
         NAVCYCLE_HTTP_PORT=str(http_port),
+        NAVCYCLE_UPLOAD_MAX_BYTES=str(2_000_000),
     )
     proc = subprocess.Popen(
         [sys.executable, "-m", "services.cli.main", "up"],

@@ -17,7 +17,7 @@ from services.gateway.identity.tokens import Principal
 from services.gateway.problems import ApiError
 from services.gateway.routes.params import Base, IdempotencyKey, Program, Year
 from services.gateway.temporal_errors import call_workflow
-from services.gateway.uploads import read_limited, store_upload
+from services.gateway.uploads import check_filename, read_limited, store_upload
 from services.gateway.year_view import YearView, year_view
 from shared.contracts.registry import PinnedRules
 from workflows.admission import FilingKind, filing_refusal
@@ -156,6 +156,7 @@ async def _filing(
     file: UploadFile,
 ) -> Any:
     await require(deps, user, "file", program=program, base=base, year=year)
+    check_filename(file.filename or "")
     await _precheck(deps, program, year, base, kind)
     data = await read_limited(file, deps.settings.upload_max_bytes)
     return await store_upload(
@@ -211,10 +212,10 @@ async def review_plan(
         raise ApiError(
             409, "wrong_stage", f"no plan awaits verification: stage {state.stage.value}"
         )
-    if body.step is not None and body.step != step:
-        raise ApiError(409, "wrong_stage", f"the plan awaits the {step} step, not {body.step}")
     action: Action = "verify_city" if step == "city" else "verify_province"
     await require(deps, user, action, program=program, base=base, year=year)
+    if body.step is not None and body.step != step:
+        raise ApiError(409, "wrong_stage", f"the plan awaits the {step} step, not {body.step}")
     review = ReviewPlan(step=step, decision=body.decision, comment=body.comment, reviewer=user.name)
     stage = await _update(
         deps,
