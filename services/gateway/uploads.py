@@ -39,7 +39,9 @@ def check_filename(filename: str) -> str:
     )
     if bad:
         raise ApiError(
-            422, "invalid_filename", "the file name must be a plain name without paths or control characters"
+            422,
+            "invalid_filename",
+            "the file name must be a plain name without paths or control characters",
         )
     return name
 

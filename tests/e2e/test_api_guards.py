@@ -6,6 +6,8 @@ stored, no event published, no cycle moved.
 
 from __future__ import annotations
 
+import asyncio
+import json
 import subprocess
 import sys
 from collections.abc import AsyncIterator, Callable
@@ -351,7 +353,9 @@ CASES: list[Case] = [
             "headers": x.headers["base_g2"],
             **upload(),
             "data": {
-                "targets": '[{"key": "a", "name": "A", "target": 1}, {"key": "a", "name": "B", "target": 2}]'
+                "targets": json.dumps(
+                    [{"key": "a", "name": "A", "target": 1}, {"key": "a", "name": "B", "target": 2}]
+                )
             },
         },
         422,
@@ -654,7 +658,8 @@ def test_the_catalogue_is_large_enough() -> None:
 
 async def test_a_revoked_token_is_refused(world: w.World) -> None:
     token = world.stack.token("guard-revoked", "viewer")
-    done = subprocess.run(
+    done = await asyncio.to_thread(
+        subprocess.run,
         [sys.executable, "-m", "services.cli.main", "user", "revoke", "--name", "guard-revoked"],
         env=world.stack.env,
         capture_output=True,
