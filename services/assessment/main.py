@@ -5,15 +5,15 @@ from __future__ import annotations
 from faststream import FastStream
 
 from services.assessment.app import build_broker
-from services.assessment.tables import TABLES
 from shared.clients import ensure_streams
-from shared.db import create_tables, make_engine
+from shared.db import make_engine
+from shared.migrations import upgrade
 from shared.settings import Settings
 
 
 async def serve(settings: Settings) -> None:
     settings.state_dir.mkdir(parents=True, exist_ok=True)
     engine = make_engine(settings.database_url_for("assessment"))
-    create_tables(engine, TABLES)
+    upgrade(engine, "assessment")
     await ensure_streams(settings)
     await FastStream(build_broker(settings.nats_servers, engine)).run()

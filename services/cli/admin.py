@@ -9,12 +9,12 @@ from pathlib import Path
 import nats
 from pydantic import ValidationError
 
-from services.gateway.identity.tables import TABLES as USER_TABLES
 from services.gateway.identity.tokens import Principal, UserExists, add_user, revoke_user
 from shared.contracts.assessment import AddExpert
 from shared.contracts.registry import ApplyRules, PinnedRules, RulesApplied
-from shared.db import create_tables, make_engine
+from shared.db import make_engine
 from shared.domain.rules import RulesError, load_rules_file
+from shared.migrations import upgrade
 from shared.rpc import Empty, RpcClient, RpcError
 from shared.settings import Settings
 from shared.temporal import connect_temporal
@@ -37,7 +37,7 @@ def user_add(
         print(f"error: {exc.errors()[0]['msg']}", file=sys.stderr)
         return 2
     engine = make_engine(settings.database_url_for("gateway"))
-    create_tables(engine, USER_TABLES)
+    upgrade(engine, "gateway")
     try:
         token = add_user(engine, principal)
     except UserExists as exc:
@@ -67,7 +67,7 @@ def user_add(
 
 def user_revoke(settings: Settings, *, name: str) -> int:
     engine = make_engine(settings.database_url_for("gateway"))
-    create_tables(engine, USER_TABLES)
+    upgrade(engine, "gateway")
     if not revoke_user(engine, name):
         print(f"error: no active user {name!r}", file=sys.stderr)
         return 2

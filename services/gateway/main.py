@@ -6,9 +6,9 @@ import uvicorn
 
 from services.gateway.app import create_app
 from services.gateway.deps import Deps
-from services.gateway.identity.tables import TABLES as USER_TABLES
 from shared.clients import connect_nats, object_store
-from shared.db import create_tables, make_engine
+from shared.db import make_engine
+from shared.migrations import upgrade
 from shared.rpc import RpcClient
 from shared.settings import Settings
 from shared.temporal import connect_temporal
@@ -16,7 +16,7 @@ from shared.temporal import connect_temporal
 
 def build(settings: Settings):  # type: ignore[no-untyped-def]
     users = make_engine(settings.database_url_for("gateway"))
-    create_tables(users, USER_TABLES)
+    upgrade(users, "gateway")
 
     async def build_deps() -> Deps:
         nc = await connect_nats(settings, "gateway")

@@ -5,15 +5,15 @@ from __future__ import annotations
 from faststream import FastStream
 
 from services.registry.app import build_broker, load_presets, seed_bases
-from services.registry.tables import TABLES
-from shared.db import create_tables, make_engine
+from shared.db import make_engine
+from shared.migrations import upgrade
 from shared.settings import Settings
 
 
 async def serve(settings: Settings) -> None:
     settings.state_dir.mkdir(parents=True, exist_ok=True)
     engine = make_engine(settings.database_url_for("registry"))
-    create_tables(engine, TABLES)
+    upgrade(engine, "registry")
     load_presets(engine, settings.programs_dir)
     seed_bases(engine, settings.bases_file)
     await FastStream(build_broker(settings.nats_servers, engine)).run()

@@ -1,0 +1,57 @@
+"""Every service's migrations build exactly its models, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import Engine, inspect, text
+from sqlmodel import SQLModel
+
+from shared.db import make_engine
+from shared.migrations import SERVICES, upgrade
+
+PG_URL = os.environ.get("NAVCYCLE_TEST_POSTGRES_URL")
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
+    if request.param == "sqlite":
+        yield make_engine(f"sqlite:///{tmp_path / 'migrated.db'}")
+        return
+    if not PG_URL:
+        pytest.skip("NAVCYCLE_TEST_POSTGRES_URL is not set")
+    schema = f"m_{uuid.uuid4().hex[:10]}"
+    admin = make_engine(PG_URL)
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    yield make_engine(PG_URL + f"?options=-csearch_path%3D{schema}")
+    with admin.begin() as conn:
+        conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+
+
+def test_migrations_match_the_models_and_run_twice(engine: Engine) -> None:
+    for service in SERVICES:
+        upgrade(engine, service)
+        upgrade(engine, service)  # at head already: nothing to do
+    tables = set(inspect(engine).get_table_names())
+    for service, (_, prefix) in SERVICES.items():
+        assert any(t.startswith(prefix) for t in tables), service
+        assert f"alembic_version_{service}" in tables
+    prefixes = tuple(prefix for _, prefix in SERVICES.values())
+    with engine.connect() as conn:
+        context = MigrationContext.configure(
+            conn,
+            opts={"include_object": lambda o, n, t, r, c: t != "table" or n.startswith(prefixes)},
+        )
+        diff = [
+            d
+            for d in compare_metadata(context, SQLModel.metadata)
+            if "alembic_version" not in str(d)
+        ]
+    assert diff == []
