@@ -18,6 +18,7 @@ SERVICES = {
     "registry": ("services.registry.tables", "registry_"),
     "filings": ("services.filings.tables", "filings_"),
     "assessment": ("services.assessment.tables", "assessment_"),
+    "notifier": ("services.notifier.tables", "notifier_"),
     "gateway": ("services.gateway.identity.tables", "gateway_"),
 }
 

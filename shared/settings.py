@@ -50,6 +50,13 @@ class Settings(BaseSettings):
     bases_file: Path | None = DEPLOY_DIR / "bases.yaml"
     upload_max_bytes: int = 50 * 1024 * 1024
 
+    webhook_urls: str = Field("", description="Comma-separated URLs that receive every notice")
+    webhook_secret: SecretStr | None = Field(None, description="HMAC-SHA256 key for webhooks")
+    smtp_host: str | None = Field(None, description="Unset: no e-mail")
+    smtp_port: int = 25
+    smtp_from: str = "navcycle@localhost"
+    smtp_to: str = Field("", description="Comma-separated bureau mailboxes")
+
     log_format: Literal["auto", "console", "json"] = "auto"
     log_level: str = "INFO"
 
@@ -68,6 +75,21 @@ class Settings(BaseSettings):
     def nats_servers(self) -> list[str]:
         """The NATS URL setting may list a cluster, comma-separated."""
         return [url.strip() for url in self.nats_url.split(",") if url.strip()]
+
+    @property
+    def webhook_url_list(self) -> list[str]:
+        return [u.strip() for u in self.webhook_urls.split(",") if u.strip()]
+
+    @property
+    def smtp_to_list(self) -> list[str]:
+        return [a.strip() for a in self.smtp_to.split(",") if a.strip()]
+
+    @field_validator("webhook_secret")
+    @classmethod
+    def _real_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and value.get_secret_value() in ("", "changeme", "secret"):
+            raise ValueError("set a real webhook secret, not a placeholder")
+        return value
 
     @property
     def gateway_url(self) -> str:

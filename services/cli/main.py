@@ -29,6 +29,10 @@ def _serve(name: str, settings: Settings) -> Coroutine[Any, Any, None]:
         from services.assessment.main import serve as assessment
 
         return assessment(settings)
+    if name == "notifier":
+        from services.notifier.main import serve as notifier
+
+        return notifier(settings)
     if name == "worker":
         from workflows.worker import serve as worker
 
@@ -54,7 +58,9 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("up", help="start the whole stack on this machine")
     serve = sub.add_parser("serve", help="run one process of the stack")
-    serve.add_argument("name", choices=["registry", "filings", "assessment", "worker", "gateway"])
+    serve.add_argument(
+        "name", choices=["registry", "filings", "assessment", "notifier", "worker", "gateway"]
+    )
     user = sub.add_parser("user", help="users and their bearer tokens")
     user_sub = user.add_subparsers(dest="action", required=True)
     add = user_sub.add_parser("add", help="create a user; prints its token as the last line")

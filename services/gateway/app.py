@@ -9,7 +9,7 @@ from fastapi import FastAPI
 
 from services.gateway import problems
 from services.gateway.deps import Deps
-from services.gateway.routes import cycles, documents, health, programs
+from services.gateway.routes import cycles, documents, health, inbox, programs
 
 
 def create_app(
@@ -36,4 +36,5 @@ def create_app(
     app.include_router(programs.router)
     app.include_router(cycles.router)
     app.include_router(documents.router)
+    app.include_router(inbox.router)
     return app

@@ -174,3 +174,13 @@ async def test_a_year_from_program_apply_to_results_export(running_stack: Runnin
         assert doc.headers["x-checksum-sha256"]
         denied = await http.get(f"/v1/documents/{plan_doc}", headers=one)
         assert (denied.status_code, denied.json()["code"]) == (403, "forbidden")
+
+        inbox = await _until(
+            http,
+            "/v1/inbox",
+            two,
+            lambda b: any(n["kind"] == "rectification" for n in b["notices"]),
+        )
+        kinds = {n["kind"] for n in inbox["notices"]}
+        assert {"launch", "rectification", "publication"} <= kinds
+        assert all(n["base"] in ("e2e-2", "_") for n in inbox["notices"])

@@ -30,6 +30,7 @@ def test_healthz_reports_every_component(running_stack: RunningStack) -> None:
         "registry",
         "filings",
         "assessment",
+        "notifier",
         "object_store",
     }
 

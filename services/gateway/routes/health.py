@@ -66,6 +66,7 @@ async def healthz(deps: DepsDep) -> JSONResponse:
         _check("registry", service("registry")),
         _check("filings", service("filings")),
         _check("assessment", service("assessment")),
+        _check("notifier", service("notifier")),
         _check("object_store", objects()),
     )
     components = dict(results)

@@ -1,0 +1,35 @@
+"""``GET /v1/inbox``: the notices addressed to the caller (启动通知, 催办提醒, 逾期通知, ...)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Query
+
+from services.gateway.auth import UserDep, rpc
+from services.gateway.deps import DepsDep
+from shared.contracts.notifier import Inbox, InboxQuery
+from shared.domain.regions import region_prefix
+
+router = APIRouter(tags=["inbox"])
+
+AUDIENCES = {
+    "base_user": ["base", "program"],
+    "city_officer": ["city", "program"],
+    "province_admin": ["province", "city", "base", "program"],
+    "expert": ["program"],
+    "operator": ["base", "city", "province", "program"],
+    "viewer": ["program"],
+}
+
+
+@router.get("/v1/inbox")
+async def inbox(deps: DepsDep, user: UserDep, limit: int = Query(100, ge=1, le=500)) -> Inbox:
+    query = InboxQuery(
+        audiences=AUDIENCES[user.role],
+        program=user.program,
+        base=user.base if user.role == "base_user" else None,
+        region_prefix=region_prefix(user.region)
+        if user.role == "city_officer" and user.region
+        else None,
+        limit=limit,
+    )
+    return await rpc(deps.rpc.call("notifier", "inbox.list", query, Inbox))

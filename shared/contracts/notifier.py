@@ -1,0 +1,33 @@
+"""Request/reply contracts of the notifier service."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, Field
+
+
+class InboxQuery(BaseModel):
+    audiences: list[str] = Field(description="base | city | province | program")
+    program: str | None = None
+    base: str | None = None
+    region_prefix: str | None = None
+    limit: int = Field(100, ge=1, le=500)
+
+
+class NoticePublic(BaseModel):
+    program: str
+    year: int
+    base: str
+    region: str
+    audience: str
+    kind: str
+    title_zh: str
+    title_en: str
+    body_zh: str
+    body_en: str
+    created_at: datetime
+
+
+class Inbox(BaseModel):
+    notices: list[NoticePublic]

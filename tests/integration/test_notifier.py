@@ -1,0 +1,175 @@
+"""The notifier against a real NATS, a local webhook receiver and a local SMTP sink."""
+
+from __future__ import annotations
+
+import asyncio
+import email
+import email.policy
+import threading
+from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import pytest
+from aiosmtpd.controller import Controller
+from nats.aio.client import Client as NatsClient
+from sqlmodel import select
+
+from services.notifier.app import build_broker
+from services.notifier.delivery import (
+    SIGNATURE_HEADER,
+    TIMESTAMP_HEADER,
+    EmailSender,
+    WebhookSender,
+    verify,
+)
+from services.notifier.tables import WebhookFailure
+from shared.contracts.notifier import Inbox, InboxQuery
+from shared.db import make_engine, session_scope
+from shared.embedded import free_port
+from shared.events.envelope import new_event
+from shared.events.types import EventType
+from shared.migrations import upgrade
+from shared.publisher import EventPublisher
+from shared.rpc import RpcClient
+
+SECRET = "notifier-test-key"
+
+
+class Receiver:
+    def __init__(self) -> None:
+        self.calls: list[dict[str, Any]] = []
+        received = self.calls
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                received.append({"path": self.path, "body": body, "headers": dict(self.headers)})
+                self.send_response(200 if self.path == "/ok" else 500)
+                self.end_headers()
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", free_port()), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_port}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+
+class Sink:
+    def __init__(self) -> None:
+        self.messages: list[bytes] = []
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        self.messages.append(envelope.content)
+        return "250 OK"
+
+
+@pytest.fixture(scope="module")
+def receiver() -> Iterator[Receiver]:
+    r = Receiver()
+    yield r
+    r.server.shutdown()
+
+
+@pytest.fixture(scope="module")
+def sink() -> Iterator[tuple[Sink, int]]:
+    handler, port = Sink(), free_port()
+    controller = Controller(handler, hostname="127.0.0.1", port=port)
+    controller.start()
+    yield handler, port
+    controller.stop()
+
+
+@pytest.fixture(scope="module")
+async def notifier(
+    nats_url: str,
+    nc: NatsClient,
+    tmp_path_factory: pytest.TempPathFactory,
+    receiver: Receiver,
+    sink: tuple[Sink, int],
+) -> AsyncIterator[Any]:
+    engine = make_engine(f"sqlite:///{tmp_path_factory.mktemp('notifier') / 'n.db'}")
+    upgrade(engine, "notifier")
+    webhooks = WebhookSender(
+        [f"{receiver.url}/ok", f"{receiver.url}/broken"], SECRET, attempts=3, backoff_s=0.01
+    )
+    email = EmailSender("127.0.0.1", sink[1], "navcycle@test", ["bureau@test"])
+    broker = build_broker(nats_url, engine, webhooks, email)
+    await broker.start()
+    yield engine
+    await broker.stop()
+
+
+async def _inbox(nc: NatsClient, **query: Any) -> Inbox:
+    return await RpcClient(nc).call("notifier", "inbox.list", InboxQuery(**query), Inbox)
+
+
+async def test_a_rectification_order_reaches_inbox_webhook_and_mail(
+    notifier: Any, nc: NatsClient, receiver: Receiver, sink: tuple[Sink, int]
+) -> None:
+    event = new_event(
+        event_type=EventType.RECTIFICATION_ORDERED,
+        program="notify",
+        year=2026,
+        base="n1",
+        time=datetime.now(UTC),
+        stream_key="cycle/notify/2026/n1",
+        sequence=9,
+        data={"round": 1, "due": "2026-09-01T00:00:00+08:00", "region": "410100"},
+    )
+    await EventPublisher(nc.jetstream()).publish(event)
+    for _ in range(100):
+        inbox = await _inbox(nc, audiences=["base"], program="notify", base="n1")
+        if inbox.notices and len(receiver.calls) >= 4 and sink[0].messages:
+            break
+        await asyncio.sleep(0.05)
+    assert [n.title_zh for n in inbox.notices] == ["整改通知"]
+    assert inbox.notices[0].region == "410100" and "2026-09-01" in inbox.notices[0].body_zh
+
+    good = [c for c in receiver.calls if c["path"] == "/ok"]
+    assert len(good) == 1
+    headers = good[0]["headers"]
+    assert verify(SECRET, headers[TIMESTAMP_HEADER], good[0]["body"], headers[SIGNATURE_HEADER])
+    assert len([c for c in receiver.calls if c["path"] == "/broken"]) == 3  # every retry
+
+    with session_scope(notifier) as session:
+        failures = list(
+            session.exec(select(WebhookFailure).where(WebhookFailure.event_id == event.id))
+        )
+    assert [(f.url.endswith("/broken"), f.attempts, f.error) for f in failures] == [
+        (True, 3, "HTTP 500")
+    ]
+    mail = email.message_from_bytes(sink[0].messages[-1], policy=email.policy.default)
+    assert str(mail["Subject"]) == "整改通知 / Rectification ordered"
+    assert "2026-09-01" in mail.get_body().get_content()  # type: ignore[union-attr]
+
+    # Redelivered under another message id: no second notice.
+    await nc.jetstream().publish(
+        event.nats_subject, event.to_json(), headers={"Nats-Msg-Id": "again"}
+    )
+    await asyncio.sleep(0.5)
+    assert len((await _inbox(nc, audiences=["base"], program="notify", base="n1")).notices) == 1
+
+
+async def test_city_inbox_is_scoped_by_region(notifier: Any, nc: NatsClient) -> None:
+    for base, region in (("c1", "410102"), ("c2", "410302")):
+        await EventPublisher(nc.jetstream()).publish(
+            new_event(
+                event_type=EventType.PLAN_OVERDUE,
+                program="notify",
+                year=2026,
+                base=base,
+                time=datetime.now(UTC),
+                stream_key=f"cycle/notify/2026/{base}",
+                sequence=3,
+                data={"due": "x", "region": region},
+            )
+        )
+    for _ in range(100):
+        zz = await _inbox(nc, audiences=["city"], program="notify", region_prefix="4101")
+        if zz.notices:
+            break
+        await asyncio.sleep(0.05)
+    assert [n.base for n in zz.notices] == ["c1"]
