@@ -1,0 +1,46 @@
+"""Schemathesis generates requests from /openapi.json against the running stack: no 500s."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.e2e.conftest import RunningStack
+from tests.e2e.test_api_guards import world  # noqa: F401  (the shared fixture)
+from tests.e2e.world import World
+
+
+async def test_no_generated_request_gets_a_server_error(
+    running_stack: RunningStack, world: World
+) -> None:
+    token = world.headers["admin_gate"]["Authorization"]
+    cli = Path(sys.executable).parent / "schemathesis"
+    done = await asyncio.to_thread(
+        subprocess.run,
+        [
+            str(cli),
+            "run",
+            f"{running_stack.url}/openapi.json",
+            "--checks",
+            "not_a_server_error",
+            "--max-examples",
+            "12",
+            "--header",
+            f"Authorization: {token}",
+            "--request-timeout",
+            "30",
+            "--suppress-health-check",
+            "all",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    assert done.returncode == 0, done.stdout[-6000:] + done.stderr[-2000:]
+    counts = re.search(r"(\d+) generated, (\d+) passed", done.stdout)
+    assert counts is not None and counts[1] == counts[2] and int(counts[1]) > 100, done.stdout[
+        -3000:
+    ]
