@@ -110,3 +110,11 @@ def running_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningS
     yield stack
     if proc.poll() is None:
         proc.kill()
+
+
+@pytest.fixture(scope="session")
+async def world(running_stack: RunningStack):  # type: ignore[no-untyped-def]
+    """Programs, bases, users and cycles in known states (see tests/e2e/world.py)."""
+    from tests.e2e import world as arrangement
+
+    return await arrangement.build(running_stack)

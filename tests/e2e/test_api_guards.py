@@ -10,7 +10,7 @@ import asyncio
 import json
 import subprocess
 import sys
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -20,16 +20,10 @@ import pytest
 
 from shared.stream import EVENTS_STREAM
 from tests.e2e import world as w
-from tests.e2e.conftest import RunningStack
 
 G1, G2, F1, F2 = ("gate", "g1"), ("gate", "g2"), ("gate-fast", "f1"), ("gate-fast", "f2")
 ELF = b"\x7fELF\x02\x01\x01" + b"\x00" * 64
 MZ = b"MZ\x90\x00" + b"\x00" * 64
-
-
-@pytest.fixture(scope="session")
-async def world(running_stack: RunningStack) -> AsyncIterator[w.World]:
-    yield await w.build(running_stack)
 
 
 async def snapshot(world: w.World, http: httpx.AsyncClient) -> dict[str, Any]:

@@ -9,7 +9,6 @@ import sys
 from pathlib import Path
 
 from tests.e2e.conftest import RunningStack
-from tests.e2e.test_api_guards import world  # noqa: F401  (the shared fixture)
 from tests.e2e.world import World
 
 
