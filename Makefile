@@ -33,5 +33,8 @@ lint: $(DEV_STAMP)
 bench: $(DEV_STAMP)
 	$(BIN)/python -m bench.year_virtual --bases 1000
 
+docs: $(DEV_STAMP)
+	$(BIN)/python -m services.docs docs
+
 clean:
 	rm -rf $(VENV) .navcycle .pytest_cache .mypy_cache

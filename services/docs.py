@@ -1,0 +1,54 @@
+"""Generate the AsyncAPI document of every service's NATS subjects, and the event schema.
+
+python -m services.docs docs/
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+from faststream.specification import AsyncAPI
+
+from services.assessment.app import build_broker as assessment
+from services.filings.app import build_broker as filings
+from services.notifier.app import build_broker as notifier
+from services.registry.app import build_broker as registry
+from shared.db import make_engine
+from shared.events.envelope import CloudEvent
+from shared.objectstore import LocalObjectStore
+
+
+def specification() -> AsyncAPI:
+    engine = make_engine("sqlite://")  # never opened: the brokers are only described
+    brokers = [
+        registry("nats://localhost:4222", engine),
+        filings("nats://localhost:4222", engine, LocalObjectStore(Path("/nonexistent"))),
+        assessment("nats://localhost:4222", engine),
+        notifier("nats://localhost:4222", engine),
+    ]
+    return AsyncAPI(
+        *brokers,
+        title="navcycle services",
+        version="0.1.0",
+        description=(
+            "Request/reply subjects navcycle.rpc.<service>.<action> (JSON bodies from "
+            "shared/contracts; replies {ok, data} or {ok: false, error: {code, message, status}}) "
+            "and the durable consumers of the event stream NAVCYCLE_EVENTS "
+            "(navcycle.events.<program>.<year>.<base>.<type>)."
+        ),
+    )
+
+
+def main(argv: list[str]) -> int:
+    out = Path(argv[0] if argv else "docs")
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "asyncapi.yaml").write_text(specification().to_specification().to_yaml())
+    (out / "event.schema.json").write_text(json.dumps(CloudEvent.model_json_schema(), indent=2))
+    print(f"wrote {out / 'asyncapi.yaml'} and {out / 'event.schema.json'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
