@@ -104,6 +104,15 @@ async def test_a_year_from_program_apply_to_results_export(running_stack: Runnin
                 data={"targets": json.dumps(TARGETS)},
             )
             assert filed.status_code == 201, filed.text
+            retried = await http.post(
+                f"{year}/bases/{base}/plan",
+                headers={**who, "Idempotency-Key": f"plan-{base}"},
+                files={
+                    "file": ("实施方案.pdf", b"%PDF-1.4 plan " + base.encode(), "application/pdf")
+                },
+                data={"targets": json.dumps(TARGETS)},
+            )
+            assert retried.status_code == 201 and retried.json() == filed.json(), retried.text
         plan_doc = filed.json()["document_id"]
 
         wrong_city = await http.post(
@@ -111,10 +120,16 @@ async def test_a_year_from_program_apply_to_results_export(running_stack: Runnin
         )
         assert (wrong_city.status_code, wrong_city.json()["code"]) == (403, "forbidden")
         for base, city in (("e2e-1", zhengzhou), ("e2e-2", luoyang)):
+            keyed = {**city, "Idempotency-Key": f"city-{base}"}
             city_ok = await http.post(
-                f"{year}/bases/{base}/plan/review", json={"decision": "approve"}, headers=city
+                f"{year}/bases/{base}/plan/review", json={"decision": "approve"}, headers=keyed
             )
             assert city_ok.json()["stage"] == "plan_review", city_ok.text
+            retried_ok = await http.post(
+                f"{year}/bases/{base}/plan/review", json={"decision": "approve"}, headers=keyed
+            )
+            assert retried_ok.status_code == 200, retried_ok.text
+            assert retried_ok.json()["stage"] == "plan_review"
             prov = await http.post(
                 f"{year}/bases/{base}/plan/review", json={"decision": "approve"}, headers=admin
             )

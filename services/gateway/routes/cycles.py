@@ -20,6 +20,7 @@ from services.gateway.temporal_errors import call_workflow
 from services.gateway.uploads import check_filename, read_limited, store_upload
 from services.gateway.year_view import YearView, year_view
 from shared.contracts.registry import PinnedRules
+from shared.domain.stages import Stage
 from workflows.admission import FilingKind, filing_refusal
 from workflows.cycle import AnnualCycleWorkflow
 from workflows.errors import HTTP_STATUS
@@ -33,6 +34,7 @@ from workflows.models import (
     Receipt,
     ReviewPlan,
     RulesRequest,
+    ScoreReceipt,
     SubmitScore,
     Target,
     Targets,
@@ -146,6 +148,24 @@ async def _update(
     )
 
 
+async def _replayed(
+    deps: Deps, program: str, year: int, base: str, key: str | None, result_type: type
+) -> Any:
+    """The outcome of an earlier request with this Idempotency-Key, or ``None`` if there was
+    none. A retry gets the first answer, even when the cycle has moved on since."""
+    if not key:
+        return None
+    handle = _cycle(deps, program, year, base).get_update_handle(
+        f"idem:{key}", result_type=result_type
+    )
+    try:
+        return await call_workflow(handle.result(rpc_timeout=UPDATE_TIMEOUT), what="the retry")
+    except ApiError as exc:
+        if exc.code == "cycle_not_found":
+            return None  # no such update yet: this is the first request
+        raise
+
+
 async def _filing(
     deps: Deps,
     user: Principal,
@@ -183,6 +203,9 @@ async def file_plan(
     idempotency_key: IdempotencyKey = None,
 ) -> Receipt:
     parsed = _parse(_targets, targets, "invalid_targets", "targets")
+    await require(deps, user, "file", program=program, base=base, year=year)
+    if (done := await _replayed(deps, program, year, base, idempotency_key, Receipt)) is not None:
+        return done  # type: ignore[no-any-return]
     upload = await _filing(deps, user, program, year, base, "plan", file)
     return await _update(
         deps,
@@ -206,6 +229,8 @@ async def review_plan(
     user: UserDep,
     idempotency_key: IdempotencyKey = None,
 ) -> dict[str, str]:
+    if (stage := await _replayed(deps, program, year, base, idempotency_key, Stage)) is not None:
+        return {"step": body.step or "", "decision": body.decision, "stage": str(stage)}
     state = await _state(deps, program, year, base)
     step = state.verification_step
     if step is None:
@@ -242,6 +267,9 @@ async def file_self_evaluation(
     idempotency_key: IdempotencyKey = None,
 ) -> Receipt:
     parsed = _parse(_actuals, actuals, "invalid_actuals", "actuals")
+    await require(deps, user, "file", program=program, base=base, year=year)
+    if (done := await _replayed(deps, program, year, base, idempotency_key, Receipt)) is not None:
+        return done  # type: ignore[no-any-return]
     upload = await _filing(deps, user, program, year, base, "self_evaluation", file)
     return await _update(
         deps,
@@ -266,23 +294,28 @@ async def submit_scores(
     idempotency_key: IdempotencyKey = None,
 ) -> dict[str, Any]:
     await require(deps, user, "score", program=program, base=base, year=year)
-    score = SubmitScore(
-        expert=user.name, scores=body.scores, vetoes=body.vetoes, comment=body.comment
-    )
-    receipt = await _update(
-        deps,
-        program,
-        year,
-        base,
-        AnnualCycleWorkflow.submit_score,
-        score,
-        "the scores",
-        idempotency_key,
-    )
+    receipt = await _replayed(deps, program, year, base, idempotency_key, ScoreReceipt)
+    if receipt is None:
+        receipt = await _update(
+            deps,
+            program,
+            year,
+            base,
+            AnnualCycleWorkflow.submit_score,
+            SubmitScore(
+                expert=user.name, scores=body.scores, vetoes=body.vetoes, comment=body.comment
+            ),
+            "the scores",
+            idempotency_key,
+        )
+    return _score_answer(receipt, user.name)
+
+
+def _score_answer(receipt: ScoreReceipt, expert: str) -> dict[str, Any]:
     if receipt.decision is None:
-        return {"status": "recorded", "expert": user.name}
+        return {"status": "recorded", "expert": expert}
     record = receipt.decision
-    return {"status": "graded", "expert": user.name, "total": record.total, "grade": record.grade}
+    return {"status": "graded", "expert": expert, "total": record.total, "grade": record.grade}
 
 
 @router.post("/bases/{base}/rectification", status_code=201)
@@ -295,6 +328,9 @@ async def file_rectification(
     file: Annotated[UploadFile, File(description="The rectification report (整改报告)")],
     idempotency_key: IdempotencyKey = None,
 ) -> Receipt:
+    await require(deps, user, "file", program=program, base=base, year=year)
+    if (done := await _replayed(deps, program, year, base, idempotency_key, Receipt)) is not None:
+        return done  # type: ignore[no-any-return]
     upload = await _filing(deps, user, program, year, base, "rectification", file)
     return await _update(
         deps,
