@@ -13,7 +13,7 @@ import json
 from collections.abc import Awaitable, Callable
 
 from faststream import AckPolicy
-from faststream.nats import JStream, NatsBroker
+from faststream.nats import JStream, NatsBroker, PullSub
 from faststream.nats.annotations import NatsMessage
 from nats.js.api import ConsumerConfig, DeliverPolicy
 from pydantic import ValidationError
@@ -59,6 +59,8 @@ def event_consumer(
         subject,
         stream=JStream(EVENTS_STREAM, declare=False),
         durable=name,
+        # A pull consumer: replicas of a service share it; a batch of one keeps per-base order.
+        pull_sub=PullSub(batch_size=1, timeout=5.0),
         config=ConsumerConfig(deliver_policy=DeliverPolicy.ALL, ack_wait=60),
         ack_policy=AckPolicy.MANUAL,
     )

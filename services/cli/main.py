@@ -8,6 +8,7 @@ import contextlib
 import signal
 import sys
 from collections.abc import Coroutine
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -75,9 +76,68 @@ def main(argv: list[str] | None = None) -> int:
     program_sub = program.add_subparsers(dest="action", required=True)
     apply = program_sub.add_parser("apply", help="apply a rules file: a new version if it changed")
     apply.add_argument("file", type=Path)
+    rp = sub.add_parser("replay", help="replay workflow histories against this code")
+    rp.add_argument("paths", nargs="*", type=Path, help="history JSON files or folders")
+    rp.add_argument("--workflow-id", action="append", default=[])
+    rp.add_argument("--program")
+    rp.add_argument("--year", type=int)
+    rp.add_argument("--all", action="store_true", help="every cycle and program year on the server")
+    rp.add_argument("--parallel", type=int, default=4)
+    rp.add_argument("--json", action="store_true")
+    ev = sub.add_parser("events", help="read the event log")
+    ev.add_argument("mode", choices=["tail", "replay"])
+    ev.add_argument("--program")
+    ev.add_argument("--year", type=int)
+    ev.add_argument("--base")
+    ev.add_argument("--type", dest="event_type")
+    ev.add_argument("--since-seq", type=int)
+    ev.add_argument(
+        "--since", type=datetime.fromisoformat, help="ISO time, e.g. 2026-03-01T00:00:00+08:00"
+    )
+    ev.add_argument("--json", action="store_true")
+    demo = sub.add_parser("demo", help="simulate a whole program year with synthetic people")
+    demo.add_argument("--program", default="demo-fast")
+    demo.add_argument("--bases", type=int, default=100)
+    demo.add_argument("--virtual", action="store_true", help="run under the time-skipping server")
+    demo.add_argument("--seed", type=int, default=2026)
+    demo.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
 
     settings = Settings()
+    if args.command in ("replay", "events", "demo"):
+        configure_logging(settings.log_format, "WARNING", service="cli")
+        from services.cli import ops
+
+        if args.command == "replay":
+            return ops.replay_command(
+                settings,
+                workflow_ids=args.workflow_id,
+                program=args.program,
+                year=args.year,
+                all_=args.all,
+                paths=args.paths,
+                parallel=args.parallel,
+                as_json=args.json,
+            )
+        if args.command == "events":
+            return ops.events_command(
+                settings,
+                follow=args.mode == "tail",
+                program=args.program,
+                year=args.year,
+                base=args.base,
+                event_type=args.event_type,
+                since_seq=args.since_seq,
+                since=args.since,
+                as_json=args.json,
+            )
+        return ops.demo_command(
+            program=args.program,
+            bases=args.bases,
+            virtual=args.virtual,
+            seed=args.seed,
+            as_json=args.json,
+        )
     if args.command in ("user", "program"):
         configure_logging(settings.log_format, "WARNING", service="cli")
         from services.cli import admin

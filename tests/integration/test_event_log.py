@@ -34,10 +34,12 @@ async def test_publishing_the_same_event_twice_stores_it_once(nc: NatsClient) ->
 
 async def test_stream_creation_is_idempotent_and_keeps_events(nc: NatsClient) -> None:
     js = nc.jetstream()
-    before = (await js.stream_info(EVENTS_STREAM)).state.messages
+    before = (await js.stream_info(EVENTS_STREAM)).state
     await ensure_events_stream(js, duplicate_window_s=120)
     info = await js.stream_info(EVENTS_STREAM)
-    assert info.state.messages == before
+    # Other tests' cycles may still publish meanwhile: nothing may be lost, more may arrive.
+    assert info.state.first_seq == before.first_seq
+    assert info.state.messages >= before.messages
     assert info.config.subjects == ["navcycle.events.>"]
     assert info.config.max_age == 0
 

@@ -1,0 +1,199 @@
+"""Operator commands: replay histories, read the event log, simulate a year."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from collections.abc import Sequence
+from datetime import datetime
+from pathlib import Path
+
+import nats
+from nats.js.api import ConsumerConfig, DeliverPolicy
+from temporalio.client import Client, WorkflowHistory
+
+from services.cli.progress import Progress, table
+from shared.eventlog import read_events
+from shared.events.envelope import CloudEvent
+from shared.events.subjects import event_filter
+from shared.settings import DEPLOY_DIR, Settings
+from shared.stream import EVENTS_STREAM
+from shared.temporal import connect_temporal
+from workflows.replay import ReplayOutcome, history_files, load_history_file, replay
+
+
+async def _server_histories(
+    client: Client, ids: Sequence[str], query: str | None, progress: Progress | None
+) -> list[WorkflowHistory]:
+    wanted = list(ids)
+    if query is not None:
+        wanted += [w.id async for w in client.list_workflows(query)]
+    histories = []
+    for n, workflow_id in enumerate(wanted, 1):
+        histories.append(await client.get_workflow_handle(workflow_id).fetch_history())
+        if progress:
+            progress.update(n, "fetching")
+    return histories
+
+
+async def _replay_parallel(histories: list[WorkflowHistory], parallel: int) -> list[ReplayOutcome]:
+    chunks = [histories[i::parallel] for i in range(parallel) if histories[i::parallel]]
+    results = await asyncio.gather(*(replay(chunk) for chunk in chunks))
+    return [outcome for chunk in results for outcome in chunk]
+
+
+def replay_command(
+    settings: Settings,
+    *,
+    workflow_ids: list[str],
+    program: str | None,
+    year: int | None,
+    all_: bool,
+    paths: list[Path],
+    parallel: int,
+    as_json: bool,
+) -> int:
+    query = None
+    if all_:
+        query = "WorkflowType = 'AnnualCycleWorkflow' OR WorkflowType = 'ProgramYearWorkflow'"
+    elif program:
+        query = f"NavProgram = '{program}'" + (f" AND NavYear = {year}" if year else "")
+
+    async def run() -> list[ReplayOutcome]:
+        histories = [load_history_file(f) for f in history_files(paths)]
+        if workflow_ids or query:
+            client = await connect_temporal(settings.temporal_address, settings.temporal_namespace)
+            histories += await _server_histories(client, workflow_ids, query, None)
+        if not histories:
+            return []
+        return await _replay_parallel(histories, max(1, parallel))
+
+    outcomes = asyncio.run(run())
+    failed = [o for o in outcomes if not o.ok]
+    if as_json:
+        print(json.dumps([o.__dict__ for o in outcomes], ensure_ascii=False, indent=2))
+    else:
+        rows = [(o.workflow_id, "ok" if o.ok else "FAILED", o.reason[:120]) for o in outcomes]
+        print(table(["workflow", "replay", "reason"], rows) if rows else "no histories to replay")
+        print(f"\n{len(outcomes)} replayed, {len(failed)} failed")
+    if not outcomes:
+        return 2
+    return 1 if failed else 0
+
+
+def events_command(
+    settings: Settings,
+    *,
+    follow: bool,
+    program: str | None,
+    year: int | None,
+    base: str | None,
+    event_type: str | None,
+    since_seq: int | None,
+    since: datetime | None,
+    as_json: bool,
+) -> int:
+    subject = event_filter(program, year, base, event_type)
+
+    def show(seq: int, event: CloudEvent) -> None:
+        if as_json:
+            print(
+                json.dumps({"seq": seq, **event.model_dump(mode="json")}, ensure_ascii=False),
+                flush=True,
+            )
+        else:
+            print(
+                f"{seq:>8}  {event.time.isoformat()}  {event.subject:<40} {event.type}", flush=True
+            )
+
+    async def run() -> None:
+        nc = await nats.connect(servers=settings.nats_servers)
+        try:
+            js = nc.jetstream()
+            if not follow:
+                for seq, event in await read_events(
+                    js, subject, since_seq=since_seq, since_time=since
+                ):
+                    show(seq, event)
+                return
+            config = ConsumerConfig(deliver_policy=DeliverPolicy.NEW)
+            if since_seq is not None:
+                config = ConsumerConfig(
+                    deliver_policy=DeliverPolicy.BY_START_SEQUENCE, opt_start_seq=since_seq
+                )
+            sub = await js.subscribe(
+                subject, stream=EVENTS_STREAM, ordered_consumer=True, config=config
+            )
+            async for msg in sub.messages:
+                show(msg.metadata.sequence.stream, CloudEvent.from_json(msg.data))
+        finally:
+            await nc.close()
+
+    try:
+        asyncio.run(run())
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
+def quiet_temporal_core() -> None:
+    """The SDK core writes its warnings to stdout; keep stdout for our output."""
+    from temporalio.runtime import LoggingConfig, Runtime, TelemetryConfig, TelemetryFilter
+
+    telemetry = TelemetryConfig(
+        logging=LoggingConfig(filter=TelemetryFilter(core_level="ERROR", other_level="ERROR"))
+    )
+    Runtime.set_default(Runtime(telemetry=telemetry), error_if_already_set=False)
+
+
+def demo_command(*, program: str, bases: int, virtual: bool, seed: int, as_json: bool) -> int:
+    from services.sim.virtual import run_virtual_year
+    from shared.domain.rules import load_rules_file
+
+    if not virtual:
+        print(
+            "error: only --virtual is available in this release; it runs every real component "
+            "under the time-skipping server",
+            file=sys.stderr,
+        )
+        return 2
+    path = DEPLOY_DIR / "programs" / f"{program}.yaml"
+    if not path.exists():
+        print(f"error: no preset {program!r} in {path.parent}", file=sys.stderr)
+        return 2
+    quiet_temporal_core()
+    bars: dict[str, Progress] = {}
+
+    def progress(phase: str, done: int, total: int) -> None:
+        bars.setdefault(phase, Progress(phase, total)).update(done)
+
+    summary = asyncio.run(
+        run_virtual_year(load_rules_file(path), bases=bases, seed=seed, progress=progress)
+    )
+    if as_json:
+        print(json.dumps(summary.as_json(), ensure_ascii=False, indent=2))
+        return 0
+    labels = {
+        "excellent": "优秀 excellent",
+        "pass": "合格 pass",
+        "fail": "不合格 fail",
+        "excluded": "未纳入 excluded",
+    }
+    print(
+        table(
+            ["grade 等级", "bases"],
+            [(labels.get(g, g), n) for g, n in summary.grades.most_common()],
+        )
+    )
+    print()
+    print(table(["outcome 结果", "bases"], list(summary.outcomes.most_common())))
+    print()
+    print(table(["city 地市", "overdue 逾期"], sorted(summary.overdue_by_city.items())))
+    print(
+        f"\n{summary.bases} bases, {summary.virtual_days:.0f} virtual days "
+        f"in {summary.elapsed_s:.1f} s; "
+        f"{summary.recomputed} grades recomputed from their decision records, "
+        f"{len(summary.recompute_mismatches)} mismatches"
+    )
+    return 1 if summary.recompute_mismatches else 0
