@@ -101,9 +101,21 @@ def main(argv: list[str] | None = None) -> int:
     demo.add_argument("--virtual", action="store_true", help="run under the time-skipping server")
     demo.add_argument("--seed", type=int, default=2026)
     demo.add_argument("--json", action="store_true")
+    wi = sub.add_parser("whatif", help="re-grade a finished year under other rules")
+    wi.add_argument("--program", required=True)
+    wi.add_argument("--year", type=int, required=True)
+    wi.add_argument("--rules", type=Path, required=True)
+    wi.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
 
     settings = Settings()
+    if args.command == "whatif":
+        configure_logging(settings.log_format, "WARNING", service="cli")
+        from services.cli import ops
+
+        return ops.whatif_command(
+            settings, program=args.program, year=args.year, rules_file=args.rules, as_json=args.json
+        )
     if args.command in ("replay", "events", "demo"):
         configure_logging(settings.log_format, "WARNING", service="cli")
         from services.cli import ops

@@ -197,3 +197,56 @@ def demo_command(*, program: str, bases: int, virtual: bool, seed: int, as_json:
         f"{len(summary.recompute_mismatches)} mismatches"
     )
     return 1 if summary.recompute_mismatches else 0
+
+
+def whatif_command(
+    settings: Settings, *, program: str, year: int, rules_file: Path, as_json: bool
+) -> int:
+    """Re-grade a finished year under other rules, from its decision records; changes nothing."""
+    from shared.domain.grading import DecisionRecord, regrade_year
+    from shared.domain.rules import RulesError, load_rules_file
+
+    try:
+        rubric = load_rules_file(rules_file).rubric
+    except (RulesError, OSError) as exc:
+        print(f"error: {rules_file}: {exc}", file=sys.stderr)
+        return 2
+
+    async def records() -> list[DecisionRecord]:
+        nc = await nats.connect(servers=settings.nats_servers)
+        try:
+            events = await read_events(
+                nc.jetstream(), event_filter(program, year, event_type="review.graded")
+            )
+        finally:
+            await nc.close()
+        return [DecisionRecord.model_validate(e.data) for _, e in events]
+
+    found = asyncio.run(records())
+    if not found:
+        print(f"error: no graded cycles of {program}/{year} in the event log", file=sys.stderr)
+        return 2
+    try:
+        outcome = regrade_year(found, rubric)
+    except ValueError as exc:
+        print(f"error: those rules cannot re-grade this year: {exc}", file=sys.stderr)
+        return 2
+    changed = [r for r in outcome if r.new_grade != r.old_grade]
+    if as_json:
+        print(json.dumps([r.__dict__ for r in outcome], ensure_ascii=False, indent=2, default=str))
+        return 0
+    rows = [
+        (
+            r.base,
+            f"{r.old_total} {r.old_grade.value}",
+            f"{r.new_total} {r.new_grade.value}",
+            r.reason,
+        )
+        for r in changed
+    ]
+    print(table(["base", "official", "what if", "why"], rows) if rows else "no grade would change")
+    print(
+        f"\n{len(outcome)} bases re-graded from their decision records, "
+        f"{len(changed)} would change; the official results are untouched"
+    )
+    return 0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -148,3 +149,50 @@ def recompute(record: DecisionRecord) -> tuple[float, Grade]:
         return record.total, Grade.FAIL
     _, total, _, grade = grade_sheets(record.rubric, record.sheets)
     return total, grade
+
+
+@dataclass(frozen=True)
+class Regrade:
+    base: str
+    old_total: float
+    old_grade: Grade
+    new_total: float
+    new_grade: Grade
+    reason: str
+
+
+def regrade_year(records: list[DecisionRecord], rubric: RubricRules) -> list[Regrade]:
+    """Each base's yearly grade under another rubric, computed from its decision record alone.
+
+    Overdue fails stay fails (nothing was scored). A rubric whose indicators the experts did
+    not score cannot be applied, and says which are missing.
+    """
+    yearly = [r for r in records if r.round == 0]
+    fresh: dict[str, tuple[float, Grade, str]] = {}
+    for record in yearly:
+        if record.reason != "scored":
+            fresh[record.base] = (record.total, Grade.FAIL, record.reason)
+            continue
+        missing = [k for k in rubric.keys if any(k not in s.scores for s in record.sheets)]
+        if missing:
+            raise ValueError(f"{record.base}: the experts did not score {', '.join(missing)}")
+        sheets = [
+            s.model_copy(update={"scores": {k: s.scores[k] for k in rubric.keys}})
+            for s in record.sheets
+        ]
+        _, total, vetoes, grade = grade_sheets(rubric, sheets)
+        why = (
+            f"veto: {', '.join(vetoes)}"
+            if vetoes
+            else f"total {total} against {rubric.grades.model_dump(by_alias=True)}"
+        )
+        fresh[record.base] = (total, grade, why)
+    final = relative_grades(rubric.grades, {b: (t, g) for b, (t, g, _) in fresh.items()})
+    out = []
+    for record in sorted(yearly, key=lambda r: r.base):
+        total, _, why = fresh[record.base]
+        new_grade = final[record.base]
+        if rubric.grades.relative_top_percent is not None and new_grade != fresh[record.base][1]:
+            why = f"{why}; ranked for top {rubric.grades.relative_top_percent}%"
+        out.append(Regrade(record.base, record.total, record.grade, total, new_grade, why))
+    return out

@@ -6,6 +6,7 @@ The stack is stopped by the last test of test_stack.py, which checks the shutdow
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -108,8 +109,12 @@ def running_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningS
         proc.kill()
         pytest.fail("navcycle up did not come up:\n" + "".join(output))
     yield stack
-    if proc.poll() is None:
-        proc.kill()
+    if proc.poll() is None:  # the Ctrl-C test did not run: stop it the same way
+        proc.send_signal(signal.SIGINT)
+        try:
+            proc.wait(60)
+        except subprocess.TimeoutExpired:
+            proc.kill()
 
 
 @pytest.fixture(scope="session")

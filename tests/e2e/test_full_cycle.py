@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import json
+import subprocess
+import sys
+from pathlib import Path
 from typing import Any
 
 import httpx
+import yaml
 
 from shared.domain.rules import load_rules_file
 from shared.settings import DEPLOY_DIR
@@ -199,3 +203,63 @@ async def test_a_year_from_program_apply_to_results_export(running_stack: Runnin
         kinds = {n["kind"] for n in inbox["notices"]}
         assert {"launch", "rectification", "publication"} <= kinds
         assert all(n["base"] in ("e2e-2", "_") for n in inbox["notices"])
+
+
+def _cli(stack: RunningStack, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "services.cli.main", *args],
+        env=stack.env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+async def test_operators_replay_read_and_regrade_the_finished_year(
+    running_stack: RunningStack, tmp_path: Path
+) -> None:
+    replayed = await asyncio.to_thread(
+        _cli, running_stack, "replay", "--program", PROGRAM, "--year", str(YEAR), "--json"
+    )
+    assert replayed.returncode == 0, replayed.stdout + replayed.stderr
+    ids = {o["workflow_id"] for o in json.loads(replayed.stdout)}
+    assert {f"cycle/{PROGRAM}/{YEAR}/e2e-1", f"cycle/{PROGRAM}/{YEAR}/e2e-2"} <= ids
+
+    events = await asyncio.to_thread(
+        _cli,
+        running_stack,
+        "events",
+        "replay",
+        "--program",
+        PROGRAM,
+        "--type",
+        "review.graded",
+        "--json",
+    )
+    graded = [json.loads(line) for line in events.stdout.splitlines()]
+    assert {(e["base"], e["data"]["round"]) for e in graded} == {
+        ("e2e-1", 0),
+        ("e2e-2", 0),
+        ("e2e-2", 1),
+    }
+
+    stricter = _rules()
+    stricter["rubric"]["grades"] = {"excellent": 95, "pass": 60}
+    rules_file = tmp_path / "stricter.yaml"
+    rules_file.write_text(yaml.safe_dump(stricter, allow_unicode=True))
+    whatif = await asyncio.to_thread(
+        _cli,
+        running_stack,
+        "whatif",
+        "--program",
+        PROGRAM,
+        "--year",
+        str(YEAR),
+        "--rules",
+        str(rules_file),
+        "--json",
+    )
+    assert whatif.returncode == 0, whatif.stderr
+    by_base = {r["base"]: r for r in json.loads(whatif.stdout)}
+    assert (by_base["e2e-1"]["old_grade"], by_base["e2e-1"]["new_grade"]) == ("excellent", "pass")
+    assert by_base["e2e-2"]["new_grade"] == "fail"

@@ -14,6 +14,7 @@ from shared.domain.grading import (
     completion_rates,
     grade_sheets,
     recompute,
+    regrade_year,
     relative_grades,
     score_errors,
     weighted_total,
@@ -144,3 +145,46 @@ def test_a_grade_is_recomputed_from_its_record_alone() -> None:
     )
     again = DecisionRecord.model_validate_json(record.model_dump_json())
     assert recompute(again) == (67.0, Grade.FAIL)
+
+
+def test_whatif_regrades_from_records_and_says_why() -> None:
+    def record(base: str, value: float, reason: str = "scored") -> DecisionRecord:
+        sheets = [_sheet("a", value)] if reason == "scored" else []
+        averaged, total, vetoes, grade = (
+            grade_sheets(RUBRIC, sheets) if sheets else ({}, 0.0, [], Grade.FAIL)
+        )
+        return DecisionRecord(
+            program="p",
+            year=2026,
+            base=base,
+            rubric=RUBRIC,
+            sheets=sheets,
+            vetoes=vetoes,
+            evidence_sha256=[],
+            averaged=averaged,
+            total=total,
+            grade=grade,
+            reason=reason,
+            workflow_run_id="r",
+        )
+
+    records = [record("a", 86), record("b", 62), record("c", 0, "plan_overdue")]
+    stricter = RUBRIC.model_copy(
+        update={"grades": GradeThresholds.model_validate({"excellent": 90, "pass": 65})}
+    )
+    changes = {r.base: (r.old_grade, r.new_grade) for r in regrade_year(records, stricter)}
+    assert changes == {"a": ("excellent", "pass"), "b": ("pass", "fail"), "c": ("fail", "fail")}
+    same = regrade_year(records, RUBRIC)
+    assert all(r.old_grade == r.new_grade and r.old_total == r.new_total for r in same)
+    narrower = RUBRIC.model_copy(update={"indicators": RUBRIC.indicators[:2]})
+    assert regrade_year(records, narrower)[0].new_total == 86
+    wider = RUBRIC.model_copy(
+        update={
+            "indicators": [
+                *RUBRIC.indicators,
+                RUBRIC.indicators[0].model_copy(update={"key": "new"}),
+            ]
+        }
+    )
+    with pytest.raises(ValueError, match="did not score new"):
+        regrade_year(records, wider)
