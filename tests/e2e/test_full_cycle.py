@@ -16,25 +16,16 @@ from shared.domain.rules import load_rules_file
 from shared.settings import DEPLOY_DIR
 from tests.e2e.conftest import RunningStack, bearer
 
-PROGRAM, YEAR = "e2e-fast", 2030
+PROGRAM, YEAR = "demo-fast", 2030
+OURS = ("e2e-1", "e2e-2")
 TARGETS = [{"key": "patents", "name": "新增发明专利", "target": 30, "unit": "件"}]
 
 
 def _rules() -> dict[str, Any]:
-    rules = load_rules_file(DEPLOY_DIR / "programs" / "demo-fast.yaml").model_dump(
+    """The demo-fast program exactly as shipped: a whole year in about two minutes."""
+    return load_rules_file(DEPLOY_DIR / "programs" / "demo-fast.yaml").model_dump(
         mode="json", by_alias=True
     )
-    rules["id"] = PROGRAM
-    rules["calendar"].update(
-        plan_window="PT60S",
-        plan_review_window="PT60S",
-        self_evaluation_due="PT15S",
-        review_window="PT60S",
-        rectification_period="PT60S",
-        publication_period="PT3S",
-        reminders=[],
-    )
-    return rules
 
 
 def _base(base_id: str, region: str, domain: str, staff: int = 10) -> dict[str, Any]:
@@ -80,14 +71,14 @@ async def test_a_year_from_program_apply_to_results_export(running_stack: Runnin
 
     async with httpx.AsyncClient(base_url=running_stack.url, timeout=30) as http:
         applied = await http.put(api, json=_rules(), headers=admin)
-        assert applied.status_code == 200 and applied.json()["version"] == 1, applied.text
+        assert applied.status_code == 200 and applied.json()["version"] >= 1, applied.text
         assert (await http.put(api, json=_rules(), headers=one)).json()["code"] == "forbidden"
 
-        for body in (_base("e2e-1", "410102", "新材料"), _base("e2e-2", "410300", "新能源")):
+        for body in (_base("e2e-1", "410102", "生态环境"), _base("e2e-2", "410300", "现代农牧业")):
             created = await http.post(f"{api}/bases", json=body, headers=admin)
             assert created.status_code == 201, created.text
         taken = await http.post(
-            f"{api}/bases", json=_base("e2e-3", "410200", "新材料"), headers=admin
+            f"{api}/bases", json=_base("e2e-3", "410200", "生态环境"), headers=admin
         )
         assert (taken.status_code, taken.json()["code"]) == (409, "domain_taken")
         small = await http.post(
@@ -151,7 +142,11 @@ async def test_a_year_from_program_apply_to_results_export(running_stack: Runnin
         keys = [i["key"] for i in _rules()["rubric"]["indicators"]]
         for base, value in (("e2e-1", 90), ("e2e-2", 50)):
             await _until(
-                http, f"{year}/bases/{base}", expert, lambda b: b["stage"] == "under_review"
+                http,
+                f"{year}/bases/{base}",
+                expert,
+                lambda b: b["stage"] == "under_review",
+                limit_s=120,  # demo-fast: the report is due 60 s after launch
             )
             scored = await http.post(
                 f"{year}/bases/{base}/scores",
@@ -172,10 +167,16 @@ async def test_a_year_from_program_apply_to_results_export(running_stack: Runnin
         )
         assert again.json()["grade"] == "pass", again.text
 
-        rows = await _until(http, f"{year}/results?format=json", {}, lambda rows: len(rows) == 2)
-        assert {(r["base"], r["grade"], r["region"], r["domain"]) for r in rows} == {
-            ("e2e-1", "excellent", "410102", "新材料"),
-            ("e2e-2", "fail", "410300", "新能源"),
+        rows = await _until(
+            http,
+            f"{year}/results?format=json",
+            {},
+            lambda rows: {r["base"] for r in rows} >= set(OURS),
+        )
+        ours = [r for r in rows if r["base"] in OURS]
+        assert {(r["base"], r["grade"], r["region"], r["domain"]) for r in ours} == {
+            ("e2e-1", "excellent", "410102", "生态环境"),
+            ("e2e-2", "fail", "410300", "现代农牧业"),
         }
         csv = await http.get(f"{year}/results?format=csv")
         assert csv.content.startswith("\ufeff".encode()) and b"e2e-1" in csv.content
@@ -186,7 +187,7 @@ async def test_a_year_from_program_apply_to_results_export(running_stack: Runnin
         assert closed["final_grade"] == "excellent"
         await _until(http, f"{year}/bases/e2e-2", two, lambda b: b["stage"] == "closed")
         view = await _until(http, year, viewer, lambda v: v["stages"].get("closed") == 2)
-        assert view["cycles"] == 2 and view["phase"] == "finalized"
+        assert view["cycles"] == 5 and view["phase"] == "finalized"  # with the 3 seeded bases
 
         doc = await http.get(f"/v1/documents/{plan_doc}", headers=two)
         assert doc.status_code == 200 and doc.content == b"%PDF-1.4 plan e2e-2"
@@ -232,11 +233,14 @@ async def test_operators_replay_read_and_regrade_the_finished_year(
         "replay",
         "--program",
         PROGRAM,
+        "--year",
+        str(YEAR),
         "--type",
         "review.graded",
         "--json",
     )
     graded = [json.loads(line) for line in events.stdout.splitlines()]
+    graded = [e for e in graded if e["base"] in OURS]
     assert {(e["base"], e["data"]["round"]) for e in graded} == {
         ("e2e-1", 0),
         ("e2e-2", 0),

@@ -36,10 +36,24 @@ def test_healthz_reports_every_component(running_stack: RunningStack) -> None:
 
 
 async def test_plan_filed_over_http_lands_on_the_event_stream(running_stack: RunningStack) -> None:
-    url, year, base = running_stack.url, 2031, "ly-newmat"
+    url, year, base = running_stack.url, 2031, "e2e-stack"
     admin = bearer(running_stack.token("demo-admin", "province_admin", program="demo-fast"))
-    filer = bearer(running_stack.token("ly", "base_user", program="demo-fast", base=base))
+    filer = bearer(running_stack.token("stack-base", "base_user", program="demo-fast", base=base))
     async with httpx.AsyncClient(base_url=url, timeout=30) as http:
+        registered = await http.post(
+            "/v1/programs/demo-fast/bases",
+            headers=admin,
+            json={
+                "id": base,
+                "name": "南阳新能源专利导航服务基地",
+                "region": "411300",
+                "domain": "新能源",
+                "host_type": "园区",
+                "staff": {"total": 9, "senior_full_time": 3},
+                "pct_minimum_data": True,
+            },
+        )
+        assert registered.status_code == 201, registered.text
         assert (await http.post(f"/v1/programs/demo-fast/years/{year}/launch")).status_code == 401
         launched = await http.post(f"/v1/programs/demo-fast/years/{year}/launch", headers=admin)
         assert launched.status_code == 202, launched.text
@@ -47,7 +61,7 @@ async def test_plan_filed_over_http_lands_on_the_event_stream(running_stack: Run
         assert again.json()["status"] == "already_launched"
 
         cycle = f"/v1/programs/demo-fast/years/{year}/bases/{base}"
-        for _ in range(100):
+        for _ in range(300):
             if (await http.get(cycle, headers=filer)).status_code == 200:
                 break
             await asyncio.sleep(0.1)
