@@ -1,15 +1,18 @@
-"""Running a FastStream service process: one broker, its routers, a health responder."""
+"""Building a FastStream service's broker: its routers and a health responder."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Awaitable, Callable
 
-from faststream import FastStream
 from faststream.nats import NatsBroker, NatsRouter
 from faststream.nats.annotations import NatsMessage
+from sqlalchemy import Engine
 
+from shared.db import ping
 from shared.events.subjects import rpc_subject
+
+Check = Callable[[], Awaitable[None]]
 
 
 def health_router(service: str, check: Callable[[], Awaitable[dict[str, str]]]) -> NatsRouter:
@@ -28,5 +31,22 @@ def health_router(service: str, check: Callable[[], Awaitable[dict[str, str]]]) 
     return router
 
 
-def make_app(broker: NatsBroker) -> FastStream:
-    return FastStream(broker)
+def service_broker(
+    service: str,
+    nats_url: str | list[str],
+    engine: Engine,
+    router: NatsRouter,
+    extra_check: Check | None = None,
+) -> NatsBroker:
+    """A broker serving ``router``, answering health checks with its database (and more)."""
+
+    async def check() -> dict[str, str]:
+        ping(engine)
+        if extra_check is not None:
+            await extra_check()
+        return {}
+
+    broker = NatsBroker(nats_url, logger=None)
+    broker.include_router(router)
+    broker.include_router(health_router(service, check))
+    return broker

@@ -8,13 +8,13 @@ from sqlalchemy import Engine
 from services.assessment import store
 from shared.consumer import event_consumer
 from shared.contracts.assessment import AddExpert, AssignmentQuery, Assignments
-from shared.db import ping, session_scope
+from shared.db import session_scope
 from shared.events.envelope import CloudEvent
 from shared.events.subjects import rpc_subject
 from shared.events.types import EventType
 from shared.logging import get_logger
 from shared.rpc import Empty, rpc_handler
-from shared.service import health_router
+from shared.service import service_broker
 
 log = get_logger("assessment")
 SERVICE = "assessment"
@@ -70,12 +70,6 @@ def build_router(engine: Engine) -> NatsRouter:
 
 
 def build_broker(nats_url: str | list[str], engine: Engine) -> NatsBroker:
-    async def check() -> dict[str, str]:
-        ping(engine)
-        return {}
-
-    broker = NatsBroker(nats_url, logger=None)
-    broker.include_router(build_router(engine))
-    broker.include_router(health_router(SERVICE, check))
+    broker = service_broker(SERVICE, nats_url, engine, build_router(engine))
     event_consumer(broker, name=SERVICE, handler=make_handler(engine))
     return broker

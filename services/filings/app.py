@@ -8,12 +8,12 @@ from sqlmodel import col, select
 
 from services.filings.tables import DocumentRow
 from shared.contracts.filings import DocumentList, DocumentPublic, GetDocument, ListDocuments
-from shared.db import ping, session_scope
+from shared.db import session_scope
 from shared.events.subjects import rpc_subject
 from shared.logging import get_logger
 from shared.objectstore import ObjectStore
 from shared.rpc import Empty, RpcError, rpc_handler
-from shared.service import health_router
+from shared.service import service_broker
 from workflows.models import DocumentRecord
 
 log = get_logger("filings")
@@ -91,12 +91,4 @@ def build_router(engine: Engine, objects: ObjectStore) -> NatsRouter:
 
 
 def build_broker(nats_url: str | list[str], engine: Engine, objects: ObjectStore) -> NatsBroker:
-    async def check() -> dict[str, str]:
-        ping(engine)
-        await objects.check()
-        return {}
-
-    broker = NatsBroker(nats_url, logger=None)
-    broker.include_router(build_router(engine, objects))
-    broker.include_router(health_router(SERVICE, check))
-    return broker
+    return service_broker(SERVICE, nats_url, engine, build_router(engine, objects), objects.check)

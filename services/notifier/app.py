@@ -13,12 +13,12 @@ from services.notifier.notices import notices_for
 from services.notifier.tables import NoticeRow, ProcessedEvent, WebhookFailure
 from shared.consumer import event_consumer
 from shared.contracts.notifier import Inbox, InboxQuery, NoticePublic
-from shared.db import ping, session_scope
+from shared.db import session_scope
 from shared.events.envelope import CloudEvent
 from shared.events.subjects import PROGRAM_WIDE, rpc_subject
 from shared.logging import get_logger
 from shared.rpc import rpc_handler
-from shared.service import health_router
+from shared.service import service_broker
 
 log = get_logger("notifier")
 SERVICE = "notifier"
@@ -103,12 +103,6 @@ def build_broker(
     webhooks: WebhookSender | None = None,
     email: EmailSender | None = None,
 ) -> NatsBroker:
-    async def check() -> dict[str, str]:
-        ping(engine)
-        return {}
-
-    broker = NatsBroker(nats_url, logger=None)
-    broker.include_router(build_router(engine))
-    broker.include_router(health_router(SERVICE, check))
+    broker = service_broker(SERVICE, nats_url, engine, build_router(engine))
     event_consumer(broker, name=SERVICE, handler=make_handler(engine, webhooks, email))
     return broker

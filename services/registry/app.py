@@ -22,13 +22,13 @@ from shared.contracts.registry import (
     RegisterBase,
     RulesApplied,
 )
-from shared.db import ping, session_scope
+from shared.db import session_scope
 from shared.domain.eligibility import Applicant, domain_taken, ineligibility
 from shared.domain.rules import ProgramRules, RulesError, load_rules_file, parse_rules
 from shared.events.subjects import rpc_subject
 from shared.logging import get_logger
 from shared.rpc import Empty, RpcError, rpc_handler
-from shared.service import health_router
+from shared.service import service_broker
 from workflows.models import BaseInfo, BasesPage, BaseStatusRequest, ListBasesRequest
 
 log = get_logger("registry")
@@ -188,11 +188,4 @@ def build_router(engine: Engine) -> NatsRouter:
 
 
 def build_broker(nats_url: str | list[str], engine: Engine) -> NatsBroker:
-    async def check() -> dict[str, str]:
-        ping(engine)
-        return {}
-
-    broker = NatsBroker(nats_url, logger=None)
-    broker.include_router(build_router(engine))
-    broker.include_router(health_router(SERVICE, check))
-    return broker
+    return service_broker(SERVICE, nats_url, engine, build_router(engine))

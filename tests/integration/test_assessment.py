@@ -31,7 +31,7 @@ def _opened(base: str, seq: int = 1, round_: int = 0):  # type: ignore[no-untype
 
 
 async def _assigned(rpc: RpcClient, base: str, count: int = 2) -> Assignments:
-    for _ in range(100):
+    for _ in range(400):
         got = await rpc.call(
             "assessment",
             "assignments.current",
@@ -68,7 +68,7 @@ async def test_an_unreadable_event_goes_to_the_dead_letter_stream(
 ) -> None:
     js = nc.jetstream()
     await js.publish("navcycle.events.asg.2026.bad.review.opened", b"{not json")
-    for _ in range(100):
+    for _ in range(400):
         info = await js.stream_info(DLQ_STREAM, subjects_filter=dlq_subject("assessment"))
         if info.state.messages:
             break
