@@ -122,6 +122,7 @@ class DevStack:
 
     client: Client
     task_queue: str
+    address: str
 
 
 @pytest.fixture(scope="session")
@@ -138,5 +139,5 @@ async def dev_stack(stack: Stack, nc: NatsClient) -> AsyncIterator[DevStack]:
         EventPublisher(nc.jetstream()), RpcClient(nc), stack.objects, env.client
     )
     async with build_worker(env.client, task_queue, activities):
-        yield DevStack(env.client, task_queue)
+        yield DevStack(env.client, task_queue, env.client.service_client.config.target_host)
     await env.shutdown()

@@ -543,7 +543,9 @@ class AnnualCycleWorkflow:
             year=self._s.year,
             base=self._s.base,
             time=now,
-            stream_key=workflow.info().workflow_id,
+            # The run id keeps ids unique after an operator's reset re-runs a step; a retried
+            # activity within one run still repeats its id and is dropped as a duplicate.
+            stream_key=f"{workflow.info().workflow_id}@{workflow.info().run_id}",
             sequence=seq,
             data={**data, "stage": self._s.stage.value, "region": self._inp.base.region},
         )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import os
 import signal
 import sys
 from collections.abc import Coroutine
@@ -53,6 +54,17 @@ async def _until_signalled(coro: Coroutine[Any, Any, None]) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    code = _main(argv)
+    if argv is None and (len(sys.argv) < 2 or sys.argv[1] not in ("up", "serve")):
+        # One-shot commands end here: skip interpreter finalisation, where the Temporal core's
+        # native threads can abort the process after the work is done and printed.
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    return code
+
+
+def _main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="navcycle", description="navcycle: 专利导航服务基地年度周期"
     )
@@ -101,6 +113,18 @@ def main(argv: list[str] | None = None) -> int:
     demo.add_argument("--virtual", action="store_true", help="run under the time-skipping server")
     demo.add_argument("--seed", type=int, default=2026)
     demo.add_argument("--json", action="store_true")
+    rs = sub.add_parser("reset", help="move cycles back to a stage, with a reason")
+    rs.add_argument("--workflow-id", action="append", default=[])
+    rs.add_argument("--program")
+    rs.add_argument("--year", type=int)
+    rs.add_argument(
+        "--to",
+        required=True,
+        help="plan_filing, plan_review, implementing, under_review, rectifying",
+    )
+    rs.add_argument("--reason", required=True)
+    rs.add_argument("--dry-run", action="store_true")
+    rs.add_argument("--json", action="store_true")
     wi = sub.add_parser("whatif", help="re-grade a finished year under other rules")
     wi.add_argument("--program", required=True)
     wi.add_argument("--year", type=int, required=True)
@@ -109,6 +133,20 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     settings = Settings()
+    if args.command == "reset":
+        configure_logging(settings.log_format, "WARNING", service="cli")
+        from services.cli import ops
+
+        return ops.reset_command(
+            settings,
+            workflow_ids=args.workflow_id,
+            program=args.program,
+            year=args.year,
+            to=args.to,
+            reason=args.reason,
+            dry_run=args.dry_run,
+            as_json=args.json,
+        )
     if args.command == "whatif":
         configure_logging(settings.log_format, "WARNING", service="cli")
         from services.cli import ops

@@ -250,3 +250,98 @@ def whatif_command(
         f"{len(changed)} would change; the official results are untouched"
     )
     return 0
+
+
+def reset_command(
+    settings: Settings,
+    *,
+    workflow_ids: list[str],
+    program: str | None,
+    year: int | None,
+    to: str,
+    reason: str,
+    dry_run: bool,
+    as_json: bool,
+) -> int:
+    """Move cycles back to a stage (e.g. under_review after a scoring mistake), with a reason
+    recorded as an operator.action audit event."""
+    import uuid
+    from datetime import UTC
+
+    from shared.events.envelope import new_event
+    from shared.events.types import EventType
+    from shared.publisher import EventPublisher
+    from workflows.reset import NoResetPoint, find_reset_point, reset_to
+
+    if not reason.strip():
+        print("error: --reason is required and must say why", file=sys.stderr)
+        return 2
+
+    async def run() -> list[dict[str, str]]:
+        client = await connect_temporal(settings.temporal_address, settings.temporal_namespace)
+        ids = list(workflow_ids)
+        if program:
+            query = f"WorkflowType = 'AnnualCycleWorkflow' AND NavProgram = '{program}'"
+            query += f" AND NavYear = {year}" if year else ""
+            ids += [w.id async for w in client.list_workflows(query)]
+        rows = []
+        nc = None if dry_run else await nats.connect(servers=settings.nats_servers)
+        try:
+            for workflow_id in ids:
+                history = await client.get_workflow_handle(workflow_id).fetch_history()
+                try:
+                    point = find_reset_point(history, to)
+                except NoResetPoint as exc:
+                    rows.append(
+                        {"workflow_id": workflow_id, "status": "skipped", "detail": str(exc)}
+                    )
+                    continue
+                if dry_run:
+                    rows.append(
+                        {
+                            "workflow_id": workflow_id,
+                            "status": "would reset",
+                            "detail": f"to {to} at event {point.workflow_task_completed_id}",
+                        }
+                    )
+                    continue
+                run_id = await reset_to(client, point, reason)
+                _, prog, yr, base = workflow_id.split("/")
+                assert nc is not None
+                await EventPublisher(nc.jetstream()).publish(
+                    new_event(
+                        event_type=EventType.OPERATOR_ACTION,
+                        program=prog,
+                        year=int(yr),
+                        base=base,
+                        time=datetime.now(UTC),
+                        stream_key=f"operator/{uuid.uuid4()}",
+                        sequence=1,
+                        source="navcycle/operator",
+                        data={
+                            "action": "reset",
+                            "workflow_id": workflow_id,
+                            "to": to,
+                            "reason": reason,
+                            "new_run_id": run_id,
+                        },
+                    )
+                )
+                rows.append(
+                    {"workflow_id": workflow_id, "status": "reset", "detail": f"new run {run_id}"}
+                )
+        finally:
+            if nc is not None:
+                await nc.close()
+        return rows
+
+    rows = asyncio.run(run())
+    if as_json:
+        print(json.dumps(rows, ensure_ascii=False, indent=2))
+    else:
+        print(
+            table(["workflow", "status", "detail"], [list(r.values()) for r in rows])
+            if rows
+            else "no cycles matched"
+        )
+    return 0 if rows and all(r["status"] != "skipped" for r in rows) else 1

@@ -120,3 +120,90 @@ def test_whole_hour_offsets_map_to_zones() -> None:
     assert iana_zone("+08:00") == "Etc/GMT-8"
     assert iana_zone("+00:00") == "UTC"
     assert iana_zone("-05:00") == "Etc/GMT+5"
+
+
+async def test_a_reset_with_a_reason_moves_a_cycle_back_and_it_completes(
+    stack: Stack, dev_stack: DevStack, nats_url: str
+) -> None:
+    import json
+    import os
+    import subprocess
+    import sys
+
+    from shared.eventlog import read_events
+    from shared.events.subjects import event_filter
+    from tests.helpers import start_cycle
+
+    rules = demo_rules(
+        id="reset-demo",
+        verification=[],
+        calendar__reminders=[],
+        calendar__self_evaluation_due="PT3S",
+        calendar__review_window="PT60S",
+        calendar__rectification_period="PT60S",
+    )
+    driver.register(stack, rules, ["zz-biomed"])
+    client = dev_stack.client
+    handle = await start_cycle(
+        client, dev_stack.task_queue, rules, 2027, launched_at=datetime.now(UTC)
+    )
+    plan = await upload(stack.objects, "plan", b"%PDF-1.4 reset plan", year=2027)
+    await handle.execute_update(
+        AnnualCycleWorkflow.file_plan, FilePlan(upload=plan, targets=driver.TARGETS)
+    )
+    report = await upload(stack.objects, "self_evaluation", b"%PDF-1.4 reset report", year=2027)
+    await handle.execute_update(
+        AnnualCycleWorkflow.file_self_evaluation, FileSelfEvaluation(upload=report)
+    )
+    for _ in range(100):
+        if (await driver.state(handle)).stage == "under_review":
+            break
+        await asyncio.sleep(0.1)
+    mistaken = await driver.score(handle, "e1", driver.scores(rules, 20))  # meant 80
+    assert mistaken.decision is not None and mistaken.decision.grade == "fail"
+    assert (await driver.state(handle)).stage == "rectifying"
+
+    env = dict(os.environ, NAVCYCLE_TEMPORAL_ADDRESS=dev_stack.address, NAVCYCLE_NATS_URL=nats_url)
+    argv = [
+        sys.executable,
+        "-m",
+        "services.cli.main",
+        "reset",
+        "--workflow-id",
+        handle.id,
+        "--to",
+        "under_review",
+        "--reason",
+        "专家误录分数 / scoring mistake",
+        "--json",
+    ]
+    dry = await asyncio.to_thread(
+        subprocess.run, [*argv, "--dry-run"], env=env, capture_output=True, text=True
+    )
+    assert dry.returncode == 0 and json.loads(dry.stdout)[0]["status"] == "would reset", dry.stderr
+    assert (await driver.state(handle)).stage == "rectifying"
+    done = await asyncio.to_thread(subprocess.run, argv, env=env, capture_output=True, text=True)
+    assert done.returncode == 0 and json.loads(done.stdout)[0]["status"] == "reset", (
+        done.stdout + done.stderr
+    )
+
+    fresh = client.get_workflow_handle_for(AnnualCycleWorkflow.run, handle.id)
+    for _ in range(100):
+        state = await driver.state(fresh)
+        if state.stage == "under_review" and state.scores_received == 0:
+            break
+        await asyncio.sleep(0.1)
+    assert state.stage == "under_review" and state.scores_received == 0
+    corrected = await driver.score(fresh, "e1", driver.scores(rules, 80))
+    assert corrected.decision is not None and corrected.decision.grade == "pass"
+    outcome = await fresh.result()
+    assert outcome.stage == "closed" and outcome.grade == "pass"
+
+    audit = await read_events(
+        stack.nc.jetstream(), event_filter("reset-demo", 2027, "zz-biomed", "operator.action")
+    )
+    assert audit[0][1].data["reason"] == "专家误录分数 / scoring mistake"
+    graded = await read_events(
+        stack.nc.jetstream(), event_filter("reset-demo", 2027, "zz-biomed", "review.graded")
+    )
+    assert [e.data["grade"] for _, e in graded] == ["fail", "pass"]  # the re-run's events were kept

@@ -1,0 +1,70 @@
+"""Resetting a cycle back to a named stage: find the workflow task that opened the stage."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass
+
+from temporalio.api.common.v1 import WorkflowExecution
+from temporalio.api.enums.v1 import EventType as HistoryEventType
+from temporalio.api.workflowservice.v1 import ResetWorkflowExecutionRequest
+from temporalio.client import Client, WorkflowHistory
+
+# The event a stage begins with, as the cycle publishes it.
+STAGE_OPENED_BY = {
+    "plan_filing": "cycle.opened",
+    "plan_review": "plan.filed",
+    "implementing": "plan.accepted",
+    "under_review": "review.opened",
+    "rectifying": "rectification.ordered",
+}
+
+
+class NoResetPoint(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class ResetPoint:
+    workflow_id: str
+    stage: str
+    workflow_task_completed_id: int
+
+
+def find_reset_point(history: WorkflowHistory, stage: str) -> ResetPoint:
+    """The workflow task that scheduled the latest publication of the stage's opening event."""
+    if stage not in STAGE_OPENED_BY:
+        raise NoResetPoint(f"cannot reset to {stage!r}; choose one of {', '.join(STAGE_OPENED_BY)}")
+    marker = f'"type":"navcycle.{STAGE_OPENED_BY[stage]}"'
+    last_completed, found = 0, 0
+    for event in history.events:
+        if event.event_type == HistoryEventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED:
+            last_completed = event.event_id
+        elif event.event_type == HistoryEventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
+            attrs = event.activity_task_scheduled_event_attributes
+            if attrs.activity_type.name == "publish_event":
+                payload = b"".join(p.data for p in attrs.input.payloads).decode(errors="replace")
+                if marker in payload.replace(" ", ""):
+                    found = last_completed
+    if not found:
+        raise NoResetPoint(f"{history.workflow_id} never reached {stage}")
+    return ResetPoint(history.workflow_id, stage, found)
+
+
+async def reset_to(client: Client, point: ResetPoint, reason: str) -> str:
+    """Reset; returns the new run id."""
+    resp = await client.workflow_service.reset_workflow_execution(
+        ResetWorkflowExecutionRequest(
+            namespace=client.namespace,
+            workflow_execution=WorkflowExecution(workflow_id=point.workflow_id),
+            reason=reason,
+            workflow_task_finish_event_id=point.workflow_task_completed_id,
+            request_id=str(uuid.uuid4()),
+        )
+    )
+    return resp.run_id
+
+
+def describe(point: ResetPoint) -> str:
+    return json.dumps(point.__dict__)
