@@ -23,7 +23,8 @@ from shared.logging import get_logger
 from shared.stream import DLQ_STREAM, EVENTS_STREAM
 
 log = get_logger("consumer")
-Handler = Callable[[CloudEvent], Awaitable[None]]
+# A handler gets the event and its stream sequence (a checkpoint for projections).
+Handler = Callable[[CloudEvent, int], Awaitable[None]]
 
 
 def dlq_subject(consumer: str) -> str:
@@ -72,7 +73,7 @@ def event_consumer(
             await msg.ack()
             return
         try:
-            await handler(event)
+            await handler(event, msg.raw_message.metadata.sequence.stream)
         except Exception as exc:
             delivered = msg.raw_message.metadata.num_delivered or 1
             if delivered >= max_deliver:

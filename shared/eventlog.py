@@ -7,6 +7,7 @@ from datetime import datetime
 from nats.js import JetStreamContext
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 from nats.js.errors import NotFoundError
+from pydantic import ValidationError
 
 from shared.events.envelope import CloudEvent
 from shared.stream import EVENTS_STREAM
@@ -19,8 +20,13 @@ async def read_events(
     since_seq: int | None = None,
     since_time: datetime | None = None,
     batch: int = 500,
+    unreadable: list[int] | None = None,
 ) -> list[tuple[int, CloudEvent]]:
-    """Every stored event matching the filter as ``(stream sequence, event)``, oldest first."""
+    """Every stored event matching the filter as ``(stream sequence, event)``, oldest first.
+
+    A message that is not a CloudEvent raises, unless ``unreadable`` is given: then its stream
+    sequence is noted there and reading goes on (the consumers dead-letter such messages).
+    """
     if since_seq is not None:
         config = ConsumerConfig(
             deliver_policy=DeliverPolicy.BY_START_SEQUENCE, opt_start_seq=since_seq
@@ -44,7 +50,12 @@ async def read_events(
         while pending > 0:
             msgs = await sub.fetch(min(batch, pending), timeout=5)
             for msg in msgs:
-                out.append((msg.metadata.sequence.stream, CloudEvent.from_json(msg.data)))
+                try:
+                    out.append((msg.metadata.sequence.stream, CloudEvent.from_json(msg.data)))
+                except ValidationError:
+                    if unreadable is None:
+                        raise
+                    unreadable.append(msg.metadata.sequence.stream)
             pending = (msgs[-1].metadata.num_pending or 0) if msgs else 0
     finally:
         await sub.unsubscribe()

@@ -19,6 +19,7 @@ SERVICES = {
     "filings": ("services.filings.tables", "filings_"),
     "assessment": ("services.assessment.tables", "assessment_"),
     "notifier": ("services.notifier.tables", "notifier_"),
+    "dashboard": ("services.dashboard.tables", "dashboard_"),
     "gateway": ("services.gateway.identity.tables", "gateway_"),
 }
 

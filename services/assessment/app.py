@@ -21,7 +21,7 @@ SERVICE = "assessment"
 
 
 def make_handler(engine: Engine):  # type: ignore[no-untyped-def]
-    async def handle(event: CloudEvent) -> None:
+    async def handle(event: CloudEvent, stream_seq: int) -> None:
         if event.event_type not in (EventType.REVIEW_OPENED, EventType.REVIEW_GRADED):
             return
         with session_scope(engine) as session:

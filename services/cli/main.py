@@ -35,6 +35,10 @@ def _serve(name: str, settings: Settings) -> Coroutine[Any, Any, None]:
         from services.notifier.main import serve as notifier
 
         return notifier(settings)
+    if name == "dashboard":
+        from services.dashboard.main import serve as dashboard
+
+        return dashboard(settings)
     if name == "worker":
         from workflows.worker import serve as worker
 
@@ -72,7 +76,8 @@ def _main(argv: list[str] | None = None) -> int:
     sub.add_parser("up", help="start the whole stack on this machine")
     serve = sub.add_parser("serve", help="run one process of the stack")
     serve.add_argument(
-        "name", choices=["registry", "filings", "assessment", "notifier", "worker", "gateway"]
+        "name",
+        choices=["registry", "filings", "assessment", "notifier", "dashboard", "worker", "gateway"],
     )
     user = sub.add_parser("user", help="users and their bearer tokens")
     user_sub = user.add_subparsers(dest="action", required=True)
@@ -125,6 +130,8 @@ def _main(argv: list[str] | None = None) -> int:
     rs.add_argument("--reason", required=True)
     rs.add_argument("--dry-run", action="store_true")
     rs.add_argument("--json", action="store_true")
+    dash = sub.add_parser("dashboard", help="dashboard projections")
+    dash.add_argument("action", choices=["rebuild"])
     wi = sub.add_parser("whatif", help="re-grade a finished year under other rules")
     wi.add_argument("--program", required=True)
     wi.add_argument("--year", type=int, required=True)
@@ -147,6 +154,11 @@ def _main(argv: list[str] | None = None) -> int:
             dry_run=args.dry_run,
             as_json=args.json,
         )
+    if args.command == "dashboard":
+        configure_logging(settings.log_format, "WARNING", service="cli")
+        from services.cli import ops
+
+        return ops.dashboard_rebuild_command(settings)
     if args.command == "whatif":
         configure_logging(settings.log_format, "WARNING", service="cli")
         from services.cli import ops

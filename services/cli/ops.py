@@ -345,3 +345,30 @@ def reset_command(
             else "no cycles matched"
         )
     return 0 if rows and all(r["status"] != "skipped" for r in rows) else 1
+
+
+def dashboard_rebuild_command(settings: Settings) -> int:
+    """Rebuild every dashboard projection from sequence 1 of the event log."""
+    from services.dashboard.rebuild import rebuild
+    from shared.db import make_engine
+    from shared.migrations import upgrade
+
+    engine = make_engine(settings.database_url_for("dashboard"))
+    upgrade(engine, "dashboard")
+
+    async def run() -> tuple[int, float]:
+        nc = await nats.connect(servers=settings.nats_servers)
+        try:
+            return await rebuild(
+                nc.jetstream(), engine, lambda n: print(f"\r{n} events", end="", file=sys.stderr)
+            )
+        finally:
+            await nc.close()
+
+    count, seconds = asyncio.run(run())
+    rate = count / seconds if seconds else 0.0
+    print(
+        f"\nrebuilt the dashboard projections from {count} events "
+        f"in {seconds:.2f} s ({rate:,.0f}/s)"
+    )
+    return 0

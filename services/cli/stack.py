@@ -30,7 +30,7 @@ from shared.temporal import connect_temporal
 from workflows import search_attributes as sa
 
 log = get_logger("up")
-SERVICES = ["registry", "filings", "assessment", "notifier", "worker", "gateway"]
+SERVICES = ["registry", "filings", "assessment", "notifier", "dashboard", "worker", "gateway"]
 _KINDS = {
     "KEYWORD": IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
     "INT": IndexedValueType.INDEXED_VALUE_TYPE_INT,

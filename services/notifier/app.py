@@ -25,7 +25,7 @@ SERVICE = "notifier"
 
 
 def make_handler(engine: Engine, webhooks: WebhookSender | None, email: EmailSender | None):  # type: ignore[no-untyped-def]
-    async def handle(event: CloudEvent) -> None:
+    async def handle(event: CloudEvent, stream_seq: int) -> None:
         notices = notices_for(event)
         with session_scope(engine) as session:
             if session.get(ProcessedEvent, event.id) is not None:

@@ -31,6 +31,7 @@ def test_healthz_reports_every_component(running_stack: RunningStack) -> None:
         "filings",
         "assessment",
         "notifier",
+        "dashboard",
         "object_store",
     }
 

@@ -67,6 +67,7 @@ async def healthz(deps: DepsDep) -> JSONResponse:
         _check("filings", service("filings")),
         _check("assessment", service("assessment")),
         _check("notifier", service("notifier")),
+        _check("dashboard", service("dashboard")),
         _check("object_store", objects()),
     )
     components = dict(results)

@@ -1,0 +1,54 @@
+"""How each event moves the dashboard's view of a cycle. Pure: no I/O."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from shared.events.envelope import CloudEvent
+from shared.events.types import EventType
+
+# The stage a cycle is in once the event has happened.
+STAGE_AFTER = {
+    EventType.CYCLE_OPENED: "plan_filing",
+    EventType.PLAN_FILED: "plan_review",
+    EventType.PLAN_RETURNED: "plan_filing",
+    EventType.PLAN_ACCEPTED: "implementing",
+    EventType.REVIEW_OPENED: "under_review",
+    EventType.REVIEW_GRADED: "graded",
+    EventType.RECTIFICATION_ORDERED: "rectifying",
+    EventType.RECTIFICATION_FILED: "under_review",
+    EventType.BASE_DELISTED: "delisted",
+    EventType.CYCLE_EXCLUDED: "excluded",
+    EventType.CYCLE_CLOSED: "closed",
+}
+
+
+@dataclass
+class CycleView:
+    program: str
+    year: int
+    base: str
+    region: str = ""
+    stage: str = "plan_filing"
+    grade: str | None = None
+    total: float | None = None
+    overdue: int = 0
+    last_sequence: int = 0
+
+
+def apply(view: CycleView, event: CloudEvent) -> CycleView:
+    """The view after ``event``; older events than the last applied change nothing."""
+    if event.sequence <= view.last_sequence:
+        return view
+    t = event.event_type
+    view.last_sequence = event.sequence
+    view.region = str(event.data.get("region") or view.region)
+    if t in STAGE_AFTER:
+        view.stage = STAGE_AFTER[t]
+    if t == EventType.REVIEW_GRADED and int(event.data.get("round", 0)) == 0:
+        view.grade, view.total = event.data.get("grade"), event.data.get("total")
+    if t == EventType.CYCLE_CLOSED and event.data.get("grade") and not event.data.get("rectified"):
+        view.grade = str(event.data["grade"])
+    if t in (EventType.PLAN_OVERDUE, EventType.SELFEVAL_OVERDUE):
+        view.overdue += 1
+    return view
