@@ -58,6 +58,13 @@ def _check_key(key: str) -> str:
     return key
 
 
+def _kept(existing: StoredObject | None, new: StoredObject) -> StoredObject | None:
+    """The stored object when the same bytes are already there; refuses other bytes."""
+    if existing is not None and existing.sha256 != new.sha256:
+        raise ObjectConflict(f"object {new.key!r} exists with other content")
+    return existing
+
+
 def _write_atomic(target: Path, payload: bytes) -> None:
     fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
     with os.fdopen(fd, "wb") as fh:
@@ -78,10 +85,7 @@ class LocalObjectStore:
 
     def _put_sync(self, key: str, data: bytes, content_type: str) -> StoredObject:
         obj = StoredObject(key, len(data), sha256_hex(data), content_type)
-        existing = self._stat_sync(key)
-        if existing is not None:
-            if existing.sha256 != obj.sha256:
-                raise ObjectConflict(f"object {key!r} exists with other content")
+        if (existing := _kept(self._stat_sync(key), obj)) is not None:
             return existing
         path = self._path(key)
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -157,10 +161,7 @@ class S3ObjectStore:
 
     def _put_sync(self, key: str, data: bytes, content_type: str) -> StoredObject:
         obj = StoredObject(key, len(data), sha256_hex(data), content_type)
-        existing = self._stat_sync(key)
-        if existing is not None:
-            if existing.sha256 != obj.sha256:
-                raise ObjectConflict(f"object {key!r} exists with other content")
+        if (existing := _kept(self._stat_sync(key), obj)) is not None:
             return existing
         try:
             self._client.put_object(

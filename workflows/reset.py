@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import uuid
 from dataclasses import dataclass
 
@@ -64,7 +63,3 @@ async def reset_to(client: Client, point: ResetPoint, reason: str) -> str:
         )
     )
     return resp.run_id
-
-
-def describe(point: ResetPoint) -> str:
-    return json.dumps(point.__dict__)

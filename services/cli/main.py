@@ -8,7 +8,7 @@ import contextlib
 import os
 import signal
 import sys
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -140,72 +140,24 @@ def _main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     settings = Settings()
-    if args.command == "reset":
-        configure_logging(settings.log_format, "WARNING", service="cli")
-        from services.cli import ops
+    if args.command == "up":
+        configure_logging(settings.log_format, settings.log_level, service="up")
+        from services.cli.stack import run_up
 
-        return ops.reset_command(
-            settings,
-            workflow_ids=args.workflow_id,
-            program=args.program,
-            year=args.year,
-            to=args.to,
-            reason=args.reason,
-            dry_run=args.dry_run,
-            as_json=args.json,
-        )
-    if args.command == "dashboard":
-        configure_logging(settings.log_format, "WARNING", service="cli")
-        from services.cli import ops
+        return run_up(settings)
+    if args.command == "serve":
+        configure_logging(settings.log_format, settings.log_level, service=args.name)
+        asyncio.run(_until_signalled(_serve(args.name, settings)))
+        return 0
+    configure_logging(settings.log_format, "WARNING", service="cli")
+    return _one_shot(args, settings)
 
-        return ops.dashboard_rebuild_command(settings)
-    if args.command == "whatif":
-        configure_logging(settings.log_format, "WARNING", service="cli")
-        from services.cli import ops
 
-        return ops.whatif_command(
-            settings, program=args.program, year=args.year, rules_file=args.rules, as_json=args.json
-        )
-    if args.command in ("replay", "events", "demo"):
-        configure_logging(settings.log_format, "WARNING", service="cli")
-        from services.cli import ops
+def _one_shot(args: argparse.Namespace, settings: Settings) -> int:
+    """The operator commands that do one thing and exit."""
+    from services.cli import admin, ops
 
-        if args.command == "replay":
-            return ops.replay_command(
-                settings,
-                workflow_ids=args.workflow_id,
-                program=args.program,
-                year=args.year,
-                all_=args.all,
-                paths=args.paths,
-                parallel=args.parallel,
-                as_json=args.json,
-            )
-        if args.command == "events":
-            return ops.events_command(
-                settings,
-                follow=args.mode == "tail",
-                program=args.program,
-                year=args.year,
-                base=args.base,
-                event_type=args.event_type,
-                since_seq=args.since_seq,
-                since=args.since,
-                as_json=args.json,
-            )
-        return ops.demo_command(
-            program=args.program,
-            bases=args.bases,
-            virtual=args.virtual,
-            seed=args.seed,
-            as_json=args.json,
-        )
-    if args.command in ("user", "program"):
-        configure_logging(settings.log_format, "WARNING", service="cli")
-        from services.cli import admin
-
-        if args.command == "program":
-            return admin.program_apply(settings, args.file)
+    def user() -> int:
         if args.action == "revoke":
             return admin.user_revoke(settings, name=args.name)
         return admin.user_add(
@@ -216,14 +168,54 @@ def _main(argv: list[str] | None = None) -> int:
             region=args.region,
             base=args.base,
         )
-    if args.command == "up":
-        configure_logging(settings.log_format, settings.log_level, service="up")
-        from services.cli.stack import run_up
 
-        return run_up(settings)
-    configure_logging(settings.log_format, settings.log_level, service=args.name)
-    asyncio.run(_until_signalled(_serve(args.name, settings)))
-    return 0
+    commands: dict[str, Callable[[], int]] = {
+        "user": user,
+        "program": lambda: admin.program_apply(settings, args.file),
+        "replay": lambda: ops.replay_command(
+            settings,
+            workflow_ids=args.workflow_id,
+            program=args.program,
+            year=args.year,
+            all_=args.all,
+            paths=args.paths,
+            parallel=args.parallel,
+            as_json=args.json,
+        ),
+        "events": lambda: ops.events_command(
+            settings,
+            follow=args.mode == "tail",
+            program=args.program,
+            year=args.year,
+            base=args.base,
+            event_type=args.event_type,
+            since_seq=args.since_seq,
+            since=args.since,
+            as_json=args.json,
+        ),
+        "demo": lambda: ops.demo_command(
+            program=args.program,
+            bases=args.bases,
+            virtual=args.virtual,
+            seed=args.seed,
+            as_json=args.json,
+        ),
+        "whatif": lambda: ops.whatif_command(
+            settings, program=args.program, year=args.year, rules_file=args.rules, as_json=args.json
+        ),
+        "reset": lambda: ops.reset_command(
+            settings,
+            workflow_ids=args.workflow_id,
+            program=args.program,
+            year=args.year,
+            to=args.to,
+            reason=args.reason,
+            dry_run=args.dry_run,
+            as_json=args.json,
+        ),
+        "dashboard": lambda: ops.dashboard_rebuild_command(settings),
+    }
+    return commands[args.command]()
 
 
 if __name__ == "__main__":
