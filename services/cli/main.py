@@ -116,6 +116,7 @@ def _main(argv: list[str] | None = None) -> int:
     demo.add_argument("--program", default="demo-fast")
     demo.add_argument("--bases", type=int, default=100)
     demo.add_argument("--virtual", action="store_true", help="run under the time-skipping server")
+    demo.add_argument("--year", type=int, help="default: the first year not launched yet")
     demo.add_argument("--seed", type=int, default=2026)
     demo.add_argument("--json", action="store_true")
     rs = sub.add_parser("reset", help="move cycles back to a stage, with a reason")
@@ -194,7 +195,9 @@ def _one_shot(args: argparse.Namespace, settings: Settings) -> int:
             as_json=args.json,
         ),
         "demo": lambda: ops.demo_command(
+            settings,
             program=args.program,
+            year=args.year,
             bases=args.bases,
             virtual=args.virtual,
             seed=args.seed,

@@ -12,11 +12,13 @@ from pathlib import Path
 import nats
 from nats.js.api import ConsumerConfig, DeliverPolicy
 from temporalio.client import Client, WorkflowHistory
+from temporalio.service import RPCError
 
 from services.cli.progress import Progress, table
 from shared.eventlog import read_events
 from shared.events.envelope import CloudEvent
 from shared.events.subjects import event_filter
+from shared.rpc import ServiceUnavailable
 from shared.settings import DEPLOY_DIR, Settings
 from shared.stream import EVENTS_STREAM
 from shared.temporal import connect_temporal
@@ -147,17 +149,22 @@ def quiet_temporal_core() -> None:
     Runtime.set_default(Runtime(telemetry=telemetry), error_if_already_set=False)
 
 
-def demo_command(*, program: str, bases: int, virtual: bool, seed: int, as_json: bool) -> int:
+def demo_command(
+    settings: Settings,
+    *,
+    program: str,
+    bases: int,
+    virtual: bool,
+    seed: int,
+    year: int | None,
+    as_json: bool,
+) -> int:
+    """A whole program year with synthetic people: on the running stack in real time, or
+    under the time-skipping server with ``--virtual``."""
+    from services.sim.live import run_live_year
     from services.sim.virtual import run_virtual_year
     from shared.domain.rules import load_rules_file
 
-    if not virtual:
-        print(
-            "error: only --virtual is available in this release; it runs every real component "
-            "under the time-skipping server",
-            file=sys.stderr,
-        )
-        return 2
     path = DEPLOY_DIR / "programs" / f"{program}.yaml"
     if not path.exists():
         print(f"error: no preset {program!r} in {path.parent}", file=sys.stderr)
@@ -168,9 +175,31 @@ def demo_command(*, program: str, bases: int, virtual: bool, seed: int, as_json:
     def progress(phase: str, done: int, total: int) -> None:
         bars.setdefault(phase, Progress(phase, total)).update(done)
 
-    summary = asyncio.run(
-        run_virtual_year(load_rules_file(path), bases=bases, seed=seed, progress=progress)
-    )
+    rules = load_rules_file(path)
+
+    def launched(y: int) -> None:
+        print(f"{program} {y}: launched on the running stack 已启动", file=sys.stderr)
+
+    try:
+        summary = asyncio.run(
+            run_virtual_year(rules, bases=bases, seed=seed, progress=progress)
+            if virtual
+            else run_live_year(
+                settings,
+                rules,
+                bases=bases,
+                year=year,
+                seed=seed,
+                progress=progress,
+                on_launch=launched,
+            )
+        )
+    except (ServiceUnavailable, RPCError, OSError) as exc:
+        print(
+            f"error: the stack is not reachable ({exc}); start it with `navcycle up`",
+            file=sys.stderr,
+        )
+        return 3
     if as_json:
         print(json.dumps(summary.as_json(), ensure_ascii=False, indent=2))
         return 0
@@ -190,9 +219,11 @@ def demo_command(*, program: str, bases: int, virtual: bool, seed: int, as_json:
     print(table(["outcome 结果", "bases"], list(summary.outcomes.most_common())))
     print()
     print(table(["city 地市", "overdue 逾期"], sorted(summary.overdue_by_city.items())))
+    span = f"{summary.virtual_days:.0f} virtual days in " if virtual else ""
+    late = f", {summary.late_refused} late plans refused" if summary.late_refused else ""
     print(
-        f"\n{summary.bases} bases, {summary.virtual_days:.0f} virtual days "
-        f"in {summary.elapsed_s:.1f} s; "
+        f"\n{summary.program} {summary.year}: {summary.bases} bases, {span}"
+        f"{summary.elapsed_s:.1f} s{late}; "
         f"{summary.recomputed} grades recomputed from their decision records, "
         f"{len(summary.recompute_mismatches)} mismatches"
     )

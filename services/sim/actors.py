@@ -18,11 +18,15 @@ class BaseScript:
     score: float
     veto: bool
     rectifies: bool
+    # When the base acts, as a share of the time left before the deadline (live years only).
+    plan_delay: float = 0.0
+    report_delay: float = 0.0
 
 
 def scripts(bases: list[str], seed: int = 2026) -> list[BaseScript]:
     """Mostly diligent bases: ~5% miss the plan, ~10% get it returned once, ~5% miss the
-    report; scores ~ N(78, 10); ~2% vetoed; half of the failing bases rectify in time."""
+    report; scores ~ N(78, 10); ~2% vetoed; half of the failing bases rectify in time. Bases
+    file somewhere in the first 60% of the time they have, most of them early."""
     rng = random.Random(seed)
     out = []
     for base in bases:
@@ -35,6 +39,8 @@ def scripts(bases: list[str], seed: int = 2026) -> list[BaseScript]:
                 score=round(min(100.0, max(0.0, rng.gauss(78, 10))), 1),
                 veto=rng.random() < 0.02,
                 rectifies=rng.random() < 0.5,
+                plan_delay=round(0.6 * rng.random() ** 2, 3),
+                report_delay=round(0.6 * rng.random() ** 2, 3),
             )
         )
     return out
