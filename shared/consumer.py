@@ -39,8 +39,23 @@ def event_consumer(
     subject: str = "navcycle.events.>",
     max_deliver: int = 5,
     retry_delay_s: float = 2.0,
+    start_after: int = 0,
 ) -> None:
-    """Register ``handler`` as the durable consumer ``name`` of the event stream."""
+    """Register ``handler`` as the durable consumer ``name`` of the event stream.
+
+    A durable consumer that exists resumes where it stopped. One that does not (a new service,
+    or a NATS whose consumer state was lost) starts after ``start_after``, the checkpoint its
+    service stored with its data, or from sequence 1.
+    """
+    start = (
+        ConsumerConfig(deliver_policy=DeliverPolicy.ALL, ack_wait=60)
+        if start_after <= 0
+        else ConsumerConfig(
+            deliver_policy=DeliverPolicy.BY_START_SEQUENCE,
+            opt_start_seq=start_after + 1,
+            ack_wait=60,
+        )
+    )
 
     async def dead_letter(msg: NatsMessage, reason: str) -> None:
         await broker.publish(
@@ -62,7 +77,7 @@ def event_consumer(
         durable=name,
         # A pull consumer: replicas of a service share it; a batch of one keeps per-base order.
         pull_sub=PullSub(batch_size=1, timeout=5.0),
-        config=ConsumerConfig(deliver_policy=DeliverPolicy.ALL, ack_wait=60),
+        config=start,
         ack_policy=AckPolicy.MANUAL,
     )
     async def consume(msg: NatsMessage) -> None:

@@ -30,6 +30,9 @@ class Settings(BaseSettings):
     event_duplicate_window_s: float = Field(
         24 * 3600, description="JetStream de-duplication window; covers the retry horizon"
     )
+    stream_replicas: int = Field(
+        1, ge=1, le=5, description="JetStream replicas of the event streams; 3 on a 3-node cluster"
+    )
     rpc_timeout_s: float = 10.0
 
     http_host: str = "127.0.0.1"

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
+
+from nats.errors import TimeoutError as NatsTimeoutError
 from nats.js import JetStreamContext
 from nats.js.api import DiscardPolicy, RetentionPolicy, StorageType, StreamConfig
-from nats.js.errors import NotFoundError
+from nats.js.errors import BadRequestError, NotFoundError, ServiceUnavailableError
 
 EVENTS_STREAM = "NAVCYCLE_EVENTS"
 EVENTS_SUBJECTS = ["navcycle.events.>"]
 DLQ_STREAM = "NAVCYCLE_DLQ"
 DLQ_SUBJECTS = ["navcycle.dlq.>"]
+_STREAM_NAME_IN_USE = 10058  # JetStream API error code
+_ATTEMPTS = 6
 
 
 def events_stream_config(duplicate_window_s: float, replicas: int = 1) -> StreamConfig:
@@ -40,18 +45,41 @@ def dlq_stream_config(replicas: int = 1) -> StreamConfig:
     )
 
 
+def _differs(current: StreamConfig, wanted: StreamConfig) -> bool:
+    have = current.as_dict()
+    return any(have.get(key) != value for key, value in wanted.as_dict().items())
+
+
 async def _ensure(js: JetStreamContext, config: StreamConfig) -> None:
     try:
-        await js.stream_info(config.name or "")
+        info = await js.stream_info(config.name or "")
+        if not _differs(info.config, config):
+            return  # the usual start: nothing to ask of the cluster's meta leader
     except NotFoundError:
-        await js.add_stream(config)
-        return
+        try:
+            await js.add_stream(config)
+            return
+        except BadRequestError as exc:
+            # Replicas of every service start together: another one created it first.
+            if exc.err_code != _STREAM_NAME_IN_USE:
+                raise
+    # Brings an existing stream to our definition, its replica count included (R1 to R3 and
+    # back is an online change on a cluster).
     await js.update_stream(config)
 
 
 async def ensure_events_stream(
     js: JetStreamContext, duplicate_window_s: float, replicas: int = 1
 ) -> None:
-    """Create the streams, or bring existing ones to our definition. Safe on every start."""
-    await _ensure(js, events_stream_config(duplicate_window_s, replicas))
-    await _ensure(js, dlq_stream_config(replicas))
+    """Create the streams, or bring existing ones to our definition. Safe on every start, and
+    from many processes at once. ``replicas`` above 1 needs a JetStream cluster of that size."""
+    for config in (events_stream_config(duplicate_window_s, replicas), dlq_stream_config(replicas)):
+        for attempt in range(1, _ATTEMPTS + 1):
+            try:
+                await _ensure(js, config)
+                break
+            except (NatsTimeoutError, ServiceUnavailableError):
+                # A stream just created by another process has no leader for a moment.
+                if attempt == _ATTEMPTS:
+                    raise
+                await asyncio.sleep(attempt * 0.5)

@@ -133,6 +133,7 @@ def _main(argv: list[str] | None = None) -> int:
     rs.add_argument("--json", action="store_true")
     dash = sub.add_parser("dashboard", help="dashboard projections")
     dash.add_argument("action", choices=["rebuild"])
+    dash.add_argument("--json", action="store_true")
     wi = sub.add_parser("whatif", help="re-grade a finished year under other rules")
     wi.add_argument("--program", required=True)
     wi.add_argument("--year", type=int, required=True)
@@ -216,7 +217,7 @@ def _one_shot(args: argparse.Namespace, settings: Settings) -> int:
             dry_run=args.dry_run,
             as_json=args.json,
         ),
-        "dashboard": lambda: ops.dashboard_rebuild_command(settings),
+        "dashboard": lambda: ops.dashboard_rebuild_command(settings, as_json=args.json),
     }
     return commands[args.command]()
 

@@ -6,6 +6,7 @@ import asyncio
 import json
 import sys
 from collections.abc import Sequence
+from dataclasses import asdict
 from datetime import datetime
 from pathlib import Path
 
@@ -378,28 +379,39 @@ def reset_command(
     return 0 if rows and all(r["status"] != "skipped" for r in rows) else 1
 
 
-def dashboard_rebuild_command(settings: Settings) -> int:
-    """Rebuild every dashboard projection from sequence 1 of the event log."""
-    from services.dashboard.rebuild import rebuild
+def dashboard_rebuild_command(settings: Settings, *, as_json: bool) -> int:
+    """Rebuild every dashboard projection from sequence 1 of the event log, aside, and swap."""
+    from services.dashboard.rebuild import RebuildReport, rebuild
     from shared.db import make_engine
     from shared.migrations import upgrade
 
     engine = make_engine(settings.database_url_for("dashboard"))
     upgrade(engine, "dashboard")
 
-    async def run() -> tuple[int, float]:
+    async def run() -> RebuildReport:
         nc = await nats.connect(servers=settings.nats_servers)
         try:
-            return await rebuild(
-                nc.jetstream(), engine, lambda n: print(f"\r{n} events", end="", file=sys.stderr)
-            )
+            info = await nc.jetstream().stream_info(EVENTS_STREAM)
+            bar = Progress("events", max(1, info.state.last_seq))
+            return await rebuild(nc.jetstream(), engine, bar.update)
         finally:
             await nc.close()
 
-    count, seconds = asyncio.run(run())
-    rate = count / seconds if seconds else 0.0
+    report = asyncio.run(run())
+    if as_json:
+        print(json.dumps({**asdict(report), "rate": round(report.rate)}))
+        return 0
     print(
-        f"\nrebuilt the dashboard projections from {count} events "
-        f"in {seconds:.2f} s ({rate:,.0f}/s)"
+        table(
+            ["rebuilt 重建", ""],
+            [
+                ("events 事件", report.events),
+                ("arrived while rebuilding 重建期间到达", report.caught_up),
+                ("not CloudEvents, skipped 跳过", report.skipped),
+                ("checkpoint 检查点", report.stream_seq),
+                ("seconds 秒", f"{report.seconds:.2f}"),
+                ("events/s 事件/秒", f"{report.rate:,.0f}"),
+            ],
+        )
     )
     return 0

@@ -5,6 +5,8 @@ from __future__ import annotations
 from faststream import FastStream
 
 from services.dashboard.app import build_broker
+from services.dashboard.rebuild import CHECKPOINT
+from services.dashboard.store import checkpoint
 from shared.clients import ensure_streams
 from shared.db import make_engine
 from shared.migrations import upgrade
@@ -16,4 +18,7 @@ async def serve(settings: Settings) -> None:
     engine = make_engine(settings.database_url_for("dashboard"))
     upgrade(engine, "dashboard")
     await ensure_streams(settings)
-    await FastStream(build_broker(settings.nats_servers, engine)).run()
+    # The durable consumer resumes where it stopped; if NATS lost it, the stored checkpoint says
+    # where to start again, rather than sequence 1.
+    start_after = checkpoint(engine, CHECKPOINT)
+    await FastStream(build_broker(settings.nats_servers, engine, start_after)).run()

@@ -52,3 +52,22 @@ def apply(view: CycleView, event: CloudEvent) -> CycleView:
     if t in (EventType.PLAN_OVERDUE, EventType.SELFEVAL_OVERDUE):
         view.overdue += 1
     return view
+
+
+def timeline_detail(event: CloudEvent) -> tuple[str | None, str | None]:
+    """The document an event filed, if any, and a few words on what happened."""
+    data = event.data
+    document = data.get("document")
+    document_id = str(document.get("document_id")) if isinstance(document, dict) else None
+    for key in ("grade", "step", "decision", "deadline", "stage", "reason"):
+        value = data.get(key)
+        if isinstance(value, str | int | float) and value != "":
+            return document_id, f"{key}: {value}"[:200]
+    return document_id, None
+
+
+def city_of(region: str) -> str:
+    """The city a base belongs to: a county's parent, or the region itself."""
+    if len(region) == 6 and region.isdigit() and not region.endswith("00"):
+        return region[:4] + "00"
+    return region

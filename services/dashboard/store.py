@@ -1,46 +1,119 @@
-"""Applying events to the projections, idempotently by event id, with a checkpoint."""
+"""The dashboard's tables: applying events idempotently by event id, swapping in a rebuilt
+projection, and the queries the page and the API read."""
 
 from __future__ import annotations
 
+from collections import defaultdict
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, func, insert, update
 from sqlmodel import Session, col, delete, select
 
-from services.dashboard.projection import CycleView, apply
+from services.dashboard.projection import CycleView, apply, city_of, timeline_detail
 from services.dashboard.tables import Checkpoint, CycleRow, TimelineRow
+from shared.contracts.dashboard import (
+    BaseTimeline,
+    CycleSummary,
+    OverdueBase,
+    TimelineItem,
+    YearCounts,
+    YearList,
+    YearRef,
+)
 from shared.db import session_scope
 from shared.events.envelope import CloudEvent
 from shared.events.subjects import PROGRAM_WIDE
 
 
+def lock(session: Session, name: str) -> int:
+    """Take the projection's write lock (a write to its checkpoint row) and return the
+    checkpoint. The live consumer and a rebuild's swap both start here, so they never
+    interleave: on PostgreSQL it is a row lock, on SQLite the database's write lock."""
+    bumped = session.exec(  # type: ignore[call-overload]
+        update(Checkpoint)
+        .where(col(Checkpoint.name) == name)
+        .values(stream_seq=Checkpoint.stream_seq)
+    )
+    if bumped.rowcount == 0:
+        session.add(Checkpoint(name=name, stream_seq=0))
+        session.flush()
+        return 0
+    mark = session.get(Checkpoint, name, populate_existing=True)
+    return mark.stream_seq if mark else 0
+
+
+def _timeline_row(event: CloudEvent, stream_seq: int) -> dict[str, Any]:
+    document_id, detail = timeline_detail(event)
+    return {
+        "event_id": event.id,
+        "program": event.program,
+        "year": event.year,
+        "base": event.base,
+        "sequence": event.sequence,
+        "type": event.type,
+        "time": event.time,
+        "stream_seq": stream_seq,
+        "document_id": document_id,
+        "detail": detail,
+    }
+
+
 def project(session: Session, event: CloudEvent, stream_seq: int, checkpoint: str) -> bool:
     """Apply one event; ``False`` when it was applied before (a redelivery)."""
-    mark = session.get(Checkpoint, checkpoint) or Checkpoint(name=checkpoint)
-    mark.stream_seq = max(mark.stream_seq, stream_seq)
-    session.add(mark)
+    seen = lock(session, checkpoint)
+    if stream_seq > seen:
+        session.exec(  # type: ignore[call-overload]
+            update(Checkpoint)
+            .where(col(Checkpoint.name) == checkpoint)
+            .values(stream_seq=stream_seq)
+        )
     if session.get(TimelineRow, event.id) is not None:
         return False
-    session.add(
-        TimelineRow(
-            event_id=event.id,
-            program=event.program,
-            year=event.year,
-            base=event.base,
-            sequence=event.sequence,
-            type=event.type,
-            time=event.time,
-            stream_seq=stream_seq,
-        )
-    )
+    session.add(TimelineRow(**_timeline_row(event, stream_seq)))
     if event.base != PROGRAM_WIDE:
         row = session.get(CycleRow, (event.program, event.year, event.base))
         view = CycleView(event.program, event.year, event.base, stage="plan_filing")
         if row is not None:
             view = CycleView(**{k: getattr(row, k) for k in CycleView.__dataclass_fields__})
-        view = apply(view, event)
-        session.merge(CycleRow(**view.__dict__))
+        session.merge(CycleRow(**asdict(apply(view, event))))
     return True
+
+
+@dataclass
+class Aside:
+    """Projections built in memory from the log, to be swapped in at once."""
+
+    cycles: dict[tuple[str, int, str], CycleView] = field(default_factory=dict)
+    timeline: dict[str, dict[str, Any]] = field(default_factory=dict)
+    stream_seq: int = 0
+
+    def add(self, event: CloudEvent, stream_seq: int) -> None:
+        self.stream_seq = max(self.stream_seq, stream_seq)
+        if event.id in self.timeline:
+            return
+        self.timeline[event.id] = _timeline_row(event, stream_seq)
+        if event.base != PROGRAM_WIDE:
+            key = (event.program, event.year, event.base)
+            view = self.cycles.get(key) or CycleView(*key, stage="plan_filing")
+            self.cycles[key] = apply(view, event)
+
+
+def swap(session: Session, aside: Aside, checkpoint: str) -> None:
+    """Replace every projection with ``aside``; call with the lock held."""
+    for table in (CycleRow, TimelineRow):
+        session.exec(delete(table))  # type: ignore[call-overload]
+    rows = list(aside.timeline.values())
+    for start in range(0, len(rows), 5000):
+        session.execute(insert(TimelineRow), rows[start : start + 5000])
+    views = [asdict(v) for v in aside.cycles.values()]
+    for start in range(0, len(views), 5000):
+        session.execute(insert(CycleRow), views[start : start + 5000])
+    session.exec(  # type: ignore[call-overload]
+        update(Checkpoint)
+        .where(col(Checkpoint.name) == checkpoint)
+        .values(stream_seq=aside.stream_seq)
+    )
 
 
 def checkpoint(engine: Engine, name: str) -> int:
@@ -67,3 +140,88 @@ def timeline(engine: Engine) -> list[dict[str, Any]]:
     with session_scope(engine) as session:
         rows = session.exec(select(TimelineRow).order_by(col(TimelineRow.event_id)))
         return [r.model_dump() for r in rows]
+
+
+def year_counts(session: Session, program: str, year: int, checkpoint: str) -> YearCounts:
+    of_year = (col(CycleRow.program) == program, col(CycleRow.year) == year)
+    by_stage = {
+        stage: n
+        for stage, n in session.exec(
+            select(CycleRow.stage, func.count()).where(*of_year).group_by(CycleRow.stage)
+        )
+    }
+    by_grade = {
+        grade: n
+        for grade, n in session.exec(
+            select(CycleRow.grade, func.count())
+            .where(*of_year, col(CycleRow.grade).is_not(None))
+            .group_by(CycleRow.grade)
+        )
+        if grade
+    }
+    overdue: dict[str, list[OverdueBase]] = defaultdict(list)
+    late = session.exec(
+        select(CycleRow).where(*of_year, col(CycleRow.overdue) > 0).order_by(col(CycleRow.base))
+    )
+    for row in late:
+        overdue[city_of(row.region)].append(
+            OverdueBase(base=row.base, region=row.region, stage=row.stage, overdue=row.overdue)
+        )
+    mark = session.get(Checkpoint, checkpoint)
+    return YearCounts(
+        program=program,
+        year=year,
+        bases=sum(by_stage.values()),
+        by_stage=by_stage,
+        by_grade=by_grade,
+        overdue_by_city=dict(sorted(overdue.items())),
+        stream_seq=mark.stream_seq if mark else 0,
+    )
+
+
+def base_timeline(session: Session, program: str, year: int, base: str) -> BaseTimeline:
+    row = session.get(CycleRow, (program, year, base))
+    events = session.exec(
+        select(TimelineRow)
+        .where(
+            col(TimelineRow.program) == program,
+            col(TimelineRow.year) == year,
+            col(TimelineRow.base) == base,
+        )
+        .order_by(col(TimelineRow.stream_seq))
+    )
+    return BaseTimeline(
+        program=program,
+        year=year,
+        base=base,
+        cycle=None
+        if row is None
+        else CycleSummary(
+            base=row.base,
+            region=row.region,
+            stage=row.stage,
+            grade=row.grade,
+            total=row.total,
+            overdue=row.overdue,
+        ),
+        events=[
+            TimelineItem(
+                time=e.time,
+                sequence=e.sequence,
+                type=e.type,
+                document_id=e.document_id,
+                detail=e.detail,
+                stream_seq=e.stream_seq,
+            )
+            for e in events
+        ],
+    )
+
+
+def years(session: Session) -> YearList:
+    rows = session.exec(
+        select(CycleRow.program, CycleRow.year, func.count())
+        .group_by(col(CycleRow.program), col(CycleRow.year))
+        .order_by(col(CycleRow.year).desc(), col(CycleRow.program))
+    )
+    return YearList(years=[YearRef(program=p, year=y, bases=n) for p, y, n in rows])

@@ -32,6 +32,8 @@ class TimelineRow(SQLModel, table=True):
     type: str = Field(max_length=64)
     time: datetime
     stream_seq: int
+    document_id: str | None = Field(default=None, max_length=64)
+    detail: str | None = Field(default=None, max_length=200, description="grade, step, kind")
 
 
 class Checkpoint(SQLModel, table=True):

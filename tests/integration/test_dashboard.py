@@ -12,11 +12,13 @@ from nats.aio.client import Client as NatsClient
 from services.dashboard import store
 from services.dashboard.app import build_broker
 from services.dashboard.rebuild import CHECKPOINT, rebuild
-from shared.db import make_engine
+from shared.contracts.dashboard import BaseQuery, BaseTimeline, YearCounts, YearList, YearQuery
+from shared.db import make_engine, session_scope
 from shared.events.envelope import new_event
 from shared.events.types import EventType
 from shared.migrations import upgrade
 from shared.publisher import EventPublisher
+from shared.rpc import Empty, RpcClient
 from shared.stream import EVENTS_STREAM
 
 STEPS = [
@@ -63,7 +65,7 @@ async def test_live_projections_equal_a_rebuild_from_sequence_one(
                 if store.checkpoint(live, CHECKPOINT) >= last:
                     break
                 await asyncio.sleep(0.05)
-            count, _ = await rebuild(js, rebuilt)
+            count = (await rebuild(js, rebuilt)).events
             if store.checkpoint(rebuilt, CHECKPOINT) == store.checkpoint(live, CHECKPOINT) == last:
                 break  # nothing arrived while rebuilding: the two read the same log
         else:
@@ -87,3 +89,152 @@ async def test_live_projections_equal_a_rebuild_from_sequence_one(
         ]
     finally:
         await broker.stop()
+
+
+def _event(program: str, base: str, n: int, event_type: EventType, data: dict) -> object:  # type: ignore[type-arg]
+    return new_event(
+        event_type=event_type,
+        program=program,
+        year=2026,
+        base=base,
+        time=datetime.now(UTC),
+        stream_key=f"cycle/{program}/2026/{base}@run",
+        sequence=n,
+        data=data,
+    )
+
+
+async def _caught_up(engine, js, limit_s: float = 30) -> int:  # type: ignore[no-untyped-def]
+    last = (await js.stream_info(EVENTS_STREAM)).state.last_seq
+    for _ in range(int(limit_s * 20)):
+        if store.checkpoint(engine, CHECKPOINT) >= last:
+            return last
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"the projections never reached sequence {last}")
+
+
+async def test_a_rebuild_swaps_in_while_the_live_service_writes_and_loses_nothing(
+    nats_url: str, nc: NatsClient, tmp_path: Path
+) -> None:
+    """Rebuild into the very tables the running service writes, with events still arriving."""
+    live = make_engine(f"sqlite:///{tmp_path / 'live.db'}")
+    fresh = make_engine(f"sqlite:///{tmp_path / 'fresh.db'}")
+    for engine in (live, fresh):
+        upgrade(engine, "dashboard")
+    js = nc.jetstream()
+    publisher = EventPublisher(js)
+    broker = build_broker(nats_url, live)
+    await broker.start()
+    try:
+
+        async def keep_publishing() -> None:
+            for n in range(1, 121):
+                base = f"s{n % 12}"
+                step = STEPS[(n // 12) % len(STEPS)]
+                await publisher.publish(
+                    _event("swap", base, n // 12 + 1, step[0], {**step[1], "region": "410300"})  # type: ignore[arg-type]
+                )
+                await asyncio.sleep(0.01)
+
+        feeding = asyncio.create_task(keep_publishing())
+        reports = []
+        while not feeding.done():
+            reports.append(await rebuild(js, live))
+        await feeding
+        last = await _caught_up(live, js)
+        await rebuild(js, fresh)
+        assert store.checkpoint(fresh, CHECKPOINT) == last
+        assert store.cycles(live) == store.cycles(fresh)
+        assert store.timeline(live) == store.timeline(fresh)
+        assert len([c for c in store.cycles(live) if c["program"] == "swap"]) == 12
+        assert reports and all(r.events > 0 for r in reports)
+    finally:
+        await broker.stop()
+
+
+async def test_a_service_whose_consumer_was_lost_resumes_after_its_stored_checkpoint(
+    nats_url: str, nc: NatsClient, tmp_path: Path
+) -> None:
+    js = nc.jetstream()
+    engine = make_engine(f"sqlite:///{tmp_path / 'resume.db'}")
+    upgrade(engine, "dashboard")
+    before = (await js.stream_info(EVENTS_STREAM)).state.last_seq
+    assert before > 0, "earlier tests left events on the log"
+    with session_scope(engine) as session:  # a service that had applied everything so far
+        store.lock(session, CHECKPOINT)
+        store.swap(session, store.Aside(stream_seq=before), CHECKPOINT)
+    try:
+        await js.delete_consumer(EVENTS_STREAM, "dashboard")  # NATS lost the consumer
+    except Exception:
+        pass
+    publisher = EventPublisher(js)
+    for n, (event_type, data) in enumerate(STEPS[:2], 1):
+        await publisher.publish(_event("resume", "r1", n, event_type, {**data, "region": "410200"}))  # type: ignore[arg-type]
+
+    broker = build_broker(nats_url, engine, start_after=store.checkpoint(engine, CHECKPOINT))
+    await broker.start()
+    try:
+        await _caught_up(engine, js)
+        info = await js.consumer_info(EVENTS_STREAM, "dashboard")
+        assert info.delivered.consumer_seq == 2, "it read the log again from sequence 1"
+        assert [(c["program"], c["stage"]) for c in store.cycles(engine)] == [
+            ("resume", "plan_review")
+        ]
+    finally:
+        await broker.stop()
+
+
+async def test_counts_overdue_and_timelines_are_answered_and_changes_announced(
+    nats_url: str, nc: NatsClient, tmp_path: Path
+) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path / 'rpc.db'}")
+    upgrade(engine, "dashboard")
+    js = nc.jetstream()
+    heard: list[bytes] = []
+    sub = await nc.subscribe("navcycle.projection.updated.rpcdash.2026", cb=_keep(heard))
+    broker = build_broker(nats_url, engine)
+    await broker.start()
+    try:
+        publisher = EventPublisher(js)
+        plan = {"document": {"document_id": "doc-1", "sha256": "ab"}, "region": "410102"}
+        for event in (
+            _event("rpcdash", "a1", 1, EventType.CYCLE_OPENED, {"region": "410102"}),
+            _event("rpcdash", "a1", 2, EventType.PLAN_FILED, plan),
+            _event("rpcdash", "b1", 1, EventType.CYCLE_OPENED, {"region": "410300"}),
+            _event("rpcdash", "b1", 2, EventType.PLAN_OVERDUE, {"region": "410300"}),
+        ):
+            await publisher.publish(event)  # type: ignore[arg-type]
+        for _ in range(600):
+            if len(heard) >= 4:
+                break
+            await asyncio.sleep(0.05)
+        assert len(heard) == 4
+        rpc = RpcClient(nc)
+        counts = await rpc.call(
+            "dashboard", "counts", YearQuery(program="rpcdash", year=2026), YearCounts
+        )
+        assert counts.bases == 2
+        assert counts.by_stage == {"plan_review": 1, "plan_filing": 1}
+        assert list(counts.overdue_by_city) == ["410300"]
+        assert counts.overdue_by_city["410300"][0].base == "b1"
+        line = await rpc.call(
+            "dashboard",
+            "timeline",
+            BaseQuery(program="rpcdash", year=2026, base="a1"),
+            BaseTimeline,
+        )
+        assert [e.type for e in line.events] == ["navcycle.cycle.opened", "navcycle.plan.filed"]
+        assert line.events[1].document_id == "doc-1"
+        assert line.cycle is not None and line.cycle.region == "410102"
+        listed = await rpc.call("dashboard", "years", Empty(), YearList)
+        assert any(y.program == "rpcdash" and y.bases == 2 for y in listed.years)
+    finally:
+        await sub.unsubscribe()
+        await broker.stop()
+
+
+def _keep(into: list[bytes]):  # type: ignore[no-untyped-def]
+    async def cb(msg) -> None:  # type: ignore[no-untyped-def]
+        into.append(msg.data)
+
+    return cb
