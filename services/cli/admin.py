@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import sys
+from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import TypeVar
 
 import nats
+from nats.aio.client import Client as NatsClient
 from pydantic import ValidationError
 
 from services.gateway.identity.tokens import Principal, UserExists, add_user, revoke_user
+from shared import audit
 from shared.contracts.assessment import AddExpert
 from shared.contracts.registry import ApplyRules, PinnedRules, RulesApplied
 from shared.db import make_engine
@@ -20,6 +24,8 @@ from shared.settings import Settings
 from shared.temporal import connect_temporal
 from workflows.models import RulesRequest
 from workflows.schedules import ensure_program_schedule
+
+T = TypeVar("T")
 
 
 def user_add(
@@ -38,28 +44,39 @@ def user_add(
         return 2
     engine = make_engine(settings.database_url_for("gateway"))
     upgrade(engine, "gateway")
-    try:
+
+    async def add(nc: NatsClient) -> str:
         token = add_user(engine, principal)
-    except UserExists as exc:
+        scope = principal.model_dump(exclude={"name"}, exclude_none=True)
+        await audit.record(
+            nc.jetstream(),
+            audit.operator_action(
+                actor=audit.cli_actor(),
+                via="cli",
+                action="user.add",
+                target=f"user/{name}",
+                arguments=scope,
+                program=program,
+            ),
+        )
+        if role == "expert" and program:
+            try:
+                await RpcClient(nc, settings.rpc_timeout_s).call(
+                    "assessment", "experts.add", AddExpert(program=program, expert=name), Empty
+                )
+            except (RpcError, nats.errors.Error) as exc:
+                print(
+                    f"warning: {name} is not in the assessment roster yet ({exc}); "
+                    "add the user again once the stack runs",
+                    file=sys.stderr,
+                )
+        return token
+
+    try:
+        token = asyncio.run(_audited(settings, add))
+    except (UserExists, AuditUnavailable) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    if role == "expert" and program:
-        try:
-            asyncio.run(
-                _rpc(
-                    settings,
-                    "assessment",
-                    "experts.add",
-                    AddExpert(program=program, expert=name),
-                    Empty,
-                )
-            )
-        except (RpcError, OSError, nats.errors.Error) as exc:
-            print(
-                f"warning: {name} is not in the assessment roster yet ({exc}); "
-                "add the user again once the stack runs",
-                file=sys.stderr,
-            )
     print(f"created {role} {name}; the token is shown once:", file=sys.stderr)
     print(token)
     return 0
@@ -68,7 +85,24 @@ def user_add(
 def user_revoke(settings: Settings, *, name: str) -> int:
     engine = make_engine(settings.database_url_for("gateway"))
     upgrade(engine, "gateway")
-    if not revoke_user(engine, name):
+
+    async def revoke(nc: NatsClient) -> bool:
+        if not revoke_user(engine, name):
+            return False
+        await audit.record(
+            nc.jetstream(),
+            audit.operator_action(
+                actor=audit.cli_actor(), via="cli", action="user.revoke", target=f"user/{name}"
+            ),
+        )
+        return True
+
+    try:
+        revoked = asyncio.run(_audited(settings, revoke))
+    except AuditUnavailable as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    if not revoked:
         print(f"error: no active user {name!r}", file=sys.stderr)
         return 2
     print(f"revoked {name}")
@@ -81,37 +115,68 @@ def program_apply(settings: Settings, path: Path) -> int:
     except (RulesError, OSError) as exc:
         print(f"error: {path}: {exc}", file=sys.stderr)
         return 2
+    document = rules.model_dump(mode="json", by_alias=True)
 
-    async def apply() -> RulesApplied:
-        applied = await _rpc(
-            settings,
-            "registry",
-            "rules.apply",
-            ApplyRules(document=rules.model_dump(mode="json", by_alias=True)),
-            RulesApplied,
+    async def apply(nc: NatsClient) -> RulesApplied:
+        rpc = RpcClient(nc, settings.rpc_timeout_s)
+        applied = await rpc.call(
+            "registry", "rules.apply", ApplyRules(document=document), RulesApplied
         )
-        pinned = await _rpc(
-            settings, "registry", "rules.current", RulesRequest(program=rules.id), PinnedRules
+        pinned = await rpc.call(
+            "registry", "rules.current", RulesRequest(program=rules.id), PinnedRules
+        )
+        await audit.record(
+            nc.jetstream(),
+            audit.operator_action(
+                actor=audit.cli_actor(),
+                via="cli",
+                action="program.apply",
+                target=f"program/{rules.id}",
+                arguments={**audit.rules_applied(applied, pinned), "file": str(path)},
+                program=rules.id,
+            ),
         )
         client = await connect_temporal(settings.temporal_address, settings.temporal_namespace)
         await ensure_program_schedule(client, pinned.rules, settings.task_queue)
         return applied
 
     try:
-        applied = asyncio.run(apply())
+        applied = asyncio.run(_audited(settings, apply))
     except RpcError as exc:
         print(f"error: {exc.code}: {exc.message}", file=sys.stderr)
+        return 2
+    except AuditUnavailable as exc:
+        print(f"error: {exc}", file=sys.stderr)
         return 2
     state = "new version" if applied.created else "unchanged, still version"
     print(f"{applied.program}: {state} {applied.version}")
     return 0
 
 
-async def _rpc(settings: Settings, service: str, action: str, req, reply):  # type: ignore[no-untyped-def]
-    nc = await nats.connect(
-        servers=settings.nats_servers, connect_timeout=3, max_reconnect_attempts=0
-    )
+class AuditUnavailable(Exception):
+    """The event log cannot be reached: the action is refused rather than left unrecorded."""
+
+
+async def _audited(settings: Settings, action: Callable[[NatsClient], Awaitable[T]]) -> T:
+    """Run ``action`` with a connection to the event log, opened first: no audit, no action."""
+
+    async def quiet(_: Exception) -> None:
+        pass
+
     try:
-        return await RpcClient(nc, settings.rpc_timeout_s).call(service, action, req, reply)
+        nc = await nats.connect(
+            servers=settings.nats_servers,
+            connect_timeout=3,
+            # nats-py retries forever when this is 0; 1 gives up after one retry per server.
+            max_reconnect_attempts=1,
+            reconnect_time_wait=0.2,
+            error_cb=quiet,
+        )
+    except (OSError, nats.errors.Error) as exc:
+        raise AuditUnavailable(
+            f"the event log (NATS) is unreachable, so nothing was changed: {exc}"
+        ) from None
+    try:
+        return await action(nc)
     finally:
         await nc.close()

@@ -140,6 +140,12 @@ def _main(argv: list[str] | None = None) -> int:
     wi.add_argument("--rules", type=Path, required=True)
     wi.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
+    if args.command not in ("up", "serve"):
+        # A one-shot command's stdout is its output (tables, --json): the Temporal core's own
+        # warnings (a failing replay's, say) must not land in it.
+        from services.cli.ops import quiet_temporal_core
+
+        quiet_temporal_core()
 
     settings = Settings()
     if args.command == "up":

@@ -170,7 +170,6 @@ def demo_command(
     if not path.exists():
         print(f"error: no preset {program!r} in {path.parent}", file=sys.stderr)
         return 2
-    quiet_temporal_core()
     bars: dict[str, Progress] = {}
 
     def progress(phase: str, done: int, total: int) -> None:
@@ -220,6 +219,9 @@ def demo_command(
     print(table(["outcome 结果", "bases"], list(summary.outcomes.most_common())))
     print()
     print(table(["city 地市", "overdue 逾期"], sorted(summary.overdue_by_city.items())))
+    if summary.refused:
+        print()
+        print(table(["refused 被拒 (too late)", "inputs"], sorted(summary.refused.items())))
     span = f"{summary.virtual_days:.0f} virtual days in " if virtual else ""
     late = f", {summary.late_refused} late plans refused" if summary.late_refused else ""
     print(
@@ -297,12 +299,7 @@ def reset_command(
 ) -> int:
     """Move cycles back to a stage (e.g. under_review after a scoring mistake), with a reason
     recorded as an operator.action audit event."""
-    import uuid
-    from datetime import UTC
-
-    from shared.events.envelope import new_event
-    from shared.events.types import EventType
-    from shared.publisher import EventPublisher
+    from shared import audit
     from workflows.reset import NoResetPoint, find_reset_point, reset_to
 
     if not reason.strip():
@@ -340,24 +337,19 @@ def reset_command(
                 run_id = await reset_to(client, point, reason)
                 _, prog, yr, base = workflow_id.split("/")
                 assert nc is not None
-                await EventPublisher(nc.jetstream()).publish(
-                    new_event(
-                        event_type=EventType.OPERATOR_ACTION,
+                await audit.record(
+                    nc.jetstream(),
+                    audit.operator_action(
+                        actor=audit.cli_actor(),
+                        via="cli",
+                        action="reset",
+                        target=workflow_id,
+                        reason=reason,
+                        arguments={"to": to, "new_run_id": run_id},
                         program=prog,
                         year=int(yr),
                         base=base,
-                        time=datetime.now(UTC),
-                        stream_key=f"operator/{uuid.uuid4()}",
-                        sequence=1,
-                        source="navcycle/operator",
-                        data={
-                            "action": "reset",
-                            "workflow_id": workflow_id,
-                            "to": to,
-                            "reason": reason,
-                            "new_run_id": run_id,
-                        },
-                    )
+                    ),
                 )
                 rows.append(
                     {"workflow_id": workflow_id, "status": "reset", "detail": f"new run {run_id}"}
@@ -382,6 +374,7 @@ def reset_command(
 def dashboard_rebuild_command(settings: Settings, *, as_json: bool) -> int:
     """Rebuild every dashboard projection from sequence 1 of the event log, aside, and swap."""
     from services.dashboard.rebuild import RebuildReport, rebuild
+    from shared.audit import cli_actor, operator_action, record
     from shared.db import make_engine
     from shared.migrations import upgrade
 
@@ -391,9 +384,20 @@ def dashboard_rebuild_command(settings: Settings, *, as_json: bool) -> int:
     async def run() -> RebuildReport:
         nc = await nats.connect(servers=settings.nats_servers)
         try:
-            info = await nc.jetstream().stream_info(EVENTS_STREAM)
+            js = nc.jetstream()
+            # Recorded first, so the rebuilt projections include their own audit event.
+            await record(
+                js,
+                operator_action(
+                    actor=cli_actor(),
+                    via="cli",
+                    action="dashboard.rebuild",
+                    target="dashboard projections",
+                ),
+            )
+            info = await js.stream_info(EVENTS_STREAM)
             bar = Progress("events", max(1, info.state.last_seq))
-            return await rebuild(nc.jetstream(), engine, bar.update)
+            return await rebuild(js, engine, bar.update)
         finally:
             await nc.close()
 

@@ -14,6 +14,7 @@ from shared.consumer import event_consumer
 from shared.contracts.dashboard import (
     BaseQuery,
     BaseTimeline,
+    CycleList,
     ProjectionUpdated,
     YearCounts,
     YearList,
@@ -46,6 +47,12 @@ def build_router(engine: Engine) -> NatsRouter:
     async def counts(req: YearQuery) -> YearCounts:
         with session_scope(engine) as session:
             return store.year_counts(session, req.program, req.year, CHECKPOINT)
+
+    @subscriber("cycles")
+    @rpc_handler(YearQuery)
+    async def cycles(req: YearQuery) -> CycleList:
+        with session_scope(engine) as session:
+            return store.year_cycles(session, req.program, req.year)
 
     @subscriber("timeline")
     @rpc_handler(BaseQuery)

@@ -59,7 +59,7 @@ def timeline_detail(event: CloudEvent) -> tuple[str | None, str | None]:
     data = event.data
     document = data.get("document")
     document_id = str(document.get("document_id")) if isinstance(document, dict) else None
-    for key in ("grade", "step", "decision", "deadline", "stage", "reason"):
+    for key in ("grade", "step", "decision", "deadline", "round", "reason"):
         value = data.get(key)
         if isinstance(value, str | int | float) and value != "":
             return document_id, f"{key}: {value}"[:200]

@@ -14,6 +14,7 @@ from services.dashboard.projection import CycleView, apply, city_of, timeline_de
 from services.dashboard.tables import Checkpoint, CycleRow, TimelineRow
 from shared.contracts.dashboard import (
     BaseTimeline,
+    CycleList,
     CycleSummary,
     OverdueBase,
     TimelineItem,
@@ -194,16 +195,7 @@ def base_timeline(session: Session, program: str, year: int, base: str) -> BaseT
         program=program,
         year=year,
         base=base,
-        cycle=None
-        if row is None
-        else CycleSummary(
-            base=row.base,
-            region=row.region,
-            stage=row.stage,
-            grade=row.grade,
-            total=row.total,
-            overdue=row.overdue,
-        ),
+        cycle=None if row is None else _summary(row),
         events=[
             TimelineItem(
                 time=e.time,
@@ -215,6 +207,26 @@ def base_timeline(session: Session, program: str, year: int, base: str) -> BaseT
             )
             for e in events
         ],
+    )
+
+
+def year_cycles(session: Session, program: str, year: int) -> CycleList:
+    rows = session.exec(
+        select(CycleRow)
+        .where(col(CycleRow.program) == program, col(CycleRow.year) == year)
+        .order_by(col(CycleRow.base))
+    )
+    return CycleList(program=program, year=year, cycles=[_summary(r) for r in rows])
+
+
+def _summary(row: CycleRow) -> CycleSummary:
+    return CycleSummary(
+        base=row.base,
+        region=row.region,
+        stage=row.stage,
+        grade=row.grade,
+        total=row.total,
+        overdue=row.overdue,
     )
 
 

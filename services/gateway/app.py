@@ -9,7 +9,8 @@ from fastapi import FastAPI
 
 from services.gateway import problems
 from services.gateway.deps import Deps
-from services.gateway.routes import cycles, documents, health, inbox, programs
+from services.gateway.limits import BodyLimit
+from services.gateway.routes import cycles, dashboard, documents, health, inbox, pages, programs
 
 
 def create_app(
@@ -32,9 +33,17 @@ def create_app(
         lifespan=lifespan,
     )
     problems.install(app)
+    app.add_middleware(BodyLimit, upload_max_bytes=lambda: _upload_max_bytes(app))
     app.include_router(health.router)
     app.include_router(programs.router)
     app.include_router(cycles.router)
     app.include_router(documents.router)
     app.include_router(inbox.router)
+    app.include_router(dashboard.router)
+    app.include_router(pages.router)
     return app
+
+
+def _upload_max_bytes(app: FastAPI) -> int:
+    deps: Deps = app.state.deps  # built at startup, before any request
+    return deps.settings.upload_max_bytes

@@ -26,7 +26,7 @@ class BaseScript:
 def scripts(bases: list[str], seed: int = 2026) -> list[BaseScript]:
     """Mostly diligent bases: ~5% miss the plan, ~10% get it returned once, ~5% miss the
     report; scores ~ N(78, 10); ~2% vetoed; half of the failing bases rectify in time. Bases
-    file somewhere in the first 60% of the time they have, most of them early."""
+    file somewhere in the first 40% of the time they have, most of them early."""
     rng = random.Random(seed)
     out = []
     for base in bases:
@@ -39,8 +39,8 @@ def scripts(bases: list[str], seed: int = 2026) -> list[BaseScript]:
                 score=round(min(100.0, max(0.0, rng.gauss(78, 10))), 1),
                 veto=rng.random() < 0.02,
                 rectifies=rng.random() < 0.5,
-                plan_delay=round(0.6 * rng.random() ** 2, 3),
-                report_delay=round(0.6 * rng.random() ** 2, 3),
+                plan_delay=round(0.4 * rng.random() ** 2, 3),
+                report_delay=round(0.4 * rng.random() ** 2, 3),
             )
         )
     return out

@@ -18,8 +18,10 @@ from services.sim.play import CITIES, Progress, RealClock, YearSummary, play_yea
 from shared.clients import connect_nats, object_store
 from shared.contracts.registry import (
     ApplyRules,
+    BaseList,
     BasePublic,
     BaseRegistration,
+    ListBases,
     RegisterBase,
     RulesApplied,
 )
@@ -80,10 +82,11 @@ async def run_live_year(
         rpc = RpcClient(nc, 30)
         document = rules.model_dump(mode="json", by_alias=True)
         await rpc.call("registry", "rules.apply", ApplyRules(document=document), RulesApplied)
-        active = dict(await _active_bases(rpc, rules.id))
+        listed = await rpc.call("registry", "bases.list", ListBases(program=rules.id), BaseList)
+        known = {str(b["id"]) for b in listed.bases}  # de-listed ones too: they stay registered
         for n in range(bases):
             name = f"sim-{n:05d}"
-            if name in active:
+            if name in known:
                 continue
             region = CITIES[n % len(CITIES)]
             registration = BaseRegistration(
@@ -101,9 +104,9 @@ async def run_live_year(
                 RegisterBase(program=rules.id, registration=registration),
                 BasePublic,
             )
-            active[name] = region
             if progress:
                 progress("registered", n + 1, bases)
+        active = dict(await _active_bases(rpc, rules.id))
         if year is None:
             year = await free_year(client, rules.id, 2026)
         await start_program_year(
@@ -123,7 +126,7 @@ async def run_live_year(
             clock=RealClock(),
             progress=progress,
             started=started,
-            late_attempts=True,
+            real_time=True,
         )
     finally:
         await nc.close()

@@ -93,6 +93,7 @@ class YearSummary:
     recompute_mismatches: list[str] = field(default_factory=list)
     updates: int = 0
     late_refused: int = 0
+    refused: Counter[str] = field(default_factory=Counter)
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -108,7 +109,17 @@ class YearSummary:
             "recompute_mismatches": self.recompute_mismatches,
             "updates": self.updates,
             "late_refused": self.late_refused,
+            "refused": dict(self.refused),
         }
+
+
+class Refused(Exception):
+    """The cycle turned a person's input down (too late, or no longer the stage for it): in
+    real time, as in life, that happens; the person's part in the year ends there."""
+
+    def __init__(self, code: str) -> None:
+        super().__init__(code)
+        self.code = code
 
 
 class Actors:
@@ -128,6 +139,7 @@ class Actors:
         self._gate = asyncio.Semaphore(16)
         self.updates = 0
         self.late_refused = 0
+        self.refused: Counter[str] = Counter()
 
     def handle(self, base: str) -> WorkflowHandle[Any, Any]:
         return self._client.get_workflow_handle_for(
@@ -169,6 +181,11 @@ class Actors:
             for attempt in range(10):
                 try:
                     return await self.handle(base).execute_update(update, arg, id=update_id)
+                except WorkflowUpdateFailedError as exc:
+                    cause = exc.cause
+                    if isinstance(cause, ApplicationError) and cause.type in _REFUSED_LATE:
+                        raise Refused(cause.type) from exc
+                    raise
                 except (WorkflowUpdateRPCTimeoutOrCancelledError, RPCError):
                     if attempt == 9:
                         raise
@@ -220,10 +237,7 @@ class Actors:
                 FilePlan(upload=upload, targets=TARGETS),
                 "plan-late",
             )
-        except WorkflowUpdateFailedError as exc:
-            cause = exc.cause
-            if not (isinstance(cause, ApplicationError) and cause.type in _REFUSED_LATE):
-                raise
+        except Refused:
             self.late_refused += 1
 
     async def report(self, s: BaseScript) -> None:
@@ -273,13 +287,22 @@ _REFUSED_LATE = {errors.DEADLINE_PASSED, errors.WRONG_STAGE}
 
 
 async def each(
-    items: list[Any], act: Callable[[Any], Awaitable[None]], phase: str, progress: Progress | None
+    items: list[Any],
+    act: Callable[[Any], Awaitable[None]],
+    phase: str,
+    progress: Progress | None,
+    refused: Counter[str] | None = None,
 ) -> None:
     done = 0
 
     async def one(item: Any) -> None:
         nonlocal done
-        await act(item)
+        try:
+            await act(item)
+        except Refused as exc:
+            if refused is None:
+                raise
+            refused[f"{phase}: {exc.code}"] += 1
         done += 1
         if progress:
             progress(phase, done, len(items))
@@ -302,7 +325,7 @@ async def play_year(
     clock: Clock,
     progress: Progress | None,
     started: float,
-    late_attempts: bool = False,
+    real_time: bool = False,
 ) -> YearSummary:
     """Play a launched year to its end; the program-year workflow must be running."""
     program_year = client.get_workflow_handle_for(
@@ -314,31 +337,37 @@ async def play_year(
             break
         await asyncio.sleep(0.1)
     actors = Actors(client, objects, rules, year, clock)
+    # In real time a person can miss a deadline; in virtual time nobody should.
+    tolerated = actors.refused if real_time else None
     await wait_opened(js, rules.id, year, len(names))
     if progress:
         progress("opened", len(names), len(names))
     plays = scripts(names, seed)
-    if not late_attempts:
+    if not real_time:
         plays = [replace_delays(s) for s in plays]
-    late = [s for s in plays if not s.files_plan] if late_attempts else []
+    late = [s for s in plays if not s.files_plan] if real_time else []
     await asyncio.gather(
-        each([s for s in plays if s.files_plan], actors.plan, "plans", progress),
+        each([s for s in plays if s.files_plan], actors.plan, "plans", progress, tolerated),
         each(late, actors.late_plan, "late plans", progress),
     )
     await each(
-        [s for s in plays if s.files_plan and s.files_report], actors.report, "reports", progress
+        [s for s in plays if s.files_plan and s.files_report],
+        actors.report,
+        "reports",
+        progress,
+        tolerated,
     )
     due = await actors.deadline(names[0], "self_evaluation")
     if due is not None:
         await clock.pass_until(due + timedelta(seconds=1))
     reviewing = [s for s in plays if (await actors.stage(s.base)) == "under_review"]
-    await each(reviewing, lambda s: actors.score(s, s.score, s.veto), "scores", progress)
+    await each(reviewing, lambda s: actors.score(s, s.score, s.veto), "scores", progress, tolerated)
     rectifying = [
         s
         for s in plays
         if s.rectifies and (await actors.settled_stage(s.base, "under_review")) == "rectifying"
     ]
-    await each(rectifying, actors.rectify, "rectifications", progress)
+    await each(rectifying, actors.rectify, "rectifications", progress, tolerated)
 
     async with clock.waiting():
         await program_year.result()
@@ -351,6 +380,7 @@ async def play_year(
         virtual_days=(await clock.now() - t0).total_seconds() / 86400,
         updates=actors.updates,
         late_refused=actors.late_refused,
+        refused=actors.refused,
     )
     for outcome in outcomes:
         summary.outcomes[outcome.stage.value] += 1

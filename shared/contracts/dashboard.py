@@ -82,3 +82,9 @@ class ProjectionUpdated(BaseModel):
 
 def updated_subject(program: str, year: int) -> str:
     return f"navcycle.projection.updated.{program}.{year}"
+
+
+class CycleList(BaseModel):
+    program: str
+    year: int
+    cycles: list[CycleSummary]

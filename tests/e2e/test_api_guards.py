@@ -812,6 +812,29 @@ MATRIX: list[tuple[str, str, str, Callable[[w.World], dict[str, Any]], set[str]]
         {"admin_gate"},
     ),
     (
+        "dashboard counts",
+        "GET",
+        "/v1/programs/gate/years/2032/dashboard",
+        lambda _: {},
+        {
+            "admin_gate",
+            "city_zz",
+            "city_ly",
+            "base_g1",
+            "base_g2",
+            "expert_gate",
+            "operator",
+            "viewer",
+        },
+    ),
+    (
+        "g1's timeline",
+        "GET",
+        f"{C}/g1/timeline",
+        lambda _: {},
+        {"admin_gate", "city_zz", "base_g1", "operator", "viewer"},
+    ),
+    (
         "download g1's plan",
         "GET",
         "/v1/documents/{doc}",
@@ -835,3 +858,22 @@ async def test_authorisation_matrix(world: w.World, row: Any) -> None:
             outcomes[role] = resp.status_code != 403
         assert await snapshot(world, http) == before
     assert {r for r, ok in outcomes.items() if ok} == allowed
+
+
+async def test_the_dashboard_stream_refuses_before_it_streams_and_opens_with_counts(
+    world: w.World,
+) -> None:
+    path = "/v1/programs/gate/years/2032/dashboard/stream"
+    async with httpx.AsyncClient(base_url=world.stack.url, timeout=30) as http:
+        for role, status in (("admin_other", 403), ("expert_fast", 403)):
+            resp = await http.get(path, headers=world.headers[role])
+            assert (resp.status_code, resp.json()["code"]) == (status, "forbidden")
+        assert (await http.get(path)).status_code == 401
+        async with http.stream("GET", path, headers=world.headers["city_ly"]) as resp:
+            assert resp.status_code == 200
+            assert resp.headers["content-type"].startswith("text/event-stream")
+            lines = resp.aiter_lines()
+            first = [await anext(lines) for _ in range(3)]
+    assert first[0].startswith("id: ") and first[1] == "event: counts"
+    counts = json.loads(first[2].removeprefix("data: "))
+    assert counts["program"] == "gate" and counts["year"] == 2032 and counts["bases"] >= 1

@@ -49,3 +49,59 @@ def test_virtual_demo_prints_its_summary() -> None:
     summary = json.loads(done.stdout)
     assert summary["bases"] == 12 and sum(summary["outcomes"].values()) == 12
     assert summary["recompute_mismatches"] == []
+
+
+async def test_events_tail_prints_new_events_live_filtered_by_base(nats_url: str, nc) -> None:  # type: ignore[no-untyped-def]
+    import asyncio
+    import os
+    from datetime import UTC, datetime
+
+    from shared.events.envelope import new_event
+    from shared.events.types import EventType
+    from shared.publisher import EventPublisher
+
+    def event(base: str, n: int):  # type: ignore[no-untyped-def]
+        return new_event(
+            event_type=EventType.PLAN_FILED,
+            program="tail",
+            year=2026,
+            base=base,
+            time=datetime.now(UTC),
+            stream_key=f"cycle/tail/2026/{base}@run",
+            sequence=n,
+            data={},
+        )
+
+    publisher = EventPublisher(nc.jetstream())
+    await publisher.publish(event("t1", 1))  # before the tail starts: not shown
+    tail = await asyncio.create_subprocess_exec(
+        *CLI,
+        "events",
+        "tail",
+        "--program",
+        "tail",
+        "--base",
+        "t1",
+        "--json",
+        env=dict(os.environ, NAVCYCLE_NATS_URL=nats_url),
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    try:
+        assert tail.stdout is not None
+        seen: list[dict] = []  # type: ignore[type-arg]
+        for n in range(2, 60):  # keep publishing until the tail, once subscribed, shows one
+            await publisher.publish(event("t2", n))  # another base: filtered out
+            await publisher.publish(event("t1", n))
+            try:
+                line = await asyncio.wait_for(tail.stdout.readline(), 0.5)
+            except TimeoutError:
+                continue
+            seen.append(json.loads(line))
+            break
+        assert seen, "the tail printed nothing"
+        assert seen[0]["base"] == "t1" and seen[0]["sequence"] > 1
+        assert seen[0]["type"] == "navcycle.plan.filed" and seen[0]["seq"] > 0
+    finally:
+        tail.terminate()
+        await tail.wait()

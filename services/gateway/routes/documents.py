@@ -3,19 +3,21 @@
 from __future__ import annotations
 
 import json
-from typing import Literal
+from datetime import UTC, datetime
+from typing import Any, Literal
 from urllib.parse import quote
 
 from fastapi import APIRouter, Path
 from fastapi.responses import JSONResponse, Response
 
 from services.gateway.auth import UserDep, require, rpc
-from services.gateway.deps import DepsDep
+from services.gateway.deps import Deps, DepsDep
 from services.gateway.exports import to_csv, to_xlsx
+from services.gateway.notice_pdf import notice_pdf, publication_text
 from services.gateway.problems import ApiError
 from services.gateway.routes.params import Program, Year
 from shared.contracts.filings import DocumentPublic, GetDocument
-from shared.contracts.registry import BaseList, ListBases
+from shared.contracts.registry import BaseList, GetProgram, ListBases, PinnedRules
 from shared.objectstore import ObjectMissing, ObjectStoreError, sha256_hex
 
 router = APIRouter(tags=["documents"])
@@ -56,9 +58,41 @@ async def download(
 
 @router.get("/v1/programs/{program}/years/{year}/results", response_class=Response)
 async def results(
-    program: Program, year: Year, deps: DepsDep, format: Literal["json", "csv", "xlsx"] = "json"
+    program: Program,
+    year: Year,
+    deps: DepsDep,
+    format: Literal["json", "csv", "xlsx", "pdf"] = "json",
 ) -> Response:
-    """Public once published: the 公示 list of base, name, region, domain, total and grade."""
+    """Public once published: the 公示 list of base, name, region, domain, total and grade,
+    as JSON, CSV (UTF-8 with a BOM), XLSX or the PDF notice."""
+    rows = await published_results(deps, program, year)
+    disposition = {"Content-Disposition": f"attachment; filename={program}-{year}-results.{format}"}
+    if format == "csv":
+        return Response(to_csv(rows), media_type="text/csv; charset=utf-8", headers=disposition)
+    if format == "xlsx":
+        return Response(
+            to_xlsx(rows, f"{program} {year} 评估结果公示"),
+            media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            headers=disposition,
+        )
+    if format == "pdf":
+        pinned = await rpc(
+            deps.rpc.call("registry", "rules.current", GetProgram(program=program), PinnedRules)
+        )
+        pdf = notice_pdf(
+            rows,
+            program_name=pinned.rules.name,
+            issuer=pinned.rules.issuer,
+            year=year,
+            publication=publication_text(str(pinned.rules.calendar.publication_period)),
+            published_on=datetime.now(UTC).date(),
+        )
+        return Response(pdf, media_type="application/pdf", headers=disposition)
+    return JSONResponse(rows)
+
+
+async def published_results(deps: Deps, program: str, year: int) -> list[dict[str, Any]]:
+    """The published results, each with the base's name, region and domain from the registry."""
     try:
         raw = await deps.objects.get(f"results/{program}/{year}/results.json")
     except ObjectMissing:
@@ -69,7 +103,7 @@ async def results(
         raise ApiError(503, "object_store_unavailable", str(exc)) from None
     bases = await rpc(deps.rpc.call("registry", "bases.list", ListBases(program=program), BaseList))
     info = {b["id"]: b for b in bases.bases}
-    rows = [
+    return [
         {
             **entry,
             "name": info.get(entry["base"], {}).get("name"),
@@ -78,16 +112,3 @@ async def results(
         }
         for entry in json.loads(raw)
     ]
-    if format == "csv":
-        return Response(
-            to_csv(rows),
-            media_type="text/csv; charset=utf-8",
-            headers={"Content-Disposition": f"attachment; filename={program}-{year}-results.csv"},
-        )
-    if format == "xlsx":
-        return Response(
-            to_xlsx(rows, f"{program} {year} 评估结果公示"),
-            media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-            headers={"Content-Disposition": f"attachment; filename={program}-{year}-results.xlsx"},
-        )
-    return JSONResponse(rows)

@@ -1,0 +1,137 @@
+"""The dashboard's API: the projections' counts, cycles and timelines, and a live stream of
+counts over server-sent events as the projections change."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+
+from fastapi import APIRouter, Request
+from fastapi.responses import StreamingResponse
+
+from services.gateway.access import Target, allowed
+from services.gateway.auth import UserDep, require, rpc
+from services.gateway.deps import Deps, DepsDep
+from services.gateway.routes.params import Base, Program, Year
+from shared.contracts.dashboard import (
+    BaseQuery,
+    BaseTimeline,
+    CycleList,
+    ProjectionUpdated,
+    YearCounts,
+    YearList,
+    YearQuery,
+    updated_subject,
+)
+from shared.rpc import Empty
+
+router = APIRouter(tags=["dashboard"])
+YEAR = "/v1/programs/{program}/years/{year}"
+COALESCE_S = 0.25  # a burst of events becomes one update of the counts
+KEEPALIVE_S = 15.0
+
+
+async def _counts(deps: Deps, program: str, year: int) -> YearCounts:
+    return await rpc(
+        deps.rpc.call("dashboard", "counts", YearQuery(program=program, year=year), YearCounts)
+    )
+
+
+@router.get("/v1/dashboard/years")
+async def dashboard_years(deps: DepsDep, user: UserDep) -> YearList:
+    """Every program year the dashboard knows, that this user may read."""
+    listed = await rpc(deps.rpc.call("dashboard", "years", Empty(), YearList))
+    mine = [y for y in listed.years if allowed(user, "read_program", Target(program=y.program))]
+    return YearList(years=mine)
+
+
+@router.get(f"{YEAR}/dashboard")
+async def dashboard_counts(
+    program: Program, year: Year, deps: DepsDep, user: UserDep
+) -> YearCounts:
+    """Counts by stage and grade, and overdue bases by city, from the event-log projections."""
+    await require(deps, user, "read_program", program=program)
+    return await _counts(deps, program, year)
+
+
+@router.get(f"{YEAR}/dashboard/cycles")
+async def dashboard_cycles(program: Program, year: Year, deps: DepsDep, user: UserDep) -> CycleList:
+    await require(deps, user, "read_program", program=program)
+    return await rpc(
+        deps.rpc.call("dashboard", "cycles", YearQuery(program=program, year=year), CycleList)
+    )
+
+
+@router.get(f"{YEAR}/bases/{{base}}/timeline")
+async def base_timeline(
+    program: Program, year: Year, base: Base, deps: DepsDep, user: UserDep
+) -> BaseTimeline:
+    """One base's events and documents in that year, in the order they happened."""
+    await require(deps, user, "read_cycle", program=program, base=base, year=year)
+    return await rpc(
+        deps.rpc.call(
+            "dashboard",
+            "timeline",
+            BaseQuery(program=program, year=year, base=base),
+            BaseTimeline,
+        )
+    )
+
+
+def _sse(event: str, data: str, event_id: int | None = None) -> str:
+    head = f"id: {event_id}\n" if event_id is not None else ""
+    return f"{head}event: {event}\ndata: {data}\n\n"
+
+
+@router.get(
+    f"{YEAR}/dashboard/stream",
+    response_class=StreamingResponse,
+    responses={200: {"content": {"text/event-stream": {}}}},
+)
+async def dashboard_stream(
+    program: Program, year: Year, request: Request, deps: DepsDep, user: UserDep
+) -> StreamingResponse:
+    """Server-sent events: ``counts`` at once and after every change (bursts coalesced), and
+    ``activity`` with the events just applied. A comment line keeps idle connections open."""
+    await require(deps, user, "read_program", program=program)
+    changes: asyncio.Queue[ProjectionUpdated] = asyncio.Queue(maxsize=10_000)
+
+    async def heard(msg) -> None:  # type: ignore[no-untyped-def]
+        if not changes.full():
+            changes.put_nowait(ProjectionUpdated.model_validate_json(msg.data))
+
+    # Listen before reading the first counts, so no change falls in between.
+    sub = await deps.nats.subscribe(updated_subject(program, year), cb=heard)
+    first = await _counts(deps, program, year)
+
+    async def events() -> AsyncIterator[str]:
+        try:
+            yield _sse("counts", first.model_dump_json(), first.stream_seq)
+            while not await request.is_disconnected():
+                try:
+                    note = await asyncio.wait_for(changes.get(), KEEPALIVE_S)
+                except TimeoutError:
+                    yield ": keep-alive\n\n"
+                    continue
+                await asyncio.sleep(COALESCE_S)
+                notes = [note]
+                while not changes.empty():
+                    notes.append(changes.get_nowait())
+                recent = [n.model_dump() for n in notes[-20:]]
+                yield _sse("activity", json.dumps(recent, ensure_ascii=False))
+                try:
+                    counts = await _counts(deps, program, year)
+                except Exception as exc:
+                    code = getattr(exc, "code", "dashboard_unavailable")
+                    yield _sse("problem", json.dumps({"code": code}))
+                    continue
+                yield _sse("counts", counts.model_dump_json(), counts.stream_seq)
+        finally:
+            await sub.unsubscribe()
+
+    return StreamingResponse(
+        events(),
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+    )
