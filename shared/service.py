@@ -50,3 +50,13 @@ def service_broker(
     broker.include_router(router)
     broker.include_router(health_router(service, check))
     return broker
+
+
+def rpc_subscriber(router: NatsRouter, service: str):  # type: ignore[no-untyped-def]
+    """``@subscriber("bases.get")`` for a service's request/reply subjects: one queue group per
+    service, so its replicas share the requests."""
+
+    def subscriber(action: str):  # type: ignore[no-untyped-def]
+        return router.subscriber(rpc_subject(service, action), queue=service)
+
+    return subscriber

@@ -10,11 +10,10 @@ from shared.consumer import event_consumer
 from shared.contracts.assessment import AddExpert, AssignmentQuery, Assignments
 from shared.db import session_scope
 from shared.events.envelope import CloudEvent
-from shared.events.subjects import rpc_subject
 from shared.events.types import EventType
 from shared.logging import get_logger
 from shared.rpc import Empty, rpc_handler
-from shared.service import service_broker
+from shared.service import rpc_subscriber, service_broker
 
 log = get_logger("assessment")
 SERVICE = "assessment"
@@ -47,8 +46,7 @@ def make_handler(engine: Engine):  # type: ignore[no-untyped-def]
 def build_router(engine: Engine) -> NatsRouter:
     router = NatsRouter()
 
-    def subscriber(action: str):  # type: ignore[no-untyped-def]
-        return router.subscriber(rpc_subject(SERVICE, action), queue=SERVICE)
+    subscriber = rpc_subscriber(router, SERVICE)
 
     @subscriber("experts.add")
     @rpc_handler(AddExpert)

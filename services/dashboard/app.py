@@ -23,9 +23,8 @@ from shared.contracts.dashboard import (
 )
 from shared.db import session_scope
 from shared.events.envelope import CloudEvent
-from shared.events.subjects import rpc_subject
 from shared.rpc import Empty, rpc_handler
-from shared.service import service_broker
+from shared.service import rpc_subscriber, service_broker
 
 SERVICE = "dashboard"
 
@@ -33,8 +32,7 @@ SERVICE = "dashboard"
 def build_router(engine: Engine) -> NatsRouter:
     router = NatsRouter()
 
-    def subscriber(action: str):  # type: ignore[no-untyped-def]
-        return router.subscriber(rpc_subject(SERVICE, action), queue=SERVICE)
+    subscriber = rpc_subscriber(router, SERVICE)
 
     @subscriber("years")
     @rpc_handler(Empty)

@@ -9,11 +9,10 @@ from sqlmodel import col, select
 from services.filings.tables import DocumentRow
 from shared.contracts.filings import DocumentList, DocumentPublic, GetDocument, ListDocuments
 from shared.db import session_scope
-from shared.events.subjects import rpc_subject
 from shared.logging import get_logger
 from shared.objectstore import ObjectStore
 from shared.rpc import Empty, RpcError, rpc_handler
-from shared.service import service_broker
+from shared.service import rpc_subscriber, service_broker
 from workflows.models import DocumentRecord
 
 log = get_logger("filings")
@@ -27,8 +26,7 @@ def _public(row: DocumentRow) -> DocumentPublic:
 def build_router(engine: Engine, objects: ObjectStore) -> NatsRouter:
     router = NatsRouter()
 
-    def subscriber(action: str):  # type: ignore[no-untyped-def]
-        return router.subscriber(rpc_subject(SERVICE, action), queue=SERVICE)
+    subscriber = rpc_subscriber(router, SERVICE)
 
     @subscriber("documents.register")
     @rpc_handler(DocumentRecord)

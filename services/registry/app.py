@@ -25,10 +25,9 @@ from shared.contracts.registry import (
 from shared.db import session_scope
 from shared.domain.eligibility import Applicant, domain_taken, ineligibility
 from shared.domain.rules import ProgramRules, RulesError, load_rules_file, parse_rules
-from shared.events.subjects import rpc_subject
 from shared.logging import get_logger
 from shared.rpc import Empty, RpcError, rpc_handler
-from shared.service import service_broker
+from shared.service import rpc_subscriber, service_broker
 from workflows.models import BaseInfo, BasesPage, BaseStatusRequest, ListBasesRequest
 
 log = get_logger("registry")
@@ -61,8 +60,7 @@ def seed_bases(engine: Engine, bases_file: Path | None) -> None:
 def build_router(engine: Engine) -> NatsRouter:
     router = NatsRouter()
 
-    def subscriber(action: str):  # type: ignore[no-untyped-def]
-        return router.subscriber(rpc_subject(SERVICE, action), queue=SERVICE)
+    subscriber = rpc_subscriber(router, SERVICE)
 
     @subscriber("rules.current")
     @rpc_handler(GetProgram)

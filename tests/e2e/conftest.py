@@ -28,6 +28,16 @@ class RunningStack:
     proc: subprocess.Popen[bytes]
     env: dict[str, str]
 
+    def cli(self, *args: str, timeout: float = 600) -> subprocess.CompletedProcess[str]:
+        """``navcycle ARGS`` against this stack, as an operator runs it."""
+        return subprocess.run(
+            [sys.executable, "-m", "services.cli.main", *args],
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+        )
+
     def token(self, name: str, role: str, **scope: str) -> str:
         """A user made with `navcycle user add`, as an operator would; returns auth headers."""
         argv = [

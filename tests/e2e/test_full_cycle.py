@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -208,29 +206,18 @@ async def test_a_year_from_program_apply_to_results_export(running_stack: Runnin
         assert all(n["base"] in ("e2e-2", "_") for n in inbox["notices"])
 
 
-def _cli(stack: RunningStack, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "services.cli.main", *args],
-        env=stack.env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-
-
 async def test_operators_replay_read_and_regrade_the_finished_year(
     running_stack: RunningStack, tmp_path: Path
 ) -> None:
     replayed = await asyncio.to_thread(
-        _cli, running_stack, "replay", "--program", PROGRAM, "--year", str(YEAR), "--json"
+        running_stack.cli, "replay", "--program", PROGRAM, "--year", str(YEAR), "--json"
     )
     assert replayed.returncode == 0, replayed.stdout + replayed.stderr
     ids = {o["workflow_id"] for o in json.loads(replayed.stdout)}
     assert {f"cycle/{PROGRAM}/{YEAR}/e2e-1", f"cycle/{PROGRAM}/{YEAR}/e2e-2"} <= ids
 
     events = await asyncio.to_thread(
-        _cli,
-        running_stack,
+        running_stack.cli,
         "events",
         "replay",
         "--program",
@@ -254,8 +241,7 @@ async def test_operators_replay_read_and_regrade_the_finished_year(
     rules_file = tmp_path / "stricter.yaml"
     rules_file.write_text(yaml.safe_dump(stricter, allow_unicode=True))
     whatif = await asyncio.to_thread(
-        _cli,
-        running_stack,
+        running_stack.cli,
         "whatif",
         "--program",
         PROGRAM,

@@ -75,16 +75,6 @@ def _save(path: str, data: bytes) -> None:
     Path(path).write_bytes(data)
 
 
-def _cli(stack: RunningStack, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "services.cli.main", *args],
-        env=stack.env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-
-
 async def test_the_dashboard_follows_a_demo_year_live_in_chromium(
     running_stack: RunningStack,
 ) -> None:
@@ -190,7 +180,7 @@ def test_the_demo_year_replays_clean_and_a_nondeterministic_change_names_the_wor
     running_stack: RunningStack,
 ) -> None:
     assert PLAYED, "the demo year did not run"
-    clean = _cli(running_stack, "replay", "--program", PROGRAM, "--year", str(YEAR), "--json")
+    clean = running_stack.cli("replay", "--program", PROGRAM, "--year", str(YEAR), "--json")
     assert clean.returncode == 0, clean.stdout[-3000:] + clean.stderr[-3000:]
     outcomes = json.loads(clean.stdout)
     cycles = [o for o in outcomes if o["workflow_id"].startswith(f"cycle/{PROGRAM}/{YEAR}/")]
@@ -240,7 +230,7 @@ async def test_a_rebuild_on_the_stack_equals_the_live_projections(
                     break
                 await asyncio.sleep(0.2)
             live = (store.cycles(engine), store.timeline(engine))
-            rebuilt = await asyncio.to_thread(_cli, running_stack, "dashboard", "rebuild", "--json")
+            rebuilt = await asyncio.to_thread(running_stack.cli, "dashboard", "rebuild", "--json")
             assert rebuilt.returncode == 0, rebuilt.stderr
             report = json.loads(rebuilt.stdout)
             if report["stream_seq"] == last + 1 and report["caught_up"] == 0:
