@@ -195,10 +195,8 @@ def demo_command(
             )
         )
     except (ServiceUnavailable, RPCError, OSError) as exc:
-        print(
-            f"error: the stack is not reachable ({exc}); start it with `navcycle up`",
-            file=sys.stderr,
-        )
+        hint = "" if virtual else "; is the stack up (`navcycle up`)?"
+        print(f"error: {type(exc).__name__}: {exc}{hint}", file=sys.stderr)
         return 3
     if as_json:
         print(json.dumps(summary.as_json(), ensure_ascii=False, indent=2))

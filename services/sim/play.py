@@ -147,10 +147,20 @@ class Actors:
         )
 
     async def stage(self, base: str) -> str:
-        return (await self.handle(base).query(AnnualCycleWorkflow.state)).stage.value
+        return (await self.state(base)).stage.value
 
     async def deadline(self, base: str, name: str) -> datetime | None:
-        return (await self.handle(base).query(AnnualCycleWorkflow.state)).deadlines.get(name)
+        return (await self.state(base)).deadlines.get(name)
+
+    async def state(self, base: str) -> Any:
+        """The cycle's state, asked again when a loaded server times out."""
+        for attempt in range(10):
+            try:
+                return await self.handle(base).query(AnnualCycleWorkflow.state)
+            except RPCError:
+                if attempt == 9:
+                    raise
+                await asyncio.sleep(0.5 * (attempt + 1))
 
     async def _think(self, share: float, deadline: str, base: str) -> None:
         if share <= 0:
@@ -333,8 +343,11 @@ async def play_year(
     )
     t0 = await clock.now()
     for _ in range(6000):  # polling a query: there is nothing to wait on but the workflow
-        if (await program_year.query(ProgramYearWorkflow.state)).opened >= len(names):
-            break
+        try:
+            if (await program_year.query(ProgramYearWorkflow.state)).opened >= len(names):
+                break
+        except RPCError:  # a loaded server timed out: ask again
+            pass
         await asyncio.sleep(0.1)
     actors = Actors(client, objects, rules, year, clock)
     # In real time a person can miss a deadline; in virtual time nobody should.
