@@ -15,5 +15,6 @@ async def test_a_simulated_year_ends_every_cycle_and_every_grade_recomputes() ->
     assert set(summary.outcomes) <= {"closed", "delisted", "excluded"}
     assert summary.grades["pass"] + summary.grades["excellent"] > 30 and summary.grades["fail"] > 0
     assert summary.recomputed >= 57 and summary.recompute_mismatches == []
+    assert summary.refused == {}, "in virtual time nobody should miss a deadline"
     assert sum(summary.overdue_by_city.values()) >= 1
     assert {phase for phase, _, _ in seen} >= {"plans", "reports", "scores"}
