@@ -36,6 +36,8 @@ async def ensure_streams(settings: Settings) -> None:
 
     nc = await connect_nats(settings, "setup")
     try:
-        await ensure_events_stream(nc.jetstream(), settings.event_duplicate_window_s)
+        await ensure_events_stream(
+            nc.jetstream(), settings.event_duplicate_window_s, settings.stream_replicas
+        )
     finally:
         await nc.close()

@@ -8,6 +8,8 @@ from typing import Any
 
 import structlog
 
+from shared.redact import redact_event
+
 
 def configure_logging(fmt: str = "auto", level: str = "INFO", *, service: str = "") -> None:
     use_console = fmt == "console" or (fmt == "auto" and sys.stderr.isatty())
@@ -19,8 +21,9 @@ def configure_logging(fmt: str = "auto", level: str = "INFO", *, service: str = 
         structlog.processors.add_log_level,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
     ]
+    # Secrets are masked last, once exceptions are text too (shared/redact.py).
     structlog.configure(
-        processors=[*shared, structlog.processors.format_exc_info, renderer],
+        processors=[*shared, structlog.processors.format_exc_info, redact_event, renderer],
         wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level.upper())),
         logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
         cache_logger_on_first_use=True,
@@ -28,7 +31,9 @@ def configure_logging(fmt: str = "auto", level: str = "INFO", *, service: str = 
     # Route the standard library (uvicorn, temporalio, faststream) through the same renderer.
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(
-        structlog.stdlib.ProcessorFormatter(foreign_pre_chain=shared, processor=renderer)
+        structlog.stdlib.ProcessorFormatter(
+            foreign_pre_chain=[*shared, redact_event], processor=renderer
+        )
     )
     root = logging.getLogger()
     root.handlers[:] = [handler]

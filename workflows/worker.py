@@ -31,7 +31,7 @@ def build_worker(client: Client, task_queue: str, activities: CycleActivities) -
 async def serve(settings: Settings) -> None:
     nc = await connect_nats(settings, "worker")
     js = nc.jetstream()
-    await ensure_events_stream(js, settings.event_duplicate_window_s)
+    await ensure_events_stream(js, settings.event_duplicate_window_s, settings.stream_replicas)
     client = await connect_temporal(settings.temporal_address, settings.temporal_namespace)
     activities = CycleActivities(
         EventPublisher(js), RpcClient(nc, settings.rpc_timeout_s), object_store(settings), client

@@ -48,17 +48,21 @@ def user_add(
     async def add(nc: NatsClient) -> str:
         token = add_user(engine, principal)
         scope = principal.model_dump(exclude={"name"}, exclude_none=True)
-        await audit.record(
-            nc.jetstream(),
-            audit.operator_action(
-                actor=audit.cli_actor(),
-                via="cli",
-                action="user.add",
-                target=f"user/{name}",
-                arguments=scope,
-                program=program,
-            ),
+        event = audit.operator_action(
+            actor=audit.cli_actor(),
+            via="cli",
+            action="user.add",
+            target=f"user/{name}",
+            arguments=scope,
+            program=program,
         )
+        try:
+            await audit.record(nc.jetstream(), event)
+        except nats.errors.Error as exc:
+            revoke_user(engine, name)  # an unrecorded user must not keep a working token
+            raise AuditUnavailable(
+                f"the audit record was not written, so {name} was not created: {exc}"
+            ) from None
         if role == "expert" and program:
             try:
                 await RpcClient(nc, settings.rpc_timeout_s).call(
@@ -89,12 +93,16 @@ def user_revoke(settings: Settings, *, name: str) -> int:
     async def revoke(nc: NatsClient) -> bool:
         if not revoke_user(engine, name):
             return False
-        await audit.record(
-            nc.jetstream(),
-            audit.operator_action(
-                actor=audit.cli_actor(), via="cli", action="user.revoke", target=f"user/{name}"
-            ),
+        event = audit.operator_action(
+            actor=audit.cli_actor(), via="cli", action="user.revoke", target=f"user/{name}"
         )
+        try:
+            await audit.record(nc.jetstream(), event)
+        except nats.errors.Error as exc:
+            # A revocation stands even unrecorded: undoing it would be the greater harm.
+            raise AuditUnavailable(
+                f"{name} is revoked, but its audit record failed: {exc}"
+            ) from None
         return True
 
     try:
@@ -125,17 +133,21 @@ def program_apply(settings: Settings, path: Path) -> int:
         pinned = await rpc.call(
             "registry", "rules.current", RulesRequest(program=rules.id), PinnedRules
         )
-        await audit.record(
-            nc.jetstream(),
-            audit.operator_action(
-                actor=audit.cli_actor(),
-                via="cli",
-                action="program.apply",
-                target=f"program/{rules.id}",
-                arguments={**audit.rules_applied(applied, pinned), "file": str(path)},
-                program=rules.id,
-            ),
+        event = audit.operator_action(
+            actor=audit.cli_actor(),
+            via="cli",
+            action="program.apply",
+            target=f"program/{rules.id}",
+            arguments={**audit.rules_applied(applied, pinned), "file": str(path)},
+            program=rules.id,
         )
+        try:
+            await audit.record(nc.jetstream(), event)
+        except nats.errors.Error as exc:
+            raise AuditUnavailable(
+                f"{rules.id} version {applied.version} is stored, but its audit record failed "
+                f"and its launch schedule was not updated: {exc}"
+            ) from None
         client = await connect_temporal(settings.temporal_address, settings.temporal_namespace)
         await ensure_program_schedule(client, pinned.rules, settings.task_queue)
         return applied

@@ -15,6 +15,7 @@ from shared.temporal import connect_temporal
 
 
 def build(settings: Settings):  # type: ignore[no-untyped-def]
+    settings.state_dir.mkdir(parents=True, exist_ok=True)  # the SQLite default lives there
     users = make_engine(settings.database_url_for("gateway"))
     upgrade(users, "gateway")
 

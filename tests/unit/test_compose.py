@@ -1,46 +1,389 @@
-"""docker-compose.yml: every navcycle setting it sets exists, every container has a
-healthcheck, and no host port is published twice."""
+"""docker-compose.yml and .env.example, checked without a docker engine.
+
+``problems`` reads the compose document the way compose would (after ``${VAR}`` interpolation)
+and lists everything wrong with it; the tests run it on the real files, and on broken copies to
+show that each check can fail.
+"""
 
 from __future__ import annotations
 
+import copy
+import re
+from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import Any
 
+import pytest
 import yaml
 
+from services.cli.stack import SERVICES as NAVCYCLE_PROCESSES
 from shared.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
+Compose = dict[str, Any]
+
+SETTINGS = {f"NAVCYCLE_{name.upper()}" for name in Settings.model_fields}
+# What each process cannot work without in a multi-container deployment: without the database
+# URL a service would keep its tables in a SQLite file inside its own container; without the
+# object store settings documents would stay on one container's disk.
+EVERY = {
+    "NAVCYCLE_NATS_URL",
+    "NAVCYCLE_STREAM_REPLICAS",
+    "NAVCYCLE_STATE_DIR",
+    "NAVCYCLE_LOG_FORMAT",
+}
+TEMPORAL = {"NAVCYCLE_TEMPORAL_ADDRESS", "NAVCYCLE_TEMPORAL_NAMESPACE", "NAVCYCLE_TASK_QUEUE"}
+DATABASE = {"NAVCYCLE_DATABASE_URL"}
+OBJECTS = {
+    "NAVCYCLE_S3_ENDPOINT",
+    "NAVCYCLE_S3_ACCESS_KEY",
+    "NAVCYCLE_S3_SECRET_KEY",
+    "NAVCYCLE_S3_BUCKET",
+}
+REQUIRED = {
+    "registry": EVERY | DATABASE,
+    "filings": EVERY | DATABASE | OBJECTS,
+    "assessment": EVERY | DATABASE,
+    "notifier": EVERY | DATABASE | {"NAVCYCLE_WEBHOOK_SECRET"},
+    "dashboard": EVERY | DATABASE,
+    "worker": EVERY | TEMPORAL | OBJECTS,
+    "gateway": EVERY | TEMPORAL | DATABASE | OBJECTS | {"NAVCYCLE_HTTP_HOST", "NAVCYCLE_HTTP_PORT"},
+}
+# Least privilege: the object store keys go only where documents are read or written.
+OBJECT_KEY_HOLDERS = {"filings", "worker", "gateway"}
+# Values for the variables compose must be given (secrets have no default).
+SECRETS = {
+    "POSTGRES_PASSWORD": "pg-pass-1",
+    "MINIO_ROOT_PASSWORD": "minio-pass-1",
+    "NATS_PASSWORD": "nats-pass-1",
+    "NATS_ROUTE_PASSWORD": "route-pass-1",
+    "NAVCYCLE_WEBHOOK_SECRET": "hook-secret-1",
+}
+
+_VAR = re.compile(r"\$\$|\$\{(?P<name>[A-Za-z_][A-Za-z0-9_]*)(?P<op>:?[-?])?(?P<arg>[^}]*)\}")
+_ENV_LINE = re.compile(r"^#?\s*(?P<name>[A-Z][A-Z0-9_]*)=(?P<value>.*)$")
 
 
-def _compose() -> dict:  # type: ignore[type-arg]
-    return yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+def env_example(text: str) -> dict[str, str]:
+    """``NAME=value`` lines of .env.example, commented ones (unset by default) included."""
+    found = {}
+    for line in text.splitlines():
+        if match := _ENV_LINE.match(line.strip()):
+            found[match["name"]] = match["value"]
+    return found
 
 
-def test_navcycle_variables_match_the_settings_model() -> None:
-    fields = {f"NAVCYCLE_{name.upper()}" for name in Settings.model_fields}
-    for name, service in _compose()["services"].items():
-        env = service.get("environment") or {}
-        unknown = {k for k in env if k.startswith("NAVCYCLE_")} - fields
-        assert not unknown, f"{name} sets unknown settings {unknown}"
+def referenced(node: Any) -> set[str]:
+    """Every variable a compose document interpolates."""
+    if isinstance(node, str):
+        return {m["name"] for m in _VAR.finditer(node) if m["name"]}
+    if isinstance(node, Mapping):
+        return set().union(*(referenced(v) for v in node.values()), set())
+    if isinstance(node, list):
+        return set().union(*(referenced(v) for v in node), set())
+    return set()
 
 
-def test_every_container_has_a_healthcheck() -> None:
-    for name, service in _compose()["services"].items():
-        assert "healthcheck" in service, f"{name} has no healthcheck"
+def interpolate(node: Any, env: Mapping[str, str]) -> Any:
+    """Compose's substitution: ``${X}``, ``${X:-default}``, ``${X:?error}``; ``$$`` is a ``$``."""
+
+    def one(match: re.Match[str]) -> str:
+        if match[0] == "$$":
+            return "$"
+        name, op, arg = match["name"], match["op"] or "", match["arg"]
+        value = env.get(name)
+        missing = value is None or (value == "" and op.startswith(":"))
+        if op.endswith("?") and missing:
+            raise KeyError(f"{name}: {arg}")
+        if op.endswith("-") and missing:
+            return arg
+        return value or ""
+
+    if isinstance(node, str):
+        return _VAR.sub(one, node)
+    if isinstance(node, Mapping):
+        return {k: interpolate(v, env) for k, v in node.items()}
+    if isinstance(node, list):
+        return [interpolate(v, env) for v in node]
+    return node
 
 
-def test_no_host_port_is_published_twice() -> None:
-    seen: dict[str, str] = {}
-    for name, service in _compose()["services"].items():
-        for mapping in service.get("ports", []):
-            host = str(mapping).split(":")[0]
-            assert host not in seen, f"{name} and {seen[host]} both publish {host}"
-            seen[host] = name
+def host_ports(service: Mapping[str, Any]) -> list[int]:
+    ports = []
+    for mapping in service.get("ports", []):
+        if isinstance(mapping, Mapping):
+            published = mapping.get("published")
+            if published is not None:
+                ports.append(int(published))
+            continue
+        parts = str(mapping).split("/")[0].split(":")
+        if len(parts) >= 2:  # [ip:]host:container; a bare container port gets a random one
+            ports.append(int(parts[-2]))
+    return ports
 
 
-def test_env_example_names_only_real_settings() -> None:
-    fields = {f"NAVCYCLE_{name.upper()}" for name in Settings.model_fields}
-    for line in (ROOT / ".env.example").read_text().splitlines():
-        line = line.lstrip("# ").strip()
-        if line.startswith("NAVCYCLE_") and "=" in line:
-            assert line.split("=")[0] in fields, line
+def serves(service: Mapping[str, Any]) -> str | None:
+    command = service.get("command") or []
+    if isinstance(command, list) and len(command) == 2 and command[0] == "serve":
+        return str(command[1])
+    return None
+
+
+def problems(raw: Compose, example_text: str) -> list[str]:
+    """Everything wrong with a compose document and its .env.example."""
+    example = env_example(example_text)
+    found = _documentation_problems(raw, example)
+    env = {k: v for k, v in example.items() if v and not k.startswith("NAVCYCLE_")}
+    try:
+        compose = interpolate(raw, {**env, **SECRETS})
+    except KeyError as exc:
+        return [*found, f"compose needs a variable with no value: {exc}"]
+    services: dict[str, Any] = compose.get("services", {})
+    awaited = {
+        dep
+        for service in services.values()
+        for dep, condition in _depends_on(service).items()
+        if (condition or {}).get("condition") == "service_completed_successfully"
+    }
+    seen_ports: dict[int, str] = {}
+    for name, service in services.items():
+        found += _container_problems(name, service, awaited)
+        for port in host_ports(service):
+            if port in seen_ports:
+                found.append(f"{name} and {seen_ports[port]} both publish host port {port}")
+            seen_ports[port] = name
+        found += _settings_problems(name, service)
+    return found + _shape_problems(services)
+
+
+def _documentation_problems(raw: Compose, example: dict[str, str]) -> list[str]:
+    found = []
+    documented = set(example)
+    in_example = {n for n in documented if n.startswith("NAVCYCLE_")}
+    if in_example != SETTINGS:
+        found.append(
+            f".env.example settings differ from the Settings model: missing "
+            f"{sorted(SETTINGS - in_example)}, unknown {sorted(in_example - SETTINGS)}"
+        )
+    uses = referenced(raw)
+    if uses - documented:
+        found.append(
+            f"compose uses variables .env.example does not list: {sorted(uses - documented)}"
+        )
+    stale = {n for n in documented - uses if not n.startswith("NAVCYCLE_")}
+    if stale:
+        found.append(f".env.example lists variables compose never uses: {sorted(stale)}")
+    return found
+
+
+def _container_problems(name: str, service: Mapping[str, Any], awaited: set[str]) -> list[str]:
+    found = []
+    health = service.get("healthcheck") or {}
+    one_shot = service.get("restart") == "no"
+    if not health.get("test") and not (one_shot and health.get("disable")):
+        found.append(f"{name} has no healthcheck")
+    # A one-shot job has nothing to probe while it runs: its exit code is its health, so some
+    # service must wait for it to complete successfully.
+    if one_shot and name not in awaited:
+        found.append(f"{name} runs once but nothing waits for it to succeed")
+    return found
+
+
+def _settings_problems(name: str, service: Mapping[str, Any]) -> list[str]:
+    env = service.get("environment") or {}
+    if isinstance(env, list):
+        env = dict(item.split("=", 1) for item in env)
+    process = serves(service)
+    if process is None and not any(k.startswith("NAVCYCLE_") for k in env):
+        return []  # not a navcycle container
+    found = []
+    unknown = {k for k in env if k.startswith("NAVCYCLE_")} - SETTINGS
+    if unknown:
+        found.append(f"{name} sets unknown settings {sorted(unknown)}")
+    missing = REQUIRED.get(process or "", EVERY) - set(env)
+    if missing:
+        found.append(f"{name} lacks {sorted(missing)}")
+    if "NAVCYCLE_S3_SECRET_KEY" in env and process not in OBJECT_KEY_HOLDERS:
+        found.append(f"{name} holds the object store secret key without needing it")
+    try:
+        settings = Settings(
+            _env_file=None,  # type: ignore[call-arg]
+            **{k.removeprefix("NAVCYCLE_").lower(): v for k, v in env.items()},
+        )
+    except ValueError as exc:
+        return [*found, f"{name}: its settings do not validate: {exc}"]
+    if settings.stream_replicas != 3:
+        found.append(f"{name} keeps the event stream at {settings.stream_replicas} replicas")
+    if len(settings.nats_servers) < 3:
+        found.append(f"{name} knows {len(settings.nats_servers)} NATS server(s), not the 3")
+    if process == "gateway" and settings.http_host != "0.0.0.0":
+        found.append("the gateway listens on a loopback address inside its container")
+    if DATABASE <= set(env) and not str(settings.database_url).startswith("postgresql"):
+        found.append(f"{name} does not use PostgreSQL")
+    return found
+
+
+def _shape_problems(services: Mapping[str, Any]) -> list[str]:
+    found = []
+    processes = {serves(s): n for n, s in services.items() if serves(s)}
+    for process in NAVCYCLE_PROCESSES:
+        if process not in processes:
+            found.append(f"no container runs `navcycle serve {process}`")
+    worker = services.get(processes.get("worker") or "", {})
+    replicas = int((worker.get("deploy") or {}).get("replicas", 1))
+    if replicas < 2:
+        found.append(f"the worker runs {replicas} replica(s); scaling out needs more than one")
+    nats = [n for n, s in services.items() if str(s.get("image", "")).startswith("nats:")]
+    if len(nats) < 3:
+        found.append(f"{len(nats)} NATS server(s): R3 needs a cluster of 3")
+    return found
+
+
+def _depends_on(service: Mapping[str, Any]) -> dict[str, Any]:
+    deps = service.get("depends_on") or {}
+    return {d: {} for d in deps} if isinstance(deps, list) else dict(deps)
+
+
+def _real() -> tuple[Compose, str]:
+    raw = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    return raw, (ROOT / ".env.example").read_text()
+
+
+def test_the_compose_file_and_env_example_have_no_problems() -> None:
+    raw, example = _real()
+    assert problems(raw, example) == []
+
+
+def test_every_navcycle_process_and_the_stream_replicas_are_in_the_production_shape() -> None:
+    raw, example = _real()
+    compose = interpolate(raw, {**env_example(example), **SECRETS})
+    services = compose["services"]
+    assert {serves(s) for s in services.values()} >= set(NAVCYCLE_PROCESSES)
+    assert services["worker"]["deploy"]["replicas"] > 1
+    for name, service in services.items():
+        if serves(service):
+            assert service["environment"]["NAVCYCLE_STREAM_REPLICAS"] == "3", name
+            assert service["healthcheck"]["test"], name
+
+
+def _without(path: str) -> Callable[[Compose], None]:
+    *parents, leaf = path.split("/")
+
+    def change(doc: Compose) -> None:
+        node = doc
+        for part in parents:
+            node = node[part]
+        del node[leaf]
+
+    return change
+
+
+def _set(path: str, value: Any) -> Callable[[Compose], None]:
+    *parents, leaf = path.split("/")
+
+    def change(doc: Compose) -> None:
+        node = doc
+        for part in parents:
+            node = node[part]
+        node[leaf] = value
+
+    return change
+
+
+def _filings_env(doc: Compose) -> dict[str, Any]:
+    env = dict(doc["services"]["filings"]["environment"])
+    doc["services"]["filings"]["environment"] = env
+    return env
+
+
+BROKEN: list[tuple[str, Callable[[Compose], None], str]] = [
+    ("no healthcheck", _without("services/worker/healthcheck"), "worker has no healthcheck"),
+    (
+        "a port published twice",
+        _set("services/temporal-ui/ports", ["127.0.0.1:8000:8080"]),
+        "both publish host port 8000",
+    ),
+    (
+        "an unknown setting",
+        lambda d: _filings_env(d).update(NAVCYCLE_DATABSE_URL="x"),
+        "unknown settings ['NAVCYCLE_DATABSE_URL']",
+    ),
+    (
+        "filings without its database",
+        lambda d: _filings_env(d).pop("NAVCYCLE_DATABASE_URL"),
+        "filings lacks ['NAVCYCLE_DATABASE_URL']",
+    ),
+    (
+        "filings without object store keys",
+        lambda d: _filings_env(d).pop("NAVCYCLE_S3_SECRET_KEY"),
+        "filings lacks ['NAVCYCLE_S3_SECRET_KEY']",
+    ),
+    (
+        "a service holding a secret it does not need",
+        lambda d: d["services"]["registry"].update(
+            environment={**d["services"]["registry"]["environment"], "NAVCYCLE_S3_SECRET_KEY": "k"}
+        ),
+        "registry holds the object store secret key",
+    ),
+    ("one worker", _set("services/worker/deploy", {"replicas": 1}), "the worker runs 1 replica"),
+    (
+        "the stream at one replica",
+        lambda d: _filings_env(d).update(NAVCYCLE_STREAM_REPLICAS="1"),
+        "filings keeps the event stream at 1 replicas",
+    ),
+    ("a missing service", _without("services/dashboard"), "navcycle serve dashboard"),
+    (
+        "a value the settings refuse",
+        lambda d: _filings_env(d).update(NAVCYCLE_S3_ENDPOINT="http://minio:9000"),
+        "filings: its settings do not validate",
+    ),
+    (
+        "an undocumented variable",
+        lambda d: _filings_env(d).update(NAVCYCLE_S3_BUCKET="${BUCKET_NAME:-navcycle}"),
+        "does not list: ['BUCKET_NAME']",
+    ),
+    (
+        "a one-shot job nobody waits for",
+        _without("services/gateway/depends_on/setup"),
+        "setup runs once but nothing waits",
+    ),
+]
+
+
+@pytest.mark.parametrize(("why", "change", "expected"), BROKEN, ids=[b[0] for b in BROKEN])
+def test_a_broken_compose_file_is_caught(
+    why: str, change: Callable[[Compose], None], expected: str
+) -> None:
+    raw, example = _real()
+    broken = copy.deepcopy(raw)
+    change(broken)
+    found = problems(broken, example)
+    assert any(expected in p for p in found), found
+
+
+@pytest.mark.parametrize(
+    ("why", "edit", "expected"),
+    [
+        ("a setting left out", lambda t: t.replace("NAVCYCLE_RPC_TIMEOUT_S=10\n", ""), "missing"),
+        ("a made-up setting", lambda t: t + "NAVCYCLE_COLOUR=red\n", "NAVCYCLE_COLOUR"),
+        ("a stale compose variable", lambda t: t + "REDIS_PASSWORD=\n", "REDIS_PASSWORD"),
+        (
+            "a required secret undocumented",
+            lambda t: t.replace("# NATS_ROUTE_PASSWORD=\n", ""),
+            "NATS_ROUTE_PASSWORD",
+        ),
+    ],
+)
+def test_a_broken_env_example_is_caught(
+    why: str, edit: Callable[[str], str], expected: str
+) -> None:
+    raw, example = _real()
+    found = problems(raw, edit(example))
+    assert any(expected in p for p in found), found
+
+
+def test_a_required_secret_without_a_value_is_caught() -> None:
+    raw, _ = _real()
+    with pytest.raises(KeyError, match="POSTGRES_PASSWORD"):
+        interpolate(raw, {k: v for k, v in SECRETS.items() if k != "POSTGRES_PASSWORD"})
+    assert interpolate("$${HOME} ${A:-x} ${B-y}", {"B": ""}) == "${HOME} x "

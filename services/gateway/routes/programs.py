@@ -5,11 +5,14 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from fastapi import APIRouter, Body, Query
+from nats.errors import Error as NatsError
 
 from services.gateway.auth import UserDep, require, rpc
-from services.gateway.deps import DepsDep
+from services.gateway.deps import Deps, DepsDep
+from services.gateway.identity.tokens import Principal
 from services.gateway.problems import ApiError
 from services.gateway.routes.params import Program
+from shared import audit
 from shared.contracts.registry import (
     ApplyRules,
     BaseList,
@@ -44,9 +47,30 @@ async def apply_rules(
     pinned = await rpc(
         deps.rpc.call("registry", "rules.current", RulesRequest(program=program), PinnedRules)
     )
+    await _audit(deps, user, applied, pinned)
     await ensure_program_schedule(deps.temporal, pinned.rules, deps.settings.task_queue)
     log.info("rules.applied", program=program, version=applied.version, by=user.name)
     return applied
+
+
+async def _audit(deps: Deps, user: Principal, applied: RulesApplied, pinned: PinnedRules) -> None:
+    event = audit.operator_action(
+        actor=user.name,
+        via="api",
+        action="program.apply",
+        target=f"program/{applied.program}",
+        arguments={**audit.rules_applied(applied, pinned), "role": user.role},
+        program=applied.program,
+    )
+    try:
+        await audit.record(deps.nats.jetstream(), event)
+    except NatsError as exc:
+        # The rules are stored; say plainly that the audit record is what failed.
+        raise ApiError(
+            503,
+            "audit_unavailable",
+            f"version {applied.version} is stored but its audit record was not written: {exc}",
+        ) from None
 
 
 @router.get("")
