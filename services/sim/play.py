@@ -154,13 +154,13 @@ class Actors:
 
     async def state(self, base: str) -> Any:
         """The cycle's state, asked again when a loaded server times out."""
-        for attempt in range(10):
+        for attempt in range(_ATTEMPTS):
             try:
                 return await self.handle(base).query(AnnualCycleWorkflow.state)
             except RPCError:
-                if attempt == 9:
+                if attempt == _ATTEMPTS - 1:
                     raise
-                await asyncio.sleep(0.5 * (attempt + 1))
+                await asyncio.sleep(min(5.0, 0.5 * (attempt + 1)))
 
     async def _think(self, share: float, deadline: str, base: str) -> None:
         if share <= 0:
@@ -188,7 +188,7 @@ class Actors:
         update_id = f"sim/{base}/{key}"
         async with self._gate:
             self.updates += 1
-            for attempt in range(10):
+            for attempt in range(_ATTEMPTS):
                 try:
                     return await self.handle(base).execute_update(update, arg, id=update_id)
                 except WorkflowUpdateFailedError as exc:
@@ -197,9 +197,11 @@ class Actors:
                         raise Refused(cause.type) from exc
                     raise
                 except (WorkflowUpdateRPCTimeoutOrCancelledError, RPCError):
-                    if attempt == 9:
+                    # A loaded server times out, or loses an update whose workflow task failed
+                    # ("not found"): the same id again is applied at most once.
+                    if attempt == _ATTEMPTS - 1:
                         raise
-                    await asyncio.sleep(0.5 * (attempt + 1))
+                    await asyncio.sleep(min(5.0, 0.5 * (attempt + 1)))
 
     async def plan(self, s: BaseScript) -> None:
         await self._think(s.plan_delay, "plan", s.base)
@@ -294,6 +296,7 @@ class Actors:
 
 
 _REFUSED_LATE = {errors.DEADLINE_PASSED, errors.WRONG_STAGE}
+_ATTEMPTS = 30  # about two minutes of a server too busy to answer
 
 
 async def each(
