@@ -26,7 +26,7 @@ from services.dashboard.rebuild import CHECKPOINT
 from shared.db import make_engine
 from tests.e2e.conftest import RunningStack, bearer
 
-PROGRAM, YEAR, BASES = "demo-fast", 2031, 50
+PROGRAM, YEAR, BASES = "demo-fast", 2036, 50
 ARTIFACTS = Path(os.environ.get("NAVCYCLE_TEST_ARTIFACTS", "test-artifacts"))
 CHROMIUM = os.environ.get("NAVCYCLE_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
 STAGES = [
@@ -75,6 +75,7 @@ def _save(path: str, data: bytes) -> None:
     Path(path).write_bytes(data)
 
 
+@pytest.mark.timeout(1200)  # a real-time year: about two minutes, more on a loaded machine
 async def test_the_dashboard_follows_a_demo_year_live_in_chromium(
     running_stack: RunningStack,
 ) -> None:
@@ -143,6 +144,9 @@ async def test_the_dashboard_follows_a_demo_year_live_in_chromium(
             )
         finally:
             await browser.close()
+            if demo.returncode is None:  # the test failed while the year was playing
+                demo.kill()
+                await demo.wait()
 
     assert len(seen) >= 5, f"the counts changed only {len(seen)} times: {seen}"
     assert len({json.dumps(s["stages"], sort_keys=True) for s in seen}) >= 4, seen
