@@ -7,7 +7,7 @@ DEV_STAMP := $(VENV)/.installed-dev
 # The dashboard's browser test drives Debian's chromium; Chinese text needs a CJK font.
 BROWSER_PACKAGES := chromium fonts-wqy-microhei
 
-.PHONY: run test lint bench docs clean browser
+.PHONY: run test lint bench docs clean browser faults
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
@@ -34,13 +34,21 @@ browser:
 test: $(DEV_STAMP) browser
 	$(BIN)/pytest -q
 
+# Faults injected into a running stack during a 200-base year (~10-12 minutes of real time, so not
+# part of `make test`): kill -9 the worker, restart nats-server, cut the object store, drop the
+# database connections, deliver events twice. Needs PostgreSQL; a local one by default.
+faults: $(DEV_STAMP)
+	NAVCYCLE_TEST_POSTGRES_URL=$${NAVCYCLE_TEST_POSTGRES_URL:-postgresql://postgres@127.0.0.1:5432/postgres} \
+	  $(BIN)/pytest -q tests/faults
+
 lint: $(DEV_STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
+# Every benchmark against its floor, in one run: a table on stdout and bench/results.json.
 bench: $(DEV_STAMP)
-	$(BIN)/python -m bench.year_virtual --bases 1000
+	$(BIN)/python -m bench
 
 docs: $(DEV_STAMP)
 	$(BIN)/python -m services.docs docs

@@ -17,7 +17,9 @@ from nats.errors import TimeoutError as NatsTimeout
 from pydantic import BaseModel, ValidationError
 
 from shared.events.subjects import rpc_subject
+from shared.logging import get_logger
 
+log = get_logger("rpc")
 Req = TypeVar("Req", bound=BaseModel)
 Rep = TypeVar("Rep", bound=BaseModel)
 
@@ -81,6 +83,12 @@ def rpc_handler(
                 return json.dumps({"ok": False, "error": error.to_json()}).encode()
             except RpcError as exc:
                 return json.dumps({"ok": False, "error": exc.to_json()}, default=str).encode()
+            except Exception as exc:
+                # A dropped database connection, an unreachable store: answer at once with a
+                # 503 to retry, and log it, rather than leave the caller to time out on silence.
+                log.exception("rpc.failed", handler=fn.__name__)
+                error = ServiceUnavailable(f"{fn.__name__} failed: {type(exc).__name__}")
+                return json.dumps({"ok": False, "error": error.to_json()}).encode()
             data = result.model_dump(mode="json") if result is not None else {}
             return json.dumps({"ok": True, "data": data}).encode()
 

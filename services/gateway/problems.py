@@ -7,6 +7,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import InterfaceError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from shared.logging import get_logger
@@ -34,6 +35,7 @@ TITLES = {
     "worker_unavailable": "The workflow worker is not answering",
     "service_unavailable": "A service is not answering",
     "object_store_unavailable": "Document storage is unavailable",
+    "database_unavailable": "The database is unavailable",
     "internal_error": "Internal error",
 }
 
@@ -74,6 +76,16 @@ def install(app: FastAPI) -> None:
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "bad_request")
         return problem(exc.status_code, code, str(exc.detail), request.url.path)
+
+    @app.exception_handler(OperationalError)
+    @app.exception_handler(InterfaceError)
+    async def _database(request: Request, exc: Exception) -> JSONResponse:
+        # A dropped or refused connection (a restart, a failover): the pool reconnects for the
+        # next request, so this one is a 503 to retry, not a 500.
+        log.warning("database.unavailable", path=request.url.path, error=str(exc).splitlines()[0])
+        return problem(
+            503, "database_unavailable", "the database did not answer; try again", request.url.path
+        )
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:

@@ -35,7 +35,13 @@ async def call_workflow(awaitable: Awaitable[T], *, what: str) -> T:
     except RPCError as exc:
         if exc.status == RPCStatusCode.NOT_FOUND:
             raise ApiError(404, "cycle_not_found", f"{what}: no such cycle") from None
-        if exc.status in (RPCStatusCode.DEADLINE_EXCEEDED, RPCStatusCode.UNAVAILABLE):
+        # A client-side RPC timeout ("Timeout expired", e.g. a query no busy or live worker
+        # answered in time) arrives as CANCELLED.
+        if exc.status in (
+            RPCStatusCode.DEADLINE_EXCEEDED,
+            RPCStatusCode.UNAVAILABLE,
+            RPCStatusCode.CANCELLED,
+        ):
             raise ApiError(503, "worker_unavailable", f"{what}: Temporal did not answer") from None
         if exc.status == RPCStatusCode.FAILED_PRECONDITION:
             raise ApiError(409, "wrong_stage", f"{what}: the cycle has ended") from None

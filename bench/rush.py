@@ -1,0 +1,362 @@
+"""Deadline rush: N bases file their 1 MB plans at the same moment, through the gateway of a whole
+stack started by ``navcycle up`` (its own nats-server, Temporal dev server and every service, on
+free ports, state in a temporary directory). The floor: N concurrent puts of the same bytes into
+the same object store the gateway writes to (shared/objectstore.py).
+
+Every filing is one HTTP request as a base's browser would send it: bearer token, multipart file
+and targets. The gateway authenticates, authorises through the registry, checks the stage with a
+query, stores the bytes and files the plan as a Temporal update that returns once the cycle has
+recorded it (register the document with the filings service, publish plan.filed, enter review).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+import nats
+
+from bench.report import Goal, Outcome, Row, ratio, say
+from bench.resources import CpuMeter
+from bench.stats import summary_ms
+from services.gateway.identity.tokens import Principal, add_user
+from services.gateway.routes.cycles import UPDATE_TIMEOUT
+from services.sim.play import CITIES, wait_opened
+from shared.db import make_engine
+from shared.domain.rules import load_rules_file
+from shared.embedded import free_port
+from shared.eventlog import read_events
+from shared.events.subjects import event_filter
+from shared.objectstore import LocalObjectStore, sha256_hex
+from shared.settings import DEPLOY_DIR, Settings
+
+NAME = "rush"
+PROGRAM, YEAR = "bench-rush", 2026
+TARGETS = json.dumps([{"key": "patents", "name": "新增发明专利", "target": 30, "unit": "件"}])
+ZERO = Goal("zero")
+HTTP_TIMEOUT_S = 300.0  # long enough to see the real latency rather than a client timeout
+
+
+@dataclass
+class Stack:
+    url: str
+    nats_url: str
+    state: Path
+    env: dict[str, str]
+    proc: subprocess.Popen[bytes]
+
+
+def stack_env(state: Path, upload_max: int) -> dict[str, str]:
+    return dict(
+        os.environ,
+        NAVCYCLE_STATE_DIR=str(state),
+        NAVCYCLE_TEMPORAL_ADDRESS=f"127.0.0.1:{free_port()}",
+        NAVCYCLE_TEMPORAL_UI_PORT=str(free_port()),
+        NAVCYCLE_NATS_URL=f"nats://127.0.0.1:{free_port()}",
+        NAVCYCLE_NATS_MONITOR_PORT=str(free_port()),
+        NAVCYCLE_HTTP_PORT=str(free_port()),
+        NAVCYCLE_UPLOAD_MAX_BYTES=str(upload_max),
+        NAVCYCLE_LOG_FORMAT="json",
+    )
+
+
+def launch_up(env: dict[str, str]) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "services.cli.main", "up"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+
+
+async def stack_up(state: Path, upload_max: int) -> Stack:
+    env = stack_env(state, upload_max)
+    proc = launch_up(env)
+    assert proc.stdout is not None
+    deadline, output = time.monotonic() + 240, []
+    while time.monotonic() < deadline:
+        line = (await asyncio.to_thread(proc.stdout.readline)).decode()
+        output.append(line)
+        if "navcycle is up" in line:
+            # Keep draining its output, so a full pipe never blocks the stack.
+            asyncio.get_running_loop().run_in_executor(None, proc.stdout.read)
+            url = f"http://127.0.0.1:{env['NAVCYCLE_HTTP_PORT']}"
+            return Stack(url, env["NAVCYCLE_NATS_URL"], state, env, proc)
+        if not line and proc.poll() is not None:
+            break
+    proc.kill()
+    raise RuntimeError("navcycle up did not come up:\n" + "".join(output[-30:]))
+
+
+async def stack_down(stack: Stack) -> None:
+    if stack.proc.poll() is None:
+        stack.proc.send_signal(signal.SIGINT)
+        try:
+            await asyncio.to_thread(stack.proc.wait, 90)
+        except subprocess.TimeoutExpired:
+            stack.proc.kill()
+
+
+def cli_token(stack: Stack, name: str, role: str, **scope: str) -> str:
+    """A user made with ``navcycle user add``, as an operator would."""
+    argv = [sys.executable, "-m", "services.cli.main", "user", "add", "--name", name]
+    argv += ["--role", role, *(a for k, v in scope.items() for a in (f"--{k}", v))]
+    done = subprocess.run(argv, env=stack.env, capture_output=True, text=True, timeout=120)
+    if done.returncode != 0:
+        raise RuntimeError(done.stderr)
+    return done.stdout.strip().splitlines()[-1]
+
+
+def base_tokens(stack: Stack, bases: list[str]) -> dict[str, str]:
+    """One base_user per base, made by the same function ``navcycle user add`` calls (starting
+    the CLI once per base would take minutes)."""
+    engine = make_engine(Settings(state_dir=stack.state).database_url_for("gateway"))
+    return {
+        b: add_user(engine, Principal(name=f"{b}-staff", role="base_user", program=PROGRAM, base=b))
+        for b in bases
+    }
+
+
+def rush_rules() -> dict[str, Any]:
+    doc = load_rules_file(DEPLOY_DIR / "programs" / "demo-fast.yaml").model_dump(
+        mode="json", by_alias=True
+    )
+    doc["id"] = PROGRAM
+    doc["calendar"]["plan_window"] = "PT2H"  # the rush is well inside the window
+    doc["eligibility"]["one_base_per_domain"] = False
+    return doc
+
+
+def registration(base: str, n: int) -> dict[str, Any]:
+    return {
+        "id": base,
+        "name": f"{base} 专利导航服务基地",
+        "region": CITIES[n % len(CITIES)],
+        "domain": "新材料",
+        "host_type": "园区",
+        "staff": {"total": 12, "senior_full_time": 4},
+        "pct_minimum_data": True,
+    }
+
+
+async def prepare(stack: Stack, bases: list[str]) -> dict[str, str]:
+    token = await asyncio.to_thread(
+        cli_token, stack, "bench-admin", "province_admin", program=PROGRAM
+    )
+    admin = {"Authorization": f"Bearer {token}"}
+    api = f"/v1/programs/{PROGRAM}"
+    async with httpx.AsyncClient(base_url=stack.url, timeout=60) as http:
+        applied = await http.put(api, json=rush_rules(), headers=admin)
+        applied.raise_for_status()
+        gate = asyncio.Semaphore(8)
+
+        async def register(n: int, base: str) -> None:
+            async with gate:
+                created = await http.post(f"{api}/bases", json=registration(base, n), headers=admin)
+            if created.status_code != 201:
+                raise RuntimeError(f"registering {base}: {created.status_code} {created.text}")
+
+        await asyncio.gather(*(register(n, b) for n, b in enumerate(bases)))
+        say(NAME, f"{len(bases)} bases registered; making their tokens")
+        tokens = await asyncio.to_thread(base_tokens, stack, bases)
+        launched = await http.post(f"{api}/years/{YEAR}/launch", headers=admin)
+        launched.raise_for_status()
+    nc = await nats.connect(stack.nats_url)
+    try:
+        await wait_opened(nc.jetstream(), PROGRAM, YEAR, len(bases))
+    finally:
+        await nc.close()
+    return tokens
+
+
+def documents(bases: list[str], size: int) -> dict[str, bytes]:
+    """A distinct PDF of ``size`` bytes per base (the gateway checks the type from its bytes)."""
+    out = {}
+    for b in bases:
+        head = f"%PDF-1.4\n% plan of {b}\n".encode()
+        out[b] = head + os.urandom(size - len(head))
+    return out
+
+
+@dataclass
+class Filing:
+    base: str
+    seconds: float
+    status: int
+    code: str
+
+
+async def file_all(stack: Stack, tokens: dict[str, str], docs: dict[str, bytes]) -> list[Filing]:
+    go = asyncio.Event()
+    limits = httpx.Limits(max_connections=None, max_keepalive_connections=None)
+    timeout = httpx.Timeout(HTTP_TIMEOUT_S)
+    async with httpx.AsyncClient(base_url=stack.url, limits=limits, timeout=timeout) as http:
+
+        async def one(base: str) -> Filing:
+            await go.wait()
+            started = time.monotonic()
+            try:
+                resp = await http.post(
+                    f"/v1/programs/{PROGRAM}/years/{YEAR}/bases/{base}/plan",
+                    headers={"Authorization": f"Bearer {tokens[base]}"},
+                    files={"file": ("实施方案.pdf", docs[base], "application/pdf")},
+                    data={"targets": TARGETS},
+                )
+            except httpx.HTTPError as exc:
+                return Filing(base, time.monotonic() - started, 0, type(exc).__name__)
+            code = "" if resp.status_code == 201 else _problem_code(resp)
+            return Filing(base, time.monotonic() - started, resp.status_code, code)
+
+        tasks = [asyncio.create_task(one(b)) for b in docs]
+        await asyncio.sleep(0.5)  # every request ready to go
+        go.set()
+        return list(await asyncio.gather(*tasks))
+
+
+def _problem_code(resp: httpx.Response) -> str:
+    try:
+        return str(resp.json().get("code", resp.status_code))
+    except ValueError:
+        return str(resp.status_code)
+
+
+async def floor_puts(store: LocalObjectStore, docs: dict[str, bytes]) -> list[float]:
+    go = asyncio.Event()
+
+    async def one(base: str, data: bytes) -> float:
+        await go.wait()
+        started = time.monotonic()
+        await store.put(f"bench-floor/{base}/{sha256_hex(data)}.pdf", data, "application/pdf")
+        return time.monotonic() - started
+
+    tasks = [asyncio.create_task(one(b, d)) for b, d in docs.items()]
+    await asyncio.sleep(0.5)
+    go.set()
+    return list(await asyncio.gather(*tasks))
+
+
+async def plans_filed(stack: Stack, since: datetime) -> dict[str, Any]:
+    """How many plans the cycles recorded, and when (seconds after the rush began)."""
+    nc = await nats.connect(stack.nats_url)
+    try:
+        events = await read_events(
+            nc.jetstream(), event_filter(PROGRAM, YEAR, event_type="plan.filed")
+        )
+    finally:
+        await nc.close()
+    at = sorted((e.time - since).total_seconds() for _, e in events)
+    return {
+        "count": len(events),
+        "first_s": round(at[0], 2) if at else None,
+        "median_s": round(at[len(at) // 2], 2) if at else None,
+        "last_s": round(at[-1], 2) if at else None,
+        "rate_per_s": round(len(at) / (at[-1] - at[0]), 2) if len(at) > 1 else None,
+    }
+
+
+async def run(filings: int = 500, size: int = 1_048_576) -> Outcome:
+    bases = [f"r{n:04d}" for n in range(filings)]
+    upload_max = max(Settings().upload_max_bytes, 2 * size)
+    with tempfile.TemporaryDirectory(prefix="navcycle-bench-rush-") as tmp:
+        state = Path(tmp) / "state"
+        say(NAME, "starting the stack (navcycle up on free ports)")
+        stack = await stack_up(state, upload_max)
+        try:
+            tokens = await prepare(stack, bases)
+            say(NAME, f"year launched, {filings} cycles open; {filings} filings of {size:,} bytes")
+            docs = documents(bases, size)
+            meter = CpuMeter("bench: HTTP clients")
+            meter.start()
+            started, started_at = time.monotonic(), datetime.now(UTC)
+            results = await file_all(stack, tokens, docs)
+            wall = time.monotonic() - started
+            cpu = meter.stop()
+            await asyncio.sleep(2)
+            filed = await plans_filed(stack, started_at)
+            say(NAME, "floor: the same bytes put straight into the object store")
+            floor = await floor_puts(LocalObjectStore(Settings(state_dir=state).objects_dir), docs)
+            logs = _log_tails(state)
+        finally:
+            await stack_down(stack)
+    outcome = _outcome(filings, size, results, wall, filed, floor, logs)
+    outcome.figures["navcycle"]["cpu_s_by_process"] = meter.by_process
+    outcome.figures["navcycle"]["cpu_s"] = round(cpu, 1)
+    return outcome
+
+
+def _log_tails(state: Path) -> dict[str, list[str]]:
+    """Warnings and errors the stack logged during the rush (for the report)."""
+    out: dict[str, list[str]] = {}
+    for path in sorted((state / "logs").glob("*.log")):
+        lines = [
+            line[:300]
+            for line in path.read_text(errors="replace").splitlines()
+            if '"level": "error"' in line or '"level": "warning"' in line or "Traceback" in line
+        ]
+        if lines:
+            out[path.stem] = lines[-5:]
+    return out
+
+
+def _outcome(
+    filings: int,
+    size: int,
+    results: list[Filing],
+    wall: float,
+    filed: dict[str, Any],
+    floor: list[float],
+    logs: dict[str, list[str]],
+) -> Outcome:
+    ok = [r.seconds for r in results if r.status == 201]
+    everything = [r.seconds for r in results]
+    errors = [r for r in results if r.status != 201]
+    nav, flo = summary_ms(everything), summary_ms(floor)
+    say(
+        NAME,
+        f"p99 {nav['p99_ms'] / 1000:.1f} s, {len(errors)} errors; floor p99 {flo['p99_ms']:.0f} ms",
+    )
+    figures: dict[str, Any] = {
+        "filings": filings,
+        "bytes_each": size,
+        "navcycle": {
+            "latency_all": nav,
+            "latency_ok": summary_ms(ok),
+            "wall_s": round(wall, 2),
+            "throughput_per_s": round(filings / wall, 1),
+            "statuses": dict(Counter(str(r.status) for r in results)),
+            "errors_by_code": dict(Counter(r.code for r in errors)),
+            "plan_filed_events": filed,
+            "update_timeout_s": UPDATE_TIMEOUT.total_seconds(),
+        },
+        "floor": {"latency": flo},
+        "stack_log_warnings": logs,
+    }
+    rows = [
+        Row(
+            f"deadline rush: p99 latency, {filings} × {size / 1_048_576:g} MB",
+            f"{nav['p99_ms'] / 1000:,.2f} s",
+            f"{flo['p99_ms'] / 1000:,.2f} s",
+            Goal("report"),
+            ratio(nav["p99_ms"], flo["p99_ms"]),
+        ),
+        Row(
+            "deadline rush: errors",
+            f"{len(errors)} of {filings}",
+            "0",
+            ZERO,
+            value=len(errors),
+        ),
+    ]
+    return Outcome(NAME, rows, figures)

@@ -1,0 +1,36 @@
+"""Throw-away engines for the benchmarks: the Temporal dev server and nats-server, on free ports,
+with their data in the benchmark's temporary directory."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.testing import WorkflowEnvironment
+
+from shared.binaries import find_binary
+from shared.embedded import free_port
+from workflows import search_attributes as sa
+
+
+@asynccontextmanager
+async def dev_server(root: Path | None = None) -> AsyncIterator[WorkflowEnvironment]:
+    """The Temporal CLI dev server with navcycle's search attributes; its SQLite database in a
+    file under ``root`` as ``navcycle up`` runs it, or in memory without one."""
+    if root is not None:
+        await asyncio.to_thread(root.mkdir, parents=True, exist_ok=True)
+    env = await WorkflowEnvironment.start_local(
+        search_attributes=sa.ALL,
+        dev_server_existing_path=find_binary("temporal"),
+        dev_server_database_filename=None if root is None else str(root / "temporal.db"),
+        dev_server_log_level="error",
+        data_converter=pydantic_data_converter,
+        port=free_port(),
+    )
+    try:
+        yield env
+    finally:
+        await env.shutdown()
