@@ -188,19 +188,25 @@ class Actors:
         update_id = f"sim/{base}/{key}"
         async with self._gate:
             self.updates += 1
+            attempt_id = update_id
             for attempt in range(_ATTEMPTS):
                 try:
-                    return await self.handle(base).execute_update(update, arg, id=update_id)
+                    return await self.handle(base).execute_update(update, arg, id=attempt_id)
                 except WorkflowUpdateFailedError as exc:
                     cause = exc.cause
                     if isinstance(cause, ApplicationError) and cause.type in _REFUSED_LATE:
                         raise Refused(cause.type) from exc
                     raise
-                except (WorkflowUpdateRPCTimeoutOrCancelledError, RPCError):
-                    # A loaded server times out, or loses an update whose workflow task failed
-                    # ("not found"): the same id again is applied at most once.
+                except (WorkflowUpdateRPCTimeoutOrCancelledError, RPCError) as exc:
+                    # A loaded server times out: the same id again is applied at most once. A
+                    # server that lost the update ("not found") needs a new id; if the first
+                    # did land after all, the cycle refuses the second as a duplicate.
+                    if isinstance(exc, RPCError) and "already completed" in str(exc):
+                        raise Refused("cycle_closed") from exc
                     if attempt == _ATTEMPTS - 1:
                         raise
+                    if isinstance(exc, RPCError) and "not found" in str(exc):
+                        attempt_id = f"{update_id}~{attempt + 1}"
                     await asyncio.sleep(min(5.0, 0.5 * (attempt + 1)))
 
     async def plan(self, s: BaseScript) -> None:
@@ -295,7 +301,13 @@ class Actors:
         return stage
 
 
-_REFUSED_LATE = {errors.DEADLINE_PASSED, errors.WRONG_STAGE}
+# Refusals a person meets in a real year (or after a retry whose first try landed after all).
+_REFUSED_LATE = {
+    errors.DEADLINE_PASSED,
+    errors.WRONG_STAGE,
+    errors.DUPLICATE_FILING,
+    errors.ALREADY_SCORED,
+}
 _ATTEMPTS = 30  # about two minutes of a server too busy to answer
 
 
