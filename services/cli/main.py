@@ -113,7 +113,11 @@ def _main(argv: list[str] | None = None) -> int:
     )
     ev.add_argument("--json", action="store_true")
     demo = sub.add_parser("demo", help="simulate a whole program year with synthetic people")
-    demo.add_argument("--program", default="demo-fast")
+    demo.add_argument(
+        "--program",
+        help="a preset in deploy/programs; default demo-fast (a year in about two minutes), "
+        "or with --virtual henan-nav-base (a real calendar of months, skipped through)",
+    )
     demo.add_argument("--bases", type=int, default=100)
     demo.add_argument("--virtual", action="store_true", help="run under the time-skipping server")
     demo.add_argument("--year", type=int, help="default: the first year not launched yet")
@@ -203,7 +207,7 @@ def _one_shot(args: argparse.Namespace, settings: Settings) -> int:
         ),
         "demo": lambda: ops.demo_command(
             settings,
-            program=args.program,
+            program=args.program or ("henan-nav-base" if args.virtual else "demo-fast"),
             year=args.year,
             bases=args.bases,
             virtual=args.virtual,

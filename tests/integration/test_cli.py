@@ -47,7 +47,9 @@ def test_virtual_demo_prints_its_summary() -> None:
     done = _run("demo", "--virtual", "--bases", "12", "--json")
     assert done.returncode == 0, done.stderr
     summary = json.loads(done.stdout)
+    assert summary["program"] == "henan-nav-base"  # a real calendar, skipped through
     assert summary["bases"] == 12 and sum(summary["outcomes"].values()) == 12
+    assert summary["virtual_days"] > 300
     assert summary["recompute_mismatches"] == []
 
 
