@@ -6,7 +6,10 @@ server is spawned by the Temporal core's threads, so children are looked up per 
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import os
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 _TICKS = os.sysconf("SC_CLK_TCK")
@@ -97,3 +100,25 @@ class CpuMeter:
             used[name] = round(used.get(name, 0.0) + spent, 1)
         self.by_process = used
         return sum(used.values())
+
+
+@contextlib.asynccontextmanager
+async def load_watch(into: dict[str, float], every_s: float = 5.0) -> AsyncIterator[None]:
+    """Samples the 1-minute load average while the block runs (this benchmark's own processes
+    included); the mean and maximum land in ``into``."""
+    samples: list[float] = []
+
+    async def sample() -> None:
+        while True:
+            samples.append(os.getloadavg()[0])
+            await asyncio.sleep(every_s)
+
+    task = asyncio.create_task(sample())
+    try:
+        yield
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        if samples:
+            into.update(mean=round(sum(samples) / len(samples), 2), max=round(max(samples), 2))

@@ -27,6 +27,7 @@ from typing import Any
 
 import httpx
 import nats
+from temporalio.api.enums.v1 import EventType as HistoryEventType
 
 from bench.report import Goal, Outcome, Row, ratio, say
 from bench.resources import CpuMeter
@@ -41,11 +42,15 @@ from shared.eventlog import read_events
 from shared.events.subjects import event_filter
 from shared.objectstore import LocalObjectStore, sha256_hex
 from shared.settings import DEPLOY_DIR, Settings
+from shared.temporal import connect_temporal
+from workflows.ids import cycle_id
 
 NAME = "rush"
 PROGRAM, YEAR = "bench-rush", 2026
 TARGETS = json.dumps([{"key": "patents", "name": "新增发明专利", "target": 30, "unit": "件"}])
 ZERO = Goal("zero")
+_ACCEPTED = HistoryEventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED
+_COMPLETED = HistoryEventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_COMPLETED
 HTTP_TIMEOUT_S = 300.0  # long enough to see the real latency rather than a client timeout
 
 
@@ -193,6 +198,7 @@ def documents(bases: list[str], size: int) -> dict[str, bytes]:
 @dataclass
 class Filing:
     base: str
+    started_at: float  # wall clock (time.time()), to set against the cycle's history
     seconds: float
     status: int
     code: str
@@ -206,7 +212,7 @@ async def file_all(stack: Stack, tokens: dict[str, str], docs: dict[str, bytes])
 
         async def one(base: str) -> Filing:
             await go.wait()
-            started = time.monotonic()
+            started, started_at = time.monotonic(), time.time()
             try:
                 resp = await http.post(
                     f"/v1/programs/{PROGRAM}/years/{YEAR}/bases/{base}/plan",
@@ -215,9 +221,10 @@ async def file_all(stack: Stack, tokens: dict[str, str], docs: dict[str, bytes])
                     data={"targets": TARGETS},
                 )
             except httpx.HTTPError as exc:
-                return Filing(base, time.monotonic() - started, 0, type(exc).__name__)
+                elapsed = time.monotonic() - started
+                return Filing(base, started_at, elapsed, 0, type(exc).__name__)
             code = "" if resp.status_code == 201 else _problem_code(resp)
-            return Filing(base, time.monotonic() - started, resp.status_code, code)
+            return Filing(base, started_at, time.monotonic() - started, resp.status_code, code)
 
         tasks = [asyncio.create_task(one(b)) for b in docs]
         await asyncio.sleep(0.5)  # every request ready to go
@@ -247,13 +254,20 @@ async def floor_puts(store: LocalObjectStore, docs: dict[str, bytes]) -> list[fl
     return list(await asyncio.gather(*tasks))
 
 
-async def plans_filed(stack: Stack, since: datetime) -> dict[str, Any]:
-    """How many plans the cycles recorded, and when (seconds after the rush began)."""
+async def plans_recorded(stack: Stack, expected: int, since: datetime) -> dict[str, Any]:
+    """How many plans the cycles recorded (waiting while more arrive), and when, in seconds
+    after the rush began: also those whose request the gateway answered with an error."""
     nc = await nats.connect(stack.nats_url)
+    subject = event_filter(PROGRAM, YEAR, event_type="plan.filed")
     try:
-        events = await read_events(
-            nc.jetstream(), event_filter(PROGRAM, YEAR, event_type="plan.filed")
-        )
+        events = await read_events(nc.jetstream(), subject)
+        quiet_since = time.monotonic()
+        while len(events) < expected and time.monotonic() - quiet_since < 30:
+            await asyncio.sleep(2)
+            more = await read_events(nc.jetstream(), subject)
+            if len(more) > len(events):
+                quiet_since = time.monotonic()
+            events = more
     finally:
         await nc.close()
     at = sorted((e.time - since).total_seconds() for _, e in events)
@@ -264,6 +278,42 @@ async def plans_filed(stack: Stack, since: datetime) -> dict[str, Any]:
         "last_s": round(at[-1], 2) if at else None,
         "rate_per_s": round(len(at) / (at[-1] - at[0]), 2) if len(at) > 1 else None,
     }
+
+
+async def update_timeline(stack: Stack, results: list[Filing]) -> dict[str, Any]:
+    """Where each request's time went, from its cycle's history: from the request to the
+    update's acceptance by the workflow (authentication, authorisation, the stage query, the
+    upload, waiting for the worker), and from acceptance to completion (the cycle recording the
+    plan). Split by how the gateway answered."""
+    client = await connect_temporal(stack.env["NAVCYCLE_TEMPORAL_ADDRESS"])
+    gate = asyncio.Semaphore(8)
+
+    async def one(f: Filing) -> tuple[Filing, float | None, float | None]:
+        async with gate:
+            history = await client.get_workflow_handle(
+                cycle_id(PROGRAM, YEAR, f.base)
+            ).fetch_history()
+        accepted = completed = None
+        for e in history.events:
+            if e.event_type == _ACCEPTED and accepted is None:
+                accepted = e.event_time.ToDatetime(UTC).timestamp() - f.started_at
+            if e.event_type == _COMPLETED and completed is None:
+                completed = e.event_time.ToDatetime(UTC).timestamp() - f.started_at
+        return f, accepted, completed
+
+    rows = await asyncio.gather(*(one(f) for f in results))
+    out: dict[str, Any] = {}
+    for label, keep in (("answered_201", True), ("answered_error", False)):
+        mine = [(a, c) for f, a, c in rows if (f.status == 201) == keep]
+        out[label] = {
+            "requests": len(mine),
+            "updates_completed": sum(1 for _, c in mine if c is not None),
+            "until_accepted": summary_ms([a for a, _ in mine if a is not None]),
+            "accepted_to_completed": summary_ms(
+                [c - a for a, c in mine if a is not None and c is not None]
+            ),
+        }
+    return out
 
 
 async def run(filings: int = 500, size: int = 1_048_576) -> Outcome:
@@ -283,8 +333,8 @@ async def run(filings: int = 500, size: int = 1_048_576) -> Outcome:
             results = await file_all(stack, tokens, docs)
             wall = time.monotonic() - started
             cpu = meter.stop()
-            await asyncio.sleep(2)
-            filed = await plans_filed(stack, started_at)
+            filed = await plans_recorded(stack, filings, started_at)
+            timeline = await update_timeline(stack, results)
             say(NAME, "floor: the same bytes put straight into the object store")
             floor = await floor_puts(LocalObjectStore(Settings(state_dir=state).objects_dir), docs)
             logs = _log_tails(state)
@@ -293,6 +343,7 @@ async def run(filings: int = 500, size: int = 1_048_576) -> Outcome:
     outcome = _outcome(filings, size, results, wall, filed, floor, logs)
     outcome.figures["navcycle"]["cpu_s_by_process"] = meter.by_process
     outcome.figures["navcycle"]["cpu_s"] = round(cpu, 1)
+    outcome.figures["navcycle"]["update_timeline"] = timeline
     return outcome
 
 
@@ -337,7 +388,7 @@ def _outcome(
             "throughput_per_s": round(filings / wall, 1),
             "statuses": dict(Counter(str(r.status) for r in results)),
             "errors_by_code": dict(Counter(r.code for r in errors)),
-            "plan_filed_events": filed,
+            "plans_recorded": filed,
             "update_timeout_s": UPDATE_TIMEOUT.total_seconds(),
         },
         "floor": {"latency": flo},

@@ -35,7 +35,7 @@ from bench.floor_models import BareCycleInput, BareYearInput, FloorActivities
 from bench.floor_workflows import BareCycle, BareYear
 from bench.history_shapes import CycleShape, QueryCounter, fetch_shapes, totals
 from bench.report import REPORT, Goal, Outcome, Row, ratio, say
-from bench.resources import CpuMeter
+from bench.resources import CpuMeter, load_watch
 from bench.servers import dev_server
 from services.filings.app import build_broker as filings_broker
 from services.filings.tables import TABLES as FILINGS_TABLES
@@ -201,6 +201,7 @@ async def navcycle_side(
     client = Client(**config)
     activities = CycleActivities(EventPublisher(js), RpcClient(nc, 30), objects, client)
     phase_done: dict[str, float] = {}
+    load: dict[str, float] = {}
     try:
         async with build_worker(client, NAV_QUEUE, activities):
             clock = CalendarClock(client)
@@ -214,22 +215,23 @@ async def navcycle_side(
                     say(NAME, f"navcycle {phase}: {total} at {phase_done[phase]:.0f} s")
 
             await start_program_year(client, program=PROGRAM, year=YEAR, task_queue=NAV_QUEUE)
-            summary = await play_year(
-                client=client,
-                js=js,
-                objects=objects,
-                rules=rules,
-                names=names,
-                city_of=city_of,
-                year=YEAR,
-                seed=seed,
-                clock=clock,
-                progress=progress,
-                started=t0,
-            )
+            async with load_watch(load):
+                summary = await play_year(
+                    client=client,
+                    js=js,
+                    objects=objects,
+                    rules=rules,
+                    names=names,
+                    city_of=city_of,
+                    year=YEAR,
+                    seed=seed,
+                    clock=clock,
+                    progress=progress,
+                    started=t0,
+                )
             wall, cpu = time.monotonic() - t0, meter.stop()
             final_idle = await _final_idle(js, clock, t0, wall)
-            say(NAME, f"navcycle year done in {wall:.0f} s; counting its histories")
+            say(NAME, f"navcycle year done in {wall:.0f} s (load average {load.get('mean')})")
             ids = [program_year_id(PROGRAM, YEAR), *(cycle_id(PROGRAM, YEAR, b) for b in names)]
             shapes = await fetch_shapes(client, ids)
     finally:
@@ -246,6 +248,7 @@ async def navcycle_side(
         "summary": summary.as_json(),
         "queries": sum(queries.by_workflow.values()),
         "cpu_s_by_process": meter.by_process,
+        "load_avg_1m": load,
     }
     return SideResult(wall, wall - idle, cpu, detail), shapes, queries.by_workflow
 
@@ -290,27 +293,41 @@ async def floor_side(
         meter = CpuMeter("bench: driver, worker")
         meter.start()
         t0 = time.monotonic()
-        year = await client.start_workflow(
-            BareYear.run,
-            BareYearInput(
-                shape=shapes[program_year_id(PROGRAM, YEAR)].shape,
-                cycles=cycles,
-                task_queue=FLOOR_QUEUE,
-            ),
-            id=parent_id,
-            task_queue=FLOOR_QUEUE,
-        )
-        for _ in range(6000):  # as the play polls the program year: nothing else to wait on
-            if await year.query(BareYear.started) >= len(cycles):
-                break
-            await asyncio.sleep(0.1)
-        say(NAME, f"floor opened {len(cycles)} at {time.monotonic() - t0:.0f} s")
-        await _floor_updates(client, names, shapes, queries)
-        await year.result()
-        await asyncio.gather(*(client.get_workflow_handle(c.workflow_id).result() for c in cycles))
+        load: dict[str, float] = {}
+        async with load_watch(load):
+            await _floor_year(client, shapes, queries, names, cycles, parent_id, t0)
         wall, cpu = time.monotonic() - t0, meter.stop()
-    say(NAME, f"floor done in {wall:.0f} s")
-    return SideResult(wall, wall, cpu, {"cpu_s_by_process": meter.by_process})
+    say(NAME, f"floor done in {wall:.0f} s (load average {load.get('mean')})")
+    return SideResult(wall, wall, cpu, {"cpu_s_by_process": meter.by_process, "load_avg_1m": load})
+
+
+async def _floor_year(
+    client: Client,
+    shapes: dict[str, CycleShape],
+    queries: Counter[str],
+    names: list[str],
+    cycles: list[BareCycleInput],
+    parent_id: str,
+    t0: float,
+) -> None:
+    year = await client.start_workflow(
+        BareYear.run,
+        BareYearInput(
+            shape=shapes[program_year_id(PROGRAM, YEAR)].shape,
+            cycles=cycles,
+            task_queue=FLOOR_QUEUE,
+        ),
+        id=parent_id,
+        task_queue=FLOOR_QUEUE,
+    )
+    for _ in range(6000):  # as the play polls the program year: nothing else to wait on
+        if await year.query(BareYear.started) >= len(cycles):
+            break
+        await asyncio.sleep(0.1)
+    say(NAME, f"floor opened {len(cycles)} at {time.monotonic() - t0:.0f} s")
+    await _floor_updates(client, names, shapes, queries)
+    await year.result()
+    await asyncio.gather(*(client.get_workflow_handle(c.workflow_id).result() for c in cycles))
 
 
 async def _floor_updates(
