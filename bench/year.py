@@ -39,12 +39,11 @@ from bench.resources import CpuMeter, load_watch
 from bench.servers import dev_server
 from services.filings.app import build_broker as filings_broker
 from services.filings.tables import TABLES as FILINGS_TABLES
-from services.registry import store
 from services.registry.app import build_broker as registry_broker
 from services.registry.tables import TABLES as REGISTRY_TABLES
-from services.sim.play import CITIES, RealClock, play_year
-from shared.contracts.registry import BaseRegistration
-from shared.db import create_tables, make_engine, session_scope
+from services.sim.play import RealClock, play_year
+from services.sim.virtual import register_synthetic_bases
+from shared.db import create_tables, make_engine
 from shared.domain.rules import ProgramRules, load_rules_file
 from shared.embedded import nats_server
 from shared.eventlog import read_events
@@ -138,25 +137,6 @@ class SideResult:
     detail: dict[str, Any] = field(default_factory=dict)
 
 
-def _register(engine: Any, rules: ProgramRules, names: list[str]) -> dict[str, str]:
-    city_of = {b: CITIES[i % len(CITIES)] for i, b in enumerate(names)}
-    with session_scope(engine) as session:
-        store.apply_rules(session, rules=rules)
-        for b in names:
-            store.add_base(
-                session,
-                program=rules.id,
-                reg=BaseRegistration(
-                    id=b,
-                    name=f"基准基地 {b}",
-                    region=city_of[b],
-                    domain="新材料",
-                    staff={"total": 10, "senior_full_time": 3},  # type: ignore[arg-type]
-                ),
-            )
-    return city_of
-
-
 async def _calendar_end(js: Any) -> datetime | None:
     """The last deadline the final wait only waited for: the end of 公示, and the rectification
     deadlines of bases that let them lapse."""
@@ -188,7 +168,7 @@ async def navcycle_side(
     filings_db = make_engine(f"sqlite:///{root / 'filings.db'}")
     create_tables(registry_db, REGISTRY_TABLES)
     create_tables(filings_db, FILINGS_TABLES)
-    city_of = _register(registry_db, rules, names)
+    city_of = register_synthetic_bases(registry_db, rules, names, "基准基地")
     brokers = [
         registry_broker(nats_url, registry_db),
         filings_broker(nats_url, filings_db, objects),

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import nats
+from sqlalchemy import Engine
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
@@ -60,6 +61,29 @@ class VirtualClock:
         return self._env.time_skipping_unlocked()  # type: ignore[attr-defined,no-any-return]
 
 
+def register_synthetic_bases(
+    engine: Engine, rules: ProgramRules, names: list[str], label: str = "模拟基地"
+) -> dict[str, str]:
+    """The program's rules and one base per name, straight into the registry's tables, spread
+    over the cities in turn; returns each base's city."""
+    city_of = {b: CITIES[i % len(CITIES)] for i, b in enumerate(names)}
+    with session_scope(engine) as session:
+        store.apply_rules(session, rules=rules)
+        for b in names:
+            store.add_base(
+                session,
+                program=rules.id,
+                reg=BaseRegistration(
+                    id=b,
+                    name=f"{label} {b}",
+                    region=city_of[b],
+                    domain="新材料",
+                    staff={"total": 10, "senior_full_time": 3},  # type: ignore[arg-type]
+                ),
+            )
+    return city_of
+
+
 async def run_virtual_year(
     rules: ProgramRules,
     *,
@@ -102,21 +126,7 @@ async def _year(
     create_tables(registry_db, REGISTRY_TABLES)
     create_tables(filings_db, FILINGS_TABLES)
     names = [f"b{n:05d}" for n in range(count)]
-    city_of = {b: CITIES[i % len(CITIES)] for i, b in enumerate(names)}
-    with session_scope(registry_db) as session:
-        store.apply_rules(session, rules=rules)
-        for b in names:
-            store.add_base(
-                session,
-                program=rules.id,
-                reg=BaseRegistration(
-                    id=b,
-                    name=f"模拟基地 {b}",
-                    region=city_of[b],
-                    domain="新材料",
-                    staff={"total": 10, "senior_full_time": 3},  # type: ignore[arg-type]
-                ),
-            )
+    city_of = register_synthetic_bases(registry_db, rules, names)
     brokers = [
         registry_broker(nats_url, registry_db),
         filings_broker(nats_url, filings_db, objects),
