@@ -214,7 +214,8 @@ async def navcycle_way(nc: NatsClient, js: JetStreamContext, dashboard: int) -> 
     publisher = EventPublisher(js)
 
     async def on_note(msg: Msg) -> None:
-        tracker.arrive(ProjectionUpdated.model_validate_json(msg.data).event_id)
+        for applied in ProjectionUpdated.model_validate_json(msg.data).events:
+            tracker.arrive(applied.event_id)
 
     async def send(event: CloudEvent) -> None:
         tracker.send(event.id)

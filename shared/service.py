@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Awaitable, Callable
+from typing import Any, Protocol
 
 from faststream.nats import NatsBroker, NatsRouter
 from faststream.nats.annotations import NatsMessage
@@ -13,6 +14,36 @@ from shared.db import ping
 from shared.events.subjects import rpc_subject
 
 Check = Callable[[], Awaitable[None]]
+
+
+class Part(Protocol):
+    """Something a service runs beside its subscribers, such as a batch consumer."""
+
+    async def start(self) -> None: ...
+
+    async def stop(self) -> None: ...
+
+
+class ServiceBroker(NatsBroker):
+    """A broker that starts the service's parts once it is connected, and stops them before it
+    disconnects, so ``broker.start()`` and ``broker.stop()`` (or FastStream's app) run it all."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._parts: list[Part] = []
+
+    def attach(self, part: Part) -> None:
+        self._parts.append(part)
+
+    async def start(self) -> None:
+        await super().start()
+        for part in self._parts:
+            await part.start()
+
+    async def stop(self, *exc_info: Any) -> None:
+        for part in reversed(self._parts):
+            await part.stop()
+        await super().stop(*exc_info)
 
 
 def health_router(service: str, check: Callable[[], Awaitable[dict[str, str]]]) -> NatsRouter:
@@ -37,7 +68,7 @@ def service_broker(
     engine: Engine,
     router: NatsRouter,
     extra_check: Check | None = None,
-) -> NatsBroker:
+) -> ServiceBroker:
     """A broker serving ``router``, answering health checks with its database (and more)."""
 
     async def check() -> dict[str, str]:
@@ -46,7 +77,7 @@ def service_broker(
             await extra_check()
         return {}
 
-    broker = NatsBroker(nats_url, logger=None)
+    broker = ServiceBroker(nats_url, logger=None)
     broker.include_router(router)
     broker.include_router(health_router(service, check))
     return broker

@@ -4,13 +4,15 @@ whoever listens when they changed, and answers the page's and the API's question
 from __future__ import annotations
 
 import asyncio
+from collections import defaultdict
+from typing import Any
 
-from faststream.nats import NatsBroker, NatsRouter
+from faststream.nats import NatsRouter
 from sqlalchemy import Engine
 
 from services.dashboard import store
 from services.dashboard.rebuild import CHECKPOINT
-from shared.consumer import event_consumer
+from shared.consumer import BatchConsumer, Delivered
 from shared.contracts.dashboard import (
     BaseQuery,
     BaseTimeline,
@@ -22,9 +24,8 @@ from shared.contracts.dashboard import (
     updated_subject,
 )
 from shared.db import session_scope
-from shared.events.envelope import CloudEvent
 from shared.rpc import Empty, rpc_handler
-from shared.service import rpc_subscriber, service_broker
+from shared.service import ServiceBroker, rpc_subscriber, service_broker
 
 SERVICE = "dashboard"
 
@@ -61,29 +62,44 @@ def build_router(engine: Engine) -> NatsRouter:
     return router
 
 
-def build_broker(nats_url: str | list[str], engine: Engine, start_after: int = 0) -> NatsBroker:
+def notes(applied: list[Delivered]) -> list[ProjectionUpdated]:
+    """One notice per program year that a commit changed, naming the events it applied."""
+    by_year: dict[tuple[str, int], list[dict[str, Any]]] = defaultdict(list)
+    for d in applied:
+        e = d.event
+        by_year[(e.program, e.year)].append(
+            {"base": e.base, "event_id": e.id, "type": e.type, "stream_seq": d.stream_seq}
+        )
+    return [
+        ProjectionUpdated.model_validate(
+            {"program": p, "year": y, "stream_seq": events[-1]["stream_seq"], "events": events}
+        )
+        for (p, y), events in by_year.items()
+    ]
+
+
+def build_broker(
+    nats_url: str | list[str], engine: Engine, start_after: int = 0, max_batch: int = 500
+) -> ServiceBroker:
     broker = service_broker(SERVICE, nats_url, engine, build_router(engine))
 
-    def project(event: CloudEvent, stream_seq: int) -> bool:
+    def project(batch: list[Delivered]) -> list[Delivered]:
         with session_scope(engine) as session:
-            return store.project(session, event, stream_seq, CHECKPOINT)
+            return store.project(session, batch, CHECKPOINT)
 
-    async def handle(event: CloudEvent, stream_seq: int) -> None:
+    async def handle(batch: list[Delivered]) -> None:
         # In a thread: waiting for the projection lock (a rebuild swapping) must not stop the
         # service answering requests and health checks.
-        if await asyncio.to_thread(project, event, stream_seq):
-            # After the commit: a listener that asks now sees the change.
-            note = ProjectionUpdated(
-                program=event.program,
-                year=event.year,
-                base=event.base,
-                event_id=event.id,
-                type=event.type,
-                stream_seq=stream_seq,
-            )
+        applied = await asyncio.to_thread(project, batch)
+        # After the commit: a listener that asks now sees the change.
+        for note in notes(applied):
             await broker.publish(
-                note.model_dump_json().encode(), updated_subject(event.program, event.year)
+                note.model_dump_json().encode(), updated_subject(note.program, note.year)
             )
 
-    event_consumer(broker, name=SERVICE, handler=handle, start_after=start_after)
+    broker.attach(
+        BatchConsumer(
+            broker, name=SERVICE, handler=handle, start_after=start_after, max_batch=max_batch
+        )
+    )
     return broker

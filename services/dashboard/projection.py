@@ -37,16 +37,24 @@ class CycleView:
 
 
 def apply(view: CycleView, event: CloudEvent) -> CycleView:
-    """The view after ``event``; older events than the last applied change nothing."""
-    if event.sequence <= view.last_sequence:
-        return view
+    """The view after ``event``, whatever order the cycle's events arrive in.
+
+    A consumer may apply an event after a later one of the same cycle (it failed once and was
+    redelivered). So the stage follows the latest event by sequence, while counts and grades take
+    every event whenever it comes; the caller applies each event id once.
+    """
     t = event.event_type
-    view.last_sequence = event.sequence
-    view.region = str(event.data.get("region") or view.region)
-    if t in STAGE_AFTER:
-        view.stage = STAGE_AFTER[t]
+    latest = event.sequence > view.last_sequence
+    region = str(event.data.get("region") or "")
+    if region and (latest or not view.region):
+        view.region = region
+    if latest:
+        view.last_sequence = event.sequence
+        view.stage = STAGE_AFTER.get(t, view.stage)
     if t == EventType.REVIEW_GRADED and int(event.data.get("round", 0)) == 0:
-        view.grade, view.total = event.data.get("grade"), event.data.get("total")
+        view.total = event.data.get("total")
+        if view.grade is None or view.stage != "closed":  # a closing grade stands
+            view.grade = event.data.get("grade")
     if t == EventType.CYCLE_CLOSED and event.data.get("grade") and not event.data.get("rectified"):
         view.grade = str(event.data["grade"])
     if t in (EventType.PLAN_OVERDUE, EventType.SELFEVAL_OVERDUE):

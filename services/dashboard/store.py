@@ -7,11 +7,12 @@ from collections import defaultdict
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from sqlalchemy import Engine, func, insert, update
+from sqlalchemy import Engine, Table, bindparam, func, insert, update
 from sqlmodel import Session, col, delete, select
 
 from services.dashboard.projection import CycleView, apply, city_of, timeline_detail
 from services.dashboard.tables import Checkpoint, CycleRow, TimelineRow
+from shared.consumer import Delivered
 from shared.contracts.dashboard import (
     BaseTimeline,
     CycleList,
@@ -60,25 +61,93 @@ def _timeline_row(event: CloudEvent, stream_seq: int) -> dict[str, Any]:
     }
 
 
-def project(session: Session, event: CloudEvent, stream_seq: int, checkpoint: str) -> bool:
-    """Apply one event; ``False`` when it was applied before (a redelivery)."""
+def project(session: Session, batch: list[Delivered], checkpoint: str) -> list[Delivered]:
+    """Apply a batch of events in stream order, in the session's one transaction; the events
+    not applied before (the rest are redeliveries, skipped by event id)."""
+    if not batch:
+        return []
     seen = lock(session, checkpoint)
-    if stream_seq > seen:
+    top = max(d.stream_seq for d in batch)
+    if top > seen:
         session.exec(  # type: ignore[call-overload]
-            update(Checkpoint)
-            .where(col(Checkpoint.name) == checkpoint)
-            .values(stream_seq=stream_seq)
+            update(Checkpoint).where(col(Checkpoint.name) == checkpoint).values(stream_seq=top)
         )
-    if session.get(TimelineRow, event.id) is not None:
-        return False
-    session.add(TimelineRow(**_timeline_row(event, stream_seq)))
-    if event.base != PROGRAM_WIDE:
-        row = session.get(CycleRow, (event.program, event.year, event.base))
-        view = CycleView(event.program, event.year, event.base, stage="plan_filing")
-        if row is not None:
-            view = CycleView(**{k: getattr(row, k) for k in CycleView.__dataclass_fields__})
-        session.merge(CycleRow(**asdict(apply(view, event))))
-    return True
+    fresh = _not_applied(session, batch)
+    if not fresh:
+        return []
+    # Core statements, each an executemany: the ORM's unit of work costs more than the SQL.
+    session.execute(_TIMELINE.insert(), [_timeline_row(d.event, d.stream_seq) for d in fresh])
+    keys = {_key(d.event) for d in fresh if d.event.base != PROGRAM_WIDE}
+    known = _views(session, keys)
+    views = dict(known)
+    for d in fresh:
+        if d.event.base != PROGRAM_WIDE:
+            key = _key(d.event)
+            views[key] = apply(views.get(key) or CycleView(*key), d.event)
+    changed = [_pk_params(v) for k, v in views.items() if k in known]
+    added = [vars(v).copy() for k, v in views.items() if k not in known]
+    if changed:
+        session.execute(_UPDATE_CYCLE, changed)
+    if added:
+        session.execute(_CYCLES.insert(), added)
+    return fresh
+
+
+_CYCLES: Table = CycleRow.__table__  # type: ignore[attr-defined]
+_TIMELINE: Table = TimelineRow.__table__  # type: ignore[attr-defined]
+_PK = ("program", "year", "base")
+# One row by primary key; the keys are bound as ``pk_<column>``, the values by column name.
+_UPDATE_CYCLE = (
+    _CYCLES.update()
+    .where(*(_CYCLES.c[k] == bindparam(f"pk_{k}") for k in _PK))
+    .values({c.name: bindparam(c.name) for c in _CYCLES.columns if c.name not in _PK})
+)
+
+
+def _pk_params(view: CycleView) -> dict[str, Any]:
+    params = vars(view).copy()
+    for k in _PK:
+        params[f"pk_{k}"] = params.pop(k)
+    return params
+
+
+def _key(event: CloudEvent) -> tuple[str, int, str]:
+    return (event.program, event.year, event.base)
+
+
+def _not_applied(session: Session, batch: list[Delivered]) -> list[Delivered]:
+    ids = list({d.event.id for d in batch})
+    applied = set(
+        session.exec(select(TimelineRow.event_id).where(col(TimelineRow.event_id).in_(ids)))
+    )
+    fresh: list[Delivered] = []
+    for d in batch:
+        if d.event.id not in applied:
+            applied.add(d.event.id)  # the same event twice in one batch: once
+            fresh.append(d)
+    return fresh
+
+
+def _views(
+    session: Session, keys: set[tuple[str, int, str]]
+) -> dict[tuple[str, int, str], CycleView]:
+    """The stored views of these cycles, read a program year at a time."""
+    by_year: dict[tuple[str, int], list[str]] = defaultdict(list)
+    for program, year, base in keys:
+        by_year[(program, year)].append(base)
+    views: dict[tuple[str, int, str], CycleView] = {}
+    for (program, year), bases in by_year.items():
+        rows = session.execute(
+            _CYCLES.select().where(
+                _CYCLES.c.program == program,
+                _CYCLES.c.year == year,
+                _CYCLES.c.base.in_(bases),
+            )
+        )
+        for row in rows.mappings():
+            view = CycleView(**row)
+            views[(view.program, view.year, view.base)] = view
+    return views
 
 
 @dataclass
@@ -96,7 +165,7 @@ class Aside:
         self.timeline[event.id] = _timeline_row(event, stream_seq)
         if event.base != PROGRAM_WIDE:
             key = (event.program, event.year, event.base)
-            view = self.cycles.get(key) or CycleView(*key, stage="plan_filing")
+            view = self.cycles.get(key) or CycleView(*key)
             self.cycles[key] = apply(view, event)
 
 

@@ -69,15 +69,21 @@ class YearList(BaseModel):
     years: list[YearRef]
 
 
-class ProjectionUpdated(BaseModel):
-    """Published (core NATS, not stored) after each event is applied to the projections."""
-
-    program: str
-    year: int
+class AppliedEvent(BaseModel):
     base: str
     event_id: str
     type: str
     stream_seq: int
+
+
+class ProjectionUpdated(BaseModel):
+    """Published (core NATS, not stored) after each commit of the projections, per program year
+    it changed: the events it applied, in stream order."""
+
+    program: str
+    year: int
+    stream_seq: int = Field(description="The last event applied for this program year")
+    events: list[AppliedEvent]
 
 
 def updated_subject(program: str, year: int) -> str:

@@ -118,7 +118,7 @@ async def dashboard_stream(
                 notes = [note]
                 while not changes.empty():
                     notes.append(changes.get_nowait())
-                recent = [n.model_dump() for n in notes[-20:]]
+                recent = [e.model_dump() for n in notes for e in n.events][-20:]
                 yield _sse("activity", json.dumps(recent, ensure_ascii=False))
                 try:
                     counts = await _counts(deps, program, year)
