@@ -54,7 +54,7 @@ async def run(events: int = 100_000, bases: int = 10_000) -> Outcome:
             engine = make_engine(f"sqlite:///{root / 'dashboard.db'}")
             upgrade(engine, "dashboard")
             started = time.monotonic()
-            read = await read_events(js, ALL_EVENTS, since_seq=1, batch=2000)
+            read = await read_events(js, ALL_EVENTS, since_seq=1)
             read_rate = len(read) / (time.monotonic() - started)
             del read
             say(NAME, f"ordered read alone: {read_rate:,.0f} events/s; rebuilding")

@@ -2,15 +2,82 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import AsyncIterator
 from datetime import datetime
 
+from nats.aio.msg import Msg
 from nats.js import JetStreamContext
-from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
+from nats.js.api import ConsumerConfig, DeliverPolicy
 from nats.js.errors import NotFoundError
 from pydantic import ValidationError
 
 from shared.events.envelope import CloudEvent
 from shared.stream import EVENTS_STREAM
+
+_END = object()
+
+
+def _config(since_seq: int | None, since_time: datetime | None) -> ConsumerConfig:
+    if since_seq is not None:
+        return ConsumerConfig(
+            deliver_policy=DeliverPolicy.BY_START_SEQUENCE, opt_start_seq=max(1, since_seq)
+        )
+    if since_time is not None:
+        return ConsumerConfig(deliver_policy=DeliverPolicy.BY_START_TIME, opt_start_time=since_time)
+    return ConsumerConfig(deliver_policy=DeliverPolicy.ALL)
+
+
+async def stream_events(
+    js: JetStreamContext,
+    filter_subject: str,
+    *,
+    since_seq: int | None = None,
+    since_time: datetime | None = None,
+    unreadable: list[int] | None = None,
+) -> AsyncIterator[tuple[int, CloudEvent]]:
+    """Every event stored now under the filter as ``(stream sequence, event)``, oldest first,
+    as it arrives: an ordered consumer (pushed with flow control, no acknowledgements), which
+    reads several times faster than pulling. It ends at the last event that was pending when
+    it started reading.
+
+    A message that is not a CloudEvent raises, unless ``unreadable`` is given: then its stream
+    sequence is noted there and reading goes on (the consumers dead-letter such messages).
+    """
+    arrived: asyncio.Queue[Msg | object] = asyncio.Queue()
+
+    async def on_msg(msg: Msg) -> None:
+        arrived.put_nowait(msg)
+        if not msg.metadata.num_pending:
+            arrived.put_nowait(_END)
+
+    try:
+        sub = await js.subscribe(
+            filter_subject,
+            stream=EVENTS_STREAM,
+            ordered_consumer=True,
+            config=_config(since_seq, since_time),
+            cb=on_msg,
+        )
+    except NotFoundError:
+        return
+    try:
+        info = await sub.consumer_info()
+        if not info.num_pending and not (info.delivered and info.delivered.consumer_seq):
+            return  # nothing under the filter
+        while (msg := await arrived.get()) is not _END:
+            assert isinstance(msg, Msg)
+            seq = msg.metadata.sequence.stream
+            try:
+                event = CloudEvent.from_json(msg.data)
+            except ValidationError:
+                if unreadable is None:
+                    raise
+                unreadable.append(seq)
+                continue
+            yield seq, event
+    finally:
+        await sub.unsubscribe()
 
 
 async def read_events(
@@ -19,44 +86,16 @@ async def read_events(
     *,
     since_seq: int | None = None,
     since_time: datetime | None = None,
-    batch: int = 500,
     unreadable: list[int] | None = None,
 ) -> list[tuple[int, CloudEvent]]:
-    """Every stored event matching the filter as ``(stream sequence, event)``, oldest first.
-
-    A message that is not a CloudEvent raises, unless ``unreadable`` is given: then its stream
-    sequence is noted there and reading goes on (the consumers dead-letter such messages).
-    """
-    if since_seq is not None:
-        config = ConsumerConfig(
-            deliver_policy=DeliverPolicy.BY_START_SEQUENCE, opt_start_seq=since_seq
+    """:func:`stream_events`, gathered into a list."""
+    return [
+        item
+        async for item in stream_events(
+            js,
+            filter_subject,
+            since_seq=since_seq,
+            since_time=since_time,
+            unreadable=unreadable,
         )
-    elif since_time is not None:
-        config = ConsumerConfig(
-            deliver_policy=DeliverPolicy.BY_START_TIME, opt_start_time=since_time
-        )
-    else:
-        config = ConsumerConfig(deliver_policy=DeliverPolicy.ALL)
-    config.ack_policy = AckPolicy.NONE
-    config.filter_subject = filter_subject
-    config.inactive_threshold = 30.0
-    try:
-        sub = await js.pull_subscribe(filter_subject, stream=EVENTS_STREAM, config=config)
-    except NotFoundError:
-        return []
-    out: list[tuple[int, CloudEvent]] = []
-    try:
-        pending = (await sub.consumer_info()).num_pending or 0
-        while pending > 0:
-            msgs = await sub.fetch(min(batch, pending), timeout=5)
-            for msg in msgs:
-                try:
-                    out.append((msg.metadata.sequence.stream, CloudEvent.from_json(msg.data)))
-                except ValidationError:
-                    if unreadable is None:
-                        raise
-                    unreadable.append(msg.metadata.sequence.stream)
-            pending = (msgs[-1].metadata.num_pending or 0) if msgs else 0
-    finally:
-        await sub.unsubscribe()
-    return out
+    ]

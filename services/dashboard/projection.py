@@ -62,14 +62,18 @@ def apply(view: CycleView, event: CloudEvent) -> CycleView:
     return view
 
 
+_DETAIL_KEYS = ("grade", "step", "decision", "deadline", "round", "reason")
+_SCALARS = (str, int, float)
+
+
 def timeline_detail(event: CloudEvent) -> tuple[str | None, str | None]:
     """The document an event filed, if any, and a few words on what happened."""
     data = event.data
     document = data.get("document")
     document_id = str(document.get("document_id")) if isinstance(document, dict) else None
-    for key in ("grade", "step", "decision", "deadline", "round", "reason"):
+    for key in _DETAIL_KEYS:
         value = data.get(key)
-        if isinstance(value, str | int | float) and value != "":
+        if value is not None and isinstance(value, _SCALARS) and value != "":
             return document_id, f"{key}: {value}"[:200]
     return document_id, None
 

@@ -18,7 +18,7 @@ from sqlalchemy import Engine
 
 from services.dashboard import store
 from shared.db import session_scope
-from shared.eventlog import read_events
+from shared.eventlog import read_events, stream_events
 
 CHECKPOINT = "dashboard"
 ALL_EVENTS = "navcycle.events.>"
@@ -43,12 +43,12 @@ async def rebuild(
     started = time.monotonic()
     aside = store.Aside()
     skipped: list[int] = []  # not CloudEvents: the live consumer dead-letters them too
-    events = await read_events(js, ALL_EVENTS, since_seq=1, batch=2000, unreadable=skipped)
-    for n, (seq, event) in enumerate(events, 1):
+    read = 0
+    async for seq, event in stream_events(js, ALL_EVENTS, since_seq=1, unreadable=skipped):
         aside.add(event, seq)
-        if progress and n % 1000 == 0:
-            progress(n)
-    caught_up = 0
+        read += 1
+        if progress and read % 1000 == 0:
+            progress(read)
     with session_scope(engine) as session:
         store.lock(session, CHECKPOINT)
         after = max([aside.stream_seq, *skipped])
@@ -58,9 +58,9 @@ async def rebuild(
         caught_up = len(tail)
         store.swap(session, aside, CHECKPOINT)
     if progress:
-        progress(len(events) + caught_up)
+        progress(read + caught_up)
     return RebuildReport(
-        events=len(events) + caught_up,
+        events=read + caught_up,
         skipped=len(skipped),
         caught_up=caught_up,
         stream_seq=aside.stream_seq,

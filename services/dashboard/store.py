@@ -4,10 +4,10 @@ projection, and the queries the page and the API read."""
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Engine, Table, bindparam, func, insert, update
+from sqlalchemy import Engine, Table, bindparam, func, update
 from sqlmodel import Session, col, delete, select
 
 from services.dashboard.projection import CycleView, apply, city_of, timeline_detail
@@ -23,7 +23,7 @@ from shared.contracts.dashboard import (
     YearList,
     YearRef,
 )
-from shared.db import session_scope
+from shared.db import BulkStatement, session_scope
 from shared.events.envelope import CloudEvent
 from shared.events.subjects import PROGRAM_WIDE
 
@@ -76,7 +76,7 @@ def project(session: Session, batch: list[Delivered], checkpoint: str) -> list[D
     if not fresh:
         return []
     # Core statements, each an executemany: the ORM's unit of work costs more than the SQL.
-    session.execute(_TIMELINE.insert(), [_timeline_row(d.event, d.stream_seq) for d in fresh])
+    _INSERT_TIMELINE.run(session, [_timeline_row(d.event, d.stream_seq) for d in fresh])
     keys = {_key(d.event) for d in fresh if d.event.base != PROGRAM_WIDE}
     known = _views(session, keys)
     views = dict(known)
@@ -84,12 +84,8 @@ def project(session: Session, batch: list[Delivered], checkpoint: str) -> list[D
         if d.event.base != PROGRAM_WIDE:
             key = _key(d.event)
             views[key] = apply(views.get(key) or CycleView(*key), d.event)
-    changed = [_pk_params(v) for k, v in views.items() if k in known]
-    added = [vars(v).copy() for k, v in views.items() if k not in known]
-    if changed:
-        session.execute(_UPDATE_CYCLE, changed)
-    if added:
-        session.execute(_CYCLES.insert(), added)
+    _UPDATE_CYCLE.run(session, [_pk_params(v) for k, v in views.items() if k in known])
+    _INSERT_CYCLE.run(session, [vars(v).copy() for k, v in views.items() if k not in known])
     return fresh
 
 
@@ -97,11 +93,13 @@ _CYCLES: Table = CycleRow.__table__  # type: ignore[attr-defined]
 _TIMELINE: Table = TimelineRow.__table__  # type: ignore[attr-defined]
 _PK = ("program", "year", "base")
 # One row by primary key; the keys are bound as ``pk_<column>``, the values by column name.
-_UPDATE_CYCLE = (
+_UPDATE_CYCLE = BulkStatement(
     _CYCLES.update()
     .where(*(_CYCLES.c[k] == bindparam(f"pk_{k}") for k in _PK))
     .values({c.name: bindparam(c.name) for c in _CYCLES.columns if c.name not in _PK})
 )
+_INSERT_CYCLE = BulkStatement(_CYCLES.insert())
+_INSERT_TIMELINE = BulkStatement(_TIMELINE.insert())
 
 
 def _pk_params(view: CycleView) -> dict[str, Any]:
@@ -175,10 +173,10 @@ def swap(session: Session, aside: Aside, checkpoint: str) -> None:
         session.exec(delete(table))  # type: ignore[call-overload]
     rows = list(aside.timeline.values())
     for start in range(0, len(rows), 5000):
-        session.execute(insert(TimelineRow), rows[start : start + 5000])
-    views = [asdict(v) for v in aside.cycles.values()]
+        _INSERT_TIMELINE.run(session, rows[start : start + 5000])
+    views = [vars(v).copy() for v in aside.cycles.values()]
     for start in range(0, len(views), 5000):
-        session.execute(insert(CycleRow), views[start : start + 5000])
+        _INSERT_CYCLE.run(session, views[start : start + 5000])
     session.exec(  # type: ignore[call-overload]
         update(Checkpoint)
         .where(col(Checkpoint.name) == checkpoint)

@@ -68,7 +68,7 @@ async def clients(played: Played) -> AsyncIterator[Clients]:
 async def year_events(played: Played, nc: NatsClient) -> list[tuple[int, CloudEvent]]:
     """The year's events on the log, without the copies the faults published on purpose."""
     year = played.year
-    events = await read_events(nc.jetstream(), event_filter(year.program, year.year), batch=2000)
+    events = await read_events(nc.jetstream(), event_filter(year.program, year.year))
     return [(seq, e) for seq, e in events if seq not in year.injected_seqs]
 
 
@@ -174,9 +174,7 @@ async def test_each_cycle_event_sequence_has_no_gap_and_no_duplicate(
             problems.append(f"{base}: events from another run or position: {strays}")
     assert problems == []
     # The copies the faults published are copies: same ids as events already on the log.
-    all_events = await read_events(
-        clients.nc.jetstream(), event_filter(year.program, year.year), batch=2000
-    )
+    all_events = await read_events(clients.nc.jetstream(), event_filter(year.program, year.year))
     originals = {e.id for _, e in events}
     copies = [e for seq, e in all_events if seq in year.injected_seqs]
     assert copies and {e.id for e in copies} <= originals

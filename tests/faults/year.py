@@ -411,7 +411,7 @@ class Faults:
         rec = self.record.fault("nats", "reports 60%")
         await self.director.cue("reports", 0.6).wait()
         before = await self.js.stream_info(EVENTS_STREAM)
-        old = await read_events(self.js, event_filter(PROGRAM, YEAR), since_seq=1, batch=2000)
+        old = await read_events(self.js, event_filter(PROGRAM, YEAR), since_seq=1)
         rec.started = time.monotonic()
         # Stopped as an operator restarts it (SIGTERM), then started on the same port and store.
         rec.detail["exit"] = await asyncio.to_thread(self.stack.stop, "nats")
@@ -420,7 +420,7 @@ class Faults:
         after = await _stream_info_when_back(self.js)
         rec.detail["before"] = _state(before)
         rec.detail["after"] = _state(after)
-        again = await read_events(self.js, event_filter(PROGRAM, YEAR), since_seq=1, batch=2000)
+        again = await read_events(self.js, event_filter(PROGRAM, YEAR), since_seq=1)
         kept = {seq: e.id for seq, e in again}
         rec.detail["events_before"] = len(old)
         rec.detail["events_lost"] = sum(1 for seq, e in old if kept.get(seq) != e.id)
@@ -450,7 +450,7 @@ class Faults:
 
 async def republish(js: JetStreamContext, record: FaultyYear, tag: str) -> int:
     """Every event of the year on the log again, as new messages (new ``Nats-Msg-Id``)."""
-    events = await read_events(js, event_filter(record.program, record.year), batch=2000)
+    events = await read_events(js, event_filter(record.program, record.year))
     seen: set[str] = set()
     for _, event in events:
         if event.id in seen:

@@ -3,9 +3,10 @@ the in-memory fold a rebuild swaps in."""
 
 from __future__ import annotations
 
+import itertools
 from datetime import UTC, datetime
 
-from services.dashboard.projection import city_of, timeline_detail
+from services.dashboard.projection import CycleView, apply, city_of, timeline_detail
 from services.dashboard.store import Aside
 from shared.events.envelope import new_event
 from shared.events.types import EventType
@@ -53,3 +54,36 @@ def test_the_fold_applies_each_event_once_and_keeps_the_latest_sequence() -> Non
     assert (view.stage, view.overdue, view.region) == ("plan_filing", 1, "410102")
     assert len(aside.timeline) == 2 and aside.stream_seq == 12
     assert aside.timeline[overdue.id]["stream_seq"] == 11
+
+
+def _fold(events: list) -> CycleView:  # type: ignore[type-arg]
+    view = CycleView("p", 2026, "b1")
+    for event in events:
+        view = apply(view, event)
+    return view
+
+
+def test_a_cycle_view_is_the_same_whatever_order_its_events_arrive_in() -> None:
+    """A consumer may apply an event after a later one of its cycle (a redelivery)."""
+    graded_then_closed = [
+        _event(EventType.CYCLE_OPENED, 1, {"region": "410102"}),
+        _event(EventType.PLAN_OVERDUE, 2, {"region": "410102"}),
+        _event(EventType.PLAN_FILED, 3, {"region": "410102"}),
+        _event(EventType.SELFEVAL_OVERDUE, 4, {"region": "410102"}),
+        _event(EventType.REVIEW_GRADED, 5, {"round": 0, "grade": "pass", "total": 71.0}),
+        _event(EventType.CYCLE_CLOSED, 6, {"grade": "excellent"}),  # relative grading moved it
+    ]
+    rectified = [
+        *graded_then_closed[:4],
+        _event(EventType.REVIEW_GRADED, 5, {"round": 0, "grade": "fail", "total": 40.0}),
+        _event(EventType.RECTIFICATION_ORDERED, 6, {"round": 1}),
+        _event(EventType.REVIEW_GRADED, 7, {"round": 1, "grade": "pass", "total": 65.0}),
+        _event(EventType.CYCLE_CLOSED, 8, {"grade": "fail", "rectified": True}),
+    ]
+    for events, expected in (
+        (graded_then_closed, ("closed", "excellent", 71.0, 2, "410102", 6)),
+        (rectified, ("closed", "fail", 40.0, 2, "410102", 8)),
+    ):
+        for order in itertools.permutations(events):
+            v = _fold(list(order))
+            assert (v.stage, v.grade, v.total, v.overdue, v.region, v.last_sequence) == expected

@@ -1,0 +1,154 @@
+"""The batch consumer on a real nats-server: batches under a backlog, one bad event retried alone
+and dead-lettered, a database outage waited out, a consumer left by an older version replaced."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+
+from nats.aio.client import Client as NatsClient
+from nats.js.api import ConsumerConfig
+from sqlalchemy.exc import OperationalError
+
+from shared.consumer import BatchConsumer, Delivered, dlq_subject
+from shared.events.envelope import CloudEvent, new_event
+from shared.events.subjects import event_filter
+from shared.events.types import EventType
+from shared.publisher import EventPublisher
+from shared.service import ServiceBroker
+from shared.stream import DLQ_STREAM, EVENTS_STREAM
+
+
+def _events(program: str, count: int) -> list[CloudEvent]:
+    return [
+        new_event(
+            event_type=EventType.PLAN_OVERDUE,
+            program=program,
+            year=2026,
+            base=f"b{n % 7}",
+            time=datetime.now(UTC),
+            stream_key=f"cycle/{program}@run",
+            sequence=n,
+        )
+        for n in range(1, count + 1)
+    ]
+
+
+async def _until(check: Callable[[], bool], limit_s: float = 30) -> None:
+    for _ in range(int(limit_s * 20)):
+        if check():
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError("timed out")
+
+
+async def _dead(nc: NatsClient, consumer: str) -> int:
+    subject = dlq_subject(consumer)
+    info = await nc.jetstream().stream_info(DLQ_STREAM, subjects_filter=subject)
+    return (info.state.subjects or {}).get(subject, 0)
+
+
+def _consumer(
+    nats_url: str, program: str, handler: Callable[[list[Delivered]], Awaitable[None]], **kw: float
+) -> ServiceBroker:
+    broker = ServiceBroker(nats_url, logger=None)
+    broker.attach(
+        BatchConsumer(
+            broker,
+            name=f"batch-{program}",
+            handler=handler,
+            subject=event_filter(program),
+            retry_delay_s=0.1,
+            **kw,  # type: ignore[arg-type]
+        )
+    )
+    return broker
+
+
+async def test_a_backlog_comes_in_batches_and_a_bad_event_is_dead_lettered_alone(
+    nats_url: str, nc: NatsClient
+) -> None:
+    events = _events("batchbad", 60)
+    poison = events[17].id
+    for event in events:
+        await EventPublisher(nc.jetstream()).publish(event)
+    sizes: list[int] = []
+    applied: Counter[str] = Counter()
+
+    async def handler(batch: list[Delivered]) -> None:
+        sizes.append(len(batch))
+        if any(d.event.id == poison for d in batch):
+            raise ValueError("cannot apply this one")
+        applied.update(d.event.id for d in batch)
+
+    broker = _consumer(nats_url, "batchbad", handler, max_deliver=3)
+    await broker.start()
+    try:
+        await _until(lambda: len(applied) == 59)
+        assert max(sizes) > 1, "a waiting backlog was handed over one event at a time"
+        assert poison not in applied and all(n == 1 for n in applied.values())
+        for _ in range(100):
+            if await _dead(nc, "batch-batchbad") == 1:
+                break
+            await asyncio.sleep(0.05)
+        dead = await nc.jetstream().get_last_msg(DLQ_STREAM, dlq_subject("batch-batchbad"))
+        assert CloudEvent.from_json(dead.data).id == poison
+        assert dead.headers and "after 3 attempts" in dead.headers["Navcycle-Dead-Reason"]
+    finally:
+        await broker.stop()
+
+
+async def test_a_database_outage_is_waited_out_rather_than_dead_lettered(
+    nats_url: str, nc: NatsClient
+) -> None:
+    events = _events("batchdown", 10)
+    failures = 0
+    applied: set[str] = set()
+
+    async def handler(batch: list[Delivered]) -> None:
+        nonlocal failures
+        if failures < 8:  # more attempts than max_deliver allows a bad event
+            failures += 1
+            raise OperationalError("SELECT 1", {}, ConnectionError("the database went away"))
+        applied.update(d.event.id for d in batch)
+
+    broker = _consumer(nats_url, "batchdown", handler, max_deliver=2)
+    await broker.start()
+    try:
+        for event in events:
+            await EventPublisher(nc.jetstream()).publish(event)
+        await _until(lambda: len(applied) == 10)
+        assert failures == 8
+        assert await _dead(nc, "batch-batchdown") == 0
+    finally:
+        await broker.stop()
+
+
+async def test_a_pull_consumer_left_by_an_older_version_is_replaced_from_the_checkpoint(
+    nats_url: str, nc: NatsClient
+) -> None:
+    js = nc.jetstream()
+    events = _events("batchold", 6)
+    for event in events:
+        await EventPublisher(js).publish(event)
+    # The earlier version's pull consumer, which had taken nothing.
+    await js.pull_subscribe(event_filter("batchold"), durable="batch-batchold")
+    first = (await js.get_last_msg(EVENTS_STREAM, events[3].nats_subject)).seq
+    applied: list[int] = []
+
+    async def handler(batch: list[Delivered]) -> None:
+        applied.extend(d.event.sequence for d in batch)
+
+    # The service's own checkpoint says the first four were applied.
+    broker = _consumer(nats_url, "batchold", handler, start_after=first)
+    await broker.start()
+    try:
+        await _until(lambda: len(applied) == 2)
+        await asyncio.sleep(0.3)
+        assert applied == [5, 6]
+        info = await js.consumer_info(EVENTS_STREAM, "batch-batchold")
+        assert isinstance(info.config, ConsumerConfig) and info.config.deliver_subject
+    finally:
+        await broker.stop()
