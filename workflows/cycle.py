@@ -62,6 +62,8 @@ with workflow.unsafe.imports_passed_through():
     from workflows.timing import resolve_spec
 
 ACTIVITY_TIMEOUT = timedelta(seconds=30)
+# The shortest timer armed: a wake-up already due (by the workflow clock) still waits a tick.
+MIN_TIMER = timedelta(milliseconds=1)
 RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(seconds=30))
 _DOC_NS = uuid.UUID("1b7e0c52-3f4d-4a8e-9c61-8d2f5e7a9b10")
 
@@ -446,12 +448,16 @@ class AnnualCycleWorkflow:
     ) -> bool:
         """Wait until ``done`` or the named deadline passes, sending reminders before it.
 
-        Re-reads the deadline on each wake-up, so an extension takes effect at once.
+        Re-reads the deadline on each wake-up, so an extension takes effect at once. A timer that
+        fired for ``wake`` means the cycle has reached ``wake``, whatever ``workflow.now()`` says:
+        a worker once handled a task with the time of the task before (see
+        tests/faults/test_recorded_histories.py), and re-armed the reminder it had just sent.
         """
         remind = remind or (lambda: not done())
+        reached = workflow.now()
         while not done():
             due = self._s.deadlines[name]
-            now = workflow.now()
+            now = max(workflow.now(), reached)
             if now >= due:
                 return done()
             upcoming = [
@@ -462,9 +468,11 @@ class AnnualCycleWorkflow:
             wake = min([*upcoming, due])
             try:
                 await workflow.wait_condition(
-                    functools.partial(self._done_or_moved, done, name, due), timeout=wake - now
+                    functools.partial(self._done_or_moved, done, name, due),
+                    timeout=max(wake - workflow.now(), MIN_TIMER),
                 )
             except TimeoutError:
+                reached = max(reached, wake)
                 if wake < due and remind():
                     await self._emit(
                         EventType.REMINDER_SENT,

@@ -10,9 +10,11 @@ its review three minutes after the deadline. Replayed with the true times, the s
 the deadline passed and upserts the stage instead of starting a timer: TMPRL1100.
 
 Where the time goes stale is below our code (Temporal core or server, queries meeting a pending
-workflow task); what turns it into another command is ``AnnualCycleWorkflow._wait_deadline``,
-which decides on ``workflow.now() >= due`` after a timer fires. Until one of them changes, this
-history does not replay, and the test says so.
+workflow task). What turned it into a wrong command was ``AnnualCycleWorkflow._wait_deadline``
+deciding on ``workflow.now()`` alone after a timer fired. It now counts a fired timer as the time
+reached, so a stale clock can no longer re-arm a reminder just sent or hold a deadline open. This
+history keeps the duplicate reminder the old code issued, so no correct code replays it; the
+strict xfail keeps it on record and fails if it ever replays (the clock or the rule changed).
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ HISTORIES = Path(__file__).resolve().parent / "histories"
 
 @pytest.mark.xfail(
     strict=True,
-    reason="recorded with a stale workflow time; _wait_deadline branches on workflow.now()",
+    reason="recorded with a stale workflow time; its duplicate reminder is not what the code does",
 )
 async def test_a_cycle_recorded_with_a_stale_workflow_time_replays() -> None:
     [path] = [p for p in history_files([HISTORIES]) if p.name.startswith("stale-workflow-time@")]
