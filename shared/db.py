@@ -6,7 +6,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import Dialect, Engine, Executable, event
+from sqlalchemy import URL, Dialect, Engine, Executable, event, make_url
 from sqlmodel import Session, SQLModel, create_engine
 
 
@@ -17,10 +17,15 @@ def normalise_url(url: str) -> str:
     return url
 
 
-def make_engine(url: str) -> Engine:
-    url = normalise_url(url)
-    if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+def make_engine(url: str | URL, lock_wait_s: float | None = None) -> Engine:
+    """An engine for ``url``. With ``lock_wait_s``, a lock held by another writer is waited for
+    that long, then the statement fails with ``OperationalError`` (without it: SQLite waits 30 s,
+    PostgreSQL as long as it takes)."""
+    url = make_url(normalise_url(url) if isinstance(url, str) else url)
+    if url.get_backend_name() == "sqlite":
+        engine = create_engine(
+            url, connect_args={"check_same_thread": False, "timeout": lock_wait_s or 30.0}
+        )
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
@@ -30,7 +35,17 @@ def make_engine(url: str) -> Engine:
             cursor.close()
 
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    if lock_wait_s is None:
+        return create_engine(url, pool_pre_ping=True)
+    lock_timeout = f"-c lock_timeout={max(1, int(lock_wait_s * 1000))}"
+    return create_engine(url, pool_pre_ping=True, connect_args={"options": lock_timeout})
+
+
+def impatient(engine: Engine, lock_wait_s: float = 0.1) -> Engine:
+    """Another engine on ``engine``'s database that gives up on a held lock after
+    ``lock_wait_s``: for work done on the event loop, which must not wait there."""
+    options = engine.get_execution_options()
+    return make_engine(engine.url, lock_wait_s=lock_wait_s).execution_options(**options)
 
 
 def create_tables(engine: Engine, tables: Sequence[type[SQLModel]]) -> None:
@@ -86,6 +101,9 @@ class BulkStatement:
         if not rows:
             return
         connection = session.connection()
+        if connection.get_execution_options().get("schema_translate_map"):
+            session.execute(self._statement, list(rows))  # tables renamed per connection: slow way
+            return
         sql, names, processors, positional = self._compile(connection.dialect)
         params: list[Any] = []
         for row in rows:

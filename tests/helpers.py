@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import itertools
 import os
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import psycopg
 from temporalio.client import WorkflowHandle
 
 from shared.domain.rules import ProgramRules, load_rules_file
@@ -94,3 +98,17 @@ async def record_history(handle: WorkflowHandle[Any, Any], name: str) -> None:
     history = await handle.fetch_history()
     HISTORIES.mkdir(exist_ok=True)
     (HISTORIES / history_filename(name, handle.id)).write_text(history.to_json())
+
+
+@contextmanager
+def fresh_database(server_url: str) -> Iterator[tuple[str, str]]:
+    """A new, empty PostgreSQL database on the server of ``server_url``; dropped afterwards."""
+    name = f"navcycle_test_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(server_url, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    base, _, _ = server_url.rpartition("/")
+    try:
+        yield name, f"{base}/{name}"
+    finally:
+        with psycopg.connect(server_url, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

@@ -14,7 +14,6 @@ import signal
 import subprocess
 import sys
 import time
-import uuid
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
@@ -30,24 +29,11 @@ from shared.binaries import find_binary
 from shared.objectstore import S3ObjectStore
 from shared.settings import Settings
 from tests.faults.proxy import TcpProxy
+from tests.helpers import fresh_database
 from tests.servers import free_port, moto_s3, wait_port
 from workflows import search_attributes as sa
 
 SERVICES = ["registry", "filings", "assessment", "notifier", "dashboard", "worker", "gateway"]
-
-
-@contextmanager
-def fresh_database(server_url: str) -> Iterator[tuple[str, str]]:
-    """A new, empty PostgreSQL database on the server of ``server_url``; dropped afterwards."""
-    name = f"navcycle_faults_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(server_url, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    base, _, _ = server_url.rpartition("/")
-    try:
-        yield name, f"{base}/{name}"
-    finally:
-        with psycopg.connect(server_url, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def terminate_connections(server_url: str, database: str) -> int:

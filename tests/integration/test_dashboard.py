@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import threading
+import time
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from nats.aio.client import Client as NatsClient
+from sqlalchemy import Engine
 
 from services.dashboard import store
 from services.dashboard.app import build_broker
@@ -27,6 +32,7 @@ from shared.migrations import upgrade
 from shared.publisher import EventPublisher
 from shared.rpc import Empty, RpcClient
 from shared.stream import EVENTS_STREAM
+from tests.helpers import fresh_database
 
 STEPS = [
     (EventType.CYCLE_OPENED, {}),
@@ -251,3 +257,63 @@ def _keep(into: list[bytes]):  # type: ignore[no-untyped-def]
         into.append(msg.data)
 
     return cb
+
+
+PG_URL = os.environ.get("NAVCYCLE_TEST_POSTGRES_URL")
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def dashboard_db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
+    if request.param == "sqlite":
+        engine = make_engine(f"sqlite:///{tmp_path / 'locked.db'}")
+        upgrade(engine, "dashboard")
+        yield engine
+        return
+    if not PG_URL:
+        pytest.skip("NAVCYCLE_TEST_POSTGRES_URL is not set")
+    with fresh_database(PG_URL) as (_, url):
+        engine = make_engine(url)
+        upgrade(engine, "dashboard")
+        yield engine
+        engine.dispose()
+
+
+async def test_while_a_swap_holds_the_projection_lock_the_service_answers_and_then_catches_up(
+    nats_url: str, nc: NatsClient, dashboard_db: Engine
+) -> None:
+    """Events are applied on the event loop, but a held lock is waited for off it."""
+    js = nc.jetstream()
+    broker = build_broker(nats_url, dashboard_db)
+    await broker.start()
+    release = threading.Event()
+    locked = threading.Event()
+    with session_scope(dashboard_db) as session:
+        store.lock(session, CHECKPOINT)  # the checkpoint row exists, as on a running service
+
+    def hold_the_lock() -> None:  # as a rebuild's swap does, for seconds
+        with session_scope(dashboard_db) as session:
+            store.lock(session, CHECKPOINT)
+            locked.set()
+            release.wait(30)
+
+    holder = asyncio.create_task(asyncio.to_thread(hold_the_lock))
+    try:
+        await asyncio.to_thread(locked.wait, 10)
+        publisher = EventPublisher(js)
+        base = f"l-{dashboard_db.dialect.name}"  # one event id per database: not a duplicate
+        event = _event("locked", base, 1, EventType.CYCLE_OPENED, {"region": "410100"})
+        await publisher.publish(event)  # type: ignore[arg-type]
+        rpc = RpcClient(nc)
+        for _ in range(5):  # it answers while the event waits for the lock
+            started = time.monotonic()
+            await rpc.call("dashboard", "years", Empty(), YearList)
+            assert time.monotonic() - started < 1.0
+            await asyncio.sleep(0.2)
+        assert not any(c["program"] == "locked" for c in store.cycles(dashboard_db))
+        release.set()
+        await holder
+        await _caught_up(dashboard_db, js)
+        assert [c["base"] for c in store.cycles(dashboard_db) if c["program"] == "locked"] == [base]
+    finally:
+        release.set()
+        await broker.stop()
