@@ -52,6 +52,14 @@ class Settings(BaseSettings):
     programs_dir: Path = DEPLOY_DIR / "programs"
     bases_file: Path | None = DEPLOY_DIR / "bases.yaml"
     upload_max_bytes: int = 50 * 1024 * 1024
+    update_answer_wait_s: float = Field(
+        12.0,
+        ge=0,
+        description=(
+            "How long the gateway waits for a filing the cycle accepted to be recorded before it"
+            " answers 202 Accepted instead of 201 with the receipt"
+        ),
+    )
 
     webhook_urls: str = Field("", description="Comma-separated URLs that receive every notice")
     webhook_secret: SecretStr | None = Field(None, description="HMAC-SHA256 key for webhooks")

@@ -198,7 +198,9 @@ class GatewayPerson:
         **kwargs: Any,
     ) -> Any:
         """Until the expected status; 503s with a stable code (and ``also_wait_for`` codes)
-        are waited out, anything else fails the person."""
+        are waited out, and so is a filing's 202 (accepted, still being recorded) when the
+        request has an Idempotency-Key, whose retry answers the receipt once recorded; anything
+        else fails the person."""
         deadline = time.monotonic() + patience_s
         while True:
             try:
@@ -211,8 +213,11 @@ class GatewayPerson:
             if resp.status_code == expect:
                 return resp.json()
             code = answer.code if answer else None
-            waitable = (resp.status_code == 503 and code in UNAVAILABLE_CODES) or (
-                code in also_wait_for
+            keyed = "Idempotency-Key" in kwargs.get("headers", {})
+            waitable = (
+                (resp.status_code == 503 and code in UNAVAILABLE_CODES)
+                or code in also_wait_for
+                or (resp.status_code == 202 and expect == 201 and keyed)
             )
             if not waitable or time.monotonic() > deadline:
                 raise AssertionError(f"{method} {path}: {resp.status_code} {resp.text[:500]}")

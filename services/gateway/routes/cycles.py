@@ -1,14 +1,34 @@
-"""The yearly cycle over HTTP: launch, year and cycle state, and every human input as an update."""
+"""The yearly cycle over HTTP: launch, year and cycle state, and every human input as an update.
+
+A filing (plan, self-evaluation, rectification) answers 201 with its receipt once the cycle has
+recorded it, or 202 Accepted once the cycle has accepted it (its validator ran and the update is
+in the cycle's history) but has not finished recording it within ``update_answer_wait_s``: the
+filing then completes on its own, and the client polls the cycle state at ``Location``.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import json
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeVar
 
 from fastapi import APIRouter, File, Form, UploadFile
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field, TypeAdapter, ValidationError
-from temporalio.client import WorkflowHandle
+from temporalio.api.common.v1 import WorkflowExecution
+from temporalio.api.enums.v1 import UpdateWorkflowExecutionLifecycleStage
+from temporalio.api.update.v1 import UpdateRef, WaitPolicy
+from temporalio.api.workflowservice.v1 import PollWorkflowExecutionUpdateRequest
+from temporalio.client import (
+    Client,
+    WorkflowHandle,
+    WorkflowUpdateHandle,
+    WorkflowUpdateRPCTimeoutOrCancelledError,
+    WorkflowUpdateStage,
+)
 
 from services.gateway.access import Action
 from services.gateway.auth import UserDep, require, rpc
@@ -38,10 +58,28 @@ from workflows.models import (
     SubmitScore,
     Target,
     Targets,
+    Upload,
 )
 from workflows.starters import start_program_year
 
+T = TypeVar("T")
+
+# Reviews, scores and extensions: how long the gateway waits for the update's result.
 UPDATE_TIMEOUT = timedelta(seconds=20)
+# Filings: how long the gateway waits for the cycle to accept the update (its validator ran in a
+# workflow task). Generous, as acceptance queues behind every other filing in a deadline rush
+# (bench/rush.py, 500 at once on 2 shared cores: up to 50 s from the request, the stage query
+# and the upload included); past it the worker is taken to be away: 503 worker_unavailable.
+ACCEPT_TIMEOUT = timedelta(seconds=60)
+_ACCEPTED_STAGE = (
+    UpdateWorkflowExecutionLifecycleStage.UPDATE_WORKFLOW_EXECUTION_LIFECYCLE_STAGE_ACCEPTED
+)
+ACCEPTED_MESSAGE = (
+    "已受理：材料已存储并记入本周期的流程记录，仍在处理中，请稍后查看周期状态。"
+    " — Accepted: the filing is stored and durably recorded in the cycle's history, and is still"
+    " being processed; poll the cycle state at Location, or retry with the same Idempotency-Key"
+    " for the receipt."
+)
 
 router = APIRouter(prefix="/v1/programs/{program}/years/{year}", tags=["cycles"])
 _targets: TypeAdapter[list[Target]] = TypeAdapter(Targets)
@@ -52,6 +90,38 @@ class LaunchAccepted(BaseModel):
     workflow_id: str
     status: Literal["launched", "already_launched"]
     rules_version: int
+
+
+class FilingAccepted(BaseModel):
+    """The answer 202: the cycle accepted the filing and will record it without the client."""
+
+    status: Literal["accepted"] = "accepted"
+    message: str = Field(description="For a person, in Chinese and English")
+    update_id: str = Field(
+        description="The filing's Temporal update id: idem:<Idempotency-Key> when one was sent"
+    )
+    location: str = Field(description="The cycle state to poll (also the Location header)")
+    document: Upload | None = Field(
+        None,
+        description=(
+            "The stored upload (sha256, size, key) when this request carried it; the receipt's"
+            " document_id and version appear in the cycle state's documents once recorded"
+        ),
+    )
+
+
+_ACCEPTED_RESPONSE: dict[int | str, dict[str, Any]] = {
+    202: {
+        "model": FilingAccepted,
+        "description": "Accepted and recorded in the cycle's history, still being processed",
+        "headers": {
+            "Location": {
+                "description": "The cycle state, to poll until the filing is recorded",
+                "schema": {"type": "string"},
+            }
+        },
+    }
+}
 
 
 class PlanReviewBody(BaseModel):
@@ -166,6 +236,93 @@ async def _replayed(
         raise
 
 
+# ------------------------------------------------------------------------- filings
+
+
+@dataclass(frozen=True)
+class _Pending:
+    """A filing the cycle accepted and is still recording when the answer wait ran out."""
+
+    update_id: str
+
+
+async def _within(seconds: float, awaitable: Awaitable[T]) -> T:
+    """``awaitable``, bounded in time; running out is the Temporal client's own update timeout,
+    which ``call_workflow`` answers with 503 worker_unavailable."""
+    try:
+        async with asyncio.timeout(seconds):
+            return await awaitable
+    except TimeoutError:
+        raise WorkflowUpdateRPCTimeoutOrCancelledError() from None
+
+
+async def _result_within(handle: WorkflowUpdateHandle[Any], seconds: float) -> Any:
+    """The accepted update's result, or ``_Pending`` if it has not completed after ``seconds``.
+
+    An outcome that came back with the acceptance (a validator's refusal, an update already done)
+    is returned or raised before any wait: ``result()`` does not suspend then, and the timeout
+    can only interrupt at a suspension, so a refusal is never hidden behind a 202, even at 0 s.
+    """
+    limit = asyncio.timeout(seconds)
+    try:
+        async with limit:
+            return await handle.result()
+    except (TimeoutError, WorkflowUpdateRPCTimeoutOrCancelledError):
+        # The SDK turns the cancellation of its poll into its own timeout error.
+        if limit.expired():
+            return _Pending(handle.id)
+        raise
+
+
+async def _until_accepted(client: Client, handle: WorkflowUpdateHandle[Any]) -> bool:
+    """Wait until the update is accepted; whether it has completed too. No such update (or no
+    such cycle) is an RPC NOT_FOUND; one no worker accepts within ACCEPT_TIMEOUT, CANCELLED."""
+    request = PollWorkflowExecutionUpdateRequest(
+        namespace=client.namespace,
+        update_ref=UpdateRef(
+            workflow_execution=WorkflowExecution(
+                workflow_id=handle.workflow_id, run_id=handle.workflow_run_id or ""
+            ),
+            update_id=handle.id,
+        ),
+        identity=client.identity,
+        wait_policy=WaitPolicy(lifecycle_stage=_ACCEPTED_STAGE),
+    )
+    while True:
+        polled = await client.workflow_service.poll_workflow_execution_update(
+            request, retry=True, timeout=ACCEPT_TIMEOUT
+        )
+        if polled.HasField("outcome"):
+            return True
+        if polled.stage >= _ACCEPTED_STAGE:
+            return False
+
+
+async def _refiled(
+    deps: Deps, program: str, year: int, base: str, key: str | None
+) -> Receipt | _Pending | None:
+    """An earlier filing with this Idempotency-Key: its receipt, ``_Pending`` while the cycle is
+    still recording it, or ``None`` if there was none (or the cycle refused it: a refused
+    update leaves nothing behind, so the retry is judged afresh)."""
+    if not key:
+        return None
+    handle = _cycle(deps, program, year, base).get_update_handle(f"idem:{key}", result_type=Receipt)
+    try:
+        completed = await call_workflow(
+            _within(ACCEPT_TIMEOUT.total_seconds(), _until_accepted(deps.temporal, handle)),
+            what="the retry",
+        )
+    except ApiError as exc:
+        if exc.code == "cycle_not_found":
+            return None  # no such update yet: this is the first request
+        raise
+    if completed:  # its receipt, whatever the answer wait
+        limit = ACCEPT_TIMEOUT.total_seconds()
+        return await call_workflow(_within(limit, handle.result()), what="the retry")
+    wait = deps.settings.update_answer_wait_s
+    return await call_workflow(_result_within(handle, wait), what="the retry")
+
+
 async def _filing(
     deps: Deps,
     user: Principal,
@@ -174,8 +331,7 @@ async def _filing(
     base: str,
     kind: FilingKind,
     file: UploadFile,
-) -> Any:
-    await require(deps, user, "file", program=program, base=base, year=year)
+) -> Upload:
     check_filename(file.filename or "")
     await _precheck(deps, program, year, base, kind)
     data = await read_limited(file, deps.settings.upload_max_bytes)
@@ -191,7 +347,71 @@ async def _filing(
     )
 
 
-@router.post("/bases/{base}/plan", status_code=201)
+def _accepted(
+    program: str, year: int, base: str, pending: _Pending, upload: Upload | None
+) -> JSONResponse:
+    location = f"/v1/programs/{program}/years/{year}/bases/{base}"
+    body = FilingAccepted(
+        message=ACCEPTED_MESSAGE, update_id=pending.update_id, location=location, document=upload
+    )
+    return JSONResponse(
+        body.model_dump(mode="json"), status_code=202, headers={"Location": location}
+    )
+
+
+async def _file(
+    deps: Deps,
+    user: Principal,
+    program: str,
+    year: int,
+    base: str,
+    kind: FilingKind,
+    file: UploadFile,
+    update: Any,
+    request: Callable[[Upload], Any],
+    what: str,
+    key: str | None,
+) -> Any:
+    """A filing: 201 with the receipt once recorded, 202 once accepted and still recording.
+
+    A retry with the same Idempotency-Key is answered from the first request's update (its
+    receipt, or 202 while it runs) before any bytes are read. A first request is checked
+    against the cycle's state before its bytes are stored (the validator still decides), then
+    started as an update that must be accepted within ACCEPT_TIMEOUT (else 503), and answered
+    with its result if it completes within ``update_answer_wait_s``.
+    """
+    await require(deps, user, "file", program=program, base=base, year=year)
+    earlier = await _refiled(deps, program, year, base, key)
+    if isinstance(earlier, _Pending):
+        return _accepted(program, year, base, earlier, None)
+    if earlier is not None:
+        return earlier
+    upload = await _filing(deps, user, program, year, base, kind, file)
+    cycle = _cycle(deps, program, year, base)
+    # The Idempotency-Key becomes the update id: Temporal applies one update id once.
+    started = await call_workflow(
+        _within(
+            ACCEPT_TIMEOUT.total_seconds(),
+            cycle.start_update(
+                update,
+                request(upload),
+                id=f"idem:{key}" if key else None,
+                wait_for_stage=WorkflowUpdateStage.ACCEPTED,
+                rpc_timeout=ACCEPT_TIMEOUT,
+            ),
+        ),
+        what=what,
+    )
+    wait = deps.settings.update_answer_wait_s
+    outcome = await call_workflow(_result_within(started, wait), what=what)
+    if isinstance(outcome, _Pending):
+        return _accepted(program, year, base, outcome, upload)
+    return outcome
+
+
+@router.post(
+    "/bases/{base}/plan", status_code=201, response_model=Receipt, responses=_ACCEPTED_RESPONSE
+)
 async def file_plan(
     program: Program,
     year: Year,
@@ -201,19 +421,18 @@ async def file_plan(
     file: Annotated[UploadFile, File(description="The implementation plan (实施方案)")],
     targets: Annotated[str, Form(description="JSON list of {key, name, target, unit}")],
     idempotency_key: IdempotencyKey = None,
-) -> Receipt:
+) -> Any:
     parsed = _parse(_targets, targets, "invalid_targets", "targets")
-    await require(deps, user, "file", program=program, base=base, year=year)
-    if (done := await _replayed(deps, program, year, base, idempotency_key, Receipt)) is not None:
-        return done  # type: ignore[no-any-return]
-    upload = await _filing(deps, user, program, year, base, "plan", file)
-    return await _update(
+    return await _file(
         deps,
+        user,
         program,
         year,
         base,
+        "plan",
+        file,
         AnnualCycleWorkflow.file_plan,
-        FilePlan(upload=upload, targets=parsed),
+        lambda upload: FilePlan(upload=upload, targets=parsed),
         "filing the plan",
         idempotency_key,
     )
@@ -255,7 +474,12 @@ async def review_plan(
     return {"step": step, "decision": body.decision, "stage": str(stage)}
 
 
-@router.post("/bases/{base}/self-evaluation", status_code=201)
+@router.post(
+    "/bases/{base}/self-evaluation",
+    status_code=201,
+    response_model=Receipt,
+    responses=_ACCEPTED_RESPONSE,
+)
 async def file_self_evaluation(
     program: Program,
     year: Year,
@@ -265,19 +489,18 @@ async def file_self_evaluation(
     file: Annotated[UploadFile, File(description="The self-evaluation report (年度自评报告)")],
     actuals: Annotated[str, Form(description="JSON object {target key: actual value}")] = "{}",
     idempotency_key: IdempotencyKey = None,
-) -> Receipt:
+) -> Any:
     parsed = _parse(_actuals, actuals, "invalid_actuals", "actuals")
-    await require(deps, user, "file", program=program, base=base, year=year)
-    if (done := await _replayed(deps, program, year, base, idempotency_key, Receipt)) is not None:
-        return done  # type: ignore[no-any-return]
-    upload = await _filing(deps, user, program, year, base, "self_evaluation", file)
-    return await _update(
+    return await _file(
         deps,
+        user,
         program,
         year,
         base,
+        "self_evaluation",
+        file,
         AnnualCycleWorkflow.file_self_evaluation,
-        FileSelfEvaluation(upload=upload, actuals=parsed),
+        lambda upload: FileSelfEvaluation(upload=upload, actuals=parsed),
         "filing the self-evaluation",
         idempotency_key,
     )
@@ -318,7 +541,12 @@ def _score_answer(receipt: ScoreReceipt, expert: str) -> dict[str, Any]:
     return {"status": "graded", "expert": expert, "total": record.total, "grade": record.grade}
 
 
-@router.post("/bases/{base}/rectification", status_code=201)
+@router.post(
+    "/bases/{base}/rectification",
+    status_code=201,
+    response_model=Receipt,
+    responses=_ACCEPTED_RESPONSE,
+)
 async def file_rectification(
     program: Program,
     year: Year,
@@ -327,18 +555,17 @@ async def file_rectification(
     user: UserDep,
     file: Annotated[UploadFile, File(description="The rectification report (整改报告)")],
     idempotency_key: IdempotencyKey = None,
-) -> Receipt:
-    await require(deps, user, "file", program=program, base=base, year=year)
-    if (done := await _replayed(deps, program, year, base, idempotency_key, Receipt)) is not None:
-        return done  # type: ignore[no-any-return]
-    upload = await _filing(deps, user, program, year, base, "rectification", file)
-    return await _update(
+) -> Any:
+    return await _file(
         deps,
+        user,
         program,
         year,
         base,
+        "rectification",
+        file,
         AnnualCycleWorkflow.file_rectification,
-        FileRectification(upload=upload),
+        lambda upload: FileRectification(upload=upload),
         "filing the rectification",
         idempotency_key,
     )
