@@ -59,7 +59,7 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--year-scale", type=float, default=1.0, help="year: stretch the calendar")
     p.add_argument("--rate", type=float, default=500, help="pipeline: fixed events/s")
     p.add_argument("--pipeline-seconds", type=float, default=10, help="pipeline: at that rate")
-    p.add_argument("--flood", type=int, default=3_000, help="pipeline: navcycle's flood")
+    p.add_argument("--flood", type=int, default=30_000, help="pipeline: navcycle's flood")
     p.add_argument("--floor-flood", type=int, default=100_000, help="pipeline: floor's flood")
     p.add_argument("--filings", type=int, default=500, help="rush: concurrent plan filings")
     p.add_argument("--filing-bytes", type=int, default=1_048_576, help="rush: bytes each")

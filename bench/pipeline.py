@@ -270,7 +270,7 @@ async def floor_way(js: JetStreamContext) -> Side:
 
 
 async def run(
-    rate: float = 500, seconds: float = 10, flood_count: int = 3_000, floor_flood: int = 100_000
+    rate: float = 500, seconds: float = 10, flood_count: int = 30_000, floor_flood: int = 100_000
 ) -> Outcome:
     with tempfile.TemporaryDirectory(prefix="navcycle-bench-pipe-") as tmp:
         root = Path(tmp)
