@@ -26,6 +26,7 @@ from faststream.nats import JStream, NatsBroker, PullSub
 from faststream.nats.annotations import NatsMessage
 from nats.aio.msg import Msg
 from nats.js import JetStreamContext
+from nats.js.api import AckPolicy as JsAckPolicy
 from nats.js.api import ConsumerConfig, DeliverPolicy
 from nats.js.errors import NotFoundError
 from pydantic import ValidationError
@@ -140,13 +141,15 @@ class BatchConsumer:
     """The durable consumer ``name``, handing its handler every waiting event, up to
     ``max_batch``, in stream order. Under load the batches grow, so a projection pays for one
     transaction per batch rather than per event; when idle, an event is handed over as soon as
-    it arrives. It is a push consumer: the server sends up to ``max_in_flight`` unacknowledged
-    events ahead, which costs a third of the CPU of pulling them.
+    it arrives. It is a push consumer that acknowledges a batch at once with its last message
+    (``AckPolicy.ALL``), which costs a third of the CPU of pulling and acknowledging each event.
 
-    A batch whose handler raised is applied again one event at a time, so one bad event is
-    retried (and in the end dead-lettered) alone, and the rest go through. A consumer of the same
-    name left as a pull consumer by an earlier version is replaced by one that starts after
-    ``start_after``, the checkpoint the service stored with its data.
+    Events are applied strictly in order. A batch whose handler raised is applied again one event
+    at a time; an event that keeps failing is retried here ``max_deliver`` times and then
+    dead-lettered, and the next one goes on. A failure that says the database is away is retried
+    until it is back. A consumer of the same name made by an earlier version (a pull consumer, or
+    one acknowledging each event) is replaced by one that starts after ``start_after``, the
+    checkpoint the service stored with its data.
     """
 
     def __init__(
@@ -160,9 +163,11 @@ class BatchConsumer:
         max_batch: int = 500,
         max_deliver: int = 5,
         retry_delay_s: float = 2.0,
+        gather_s: float = 0.002,
     ) -> None:
         self._broker = broker
         self.name = name
+        self._gather_s = gather_s
         self._handler = handler
         self._subject = subject
         self._start_after = start_after
@@ -177,11 +182,14 @@ class BatchConsumer:
         js = self._broker.connection.jetstream()
         config = start_config(self._start_after)
         config.max_ack_pending = 4 * self._max_batch
+        config.ack_policy = JsAckPolicy.ALL
         try:
             info = await js.consumer_info(EVENTS_STREAM, self.name)
         except NotFoundError:
             info = None
-        if info is not None and not info.config.deliver_subject:
+        if info is not None and (
+            not info.config.deliver_subject or info.config.ack_policy != JsAckPolicy.ALL
+        ):
             log.warning("consumer.replaced", consumer=self.name, start_after=self._start_after)
             await js.delete_consumer(EVENTS_STREAM, self.name)
         self._sub = await js.subscribe(
@@ -214,18 +222,27 @@ class BatchConsumer:
             self._task = None
 
     async def _run(self) -> None:
+        busy = False
         while True:
             msgs = [await self._arrived.get()]
+            if busy or not self._arrived.empty():
+                # Under load, a moment lets the events already on the socket join this batch:
+                # per batch costs (a commit) then weigh on more events. An idle consumer
+                # hands a lone event over at once.
+                await asyncio.sleep(self._gather_s)
             while len(msgs) < self._max_batch and not self._arrived.empty():
                 msgs.append(self._arrived.get_nowait())
-            try:
-                await self.take(msgs)
-            except Exception as exc:  # never let the loop die: unacked messages come back
-                log.error("consumer.batch_crashed", consumer=self.name, error=repr(exc))
-                await asyncio.sleep(self._retry_delay_s)
+            busy = len(msgs) > 1
+            while True:  # never past a batch not taken: the next acknowledgement covers it
+                try:
+                    await self.take(msgs)
+                    break
+                except Exception as exc:
+                    log.error("consumer.batch_crashed", consumer=self.name, error=repr(exc))
+                    await asyncio.sleep(self._retry_delay_s)
 
     async def take(self, msgs: list[Msg]) -> None:
-        """Hand one fetched batch to the handler and settle every message of it."""
+        """Hand one batch to the handler, in order, then acknowledge all of it at once."""
         readable: list[tuple[Msg, Delivered]] = []
         for msg in msgs:
             try:
@@ -234,40 +251,48 @@ class BatchConsumer:
                 await dead_letter(
                     self._broker, self.name, msg.data, msg.subject, f"unreadable event: {exc}"
                 )
-                await msg.ack()
                 continue
             readable.append((msg, Delivered(event, msg.metadata.sequence.stream)))
-        if not readable:
-            return
-        try:
-            await self._handler([d for _, d in readable])
-        except Exception as exc:
-            if transient(exc) or len(readable) == 1:
-                for msg, delivered in readable:
-                    await self._failed(msg, delivered.event, exc)
-                return
-            log.warning(
-                "consumer.batch_failed", consumer=self.name, size=len(readable), error=str(exc)
-            )
-            for msg, delivered in readable:  # one at a time: the bad one stays alone
-                try:
-                    await self._handler([delivered])
-                except Exception as one:
-                    await self._failed(msg, delivered.event, one)
-                else:
-                    await msg.ack()
-            return
-        for msg, _ in readable:
-            await msg.ack()
+        if readable:
+            await self._apply(readable, readable[-1][0])
+        await msgs[-1].ack()  # and every message before it
 
-    async def _failed(self, msg: Msg, event: CloudEvent, exc: Exception) -> None:
-        attempt = msg.metadata.num_delivered or 1
-        if attempt >= self._max_deliver and not transient(exc):
-            reason = f"{type(exc).__name__}: {exc} (after {attempt} attempts)"
-            await dead_letter(self._broker, self.name, msg.data, msg.subject, reason)
-            await msg.ack()
-            return
-        log.warning(
-            "event.retry", consumer=self.name, event_id=event.id, attempt=attempt, error=str(exc)
-        )
-        await msg.nak(delay=self._retry_delay_s)
+    async def _apply(self, batch: list[tuple[Msg, Delivered]], last: Msg) -> None:
+        attempt = 1
+        while True:
+            try:
+                await self._handler([d for _, d in batch])
+                return
+            except Exception as exc:
+                if not transient(exc):
+                    break
+                log.warning("consumer.waiting", consumer=self.name, attempt=attempt, error=str(exc))
+            attempt += 1
+            await last.in_progress()  # not redelivered while the database is away
+            await asyncio.sleep(self._retry_delay_s)
+        if len(batch) > 1:
+            log.warning("consumer.batch_failed", consumer=self.name, size=len(batch))
+        for msg, delivered in batch:  # one at a time: a bad event stays alone, the rest go on
+            await self._apply_one(msg, delivered, last)
+
+    async def _apply_one(self, msg: Msg, delivered: Delivered, last: Msg) -> None:
+        attempt = 1
+        while True:
+            try:
+                await self._handler([delivered])
+                return
+            except Exception as exc:
+                if attempt >= self._max_deliver and not transient(exc):
+                    reason = f"{type(exc).__name__}: {exc} (after {attempt} attempts)"
+                    await dead_letter(self._broker, self.name, msg.data, msg.subject, reason)
+                    return
+                log.warning(
+                    "event.retry",
+                    consumer=self.name,
+                    event_id=delivered.event.id,
+                    attempt=attempt,
+                    error=str(exc),
+                )
+            attempt += 1
+            await last.in_progress()
+            await asyncio.sleep(self._retry_delay_s)

@@ -8,8 +8,9 @@ from collections import Counter
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 
+import pytest
 from nats.aio.client import Client as NatsClient
-from nats.js.api import ConsumerConfig
+from nats.js.api import AckPolicy, ConsumerConfig
 from sqlalchemy.exc import OperationalError
 
 from shared.consumer import BatchConsumer, Delivered, dlq_subject
@@ -76,12 +77,14 @@ async def test_a_backlog_comes_in_batches_and_a_bad_event_is_dead_lettered_alone
         await EventPublisher(nc.jetstream()).publish(event)
     sizes: list[int] = []
     applied: Counter[str] = Counter()
+    order: list[str] = []
 
     async def handler(batch: list[Delivered]) -> None:
         sizes.append(len(batch))
         if any(d.event.id == poison for d in batch):
             raise ValueError("cannot apply this one")
         applied.update(d.event.id for d in batch)
+        order.extend(d.event.id for d in batch)
 
     broker = _consumer(nats_url, "batchbad", handler, max_deliver=3)
     await broker.start()
@@ -89,6 +92,7 @@ async def test_a_backlog_comes_in_batches_and_a_bad_event_is_dead_lettered_alone
         await _until(lambda: len(applied) == 59)
         assert max(sizes) > 1, "a waiting backlog was handed over one event at a time"
         assert poison not in applied and all(n == 1 for n in applied.values())
+        assert order == [e.id for e in events if e.id != poison], "applied out of order"
         for _ in range(100):
             if await _dead(nc, "batch-batchbad") == 1:
                 break
@@ -126,15 +130,21 @@ async def test_a_database_outage_is_waited_out_rather_than_dead_lettered(
         await broker.stop()
 
 
-async def test_a_pull_consumer_left_by_an_older_version_is_replaced_from_the_checkpoint(
-    nats_url: str, nc: NatsClient
+@pytest.mark.parametrize("earlier", ["pull", "push acknowledging each event"])
+async def test_a_consumer_left_by_an_older_version_is_replaced_from_the_checkpoint(
+    nats_url: str, nc: NatsClient, earlier: str
 ) -> None:
     js = nc.jetstream()
-    events = _events("batchold", 6)
+    program = "batchold" if earlier == "pull" else "batchexp"
+    events = _events(program, 6)
     for event in events:
         await EventPublisher(js).publish(event)
-    # The earlier version's pull consumer, which had taken nothing.
-    await js.pull_subscribe(event_filter("batchold"), durable="batch-batchold")
+    # The earlier version's consumer, which had taken nothing.
+    if earlier == "pull":
+        await js.pull_subscribe(event_filter(program), durable=f"batch-{program}")
+    else:
+        config = ConsumerConfig(deliver_subject=nc.new_inbox(), ack_policy=AckPolicy.EXPLICIT)
+        await js.add_consumer(EVENTS_STREAM, config, durable_name=f"batch-{program}")
     first = (await js.get_last_msg(EVENTS_STREAM, events[3].nats_subject)).seq
     applied: list[int] = []
 
@@ -142,13 +152,13 @@ async def test_a_pull_consumer_left_by_an_older_version_is_replaced_from_the_che
         applied.extend(d.event.sequence for d in batch)
 
     # The service's own checkpoint says the first four were applied.
-    broker = _consumer(nats_url, "batchold", handler, start_after=first)
+    broker = _consumer(nats_url, program, handler, start_after=first)
     await broker.start()
     try:
         await _until(lambda: len(applied) == 2)
         await asyncio.sleep(0.3)
         assert applied == [5, 6]
-        info = await js.consumer_info(EVENTS_STREAM, "batch-batchold")
-        assert isinstance(info.config, ConsumerConfig) and info.config.deliver_subject
+        info = await js.consumer_info(EVENTS_STREAM, f"batch-{program}")
+        assert info.config.deliver_subject and info.config.ack_policy == AckPolicy.ALL
     finally:
         await broker.stop()
