@@ -54,6 +54,17 @@ class Delivered:
 BatchHandler = Callable[[list[Delivered]], Awaitable[None]]
 
 
+def stream_seq(msg: Msg) -> int:
+    """A JetStream message's stream sequence, read from its reply subject without building the
+    whole ``msg.metadata`` (a tenth of a batch consumer's time per event went there):
+    ``$JS.ACK.<stream>.<consumer>.<delivered>.<stream seq>.<consumer seq>.<time>.<pending>``,
+    or the longer form with a domain and an account hash before the stream."""
+    tokens = (msg.reply or "").split(".")
+    if tokens[:2] != ["$JS", "ACK"] or len(tokens) < 9:
+        return msg.metadata.sequence.stream  # not a JetStream reply: let nats-py say so
+    return int(tokens[5] if len(tokens) == 9 else tokens[7])
+
+
 def dlq_subject(consumer: str) -> str:
     return f"navcycle.dlq.{consumer}"
 
@@ -252,7 +263,7 @@ class BatchConsumer:
                     self._broker, self.name, msg.data, msg.subject, f"unreadable event: {exc}"
                 )
                 continue
-            readable.append((msg, Delivered(event, msg.metadata.sequence.stream)))
+            readable.append((msg, Delivered(event, stream_seq(msg))))
         if readable:
             await self._apply(readable, readable[-1][0])
         await msgs[-1].ack()  # and every message before it

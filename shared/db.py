@@ -100,7 +100,8 @@ class BulkStatement:
             processors = [
                 (i, p)
                 for i, n in enumerate(names)
-                if (p := sql.binds[n].type.bind_processor(dialect)) is not None
+                if (p := sql.binds[n].type.dialect_impl(dialect).bind_processor(dialect))
+                is not None
             ]
             compiled = self._compiled[dialect.name] = _Compiled(
                 sql.string, names, itemgetter(*names), processors, dialect.positional

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from sqlalchemy import Index
 from sqlmodel import Field, SQLModel
 
 
@@ -13,8 +14,10 @@ class CycleRow(SQLModel, table=True):
     program: str = Field(primary_key=True, max_length=64)
     year: int = Field(primary_key=True)
     base: str = Field(primary_key=True, max_length=64)
-    region: str = Field(default="", max_length=6, index=True)
-    stage: str = Field(max_length=16, index=True)
+    # No index beyond the key: every query reads one program year, the key's prefix, and an
+    # index on the stage would be rewritten by most events.
+    region: str = Field(default="", max_length=6)
+    stage: str = Field(max_length=16)
     grade: str | None = Field(default=None, max_length=16)
     total: float | None = None
     overdue: int = 0
@@ -23,11 +26,15 @@ class CycleRow(SQLModel, table=True):
 
 class TimelineRow(SQLModel, table=True):
     __tablename__ = "dashboard_timeline"
+    # One index answers a base's timeline in order; one B-tree to write per event, not three.
+    __table_args__ = (
+        Index("ix_dashboard_timeline_base_events", "program", "year", "base", "stream_seq"),
+    )
 
     event_id: str = Field(primary_key=True, max_length=64)
-    program: str = Field(max_length=64, index=True)
-    year: int = Field(index=True)
-    base: str = Field(max_length=64, index=True)
+    program: str = Field(max_length=64)
+    year: int
+    base: str = Field(max_length=64)
     sequence: int
     type: str = Field(max_length=64)
     time: datetime
