@@ -10,9 +10,7 @@ not the number of open cycles. The RSS is sampled every second to show the curve
 from __future__ import annotations
 
 import asyncio
-import os
 import subprocess
-import sys
 import tempfile
 import time
 from datetime import UTC, datetime
@@ -28,7 +26,7 @@ from temporalio.common import SearchAttributePair, TypedSearchAttributes, Workfl
 
 from bench.report import REPORT, Outcome, Row, say
 from bench.resources import status_kb
-from bench.servers import dev_server
+from bench.servers import dev_server, serve
 from shared.domain.rules import ProgramRules, load_rules_file
 from shared.embedded import nats_server
 from shared.settings import DEPLOY_DIR, Settings
@@ -53,23 +51,7 @@ def waiting_rules() -> ProgramRules:
 
 
 def start_worker(temporal: str, nats_url: str, state: Path) -> subprocess.Popen[bytes]:
-    env = dict(
-        os.environ,
-        NAVCYCLE_TEMPORAL_ADDRESS=temporal,
-        NAVCYCLE_NATS_URL=nats_url,
-        NAVCYCLE_TASK_QUEUE=QUEUE,
-        NAVCYCLE_STATE_DIR=str(state),
-        NAVCYCLE_LOG_FORMAT="json",
-        NAVCYCLE_LOG_LEVEL="WARNING",
-    )
-    state.mkdir(parents=True, exist_ok=True)
-    with open(state / "worker.log", "ab") as log:
-        return subprocess.Popen(
-            [sys.executable, "-m", "services.cli.main", "serve", "worker"],
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
+    return serve("worker", state, temporal_address=temporal, nats_url=nats_url, task_queue=QUEUE)
 
 
 async def open_cycles(client: Client, rules: ProgramRules, count: int) -> None:

@@ -16,9 +16,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import json
-import os
 import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Callable, Coroutine, Iterable
@@ -34,6 +32,7 @@ from nats.js import JetStreamContext
 from bench.events import lifecycle
 from bench.report import REPORT, Goal, Outcome, Row, ratio, say
 from bench.resources import cpu_seconds
+from bench.servers import serve
 from bench.stats import summary_ms
 from shared.embedded import nats_server
 from shared.events.envelope import CloudEvent
@@ -180,21 +179,7 @@ async def paced_lag(side: Side, tag: str, rate: float, seconds: float) -> dict[s
 
 def start_dashboard(nats_url: str, state: Path) -> subprocess.Popen[bytes]:
     """``navcycle serve dashboard``: SQLite in ``state``, migrated on start, as deployed."""
-    env = dict(
-        os.environ,
-        NAVCYCLE_NATS_URL=nats_url,
-        NAVCYCLE_STATE_DIR=str(state),
-        NAVCYCLE_LOG_FORMAT="json",
-        NAVCYCLE_LOG_LEVEL="WARNING",
-    )
-    state.mkdir(parents=True, exist_ok=True)
-    with open(state / "dashboard.log", "ab") as log:
-        return subprocess.Popen(
-            [sys.executable, "-m", "services.cli.main", "serve", "dashboard"],
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
+    return serve("dashboard", state, nats_url=nats_url)
 
 
 async def wait_healthy(nc: NatsClient, proc: subprocess.Popen[bytes]) -> None:

@@ -4,6 +4,9 @@ with their data in the benchmark's temporary directory."""
 from __future__ import annotations
 
 import asyncio
+import os
+import subprocess
+import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -34,3 +37,24 @@ async def dev_server(root: Path | None = None) -> AsyncIterator[WorkflowEnvironm
         yield env
     finally:
         await env.shutdown()
+
+
+def serve(service: str, state: Path, **env: str) -> subprocess.Popen[bytes]:
+    """``navcycle serve <service>`` in its own process, as deployed: its state (SQLite) in
+    ``state``, JSON logs at WARNING to ``state/<service>.log``, and ``env`` as NAVCYCLE_*
+    settings (``nats_url="..."`` sets NAVCYCLE_NATS_URL)."""
+    settings = {f"NAVCYCLE_{k.upper()}": v for k, v in env.items()}
+    state.mkdir(parents=True, exist_ok=True)
+    with open(state / f"{service}.log", "ab") as log:
+        return subprocess.Popen(
+            [sys.executable, "-m", "services.cli.main", "serve", service],
+            env=dict(
+                os.environ,
+                NAVCYCLE_STATE_DIR=str(state),
+                NAVCYCLE_LOG_FORMAT="json",
+                NAVCYCLE_LOG_LEVEL="WARNING",
+                **settings,
+            ),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )

@@ -26,7 +26,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import nats
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
@@ -37,22 +36,15 @@ from bench.history_shapes import CycleShape, QueryCounter, fetch_shapes, totals
 from bench.report import REPORT, Goal, Outcome, Row, ratio, say
 from bench.resources import CpuMeter, load_watch
 from bench.servers import dev_server
-from services.filings.app import build_broker as filings_broker
-from services.filings.tables import TABLES as FILINGS_TABLES
-from services.registry.app import build_broker as registry_broker
-from services.registry.tables import TABLES as REGISTRY_TABLES
 from services.sim.play import RealClock, play_year
-from services.sim.virtual import register_synthetic_bases
-from shared.db import create_tables, make_engine
+from services.sim.virtual import in_process_services
 from shared.domain.rules import ProgramRules, load_rules_file
 from shared.embedded import nats_server
 from shared.eventlog import read_events
 from shared.events.subjects import event_filter
-from shared.objectstore import LocalObjectStore
 from shared.publisher import EventPublisher
 from shared.rpc import RpcClient
 from shared.settings import DEPLOY_DIR
-from shared.stream import ensure_events_stream
 from workflows import search_attributes as sa
 from workflows.activities import CycleActivities
 from workflows.ids import cycle_id, program_year_id
@@ -160,29 +152,17 @@ async def navcycle_side(
 ) -> tuple[SideResult, dict[str, CycleShape], Counter[str]]:
     rules = bench_rules(bases, scale)
     names = [f"y{n:05d}" for n in range(bases)]
-    nc = await nats.connect(nats_url)
-    js = nc.jetstream()
-    await ensure_events_stream(js, duplicate_window_s=3600)
-    objects = LocalObjectStore(root / "objects")
-    registry_db = make_engine(f"sqlite:///{root / 'registry.db'}")
-    filings_db = make_engine(f"sqlite:///{root / 'filings.db'}")
-    create_tables(registry_db, REGISTRY_TABLES)
-    create_tables(filings_db, FILINGS_TABLES)
-    city_of = register_synthetic_bases(registry_db, rules, names, "基准基地")
-    brokers = [
-        registry_broker(nats_url, registry_db),
-        filings_broker(nats_url, filings_db, objects),
-    ]
-    for broker in brokers:
-        await broker.start()
     queries = QueryCounter()
     config = env.client.config()
     config["interceptors"] = [queries]
     client = Client(**config)
-    activities = CycleActivities(EventPublisher(js), RpcClient(nc, 30), objects, client)
     phase_done: dict[str, float] = {}
     load: dict[str, float] = {}
-    try:
+    async with in_process_services(nats_url, root, rules, names, "基准基地") as services:
+        js = services.js
+        activities = CycleActivities(
+            EventPublisher(js), RpcClient(services.nc, 30), services.objects, client
+        )
         async with build_worker(client, NAV_QUEUE, activities):
             clock = CalendarClock(client)
             meter = CpuMeter("bench: play, worker, registry, filings")
@@ -199,10 +179,10 @@ async def navcycle_side(
                 summary = await play_year(
                     client=client,
                     js=js,
-                    objects=objects,
+                    objects=services.objects,
                     rules=rules,
                     names=names,
-                    city_of=city_of,
+                    city_of=services.city_of,
                     year=YEAR,
                     seed=seed,
                     clock=clock,
@@ -214,10 +194,6 @@ async def navcycle_side(
             say(NAME, f"navcycle year done in {wall:.0f} s (load average {load.get('mean')})")
             ids = [program_year_id(PROGRAM, YEAR), *(cycle_id(PROGRAM, YEAR, b) for b in names)]
             shapes = await fetch_shapes(client, ids)
-    finally:
-        for broker in brokers:
-            await broker.stop()
-        await nc.close()
     idle = clock.idle_s + final_idle
     if summary.refused:
         say(NAME, f"WARNING: deadlines refused some inputs {dict(summary.refused)}: --year-scale")

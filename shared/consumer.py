@@ -269,38 +269,38 @@ class BatchConsumer:
         await msgs[-1].ack()  # and every message before it
 
     async def _apply(self, batch: list[tuple[Msg, Delivered]], last: Msg) -> None:
-        attempt = 1
-        while True:
-            try:
-                await self._handler([d for _, d in batch])
-                return
-            except Exception as exc:
-                if not transient(exc):
-                    break
-                log.warning("consumer.waiting", consumer=self.name, attempt=attempt, error=str(exc))
-            attempt += 1
-            await last.in_progress()  # not redelivered while the database is away
-            await asyncio.sleep(self._retry_delay_s)
+        events = [d for _, d in batch]
+        if await self._retrying(events, last, lambda exc, _: not transient(exc)) is None:
+            return
         if len(batch) > 1:
             log.warning("consumer.batch_failed", consumer=self.name, size=len(batch))
         for msg, delivered in batch:  # one at a time: a bad event stays alone, the rest go on
-            await self._apply_one(msg, delivered, last)
+            failed = await self._retrying(
+                [delivered], last, lambda exc, n: n >= self._max_deliver and not transient(exc)
+            )
+            if failed is not None:
+                reason = f"{type(failed).__name__}: {failed} (after {self._max_deliver} attempts)"
+                await dead_letter(self._broker, self.name, msg.data, msg.subject, reason)
 
-    async def _apply_one(self, msg: Msg, delivered: Delivered, last: Msg) -> None:
+    async def _retrying(
+        self, events: list[Delivered], last: Msg, give_up: Callable[[Exception, int], bool]
+    ) -> Exception | None:
+        """Hand ``events`` to the handler until it succeeds (``None``) or ``give_up(failure,
+        attempt)`` says stop (that failure). Between attempts the batch is kept from being
+        redelivered (an in-progress ping on its last message) and the retry delay passes."""
         attempt = 1
         while True:
             try:
-                await self._handler([delivered])
-                return
+                await self._handler(events)
+                return None
             except Exception as exc:
-                if attempt >= self._max_deliver and not transient(exc):
-                    reason = f"{type(exc).__name__}: {exc} (after {attempt} attempts)"
-                    await dead_letter(self._broker, self.name, msg.data, msg.subject, reason)
-                    return
+                if give_up(exc, attempt):
+                    return exc
                 log.warning(
                     "event.retry",
                     consumer=self.name,
-                    event_id=delivered.event.id,
+                    event_id=events[0].event.id,
+                    events=len(events),
                     attempt=attempt,
                     error=str(exc),
                 )

@@ -11,11 +11,15 @@ from __future__ import annotations
 import contextlib
 import tempfile
 import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import nats
+from nats.aio.client import Client as NatsClient
+from nats.js import JetStreamContext
 from sqlalchemy import Engine
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
@@ -117,6 +121,41 @@ async def _year(
     progress: Progress | None,
     started: float,
 ) -> YearSummary:
+    names = [f"b{n:05d}" for n in range(count)]
+    async with in_process_services(nats_url, root, rules, names) as services:
+        activities = CycleActivities(
+            EventPublisher(services.js), RpcClient(services.nc, 30), services.objects, env.client
+        )
+        async with build_worker(env.client, "simulation", activities):
+            return await _play(
+                env,
+                services.js,
+                services.objects,
+                rules,
+                names,
+                services.city_of,
+                year,
+                seed,
+                progress,
+                started,
+            )
+
+
+@dataclass(frozen=True)
+class InProcessServices:
+    nc: NatsClient
+    js: JetStreamContext
+    objects: LocalObjectStore
+    city_of: dict[str, str]  # each synthetic base's city
+
+
+@contextlib.asynccontextmanager
+async def in_process_services(
+    nats_url: str, root: Path, rules: ProgramRules, names: list[str], label: str = "模拟基地"
+) -> AsyncIterator[InProcessServices]:
+    """The registry and filings services in this process, on SQLite files and a local object
+    store under ``root``, with the program's rules and a synthetic base per name registered,
+    and the event stream ensured: what a year's play needs beside Temporal and its worker."""
     nc = await nats.connect(nats_url)
     js = nc.jetstream()
     await ensure_events_stream(js, duplicate_window_s=3600)
@@ -125,20 +164,15 @@ async def _year(
     filings_db = make_engine(f"sqlite:///{root / 'filings.db'}")
     create_tables(registry_db, REGISTRY_TABLES)
     create_tables(filings_db, FILINGS_TABLES)
-    names = [f"b{n:05d}" for n in range(count)]
-    city_of = register_synthetic_bases(registry_db, rules, names)
+    city_of = register_synthetic_bases(registry_db, rules, names, label)
     brokers = [
         registry_broker(nats_url, registry_db),
         filings_broker(nats_url, filings_db, objects),
     ]
     for broker in brokers:
         await broker.start()
-    activities = CycleActivities(EventPublisher(js), RpcClient(nc, 30), objects, env.client)
     try:
-        async with build_worker(env.client, "simulation", activities):
-            return await _play(
-                env, js, objects, rules, names, city_of, year, seed, progress, started
-            )
+        yield InProcessServices(nc, js, objects, city_of)
     finally:
         for broker in brokers:
             await broker.stop()

@@ -3,36 +3,12 @@ PostgreSQL: the same stored values, read back raw, for inserts and updates by ke
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterator
 from datetime import UTC, datetime
-from pathlib import Path
 
-import pytest
 from sqlalchemy import Engine, bindparam, insert, text
 
 from services.dashboard.tables import CycleRow, TimelineRow
-from shared.db import BulkStatement, make_engine, session_scope
-from shared.migrations import upgrade
-from tests.helpers import fresh_database
-
-PG_URL = os.environ.get("NAVCYCLE_TEST_POSTGRES_URL")
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
-    if request.param == "sqlite":
-        eng = make_engine(f"sqlite:///{tmp_path / 'bulk.db'}")
-        upgrade(eng, "dashboard")
-        yield eng
-        return
-    if not PG_URL:
-        pytest.skip("NAVCYCLE_TEST_POSTGRES_URL is not set")
-    with fresh_database(PG_URL) as (_, url):
-        eng = make_engine(url)
-        upgrade(eng, "dashboard")
-        yield eng
-        eng.dispose()
+from shared.db import BulkStatement, session_scope
 
 
 def _raw(engine: Engine, table: str, order: str) -> list[tuple[object, ...]]:
@@ -44,7 +20,8 @@ def _raw(engine: Engine, table: str, order: str) -> list[tuple[object, ...]]:
         ]
 
 
-def test_inserts_and_updates_store_what_sqlalchemy_stores(engine: Engine) -> None:
+def test_inserts_and_updates_store_what_sqlalchemy_stores(dashboard_db: Engine) -> None:
+    engine = dashboard_db
     when = datetime(2026, 10, 8, 9, 30, 1, 123456, tzinfo=UTC)
     row = {
         "program": "p",

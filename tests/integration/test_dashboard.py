@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import threading
 import time
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -32,7 +30,6 @@ from shared.migrations import upgrade
 from shared.publisher import EventPublisher
 from shared.rpc import Empty, RpcClient
 from shared.stream import EVENTS_STREAM
-from tests.helpers import fresh_database
 
 STEPS = [
     (EventType.CYCLE_OPENED, {}),
@@ -257,25 +254,6 @@ def _keep(into: list[bytes]):  # type: ignore[no-untyped-def]
         into.append(msg.data)
 
     return cb
-
-
-PG_URL = os.environ.get("NAVCYCLE_TEST_POSTGRES_URL")
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def dashboard_db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
-    if request.param == "sqlite":
-        engine = make_engine(f"sqlite:///{tmp_path / 'locked.db'}")
-        upgrade(engine, "dashboard")
-        yield engine
-        return
-    if not PG_URL:
-        pytest.skip("NAVCYCLE_TEST_POSTGRES_URL is not set")
-    with fresh_database(PG_URL) as (_, url):
-        engine = make_engine(url)
-        upgrade(engine, "dashboard")
-        yield engine
-        engine.dispose()
 
 
 async def test_while_a_swap_holds_the_projection_lock_the_service_answers_and_then_catches_up(
