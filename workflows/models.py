@@ -64,9 +64,19 @@ def _unique_targets(value: list[Target]) -> list[Target]:
 Targets = Annotated[list[Target], Field(max_length=200), AfterValidator(_unique_targets)]
 
 
+ARRIVAL = Field(
+    None,
+    description=(
+        "When the gateway received the filing: a filing that arrived before its deadline is"
+        " admitted even if the cycle processes it later (within the configured skew)"
+    ),
+)
+
+
 class FilePlan(_Model):
     upload: Upload
     targets: Targets
+    received_at: datetime | None = ARRIVAL
 
 
 class ReviewPlan(_Model):
@@ -79,6 +89,7 @@ class ReviewPlan(_Model):
 class FileSelfEvaluation(_Model):
     upload: Upload
     actuals: dict[str, float] = Field(default_factory=dict)
+    received_at: datetime | None = ARRIVAL
 
 
 class SubmitScore(_Model):
@@ -90,6 +101,7 @@ class SubmitScore(_Model):
 
 class FileRectification(_Model):
     upload: Upload
+    received_at: datetime | None = ARRIVAL
 
 
 class ExtendDeadline(_Model):
@@ -129,6 +141,7 @@ class Receipt(_Model):
     sha256: str
     version: int
     size: int
+    received_at: datetime | None = Field(None, description="When the filing arrived")
 
 
 class ScoreReceipt(_Model):

@@ -175,8 +175,44 @@ Outcome = Literal["fail", "exclude"]
 
 
 class OutcomeRules(_Model):
+    """What happens when a deadline passes or a person stays silent: nothing waits forever."""
+
     plan_overdue: Outcome = "fail"
     self_evaluation_overdue: Outcome = "fail"
+    rectifying_next_year: Literal["open", "hold"] = Field(
+        "hold",
+        description=(
+            "A base still rectifying when the next year launches: open its next cycle at once,"
+            " or hold it (the cycle waits in its own stage) until the rectification ends; a"
+            " de-listing then ends it"
+        ),
+    )
+    plan_review_silence: Literal["consent", "province", "wait"] = Field(
+        "province",
+        description=(
+            "A verification step silent after its escalation: consent (备案, the plan counts as"
+            " verified at that step), province (the province takes the step itself), or wait"
+            " with a reminder every day"
+        ),
+    )
+    review_silence: Literal["reassign", "wait"] = Field(
+        "reassign",
+        description=(
+            "Experts silent after the review's escalation: their places go to the next experts on"
+            " the roster, with a fresh review window; or wait with a reminder every day"
+        ),
+    )
+    self_evaluation_min_after_acceptance: DurationStr | None = Field(
+        "P3M",
+        description=(
+            "No base pays for an officer's delay: the self-evaluation is never due before the"
+            " plan's acceptance plus this period (None: the due date stays where it is)"
+        ),
+    )
+    reapplication_ban: DurationStr | None = Field(
+        None,
+        description="After a de-listing, how long a reinstatement is refused (None: no ban)",
+    )
 
 
 VerificationStep = Literal["city", "province"]

@@ -30,6 +30,19 @@ class EventType(StrEnum):
     CYCLE_CLOSED = "cycle.closed"
     CYCLE_EXCLUDED = "cycle.excluded"
     OPERATOR_ACTION = "operator.action"
+    # Trust (issue 11): every decision a bureau must defend is an event of its own.
+    CYCLE_ENDED = "cycle.ended"  # a later cycle of a de-listed base, ended with the reason
+    BASE_REINSTATED = "base.reinstated"
+    PLAN_STEP_TAKEN_OVER = "plan.step_taken_over"  # silence: consent, or the province acts
+    EXPERT_REASSIGNED = "expert.reassigned"
+    EXPERT_ASSIGNED = "expert.assigned"
+    DEADLINE_RECOMPUTED = "deadline.recomputed"  # a provisional deadline after a holiday table
+    DEADLINE_MOVED = "deadline.moved"  # a deadline that follows someone else's step
+    OBJECTION_LODGED = "objection.lodged"
+    OBJECTION_DECIDED = "objection.decided"
+    RESULTS_CORRECTED = "results.corrected"  # 补充公示: a change after publication
+    CALENDAR_APPLIED = "calendar.applied"
+    BASE_DESIGNATED = "base.designated"  # 验收: designated a provincial base
 
     @property
     def cloudevents_type(self) -> str:
