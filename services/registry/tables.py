@@ -41,4 +41,19 @@ class BaseRow(SQLModel, table=True):
     created_at: datetime = Field(default_factory=_now)
 
 
-TABLES: list[type[SQLModel]] = [RulesVersion, BaseRow]
+class CalendarVersion(SQLModel, table=True):
+    """One version of a holiday table (节假日安排) the bureau maintains; the newest counts."""
+
+    __tablename__ = "registry_calendar_versions"
+    __table_args__ = (UniqueConstraint("calendar", "version"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    calendar: str = Field(index=True, max_length=64)
+    version: int
+    digest: str = Field(max_length=64)
+    document: dict = Field(sa_column=Column(JSON, nullable=False))  # type: ignore[type-arg]
+    source: str = Field(default="", max_length=200)
+    applied_at: datetime = Field(default_factory=_now)
+
+
+TABLES: list[type[SQLModel]] = [RulesVersion, BaseRow, CalendarVersion]
