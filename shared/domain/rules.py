@@ -90,15 +90,54 @@ class CalendarRules(_Model):
         return [parse_duration(r) for r in self.reminders]
 
 
+class Declaration(_Model):
+    """A condition that is not a number (申报条件 such as experience or an industry base): the
+    applicant affirms it and, when asked, names the evidence documents behind it."""
+
+    key: str
+    text_zh: str = Field(min_length=1)
+    text_en: str = Field(min_length=1)
+    evidence_required: bool = True
+
+    @field_validator("key")
+    @classmethod
+    def _key(cls, value: str) -> str:
+        if not _ID.fullmatch(value):
+            raise ValueError("declaration key must be letters, digits, '-' or '_'")
+        return value
+
+
 class EligibilityRules(_Model):
     min_staff: int = Field(0, ge=0)
     min_senior_full_time: int = Field(0, ge=0)
     domains: list[str] = Field(default_factory=list, description="Empty means any domain")
+    domains_open: bool = Field(
+        False,
+        description="The list is open (the seed says 等): other domains are accepted, the listed"
+        " ones are suggestions",
+    )
     one_base_per_domain: bool = False
     require_pct_minimum_data: bool = Field(
         False, description="Data resources must cover at least the PCT minimum documentation"
     )
     host_types: list[str] = Field(default_factory=list, description="Empty means any host type")
+    host_types_open: bool = Field(
+        False,
+        description="The list is open (the seed says 等): other host types are accepted, the"
+        " listed ones are suggestions",
+    )
+    declarations: list[Declaration] = Field(
+        default_factory=list, description="Conditions affirmed by the applicant, with evidence"
+    )
+
+    @field_validator("declarations")
+    @classmethod
+    def _unique_declarations(cls, value: list[Declaration]) -> list[Declaration]:
+        keys = [d.key for d in value]
+        dupes = sorted({k for k in keys if keys.count(k) > 1})
+        if dupes:
+            raise ValueError(f"declaration keys repeat: {', '.join(dupes)}")
+        return value
 
 
 class Indicator(_Model):
@@ -219,6 +258,32 @@ VerificationStep = Literal["city", "province"]
 DEFAULT_CHAIN: list[VerificationStep] = ["city", "province"]
 
 
+_PROVENANCE = re.compile(r"^(seed \d{3}: .+|chosen: .+)$", re.DOTALL)
+
+
+class DesignationRules(_Model):
+    """The 验收 designates provincial bases (确定新的省级专利导航服务基地): the grades that lead
+    to designation, and the window in which a designated base files its new plan."""
+
+    grades: list[Literal["excellent", "pass"]] = Field(
+        default_factory=lambda: ["excellent", "pass"], min_length=1
+    )
+    plan_window: DurationStr = Field("P1M", description="From the approval (批准之日起)")
+
+
+class ProgramClauses(_Model):
+    """The program's own words, quoted by its notices; empty where its scheme has none."""
+
+    source: str = Field("", description="The scheme's title, e.g. 《…实施方案》")
+    plan: str = ""
+    self_evaluation: str = ""
+    review: str = ""
+    rectification: str = ""
+    delisting: str = ""
+    publication: str = ""
+    designation: str = ""
+
+
 class ProgramRules(_Model):
     id: str
     name: str
@@ -230,6 +295,17 @@ class ProgramRules(_Model):
     eligibility: EligibilityRules = Field(default_factory=EligibilityRules)  # type: ignore[arg-type]
     rubric: RubricRules
     outcomes: OutcomeRules = Field(default_factory=OutcomeRules)  # type: ignore[arg-type]
+    designation: DesignationRules | None = Field(
+        None, description="Whether the yearly evaluation designates provincial bases, and how"
+    )
+    clauses: ProgramClauses = Field(default_factory=ProgramClauses)  # type: ignore[arg-type]
+    simulation: bool = Field(
+        False, description="A simulated program (navcycle demo): never part of the record"
+    )
+    provenance: dict[str, str] = Field(
+        default_factory=dict,
+        description="Rules path (calendar.plan_window) -> 'seed NNN: 「clause」' or 'chosen: why'",
+    )
 
     @field_validator("id")
     @classmethod
@@ -250,6 +326,17 @@ class ProgramRules(_Model):
     def _chain(cls, value: list[str]) -> list[str]:
         if len(set(value)) != len(value):
             raise ValueError("a verification step may appear once")
+        return value
+
+    @field_validator("provenance")
+    @classmethod
+    def _provenance(cls, value: dict[str, str]) -> dict[str, str]:
+        bad = sorted(path for path, source in value.items() if not _PROVENANCE.match(source))
+        if bad:
+            raise ValueError(
+                "each provenance entry must read 'seed NNN: 「clause」' or 'chosen: why': "
+                + ", ".join(bad)
+            )
         return value
 
 
