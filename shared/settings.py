@@ -61,6 +61,17 @@ class Settings(BaseSettings):
         ),
     )
 
+    arrival_max_skew_s: float = Field(
+        300.0,
+        gt=0,
+        description=(
+            "A filing counts as filed when it reached the gateway if the cycle accepts it within"
+            " this many seconds (it covers the upload and a rush's queue); an older arrival is"
+            " judged when accepted, and a gateway clock this far ahead of the workflow's is"
+            " refused (clock_skew)"
+        ),
+    )
+
     webhook_urls: str = Field("", description="Comma-separated URLs that receive every notice")
     webhook_secret: SecretStr | None = Field(None, description="HMAC-SHA256 key for webhooks")
     smtp_host: str | None = Field(None, description="Unset: no e-mail")
