@@ -8,7 +8,7 @@ import yaml
 from faststream.nats import NatsBroker, NatsRouter
 from sqlalchemy import Engine
 
-from services.registry import store
+from services.registry import registration, store
 from shared.contracts.registry import (
     ApplyRules,
     BaseList,
@@ -23,7 +23,6 @@ from shared.contracts.registry import (
     RulesApplied,
 )
 from shared.db import session_scope
-from shared.domain.eligibility import Applicant, domain_taken, ineligibility
 from shared.domain.rules import ProgramRules, RulesError, load_rules_file, parse_rules
 from shared.logging import get_logger
 from shared.rpc import Empty, RpcError, rpc_handler
@@ -108,43 +107,10 @@ def build_router(engine: Engine) -> NatsRouter:
     @subscriber("bases.register")
     @rpc_handler(RegisterBase)
     async def bases_register(req: RegisterBase) -> BasePublic:
-        reg = req.registration
         with session_scope(engine) as session:
-            current = store.current_rules(session, program=req.program)
-            if current is None:
-                raise RpcError("program_not_found", f"no program {req.program!r}", 404)
-            rules = ProgramRules.model_validate(current.document).eligibility
-            reasons = ineligibility(
-                rules,
-                Applicant(
-                    domain=reg.domain,
-                    host_type=reg.host_type,
-                    staff_total=reg.staff.total,
-                    senior_full_time=reg.staff.senior_full_time,
-                    pct_minimum_data=reg.pct_minimum_data,
-                ),
-            )
-            if reasons:
-                raise RpcError(
-                    "not_eligible",
-                    "; ".join(r.message for r in reasons),
-                    422,
-                    reasons=[
-                        {"code": r.code, "message": r.message, "message_zh": r.message_zh}
-                        for r in reasons
-                    ],
-                )
-            if store.get_base(session, program=req.program, base=reg.id) is not None:
-                raise RpcError("base_exists", f"base {reg.id!r} is already registered", 409)
-            if domain_taken(rules, reg.domain, store.active_domains(session, program=req.program)):
-                raise RpcError(
-                    "domain_taken",
-                    f"the program already has a base for {reg.domain} (一产业一基地)",
-                    409,
-                )
-            row = store.add_base(session, program=req.program, reg=reg)
-            log.info("base.registered", program=req.program, base=reg.id)
-            return store.to_public(row)
+            public = registration.register_base(session, program=req.program, reg=req.registration)
+        log.info("base.registered", program=req.program, base=public.id)
+        return public
 
     @subscriber("bases.active")
     @rpc_handler(ListBasesRequest)

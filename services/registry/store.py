@@ -47,6 +47,7 @@ def to_public(row: BaseRow) -> BasePublic:
             "host_type": row.host_type,
             "staff": {"total": row.staff_total, "senior_full_time": row.senior_full_time},
             "pct_minimum_data": row.pct_minimum_data,
+            "declarations": row.declarations or {},
             "status": row.status,
         }
     )
@@ -63,6 +64,7 @@ def add_base(session: Session, *, program: str, reg: BaseRegistration) -> BaseRo
         staff_total=reg.staff.total,
         senior_full_time=reg.staff.senior_full_time,
         pct_minimum_data=reg.pct_minimum_data,
+        declarations={k: a.model_dump() for k, a in reg.declarations.items()},
     )
     session.add(row)
     session.flush()

@@ -36,6 +36,9 @@ class BaseRow(SQLModel, table=True):
     staff_total: int = 0
     senior_full_time: int = 0
     pct_minimum_data: bool = False
+    declarations: dict = Field(  # type: ignore[type-arg]
+        default_factory=dict, sa_column=Column(JSON, nullable=False)
+    )  # key -> {affirmed, evidence}: the applicant's declarations and their evidence documents
     status: str = Field(default="active", max_length=16, index=True)
     status_reason: str = Field(default="", max_length=500)
     created_at: datetime = Field(default_factory=_now)

@@ -261,13 +261,15 @@ DEFAULT_CHAIN: list[VerificationStep] = ["city", "province"]
 _PROVENANCE = re.compile(r"^(seed \d{3}: .+|chosen: .+)$", re.DOTALL)
 
 
+DesignatingGrade = Literal["excellent", "pass"]
+_DESIGNATING: tuple[DesignatingGrade, ...] = ("excellent", "pass")
+
+
 class DesignationRules(_Model):
     """The 验收 designates provincial bases (确定新的省级专利导航服务基地): the grades that lead
     to designation, and the window in which a designated base files its new plan."""
 
-    grades: list[Literal["excellent", "pass"]] = Field(
-        default_factory=lambda: ["excellent", "pass"], min_length=1
-    )
+    grades: list[DesignatingGrade] = Field(default_factory=lambda: list(_DESIGNATING), min_length=1)
     plan_window: DurationStr = Field("P1M", description="From the approval (批准之日起)")
 
 
