@@ -9,17 +9,22 @@ from faststream.nats import NatsBroker, NatsRouter
 from sqlalchemy import Engine
 
 from services.registry import registration, store
+from services.registry import status as base_status
 from shared.contracts.registry import (
     ApplyRules,
     BaseList,
     BasePublic,
     BaseRegistration,
+    BaseStatusChange,
+    BaseStatusResult,
     GetBase,
     GetProgram,
     ListBases,
     PinnedRules,
     ProgramList,
     RegisterBase,
+    Reinstate,
+    Reinstated,
     RulesApplied,
 )
 from shared.db import session_scope
@@ -27,7 +32,7 @@ from shared.domain.rules import ProgramRules, RulesError, load_rules_file, parse
 from shared.logging import get_logger
 from shared.rpc import Empty, RpcError, rpc_handler
 from shared.service import rpc_subscriber, service_broker
-from workflows.models import BaseInfo, BasesPage, BaseStatusRequest, ListBasesRequest
+from workflows.models import BaseInfo, BasesPage, ListBasesRequest
 
 log = get_logger("registry")
 SERVICE = "registry"
@@ -137,16 +142,30 @@ def build_router(engine: Engine) -> NatsRouter:
         return BaseList(bases=[store.to_public(r).model_dump() for r in rows])
 
     @subscriber("bases.status")
-    @rpc_handler(BaseStatusRequest)
-    async def bases_status(req: BaseStatusRequest) -> Empty:
+    @rpc_handler(BaseStatusChange)
+    async def bases_status(req: BaseStatusChange) -> BaseStatusResult:
+        """A cycle's request, answered: a refused change is an answer, not a failure."""
         with session_scope(engine) as session:
-            row = store.get_base(session, program=req.program, base=req.base)
-            if row is None:
-                raise RpcError("base_not_found", f"no base {req.base!r} in {req.program!r}", 404)
-            row.status, row.status_reason = req.status, req.reason
-            session.add(row)
-        log.info("base.status", program=req.program, base=req.base, status=req.status)
-        return Empty()
+            result = base_status.change_status(session, req)
+        log.info(
+            "base.status",
+            program=req.program,
+            base=req.base,
+            year=req.year,
+            asked=req.status,
+            status=result.status,
+            changed=result.changed,
+            refused=result.refused,
+        )
+        return result
+
+    @subscriber("bases.reinstate")
+    @rpc_handler(Reinstate)
+    async def bases_reinstate(req: Reinstate) -> Reinstated:
+        with session_scope(engine) as session:
+            done = base_status.reinstate(session, req)
+        log.info("base.reinstated", program=req.program, base=req.base, by=req.by)
+        return done
 
     return router
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from sqlmodel import Session, col, select
+from datetime import datetime
 
-from services.registry.tables import BaseRow, RulesVersion
+from sqlmodel import Session, col, func, select
+
+from services.registry.tables import BaseRow, BaseStatusChangeRow, RulesVersion
 from shared.contracts.registry import BasePublic, BaseRegistration
 from shared.domain.regions import region_prefix
 from shared.domain.rules import ProgramRules, rules_digest
@@ -106,3 +108,59 @@ def active_domains(session: Session, *, program: str) -> set[str]:
         select(BaseRow.domain).where(BaseRow.program == program, BaseRow.status != "delisted")
     )
     return set(rows)
+
+
+# A base's status: every change through record_status, so each one is on the record.
+
+
+def lock_base(session: Session, *, program: str, base: str) -> BaseRow | None:
+    """The base, locked for this transaction (PostgreSQL), so two cycles' requests queue."""
+    return session.get(BaseRow, (program, base), with_for_update=True)
+
+
+def record_status(
+    session: Session,
+    *,
+    row: BaseRow,
+    status: str,
+    reason: str,
+    by: str,
+    year: int | None,
+    at: datetime,
+) -> BaseStatusChangeRow:
+    """Set the base's status and record who changed it, why and when."""
+    last = session.exec(
+        select(func.max(BaseStatusChangeRow.change)).where(
+            BaseStatusChangeRow.program == row.program, BaseStatusChangeRow.base == row.id
+        )
+    ).one()
+    change = BaseStatusChangeRow(
+        program=row.program,
+        base=row.id,
+        change=(last or 0) + 1,
+        from_status=row.status,
+        to_status=status,
+        reason=reason,
+        by=by,
+        year=year,
+        at=at,
+    )
+    row.status, row.status_reason = status, reason[:500]
+    if status == "delisted":
+        row.delisted_at, row.delisted_in_year = at, year
+    else:
+        row.delisted_at, row.delisted_in_year = None, None
+    session.add(row)
+    session.add(change)
+    session.flush()
+    return change
+
+
+def status_history(session: Session, *, program: str, base: str) -> list[BaseStatusChangeRow]:
+    return list(
+        session.exec(
+            select(BaseStatusChangeRow)
+            .where(BaseStatusChangeRow.program == program, BaseStatusChangeRow.base == base)
+            .order_by(col(BaseStatusChangeRow.change))
+        )
+    )

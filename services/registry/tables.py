@@ -41,6 +41,8 @@ class BaseRow(SQLModel, table=True):
     )  # key -> {affirmed, evidence}: the applicant's declarations and their evidence documents
     status: str = Field(default="active", max_length=16, index=True)
     status_reason: str = Field(default="", max_length=500)
+    delisted_at: datetime | None = None  # business time of the last de-listing
+    delisted_in_year: int | None = None  # the program year whose cycle de-listed it
     created_at: datetime = Field(default_factory=_now)
 
 
@@ -59,4 +61,23 @@ class CalendarVersion(SQLModel, table=True):
     applied_at: datetime = Field(default_factory=_now)
 
 
-TABLES: list[type[SQLModel]] = [RulesVersion, BaseRow, CalendarVersion]
+class BaseStatusChangeRow(SQLModel, table=True):
+    """Every change of a base's status: who (a cycle's year or a person), why and when."""
+
+    __tablename__ = "registry_base_status_changes"
+    __table_args__ = (UniqueConstraint("program", "base", "change"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    program: str = Field(max_length=64)
+    base: str = Field(max_length=64)
+    change: int  # 1, 2, ... per base
+    from_status: str = Field(max_length=16)
+    to_status: str = Field(max_length=16)
+    reason: str = Field(default="", max_length=1000)
+    by: str = Field(max_length=200)
+    year: int | None = None  # the asking cycle's program year
+    at: datetime  # business time
+    recorded_at: datetime = Field(default_factory=_now)
+
+
+TABLES: list[type[SQLModel]] = [RulesVersion, BaseRow, CalendarVersion, BaseStatusChangeRow]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -115,3 +116,53 @@ class RulesApplied(BaseModel):
     program: str
     version: int
     created: bool
+
+
+class BaseStatusChange(BaseModel):
+    """A base's status change asked by a cycle (``workflows.models.BaseStatusRequest`` is sent
+    as this) or by a person (``by``). The registry answers with :class:`BaseStatusResult`."""
+
+    program: str
+    base: str
+    status: BaseStatus
+    reason: str = Field("", max_length=500)
+    year: int | None = Field(None, description="The program year of the asking cycle")
+    by: str | None = Field(None, description="A person; None: the cycle of `year` asks")
+    at: datetime | None = Field(None, description="Business time of the change; None: now")
+
+
+class BaseStatusResult(BaseModel):
+    """The answer to a status change: never a failure for a refused change, so a cycle reads it.
+
+    ``refused`` is a stable code (``status_transition_refused``) when the change is not allowed,
+    e.g. a later year's cycle asking ``rectifying`` or ``active`` of a de-listed base."""
+
+    status: BaseStatus = Field(description="The base's status after the request")
+    changed: bool
+    refused: str | None = None
+    message: str | None = Field(None, description="Why it was refused, Chinese — English")
+    delisted_in_year: int | None = Field(
+        None, description="The program year whose cycle de-listed the base, while de-listed"
+    )
+
+
+class Reinstate(BaseModel):
+    """``delisted -> active`` by a province_admin, with a reason (audited by the caller)."""
+
+    program: str
+    base: str
+    reason: str = Field(min_length=1, max_length=1000)
+    by: str = Field(min_length=1, max_length=200)
+    at: datetime | None = Field(None, description="Business time; None: now")
+
+
+class Reinstated(BaseModel):
+    program: str
+    base: str
+    status: BaseStatus
+    reason: str
+    by: str
+    at: datetime
+    delisted_at: datetime | None
+    delisted_in_year: int | None
+    change: int = Field(description="The base's status change number: the event's source key")
