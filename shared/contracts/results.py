@@ -2,7 +2,10 @@
 
 One document per notice: the original 公示 is notice 1, and each supplementary notice (补充公示:
 rectification results, a correction after an upheld objection or a reset) is notice 2, 3, ...
-stored under its own key beside the original, never overwriting it. The results page, the CSV,
+stored under ``results_key(program, year, number)`` beside the original, never overwriting it,
+and numbered without gaps (readers find the latest by probing 2, 3, ... until one is missing).
+Every notice carries the whole list as it stands then; ``corrected`` marks the entries it
+changes and ``changes_zh``/``changes_en`` say what changed. The results page, the CSV,
 the XLSX, the PDF and the dashboard all read this one shape, so they tell one story.
 
 Results stored before this document existed are a bare JSON list of
@@ -154,11 +157,6 @@ def results_key(program: str, year: int, number: int = 1) -> str:
     if number == 1:
         return f"results/{program}/{year}/results.json"
     return f"results/{program}/{year}/notice-{number}.json"
-
-
-def index_key(program: str, year: int) -> str:
-    """A small JSON list of the numbers published so far, e.g. ``[1, 2]``."""
-    return f"results/{program}/{year}/notices.json"
 
 
 def _legacy_entry(row: dict[str, Any]) -> ResultEntry:

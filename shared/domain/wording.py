@@ -124,6 +124,26 @@ def _last_day(until: datetime | None, last_day: date | None, tz: timezone) -> da
     return None
 
 
+def end_zh(until: datetime | None, last_day: date | None = None, tz: timezone = BEIJING) -> str:
+    """When a period ends: 「2027年4月1日24时」, or 「2027年4月1日14时20分」 inside a day."""
+    day = _last_day(until, last_day, tz)
+    if day is not None:
+        return f"{date_zh(day)}24时"
+    if until is not None:
+        return moment_zh(until, tz)
+    return "（未定）"
+
+
+def end_en(until: datetime | None, last_day: date | None = None, tz: timezone = BEIJING) -> str:
+    """When a period ends: "end of 1 April 2027", or "14:20 on 1 April 2027 (Beijing time)"."""
+    day = _last_day(until, last_day, tz)
+    if day is not None:
+        return f"end of {date_en(day)}"
+    if until is not None:
+        return moment_en(until, tz)
+    return "(not set)"
+
+
 def deadline_zh(
     until: datetime | None,
     last_day: date | None = None,
@@ -132,14 +152,9 @@ def deadline_zh(
     provisional: bool = False,
 ) -> str:
     """「2027年4月1日24时前」 for a day-counted deadline, 「2027年4月1日14时20分前」 otherwise."""
-    day = _last_day(until, last_day, tz)
-    if day is not None:
-        text = f"{date_zh(day)}24时前"
-    elif until is not None:
-        text = f"{moment_zh(until, tz)}前"
-    else:
+    if until is None and last_day is None:
         return "（未定）"
-    return text + (PROVISIONAL_ZH if provisional else "")
+    return f"{end_zh(until, last_day, tz)}前" + (PROVISIONAL_ZH if provisional else "")
 
 
 def deadline_en(
@@ -150,14 +165,9 @@ def deadline_en(
     provisional: bool = False,
 ) -> str:
     """ "by end of 1 April 2027", or "by 14:20 on 1 April 2027 (Beijing time)"."""
-    day = _last_day(until, last_day, tz)
-    if day is not None:
-        text = f"by end of {date_en(day)}"
-    elif until is not None:
-        text = f"by {moment_en(until, tz)}"
-    else:
+    if until is None and last_day is None:
         return "(not set)"
-    return text + (f" {PROVISIONAL_EN}" if provisional else "")
+    return f"by {end_en(until, last_day, tz)}" + (f" {PROVISIONAL_EN}" if provisional else "")
 
 
 def _parts(spec: str) -> list[tuple[str, int]]:
