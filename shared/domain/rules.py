@@ -72,6 +72,15 @@ class CalendarRules(_Model):
     reminders: list[DurationStr] = Field(default_factory=list, description="Before each deadline")
     utc_offset: str = Field("+08:00", description="Program-local time for month-days")
 
+    holidays: str = Field(
+        "cn-statutory",
+        pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$",
+        description=(
+            "节假日表 / The holiday table working days and art. 203 roll-over are counted with "
+            "(navcycle calendar apply, PUT /v1/calendars/{id}); years it lacks fall back to the "
+            "chinese_calendar package, then to weekends only with the deadline provisional"
+        ),
+    )
     @field_validator("utc_offset")
     @classmethod
     def _offset(cls, value: str) -> str:

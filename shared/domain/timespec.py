@@ -2,7 +2,8 @@
 
 A spec is one of:
 - an ISO-8601 duration: ``PT20S``, ``P1M``, ``P1Y``, ``P1DT2H``, ``P2W``;
-- a month-day in the program year: ``--11-30`` (the deadline is the end of that day);
+- a month-day in the program year: ``--11-30`` (the deadline is the end of that day;
+  ``--02-29`` is accepted and means 02-28 in common years);
 - a count of working days: ``5WD`` (weekends and public holidays skipped, make-up days counted).
 """
 
@@ -133,6 +134,11 @@ def resolve_deadline(spec: TimeSpec, *, anchor: datetime, year: int, tz: timezon
 
     Working-day specs need the holiday calendar; resolve them with
     :func:`shared.domain.workdays.add_working_days`.
+
+    This is the arithmetic cycles already running were started with (their recorded histories
+    replay it): the end is ``anchor + duration`` exactly. New deadlines are counted as the Civil
+    Code counts (from the next day, to 24:00 of the last day, off rest days) by
+    :func:`shared.domain.periods.resolve_period`.
     """
     if isinstance(spec, Duration):
         return add_duration(anchor, spec, tz)

@@ -1,9 +1,11 @@
-"""Working days on the Chinese calendar: weekends and public holidays are skipped, and make-up
-working days (调休) count. The holiday table comes from the maintained ``chinese_calendar``
-package, never from a table of our own.
+"""Working days on the Chinese calendar from the ``chinese_calendar`` package alone: weekends and
+public holidays are skipped, and make-up working days (调休) count.
 
-The package covers each year once the State Council publishes its holidays (each December). For
-a later year, counting falls back to weekends only and says so, rather than stopping a cycle.
+Kept for the deadlines already computed this way (recorded workflow histories call it through
+the ``add_working_days`` activity). New counting goes through
+:func:`shared.domain.periods.resolve_period` with a :class:`shared.domain.holidays.HolidayCalendar`
+built from the holiday table the bureau maintains, which answers before the package and marks a
+count into a year nobody has data for as provisional.
 """
 
 from __future__ import annotations
