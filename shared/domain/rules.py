@@ -71,7 +71,6 @@ class CalendarRules(_Model):
     publication_period: SpecStr = Field("5WD", description="公示: duration or working days (5WD)")
     reminders: list[DurationStr] = Field(default_factory=list, description="Before each deadline")
     utc_offset: str = Field("+08:00", description="Program-local time for month-days")
-
     holidays: str = Field(
         "cn-statutory",
         pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$",
@@ -82,6 +81,7 @@ class CalendarRules(_Model):
         ),
     )
     @field_validator("utc_offset")
+
     @classmethod
     def _offset(cls, value: str) -> str:
         parse_utc_offset(value)

@@ -1,0 +1,106 @@
+"""Reading the published results back: notice N of a program year, or the latest, or the list.
+
+Notices are stored by the program year workflow as ``shared.contracts.results.ResultsNotice``
+documents under ``results_key(program, year, n)``, numbered 1 (the 公示), 2, 3, ... (补充公示)
+without gaps. Names, regions and domains missing from a stored notice (results stored before
+the document existed) are filled from the registry, and the program's name and issuer from its
+rules, so every reader shows the same words.
+"""
+
+from __future__ import annotations
+
+from services.gateway.auth import rpc
+from services.gateway.deps import Deps
+from services.gateway.problems import ApiError
+from shared.contracts.registry import BaseList, GetProgram, ListBases, PinnedRules
+from shared.contracts.results import (
+    NoticeList,
+    NoticeRef,
+    ResultsNotice,
+    parse_results,
+    results_key,
+)
+from shared.objectstore import ObjectMissing, ObjectStoreError
+
+MAX_NOTICES = 100  # a bound on probing; a year has a handful of supplementary notices
+
+
+async def _read(deps: Deps, program: str, year: int, number: int) -> ResultsNotice | None:
+    try:
+        raw = await deps.objects.get(results_key(program, year, number))
+    except ObjectMissing:
+        return None
+    except ObjectStoreError as exc:
+        raise ApiError(503, "object_store_unavailable", str(exc)) from None
+    return parse_results(raw, program=program, year=year)
+
+
+async def _all(deps: Deps, program: str, year: int) -> list[ResultsNotice]:
+    notices: list[ResultsNotice] = []
+    for number in range(1, MAX_NOTICES + 1):
+        notice = await _read(deps, program, year, number)
+        if notice is None:
+            break
+        notices.append(notice.model_copy(update={"number": number}))
+    if not notices:
+        raise ApiError(404, "results_not_published", "the results of that year are not published")
+    return notices
+
+
+async def list_notices(deps: Deps, program: str, year: int) -> NoticeList:
+    return NoticeList(
+        program=program,
+        year=year,
+        notices=[
+            NoticeRef(number=n.number, kind=n.kind, published_at=n.published_at)
+            for n in await _all(deps, program, year)
+        ],
+    )
+
+
+async def load_notice(deps: Deps, program: str, year: int, number: int | None) -> ResultsNotice:
+    """Notice ``number``, or the latest when None, with names and the program filled in."""
+    if number is None:
+        notice = (await _all(deps, program, year))[-1]
+    else:
+        found = await _read(deps, program, year, number)
+        if found is None:
+            if number == 1:
+                raise ApiError(
+                    404, "results_not_published", "the results of that year are not published"
+                )
+            raise ApiError(404, "notice_not_found", f"notice {number} of that year does not exist")
+        notice = found.model_copy(update={"number": number})
+    return await _complete(deps, notice)
+
+
+async def _complete(deps: Deps, notice: ResultsNotice) -> ResultsNotice:
+    if any(not (e.name and e.region and e.domain) for e in notice.entries):
+        listed = await rpc(
+            deps.rpc.call("registry", "bases.list", ListBases(program=notice.program), BaseList)
+        )
+        info = {str(b["id"]): b for b in listed.bases}
+        notice.entries = [
+            e.model_copy(
+                update={
+                    "name": e.name or str(info.get(e.base, {}).get("name") or ""),
+                    "region": e.region or str(info.get(e.base, {}).get("region") or ""),
+                    "domain": e.domain or str(info.get(e.base, {}).get("domain") or ""),
+                }
+            )
+            for e in notice.entries
+        ]
+    if not (notice.program_name and notice.issuer and notice.publication_period):
+        pinned = await rpc(
+            deps.rpc.call(
+                "registry", "rules.current", GetProgram(program=notice.program), PinnedRules
+            )
+        )
+        rules = pinned.rules
+        notice.program_name = notice.program_name or rules.name
+        notice.program_name_en = notice.program_name_en or rules.name_en or ""
+        notice.issuer = notice.issuer or rules.issuer
+        if not notice.publication_period:
+            notice.publication_period = str(rules.calendar.publication_period)
+            notice.utc_offset = rules.calendar.utc_offset
+    return notice
