@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from temporalio.exceptions import ApplicationError
 
+from shared.domain.arrival import CLOCK_SKEW  # gateway and workflow clocks disagree
+
 WRONG_STAGE = "wrong_stage"
 DEADLINE_PASSED = "deadline_passed"
 DUPLICATE_FILING = "duplicate_filing"
@@ -20,6 +22,8 @@ HTTP_STATUS = {
     ALREADY_SCORED: 409,
     INVALID_EXTENSION: 422,
     INVALID_INPUT: 422,
+    # Not the client's doing: the clocks must be put right; a retry may pass.
+    CLOCK_SKEW: 503,
 }
 
 

@@ -22,6 +22,9 @@ Action = Literal[
     "file",  # plan, self-evaluation, rectification
     "score",
     "operate",
+    "lodge_objection",  # 异议 during 公示 (the public, without a token, is the route's concern)
+    "decide_objection",
+    "read_objections",  # with the objectors' names and contacts
 ]
 
 
@@ -67,4 +70,14 @@ def allowed(p: Principal, action: Action, t: Target, *, assigned: bool = False) 
         return role == "expert" and _in_program(p, t) and assigned
     if action == "operate":
         return role == "operator"
+    if action == "lodge_objection":
+        if role == "base_user":
+            return _in_program(p, t) and p.base == t.base
+        if role == "city_officer":
+            return _in_program(p, t) and _in_region(p, t)
+        return role in ("province_admin", "expert") and _in_program(p, t)
+    if action == "decide_objection":
+        return role == "province_admin" and _in_program(p, t)
+    if action == "read_objections":
+        return role == "operator" or (role == "province_admin" and _in_program(p, t))
     return False

@@ -8,9 +8,19 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from services.gateway import problems
+from services.gateway.arrival_stamp import ArrivalStamp
 from services.gateway.deps import Deps
 from services.gateway.limits import BodyLimit
-from services.gateway.routes import cycles, dashboard, documents, health, inbox, pages, programs
+from services.gateway.routes import (
+    cycles,
+    dashboard,
+    documents,
+    health,
+    inbox,
+    objections,
+    pages,
+    programs,
+)
 
 
 def create_app(
@@ -34,9 +44,11 @@ def create_app(
     )
     problems.install(app)
     app.add_middleware(BodyLimit, upload_max_bytes=lambda: _upload_max_bytes(app))
+    app.add_middleware(ArrivalStamp)  # outermost: the arrival before any byte is read
     app.include_router(health.router)
     app.include_router(programs.router)
     app.include_router(cycles.router)
+    app.include_router(objections.router)
     app.include_router(documents.router)
     app.include_router(inbox.router)
     app.include_router(dashboard.router)

@@ -31,6 +31,7 @@ from temporalio.client import (
 )
 
 from services.gateway.access import Action
+from services.gateway.arrival_stamp import ArrivalDep
 from services.gateway.auth import UserDep, require, rpc
 from services.gateway.deps import Deps, DepsDep
 from services.gateway.identity.tokens import Principal
@@ -40,6 +41,7 @@ from services.gateway.temporal_errors import call_workflow
 from services.gateway.uploads import check_filename, read_limited, store_upload
 from services.gateway.year_view import YearView, year_view
 from shared.contracts.registry import PinnedRules
+from shared.domain.arrival import admission_time
 from shared.domain.stages import Stage
 from workflows.admission import FilingKind, filing_refusal
 from workflows.cycle import AnnualCycleWorkflow
@@ -106,6 +108,13 @@ class FilingAccepted(BaseModel):
         description=(
             "The stored upload (sha256, size, key) when this request carried it; the receipt's"
             " document_id and version appear in the cycle state's documents once recorded"
+        ),
+    )
+    received_at: datetime | None = Field(
+        None,
+        description=(
+            "When this request reached the gateway (the filing's arrival, by which its deadline"
+            " is judged); on a retry, the retry's own arrival is not shown"
         ),
     )
 
@@ -181,10 +190,15 @@ async def cycle_state(
     return await _state(deps, program, year, base)
 
 
-async def _precheck(deps: Deps, program: str, year: int, base: str, kind: FilingKind) -> None:
-    """Refuse early, before storing any bytes; the workflow's validator still decides."""
+async def _precheck(
+    deps: Deps, program: str, year: int, base: str, kind: FilingKind, received_at: datetime
+) -> None:
+    """Refuse early, before storing any bytes; the workflow's validator still decides. Judged
+    by the filing's arrival, as the validator judges it."""
     state = await _state(deps, program, year, base)
-    refusal = filing_refusal(state, kind, datetime.now(UTC))
+    skew = timedelta(seconds=deps.settings.arrival_max_skew_s)
+    admission = admission_time(received_at, datetime.now(UTC), skew)
+    refusal = admission.refusal or filing_refusal(state, kind, admission.at)
     if refusal is not None:
         code, message = refusal
         raise ApiError(HTTP_STATUS[code], code, message, stage=state.stage.value)
@@ -331,9 +345,10 @@ async def _filing(
     base: str,
     kind: FilingKind,
     file: UploadFile,
+    received_at: datetime,
 ) -> Upload:
     check_filename(file.filename or "")
-    await _precheck(deps, program, year, base, kind)
+    await _precheck(deps, program, year, base, kind, received_at)
     data = await read_limited(file, deps.settings.upload_max_bytes)
     return await store_upload(
         deps.objects,
@@ -348,11 +363,20 @@ async def _filing(
 
 
 def _accepted(
-    program: str, year: int, base: str, pending: _Pending, upload: Upload | None
+    program: str,
+    year: int,
+    base: str,
+    pending: _Pending,
+    upload: Upload | None,
+    received_at: datetime | None,
 ) -> JSONResponse:
     location = f"/v1/programs/{program}/years/{year}/bases/{base}"
     body = FilingAccepted(
-        message=ACCEPTED_MESSAGE, update_id=pending.update_id, location=location, document=upload
+        message=ACCEPTED_MESSAGE,
+        update_id=pending.update_id,
+        location=location,
+        document=upload,
+        received_at=received_at,
     )
     return JSONResponse(
         body.model_dump(mode="json"), status_code=202, headers={"Location": location}
@@ -367,12 +391,16 @@ async def _file(
     base: str,
     kind: FilingKind,
     file: UploadFile,
+    received_at: datetime,
     update: Any,
     request: Callable[[Upload], Any],
     what: str,
     key: str | None,
 ) -> Any:
     """A filing: 201 with the receipt once recorded, 202 once accepted and still recording.
+
+    ``received_at`` is when the request reached the gateway, before its upload was read: the
+    update carries it (``request`` puts it in), and the cycle judges the deadline by it.
 
     A retry with the same Idempotency-Key is answered from the first request's update (its
     receipt, or 202 while it runs) before any bytes are read. A first request is checked
@@ -383,10 +411,10 @@ async def _file(
     await require(deps, user, "file", program=program, base=base, year=year)
     earlier = await _refiled(deps, program, year, base, key)
     if isinstance(earlier, _Pending):
-        return _accepted(program, year, base, earlier, None)
+        return _accepted(program, year, base, earlier, None, None)
     if earlier is not None:
         return earlier
-    upload = await _filing(deps, user, program, year, base, kind, file)
+    upload = await _filing(deps, user, program, year, base, kind, file, received_at)
     cycle = _cycle(deps, program, year, base)
     # The Idempotency-Key becomes the update id: Temporal applies one update id once.
     started = await call_workflow(
@@ -405,7 +433,10 @@ async def _file(
     wait = deps.settings.update_answer_wait_s
     outcome = await call_workflow(_result_within(started, wait), what=what)
     if isinstance(outcome, _Pending):
-        return _accepted(program, year, base, outcome, upload)
+        return _accepted(program, year, base, outcome, upload, received_at)
+    if isinstance(outcome, Receipt) and outcome.received_at is None:
+        # A worker that predates arrival stamps: the arrival is still this request's.
+        return outcome.model_copy(update={"received_at": received_at})
     return outcome
 
 
@@ -420,6 +451,7 @@ async def file_plan(
     user: UserDep,
     file: Annotated[UploadFile, File(description="The implementation plan (实施方案)")],
     targets: Annotated[str, Form(description="JSON list of {key, name, target, unit}")],
+    arrived: ArrivalDep,
     idempotency_key: IdempotencyKey = None,
 ) -> Any:
     parsed = _parse(_targets, targets, "invalid_targets", "targets")
@@ -431,8 +463,9 @@ async def file_plan(
         base,
         "plan",
         file,
+        arrived,
         AnnualCycleWorkflow.file_plan,
-        lambda upload: FilePlan(upload=upload, targets=parsed),
+        lambda upload: FilePlan(upload=upload, targets=parsed, received_at=arrived),
         "filing the plan",
         idempotency_key,
     )
@@ -487,6 +520,7 @@ async def file_self_evaluation(
     deps: DepsDep,
     user: UserDep,
     file: Annotated[UploadFile, File(description="The self-evaluation report (年度自评报告)")],
+    arrived: ArrivalDep,
     actuals: Annotated[str, Form(description="JSON object {target key: actual value}")] = "{}",
     idempotency_key: IdempotencyKey = None,
 ) -> Any:
@@ -499,8 +533,9 @@ async def file_self_evaluation(
         base,
         "self_evaluation",
         file,
+        arrived,
         AnnualCycleWorkflow.file_self_evaluation,
-        lambda upload: FileSelfEvaluation(upload=upload, actuals=parsed),
+        lambda upload: FileSelfEvaluation(upload=upload, actuals=parsed, received_at=arrived),
         "filing the self-evaluation",
         idempotency_key,
     )
@@ -554,6 +589,7 @@ async def file_rectification(
     deps: DepsDep,
     user: UserDep,
     file: Annotated[UploadFile, File(description="The rectification report (整改报告)")],
+    arrived: ArrivalDep,
     idempotency_key: IdempotencyKey = None,
 ) -> Any:
     return await _file(
@@ -564,8 +600,9 @@ async def file_rectification(
         base,
         "rectification",
         file,
+        arrived,
         AnnualCycleWorkflow.file_rectification,
-        lambda upload: FileRectification(upload=upload),
+        lambda upload: FileRectification(upload=upload, received_at=arrived),
         "filing the rectification",
         idempotency_key,
     )
