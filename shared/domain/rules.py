@@ -80,8 +80,8 @@ class CalendarRules(_Model):
             "chinese_calendar package, then to weekends only with the deadline provisional"
         ),
     )
-    @field_validator("utc_offset")
 
+    @field_validator("utc_offset")
     @classmethod
     def _offset(cls, value: str) -> str:
         parse_utc_offset(value)
