@@ -2,22 +2,22 @@
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Literal
 from urllib.parse import quote
 
-from fastapi import APIRouter, Path
+from fastapi import APIRouter, Path, Query
 from fastapi.responses import JSONResponse, Response
 
 from services.gateway.auth import UserDep, require, rpc
-from services.gateway.deps import Deps, DepsDep
+from services.gateway.deps import DepsDep
 from services.gateway.exports import to_csv, to_xlsx
-from services.gateway.notice_pdf import notice_pdf, publication_text
+from services.gateway.notice_pdf import notice_pdf
 from services.gateway.problems import ApiError
+from services.gateway.published import MAX_NOTICES, list_notices, load_notice
 from services.gateway.routes.params import Program, Year
 from shared.contracts.filings import DocumentPublic, GetDocument
-from shared.contracts.registry import BaseList, GetProgram, ListBases, PinnedRules
+from shared.contracts.results import NoticeList
 from shared.objectstore import ObjectMissing, ObjectStoreError, sha256_hex
 
 router = APIRouter(tags=["documents"])
@@ -62,53 +62,34 @@ async def results(
     year: Year,
     deps: DepsDep,
     format: Literal["json", "csv", "xlsx", "pdf"] = "json",
+    notice: int | None = Query(
+        None,
+        ge=1,
+        le=MAX_NOTICES,
+        description="1 for the 公示, 2.. for each 补充公示; latest if unset",
+    ),
 ) -> Response:
-    """Public once published: the 公示 list of base, name, region, domain, total and grade,
-    as JSON, CSV (UTF-8 with a BOM), XLSX or the PDF notice."""
-    rows = await published_results(deps, program, year)
-    disposition = {"Content-Disposition": f"attachment; filename={program}-{year}-results.{format}"}
+    """Public once published: a 公示 notice (the latest by default) with each base's grade,
+    outcome and reason and the objections, as JSON (``ResultsNotice``), CSV (UTF-8 with a
+    BOM), XLSX or the PDF notice."""
+    doc = await load_notice(deps, program, year, notice)
+    name = f"{program}-{year}-results-{doc.number}.{format}"
+    disposition = {"Content-Disposition": f"attachment; filename={name}"}
     if format == "csv":
-        return Response(to_csv(rows), media_type="text/csv; charset=utf-8", headers=disposition)
+        return Response(to_csv(doc), media_type="text/csv; charset=utf-8", headers=disposition)
     if format == "xlsx":
         return Response(
-            to_xlsx(rows, f"{program} {year} 评估结果公示"),
+            to_xlsx(doc),
             media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
             headers=disposition,
         )
     if format == "pdf":
-        pinned = await rpc(
-            deps.rpc.call("registry", "rules.current", GetProgram(program=program), PinnedRules)
-        )
-        pdf = notice_pdf(
-            rows,
-            program_name=pinned.rules.name,
-            issuer=pinned.rules.issuer,
-            year=year,
-            publication=publication_text(str(pinned.rules.calendar.publication_period)),
-            published_on=datetime.now(UTC).date(),
-        )
+        pdf = notice_pdf(doc, today=datetime.now(UTC).date())
         return Response(pdf, media_type="application/pdf", headers=disposition)
-    return JSONResponse(rows)
+    return JSONResponse(doc.model_dump(mode="json"))
 
 
-async def published_results(deps: Deps, program: str, year: int) -> list[dict[str, Any]]:
-    """The published results, each with the base's name, region and domain from the registry."""
-    try:
-        raw = await deps.objects.get(f"results/{program}/{year}/results.json")
-    except ObjectMissing:
-        raise ApiError(
-            404, "results_not_published", "the results of that year are not published"
-        ) from None
-    except ObjectStoreError as exc:
-        raise ApiError(503, "object_store_unavailable", str(exc)) from None
-    bases = await rpc(deps.rpc.call("registry", "bases.list", ListBases(program=program), BaseList))
-    info = {b["id"]: b for b in bases.bases}
-    return [
-        {
-            **entry,
-            "name": info.get(entry["base"], {}).get("name"),
-            "region": info.get(entry["base"], {}).get("region"),
-            "domain": info.get(entry["base"], {}).get("domain"),
-        }
-        for entry in json.loads(raw)
-    ]
+@router.get("/v1/programs/{program}/years/{year}/notices")
+async def notices(program: Program, year: Year, deps: DepsDep) -> NoticeList:
+    """Public: every notice of the year's results, the 公示 (1) and each 补充公示 (2, 3, ...)."""
+    return await list_notices(deps, program, year)
