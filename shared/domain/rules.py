@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -153,7 +154,16 @@ class Indicator(_Model):
     key: str
     name: str
     name_en: str | None = None
-    weight: float = Field(gt=0)
+    weight: float = Field(gt=0, description="Percent scale: the weight of its 0-100 score")
+    max: float | None = Field(
+        None,
+        gt=0,
+        description=(
+            "Points scale: the indicator's full marks (满分). Left out, it is the weight, as"
+            " Chinese rubrics write 'report quality 30' for 30 points out of 100. Percent scale:"
+            " left out (every indicator is scored 0-100)"
+        ),
+    )
 
     @field_validator("key")
     @classmethod
@@ -162,8 +172,100 @@ class Indicator(_Model):
             raise ValueError("indicator key must be letters, digits, '-' or '_'")
         return value
 
+    def maximum(self, scale: Scale) -> float:
+        """The highest score an expert may give on ``scale``."""
+        if scale == "percent":
+            return 100.0
+        return self.max if self.max is not None else self.weight
+
+
+Scale = Literal["points", "percent"]
+SCALE_DESCRIPTIONS: dict[str, tuple[str, str]] = {
+    "points": (
+        "各指标按其满分计分，总分为各指标专家平均得分之和（满分100分）",
+        "each indicator is scored in points out of its maximum; the total is the sum of the"
+        " experts' average points (out of 100)",
+    ),
+    "percent": (
+        "各指标按百分制（0-100分）计分，总分为各指标专家平均得分按权重的加权平均",
+        "each indicator is scored 0-100; the total is the weighted mean of the experts'"
+        " average scores",
+    ),
+}
+
+
+class VetoItem(_Model):
+    """A veto item (否决项) with the definition experts read where they enter scores."""
+
+    key: str
+    name_zh: str | None = None
+    name_en: str | None = None
+    definition_zh: str | None = Field(None, description="What the item covers, as experts read it")
+    definition_en: str | None = None
+
+    @field_validator("key")
+    @classmethod
+    def _key(cls, value: str) -> str:
+        if not _ID.fullmatch(value):
+            raise ValueError("veto key must be letters, digits, '-' or '_'")
+        return value
+
+
+VetoOutcome = Literal["rectify", "fail_final", "delist"]
+VETO_OUTCOMES: dict[str, tuple[str, str]] = {
+    "rectify": (
+        "评为不合格，与低分相同须限期整改",
+        "fail, ordered to rectify like a low score",
+    ),
+    "fail_final": ("评为不合格，不予整改", "fail as final, without rectification"),
+    "delist": ("评为不合格并摘牌退出", "fail and de-list the base"),
+}
 
 _TOP = re.compile(r"^top\s+(\d+(?:\.\d+)?)\s*%$")
+
+
+class RelativeGrading(_Model):
+    """How 'excellent: top N%' becomes a set of bases; read only when excellent is 'top N%'."""
+
+    population: Literal["scored", "all"] = Field(
+        "scored",
+        description=(
+            "The bases the share is taken of: scored (only bases whose review was scored; bases"
+            " failed as overdue or excluded do not count) or all (every graded base, overdue"
+            " fails included; excluded bases never count)"
+        ),
+    )
+    count: Literal["round", "floor", "ceil"] = Field(
+        "round",
+        description=(
+            "How the share becomes a number of bases: round (half up: 6 bases x 15% = 0.9 -> 1),"
+            " floor or ceil"
+        ),
+    )
+    at_least_one: bool = Field(
+        False, description="A quota that comes to 0 becomes 1 when any base was ranked"
+    )
+    ties: Literal["none_in", "all_in"] = Field(
+        "none_in",
+        description=(
+            "Bases tied on the last place within the quota, when taking all of them would exceed"
+            " it: none_in (the quota is a ceiling, so none of the tied bases is excellent and"
+            " fewer than the quota may be) or all_in (all of them are excellent, so the quota may"
+            " be exceeded). Either way equal totals get equal grades, and no tie is broken by"
+            " name or order of filing"
+        ),
+    )
+    min_total: float | None = Field(
+        85,
+        ge=0,
+        le=100,
+        description=(
+            "Excellent also needs at least this total (e.g. 85 and in the top 15%), so a weak"
+            " year does not make a bare pass excellent. 85 is the bureau's choice, the same as"
+            " the absolute excellent threshold's default; None: any passing total may rank. Never"
+            " below the pass threshold"
+        ),
+    )
 
 
 class GradeThresholds(_Model):
@@ -171,6 +273,10 @@ class GradeThresholds(_Model):
 
     excellent: float | str = Field(85, description="A total, or 'top 15%' among passing bases")
     pass_: float = Field(60, alias="pass", ge=0, le=100)
+    relative: RelativeGrading = Field(
+        default_factory=RelativeGrading,  # type: ignore[arg-type]
+        description="How 'top N%' is counted: population, rounding, ties, minimum total",
+    )
 
     @field_validator("excellent")
     @classmethod
@@ -197,13 +303,70 @@ class GradeThresholds(_Model):
             return float(match[1]) if match else None
         return None
 
+    @property
+    def relative_min_total(self) -> float:
+        """The lowest total a relatively graded base may be excellent with: never below pass."""
+        floor = self.relative.min_total
+        return self.pass_ if floor is None else max(floor, self.pass_)
+
 
 class RubricRules(_Model):
     version: str
+    scale: Scale = Field(
+        "percent",
+        description=(
+            "points: each indicator scored 0..its max, total = sum of the averaged points, the"
+            " maxima sum to 100; percent: each indicator scored 0-100, total = weighted mean"
+        ),
+    )
+    total_decimals: int = Field(
+        2,
+        ge=0,
+        le=4,
+        description="Averages and totals are rounded half up (not to even) to this many decimals",
+    )
     indicators: list[Indicator] = Field(min_length=1)
-    vetoes: list[str] = Field(default_factory=list)
+    vetoes: list[str] = Field(
+        default_factory=list,
+        description="Veto item keys; a document may also list items with their definitions",
+    )
+    veto_definitions: dict[str, VetoItem] = Field(
+        default_factory=dict, description="Per veto key: its names and definition"
+    )
+    veto_outcome: VetoOutcome = Field(
+        "rectify",
+        description=(
+            "What a veto leads to: rectify (不合格, ordered to rectify like a low score),"
+            " fail_final (不合格 without rectification) or delist (不合格 and 摘牌)."
+            " The default is rectify because neither seed has veto items, and the only"
+            " outcome they give a failing base is 限期整改 then 摘牌 (seed 000 (三)); it is"
+            " also what rules written before this field meant. A program whose vetoes are"
+            " for dishonesty should state fail_final or delist"
+        ),
+    )
     experts_required: int = Field(1, ge=1, le=50)
     grades: GradeThresholds = Field(default_factory=GradeThresholds)  # type: ignore[arg-type]
+
+    @model_validator(mode="before")
+    @classmethod
+    def _veto_items(cls, data: Any) -> Any:
+        """Accept ``vetoes`` as keys (old documents) or as items with definitions."""
+        if not isinstance(data, dict):
+            return data
+        definitions = {
+            k: {"key": k, **v} if isinstance(v, dict) and "key" not in v else v
+            for k, v in dict(data.get("veto_definitions") or {}).items()
+        }
+        if not isinstance(data.get("vetoes"), list):
+            return {**data, "veto_definitions": definitions} if definitions else data
+        keys: list[Any] = []
+        for item in data["vetoes"]:
+            if isinstance(item, dict) and "key" in item:
+                keys.append(item["key"])
+                definitions[item["key"]] = item
+            else:
+                keys.append(item)
+        return {**data, "vetoes": keys, "veto_definitions": definitions}
 
     @field_validator("indicators")
     @classmethod
@@ -214,9 +377,37 @@ class RubricRules(_Model):
             raise ValueError(f"indicator keys repeat: {', '.join(dupes)}")
         return value
 
+    @model_validator(mode="after")
+    def _consistent(self) -> RubricRules:
+        if self.scale == "percent":
+            stated = [i.key for i in self.indicators if i.max is not None and i.max != 100]
+            if stated:
+                raise ValueError(
+                    "on the percent scale every indicator is scored 0-100; leave out max for "
+                    + ", ".join(stated)
+                )
+        else:
+            total = sum(Decimal(str(i.maximum("points"))) for i in self.indicators)
+            if total != 100:
+                raise ValueError(
+                    f"on the points scale the indicators' maxima must sum to 100, not {total}"
+                    f" / 按分值计分时各指标满分之和须为100分，现为{total}分"
+                )
+        unknown = sorted(set(self.veto_definitions) - set(self.vetoes))
+        if unknown:
+            raise ValueError(f"veto_definitions name items not in vetoes: {', '.join(unknown)}")
+        mismatched = sorted(k for k, v in self.veto_definitions.items() if v.key != k)
+        if mismatched:
+            raise ValueError(f"veto_definitions keys differ from their items: {mismatched}")
+        return self
+
     @property
     def keys(self) -> list[str]:
         return [i.key for i in self.indicators]
+
+    def veto_item(self, key: str) -> VetoItem:
+        """The item for a veto key, with whatever definition the rules give."""
+        return self.veto_definitions.get(key) or VetoItem(key=key)
 
 
 Outcome = Literal["fail", "exclude"]
