@@ -63,12 +63,12 @@ class Settings(BaseSettings):
 
     arrival_max_skew_s: float = Field(
         300.0,
-        gt=0,
+        ge=0,
         description=(
             "A filing counts as filed when it reached the gateway if the cycle accepts it within"
             " this many seconds (it covers the upload and a rush's queue); an older arrival is"
             " judged when accepted, and a gateway clock this far ahead of the workflow's is"
-            " refused (clock_skew)"
+            " refused (clock_skew); 0 judges every filing when accepted"
         ),
     )
 

@@ -12,7 +12,8 @@ workflow's:
 - an arrival ahead of ``now`` by at most ``max_skew``: the gateway's clock runs a little ahead,
   judged at ``now`` (never later than the workflow's own clock);
 - an arrival ahead of ``now`` by more than ``max_skew``: refused with ``clock_skew``, as the two
-  clocks disagree more than the bureau allows and neither can be taken for the truth.
+  clocks disagree more than the bureau allows and neither can be taken for the truth;
+- a ``max_skew`` of zero: arrival stamps are not trusted at all, every filing judged at ``now``.
 """
 
 from __future__ import annotations
@@ -40,10 +41,10 @@ class Admission:
 
 def admission_time(received_at: datetime | None, now: datetime, max_skew: timedelta) -> Admission:
     """The time a filing that arrived at ``received_at`` is judged at, given the workflow's
-    ``now``. ``max_skew`` bounds the trusted gap both ways (it must be positive)."""
-    if max_skew <= timedelta(0):
-        raise ValueError(f"max_skew must be positive, not {max_skew}")
-    if received_at is None or received_at.tzinfo is None:
+    ``now``. ``max_skew`` bounds the trusted gap both ways; zero turns arrival stamps off."""
+    if max_skew < timedelta(0):
+        raise ValueError(f"max_skew cannot be negative: {max_skew}")
+    if received_at is None or received_at.tzinfo is None or not max_skew:
         # A naive stamp cannot be placed on the workflow's clock: judged as if unstamped.
         return Admission(at=now, basis="now")
     if received_at > now + max_skew:

@@ -99,10 +99,12 @@ def test_a_naive_stamp_is_judged_as_unstamped() -> None:
     assert admission_time(datetime(2027, 3, 31, 22, 59), now, SKEW) == Admission(now, "now")
 
 
-def test_the_skew_must_be_positive() -> None:
+def test_a_zero_skew_turns_arrival_stamps_off_and_a_negative_one_is_an_error() -> None:
     now = datetime(2027, 3, 31, tzinfo=UTC)
-    with pytest.raises(ValueError, match="positive"):
-        admission_time(now, now, timedelta(0))
+    for stamp in (now - timedelta(seconds=1), now + timedelta(hours=1)):
+        assert admission_time(stamp, now, timedelta(0)) == Admission(at=now, basis="now")
+    with pytest.raises(ValueError, match="negative"):
+        admission_time(now, now, timedelta(seconds=-1))
 
 
 moments = st.datetimes(
