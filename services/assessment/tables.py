@@ -38,6 +38,10 @@ class AssignmentRow(SQLModel, table=True):
     round: int = Field(primary_key=True)
     expert: str = Field(primary_key=True, max_length=100)
     assigned_at: datetime = Field(default_factory=_now)
+    due: datetime | None = None  # the review's deadline, as the cycle gave it
+    replaced_at: datetime | None = None  # set when the expert's place went to another
+    replaced_by: str | None = Field(default=None, max_length=100)  # the expert who took it
+    reason: str = Field(default="", max_length=1000)  # why the place changed hands
 
 
 class DecisionRow(SQLModel, table=True):
