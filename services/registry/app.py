@@ -8,7 +8,7 @@ import yaml
 from faststream.nats import NatsBroker, NatsRouter
 from sqlalchemy import Engine
 
-from services.registry import registration, store
+from services.registry import calendars, registration, store
 from services.registry import status as base_status
 from shared.contracts.registry import (
     ApplyRules,
@@ -167,6 +167,7 @@ def build_router(engine: Engine) -> NatsRouter:
         log.info("base.reinstated", program=req.program, base=req.base, by=req.by)
         return done
 
+    router.include_router(calendars.build_router(engine))
     return router
 
 

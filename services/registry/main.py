@@ -5,9 +5,10 @@ from __future__ import annotations
 from faststream import FastStream
 
 from services.registry.app import build_broker, load_presets, seed_bases
+from services.registry.calendars import load_bundled_calendars
 from shared.db import make_engine
 from shared.migrations import upgrade
-from shared.settings import Settings
+from shared.settings import DEPLOY_DIR, Settings
 
 
 async def serve(settings: Settings) -> None:
@@ -15,5 +16,6 @@ async def serve(settings: Settings) -> None:
     engine = make_engine(settings.database_url_for("registry"))
     upgrade(engine, "registry")
     load_presets(engine, settings.programs_dir)
+    load_bundled_calendars(engine, DEPLOY_DIR / "calendars")
     seed_bases(engine, settings.bases_file)
     await FastStream(build_broker(settings.nats_servers, engine)).run()
