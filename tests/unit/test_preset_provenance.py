@@ -1,0 +1,137 @@
+"""Every value of the Henan and Inner Mongolia presets is traced to its seed clause or marked as
+the bureau's choice; quoted clauses occur verbatim in the seed; the README table lists them all."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+import yaml
+
+from shared.domain.provenance import leaf_paths, normalise, quotes, seeds_named, unquoted
+from shared.domain.rules import ProgramRules, RulesError, load_rules_file, parse_rules
+from shared.settings import DEPLOY_DIR
+
+PROGRAMS = DEPLOY_DIR / "programs"
+SEEDS = {p.name[:3]: p.read_text(encoding="utf-8") for p in (PROGRAMS / "seeds").glob("*.txt")}
+PRESETS = {"henan-nav-base": "004", "inner-mongolia-nav-base": "000"}
+README = (PROGRAMS / "README.md").read_text(encoding="utf-8")
+
+
+def _document(program: str) -> dict[str, Any]:
+    return yaml.safe_load((PROGRAMS / f"{program}.yaml").read_text(encoding="utf-8"))  # type: ignore[no-any-return]
+
+
+def _missing(document: dict[str, Any]) -> list[str]:
+    provenance = document.get("provenance") or {}
+    return [p for p in leaf_paths(document) if p not in provenance]
+
+
+@pytest.mark.parametrize("program", sorted(PRESETS))
+def test_every_value_written_has_its_provenance(program: str) -> None:
+    document = _document(program)
+    assert _missing(document) == []
+    stale = sorted(set(document["provenance"]) - set(leaf_paths(document)))
+    assert stale == [], f"provenance for values the preset does not write: {stale}"
+
+
+@pytest.mark.parametrize("program", sorted(PRESETS))
+def test_every_quoted_clause_occurs_verbatim_in_the_seed_it_names(program: str) -> None:
+    provenance = _document(program)["provenance"]
+    for path, entry in provenance.items():
+        if entry.startswith("seed "):
+            assert quotes(entry), f"{path}: a seed entry quotes its clause"
+            assert seeds_named(entry)[0] == PRESETS[program], f"{path} names another seed first"
+        if quotes(entry):
+            assert seeds_named(entry), f"{path} quotes without naming its seed"
+        assert unquoted(entry, SEEDS) == [], f"{path}: not verbatim in the seed"
+
+
+@pytest.mark.parametrize("program", sorted(PRESETS))
+def test_the_programs_clauses_are_its_own_seeds_words(program: str) -> None:
+    rules = load_rules_file(PROGRAMS / f"{program}.yaml")
+    seed = normalise(SEEDS[PRESETS[program]])
+    for name, text in rules.clauses.model_dump().items():
+        assert normalise(text) in seed, f"{name} is not a clause of seed {PRESETS[program]}"
+    other = normalise(SEEDS[next(s for s in set(PRESETS.values()) if s != PRESETS[program])])
+    said = [t for t in rules.clauses.model_dump().values() if len(t) > 12]
+    assert not [t for t in said if normalise(t) in other], "a clause of the other program"
+
+
+def test_a_value_without_provenance_is_found() -> None:
+    document = _document("henan-nav-base")
+    document["calendar"]["review_window"] = "P2M"
+    del document["provenance"]["calendar.review_window"]
+    assert _missing(document) == ["calendar.review_window"]
+    document["rubric"]["indicators"].append({"key": "extra", "name": "额外", "weight": 1})
+    assert "rubric.indicators.extra" in _missing(document)
+
+
+def test_a_clause_not_in_the_seed_is_found() -> None:
+    assert unquoted("seed 004: 「在通知下发2个月内」", SEEDS) == ["在通知下发2个月内"]
+    assert unquoted("seed 004: 「在通知下发1个\n月内」", SEEDS) == []  # whitespace ignored
+    assert unquoted("seed 000: 「在通知下发1个月内」", SEEDS) == ["在通知下发1个月内"]
+
+
+def test_a_provenance_entry_must_say_seed_or_chosen() -> None:
+    document = _document("henan-nav-base")
+    document["provenance"]["calendar.launch"] = "because"
+    with pytest.raises(RulesError) as info:
+        parse_rules(document)
+    assert "calendar.launch" in str(info.value)
+
+
+@pytest.mark.parametrize("program", sorted(PRESETS))
+def test_the_readme_table_lists_every_provenance_entry(program: str) -> None:
+    section = README.split(f"<!-- table: {program} -->")[1].split("<!-- end -->")[0]
+    rows = {}
+    for line in section.splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) >= 3 and cells[0].startswith("`"):
+            rows[cells[0].strip("`")] = cells
+    provenance = _document(program)["provenance"]
+    assert sorted(rows) == sorted(provenance)
+    for path, entry in provenance.items():
+        source = rows[path][2]
+        kind = "chosen" if entry.startswith("chosen:") else f"seed {PRESETS[program]}"
+        assert source.startswith(kind), (path, source)
+        for q in quotes(entry):
+            assert q in rows[path][2] or q in rows[path][3], (path, q)
+
+
+def test_henan_files_its_plan_for_the_record_and_designates_provincial_bases() -> None:
+    rules = load_rules_file(PROGRAMS / "henan-nav-base.yaml")
+    assert rules.verification == []
+    assert rules.calendar.rectification_rounds == 0
+    assert rules.rubric.vetoes == []
+    assert rules.designation is not None
+    assert rules.designation.plan_window == "P1M"
+    assert rules.designation.grades == ["excellent", "pass"]
+    assert rules.clauses.delisting == "" and rules.clauses.rectification == ""
+    assert rules.outcomes.reapplication_ban is None
+
+
+def test_inner_mongolia_keeps_its_regime() -> None:
+    rules = load_rules_file(PROGRAMS / "inner-mongolia-nav-base.yaml")
+    assert rules.verification == ["city", "province"]
+    assert rules.calendar.rectification_rounds == 1
+    assert rules.designation is None
+    assert "摘牌退出" in rules.clauses.delisting and "限期整改" in rules.clauses.rectification
+    assert [d.key for d in rules.eligibility.declarations] == [
+        "experience",
+        "industry_base",
+        "resources",
+    ]
+
+
+@pytest.mark.parametrize("program", sorted(PRESETS))
+def test_no_preset_has_vetoes_its_seed_lacks(program: str) -> None:
+    rules = load_rules_file(PROGRAMS / f"{program}.yaml")
+    assert not {"false_materials", "serious_dishonesty"} & set(rules.rubric.vetoes)
+    assert not rules.simulation
+
+
+def test_an_empty_verification_chain_validates() -> None:
+    document = _document("inner-mongolia-nav-base")
+    document["verification"] = []
+    assert ProgramRules.model_validate(document).verification == []
