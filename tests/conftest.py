@@ -74,6 +74,7 @@ class Stack:
     programs_dir: Path
     task_queue: str
     registry_db: Engine
+    assessment_db: Engine
 
 
 @pytest.fixture(scope="session")
@@ -110,7 +111,9 @@ async def stack(
     )
     worker: Worker = build_worker(ts_env.client, task_queue, activities)
     async with worker:
-        yield Stack(ts_env.client, ts_env, nc, objects, programs, task_queue, reg_engine)
+        yield Stack(
+            ts_env.client, ts_env, nc, objects, programs, task_queue, reg_engine, ass_engine
+        )
     for broker in brokers:
         await broker.stop()
     await asyncio.sleep(0)

@@ -83,9 +83,17 @@ async def start_cycle(
     )
 
 
-async def event_types(js: Any, program: str, year: int, base: str | None = None) -> list[str]:
+# Published by the assessment service, not by the workflows, as it assigns experts.
+SERVICE_EVENTS = {"expert.assigned", "expert.reassigned"}
+
+
+async def event_types(
+    js: Any, program: str, year: int, base: str | None = None, *, services: bool = False
+) -> list[str]:
+    """The workflows' event types in stream order (and the services' with ``services``)."""
     events = await read_events(js, event_filter(program, year, base))
-    return [e.event_type.value for _, e in events]
+    types = [e.event_type.value for _, e in events]
+    return types if services else [t for t in types if t not in SERVICE_EVENTS]
 
 
 HISTORIES = Path(__file__).resolve().parent / "histories"

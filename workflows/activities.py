@@ -6,8 +6,6 @@ Temporal retries them and a reset re-runs them.
 
 from __future__ import annotations
 
-import json
-
 from temporalio import activity
 from temporalio.client import Client
 from temporalio.common import (
@@ -15,22 +13,29 @@ from temporalio.common import (
     TypedSearchAttributes,
     WorkflowIDReusePolicy,
 )
-from temporalio.exceptions import WorkflowAlreadyStartedError
+from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
-from shared.contracts.registry import PinnedRules
-from shared.domain.timespec import parse_utc_offset
-from shared.domain.workdays import add_working_days
+from shared.contracts.assessment import Assignments, OpenAssignments, ReassignExperts
+from shared.contracts.calendars import CalendarVersionPublic, GetCalendar
+from shared.contracts.registry import BaseStatusChange, BaseStatusResult, PinnedRules
+from shared.contracts.results import dump_results, results_key
+from shared.domain.holidays import HolidayCalendar, parse_holiday_table
+from shared.domain.periods import resolve_period
+from shared.domain.timespec import Duration, parse_timespec, parse_utc_offset
 from shared.objectstore import ObjectStore
 from shared.publisher import EventPublisher
-from shared.rpc import Empty, RpcClient
+from shared.rpc import Empty, RpcClient, RpcError
 from workflows import search_attributes as sa
 from workflows.ids import cycle_id, program_year_id
 from workflows.models import (
+    BaseDelisted,
     BasesPage,
     BaseStatusRequest,
     CycleInput,
     DocumentRecord,
+    EndLaterCyclesRequest,
+    ExpertsRequest,
     FinalGrade,
     FinalizeCyclesRequest,
     LaunchRequest,
@@ -38,11 +43,12 @@ from workflows.models import (
     ListBasesRequest,
     OpenCyclesRequest,
     PublishRequest,
+    ResolvedDeadline,
+    ResolveDeadlineRequest,
     RulesRequest,
+    SignalCyclesRequest,
     StoredResults,
     StoreResultsRequest,
-    WorkingDaysRequest,
-    WorkingDaysResult,
 )
 from workflows.starters import start_program_year
 
@@ -54,7 +60,9 @@ class CycleActivities:
         rpc: RpcClient,
         objects: ObjectStore,
         temporal: Client | None = None,
+        arrival_max_skew_s: int = 300,
     ) -> None:
+        self._arrival_max_skew_s = arrival_max_skew_s
         self._publisher = publisher
         self._rpc = rpc
         self._objects = objects
@@ -78,21 +86,142 @@ class CycleActivities:
         return await self._rpc.call("registry", "bases.active", req, BasesPage)
 
     @activity.defn
-    async def set_base_status(self, req: BaseStatusRequest) -> None:
-        await self._rpc.call("registry", "bases.status", req, Empty)
+    async def set_base_status(self, req: BaseStatusRequest) -> BaseStatusResult:
+        """Ask the registry to move the base's status; it answers (never fails) when the change
+        is refused, e.g. a later cycle asking to bring a de-listed base back."""
+        return await self._rpc.call(
+            "registry",
+            "bases.status",
+            BaseStatusChange(
+                program=req.program,
+                base=req.base,
+                status=req.status,
+                reason=req.reason,
+                year=req.year,
+                at=activity.info().current_attempt_scheduled_time,
+            ),
+            BaseStatusResult,
+        )
 
     @activity.defn
-    async def add_working_days(self, req: WorkingDaysRequest) -> WorkingDaysResult:
-        end = add_working_days(req.start, req.count, parse_utc_offset(req.utc_offset))
-        if not end.holidays_known:
-            activity.logger.warning("working days counted without holiday data: %s", req)
-        return WorkingDaysResult(until=end.until, holidays_known=end.holidays_known)
+    async def resolve_deadline(self, req: ResolveDeadlineRequest) -> ResolvedDeadline:
+        """A deadline counted as the Civil Code counts it, on the bureau's holiday table as it
+        stands now. Run as a local activity: its answer is recorded, so a later table never
+        changes a replay; a provisional answer is counted again when the table arrives."""
+        spec = parse_timespec(req.spec)
+        version = None
+        days = HolidayCalendar()
+        if not (isinstance(spec, Duration) and not (spec.years or spec.months or spec.days)):
+            stored = await self._calendar(req.calendar)
+            if stored is not None:
+                days = HolidayCalendar(parse_holiday_table(stored.document))
+                version = stored.version
+        end = resolve_period(
+            spec, anchor=req.anchor, year=req.year, tz=parse_utc_offset(req.utc_offset), days=days
+        )
+        if end.provisional:
+            activity.logger.warning("deadline provisional (no holiday data): %s", req)
+        return ResolvedDeadline(
+            until=end.until,
+            last_day=end.last_day,
+            provisional=end.provisional,
+            rolled_from=end.rolled_from,
+            calendar_version=version,
+        )
+
+    async def _calendar(self, calendar: str) -> CalendarVersionPublic | None:
+        try:
+            return await self._rpc.call(
+                "registry", "calendars.get", GetCalendar(calendar=calendar), CalendarVersionPublic
+            )
+        except RpcError as exc:
+            if exc.status == 404:
+                return None  # no table of that id: the package's years, then provisional
+            raise
+
+    @activity.defn
+    async def open_assignments(self, req: ExpertsRequest) -> list[str]:
+        """Assign the review's experts before it opens; refused (and retried by Temporal) while
+        the roster is shorter than the rubric requires."""
+        assigned = await self._rpc.call(
+            "assessment",
+            "assignments.open",
+            OpenAssignments(
+                program=req.program,
+                year=req.year,
+                base=req.base,
+                round=req.round,
+                needed=req.needed,
+                due=req.due,
+            ),
+            Assignments,
+        )
+        return assigned.experts
+
+    @activity.defn
+    async def reassign_experts(self, req: ExpertsRequest) -> list[str]:
+        """Give the silent experts' places to the next on the roster."""
+        try:
+            assigned = await self._rpc.call(
+                "assessment",
+                "assignments.reassign",
+                ReassignExperts(
+                    program=req.program,
+                    year=req.year,
+                    base=req.base,
+                    round=req.round,
+                    keep=req.keep,
+                    reason="silent after the review's escalation / 逾期未评分",
+                    by="system",
+                    due=req.due,
+                ),
+                Assignments,
+            )
+        except RpcError as exc:
+            raise ApplicationError(str(exc), type=exc.code, non_retryable=True) from exc
+        return assigned.experts
+
+    @activity.defn
+    async def end_later_cycles(self, req: EndLaterCyclesRequest) -> int:
+        """A de-listed base's later cycles end at once (the next two program years may be open)."""
+        payload = BaseDelisted(year=req.year, reason=req.reason).model_dump(mode="json")
+        ended = 0
+        for year in (req.year + 1, req.year + 2):
+            ended += await self._signal_each(
+                SignalCyclesRequest(
+                    program=req.program,
+                    year=year,
+                    bases=[req.base],
+                    signal="base_delisted",
+                    payload=payload,
+                )
+            )
+        return ended
+
+    @activity.defn
+    async def signal_cycles(self, req: SignalCyclesRequest) -> int:
+        return await self._signal_each(req)
+
+    async def _signal_each(self, req: SignalCyclesRequest) -> int:
+        """Signal each cycle; one that does not exist or has ended needs no word."""
+        assert self._temporal is not None, "signalling cycles needs a Temporal client"
+        delivered = 0
+        for i, base in enumerate(req.bases):
+            handle = self._temporal.get_workflow_handle(cycle_id(req.program, req.year, base))
+            try:
+                await handle.signal(req.signal, req.payload)
+                delivered += 1
+            except RPCError as exc:
+                if exc.status != RPCStatusCode.NOT_FOUND:
+                    raise
+            if i % 100 == 0:
+                activity.heartbeat(i)
+        return delivered
 
     @activity.defn
     async def store_results(self, req: StoreResultsRequest) -> StoredResults:
-        data = json.dumps(req.entries, ensure_ascii=False, sort_keys=True).encode()
-        key = f"results/{req.program}/{req.year}/results.json"
-        stored = await self._objects.put(key, data, "application/json")
+        key = results_key(req.program, req.year, req.notice.number)
+        stored = await self._objects.put(key, dump_results(req.notice), "application/json")
         return StoredResults(key=stored.key, sha256=stored.sha256, size=stored.size)
 
     @activity.defn
@@ -149,6 +278,7 @@ class CycleActivities:
                         rules_version=req.rules_version,
                         launched_at=req.launched_at,
                         parent_id=req.parent_id,
+                        arrival_max_skew_s=self._arrival_max_skew_s,
                     ),
                     id=cycle_id(req.program, req.year, base.id),
                     task_queue=task_queue,

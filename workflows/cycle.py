@@ -1,10 +1,13 @@
 """AnnualCycleWorkflow: one base through one program year.
 
-plan filing ▶ verification chain ▶ implementation ▶ self-evaluation ▶ review ▶ grade
-▶ closed after 公示, or rectification rounds ▶ re-review ▶ closed or de-listed.
+plan filing ▶ verification chain ▶ implementation ▶ self-evaluation ▶ review ▶ grade ▶ the
+program year's final results (after 公示 and every objection) ▶ closed, or rectification rounds
+▶ re-review ▶ closed or de-listed.
 
 Every deadline is computed once from the pinned rules and kept in state, so a reset or a replay
-never moves it; waits use ``wait_condition(..., timeout=due - now)``.
+never moves it; waits use ``wait_condition(..., timeout=due - now)``. Nothing waits on a person
+forever: each wait has the outcome the rules name once its escalation has gone out. A base
+de-listed in any year ends this cycle at once (``base_delisted``), in a stage of its own.
 """
 
 from __future__ import annotations
@@ -17,8 +20,11 @@ from typing import Any
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy, SearchAttributeUpdate
+from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
+    from shared.contracts.calendars import CalendarApplied
+    from shared.domain.arrival import admission_time
     from shared.domain.grading import (
         DecisionRecord,
         Grade,
@@ -28,10 +34,7 @@ with workflow.unsafe.imports_passed_through():
         score_errors,
     )
     from shared.domain.stages import Stage
-    from shared.domain.timespec import (
-        parse_utc_offset,
-        reminder_times,
-    )
+    from shared.domain.timespec import parse_utc_offset, reminder_times
     from shared.events.envelope import new_event
     from shared.events.types import EventType
     from workflows import errors
@@ -39,23 +42,32 @@ with workflow.unsafe.imports_passed_through():
     from workflows.activities import CycleActivities
     from workflows.admission import FilingKind, filing_refusal
     from workflows.models import (
+        BaseDelisted,
         BaseStatusRequest,
+        CycleConcluded,
         CycleGraded,
         CycleInput,
         CycleOutcome,
         CycleState,
+        DeadlineInfo,
         DocumentRecord,
         DocumentRef,
+        EndLaterCyclesRequest,
+        ExpertsRequest,
         ExtendDeadline,
         FilePlan,
         FileRectification,
         FileSelfEvaluation,
         FinalGrade,
         HistoryStep,
+        PriorCycleEnded,
         PublishRequest,
         Receipt,
+        ReopenReview,
+        ResolvedDeadline,
         ReviewPlan,
         ScoreReceipt,
+        SignalCyclesRequest,
         SubmitScore,
         Upload,
     )
@@ -64,8 +76,20 @@ with workflow.unsafe.imports_passed_through():
 ACTIVITY_TIMEOUT = timedelta(seconds=30)
 # The shortest timer armed: a wake-up already due (by the workflow clock) still waits a tick.
 MIN_TIMER = timedelta(milliseconds=1)
+DAY = timedelta(days=1)
 RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(seconds=30))
+# Expert assignment waits for a long enough roster: retried (hourly at most) until it is.
+ROSTER_RETRY = RetryPolicy(
+    initial_interval=timedelta(seconds=5),
+    maximum_interval=timedelta(hours=1),
+    non_retryable_error_types=[],
+)
 _DOC_NS = uuid.UUID("1b7e0c52-3f4d-4a8e-9c61-8d2f5e7a9b10")
+_OVERDUE = ("plan_overdue", "self_evaluation_overdue")
+
+
+class _Ended(Exception):
+    """The base was de-listed: the cycle stops wherever it waits."""
 
 
 @workflow.defn(name="AnnualCycleWorkflow")
@@ -90,30 +114,53 @@ class AnnualCycleWorkflow:
         self._selfeval_filed = False
         self._rectification_recorded_round = 0
         self._sheets: list[ScoreSheet] = []
+        self._vetoes: list[str] = []
+        self._grade_reason = "scored"
         self._final: FinalGrade | None = None
+        self._reopen: ReopenReview | None = None
+        self._ended: BaseDelisted | None = None
+        self._prior: PriorCycleEnded | None = None
+        self._calendar: CalendarApplied | None = None
+        self._calendar_seen = 0
 
     # ---------------------------------------------------------------- the cycle
 
     @workflow.run
     async def run(self, inp: CycleInput) -> CycleOutcome:
+        try:
+            await self._cycle(inp)
+        except _Ended:
+            await self._end()
+        return self._outcome()
+
+    async def _cycle(self, inp: CycleInput) -> None:
+        anchor = inp.launched_at
+        if inp.base.status == "rectifying" and self._rules.outcomes.rectifying_next_year == "hold":
+            anchor = await self._hold()
         self._set_stage(Stage.PLAN_FILING)
-        self._s.deadlines["plan"] = await self._resolve("plan_window", inp.launched_at)
-        await self._emit(EventType.CYCLE_OPENED, {"deadlines": self._deadlines_json()})
+        await self._set_deadline("plan", "plan_window", anchor)
+        await self._emit(
+            EventType.CYCLE_OPENED,
+            {"deadlines": self._deadlines_json(), "deadline_info": self._deadline_info_json()},
+        )
 
         if await self._plan_phase():
             grade = await self._implementation_and_review()
         else:
-            await self._emit(EventType.PLAN_OVERDUE, {"due": self._iso("plan")})
+            await self._emit(EventType.PLAN_OVERDUE, self._due("plan"))
             grade = await self._overdue_outcome("plan_overdue", self._rules.outcomes.plan_overdue)
-
         if grade is None:
-            return self._outcome()
-        if grade == Grade.FAIL:
-            await self._rectification()
-        else:
-            await self._await_publication()
-            await self._close({"grade": (self._s.final_grade or grade).value})
-        return self._outcome()
+            return
+        final = await self._await_final(grade)
+        await self._conclude(final)
+
+    async def _hold(self) -> datetime:
+        """The base is still rectifying an earlier year: wait until that ends (a de-listing
+        ends this cycle too); the plan window then counts from the release."""
+        self._set_stage(Stage.HELD)
+        await self._emit(EventType.CYCLE_OPENED, {"held": True, "reason": "rectifying"})
+        await self._wait(lambda: self._prior is not None)
+        return workflow.now()
 
     async def _plan_phase(self) -> bool:
         """File, then pass each verification step; a return sends the base back to refile."""
@@ -121,53 +168,105 @@ class AnnualCycleWorkflow:
             self._set_stage(Stage.PLAN_FILING)
             if not await self._wait_deadline("plan", lambda: self._s.plan_filed):
                 return False
-            await workflow.wait_condition(lambda: self._plan_recorded)
+            await self._wait(lambda: self._plan_recorded)
             if await self._verification_chain():
                 return True
 
     async def _verification_chain(self) -> bool:
         for step in self._rules.verification:
             self._s.verification_step = step
+            self._s.step_taken_by = None
             self._set_stage(Stage.PLAN_REVIEW)
-            self._s.deadlines["plan_review"] = await self._resolve("plan_review_window")
+            await self._set_deadline("plan_review", "plan_review_window")
             self._ack_decisions()  # the previous step's approval has now taken effect
             decided = await self._wait_deadline("plan_review", lambda: self._decision is not None)
             if not decided:
                 await self._escalate("plan_review", step)
-                await workflow.wait_condition(lambda: self._decision is not None)
+                await self._after_silent_step(step)
             decision, self._decision = self._decision, None
             self._decisions_taken += 1
             assert decision is not None
-            detail = {"step": step, "comment": decision.comment, "reviewer": decision.reviewer}
+            detail = {
+                "step": step,
+                "comment": decision.comment,
+                "reviewer": decision.reviewer,
+                "taken_over": decision.taken_over,
+                "reason": decision.reason,
+            }
             if decision.decision == "approve":
                 await self._emit(EventType.PLAN_VERIFIED, detail)
                 continue
-            refile_by = max(self._s.deadlines["plan"], await self._resolve("plan_review_window"))
-            self._s.deadlines["plan"] = refile_by
+            self._s.deadlines["plan"] = max(
+                self._s.deadlines["plan"], await self._resolve("plan_review_window")
+            )
             self._s.verification_step = None
             self._s.deadlines.pop("plan_review", None)
-            await self._emit(
-                EventType.PLAN_RETURNED, {**detail, "refile_by": refile_by.isoformat()}
-            )
+            self._s.deadline_info.pop("plan_review", None)
+            await self._emit(EventType.PLAN_RETURNED, {**detail, "refile_by": self._iso("plan")})
             self._s.plan_filed = self._plan_recorded = False
             self._set_stage(Stage.PLAN_FILING)
             self._ack_decisions()
             return False
         self._s.verification_step = None
         self._s.deadlines.pop("plan_review", None)
+        self._s.deadline_info.pop("plan_review", None)
         await self._emit(EventType.PLAN_ACCEPTED, {})
         await self._enter_implementation()
         self._ack_decisions()
         return True
 
+    async def _after_silent_step(self, step: str) -> None:
+        """A verification step silent after its escalation: the rules' outcome, never a wait
+        without an end in sight."""
+        rule = self._rules.outcomes.plan_review_silence
+        if rule == "consent":
+            self._decision = ReviewPlan(
+                step=step,  # type: ignore[arg-type]
+                decision="approve",
+                comment="逾期未核实，视为同意（备案） / not verified in time: taken as consent",
+                reviewer="system",
+                taken_over=True,
+                reason="consent",
+            )
+            await self._emit(EventType.PLAN_STEP_TAKEN_OVER, {"step": step, "how": "consent"})
+            return
+        if rule == "province" and step != "province":
+            self._s.step_taken_by = "province"
+            await self._set_deadline("plan_review", "plan_review_window")
+            await self._emit(
+                EventType.PLAN_STEP_TAKEN_OVER,
+                {"step": step, "how": "province", **self._due("plan_review")},
+            )
+            if await self._wait_deadline("plan_review", lambda: self._decision is not None):
+                return
+            await self._escalate("plan_review", "province")
+        await self._daily_reminders("plan_review", lambda: self._decision is not None)
+
     def _ack_decisions(self) -> None:
         self._decisions_done = self._decisions_taken
 
     async def _enter_implementation(self) -> None:
+        """The self-evaluation falls due as the rules say, but never before the plan's
+        acceptance plus the rules' minimum: a base does not pay for an officer's delay."""
         self._set_stage(Stage.IMPLEMENTING)
-        self._s.deadlines["self_evaluation"] = await self._resolve(
-            "self_evaluation_due", self._inp.launched_at
-        )
+        await self._set_deadline("self_evaluation", "self_evaluation_due", self._inp.launched_at)
+        minimum = self._rules.outcomes.self_evaluation_min_after_acceptance
+        if minimum is None:
+            return
+        floor = await self._resolve_spec(minimum, workflow.now())
+        if floor.until > self._s.deadlines["self_evaluation"]:
+            before = self._due("self_evaluation")
+            self._store_deadline("self_evaluation", minimum, floor)
+            await self._emit(
+                EventType.DEADLINE_MOVED,
+                {
+                    "deadline": "self_evaluation",
+                    "from": before,
+                    "to": self._due("self_evaluation"),
+                    "reason": "plan_accepted_late",
+                    "minimum": minimum,
+                },
+            )
 
     async def _implementation_and_review(self) -> Grade | None:
         # Filing early is allowed; the review still opens when the due time passes.
@@ -175,42 +274,109 @@ class AnnualCycleWorkflow:
             "self_evaluation", lambda: False, remind=lambda: not self._selfeval_filed
         )
         if not self._selfeval_filed:
-            await self._emit(EventType.SELFEVAL_OVERDUE, {"due": self._iso("self_evaluation")})
+            await self._emit(EventType.SELFEVAL_OVERDUE, self._due("self_evaluation"))
             return await self._overdue_outcome(
                 "self_evaluation_overdue", self._rules.outcomes.self_evaluation_overdue
             )
         return await self._review(round_=0)
 
-    async def _review(self, round_: int) -> Grade:
+    async def _review(self, round_: int, objection: ReopenReview | None = None) -> Grade:
         self._s.round = round_
         self._sheets = []
         self._s.scores_received = 0
-        self._set_stage(Stage.UNDER_REVIEW)
-        self._s.deadlines["review"] = await self._resolve("review_window")
-        await self._emit(
-            EventType.REVIEW_OPENED,
-            {
-                "round": round_,
-                "due": self._iso("review"),
-                "experts_required": self._rules.rubric.experts_required,
-            },
-        )
+        await self._set_deadline("review", "review_window")
         needed = self._rules.rubric.experts_required
+        self._s.experts = await workflow.execute_activity_method(
+            CycleActivities.open_assignments,
+            self._experts_request(round_, needed),
+            start_to_close_timeout=ACTIVITY_TIMEOUT,
+            retry_policy=ROSTER_RETRY,
+        )
+        # The stage opens with its event and no wait between: a score never precedes it.
+        self._set_stage(Stage.UNDER_REVIEW)
+        opened: dict[str, Any] = {
+            "round": round_,
+            **self._due("review"),
+            "experts_required": needed,
+            "experts": self._s.experts,
+        }
+        if objection is not None:
+            opened["objection_id"] = objection.objection_id
+        await self._emit(EventType.REVIEW_OPENED, opened)
         # Grade once every needed sheet is recorded (its review.scored event published).
-        if not await self._wait_deadline("review", lambda: self._s.scores_received >= needed):
+        enough: Callable[[], bool] = lambda: self._s.scores_received >= needed  # noqa: E731
+        while not await self._wait_deadline("review", enough):
             await self._escalate("review", "experts")
-            await workflow.wait_condition(lambda: self._s.scores_received >= needed)
+            if self._rules.outcomes.review_silence != "reassign" or not await self._reassign():
+                await self._daily_reminders("review", enough)
         averaged, total, vetoes, grade = grade_sheets(self._rules.rubric, self._sheets)
         return await self._record_grade(
-            round_=round_, averaged=averaged, total=total, vetoes=vetoes, grade=grade
+            round_=round_,
+            averaged=averaged,
+            total=total,
+            vetoes=vetoes,
+            grade=grade,
+            objection=objection,
+        )
+
+    async def _reassign(self) -> bool:
+        """Give the silent experts' places to the next experts on the roster, with a fresh
+        window. False when the roster cannot fill them (then the cycle reminds daily)."""
+        keep = [s.expert for s in self._sheets]
+        try:
+            experts = await workflow.execute_activity_method(
+                CycleActivities.reassign_experts,
+                self._experts_request(self._s.round, self._rules.rubric.experts_required, keep),
+                start_to_close_timeout=ACTIVITY_TIMEOUT,
+                retry_policy=RetryPolicy(
+                    maximum_attempts=5, non_retryable_error_types=["roster_too_short"]
+                ),
+            )
+        except ActivityError:
+            return False
+        replaced = [e for e in self._s.experts if e not in experts]
+        self._s.experts = experts
+        await self._set_deadline("review", "review_window")
+        await self._emit(
+            EventType.EXPERT_REASSIGNED,
+            {
+                "round": self._s.round,
+                "replaced": replaced,
+                "experts": experts,
+                "reason": "silent",
+                **self._due("review"),
+            },
+        )
+        return True
+
+    def _experts_request(
+        self, round_: int, needed: int, keep: list[str] | None = None
+    ) -> ExpertsRequest:
+        return ExpertsRequest(
+            program=self._s.program,
+            year=self._s.year,
+            base=self._s.base,
+            round=round_,
+            needed=needed,
+            due=self._s.deadlines.get("review"),
+            keep=keep or [],
         )
 
     async def _overdue_outcome(self, reason: str, outcome: str) -> Grade | None:
         if outcome == "exclude":
             self._set_stage(Stage.EXCLUDED)
+            self._set_outcome("excluded", reason)
             await self._emit(EventType.CYCLE_EXCLUDED, {"reason": reason})
             await self._notify_parent(
-                CycleGraded(base=self._s.base, total=None, grade=None, excluded=True)
+                CycleGraded(
+                    base=self._s.base,
+                    total=None,
+                    grade=None,
+                    excluded=True,
+                    name=self._inp.base.name,
+                    region=self._inp.base.region,
+                    reason=reason,
+                )
             )
             return None
         return await self._record_grade(
@@ -226,6 +392,7 @@ class AnnualCycleWorkflow:
         vetoes: list[str],
         grade: Grade,
         reason: str = "scored",
+        objection: ReopenReview | None = None,
     ) -> Grade:
         record = DecisionRecord(
             program=self._s.program,
@@ -247,52 +414,163 @@ class AnnualCycleWorkflow:
         )
         if round_ == 0:
             self._s.grade, self._s.total = grade, total
+            self._vetoes, self._grade_reason = vetoes, reason
             self._upsert(sa.GRADE.value_set(grade.value))
         self._set_stage(Stage.GRADED)
-        await self._emit(EventType.REVIEW_GRADED, record.model_dump(mode="json"))
+        data = record.model_dump(mode="json")
+        if objection is not None:
+            data["objection_id"] = objection.objection_id
+        await self._emit(EventType.REVIEW_GRADED, data)
         self._s.decisions.append(record)
         if round_ == 0:
-            await self._notify_parent(CycleGraded(base=self._s.base, total=total, grade=grade))
+            await self._notify_parent(
+                CycleGraded(
+                    base=self._s.base,
+                    total=total,
+                    grade=grade,
+                    name=self._inp.base.name,
+                    region=self._inp.base.region,
+                    reason=reason,
+                    vetoes=vetoes,
+                    objection_id=objection.objection_id if objection else None,
+                )
+            )
         return grade
+
+    async def _await_final(self, grade: Grade) -> Grade:
+        """The grade becomes final with the program year's results: after 公示 and once every
+        objection is decided. An upheld objection reopens the review meanwhile."""
+        if self._inp.parent_id is None:
+            return grade
+        while True:
+            await self._wait(lambda: self._final is not None or self._reopen is not None)
+            if self._reopen is None:
+                break
+            reopen, self._reopen = self._reopen, None
+            self._final = None
+            await self._review(round_=0, objection=reopen)
+        assert self._final is not None
+        self._s.final_grade = self._final.grade
+        self._upsert(sa.GRADE.value_set(self._final.grade.value))
+        return self._final.grade
+
+    async def _conclude(self, final: Grade) -> None:
+        if final != Grade.FAIL:
+            self._set_outcome("none", "")
+            await self._close({"grade": final.value})
+        elif self._vetoes and self._rules.rubric.veto_outcome != "rectify":
+            self._set_outcome("vetoed", "veto:" + ",".join(self._vetoes))
+            if self._rules.rubric.veto_outcome == "delist":
+                await self._delist("vetoed")
+            else:
+                await self._close({"grade": Grade.FAIL.value, "vetoes": self._vetoes})
+        elif self._rules.calendar.rectification_rounds == 0:
+            self._set_outcome("overdue" if self._grade_reason in _OVERDUE else "none", "")
+            await self._close({"grade": Grade.FAIL.value})
+        else:
+            await self._rectification()
+        await self._concluded()
 
     async def _rectification(self) -> None:
         for round_ in range(1, self._rules.calendar.rectification_rounds + 1):
             self._set_stage(Stage.RECTIFYING)
             self._s.round = round_
-            self._s.deadlines["rectification"] = await self._resolve("rectification_period")
+            await self._set_deadline("rectification", "rectification_period")
+            self._set_outcome("rectification_ordered", self._grade_reason)
             await self._emit(
-                EventType.RECTIFICATION_ORDERED,
-                {"round": round_, "due": self._iso("rectification")},
+                EventType.RECTIFICATION_ORDERED, {"round": round_, **self._due("rectification")}
             )
             await self._set_base_status("rectifying", f"rectification round {round_}")
             filed = await self._wait_deadline("rectification", self._rectification_filed)
             if filed:
-                await workflow.wait_condition(
-                    lambda: self._rectification_recorded_round >= self._s.round
-                )
+                await self._wait(lambda: self._rectification_recorded_round >= self._s.round)
                 if await self._review(round_=round_) != Grade.FAIL:
                     await self._emit(EventType.RECTIFICATION_PASSED, {"round": round_})
                     await self._set_base_status("active", "rectified")
+                    self._set_outcome("rectified", "")
                     await self._close({"grade": Grade.FAIL.value, "rectified": True})
                     return
             reason = "failed" if filed else "lapsed"
             await self._emit(EventType.RECTIFICATION_FAILED, {"round": round_, "reason": reason})
-        await self._set_base_status("delisted", "not rectified")
-        self._set_stage(Stage.DELISTED)
-        await self._emit(EventType.BASE_DELISTED, {"reason": "not rectified"})
+        await self._delist("not rectified")
 
-    async def _await_publication(self) -> None:
-        """A passing cycle closes when the program year finalises its results after 公示."""
-        if self._inp.parent_id is None:
-            return
-        await workflow.wait_condition(lambda: self._final is not None)
-        assert self._final is not None
-        self._s.final_grade = self._final.grade
-        self._upsert(sa.GRADE.value_set(self._final.grade.value))
+    async def _delist(self, reason: str) -> None:
+        await self._set_base_status("delisted", reason)
+        self._set_stage(Stage.DELISTED)
+        self._set_outcome("delisted", reason)
+        await self._emit(EventType.BASE_DELISTED, {"reason": reason})
+        await workflow.execute_activity_method(
+            CycleActivities.end_later_cycles,
+            EndLaterCyclesRequest(
+                program=self._s.program, base=self._s.base, year=self._s.year, reason=reason
+            ),
+            start_to_close_timeout=ACTIVITY_TIMEOUT,
+            retry_policy=RETRY,
+        )
 
     async def _close(self, detail: dict[str, Any]) -> None:
         self._set_stage(Stage.CLOSED)
-        await self._emit(EventType.CYCLE_CLOSED, detail)
+        await self._emit(EventType.CYCLE_CLOSED, {**detail, "outcome": self._s.outcome})
+
+    async def _concluded(self) -> None:
+        """Tell the program year how the cycle ended, and release a next-year cycle held for it."""
+        await self._notify_parent(
+            CycleConcluded(
+                base=self._s.base,
+                stage=self._s.stage,
+                outcome=self._s.outcome or "none",
+                reason_zh=self._s.outcome_reason_zh,
+                reason_en=self._s.outcome_reason_en,
+            ),
+            signal="cycle_concluded",
+        )
+        if self._s.stage == Stage.DELISTED:
+            return  # end_later_cycles has ended them
+        outcome = "rectified" if self._s.outcome == "rectified" else "closed"
+        await workflow.execute_activity_method(
+            CycleActivities.signal_cycles,
+            SignalCyclesRequest(
+                program=self._s.program,
+                year=self._s.year + 1,
+                bases=[self._s.base],
+                signal="prior_cycle_ended",
+                payload=PriorCycleEnded(year=self._s.year, outcome=outcome).model_dump(),
+            ),
+            start_to_close_timeout=ACTIVITY_TIMEOUT,
+            retry_policy=RETRY,
+        )
+
+    async def _end(self) -> None:
+        """The base was de-listed: end here, in a stage of its own, with the reason."""
+        assert self._ended is not None
+        self._set_stage(Stage.ENDED)
+        self._set_outcome("ended", f"delisted in {self._ended.year}: {self._ended.reason}")
+        await self._emit(
+            EventType.CYCLE_ENDED,
+            {"reason": self._ended.reason, "delisted_in_year": self._ended.year},
+        )
+        if self._s.grade is None:
+            await self._notify_parent(
+                CycleGraded(
+                    base=self._s.base,
+                    total=None,
+                    grade=None,
+                    excluded=True,
+                    name=self._inp.base.name,
+                    region=self._inp.base.region,
+                    reason="ended",
+                )
+            )
+        await self._notify_parent(
+            CycleConcluded(
+                base=self._s.base,
+                stage=Stage.ENDED,
+                outcome="ended",
+                reason_zh=self._s.outcome_reason_zh,
+                reason_en=self._s.outcome_reason_en,
+            ),
+            signal="cycle_concluded",
+        )
 
     # ---------------------------------------------------------------- human input (updates)
 
@@ -300,7 +578,7 @@ class AnnualCycleWorkflow:
     async def file_plan(self, req: FilePlan) -> Receipt:
         self._s.plan_filed = True
         self._s.targets = list(req.targets)
-        doc = await self._store_document("plan", req.upload)
+        doc = await self._store_document("plan", req.upload, req.received_at)
         await self._emit(
             EventType.PLAN_FILED,
             {
@@ -315,7 +593,7 @@ class AnnualCycleWorkflow:
 
     @file_plan.validator
     def _validate_file_plan(self, req: FilePlan) -> None:
-        self._admit("plan", req.upload.sha256)
+        self._admit("plan", req.upload.sha256, req.received_at)
 
     @workflow.update
     async def review_plan(self, req: ReviewPlan) -> Stage:
@@ -335,11 +613,24 @@ class AnnualCycleWorkflow:
             )
         if self._decision is not None:
             raise errors.rejected(errors.DUPLICATE_FILING, "this step has already decided")
+        if req.taken_over:
+            if not req.reason.strip():
+                raise errors.rejected(
+                    errors.INVALID_INPUT, "taking over a step needs a reason / 代为核实须说明理由"
+                )
+            silent = self._s.step_taken_by is not None or workflow.now() >= self._s.deadlines.get(
+                "plan_review", workflow.now()
+            )
+            if not silent:
+                raise errors.rejected(
+                    errors.STEP_NOT_SILENT,
+                    f"the {req.step} step is still within its window / 该环节尚在核实期限内",
+                )
 
     @workflow.update
     async def file_self_evaluation(self, req: FileSelfEvaluation) -> Receipt:
         self._s.actuals = dict(req.actuals)
-        doc = await self._store_document("self_evaluation", req.upload)
+        doc = await self._store_document("self_evaluation", req.upload, req.received_at)
         await self._emit(
             EventType.SELFEVAL_FILED,
             {"document": doc.model_dump(mode="json"), "actuals": req.actuals},
@@ -349,7 +640,7 @@ class AnnualCycleWorkflow:
 
     @file_self_evaluation.validator
     def _validate_self_evaluation(self, req: FileSelfEvaluation) -> None:
-        self._admit("self_evaluation", req.upload.sha256)
+        self._admit("self_evaluation", req.upload.sha256, req.received_at)
 
     @workflow.update
     async def submit_score(self, req: SubmitScore) -> ScoreReceipt:
@@ -388,7 +679,7 @@ class AnnualCycleWorkflow:
     async def file_rectification(self, req: FileRectification) -> Receipt:
         round_ = self._s.round
         self._s.rectification_filed_round = round_
-        doc = await self._store_document("rectification", req.upload)
+        doc = await self._store_document("rectification", req.upload, req.received_at)
         await self._emit(
             EventType.RECTIFICATION_FILED,
             {"round": round_, "document": doc.model_dump(mode="json")},
@@ -402,12 +693,16 @@ class AnnualCycleWorkflow:
 
     @file_rectification.validator
     def _validate_rectification(self, req: FileRectification) -> None:
-        self._admit("rectification", req.upload.sha256)
+        self._admit("rectification", req.upload.sha256, req.received_at)
 
     @workflow.update
     async def extend_deadline(self, req: ExtendDeadline) -> datetime:
         previous = self._s.deadlines[req.deadline]
         self._s.deadlines[req.deadline] = req.until
+        info = self._s.deadline_info.get(req.deadline)
+        if info is not None:
+            # An extension names an instant: its last day is the day before it ends.
+            self._s.deadline_info[req.deadline] = DeadlineInfo(spec=f"extended:{info.spec}")
         await self._emit(
             EventType.DEADLINE_EXTENDED,
             {
@@ -437,21 +732,88 @@ class AnnualCycleWorkflow:
     def finalize(self, result: FinalGrade) -> None:
         self._final = result
 
+    @workflow.signal
+    def reopen_review(self, req: ReopenReview) -> None:
+        """An objection upheld during 公示: the yearly review is held again."""
+        self._reopen = req
+
+    @workflow.signal
+    def base_delisted(self, req: BaseDelisted) -> None:
+        if req.year != self._s.year and not self._s.stage.is_final:
+            self._ended = req
+
+    @workflow.signal
+    def prior_cycle_ended(self, req: PriorCycleEnded) -> None:
+        self._prior = req
+
+    @workflow.signal
+    def calendar_applied(self, req: CalendarApplied) -> None:
+        """New holiday data: provisional deadlines are counted again (see _recompute)."""
+        self._calendar = req
+
     @workflow.query
     def state(self) -> CycleState:
         return self._s
 
-    # ---------------------------------------------------------------- helpers
+    # ---------------------------------------------------------------- waiting
+
+    async def _wait(self, condition: Callable[[], bool], within: timedelta | None = None) -> None:
+        """Every wait of the cycle: ends early (raising _Ended) when the base is de-listed, and
+        counts provisional deadlines again when holiday data arrives."""
+        while True:
+            seen = self._calendar_seen
+            await workflow.wait_condition(
+                functools.partial(self._woken, condition, seen), timeout=within
+            )
+            if self._ended is not None:
+                raise _Ended()
+            if self._calendar_changed(seen):
+                await self._recompute()
+                if not condition():
+                    # Deadlines may have moved: let the caller re-read them.
+                    if within is not None:
+                        return
+                    continue
+            return
+
+    def _woken(self, condition: Callable[[], bool], seen: int) -> bool:
+        return condition() or self._ended is not None or self._calendar_changed(seen)
+
+    def _calendar_changed(self, seen: int) -> bool:
+        return self._calendar is not None and self._calendar_seen == seen
+
+    async def _recompute(self) -> None:
+        """Count every provisional deadline again on the holiday data just applied, and record
+        the old and new dates as a decision event."""
+        applied = self._calendar
+        assert applied is not None
+        self._calendar, self._calendar_seen = None, self._calendar_seen + 1
+        for name, info in list(self._s.deadline_info.items()):
+            if not info.provisional or info.anchor is None:
+                continue
+            before = self._due(name)
+            fresh = await self._resolve_spec(info.spec, info.anchor)
+            self._store_deadline(name, info.spec, fresh, info.anchor)
+            await self._emit(
+                EventType.DEADLINE_RECOMPUTED,
+                {
+                    "deadline": name,
+                    "from": before,
+                    "to": self._due(name),
+                    "calendar": applied.calendar,
+                    "calendar_version": applied.version,
+                },
+            )
 
     async def _wait_deadline(
         self, name: str, done: Callable[[], bool], remind: Callable[[], bool] | None = None
     ) -> bool:
         """Wait until ``done`` or the named deadline passes, sending reminders before it.
 
-        Re-reads the deadline on each wake-up, so an extension takes effect at once. A timer that
-        fired for ``wake`` means the cycle has reached ``wake``, whatever ``workflow.now()`` says:
-        a worker once handled a task with the time of the task before (see
-        tests/faults/test_recorded_histories.py), and re-armed the reminder it had just sent.
+        Re-reads the deadline on each wake-up, so an extension or a recomputation takes effect at
+        once. A timer that fired for ``wake`` means the cycle has reached ``wake``, whatever
+        ``workflow.now()`` says: a worker once handled a task with the time of the task before
+        (see tests/faults/test_recorded_histories.py), and re-armed the reminder it had just sent.
         """
         remind = remind or (lambda: not done())
         reached = workflow.now()
@@ -467,18 +829,29 @@ class AnnualCycleWorkflow:
             ]
             wake = min([*upcoming, due])
             try:
-                await workflow.wait_condition(
+                await self._wait(
                     functools.partial(self._done_or_moved, done, name, due),
-                    timeout=max(wake - workflow.now(), MIN_TIMER),
+                    within=max(wake - workflow.now(), MIN_TIMER),
                 )
             except TimeoutError:
                 reached = max(reached, wake)
                 if wake < due and remind():
                     await self._emit(
                         EventType.REMINDER_SENT,
-                        {"deadline": name, "due": due.isoformat(), "stage": self._s.stage.value},
+                        {"deadline": name, **self._due(name), "stage": self._s.stage.value},
                     )
         return True
+
+    async def _daily_reminders(self, name: str, done: Callable[[], bool]) -> None:
+        """Keep waiting for a person, reminding them (and the province) once a day."""
+        while not done():
+            try:
+                await self._wait(done, within=DAY)
+            except TimeoutError:
+                await self._emit(
+                    EventType.REMINDER_SENT,
+                    {"deadline": name, **self._due(name), "daily": True, "escalation": True},
+                )
 
     def _done_or_moved(self, done: Callable[[], bool], name: str, due: datetime) -> bool:
         return done() or self._s.deadlines[name] != due
@@ -489,18 +862,48 @@ class AnnualCycleWorkflow:
     async def _escalate(self, deadline: str, to: str) -> None:
         await self._emit(
             EventType.REMINDER_SENT,
-            {"deadline": deadline, "due": self._iso(deadline), "escalation": True, "to": to},
+            {"deadline": deadline, **self._due(deadline), "escalation": True, "to": to},
+        )
+
+    # ---------------------------------------------------------------- deadlines
+
+    async def _set_deadline(
+        self, name: str, spec_name: str, anchor: datetime | None = None
+    ) -> datetime:
+        spec = getattr(self._rules.calendar, spec_name)
+        at = anchor or workflow.now()
+        self._store_deadline(name, spec, await self._resolve_spec(spec, at), at)
+        return self._s.deadlines[name]
+
+    def _store_deadline(
+        self, name: str, spec: str, resolved: ResolvedDeadline, anchor: datetime | None = None
+    ) -> None:
+        self._s.deadlines[name] = resolved.until
+        self._s.deadline_info[name] = DeadlineInfo(
+            spec=spec,
+            last_day=resolved.last_day,
+            provisional=resolved.provisional,
+            rolled_from=resolved.rolled_from,
+            anchor=anchor,
         )
 
     async def _resolve(self, spec_name: str, anchor: datetime | None = None) -> datetime:
-        calendar = self._rules.calendar
-        resolved = await resolve_spec(
-            calendar,
-            getattr(calendar, spec_name),
-            anchor=anchor or workflow.now(),
-            year=self._s.year,
-        )
-        return resolved.until
+        spec = getattr(self._rules.calendar, spec_name)
+        return (await self._resolve_spec(spec, anchor or workflow.now())).until
+
+    async def _resolve_spec(self, spec: str, anchor: datetime) -> ResolvedDeadline:
+        return await resolve_spec(self._rules.calendar, spec, anchor=anchor, year=self._s.year)
+
+    def _due(self, name: str) -> dict[str, Any]:
+        """A deadline as events carry it: the instant, its last day, whether it is provisional."""
+        info = self._s.deadline_info.get(name) or DeadlineInfo()
+        return {
+            "due": self._iso(name),
+            "last_day": info.last_day.isoformat() if info.last_day else None,
+            "provisional": info.provisional,
+        }
+
+    # ---------------------------------------------------------------- helpers
 
     def _require_stage(self, stage: Stage, what: str) -> None:
         if self._s.stage != stage:
@@ -510,12 +913,20 @@ class AnnualCycleWorkflow:
                 stage=self._s.stage.value,
             )
 
-    def _admit(self, kind: FilingKind, sha256: str) -> None:
-        refusal = filing_refusal(self._s, kind, workflow.now(), sha256)
+    def _admit(self, kind: FilingKind, sha256: str, received_at: datetime | None) -> None:
+        """Judge a filing by when it arrived at the gateway, not when the worker got to it."""
+        at = admission_time(
+            received_at, workflow.now(), timedelta(seconds=self._inp.arrival_max_skew_s)
+        )
+        if at.refusal is not None:
+            raise errors.rejected(*at.refusal, stage=self._s.stage.value)
+        refusal = filing_refusal(self._s, kind, at.at, sha256)
         if refusal is not None:
             raise errors.rejected(*refusal, stage=self._s.stage.value)
 
-    async def _store_document(self, kind: Any, upload: Upload) -> DocumentRef:
+    async def _store_document(
+        self, kind: Any, upload: Upload, received_at: datetime | None = None
+    ) -> DocumentRef:
         version = 1 + sum(1 for d in self._s.documents if d.kind == kind)
         wf_id = workflow.info().workflow_id
         doc = DocumentRef(
@@ -528,7 +939,7 @@ class AnnualCycleWorkflow:
             content_type=upload.content_type,
             filename=upload.filename,
             filed_by=upload.filed_by,
-            filed_at=workflow.now(),
+            filed_at=received_at or workflow.now(),
         )
         self._s.documents.append(doc)
         await workflow.execute_activity_method(
@@ -568,23 +979,43 @@ class AnnualCycleWorkflow:
         )
 
     async def _set_base_status(self, status: Any, reason: str) -> None:
-        await workflow.execute_activity_method(
+        """The registry guards the base's status: a later cycle can never bring a de-listed base
+        back. When it refuses because the base is de-listed, this cycle ends."""
+        result = await workflow.execute_activity_method(
             CycleActivities.set_base_status,
             BaseStatusRequest(
-                program=self._s.program, base=self._s.base, status=status, reason=reason
+                program=self._s.program,
+                base=self._s.base,
+                status=status,
+                reason=reason,
+                year=self._s.year,
             ),
             start_to_close_timeout=ACTIVITY_TIMEOUT,
             retry_policy=RETRY,
         )
+        if not result.changed and result.status == "delisted" and status != "delisted":
+            self._ended = BaseDelisted(
+                year=result.delisted_in_year or self._s.year, reason=result.refused or "delisted"
+            )
+            raise _Ended()
 
-    async def _notify_parent(self, graded: CycleGraded) -> None:
+    async def _notify_parent(self, message: Any, signal: str = "cycle_graded") -> None:
         if self._inp.parent_id:
             parent = workflow.get_external_workflow_handle(self._inp.parent_id)
-            await parent.signal("cycle_graded", graded)
+            try:
+                await parent.signal(signal, message)
+            except ApplicationError:
+                # A program year that has already ended (finished, or reset) needs no word.
+                workflow.logger.info("parent gone: %s", self._inp.parent_id)
 
     def _set_stage(self, stage: Stage) -> None:
         self._s.stage = stage
         self._upsert(sa.STAGE.value_set(stage.value))
+
+    def _set_outcome(self, outcome: str, reason: str) -> None:
+        self._s.outcome = outcome
+        self._s.outcome_reason_en = reason
+        self._s.outcome_reason_zh = reason
 
     def _upsert(self, update: SearchAttributeUpdate[Any]) -> None:
         # Only cycles started with search attributes keep them current (the time-skipping
@@ -598,6 +1029,9 @@ class AnnualCycleWorkflow:
     def _deadlines_json(self) -> dict[str, str]:
         return {k: v.isoformat() for k, v in self._s.deadlines.items()}
 
+    def _deadline_info_json(self) -> dict[str, Any]:
+        return {k: v.model_dump(mode="json") for k, v in self._s.deadline_info.items()}
+
     def _outcome(self) -> CycleOutcome:
         return CycleOutcome(
             stage=self._s.stage,
@@ -609,5 +1043,9 @@ class AnnualCycleWorkflow:
 
 def _receipt(doc: DocumentRef) -> Receipt:
     return Receipt(
-        document_id=doc.document_id, sha256=doc.sha256, version=doc.version, size=doc.size
+        document_id=doc.document_id,
+        sha256=doc.sha256,
+        version=doc.version,
+        size=doc.size,
+        received_at=doc.filed_at,
     )

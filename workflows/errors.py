@@ -13,6 +13,11 @@ INVALID_SCORES = "invalid_scores"
 ALREADY_SCORED = "already_scored"
 INVALID_EXTENSION = "invalid_extension"
 INVALID_INPUT = "invalid_input"
+STEP_NOT_SILENT = "step_not_silent"
+NOT_IN_PUBLICATION = "not_in_publication"
+UNKNOWN_BASE = "unknown_base"
+UNKNOWN_OBJECTION = "unknown_objection"
+ALREADY_DECIDED = "already_decided"
 
 HTTP_STATUS = {
     WRONG_STAGE: 409,
@@ -22,6 +27,11 @@ HTTP_STATUS = {
     ALREADY_SCORED: 409,
     INVALID_EXTENSION: 422,
     INVALID_INPUT: 422,
+    STEP_NOT_SILENT: 409,
+    NOT_IN_PUBLICATION: 409,
+    UNKNOWN_BASE: 404,
+    UNKNOWN_OBJECTION: 404,
+    ALREADY_DECIDED: 409,
     # Not the client's doing: the clocks must be put right; a retry may pass.
     CLOCK_SKEW: 503,
 }

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
+from shared.contracts.objections import Objection
+from shared.contracts.results import ResultsNotice
 from shared.domain.grading import DecisionRecord, Grade
 from shared.domain.rules import ProgramRules, VerificationStep
 from shared.domain.stages import Stage
@@ -24,6 +26,7 @@ class BaseInfo(_Model):
     name: str
     region: str
     domain: str = ""
+    status: str = Field("active", description="The registry status when the cycle opened")
 
 
 class CycleInput(_Model):
@@ -34,6 +37,9 @@ class CycleInput(_Model):
     rules_version: int
     launched_at: datetime
     parent_id: str | None = None
+    arrival_max_skew_s: int = Field(
+        300, ge=0, description="How far a filing's arrival time is trusted behind the cycle's clock"
+    )
 
 
 class Target(_Model):
@@ -84,6 +90,10 @@ class ReviewPlan(_Model):
     decision: Literal["approve", "return"]
     comment: str = Field("", max_length=2000)
     reviewer: str = "anonymous"
+    taken_over: bool = Field(
+        False, description="The province takes a silent step itself (reason required)"
+    )
+    reason: str = Field("", max_length=2000)
 
 
 class FileSelfEvaluation(_Model):
@@ -121,6 +131,44 @@ class CycleGraded(_Model):
     total: float | None
     grade: Grade | None
     excluded: bool = False
+    name: str = ""
+    region: str = ""
+    reason: str = Field("scored", description="scored | plan_overdue | self_evaluation_overdue")
+    vetoes: list[str] = Field(default_factory=list)
+    objection_id: str | None = Field(None, description="A re-review after an upheld objection")
+
+
+class CycleConcluded(_Model):
+    """A cycle's last word to its program year: how it ended, for the supplementary notice."""
+
+    base: str
+    stage: Stage
+    outcome: str
+    reason_zh: str = ""
+    reason_en: str = ""
+
+
+class BaseDelisted(_Model):
+    year: int = Field(description="The program year whose cycle de-listed the base")
+    reason: str
+
+
+class PriorCycleEnded(_Model):
+    year: int
+    outcome: Literal["rectified", "delisted", "closed"]
+
+
+class ReopenReview(_Model):
+    objection_id: str
+    reason: str
+
+
+class DeadlineInfo(_Model):
+    spec: str = ""
+    last_day: date | None = Field(None, description="The last day counted (Beijing time)")
+    provisional: bool = Field(False, description="Counted without that year's holiday data")
+    rolled_from: date | None = Field(None, description="The last day before a holiday moved it")
+    anchor: datetime | None = Field(None, description="Counted from; kept to count it again")
 
 
 class DocumentRef(_Model):
@@ -170,6 +218,12 @@ class CycleState(_Model):
     total: float | None = None
     final_grade: Grade | None = None
     deadlines: dict[str, datetime] = Field(default_factory=dict)
+    deadline_info: dict[str, DeadlineInfo] = Field(default_factory=dict)
+    outcome: str | None = Field(None, description="How the cycle ended or stands, for the 公示")
+    outcome_reason_zh: str = ""
+    outcome_reason_en: str = ""
+    experts: list[str] = Field(default_factory=list, description="Assigned to the open review")
+    step_taken_by: str | None = Field(None, description="Who takes a silent verification step")
     documents: list[DocumentRef] = Field(default_factory=list)
     targets: list[Target] = Field(default_factory=list)
     actuals: dict[str, float] = Field(default_factory=dict)
@@ -187,6 +241,39 @@ class CycleOutcome(_Model):
     final_grade: Grade | None
 
 
+class ResolveDeadlineRequest(_Model):
+    spec: str
+    anchor: datetime
+    year: int
+    utc_offset: str
+    calendar: str = "cn-statutory"
+
+
+class ResolvedDeadline(_Model):
+    until: datetime
+    last_day: date | None = None
+    provisional: bool = False
+    rolled_from: date | None = None
+    calendar_version: int | None = None
+
+
+class SignalCyclesRequest(_Model):
+    """One signal to many cycles, sent from an activity so a history stays bounded."""
+
+    program: str
+    year: int
+    bases: list[str]
+    signal: str
+    payload: dict[str, Any] = Field(default_factory=dict)
+
+
+class EndLaterCyclesRequest(_Model):
+    program: str
+    base: str
+    year: int
+    reason: str
+
+
 class ProgramYearInput(_Model):
     program: str
     year: int
@@ -199,6 +286,21 @@ class ProgramYearInput(_Model):
     opened: int = 0
     graded: dict[str, CycleGraded] = Field(default_factory=dict)
     sequence: int = 0
+    phase: Literal["launching", "reviewing", "publication", "concluding", "done"] = "launching"
+    notices: int = 0
+    published_at: datetime | None = None
+    publication_until: datetime | None = None
+    publication_last_day: date | None = None
+    publication_provisional: bool = False
+    stored_results: dict[str, Any] = Field(default_factory=dict)
+    objections: dict[str, Objection] = Field(default_factory=dict)
+    regrading: list[str] = Field(
+        default_factory=list, description="Bases re-reviewed after an upheld objection"
+    )
+    regraded: list[str] = Field(default_factory=list)
+    regrades_received: int = 0
+    finalized_at: datetime | None = None
+    concluded: dict[str, CycleConcluded] = Field(default_factory=dict)
 
 
 class ProgramYearState(_Model):
@@ -209,6 +311,11 @@ class ProgramYearState(_Model):
     graded: int
     excluded: int
     rules_version: int | None
+    notices: int = 0
+    publication_until: datetime | None = None
+    publication_provisional: bool = False
+    objections: int = 0
+    concluded: int = 0
 
 
 # Activity contracts
@@ -268,23 +375,25 @@ class BaseStatusRequest(_Model):
     base: str
     status: Literal["active", "rectifying", "delisted"]
     reason: str = ""
-
-
-class WorkingDaysRequest(_Model):
-    start: datetime
-    count: int
-    utc_offset: str
-
-
-class WorkingDaysResult(_Model):
-    until: datetime
-    holidays_known: bool = Field(description="False: the holiday table lacked a year")
+    year: int | None = Field(None, description="The program year of the cycle that asks")
 
 
 class StoreResultsRequest(_Model):
     program: str
     year: int
-    entries: list[dict[str, Any]]
+    notice: ResultsNotice
+
+
+class ExpertsRequest(_Model):
+    """Experts for one review round: open it (assign in turn) or replace the silent ones."""
+
+    program: str
+    year: int
+    base: str
+    round: int
+    needed: int
+    due: datetime | None = None
+    keep: list[str] = Field(default_factory=list, description="Experts who already scored")
 
 
 class StoredResults(_Model):

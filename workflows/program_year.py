@@ -1,17 +1,21 @@
 """ProgramYearWorkflow: one program's year, from launch notice to final results.
 
 launch notice ▶ one AnnualCycleWorkflow per active base, opened in batches ▶ every cycle graded
-▶ relative grading if the rubric asks ▶ results published ▶ 公示 ▶ results finalised.
+▶ relative grading if the rubric asks ▶ results published (公示) ▶ objections lodged and
+decided, corrections published ▶ results final once 公示 has ended on known holiday data and
+every objection is decided ▶ each cycle told its final grade (rectification follows it) ▶ a
+supplementary notice (补充公示) with every cycle's outcome once all have ended.
 
 The history stays bounded at any number of bases: cycles open through one activity per batch of
-500 (not one child event each, and never near the pending-children limit), grades arrive as small
-signals with a continue-as-new when the history grows, and final grades reach the cycles through
-an activity rather than thousands of signal commands. Each cycle knows this workflow's id as its
-parent and reports its grade here.
+500 (not one child event each, and never near the pending-children limit), grades and outcomes
+arrive as small signals with a continue-as-new when the history grows, and final grades reach
+the cycles through an activity rather than thousands of signal commands. Each cycle knows this
+workflow's id as its parent and reports to it.
 """
 
 from __future__ import annotations
 
+import functools
 from datetime import timedelta
 from typing import Any
 
@@ -19,13 +23,23 @@ from temporalio import workflow
 from temporalio.common import RetryPolicy
 
 with workflow.unsafe.imports_passed_through():
-    from shared.domain.grading import Grade, relative_grades
+    from shared.contracts.calendars import CalendarApplied
+    from shared.contracts.objections import (
+        DecideObjection,
+        LodgeObjection,
+        Objection,
+        ObjectionList,
+    )
+    from shared.contracts.results import ObjectionSummary, ResultEntry, ResultsNotice
+    from shared.domain.grading import Grade
     from shared.events.envelope import new_event
     from shared.events.types import EventType
+    from workflows import errors
     from workflows import search_attributes as sa
     from workflows.activities import CycleActivities
     from workflows.models import (
         BaseInfo,
+        CycleConcluded,
         CycleGraded,
         FinalizeCyclesRequest,
         ListBasesRequest,
@@ -33,9 +47,12 @@ with workflow.unsafe.imports_passed_through():
         ProgramYearInput,
         ProgramYearState,
         PublishRequest,
+        ReopenReview,
         RulesRequest,
+        SignalCyclesRequest,
         StoreResultsRequest,
     )
+    from workflows.results import build_entries
     from workflows.timing import resolve_spec
 
 BATCH = 500
@@ -51,10 +68,32 @@ class ProgramYearWorkflow:
     @workflow.init
     def __init__(self, inp: ProgramYearInput) -> None:
         self._s = inp.model_copy(deep=True)
-        self._phase = "launching"
+        self._calendar: CalendarApplied | None = None
 
     @workflow.run
     async def run(self, inp: ProgramYearInput) -> ProgramYearState:
+        s = self._s
+        if s.phase == "launching":
+            await self._launch()
+            s.phase = "reviewing"
+        if s.phase == "reviewing":
+            await self._until(lambda: len(s.graded) >= s.opened)
+            await self._publish(kind="original")
+            s.phase = "publication"
+        if s.phase == "publication":
+            await self._publication()
+            await self._finalize()
+            s.phase = "concluding"
+        if s.phase == "concluding":
+            await self._until(lambda: len(s.concluded) >= len(s.graded))
+            if self._outcomes_changed():
+                await self._publish(kind="supplementary")
+            s.phase = "done"
+        return self.state()
+
+    # ---------------------------------------------------------------- phases
+
+    async def _launch(self) -> None:
         s = self._s
         if s.rules is None:
             pinned = await workflow.execute_activity_method(
@@ -70,7 +109,6 @@ class ProgramYearWorkflow:
                 EventType.PROGRAM_LAUNCHED,
                 {"rules_version": s.rules_version, "name": s.rules.name, "issuer": s.rules.issuer},
             )
-
         while not s.listing_done:
             page = await workflow.execute_activity_method(
                 CycleActivities.list_bases,
@@ -83,19 +121,352 @@ class ProgramYearWorkflow:
             s.cursor, s.listing_done = page.next_cursor, page.next_cursor is None
             s.opened += len(page.bases)
 
-        self._phase = "reviewing"
-        while len(s.graded) < s.opened:
+    async def _until(self, done: Any) -> None:
+        """Wait for signals from the cycles, continuing as new before the history grows large."""
+        while not done():
             await workflow.wait_condition(
-                lambda: (
-                    len(s.graded) >= s.opened
-                    or workflow.info().get_current_history_length() > HISTORY_LIMIT
+                lambda: done() or workflow.info().get_current_history_length() > HISTORY_LIMIT
+            )
+            if not done():
+                workflow.continue_as_new(self._s.model_copy(deep=True))
+
+    async def _publication(self) -> None:
+        """公示: wait until its end has passed on known holiday data and every objection is
+        decided; an upheld objection's re-review is published as a correction meanwhile."""
+        s = self._s
+        while True:
+            await self._publish_corrections()
+            now = workflow.now()
+            until = s.publication_until
+            assert until is not None
+            if (
+                now >= until
+                and not s.publication_provisional
+                and not self._open_objections()
+                and not s.regrading
+            ):
+                return
+            timeout = until - now if now < until else None
+            try:
+                await workflow.wait_condition(
+                    functools.partial(self._woken, self._changes()), timeout=timeout
+                )
+            except TimeoutError:
+                pass
+            if self._calendar is not None:
+                await self._recompute_publication()
+
+    def _woken(self, changes: tuple[int, int, int]) -> bool:
+        return self._changes() != changes or self._calendar is not None
+
+    def _changes(self) -> tuple[int, int, int]:
+        s = self._s
+        decided = sum(1 for o in s.objections.values() if o.status != "lodged")
+        return (len(s.objections), decided, s.regrades_received)
+
+    def _open_objections(self) -> bool:
+        return any(o.status == "lodged" for o in self._s.objections.values())
+
+    async def _publish_corrections(self) -> None:
+        s = self._s
+        done = [b for b in s.regrading if b in s.regraded]
+        if not done:
+            return
+        for base in done:
+            s.regrading.remove(base)
+        s.regraded = [b for b in s.regraded if b not in done]
+        await self._publish(kind="supplementary", corrected=done)
+
+    async def _recompute_publication(self) -> None:
+        s = self._s
+        applied, self._calendar = self._calendar, None
+        assert applied is not None and s.rules is not None and s.published_at is not None
+        if s.publication_provisional:
+            before = s.publication_until
+            fresh = await resolve_spec(
+                s.rules.calendar,
+                s.rules.calendar.publication_period,
+                anchor=s.published_at,
+                year=s.year,
+            )
+            s.publication_until = fresh.until
+            s.publication_last_day = fresh.last_day
+            s.publication_provisional = fresh.provisional
+            await self._emit(
+                EventType.DEADLINE_RECOMPUTED,
+                {
+                    "deadline": "publication",
+                    "from": before.isoformat() if before else None,
+                    "to": fresh.until.isoformat(),
+                    "last_day": fresh.last_day.isoformat() if fresh.last_day else None,
+                    "provisional": fresh.provisional,
+                    "calendar": applied.calendar,
+                    "calendar_version": applied.version,
+                },
+            )
+        # The cycles count their own provisional deadlines again.
+        await self._signal_cycles(
+            sorted(set(s.graded) - set(s.concluded)), "calendar_applied", applied.model_dump()
+        )
+
+    async def _finalize(self) -> None:
+        s = self._s
+        counts = self._counts()
+        await self._emit(
+            EventType.RESULTS_FINALIZED,
+            {"counts": counts, "results": s.stored_results, "notices": s.notices},
+        )
+        s.finalized_at = workflow.now()
+        await workflow.execute_activity_method(
+            CycleActivities.finalize_cycles,
+            FinalizeCyclesRequest(
+                program=s.program,
+                year=s.year,
+                grades=self._final_grades(),
+                finalized_at=s.finalized_at,
+            ),
+            start_to_close_timeout=timedelta(minutes=30),
+            heartbeat_timeout=timedelta(minutes=2),
+            retry_policy=RETRY,
+        )
+
+    # ---------------------------------------------------------------- notices
+
+    def _final_grades(self) -> dict[str, Grade]:
+        return {b: Grade(e.grade) for b, e in self._entries().items() if e.grade is not None}
+
+    def _entries(self, corrected: list[str] | None = None) -> dict[str, ResultEntry]:
+        s = self._s
+        assert s.rules is not None
+        objections: dict[str, list[ObjectionSummary]] = {}
+        for o in s.objections.values():
+            objections.setdefault(o.base, []).append(
+                ObjectionSummary(
+                    objection_id=o.objection_id,
+                    status=o.status,
+                    received_at=o.received_at,
+                    decided_at=o.decided_at,
+                    decision_reason=o.decision_reason or "",
                 )
             )
-            if len(s.graded) < s.opened:
-                self._continue_as_new()
+        return build_entries(
+            s.rules,
+            s.graded,
+            s.concluded,
+            objections=objections,
+            corrected=set(corrected or []),
+        )
 
-        await self._publish_results()
-        return self.state()
+    def _counts(self) -> dict[str, int]:
+        grades = [e.grade for e in self._entries().values() if e.grade is not None]
+        return {g.value: sum(1 for x in grades if x == g.value) for g in Grade}
+
+    async def _publish(self, *, kind: str, corrected: list[str] | None = None) -> None:
+        s = self._s
+        assert s.rules is not None
+        s.notices += 1
+        now = workflow.now()
+        if kind == "original":
+            publication = await resolve_spec(
+                s.rules.calendar, s.rules.calendar.publication_period, anchor=now, year=s.year
+            )
+            s.published_at = now
+            s.publication_until = publication.until
+            s.publication_last_day = publication.last_day
+            s.publication_provisional = publication.provisional
+        entries = self._entries(corrected)
+        notice = ResultsNotice(
+            program=s.program,
+            year=s.year,
+            program_name=s.rules.name,
+            program_name_en=s.rules.name_en or "",
+            issuer=s.rules.issuer,
+            kind=kind,  # type: ignore[arg-type]
+            number=s.notices,
+            published_at=now,
+            publication_until=s.publication_until,
+            publication_last_day=s.publication_last_day,
+            publication_period=s.rules.calendar.publication_period,
+            provisional=s.publication_provisional,
+            utc_offset=s.rules.calendar.utc_offset,
+            entries=sorted(entries.values(), key=lambda e: e.base),
+            changes_zh=[f"{b}：{entries[b].reason_zh}" for b in corrected or [] if b in entries],
+            changes_en=[f"{b}: {entries[b].reason_en}" for b in corrected or [] if b in entries],
+        )
+        stored = await workflow.execute_activity_method(
+            CycleActivities.store_results,
+            StoreResultsRequest(program=s.program, year=s.year, notice=notice),
+            start_to_close_timeout=ACTIVITY_TIMEOUT,
+            retry_policy=RETRY,
+        )
+        s.stored_results = stored.model_dump()
+        inline = [e.model_dump(mode="json") for e in notice.entries]
+        data: dict[str, Any] = {
+            "notice": s.notices,
+            "kind": kind,
+            "counts": self._counts(),
+            "excluded": sum(1 for g in s.graded.values() if g.excluded),
+            "publication_until": s.publication_until.isoformat() if s.publication_until else None,
+            "publication_last_day": (
+                s.publication_last_day.isoformat() if s.publication_last_day else None
+            ),
+            "holidays_known": not s.publication_provisional,
+            "provisional": s.publication_provisional,
+            "results": s.stored_results,
+            "entries": inline if len(inline) <= INLINE_RESULTS else None,
+        }
+        if kind == "original":
+            await self._emit(EventType.RESULTS_PUBLISHED, data)
+        else:
+            data["corrected"] = corrected or []
+            await self._emit(EventType.RESULTS_CORRECTED, data)
+
+    def _outcomes_changed(self) -> bool:
+        """Whether any cycle ended other than 'graded, nothing follows': rectification results,
+        de-listings and ended cycles are published as a supplementary notice."""
+        return any(c.outcome not in ("none",) for c in self._s.concluded.values())
+
+    # ---------------------------------------------------------------- objections (updates)
+
+    @workflow.update
+    async def lodge_objection(self, req: LodgeObjection) -> Objection:
+        s = self._s
+        if req.objection_id in s.objections:
+            return s.objections[req.objection_id]  # a retry lodges once
+        objection = Objection(
+            objection_id=req.objection_id,
+            base=req.base,
+            grounds=req.grounds,
+            by=req.by,
+            role=req.role,
+            contact=req.contact,
+            received_at=req.received_at,
+        )
+        s.objections[req.objection_id] = objection
+        await self._emit(
+            EventType.OBJECTION_LODGED,
+            {
+                "objection_id": req.objection_id,
+                "base": req.base,
+                "role": req.role,
+                "grounds": req.grounds,
+                "received_at": req.received_at.isoformat(),
+            },
+            base=req.base,
+        )
+        return objection
+
+    @lodge_objection.validator
+    def _validate_lodge(self, req: LodgeObjection) -> None:
+        s = self._s
+        if req.objection_id in s.objections:
+            return
+        if s.phase != "publication" or s.publication_until is None:
+            raise errors.rejected(
+                errors.NOT_IN_PUBLICATION,
+                "results are not in 公示 now / 当前不在公示期内，不受理异议",
+                phase=s.phase,
+            )
+        received = max(req.received_at, s.published_at or req.received_at)
+        if received >= s.publication_until:
+            raise errors.rejected(
+                errors.NOT_IN_PUBLICATION,
+                "公示期已结束，不再受理异议 / the 公示 period has ended",
+            )
+        entry = s.graded.get(req.base)
+        if entry is None or entry.excluded:
+            raise errors.rejected(
+                errors.UNKNOWN_BASE,
+                f"{req.base} has no published result / 公示名单中无此基地",
+            )
+
+    @workflow.update
+    async def decide_objection(self, req: DecideObjection) -> Objection:
+        s = self._s
+        current = s.objections[req.objection_id]
+        decided = current.model_copy(
+            update={
+                "status": "upheld" if req.decision == "uphold" else "dismissed",
+                "decision_reason": req.reason,
+                "decided_by": req.by,
+                "decided_at": workflow.now(),
+            }
+        )
+        s.objections[req.objection_id] = decided
+        if req.decision == "uphold" and decided.base not in s.regrading:
+            s.regrading.append(decided.base)
+        await self._emit(
+            EventType.OBJECTION_DECIDED,
+            {
+                "objection_id": req.objection_id,
+                "base": decided.base,
+                "decision": decided.status,
+                "reason": req.reason,
+                "by": req.by,
+            },
+            base=decided.base,
+        )
+        if req.decision == "uphold":
+            await self._signal_cycles(
+                [decided.base],
+                "reopen_review",
+                ReopenReview(objection_id=req.objection_id, reason=req.reason).model_dump(),
+            )
+        return decided
+
+    @decide_objection.validator
+    def _validate_decide(self, req: DecideObjection) -> None:
+        current = self._s.objections.get(req.objection_id)
+        if current is None:
+            raise errors.rejected(errors.UNKNOWN_OBJECTION, f"no objection {req.objection_id}")
+        if current.status != "lodged":
+            raise errors.rejected(
+                errors.ALREADY_DECIDED,
+                f"objection {req.objection_id} was already {current.status} / 该异议已处理",
+            )
+
+    @workflow.query
+    def objections(self) -> ObjectionList:
+        return ObjectionList(objections=list(self._s.objections.values()))
+
+    # ---------------------------------------------------------------- signals from cycles
+
+    @workflow.signal
+    def cycle_graded(self, graded: CycleGraded) -> None:
+        # Keyed by base: a cycle that reports twice (a retry, a reset) is counted once.
+        s = self._s
+        s.graded[graded.base] = graded
+        if graded.objection_id is not None and graded.base in s.regrading:
+            s.regraded.append(graded.base)
+            s.regrades_received += 1
+
+    @workflow.signal
+    def cycle_concluded(self, concluded: CycleConcluded) -> None:
+        self._s.concluded[concluded.base] = concluded
+
+    @workflow.signal
+    def calendar_applied(self, applied: CalendarApplied) -> None:
+        self._calendar = applied
+
+    @workflow.query
+    def state(self) -> ProgramYearState:
+        s = self._s
+        return ProgramYearState(
+            program=s.program,
+            year=s.year,
+            phase=s.phase,
+            opened=s.opened,
+            graded=sum(1 for g in s.graded.values() if not g.excluded),
+            excluded=sum(1 for g in s.graded.values() if g.excluded),
+            rules_version=s.rules_version,
+            notices=s.notices,
+            publication_until=s.publication_until,
+            publication_provisional=s.publication_provisional,
+            objections=len(s.objections),
+            concluded=len(s.concluded),
+        )
+
+    # ---------------------------------------------------------------- helpers
 
     async def _open_cycles(self, bases: list[BaseInfo]) -> None:
         s = self._s
@@ -118,86 +489,33 @@ class ProgramYearWorkflow:
             retry_policy=RETRY,
         )
 
-    async def _publish_results(self) -> None:
-        s = self._s
-        assert s.rules is not None
-        graded = {b: g for b, g in s.graded.items() if not g.excluded and g.grade is not None}
-        final = relative_grades(
-            s.rules.rubric.grades,
-            {b: (g.total or 0.0, g.grade) for b, g in graded.items() if g.grade is not None},
-        )
-        entries = [
-            {"base": b, "total": graded[b].total, "grade": grade.value, "grade_zh": grade.label_zh}
-            for b, grade in sorted(final.items())
-        ]
-        self._phase = "publishing"
-        stored = await workflow.execute_activity_method(
-            CycleActivities.store_results,
-            StoreResultsRequest(program=s.program, year=s.year, entries=entries),
-            start_to_close_timeout=ACTIVITY_TIMEOUT,
-            retry_policy=RETRY,
-        )
-        counts = {g.value: sum(1 for x in final.values() if x == g) for g in Grade}
-        now = workflow.now()
-        publication = await resolve_spec(
-            s.rules.calendar, s.rules.calendar.publication_period, anchor=now, year=s.year
-        )
-        until = publication.until
-        await self._emit(
-            EventType.RESULTS_PUBLISHED,
-            {
-                "counts": counts,
-                "excluded": sum(1 for g in s.graded.values() if g.excluded),
-                "publication_until": until.isoformat(),
-                "holidays_known": publication.holidays_known,
-                "results": stored.model_dump(),
-                "entries": entries if len(entries) <= INLINE_RESULTS else None,
-            },
-        )
-        self._phase = "publication"
-        await workflow.sleep(until - now)
-        await self._emit(
-            EventType.RESULTS_FINALIZED, {"counts": counts, "results": stored.model_dump()}
-        )
-        self._phase = "finalized"
-        # Failing cycles are already in rectification; only passing ones wait for the result.
-        passing = {b: g for b, g in final.items() if g != Grade.FAIL}
+    async def _signal_cycles(self, bases: list[str], signal: str, payload: dict[str, Any]) -> None:
+        if not bases:
+            return
         await workflow.execute_activity_method(
-            CycleActivities.finalize_cycles,
-            FinalizeCyclesRequest(
-                program=s.program, year=s.year, grades=passing, finalized_at=workflow.now()
+            CycleActivities.signal_cycles,
+            SignalCyclesRequest(
+                program=self._s.program,
+                year=self._s.year,
+                bases=bases,
+                signal=signal,
+                payload=payload,
             ),
             start_to_close_timeout=timedelta(minutes=30),
             heartbeat_timeout=timedelta(minutes=2),
             retry_policy=RETRY,
         )
 
-    @workflow.signal
-    def cycle_graded(self, graded: CycleGraded) -> None:
-        # Keyed by base: a cycle that reports twice (a retry, a reset) is counted once.
-        self._s.graded[graded.base] = graded
-
-    @workflow.query
-    def state(self) -> ProgramYearState:
-        s = self._s
-        return ProgramYearState(
-            program=s.program,
-            year=s.year,
-            phase=self._phase,
-            opened=s.opened,
-            graded=sum(1 for g in s.graded.values() if not g.excluded),
-            excluded=sum(1 for g in s.graded.values() if g.excluded),
-            rules_version=s.rules_version,
-        )
-
-    async def _emit(self, event_type: EventType, data: dict[str, Any]) -> None:
+    async def _emit(
+        self, event_type: EventType, data: dict[str, Any], base: str | None = None
+    ) -> None:
         s = self._s
         s.sequence += 1
         event = new_event(
             event_type=event_type,
             program=s.program,
             year=s.year,
-            base=None,
+            base=base,
             time=workflow.now(),
             stream_key=workflow.info().workflow_id,
             sequence=s.sequence,
@@ -209,6 +527,3 @@ class ProgramYearWorkflow:
             start_to_close_timeout=ACTIVITY_TIMEOUT,
             retry_policy=RETRY,
         )
-
-    def _continue_as_new(self) -> None:
-        workflow.continue_as_new(self._s.model_copy(deep=True))

@@ -1,7 +1,9 @@
 """Resolving a rules time spec to an absolute deadline, from inside a workflow.
 
-Durations and month-days are pure arithmetic. Working days read the holiday table, which is
-data that changes by release, so they go through a local activity and are recorded in history.
+Periods are counted as the Civil Code counts them (shared/domain/periods.py) on the bureau's
+holiday table, which is data that changes by release: anything counted in days goes through a
+local activity, so its answer is recorded in history and a later table never changes a replay.
+Sub-day durations (demo programs' seconds) are exact instants, computed here.
 """
 
 from __future__ import annotations
@@ -12,26 +14,25 @@ from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
     from shared.domain.rules import CalendarRules
-    from shared.domain.timespec import (
-        WorkingDays,
-        parse_timespec,
-        parse_utc_offset,
-        resolve_deadline,
-    )
+    from shared.domain.timespec import Duration, parse_timespec
     from workflows.activities import CycleActivities
-    from workflows.models import WorkingDaysRequest, WorkingDaysResult
+    from workflows.models import ResolvedDeadline, ResolveDeadlineRequest
 
 
 async def resolve_spec(
     calendar: CalendarRules, spec_text: str, *, anchor: datetime, year: int
-) -> WorkingDaysResult:
+) -> ResolvedDeadline:
     spec = parse_timespec(spec_text)
-    if isinstance(spec, WorkingDays):
-        return await workflow.execute_local_activity_method(
-            CycleActivities.add_working_days,
-            WorkingDaysRequest(start=anchor, count=spec.count, utc_offset=calendar.utc_offset),
-            start_to_close_timeout=timedelta(seconds=10),
-        )
-    tz = parse_utc_offset(calendar.utc_offset)
-    until = resolve_deadline(spec, anchor=anchor, year=year, tz=tz)
-    return WorkingDaysResult(until=until, holidays_known=True)
+    if isinstance(spec, Duration) and not (spec.years or spec.months or spec.days):
+        return ResolvedDeadline(until=anchor + timedelta(seconds=spec.seconds))
+    return await workflow.execute_local_activity_method(
+        CycleActivities.resolve_deadline,
+        ResolveDeadlineRequest(
+            spec=spec_text,
+            anchor=anchor,
+            year=year,
+            utc_offset=calendar.utc_offset,
+            calendar=calendar.holidays,
+        ),
+        start_to_close_timeout=timedelta(seconds=10),
+    )

@@ -34,7 +34,11 @@ async def serve(settings: Settings) -> None:
     await ensure_events_stream(js, settings.event_duplicate_window_s, settings.stream_replicas)
     client = await connect_temporal(settings.temporal_address, settings.temporal_namespace)
     activities = CycleActivities(
-        EventPublisher(js), RpcClient(nc, settings.rpc_timeout_s), object_store(settings), client
+        EventPublisher(js),
+        RpcClient(nc, settings.rpc_timeout_s),
+        object_store(settings),
+        client,
+        arrival_max_skew_s=int(settings.arrival_max_skew_s),
     )
     log.info("worker.started", task_queue=settings.task_queue)
     try:

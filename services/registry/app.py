@@ -129,7 +129,10 @@ def build_router(engine: Engine) -> NatsRouter:
                 limit=limit,
                 exclude_status="delisted",
             )
-        bases = [BaseInfo(id=r.id, name=r.name, region=r.region, domain=r.domain) for r in rows]
+        bases = [
+            BaseInfo(id=r.id, name=r.name, region=r.region, domain=r.domain, status=r.status)
+            for r in rows
+        ]
         return BasesPage(bases=bases, next_cursor=rows[-1].id if len(rows) == limit else None)
 
     @subscriber("bases.list")

@@ -15,10 +15,14 @@ class Stage(StrEnum):
     CLOSED = "closed"
     DELISTED = "delisted"
     EXCLUDED = "excluded"
+    # A next-year cycle of a base still rectifying, held until the rectification ends.
+    HELD = "held"
+    # A cycle ended because its base was de-listed (in this or an earlier year's cycle).
+    ENDED = "ended"
 
     @property
     def is_final(self) -> bool:
-        return self in (Stage.CLOSED, Stage.DELISTED, Stage.EXCLUDED)
+        return self in (Stage.CLOSED, Stage.DELISTED, Stage.EXCLUDED, Stage.ENDED)
 
     @property
     def label_zh(self) -> str:
@@ -35,4 +39,6 @@ _LABELS_ZH = {
     Stage.CLOSED: "已结束",
     Stage.DELISTED: "摘牌退出",
     Stage.EXCLUDED: "未纳入评估",
+    Stage.HELD: "待上年度整改结束",
+    Stage.ENDED: "因摘牌终止",
 }

@@ -6,6 +6,7 @@ from typing import Any
 
 from temporalio.client import WorkflowHandle
 
+from services.assessment import store as assessment_store
 from services.registry import store
 from shared.contracts.registry import BaseRegistration
 from shared.db import session_scope
@@ -31,11 +32,25 @@ def scores(rules: ProgramRules, value: float) -> dict[str, float]:
     return dict.fromkeys(rules.rubric.keys, value)
 
 
+EXPERTS = ["e1", "e2", "e3", "e4", "e5", "e6"]
+
+
 def register(stack: Stack, rules: ProgramRules, bases: list[str], region: str = "410100") -> None:
+    """The program's rules and bases in the registry, and its expert roster (e1..e6)."""
+    with session_scope(stack.assessment_db) as session:
+        for expert in EXPERTS:
+            assessment_store.add_expert(session, program=rules.id, expert=expert)
     with session_scope(stack.registry_db) as session:
         store.apply_rules(session, rules=rules)
         for base in bases:
-            if store.get_base(session, program=rules.id, base=base) is None:
+            row = store.get_base(session, program=rules.id, base=base)
+            if row is not None:
+                # Tests share the registry: each starts its base afresh (an earlier test's year
+                # may have de-listed it, and a de-listed base stays de-listed).
+                row.status, row.delisted_at, row.delisted_in_year = "active", None, None
+                session.add(row)
+                continue
+            if row is None:
                 store.add_base(
                     session,
                     program=rules.id,
