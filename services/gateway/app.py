@@ -12,6 +12,8 @@ from services.gateway.arrival_stamp import ArrivalStamp
 from services.gateway.deps import Deps
 from services.gateway.limits import BodyLimit
 from services.gateway.routes import (
+    bases_admin,
+    calendars,
     cycles,
     dashboard,
     documents,
@@ -47,6 +49,8 @@ def create_app(
     app.add_middleware(ArrivalStamp)  # outermost: the arrival before any byte is read
     app.include_router(health.router)
     app.include_router(programs.router)
+    app.include_router(calendars.router)
+    app.include_router(bases_admin.router)
     app.include_router(cycles.router)
     app.include_router(objections.router)
     app.include_router(documents.router)

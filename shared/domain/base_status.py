@@ -96,6 +96,14 @@ def decide_reinstatement(
     """``delisted -> active`` by a person with a reason, once any re-application ban has run.
 
     一产业一基地 is checked by the caller, which knows the other bases (``domain_taken``)."""
+    if not reason.strip():
+        return Decision(
+            status=current,
+            changed=False,
+            refused=Refusal(
+                REASON_REQUIRED, "a reinstatement needs a reason", "恢复基地须说明理由"
+            ),
+        )
     if current != "delisted":
         return Decision(
             status=current,
@@ -104,14 +112,6 @@ def decide_reinstatement(
                 NOT_DELISTED,
                 f"the base is {current}, not de-listed: there is nothing to reinstate",
                 f"基地当前状态为「{_NAMES_ZH[current]}」，未被摘牌，无需恢复",
-            ),
-        )
-    if not reason.strip():
-        return Decision(
-            status=current,
-            changed=False,
-            refused=Refusal(
-                REASON_REQUIRED, "a reinstatement needs a reason", "恢复基地须说明理由"
             ),
         )
     ends = ban_ends(delisted_at, ban, tz)

@@ -40,6 +40,7 @@ from services.gateway.routes.params import Base, IdempotencyKey, Program, Year
 from services.gateway.temporal_errors import call_workflow
 from services.gateway.uploads import check_filename, read_limited, store_upload
 from services.gateway.year_view import YearView, year_view
+from shared.contracts.assessment import RosterQuery, RosterStatus
 from shared.contracts.registry import PinnedRules
 from shared.domain.arrival import admission_time
 from shared.domain.stages import Stage
@@ -159,6 +160,18 @@ async def launch(program: Program, year: Year, deps: DepsDep, user: UserDep) -> 
     pinned = await rpc(
         deps.rpc.call("registry", "rules.current", RulesRequest(program=program), PinnedRules)
     )
+    roster = await rpc(
+        deps.rpc.call(
+            "assessment",
+            "roster.check",
+            RosterQuery(program=program, needed=pinned.rules.rubric.experts_required),
+            RosterStatus,
+        )
+    )
+    if not roster.ok:  # no cycle opens that could not be reviewed
+        raise ApiError(
+            409, "roster_too_short", roster.message or "", needed=roster.needed, size=roster.size
+        )
     status = await start_program_year(
         deps.temporal, program=program, year=year, task_queue=deps.settings.task_queue
     )
