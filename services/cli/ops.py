@@ -272,11 +272,12 @@ def whatif_command(
             r.base,
             f"{r.old_total} {r.old_grade.value}",
             f"{r.new_total} {r.new_grade.value}",
-            r.reason,
+            f"{r.reason_zh} / {r.reason}",
         )
         for r in changed
     ]
-    print(table(["base", "official", "what if", "why"], rows) if rows else "no grade would change")
+    header = ["base 基地", "official 正式", "what if 假设", "why 理由"]
+    print(table(header, rows) if rows else "no grade would change / 无等级变化")
     print(
         f"\n{len(outcome)} bases re-graded from their decision records, "
         f"{len(changed)} would change; the official results are untouched"

@@ -143,7 +143,14 @@ class PlanReviewBody(BaseModel):
 
 
 class ScoresBody(BaseModel):
-    scores: dict[str, float] = Field(max_length=100)
+    scores: dict[str, Annotated[float, Field(allow_inf_nan=False)]] = Field(
+        max_length=100,
+        description=(
+            "Per indicator key, a finite score on the rubric's scale (rubric.scale): points out"
+            " of the indicator's maximum, or 0-100; above the maximum or below 0 is refused"
+            " with invalid_scores / 按评分规则的计分方式打分，超过满分或低于0分不予接受"
+        ),
+    )
     vetoes: list[str] = Field(default_factory=list, max_length=20)
     comment: str = Field("", max_length=4000)
 
