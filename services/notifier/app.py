@@ -39,6 +39,7 @@ def make_handler(engine: Engine, webhooks: WebhookSender | None, email: EmailSen
                         base=event.base,
                         region=str(event.data.get("region", "")),
                         audience=n.audience,
+                        recipient=n.recipient,
                         kind=n.kind,
                         title_zh=n.title_zh,
                         title_en=n.title_en,
@@ -86,6 +87,10 @@ def build_router(engine: Engine) -> NatsRouter:
             query = query.where(NoticeRow.program == req.program)
         if req.base:
             query = query.where(col(NoticeRow.base).in_([req.base, PROGRAM_WIDE]))
+        # A notice to one person (an expert's assignment) is theirs alone.
+        query = query.where(
+            (col(NoticeRow.recipient) == "") | (col(NoticeRow.recipient) == (req.recipient or ""))
+        )
         if req.region_prefix:
             query = query.where(col(NoticeRow.region).startswith(req.region_prefix))
         with session_scope(engine) as session:

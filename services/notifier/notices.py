@@ -1,9 +1,23 @@
-"""Which event becomes which notice, for whom, in Chinese and English. Pure: no I/O."""
+"""Which event becomes which notice, for whom, in Chinese and English. Pure: no I/O.
+
+Dates are stated in Beijing time in words (「2027年4月1日24时前」), never as ISO strings, and a
+deadline counted in a year without holiday data is marked provisional. Notices quote no program's
+rules: they name the program and use neutral wording, so one province's clauses never appear in
+another's notices.
+
+Deadlines arrive in event payloads as the workflows write them: ``due`` (ISO instant),
+``last_day`` (ISO date, when counted in days) and ``provisional``; a changed deadline as
+``from``/``to``, each either such a mapping or a bare ISO instant.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
 
+from shared.domain.wording import BEIJING, deadline_en, deadline_zh
 from shared.events.envelope import CloudEvent
 from shared.events.types import EventType
 
@@ -13,98 +27,418 @@ DEADLINES_ZH = {
     "self_evaluation": "年度自评报告",
     "review": "绩效评估",
     "rectification": "整改报告",
+    "publication": "评估结果公示期",
+}
+DEADLINES_EN = {
+    "plan": "implementation plan",
+    "plan_review": "plan verification",
+    "self_evaluation": "self-evaluation report",
+    "review": "expert review",
+    "rectification": "rectification report",
+    "publication": "publication (公示) period",
 }
 
 
 @dataclass(frozen=True)
 class Notice:
-    kind: str  # launch | reminder | overdue | rectification | delisting | publication
-    audience: str  # base | city | province | program
+    kind: str  # launch | reminder | overdue | rectification | delisting | publication | ...
+    audience: str  # base | city | province | program | expert
     title_zh: str
     title_en: str
     body_zh: str
     body_en: str
+    recipient: str = ""  # a user name, for notices to one person (an expert)
+
+
+def _instant(value: Any) -> datetime | None:
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=BEIJING)
+    if isinstance(value, str) and value:
+        try:
+            parsed = datetime.fromisoformat(value)
+        except ValueError:
+            return None
+        return parsed if parsed.tzinfo else parsed.replace(tzinfo=BEIJING)
+    return None
+
+
+def _day(value: Any) -> date | None:
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return value
+    if isinstance(value, str) and value:
+        try:
+            return date.fromisoformat(value[:10])
+        except ValueError:
+            return None
+    return None
+
+
+def _when(d: Any, key: str = "due", last: str = "last_day") -> tuple[str, str]:
+    """A deadline in words from a payload (or a nested ``from``/``to`` value)."""
+    if not isinstance(d, dict):
+        d = {key: d}
+    until, last_day = _instant(d.get(key)), _day(d.get(last))
+    if until is None and last_day is None:
+        return "规定期限", "the set deadline"
+    provisional = bool(d.get("provisional")) or d.get("holidays_known") is False
+    return (
+        deadline_zh(until, last_day, provisional=provisional),
+        deadline_en(until, last_day, provisional=provisional),
+    )
+
+
+def _item(d: dict[str, Any]) -> tuple[str, str]:
+    name = str(d.get("deadline", ""))
+    return DEADLINES_ZH.get(name, name or "事项"), DEADLINES_EN.get(name, name or "item")
 
 
 def notices_for(event: CloudEvent) -> list[Notice]:
-    t, d, who = event.event_type, event.data, f"{event.program}/{event.year}"
-    base = event.base
-    if t == EventType.PROGRAM_LAUNCHED:
-        name = d.get("name", event.program)
-        return [
-            Notice(
-                "launch",
-                "program",
-                f"{name}{event.year}年度启动通知",
-                f"{event.year} cycle of {event.program} launched",
-                f"{event.year}年度专利导航服务基地建设工作已启动，请在规定期限内报送实施方案。",
-                f"The {event.year} cycle has started; file your implementation plan in time.",
-            )
-        ]
-    if t == EventType.REMINDER_SENT:
-        deadline = str(d.get("deadline", ""))
-        item = DEADLINES_ZH.get(deadline, deadline)
-        audience = (
-            "city"
-            if d.get("escalation") and d.get("to") == "city"
-            else ("province" if d.get("escalation") else "base")
+    builder = _BUILDERS.get(EventType(event.event_type))
+    return builder(event, event.data) if builder else []
+
+
+def _launch(event: CloudEvent, d: dict[str, Any]) -> list[Notice]:
+    name = d.get("name", event.program)
+    return [
+        Notice(
+            "launch",
+            "program",
+            f"{name}{event.year}年度启动通知",
+            f"{event.year} cycle of {event.program} launched",
+            f"{event.year}年度专利导航服务基地建设工作已启动，请在规定期限内报送实施方案。",
+            f"The {event.year} cycle has started; file your implementation plan in time.",
         )
-        return [
-            Notice(
-                "reminder",
-                audience,
-                f"催办提醒：{item}",
-                f"Reminder: {deadline} due",
-                f"基地 {base}（{who}）的{item}将于 {d.get('due')} 截止，请及时办理。",
-                f"{deadline} for base {base} ({who}) is due at {d.get('due')}.",
-            )
-        ]
-    if t in (EventType.PLAN_OVERDUE, EventType.SELFEVAL_OVERDUE):
-        item = "实施方案" if t == EventType.PLAN_OVERDUE else "年度自评报告"
-        item_en = "implementation plan" if t == EventType.PLAN_OVERDUE else "self-evaluation report"
-        return [
-            Notice(
-                "overdue",
-                audience,
-                f"逾期通知：{item}",
-                f"Overdue: {item_en}",
-                f"基地 {base}（{who}）未在 {d.get('due')} 前报送{item}。",
-                f"Base {base} ({who}) did not file its {item_en} by {d.get('due')}.",
-            )
-            for audience in ("base", "city")
-        ]
-    if t == EventType.RECTIFICATION_ORDERED:
-        return [
-            Notice(
-                "rectification",
-                "base",
-                "整改通知",
-                "Rectification ordered",
-                f"基地 {base}（{who}）评估不合格，请于 {d.get('due')} 前完成整改并报送整改报告。",
-                f"Base {base} ({who}) failed its review; rectify and report by {d.get('due')}.",
-            )
-        ]
-    if t == EventType.BASE_DELISTED:
-        return [
-            Notice(
-                "delisting",
-                audience,
-                "摘牌通知",
-                "De-listed",
-                f"基地 {base}（{who}）未按时整改到位，摘牌退出导航基地管理序列。",
-                f"Base {base} ({who}) was not rectified in time and is de-listed.",
-            )
-            for audience in ("base", "province")
-        ]
-    if t == EventType.RESULTS_PUBLISHED:
-        return [
-            Notice(
-                "publication",
-                "program",
-                f"{event.year}年度绩效评估结果公示",
-                f"{event.year} results published",
-                f"{event.year}年度评估结果现予公示，公示期至 {d.get('publication_until')}。",
-                f"The {event.year} results are published until {d.get('publication_until')}.",
-            )
-        ]
-    return []
+    ]
+
+
+def _who(event: CloudEvent) -> str:
+    return f"{event.program}/{event.year}"
+
+
+def _reminder(event: CloudEvent, d: dict[str, Any]) -> list[Notice]:
+    zh, en = _item(d)
+    due_zh, due_en = _when(d)
+    audience = (
+        "city"
+        if d.get("escalation") and d.get("to") == "city"
+        else ("province" if d.get("escalation") else "base")
+    )
+    return [
+        Notice(
+            "reminder",
+            audience,
+            f"催办提醒：{zh}",
+            f"Reminder: {en} due",
+            f"基地 {event.base}（{_who(event)}）的{zh}应于{due_zh}办理，请及时办理。",
+            f"The {en} for base {event.base} ({_who(event)}) is due {due_en}.",
+        )
+    ]
+
+
+def _overdue(event: CloudEvent, d: dict[str, Any]) -> list[Notice]:
+    plan = event.event_type == EventType.PLAN_OVERDUE
+    item = "实施方案" if plan else "年度自评报告"
+    item_en = "implementation plan" if plan else "self-evaluation report"
+    due_zh, due_en = _when(d)
+    return [
+        Notice(
+            "overdue",
+            audience,
+            f"逾期通知：{item}",
+            f"Overdue: {item_en}",
+            f"基地 {event.base}（{_who(event)}）未在{due_zh}报送{item}。",
+            f"Base {event.base} ({_who(event)}) did not file its {item_en} {due_en}.",
+        )
+        for audience in ("base", "city")
+    ]
+
+
+def _rectification(event: CloudEvent, d: dict[str, Any]) -> list[Notice]:
+    due_zh, due_en = _when(d)
+    return [
+        Notice(
+            "rectification",
+            "base",
+            "整改通知",
+            "Rectification ordered",
+            f"基地 {event.base}（{_who(event)}）评估不合格，请于{due_zh}完成整改并报送整改报告。",
+            f"Base {event.base} ({_who(event)}) failed its review; rectify and report {due_en}.",
+        )
+    ]
+
+
+def _delisted(event: CloudEvent, d: dict[str, Any]) -> list[Notice]:
+    reason = str(d.get("reason") or "")
+    return [
+        Notice(
+            "delisting",
+            audience,
+            "摘牌通知",
+            "De-listed",
+            f"基地 {event.base}（{_who(event)}）未按期完成整改，依据本项目评估规则予以摘牌"
+            + (f"（{reason}）" if reason else "")
+            + "。",
+            f"Base {event.base} ({_who(event)}) was not rectified in time and is de-listed under "
+            "this program's rules" + (f" ({reason})" if reason else "") + ".",
+        )
+        for audience in ("base", "province")
+    ]
+
+
+def _published(event: CloudEvent, d: dict[str, Any]) -> list[Notice]:
+    until_zh, until_en = _when(d, "publication_until", "publication_last_day")
+    return [
+        Notice(
+            "publication",
+            "program",
+            f"{event.year}年度绩效评估结果公示",
+            f"{event.year} results published",
+            f"{event.year}年度评估结果现予公示。如有异议，请于{until_zh}提出。",
+            f"The {event.year} results are published; objections may be lodged {until_en}.",
+        )
+    ]
+
+
+def _corrected(event: CloudEvent, d: dict[str, Any]) -> list[Notice]:
+    number = d.get("notice")
+    bases = "、".join(str(b) for b in d.get("corrected") or [])
+    until_zh, until_en = _when(d, "publication_until", "publication_last_day")
+    no_zh = f"（第{number}号）" if number else ""
+    no_en = f" no. {number}" if number else ""
+    return [
+        Notice(
+            "correction",
+            audience,
+            f"{event.year}年度评估结果补充公示{no_zh}",
+            f"{event.year} results: supplementary notice{no_en}",
+            f"{event.year}年度评估结果有变更，现予补充公示"
+            + (f"，涉及基地：{bases}" if bases else "")
+            + f"。如有异议，请于{until_zh}提出。",
+            f"The {event.year} results have changed and are published in a supplementary notice"
+            + (f" (bases: {bases})" if bases else "")
+            + f"; objections may be lodged {until_en}.",
+        )
+        for audience in ("program", "province")
+    ]
+
+
+def _expert_assigned(event: CloudEvent, d: dict[str, Any]) -> list[Notice]:
+    expert = str(d.get("expert") or "")
+    if not expert:
+        return []
+    due_zh, due_en = _when(d)
+    round_ = d.get("round", 1)
+    return [
+        Notice(
+            "expert_assigned",
+            "expert",
+            "评审任务通知",
+            "Review assigned",
+            f"您已被确定为基地 {event.base}（{_who(event)}）第{round_}轮绩效评估的评审专家，"
+            f"请于{due_zh}完成评分。",
+            f"You are assigned to review base {event.base} ({_who(event)}), round {round_}; "
+            f"submit your scores {due_en}.",
+            recipient=expert,
+        )
+    ]
+
+
+def _expert_reassigned(event: CloudEvent, d: dict[str, Any]) -> list[Notice]:
+    replaced = d.get("replaced")
+    replaced_text = "、".join(replaced) if isinstance(replaced, list) else str(replaced or "")
+    reason = str(d.get("reason") or "")
+    notices = [
+        Notice(
+            "expert_moved",
+            "province",
+            "评审专家调整",
+            "Expert reassigned",
+            f"基地 {event.base}（{_who(event)}）第{d.get('round', 1)}轮评审专家已调整"
+            + (f"，替换：{replaced_text}" if replaced_text else "")
+            + (f"，原因：{reason}" if reason else "")
+            + "。",
+            f"The experts reviewing base {event.base} ({_who(event)}), round "
+            f"{d.get('round', 1)}, were changed"
+            + (f"; replaced: {replaced_text}" if replaced_text else "")
+            + (f"; reason: {reason}" if reason else "")
+            + ".",
+        )
+    ]
+    if isinstance(d.get("expert"), str):  # one successor named: tell them
+        notices += _expert_assigned(event, d)
+    return notices
+
+
+def _deadline_changed(event: CloudEvent, d: dict[str, Any]) -> list[Notice]:
+    zh, en = _item(d)
+    old_zh, old_en = _when(d.get("from"))
+    new = d.get("to")
+    if not isinstance(new, dict):  # the program year's form: to, last_day, provisional
+        new = {"due": new, "last_day": d.get("last_day"), "provisional": d.get("provisional")}
+    new_zh, new_en = _when(new)
+    recomputed = event.event_type == EventType.DEADLINE_RECOMPUTED
+    why_zh = "节假日安排公布后重新计算" if recomputed else "因前一环节办理时间顺延"
+    why_en = "recomputed with the published holiday schedule" if recomputed else "moved"
+    whom = f"基地 {event.base}（{_who(event)}）的" if event.base else f"{_who(event)} "
+    audiences = ("base", "city") if event.base else ("program",)
+    return [
+        Notice(
+            "deadline",
+            audience,
+            f"期限调整：{zh}",
+            f"Deadline changed: {en}",
+            f"{whom}{zh}期限{why_zh}：原为{old_zh}，现为{new_zh}。",
+            f"The {en} deadline ({event.base or _who(event)}) was {why_en}: "
+            f"it was {old_en}, it is now {new_en}.",
+        )
+        for audience in audiences
+    ]
+
+
+def _objection_lodged(event: CloudEvent, d: dict[str, Any]) -> list[Notice]:
+    base = d.get("base") or event.base
+    return [
+        Notice(
+            "objection",
+            audience,
+            "异议受理通知",
+            "Objection received",
+            f"公示期内收到对基地 {base}（{_who(event)}）评估结果的异议，"
+            "省级知识产权管理部门将予审查。",
+            f"An objection to the result of base {base} ({_who(event)}) was received during the "
+            "publication period and will be examined by the province.",
+        )
+        for audience in ("base", "province")
+    ]
+
+
+def _objection_decided(event: CloudEvent, d: dict[str, Any]) -> list[Notice]:
+    base = d.get("base") or event.base
+    upheld = d.get("decision") in ("upheld", "uphold")
+    reason = str(d.get("reason") or "")
+    zh = (
+        "异议成立，基地评审重新进行，结果将以补充公示发布"
+        if upheld
+        else "异议不成立，维持原评估结果"
+    )
+    en = (
+        "upheld: the review is reopened and its result will be published in a supplementary notice"
+        if upheld
+        else "dismissed: the published result stands"
+    )
+    return [
+        Notice(
+            "objection",
+            audience,
+            "异议处理结果",
+            "Objection decided",
+            f"对基地 {base}（{_who(event)}）评估结果的异议经审查，{zh}"
+            + (f"。理由：{reason}" if reason else "。"),
+            f"The objection to the result of base {base} ({_who(event)}) was {en}"
+            + (f". Reason: {reason}" if reason else "."),
+        )
+        for audience in ("base", "province")
+    ]
+
+
+def _reinstated(event: CloudEvent, d: dict[str, Any]) -> list[Notice]:
+    reason = str(d.get("reason") or "")
+    return [
+        Notice(
+            "reinstated",
+            audience,
+            "恢复基地资格通知",
+            "Base reinstated",
+            f"基地 {event.base}（{event.program}）经省级知识产权管理部门决定恢复资格"
+            + (f"，理由：{reason}" if reason else "")
+            + "。",
+            f"Base {event.base} ({event.program}) was reinstated by the province"
+            + (f"; reason: {reason}" if reason else "")
+            + ".",
+        )
+        for audience in ("base", "province")
+    ]
+
+
+def _cycle_ended(event: CloudEvent, d: dict[str, Any]) -> list[Notice]:
+    year = d.get("delisted_in_year")
+    reason = str(d.get("reason") or "")
+    return [
+        Notice(
+            "cycle_ended",
+            audience,
+            f"{event.year}年度评估终止通知",
+            f"{event.year} cycle ended",
+            f"基地 {event.base}（{_who(event)}）"
+            + (f"已于{year}年度被摘牌" if year else "已被摘牌")
+            + f"，其{event.year}年度评估终止"
+            + (f"（{reason}）" if reason else "")
+            + "。",
+            f"Base {event.base} ({_who(event)}) was de-listed"
+            + (f" in the {year} cycle" if year else "")
+            + f"; its {event.year} cycle has ended"
+            + (f" ({reason})" if reason else "")
+            + ".",
+        )
+        for audience in ("base", "province")
+    ]
+
+
+def _taken_over(event: CloudEvent, d: dict[str, Any]) -> list[Notice]:
+    how = d.get("how")
+    if how == "consent":
+        zh, en = "核实期限届满未办理，视为同意", "was not taken in time and counts as consent"
+    else:
+        due_zh, due_en = _when(d)
+        zh = f"核实期限届满未办理，改由省级知识产权管理部门办理，期限为{due_zh}"
+        en = f"was not taken in time and is taken by the province, {due_en}"
+    return [
+        Notice(
+            "step_taken_over",
+            audience,
+            "实施方案核实环节处理通知",
+            "Plan verification step taken over",
+            f"基地 {event.base}（{_who(event)}）实施方案的核实环节{zh}。",
+            f"The verification step for base {event.base}'s plan ({_who(event)}) {en}.",
+        )
+        for audience in ("base", "city", "province")
+    ]
+
+
+def _designated(event: CloudEvent, d: dict[str, Any]) -> list[Notice]:
+    due_zh, due_en = _when(d)
+    return [
+        Notice(
+            "designated",
+            audience,
+            "省级专利导航服务基地确定通知",
+            "Designated a provincial base",
+            f"基地 {event.base}（{_who(event)}）经验收确定为省级专利导航服务基地，"
+            f"请于{due_zh}报送新的实施方案。",
+            f"Base {event.base} ({_who(event)}) is designated a provincial patent navigation "
+            f"base; file its new implementation plan {due_en}.",
+        )
+        for audience in ("base", "province")
+    ]
+
+
+_BUILDERS: dict[EventType, Callable[[CloudEvent, dict[str, Any]], list[Notice]]] = {
+    EventType.PROGRAM_LAUNCHED: _launch,
+    EventType.REMINDER_SENT: _reminder,
+    EventType.PLAN_OVERDUE: _overdue,
+    EventType.SELFEVAL_OVERDUE: _overdue,
+    EventType.RECTIFICATION_ORDERED: _rectification,
+    EventType.BASE_DELISTED: _delisted,
+    EventType.RESULTS_PUBLISHED: _published,
+    EventType.RESULTS_CORRECTED: _corrected,
+    EventType.EXPERT_ASSIGNED: _expert_assigned,
+    EventType.EXPERT_REASSIGNED: _expert_reassigned,
+    EventType.DEADLINE_RECOMPUTED: _deadline_changed,
+    EventType.DEADLINE_MOVED: _deadline_changed,
+    EventType.OBJECTION_LODGED: _objection_lodged,
+    EventType.OBJECTION_DECIDED: _objection_decided,
+    EventType.BASE_REINSTATED: _reinstated,
+    EventType.CYCLE_ENDED: _cycle_ended,
+    EventType.PLAN_STEP_TAKEN_OVER: _taken_over,
+    EventType.BASE_DESIGNATED: _designated,
+}

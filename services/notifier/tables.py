@@ -23,6 +23,7 @@ class NoticeRow(SQLModel, table=True):
     base: str = Field(max_length=64, index=True)
     region: str = Field(default="", max_length=6, index=True)
     audience: str = Field(max_length=16)
+    recipient: str = Field(default="", max_length=64, index=True)  # one person, e.g. an expert
     kind: str = Field(max_length=16)
     title_zh: str = Field(max_length=200)
     title_en: str = Field(max_length=200)

@@ -12,6 +12,7 @@ class InboxQuery(BaseModel):
     program: str | None = None
     base: str | None = None
     region_prefix: str | None = None
+    recipient: str | None = Field(None, description="The caller's user name: their own notices")
     limit: int = Field(100, ge=1, le=500)
 
 
@@ -21,6 +22,7 @@ class NoticePublic(BaseModel):
     base: str
     region: str
     audience: str
+    recipient: str = ""
     kind: str
     title_zh: str
     title_en: str

@@ -133,7 +133,7 @@ async def test_a_rectification_order_reaches_inbox_webhook_and_mail(
         parsed = [
             email.message_from_bytes(m, policy=email.policy.default) for m in sink[0].messages
         ]
-        return [m for m in parsed if "2026-09-01" in m.get_body().get_content()]
+        return [m for m in parsed if "2026年8月31日24时前" in m.get_body().get_content()]
 
     for _ in range(600):
         inbox = await _inbox(nc, audiences=["base"], program="notify", base="n1")
@@ -141,7 +141,7 @@ async def test_a_rectification_order_reaches_inbox_webhook_and_mail(
             break
         await asyncio.sleep(0.05)
     assert [n.title_zh for n in inbox.notices] == ["整改通知"]
-    assert inbox.notices[0].region == "410100" and "2026-09-01" in inbox.notices[0].body_zh
+    assert inbox.notices[0].region == "410100" and "2026年8月31日24时前" in inbox.notices[0].body_zh
 
     good = mine("/ok")
     assert len(good) == 1
@@ -186,3 +186,28 @@ async def test_city_inbox_is_scoped_by_region(notifier: Any, nc: NatsClient) -> 
             break
         await asyncio.sleep(0.05)
     assert [n.base for n in zz.notices] == ["c1"]
+
+
+async def test_an_assignment_reaches_only_its_expert(notifier: Any, nc: NatsClient) -> None:
+    js = nc.jetstream()
+    event = new_event(
+        event_type=EventType.EXPERT_ASSIGNED,
+        program="notify",
+        year=2026,
+        base="n2",
+        time=datetime.now(UTC),
+        stream_key="assessment/notify/2026/n2/1/exp-li",
+        sequence=1,
+        data={"expert": "exp-li", "round": 1, "due": "2026-10-16T00:00:00+08:00"},
+    )
+    await EventPublisher(js).publish(event)
+    theirs = Inbox(notices=[])
+    for _ in range(200):
+        theirs = await _inbox(nc, audiences=["expert", "program"], recipient="exp-li")
+        if theirs.notices:
+            break
+        await asyncio.sleep(0.05)
+    assert [(n.kind, n.recipient) for n in theirs.notices] == [("expert_assigned", "exp-li")]
+    assert "2026年10月15日24时前" in theirs.notices[0].body_zh
+    other = await _inbox(nc, audiences=["expert", "program"], recipient="exp-wang")
+    assert [n for n in other.notices if n.audience == "expert"] == []

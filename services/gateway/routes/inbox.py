@@ -15,7 +15,7 @@ AUDIENCES = {
     "base_user": ["base", "program"],
     "city_officer": ["city", "program"],
     "province_admin": ["province", "city", "base", "program"],
-    "expert": ["program"],
+    "expert": ["expert", "program"],
     "operator": ["base", "city", "province", "program"],
     "viewer": ["program"],
 }
@@ -30,6 +30,7 @@ async def inbox(deps: DepsDep, user: UserDep, limit: int = Query(100, ge=1, le=5
         region_prefix=region_prefix(user.region)
         if user.role == "city_officer" and user.region
         else None,
+        recipient=user.name,
         limit=limit,
     )
     return await rpc(deps.rpc.call("notifier", "inbox.list", query, Inbox))
