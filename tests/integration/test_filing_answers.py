@@ -196,7 +196,9 @@ async def test_a_filing_not_recorded_within_the_wait_is_202_and_recorded_after(
             "sha256": stored["sha256"],
             "version": 1,
             "size": len(data),
+            "received_at": doc["filed_at"],  # filed when it reached the gateway
         }
+        assert doc["filed_at"] == body["received_at"]
         # Recorded with the filings service too: the document is served by its id.
         download = await http.get(f"/v1/documents/{doc['document_id']}", headers=who)
         assert download.status_code == 200 and download.content == data
@@ -247,6 +249,7 @@ async def test_a_retry_while_the_filing_runs_is_202_then_201_with_the_same_recei
                 "sha256": hashlib.sha256(data).hexdigest(),
                 "version": 1,
                 "size": len(data),
+                "received_at": doc["filed_at"],
             }
         )
     types = await event_types(nc.jetstream(), PROGRAM, year, BASE)
