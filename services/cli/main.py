@@ -93,6 +93,13 @@ def _main(argv: list[str] | None = None) -> int:
     program_sub = program.add_subparsers(dest="action", required=True)
     apply = program_sub.add_parser("apply", help="apply a rules file: a new version if it changed")
     apply.add_argument("file", type=Path)
+    cal = sub.add_parser("calendar", help="holiday tables (节假日安排) for working days")
+    cal_sub = cal.add_subparsers(dest="action", required=True)
+    cal_apply = cal_sub.add_parser("apply", help="apply a holiday table; its years replace stored")
+    cal_apply.add_argument("file", type=Path)
+    cal_show = cal_sub.add_parser("show", help="print a holiday table's current version")
+    cal_show.add_argument("id", help="the table's id, e.g. cn-statutory")
+    cal_show.add_argument("--json", action="store_true", help="the stored version as JSON")
     rp = sub.add_parser("replay", help="replay workflow histories against this code")
     rp.add_argument("paths", nargs="*", type=Path, help="history JSON files or folders")
     rp.add_argument("--workflow-id", action="append", default=[])
@@ -113,10 +120,16 @@ def _main(argv: list[str] | None = None) -> int:
     )
     ev.add_argument("--json", action="store_true")
     demo = sub.add_parser("demo", help="simulate a whole program year with synthetic people")
-    demo.add_argument(
+    demo_program = demo.add_mutually_exclusive_group()
+    demo_program.add_argument(
+        "--preset",
+        help="the preset in deploy/programs a simulation program (sim-<preset>, 【模拟】) is made "
+        "from; default demo-fast (a year in about two minutes), or with --virtual henan-nav-base "
+        "(a real calendar of months, skipped through)",
+    )
+    demo_program.add_argument(
         "--program",
-        help="a preset in deploy/programs; default demo-fast (a year in about two minutes), "
-        "or with --virtual henan-nav-base (a real calendar of months, skipped through)",
+        help="play an existing simulation program (simulation: true); any other is refused",
     )
     demo.add_argument("--bases", type=int, default=100)
     demo.add_argument("--virtual", action="store_true", help="run under the time-skipping server")
@@ -167,7 +180,8 @@ def _main(argv: list[str] | None = None) -> int:
 
 def _one_shot(args: argparse.Namespace, settings: Settings) -> int:
     """The operator commands that do one thing and exit."""
-    from services.cli import admin, ops
+    from services.cli import admin, bases_admin, ops
+    from services.cli.calendar import command as calendar_command
 
     def user() -> int:
         if args.action == "revoke":
@@ -184,6 +198,7 @@ def _one_shot(args: argparse.Namespace, settings: Settings) -> int:
     commands: dict[str, Callable[[], int]] = {
         "user": user,
         "program": lambda: admin.program_apply(settings, args.file),
+        "calendar": lambda: calendar_command(settings, args),
         "replay": lambda: ops.replay_command(
             settings,
             workflow_ids=args.workflow_id,

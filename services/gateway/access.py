@@ -25,6 +25,7 @@ Action = Literal[
     "lodge_objection",  # 异议 during 公示 (the public, without a token, is the route's concern)
     "decide_objection",
     "read_objections",  # with the objectors' names and contacts
+    "apply_calendar",  # holiday tables: shared by every program, kept by IT or a province
 ]
 
 
@@ -80,4 +81,6 @@ def allowed(p: Principal, action: Action, t: Target, *, assigned: bool = False) 
         return role == "province_admin" and _in_program(p, t)
     if action == "read_objections":
         return role == "operator" or (role == "province_admin" and _in_program(p, t))
+    if action == "apply_calendar":
+        return role in ("operator", "province_admin")
     return False

@@ -57,3 +57,11 @@ class CalendarApplyResult(BaseModel):
     created: bool = Field(description="False: nothing changed, no new version")
     years: list[int] = Field(default_factory=list, description="The years whose data changed")
     digest: str
+
+
+class CalendarApplyResponse(CalendarApplyResult):
+    """``PUT /v1/calendars/{id}``: the apply, and how many running program years were told."""
+
+    program_years_told: int = Field(
+        0, description="Running program years signalled to count provisional deadlines again"
+    )
