@@ -120,16 +120,10 @@ def _main(argv: list[str] | None = None) -> int:
     )
     ev.add_argument("--json", action="store_true")
     demo = sub.add_parser("demo", help="simulate a whole program year with synthetic people")
-    demo_program = demo.add_mutually_exclusive_group()
-    demo_program.add_argument(
-        "--preset",
-        help="the preset in deploy/programs a simulation program (sim-<preset>, 【模拟】) is made "
-        "from; default demo-fast (a year in about two minutes), or with --virtual henan-nav-base "
-        "(a real calendar of months, skipped through)",
-    )
-    demo_program.add_argument(
+    demo.add_argument(
         "--program",
-        help="play an existing simulation program (simulation: true); any other is refused",
+        help="a preset in deploy/programs; default demo-fast (a year in about two minutes), "
+        "or with --virtual henan-nav-base (a real calendar of months, skipped through)",
     )
     demo.add_argument("--bases", type=int, default=100)
     demo.add_argument("--virtual", action="store_true", help="run under the time-skipping server")
@@ -180,7 +174,7 @@ def _main(argv: list[str] | None = None) -> int:
 
 def _one_shot(args: argparse.Namespace, settings: Settings) -> int:
     """The operator commands that do one thing and exit."""
-    from services.cli import admin, bases_admin, ops
+    from services.cli import admin, ops
     from services.cli.calendar import command as calendar_command
 
     def user() -> int:
