@@ -11,12 +11,15 @@ from typing import TypeVar
 import nats
 from nats.aio.client import Client as NatsClient
 from pydantic import ValidationError
+from sqlalchemy import Engine
+from sqlmodel import col, select
 
+from services.gateway.identity.tables import UserRow
 from services.gateway.identity.tokens import Principal, UserExists, add_user, revoke_user
 from shared import audit
-from shared.contracts.assessment import AddExpert
+from shared.contracts.assessment import AddExpert, ExpertRemoved, RemoveExpert
 from shared.contracts.registry import ApplyRules, PinnedRules, RulesApplied
-from shared.db import make_engine
+from shared.db import make_engine, session_scope
 from shared.domain.rules import RulesError, load_rules_file
 from shared.migrations import upgrade
 from shared.rpc import Empty, RpcClient, RpcError
@@ -91,6 +94,7 @@ def user_revoke(settings: Settings, *, name: str) -> int:
     upgrade(engine, "gateway")
 
     async def revoke(nc: NatsClient) -> bool:
+        expert_of = _expert_program(engine, name)
         if not revoke_user(engine, name):
             return False
         event = audit.operator_action(
@@ -103,6 +107,8 @@ def user_revoke(settings: Settings, *, name: str) -> int:
             raise AuditUnavailable(
                 f"{name} is revoked, but its audit record failed: {exc}"
             ) from None
+        if expert_of is not None:
+            await _off_the_roster(settings, nc, program=expert_of, expert=name)
         return True
 
     try:
@@ -115,6 +121,41 @@ def user_revoke(settings: Settings, *, name: str) -> int:
         return 2
     print(f"revoked {name}")
     return 0
+
+
+def _expert_program(engine: Engine, name: str) -> str | None:
+    """The program of an active expert user, read before the revocation renames the row."""
+    with session_scope(engine) as session:
+        row = session.exec(
+            select(UserRow).where(UserRow.name == name, col(UserRow.revoked_at).is_(None))
+        ).first()
+        return row.program if row is not None and row.role == "expert" else None
+
+
+async def _off_the_roster(settings: Settings, nc: NatsClient, *, program: str, expert: str) -> None:
+    """A revoked expert leaves the roster; their undecided reviews go to the next experts."""
+    try:
+        removed = await RpcClient(nc, settings.rpc_timeout_s).call(
+            "assessment",
+            "experts.remove",
+            RemoveExpert(program=program, expert=expert, by=audit.cli_actor()),
+            ExpertRemoved,
+        )
+    except (RpcError, nats.errors.Error) as exc:
+        print(
+            f"warning: {expert} is revoked but still on the {program} roster ({exc});"
+            " revoke again once the assessment service runs",
+            file=sys.stderr,
+        )
+        return
+    for ref in removed.reassigned:
+        print(f"reassigned: {program}/{ref.year}/{ref.base} round {ref.round}")
+    for ref in removed.unfilled:
+        print(
+            f"warning: {program}/{ref.year}/{ref.base} round {ref.round} keeps {expert}: "
+            f"{ref.message}; add experts, then navcycle experts reassign",
+            file=sys.stderr,
+        )
 
 
 def program_apply(settings: Settings, path: Path) -> int:

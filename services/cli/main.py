@@ -150,6 +150,20 @@ def _main(argv: list[str] | None = None) -> int:
     wi.add_argument("--year", type=int, required=True)
     wi.add_argument("--rules", type=Path, required=True)
     wi.add_argument("--json", action="store_true")
+    bs = sub.add_parser("base", help="a base's status: reinstate a de-listed base, with a reason")
+    bs.add_argument("action", choices=["reinstate"])
+    bs.add_argument("--program", required=True)
+    bs.add_argument("--base", required=True)
+    bs.add_argument("--reason", required=True)
+    ex = sub.add_parser("experts", help="reassign the experts of an open review, with a reason")
+    ex.add_argument("action", choices=["reassign"])
+    ex.add_argument("--program", required=True)
+    ex.add_argument("--year", type=int, required=True)
+    ex.add_argument("--base", required=True)
+    ex.add_argument("--replace", action="append", help="an expert to replace (repeatable)")
+    ex.add_argument("--keep", action="append", help="or: an expert who stays (repeatable)")
+    ex.add_argument("--round", type=int, help="default: the latest round")
+    ex.add_argument("--reason", required=True)
     args = parser.parse_args(argv)
     if args.command not in ("up", "serve"):
         # A one-shot command's stdout is its output (tables, --json): the Temporal core's own
@@ -174,7 +188,7 @@ def _main(argv: list[str] | None = None) -> int:
 
 def _one_shot(args: argparse.Namespace, settings: Settings) -> int:
     """The operator commands that do one thing and exit."""
-    from services.cli import admin, ops
+    from services.cli import admin, bases_admin, ops
     from services.cli.calendar import command as calendar_command
 
     def user() -> int:
@@ -237,6 +251,19 @@ def _one_shot(args: argparse.Namespace, settings: Settings) -> int:
             as_json=args.json,
         ),
         "dashboard": lambda: ops.dashboard_rebuild_command(settings, as_json=args.json),
+        "base": lambda: bases_admin.base_reinstate(
+            settings, program=args.program, base=args.base, reason=args.reason
+        ),
+        "experts": lambda: bases_admin.experts_reassign(
+            settings,
+            program=args.program,
+            year=args.year,
+            base=args.base,
+            replace=args.replace,
+            keep=args.keep,
+            reason=args.reason,
+            round_=args.round,
+        ),
     }
     return commands[args.command]()
 

@@ -1,0 +1,110 @@
+"""``navcycle base reinstate`` and ``navcycle experts reassign``: a bureau's decisions, audited."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+
+import nats
+from nats.aio.client import Client as NatsClient
+
+from services.cli.admin import AuditUnavailable, _audited
+from shared import audit
+from shared.contracts.assessment import Assignments, ReassignExperts
+from shared.contracts.registry import Reinstate, Reinstated
+from shared.reinstatement import record_reinstatement
+from shared.rpc import RpcClient, RpcError
+from shared.settings import Settings
+
+
+def base_reinstate(settings: Settings, *, program: str, base: str, reason: str) -> int:
+    actor = audit.cli_actor()
+
+    async def reinstate(nc: NatsClient) -> Reinstated:
+        done = await RpcClient(nc, settings.rpc_timeout_s).call(
+            "registry",
+            "bases.reinstate",
+            Reinstate(program=program, base=base, reason=reason, by=actor),
+            Reinstated,
+        )
+        try:
+            await record_reinstatement(nc.jetstream(), done, actor=actor, via="cli")
+        except nats.errors.Error as exc:
+            raise AuditUnavailable(
+                f"{base} is reinstated, but its event and audit record failed: {exc}"
+            ) from None
+        return done
+
+    try:
+        done = asyncio.run(_audited(settings, reinstate))
+    except RpcError as exc:
+        print(f"error: {exc.code}: {exc.message}", file=sys.stderr)
+        return 2
+    except AuditUnavailable as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(f"{program}/{base}: 已恢复 reinstated (de-listed in {done.delisted_in_year})")
+    return 0
+
+
+def experts_reassign(
+    settings: Settings,
+    *,
+    program: str,
+    year: int,
+    base: str,
+    replace: list[str] | None,
+    keep: list[str] | None,
+    reason: str,
+    round_: int | None = None,
+) -> int:
+    actor = audit.cli_actor()
+    try:
+        request = ReassignExperts(
+            program=program,
+            year=year,
+            base=base,
+            round=round_,
+            replace=replace,
+            keep=keep,
+            reason=reason,
+            by=actor,
+        )
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+    async def reassign(nc: NatsClient) -> Assignments:
+        done = await RpcClient(nc, settings.rpc_timeout_s).call(
+            "assessment", "assignments.reassign", request, Assignments
+        )
+        event = audit.operator_action(
+            actor=actor,
+            via="cli",
+            action="review.reassign",
+            target=f"review/{program}/{year}/{base}",
+            reason=reason,
+            arguments={"round": done.round, "replace": replace, "keep": keep,
+                       "experts": done.experts},
+            program=program,
+            year=year,
+            base=base,
+        )  # fmt: skip
+        try:
+            await audit.record(nc.jetstream(), event)
+        except nats.errors.Error as exc:
+            raise AuditUnavailable(
+                f"the experts are reassigned, but the audit record failed: {exc}"
+            ) from None
+        return done
+
+    try:
+        done = asyncio.run(_audited(settings, reassign))
+    except RpcError as exc:
+        print(f"error: {exc.code}: {exc.message}", file=sys.stderr)
+        return 2
+    except AuditUnavailable as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(f"{program}/{year}/{base} round {done.round}: {', '.join(done.experts)}")
+    return 0
