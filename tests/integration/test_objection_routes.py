@@ -5,9 +5,12 @@ would be 404 program_year_not_found instead."""
 
 from __future__ import annotations
 
+import asyncio
+import itertools
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -20,16 +23,20 @@ from services.gateway.deps import Deps
 from services.gateway.identity.tokens import Principal, add_user
 from services.gateway.routes import objections
 from shared.db import make_engine
+from shared.domain.rules import ProgramRules
 from shared.migrations import upgrade
 from shared.rpc import RpcClient
 from shared.settings import Settings
 from tests.conftest import Stack
 from tests.helpers import demo_rules
 from tests.integration import driver
+from tests.integration.test_program_year import cycles, launch
+from workflows.program_year import ProgramYearWorkflow
 
 PROGRAM = "objections-http"
 BASE = "zz-biomed"  # registered in Zhengzhou (410100)
 YEAR = 2031  # never launched
+_years = itertools.count(2041)  # launched, one per test (the gateway takes years to 2100)
 URL = f"/v1/programs/{PROGRAM}/years/{YEAR}/objections"
 GROUNDS = "该基地自评报告中的专利数据与实际不符"
 
@@ -200,3 +207,113 @@ async def test_an_oversized_body_is_413(api: Api) -> None:
         headers={"content-type": "application/json"},
     )
     problem(resp, 413, "body_too_large")
+
+
+# ------------------------------------------------------------ against the real program year
+
+
+async def published_year(stack: Stack, bases: list[str]) -> tuple[ProgramRules, int, Any]:
+    """A program year of these bases in 公示 (an hour long), on the time-skipping server."""
+    rules = demo_rules(
+        id=PROGRAM, verification=[], calendar__publication_period="PT1H", calendar__reminders=[]
+    )
+    driver.register(stack, rules, bases)
+    year = next(_years)
+    program_year = await launch(stack, rules, year, expected=len(bases))
+    handles = cycles(stack, rules, year, bases)
+    for handle in handles.values():
+        await driver.file_plan(stack, handle, f"%PDF-1.4 {handle.id}".encode())
+        await driver.file_self_evaluation(stack, handle)
+    await stack.env.sleep(timedelta(seconds=61))
+    for base, handle in handles.items():
+        await driver.score(handle, "e1", driver.scores(rules, 80 if base == BASE else 70))
+    for _ in range(200):
+        state = await program_year.query(ProgramYearWorkflow.state)
+        if state.phase == "publication":
+            return rules, year, program_year
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"the year never reached 公示: {state}")
+
+
+async def test_objections_lodged_listed_and_decided_through_the_api(api: Api, stack: Stack) -> None:
+    _, year, _ = await published_year(stack, [BASE, "ly-agri"])
+    url = f"/v1/programs/{PROGRAM}/years/{year}/objections"
+    keyed = {"Idempotency-Key": "objection-public-1"}
+    public = body(contact="138-0000-0000")
+
+    first = await api.http.post(url, json=public, headers=keyed)
+    assert first.status_code == 201, first.text
+    lodged = first.json()
+    assert lodged["status"] == "lodged" and lodged["role"] == "public"
+    assert lodged["by"] == "public" and lodged["contact"] == "138-0000-0000"
+    arrived = datetime.fromisoformat(lodged["received_at"])
+    assert arrived.utcoffset() == timedelta(hours=8)
+    again = await api.http.post(url, json=public, headers=keyed)  # a retry lodges once
+    assert again.status_code == 201 and again.json() == lodged
+
+    by_staff = await api.http.post(
+        url,
+        json=body(base="ly-agri", grounds="评分未考虑本基地新增专利"),
+        headers=api.auth("other_staff"),
+    )
+    assert by_staff.status_code == 201, by_staff.text
+    problem(
+        await api.http.post(url, json=body(base="no-result", contact="x@y.cn")),
+        404,
+        "unknown_base",
+    )
+
+    seen = (await api.http.get(url)).json()["objections"]
+    assert len(seen) == 2 and all(o["by"] == "" and o["contact"] == "" for o in seen)
+    full = (await api.http.get(url, headers=api.auth("admin"))).json()["objections"]
+    assert {o["objection_id"]: o["contact"] for o in full}[lodged["objection_id"]] == (
+        "138-0000-0000"
+    )
+    own = (await api.http.get(url, headers=api.auth("staff"))).json()["objections"]
+    assert [o["objection_id"] for o in own] == [lodged["objection_id"]]
+
+    decide = f"{url}/{lodged['objection_id']}/decision"
+    upheld = await api.http.post(
+        decide,
+        json={"decision": "uphold", "reason": "数据确有出入，重新评审"},
+        headers=api.auth("admin"),
+    )
+    assert upheld.status_code == 200, upheld.text
+    assert upheld.json()["status"] == "upheld" and upheld.json()["decided_by"] == "obj-admin"
+    twice = await api.http.post(
+        decide, json={"decision": "dismiss", "reason": "改判"}, headers=api.auth("admin")
+    )
+    problem(twice, 409, "already_decided")
+    dismissed = await api.http.post(
+        f"{url}/{by_staff.json()['objection_id']}/decision",
+        json={"decision": "dismiss", "reason": "新增专利不在本年度"},
+        headers=api.auth("admin"),
+    )
+    assert dismissed.status_code == 200 and dismissed.json()["status"] == "dismissed"
+    problem(
+        await api.http.post(
+            f"{url}/nosuch/decision",
+            json={"decision": "dismiss", "reason": "查无此异议"},
+            headers=api.auth("admin"),
+        ),
+        404,
+        "unknown_objection",
+    )
+    outcomes = {
+        o["objection_id"]: o["status"] for o in (await api.http.get(url)).json()["objections"]
+    }
+    assert sorted(outcomes.values()) == ["dismissed", "upheld"]
+
+
+async def test_an_objection_outside_publication_is_409_not_in_publication(
+    api: Api, stack: Stack
+) -> None:
+    rules = demo_rules(id=PROGRAM, verification=[], calendar__reminders=[])
+    driver.register(stack, rules, [BASE, "ly-agri"])
+    year = next(_years)
+    await launch(stack, rules, year, expected=2)  # cycles open: no results yet
+    resp = await api.http.post(
+        f"/v1/programs/{PROGRAM}/years/{year}/objections", json=body(), headers=api.auth("staff")
+    )
+    found = problem(resp, 409, "not_in_publication")
+    assert "公示" in found["detail"]
