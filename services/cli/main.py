@@ -120,10 +120,16 @@ def _main(argv: list[str] | None = None) -> int:
     )
     ev.add_argument("--json", action="store_true")
     demo = sub.add_parser("demo", help="simulate a whole program year with synthetic people")
-    demo.add_argument(
+    demo_program = demo.add_mutually_exclusive_group()
+    demo_program.add_argument(
+        "--preset",
+        help="the preset in deploy/programs a simulation program (sim-<preset>, 【模拟】) is made "
+        "from; default demo-fast (a year in about two minutes), or with --virtual henan-nav-base "
+        "(a real calendar of months, skipped through)",
+    )
+    demo_program.add_argument(
         "--program",
-        help="a preset in deploy/programs; default demo-fast (a year in about two minutes), "
-        "or with --virtual henan-nav-base (a real calendar of months, skipped through)",
+        help="play an existing simulation program (simulation: true); any other is refused",
     )
     demo.add_argument("--bases", type=int, default=100)
     demo.add_argument("--virtual", action="store_true", help="run under the time-skipping server")
@@ -230,7 +236,8 @@ def _one_shot(args: argparse.Namespace, settings: Settings) -> int:
         ),
         "demo": lambda: ops.demo_command(
             settings,
-            program=args.program or ("henan-nav-base" if args.virtual else "demo-fast"),
+            program=args.program,
+            preset=args.preset or ("henan-nav-base" if args.virtual else "demo-fast"),
             year=args.year,
             bases=args.bases,
             virtual=args.virtual,

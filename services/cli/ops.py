@@ -16,6 +16,7 @@ from temporalio.client import Client, WorkflowHistory
 from temporalio.service import RPCError
 
 from services.cli.progress import Progress, table
+from shared.domain.rules import ProgramRules
 from shared.eventlog import read_events
 from shared.events.envelope import CloudEvent
 from shared.events.subjects import event_filter
@@ -150,35 +151,62 @@ def quiet_temporal_core() -> None:
     Runtime.set_default(Runtime(telemetry=telemetry), error_if_already_set=False)
 
 
+def _demo_program(
+    settings: Settings, *, program: str | None, preset: str, virtual: bool
+) -> ProgramRules | str:
+    """The simulation program a demo plays, or why there is none (a bilingual error). Nothing
+    is written here: a program of the record is refused before anything is touched."""
+    from services.sim.live import program_on_stack
+    from services.sim.programs import NotASimulation, simulation_of
+    from shared.domain.rules import load_rules_file
+
+    if program is None:
+        path = DEPLOY_DIR / "programs" / f"{preset}.yaml"
+        if not path.exists():
+            return f"没有预设“{preset}” / no preset {preset!r} in {path.parent}"
+        return simulation_of(load_rules_file(path))
+    rules = None if virtual else asyncio.run(program_on_stack(settings, program))
+    if rules is None:
+        path = DEPLOY_DIR / "programs" / f"{program}.yaml"
+        if not path.exists():
+            where = "" if virtual else "on the stack or "
+            return f"没有项目“{program}” / no program {program!r} {where}in {path.parent}"
+        rules = load_rules_file(path)
+    return rules if rules.simulation else str(NotASimulation(program))
+
+
 def demo_command(
     settings: Settings,
     *,
-    program: str,
+    program: str | None,
+    preset: str,
     bases: int,
     virtual: bool,
     seed: int,
     year: int | None,
     as_json: bool,
 ) -> int:
-    """A whole program year with synthetic people: on the running stack in real time, or
-    under the time-skipping server with ``--virtual``."""
+    """A whole program year with synthetic people, on a simulation program only: on the
+    running stack in real time, or under the time-skipping server with ``--virtual``."""
     from services.sim.live import run_live_year
     from services.sim.virtual import run_virtual_year
-    from shared.domain.rules import load_rules_file
 
-    path = DEPLOY_DIR / "programs" / f"{program}.yaml"
-    if not path.exists():
-        print(f"error: no preset {program!r} in {path.parent}", file=sys.stderr)
+    try:
+        found = _demo_program(settings, program=program, preset=preset, virtual=virtual)
+    except (ServiceUnavailable, OSError) as exc:
+        print(f"error: {exc}; is the stack up (`navcycle up`)?", file=sys.stderr)
+        return 3
+    if isinstance(found, str):
+        print(f"error: {found}", file=sys.stderr)
         return 2
+    rules = found
     bars: dict[str, Progress] = {}
 
     def progress(phase: str, done: int, total: int) -> None:
         bars.setdefault(phase, Progress(phase, total)).update(done)
 
-    rules = load_rules_file(path)
-
     def launched(y: int) -> None:
-        print(f"{program} {y}: launched on the running stack 已启动", file=sys.stderr)
+        print(f"{rules.id} {y}: launched on the running stack 已启动", file=sys.stderr)
 
     try:
         summary = asyncio.run(

@@ -1,9 +1,10 @@
 """A whole program year on the running stack, in real time, with synthetic people.
 
 Nothing runs in this process but the people: the year goes through the stack's Temporal server,
-worker, services and event log, exactly as an official's or a base's input would. The program's
-rules are applied (a new version only if they changed), synthetic bases are registered up to the
-number asked for, and every active base of the program is played.
+worker, services and event log, exactly as an official's or a base's input would. The program must
+be a simulation (:mod:`services.sim.programs`): its rules are applied (a new version only if they
+changed), synthetic bases are registered up to the number asked for, and every active base of that
+program, and of no other, is played.
 """
 
 from __future__ import annotations
@@ -14,26 +15,63 @@ from typing import Any
 from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 
-from services.sim.play import CITIES, Progress, RealClock, YearSummary, play_year
+from services.sim.play import Progress, RealClock, YearSummary, play_year
+from services.sim.programs import require_simulation, sim_cities, synthetic_applicant
 from shared.clients import connect_nats, object_store
 from shared.contracts.registry import (
     ApplyRules,
     BaseList,
     BasePublic,
     BaseRegistration,
+    GetProgram,
     ListBases,
+    PinnedRules,
     RegisterBase,
     RulesApplied,
 )
 from shared.domain.rules import ProgramRules
-from shared.rpc import RpcClient
+from shared.rpc import RpcClient, RpcError
 from shared.settings import Settings
 from shared.temporal import connect_temporal
 from workflows.ids import program_year_id
 from workflows.models import BasesPage, ListBasesRequest
 from workflows.starters import start_program_year
 
-SYNTHETIC_DOMAIN = "新材料"
+
+async def program_on_stack(settings: Settings, program: str) -> ProgramRules | None:
+    """The program's current rules on the running stack, or None if it has none."""
+    nc = await connect_nats(settings, "demo")
+    try:
+        pinned = await RpcClient(nc, 30).call(
+            "registry", "rules.current", GetProgram(program=program), PinnedRules
+        )
+    except RpcError as exc:
+        if exc.code == "program_not_found":
+            return None
+        raise
+    finally:
+        await nc.close()
+    return pinned.rules
+
+
+def synthetic_registration(rules: ProgramRules, n: int, region: str) -> BaseRegistration:
+    a = synthetic_applicant(rules, n, region)
+    name = f"sim-{n:05d}"
+    return BaseRegistration.model_validate(
+        {
+            "id": name,
+            "name": f"模拟基地 {name}",
+            "region": region,
+            "domain": a.domain,
+            "host_type": a.host_type,
+            "staff": {"total": a.staff_total, "senior_full_time": a.senior_full_time},
+            "pct_minimum_data": a.pct_minimum_data,
+            "declarations": {
+                k: {"affirmed": d.affirmed, "evidence": list(d.evidence)}
+                for k, d in a.declarations.items()
+            },
+        }
+    )
 
 
 async def free_year(client: Client, program: str, first: int) -> int:
@@ -75,6 +113,7 @@ async def run_live_year(
     progress: Progress | None = None,
     on_launch: Any = None,
 ) -> YearSummary:
+    require_simulation(rules)  # before anything is touched
     started = time.monotonic()
     client = await connect_temporal(settings.temporal_address, settings.temporal_namespace)
     nc = await connect_nats(settings, "demo")
@@ -84,20 +123,12 @@ async def run_live_year(
         await rpc.call("registry", "rules.apply", ApplyRules(document=document), RulesApplied)
         listed = await rpc.call("registry", "bases.list", ListBases(program=rules.id), BaseList)
         known = {str(b["id"]) for b in listed.bases}  # de-listed ones too: they stay registered
+        cities = sim_cities(rules)
         for n in range(bases):
             name = f"sim-{n:05d}"
             if name in known:
                 continue
-            region = CITIES[n % len(CITIES)]
-            registration = BaseRegistration(
-                id=name,
-                name=f"模拟基地 {name}",
-                region=region,
-                domain=SYNTHETIC_DOMAIN,
-                host_type="园区",
-                staff={"total": 12, "senior_full_time": 4},  # type: ignore[arg-type]
-                pct_minimum_data=True,
-            )
+            registration = synthetic_registration(rules, n, cities[n % len(cities)])
             await rpc.call(
                 "registry",
                 "bases.register",

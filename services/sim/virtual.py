@@ -2,8 +2,9 @@
 
 It starts its own nats-server and Temporal time-skipping server, runs the registry and filings
 services and a worker in this process, registers synthetic bases, launches the year and plays
-every person's part. Months pass in milliseconds; the work itself (updates, activities, events)
-is real.
+every person's part. The year is played on a simulation program (``sim-<id>``, named 【模拟】…)
+made from the rules given, so even its in-process record is never the real program's. Months pass in
+milliseconds; the work itself (updates, activities, events) is real.
 """
 
 from __future__ import annotations
@@ -29,7 +30,8 @@ from services.filings.tables import TABLES as FILINGS_TABLES
 from services.registry import store
 from services.registry.app import build_broker as registry_broker
 from services.registry.tables import TABLES as REGISTRY_TABLES
-from services.sim.play import CITIES, Progress, YearSummary, play_year
+from services.sim.play import Progress, YearSummary, play_year
+from services.sim.programs import sim_cities, simulation_of
 from shared.binaries import find_binary
 from shared.contracts.registry import BaseRegistration
 from shared.db import create_tables, make_engine, session_scope
@@ -70,7 +72,8 @@ def register_synthetic_bases(
 ) -> dict[str, str]:
     """The program's rules and one base per name, straight into the registry's tables, spread
     over the cities in turn; returns each base's city."""
-    city_of = {b: CITIES[i % len(CITIES)] for i, b in enumerate(names)}
+    cities = sim_cities(rules)
+    city_of = {b: cities[i % len(cities)] for i, b in enumerate(names)}
     with session_scope(engine) as session:
         store.apply_rules(session, rules=rules)
         for b in names:
@@ -96,6 +99,7 @@ async def run_virtual_year(
     seed: int = 2026,
     progress: Progress | None = None,
 ) -> YearSummary:
+    rules = simulation_of(rules)
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="navcycle-sim-", ignore_cleanup_errors=True) as tmp:
         root = Path(tmp)

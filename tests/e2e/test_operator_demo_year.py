@@ -26,7 +26,8 @@ from services.dashboard.rebuild import CHECKPOINT
 from shared.db import make_engine
 from tests.e2e.conftest import RunningStack, bearer
 
-PROGRAM, YEAR, BASES = "demo-fast", 2036, 50
+# `navcycle demo` plays only a simulation program: the one it makes from the demo-fast preset.
+PROGRAM, REAL, YEAR, BASES = "sim-demo-fast", "demo-fast", 2036, 50
 ARTIFACTS = Path(os.environ.get("NAVCYCLE_TEST_ARTIFACTS", "test-artifacts"))
 CHROMIUM = os.environ.get("NAVCYCLE_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
 STAGES = [
@@ -88,8 +89,6 @@ async def test_the_dashboard_follows_a_demo_year_live_in_chromium(
         "-m",
         "services.cli.main",
         "demo",
-        "--program",
-        PROGRAM,
         "--bases",
         str(BASES),
         "--year",
@@ -284,3 +283,10 @@ async def test_the_published_results_page_csv_and_pdf_notice(running_stack: Runn
         missing = await http.get(f"/results/{PROGRAM}/2099")
         assert missing.status_code == 404
         assert missing.json()["code"] == "results_not_published"
+
+        # Nothing the simulation did reached the real program's record.
+        real = await http.get(f"/v1/programs/{REAL}/years/{YEAR}/results")
+        assert real.status_code == 404 and real.json()["code"] == "results_not_published"
+        program = await http.get(f"/v1/programs/{PROGRAM}", headers=bearer(PLAYED["token"]))
+        assert program.json()["rules"]["simulation"] is True, program.text
+        assert program.json()["rules"]["name"].startswith("【模拟】")

@@ -47,10 +47,17 @@ def test_virtual_demo_prints_its_summary() -> None:
     done = _run("demo", "--virtual", "--bases", "12", "--json")
     assert done.returncode == 0, done.stderr
     summary = json.loads(done.stdout)
-    assert summary["program"] == "henan-nav-base"  # a real calendar, skipped through
+    # a simulation made from the Henan preset: a real calendar, skipped through
+    assert summary["program"] == "sim-henan-nav-base"
     assert summary["bases"] == 12 and sum(summary["outcomes"].values()) == 12
     assert summary["virtual_days"] > 300
     assert summary["recompute_mismatches"] == []
+
+
+def test_demo_refuses_a_program_that_is_not_a_simulation() -> None:
+    done = _run("demo", "--virtual", "--program", "henan-nav-base", "--bases", "2", "--json")
+    assert done.returncode == 2 and done.stdout == ""
+    assert "不是模拟项目" in done.stderr and "not a simulation program" in done.stderr
 
 
 async def test_events_tail_prints_new_events_live_filtered_by_base(nats_url: str, nc) -> None:  # type: ignore[no-untyped-def]
