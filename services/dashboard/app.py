@@ -18,6 +18,7 @@ from shared.contracts.dashboard import (
     BaseQuery,
     BaseTimeline,
     CycleList,
+    ObjectionsList,
     ProjectionUpdated,
     YearCounts,
     YearList,
@@ -53,6 +54,12 @@ def build_router(engine: Engine) -> NatsRouter:
     async def cycles(req: YearQuery) -> CycleList:
         with session_scope(engine) as session:
             return store.year_cycles(session, req.program, req.year)
+
+    @subscriber("objections")
+    @rpc_handler(YearQuery)
+    async def objections(req: YearQuery) -> ObjectionsList:
+        with session_scope(engine) as session:
+            return store.year_objections(session, req.program, req.year)
 
     @subscriber("timeline")
     @rpc_handler(BaseQuery)

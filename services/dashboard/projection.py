@@ -1,13 +1,39 @@
-"""How each event moves the dashboard's view of a cycle. Pure: no I/O."""
+"""How each event moves the dashboard's views: of a cycle, of a program year's 公示, of an
+objection. Pure: no I/O.
+
+Every view comes out the same whatever order its events are applied in (a consumer may apply an
+event after a later one it failed on once), so each value remembers the key of the fact it came
+from and only a later fact replaces it:
+
+- a cycle's own facts are ordered by (business time, sequence, event id). Within one run of a
+  cycle workflow that is its sequence; after an operator's reset the new run repeats sequence
+  numbers, but its events happen later, so they win over the abandoned run's;
+- a 公示 notice's facts are ordered by the notice number, and any notice outranks every cycle
+  event: the dashboard shows what the latest notice (original or supplementary) says, and a
+  change after publication only once it is published as a correction (DESIGN.md, "One story").
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import UTC
+from typing import Any
 
 from shared.events.envelope import CloudEvent
+from shared.events.subjects import PROGRAM_WIDE
 from shared.events.types import EventType
 
-# The stage a cycle is in once the event has happened.
+CycleKey = tuple[str, int, str]
+YearKey = tuple[str, int]
+
+CYCLE_SOURCE = "navcycle/workflows"
+# Published by the program year workflow on the objected base's subject: not the cycle's stream.
+OBJECTION_EVENTS = (EventType.OBJECTION_LODGED, EventType.OBJECTION_DECIDED)
+NOTICE_EVENTS = (EventType.RESULTS_PUBLISHED, EventType.RESULTS_CORRECTED)
+
+# The stage a cycle is in once the event has happened. The cycle's own ``data["stage"]`` is the
+# stage when it emitted the event, which for these is still the stage before (a filed plan moves
+# to verification without another event), so the table wins for them.
 STAGE_AFTER = {
     EventType.CYCLE_OPENED: "plan_filing",
     EventType.PLAN_FILED: "plan_review",
@@ -20,7 +46,41 @@ STAGE_AFTER = {
     EventType.BASE_DELISTED: "delisted",
     EventType.CYCLE_EXCLUDED: "excluded",
     EventType.CYCLE_CLOSED: "closed",
+    EventType.CYCLE_ENDED: "ended",
 }
+HELD = "held"
+
+# Events that carry one deadline as ``{due, last_day, provisional}`` without naming it.
+_DEADLINE_OF = {
+    EventType.REVIEW_OPENED: "review",
+    EventType.EXPERT_REASSIGNED: "review",
+    EventType.RECTIFICATION_ORDERED: "rectification",
+    EventType.PLAN_STEP_TAKEN_OVER: "plan_review",
+    EventType.PLAN_OVERDUE: "plan",
+    EventType.SELFEVAL_OVERDUE: "self_evaluation",
+}
+
+
+def event_key(event: CloudEvent) -> str:
+    """The order of a workflow's facts: business time, then sequence, then id (a tie-break
+    only two runs of one cycle could need). Compared as strings."""
+    instant = event.time.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")
+    return f"e|{instant}|{event.sequence:012d}|{event.id}"
+
+
+def notice_key(number: int) -> str:
+    """Notice ``number``'s facts: above every event's (``n`` sorts after ``e``)."""
+    return f"n|{number:06d}"
+
+
+def is_cycle_event(event: CloudEvent) -> bool:
+    """Published by the cycle workflow itself (not an audit record, the assessment service or
+    the program year on the base's subject)."""
+    return (
+        event.base != PROGRAM_WIDE
+        and event.source == CYCLE_SOURCE
+        and event.event_type not in OBJECTION_EVENTS
+    )
 
 
 @dataclass
@@ -34,32 +94,280 @@ class CycleView:
     total: float | None = None
     overdue: int = 0
     last_sequence: int = 0
+    stage_key: str = ""
+    grade_key: str = ""
+    total_key: str = ""
+    # What the latest 公示 notice naming this base says (0: none yet).
+    notice: int = 0
+    outcome: str | None = None
+    reason_zh: str = ""
+    reason_en: str = ""
+    rank_reason_zh: str = ""
+    rank_reason_en: str = ""
+    corrected: bool = False
+    # name -> {"due", "last_day", "provisional", "key"}: the latest word on each deadline.
+    deadlines: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+
+@dataclass
+class YearView:
+    """A program year's 公示: the latest notice, and when its publication period ends."""
+
+    program: str
+    year: int
+    notice: int = 0
+    kind: str | None = None
+    published_at: str | None = None
+    counts: dict[str, int] = field(default_factory=dict)
+    inline: bool = True  # the latest notice carried its entries (above 200 bases it does not)
+    results_key: str | None = None
+    corrected: list[str] = field(default_factory=list)
+    publication_until: str | None = None
+    publication_last_day: str | None = None
+    provisional: bool = False
+    publication_key: str = ""
+    finalized_at: str | None = None
+
+
+@dataclass
+class ObjectionView:
+    objection_id: str
+    program: str
+    year: int
+    base: str
+    role: str = ""
+    grounds: str = ""
+    received_at: str | None = None
+    status: str = "lodged"
+    reason: str = ""
+    decided_by: str = ""
+    decided_at: str | None = None
+
+
+@dataclass(frozen=True)
+class Touched:
+    """The views an event changes."""
+
+    cycles: tuple[CycleKey, ...] = ()
+    year: YearKey | None = None
+    objection: str | None = None
+
+
+def touched(event: CloudEvent) -> Touched:
+    t = event.event_type
+    key = (event.program, event.year)
+    if t in OBJECTION_EVENTS:
+        objection = event.data.get("objection_id")
+        return Touched(objection=str(objection) if objection else None)
+    if t in NOTICE_EVENTS:
+        bases = tuple((*key, e["base"]) for e in _entries(event))
+        return Touched(cycles=bases, year=key)
+    if event.base == PROGRAM_WIDE:
+        if t == EventType.RESULTS_FINALIZED or _is_publication_deadline(event):
+            return Touched(year=key)
+        return Touched()
+    if is_cycle_event(event):
+        return Touched(cycles=((*key, event.base),))
+    return Touched()
+
+
+# ---------------------------------------------------------------- cycles
 
 
 def apply(view: CycleView, event: CloudEvent) -> CycleView:
-    """The view after ``event``, whatever order the cycle's events arrive in.
-
-    A consumer may apply an event after a later one of the same cycle (it failed once and was
-    redelivered). So the stage follows the latest event by sequence, while counts and grades take
-    every event whenever it comes; the caller applies each event id once.
-    """
+    """The cycle view after ``event``: one of the cycle's own, or a notice naming its base."""
+    if event.event_type in NOTICE_EVENTS:
+        return _apply_notice(view, event)
+    if not is_cycle_event(event):
+        return view
     t = event.event_type
-    latest = event.sequence > view.last_sequence
+    key = event_key(event)
     region = str(event.data.get("region") or "")
-    if region and (latest or not view.region):
+    if region and (key > view.stage_key or not view.region):
         view.region = region
-    if latest:
-        view.last_sequence = event.sequence
-        view.stage = STAGE_AFTER.get(t, view.stage)
+    view.last_sequence = max(view.last_sequence, event.sequence)
+    stage = stage_after(event)
+    if stage is not None and key > view.stage_key:
+        view.stage, view.stage_key = stage, key
     if t == EventType.REVIEW_GRADED and int(event.data.get("round", 0)) == 0:
-        view.total = event.data.get("total")
-        if view.grade is None or view.stage != "closed":  # a closing grade stands
-            view.grade = event.data.get("grade")
+        if key > view.total_key:
+            view.total, view.total_key = event.data.get("total"), key
+        if key > view.grade_key:
+            view.grade, view.grade_key = event.data.get("grade"), key
     if t == EventType.CYCLE_CLOSED and event.data.get("grade") and not event.data.get("rectified"):
-        view.grade = str(event.data["grade"])
+        if key > view.grade_key:  # the final grade (relative grading, objections) stands
+            view.grade, view.grade_key = str(event.data["grade"]), key
     if t in (EventType.PLAN_OVERDUE, EventType.SELFEVAL_OVERDUE):
         view.overdue += 1
+    for name, due in deadline_facts(event):
+        if key > str(view.deadlines.get(name, {}).get("key", "")):
+            view.deadlines = {**view.deadlines, name: {**due, "key": key}}
     return view
+
+
+def stage_after(event: CloudEvent) -> str | None:
+    """The stage a cycle event leaves the cycle in, or None when it does not say."""
+    t = event.event_type
+    if t == EventType.CYCLE_OPENED and event.data.get("held"):
+        return HELD
+    if t in STAGE_AFTER:
+        return STAGE_AFTER[t]
+    stage = event.data.get("stage")
+    return stage if isinstance(stage, str) and stage else None
+
+
+def deadline_facts(event: CloudEvent) -> list[tuple[str, dict[str, Any]]]:
+    """The deadlines an event states, as ``(name, {due, last_day, provisional})``."""
+    t, data = event.event_type, event.data
+    if t == EventType.CYCLE_OPENED:
+        deadlines = data.get("deadlines") or {}
+        info = data.get("deadline_info") or {}
+        return [
+            (str(name), _due({"due": due, **_dict(info.get(name))}))
+            for name, due in deadlines.items()
+        ]
+    if t in (EventType.DEADLINE_RECOMPUTED, EventType.DEADLINE_MOVED):
+        if data.get("deadline") and isinstance(data.get("to"), dict):
+            return [(str(data["deadline"]), _due(data["to"]))]
+        return []
+    if t == EventType.DEADLINE_EXTENDED and data.get("deadline") and data.get("until"):
+        return [(str(data["deadline"]), _due({"due": data["until"]}))]
+    if t == EventType.PLAN_RETURNED and data.get("refile_by"):
+        return [("plan", _due({"due": data["refile_by"]}))]
+    if not data.get("due"):
+        return []
+    name = data.get("deadline") if t == EventType.REMINDER_SENT else _DEADLINE_OF.get(t)
+    return [(str(name), _due(data))] if name else []
+
+
+def _due(data: dict[str, Any]) -> dict[str, Any]:
+    last_day = data.get("last_day")
+    return {
+        "due": str(data["due"]) if data.get("due") else None,
+        "last_day": str(last_day) if last_day else None,
+        "provisional": bool(data.get("provisional", False)),
+    }
+
+
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _entries(event: CloudEvent) -> list[dict[str, Any]]:
+    """A notice's entries as the event carries them (None above 200 bases: none here)."""
+    entries = event.data.get("entries")
+    if not isinstance(entries, list):
+        return []
+    return [e for e in entries if isinstance(e, dict) and e.get("base")]
+
+
+def _apply_notice(view: CycleView, event: CloudEvent) -> CycleView:
+    number = int(event.data.get("notice") or 1)
+    if number <= view.notice:
+        return view
+    entry = next((e for e in _entries(event) if e["base"] == view.base), None)
+    if entry is None:
+        return view
+    key = notice_key(number)
+    view.notice = number
+    view.grade, view.grade_key = entry.get("grade"), key
+    view.total, view.total_key = entry.get("total"), key
+    view.outcome = str(entry.get("outcome") or "none")
+    view.reason_zh = str(entry.get("reason_zh") or "")
+    view.reason_en = str(entry.get("reason_en") or "")
+    view.rank_reason_zh = str(entry.get("rank_reason_zh") or "")
+    view.rank_reason_en = str(entry.get("rank_reason_en") or "")
+    view.corrected = bool(entry.get("corrected", False))
+    if entry.get("region") and not view.region:
+        view.region = str(entry["region"])
+    return view
+
+
+# ---------------------------------------------------------------- program years
+
+
+def _is_publication_deadline(event: CloudEvent) -> bool:
+    return (
+        event.event_type == EventType.DEADLINE_RECOMPUTED
+        and event.data.get("deadline") == "publication"
+    )
+
+
+def apply_year(view: YearView, event: CloudEvent) -> YearView:
+    t, data = event.event_type, event.data
+    if t in NOTICE_EVENTS:
+        number = int(data.get("notice") or 1)
+        if number > view.notice:
+            results = _dict(data.get("results"))
+            view.notice = number
+            view.kind = str(data.get("kind") or "original")
+            view.published_at = event.time.isoformat()
+            view.counts = {str(k): int(v) for k, v in _dict(data.get("counts")).items()}
+            view.inline = isinstance(data.get("entries"), list)
+            view.results_key = str(results["key"]) if results.get("key") else None
+            view.corrected = [str(b) for b in data.get("corrected") or []]
+        _publication(
+            view,
+            event_key(event),
+            data.get("publication_until"),
+            data.get("publication_last_day"),
+            bool(data.get("provisional", False)),
+        )
+    elif _is_publication_deadline(event):
+        to = data.get("to")
+        if isinstance(to, dict):  # the cycles' shape, should the program year adopt it
+            _publication(
+                view,
+                event_key(event),
+                to.get("due"),
+                to.get("last_day"),
+                bool(to.get("provisional")),
+            )
+        else:
+            _publication(
+                view,
+                event_key(event),
+                to,
+                data.get("last_day"),
+                bool(data.get("provisional", False)),
+            )
+    elif t == EventType.RESULTS_FINALIZED:
+        view.finalized_at = event.time.isoformat()
+    return view
+
+
+def _publication(view: YearView, key: str, until: Any, last_day: Any, provisional: bool) -> None:
+    if until and key > view.publication_key:
+        view.publication_until = str(until)
+        view.publication_last_day = str(last_day) if last_day else None
+        view.provisional = provisional
+        view.publication_key = key
+
+
+# ---------------------------------------------------------------- objections
+
+
+def apply_objection(view: ObjectionView, event: CloudEvent) -> ObjectionView:
+    """Lodged and decided merge in either order: each sets only its own fields."""
+    data = event.data
+    if event.event_type == EventType.OBJECTION_LODGED:
+        view.role = str(data.get("role") or "")
+        view.grounds = str(data.get("grounds") or "")
+        view.received_at = str(data["received_at"]) if data.get("received_at") else None
+    elif event.event_type == EventType.OBJECTION_DECIDED:
+        view.status = str(data.get("decision") or "lodged")
+        view.reason = str(data.get("reason") or "")
+        view.decided_by = str(data.get("by") or "")
+        view.decided_at = event.time.isoformat()
+    return view
+
+
+def new_objection(event: CloudEvent) -> ObjectionView:
+    base = str(event.data.get("base") or event.base)
+    return ObjectionView(str(event.data["objection_id"]), event.program, event.year, base)
+
+
+# ---------------------------------------------------------------- timeline and regions
 
 
 _DETAIL_KEYS = ("grade", "step", "decision", "deadline", "round", "reason")

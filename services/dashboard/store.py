@@ -3,20 +3,34 @@ projection, and the queries the page and the API read."""
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from sqlalchemy import Engine, Table, bindparam, func, update
-from sqlmodel import Session, col, delete, select
+from sqlmodel import Session, SQLModel, col, delete, select
 
-from services.dashboard.projection import CycleView, apply, city_of, timeline_detail
-from services.dashboard.tables import Checkpoint, CycleRow, TimelineRow
+from services.dashboard import answers
+from services.dashboard.projection import (
+    CycleView,
+    ObjectionView,
+    Touched,
+    YearView,
+    apply,
+    apply_objection,
+    apply_year,
+    city_of,
+    new_objection,
+    timeline_detail,
+    touched,
+)
+from services.dashboard.tables import Checkpoint, CycleRow, ObjectionRow, TimelineRow, YearRow
 from shared.consumer import Delivered
 from shared.contracts.dashboard import (
     BaseTimeline,
     CycleList,
-    CycleSummary,
+    ObjectionsList,
     OverdueBase,
     TimelineItem,
     YearCounts,
@@ -25,7 +39,6 @@ from shared.contracts.dashboard import (
 )
 from shared.db import BulkStatement, session_scope
 from shared.events.envelope import CloudEvent
-from shared.events.subjects import PROGRAM_WIDE
 
 
 def lock(session: Session, name: str) -> int:
@@ -77,40 +90,118 @@ def project(session: Session, batch: list[Delivered], checkpoint: str) -> list[D
         return []
     # Core statements, each an executemany: the ORM's unit of work costs more than the SQL.
     _INSERT_TIMELINE.run(session, [_timeline_row(d.event, d.stream_seq) for d in fresh])
-    keys = {_key(d.event) for d in fresh if d.event.base != PROGRAM_WIDE}
-    known = _views(session, keys)
-    views = dict(known)
-    for d in fresh:
-        if d.event.base != PROGRAM_WIDE:
-            key = _key(d.event)
-            views[key] = apply(views.get(key) or CycleView(*key), d.event)
-    _UPDATE_CYCLE.run(session, [_pk_params(v) for k, v in views.items() if k in known])
-    _INSERT_CYCLE.run(session, [vars(v).copy() for k, v in views.items() if k not in known])
+    touches = [touched(d.event) for d in fresh]
+    fold = Fold(
+        cycles=CYCLES.load(session, {k for t in touches for k in t.cycles}),
+        years=YEARS.load(session, {t.year for t in touches if t.year}),
+        objections=OBJECTIONS.load(session, {(t.objection,) for t in touches if t.objection}),
+    )
+    stored = (set(fold.cycles), set(fold.years), set(fold.objections))
+    for d, t in zip(fresh, touches, strict=True):
+        fold.add(d.event, t)
+    CYCLES.write(session, fold.cycles, stored[0])
+    YEARS.write(session, fold.years, stored[1])
+    OBJECTIONS.write(session, fold.objections, stored[2])
     return fresh
 
 
-_CYCLES: Table = CycleRow.__table__  # type: ignore[attr-defined]
-_TIMELINE: Table = TimelineRow.__table__  # type: ignore[attr-defined]
-_PK = ("program", "year", "base")
-# One row by primary key; the keys are bound as ``pk_<column>``, the values by column name.
-_UPDATE_CYCLE = BulkStatement(
-    _CYCLES.update()
-    .where(*(_CYCLES.c[k] == bindparam(f"pk_{k}") for k in _PK))
-    .values({c.name: bindparam(c.name) for c in _CYCLES.columns if c.name not in _PK})
+V = TypeVar("V", CycleView, YearView, ObjectionView)
+
+
+@dataclass(frozen=True)
+class _Kind(Generic[V]):
+    """One projection table: its views' rows, loaded and written a batch at a time."""
+
+    model: type[SQLModel]
+    view: type[V]
+    pk: tuple[str, ...]
+    json_fields: tuple[str, ...] = ()
+    by: tuple[str, ...] = ()  # load a group of keys sharing these columns with one IN query
+
+    @property
+    def table(self) -> Table:
+        return self.model.__table__  # type: ignore[attr-defined,no-any-return]
+
+    def row(self, view: V) -> dict[str, Any]:
+        row = vars(view).copy()
+        for name in self.json_fields:
+            row[name] = json.dumps(row[name], ensure_ascii=False, sort_keys=True)
+        return row
+
+    def view_of(self, row: Any) -> V:
+        values = dict(row)
+        for name in self.json_fields:
+            values[name] = json.loads(values[name])
+        return self.view(**values)
+
+    def key(self, view: V) -> tuple[Any, ...]:
+        return tuple(getattr(view, k) for k in self.pk)
+
+    def load(self, session: Session, keys: set[tuple[Any, ...]]) -> dict[tuple[Any, ...], V]:
+        """The stored views of these keys, read a group (e.g. a program year) at a time."""
+        groups: dict[tuple[Any, ...], list[Any]] = defaultdict(list)
+        n = len(self.by)
+        for key in keys:
+            groups[key[:n]].append(key[n])
+        found: dict[tuple[Any, ...], V] = {}
+        c = self.table.c
+        for group, last in groups.items():
+            where = [c[k] == v for k, v in zip(self.by, group, strict=True)]
+            rows = session.execute(self.table.select().where(*where, c[self.pk[n]].in_(last)))
+            for row in rows.mappings():
+                view = self.view_of(row)
+                found[self.key(view)] = view
+        return found
+
+    def write(
+        self, session: Session, views: dict[tuple[Any, ...], V], stored: set[tuple[Any, ...]]
+    ) -> None:
+        _update(self).run(session, [_pk_params(self, v) for k, v in views.items() if k in stored])
+        _insert(self).run(session, [self.row(v) for k, v in views.items() if k not in stored])
+
+    def insert_all(self, session: Session, views: list[V]) -> None:
+        rows = [self.row(v) for v in views]
+        for start in range(0, len(rows), 5000):
+            _insert(self).run(session, rows[start : start + 5000])
+
+
+CYCLES = _Kind(
+    CycleRow, CycleView, ("program", "year", "base"), ("deadlines",), ("program", "year")
 )
-_INSERT_CYCLE = BulkStatement(_CYCLES.insert())
-_INSERT_TIMELINE = BulkStatement(_TIMELINE.insert())
+YEARS = _Kind(YearRow, YearView, ("program", "year"), ("counts", "corrected"), ("program",))
+OBJECTIONS = _Kind(ObjectionRow, ObjectionView, ("objection_id",))
+_STATEMENTS: dict[tuple[str, str], BulkStatement] = {}
 
 
-def _pk_params(view: CycleView) -> dict[str, Any]:
-    params = vars(view).copy()
-    for k in _PK:
+def _update(kind: _Kind[Any]) -> BulkStatement:
+    """One row by primary key; the keys are bound as ``pk_<column>``, the values by name."""
+    name = (kind.table.name, "update")
+    if name not in _STATEMENTS:
+        t = kind.table
+        _STATEMENTS[name] = BulkStatement(
+            t.update()
+            .where(*(t.c[k] == bindparam(f"pk_{k}") for k in kind.pk))
+            .values({c.name: bindparam(c.name) for c in t.columns if c.name not in kind.pk})
+        )
+    return _STATEMENTS[name]
+
+
+def _insert(kind: _Kind[Any]) -> BulkStatement:
+    name = (kind.table.name, "insert")
+    if name not in _STATEMENTS:
+        _STATEMENTS[name] = BulkStatement(kind.table.insert())
+    return _STATEMENTS[name]
+
+
+def _pk_params(kind: _Kind[V], view: V) -> dict[str, Any]:
+    params = kind.row(view)
+    for k in kind.pk:
         params[f"pk_{k}"] = params.pop(k)
     return params
 
 
-def _key(event: CloudEvent) -> tuple[str, int, str]:
-    return (event.program, event.year, event.base)
+_TIMELINE: Table = TimelineRow.__table__  # type: ignore[attr-defined]
+_INSERT_TIMELINE = BulkStatement(_TIMELINE.insert())
 
 
 def _not_applied(session: Session, batch: list[Delivered]) -> list[Delivered]:
@@ -126,57 +217,58 @@ def _not_applied(session: Session, batch: list[Delivered]) -> list[Delivered]:
     return fresh
 
 
-def _views(
-    session: Session, keys: set[tuple[str, int, str]]
-) -> dict[tuple[str, int, str], CycleView]:
-    """The stored views of these cycles, read a program year at a time."""
-    by_year: dict[tuple[str, int], list[str]] = defaultdict(list)
-    for program, year, base in keys:
-        by_year[(program, year)].append(base)
-    views: dict[tuple[str, int, str], CycleView] = {}
-    for (program, year), bases in by_year.items():
-        rows = session.execute(
-            _CYCLES.select().where(
-                _CYCLES.c.program == program,
-                _CYCLES.c.year == year,
-                _CYCLES.c.base.in_(bases),
-            )
-        )
-        for row in rows.mappings():
-            view = CycleView(**row)
-            views[(view.program, view.year, view.base)] = view
-    return views
+@dataclass
+class Fold:
+    """Views being moved by events: a batch's (live) or the whole log's (a rebuild)."""
+
+    cycles: dict[tuple[Any, ...], CycleView] = field(default_factory=dict)
+    years: dict[tuple[Any, ...], YearView] = field(default_factory=dict)
+    objections: dict[tuple[Any, ...], ObjectionView] = field(default_factory=dict)
+
+    def add(self, event: CloudEvent, touches: Touched | None = None) -> None:
+        t = touches or touched(event)
+        for key in t.cycles:
+            view = self.cycles.get(key) or CycleView(*key)
+            self.cycles[key] = apply(view, event)
+        if t.year is not None:
+            year = self.years.get(t.year) or YearView(*t.year)
+            self.years[t.year] = apply_year(year, event)
+        if t.objection is not None:
+            one = (t.objection,)
+            objection = self.objections.get(one) or new_objection(event)
+            self.objections[one] = apply_objection(objection, event)
 
 
 @dataclass
 class Aside:
     """Projections built in memory from the log, to be swapped in at once."""
 
-    cycles: dict[tuple[str, int, str], CycleView] = field(default_factory=dict)
+    fold: Fold = field(default_factory=Fold)
     timeline: dict[str, dict[str, Any]] = field(default_factory=dict)
     stream_seq: int = 0
+
+    @property
+    def cycles(self) -> dict[tuple[Any, ...], CycleView]:
+        return self.fold.cycles
 
     def add(self, event: CloudEvent, stream_seq: int) -> None:
         self.stream_seq = max(self.stream_seq, stream_seq)
         if event.id in self.timeline:
             return
         self.timeline[event.id] = _timeline_row(event, stream_seq)
-        if event.base != PROGRAM_WIDE:
-            key = (event.program, event.year, event.base)
-            view = self.cycles.get(key) or CycleView(*key)
-            self.cycles[key] = apply(view, event)
+        self.fold.add(event)
 
 
 def swap(session: Session, aside: Aside, checkpoint: str) -> None:
     """Replace every projection with ``aside``; call with the lock held."""
-    for table in (CycleRow, TimelineRow):
+    for table in (CycleRow, YearRow, ObjectionRow, TimelineRow):
         session.exec(delete(table))  # type: ignore[call-overload]
     rows = list(aside.timeline.values())
     for start in range(0, len(rows), 5000):
         _INSERT_TIMELINE.run(session, rows[start : start + 5000])
-    views = [vars(v).copy() for v in aside.cycles.values()]
-    for start in range(0, len(views), 5000):
-        _INSERT_CYCLE.run(session, views[start : start + 5000])
+    CYCLES.insert_all(session, list(aside.fold.cycles.values()))
+    YEARS.insert_all(session, list(aside.fold.years.values()))
+    OBJECTIONS.insert_all(session, list(aside.fold.objections.values()))
     session.exec(  # type: ignore[call-overload]
         update(Checkpoint)
         .where(col(Checkpoint.name) == checkpoint)
@@ -192,7 +284,7 @@ def checkpoint(engine: Engine, name: str) -> int:
 
 def clear(engine: Engine) -> None:
     with session_scope(engine) as session:
-        for table in (CycleRow, TimelineRow, Checkpoint):
+        for table in (CycleRow, YearRow, ObjectionRow, TimelineRow, Checkpoint):
             session.exec(delete(table))  # type: ignore[call-overload]
 
 
@@ -201,6 +293,18 @@ def cycles(engine: Engine) -> list[dict[str, Any]]:
         rows = session.exec(
             select(CycleRow).order_by(col(CycleRow.program), col(CycleRow.year), col(CycleRow.base))
         )
+        return [r.model_dump() for r in rows]
+
+
+def program_years(engine: Engine) -> list[dict[str, Any]]:
+    with session_scope(engine) as session:
+        rows = session.exec(select(YearRow).order_by(col(YearRow.program), col(YearRow.year)))
+        return [r.model_dump() for r in rows]
+
+
+def objections(engine: Engine) -> list[dict[str, Any]]:
+    with session_scope(engine) as session:
+        rows = session.exec(select(ObjectionRow).order_by(col(ObjectionRow.objection_id)))
         return [r.model_dump() for r in rows]
 
 
@@ -227,6 +331,10 @@ def year_counts(session: Session, program: str, year: int, checkpoint: str) -> Y
         )
         if grade
     }
+    published = session.get(YearRow, (program, year))
+    if published is not None and published.notice and not published.inline:
+        # Above 200 bases the notice's entries are not on the event: its counts are.
+        by_grade = {g: n for g, n in json.loads(published.counts).items() if n}
     overdue: dict[str, list[OverdueBase]] = defaultdict(list)
     late = session.exec(
         select(CycleRow).where(*of_year, col(CycleRow.overdue) > 0).order_by(col(CycleRow.base))
@@ -235,6 +343,11 @@ def year_counts(session: Session, program: str, year: int, checkpoint: str) -> Y
         overdue[city_of(row.region)].append(
             OverdueBase(base=row.base, region=row.region, stage=row.stage, overdue=row.overdue)
         )
+    by_status = session.exec(
+        select(ObjectionRow.status, func.count())
+        .where(col(ObjectionRow.program) == program, col(ObjectionRow.year) == year)
+        .group_by(ObjectionRow.status)
+    )
     mark = session.get(Checkpoint, checkpoint)
     return YearCounts(
         program=program,
@@ -244,6 +357,32 @@ def year_counts(session: Session, program: str, year: int, checkpoint: str) -> Y
         by_grade=by_grade,
         overdue_by_city=dict(sorted(overdue.items())),
         stream_seq=mark.stream_seq if mark else 0,
+        publication=None if published is None else answers.publication(published),
+        objections=dict(sorted(by_status)),
+    )
+
+
+def _objections_of(
+    session: Session, program: str, year: int, base: str | None = None
+) -> list[ObjectionRow]:
+    where = [col(ObjectionRow.program) == program, col(ObjectionRow.year) == year]
+    if base is not None:
+        where.append(col(ObjectionRow.base) == base)
+    rows = session.exec(
+        select(ObjectionRow)
+        .where(*where)
+        .order_by(
+            col(ObjectionRow.base), col(ObjectionRow.received_at), col(ObjectionRow.objection_id)
+        )
+    )
+    return list(rows)
+
+
+def year_objections(session: Session, program: str, year: int) -> ObjectionsList:
+    return ObjectionsList(
+        program=program,
+        year=year,
+        objections=[answers.objection(o) for o in _objections_of(session, program, year)],
     )
 
 
@@ -258,11 +397,12 @@ def base_timeline(session: Session, program: str, year: int, base: str) -> BaseT
         )
         .order_by(col(TimelineRow.stream_seq))
     )
+    mine = _objections_of(session, program, year, base)
     return BaseTimeline(
         program=program,
         year=year,
         base=base,
-        cycle=None if row is None else _summary(row),
+        cycle=None if row is None else answers.summary(row, mine),
         events=[
             TimelineItem(
                 time=e.time,
@@ -283,17 +423,11 @@ def year_cycles(session: Session, program: str, year: int) -> CycleList:
         .where(col(CycleRow.program) == program, col(CycleRow.year) == year)
         .order_by(col(CycleRow.base))
     )
-    return CycleList(program=program, year=year, cycles=[_summary(r) for r in rows])
-
-
-def _summary(row: CycleRow) -> CycleSummary:
-    return CycleSummary(
-        base=row.base,
-        region=row.region,
-        stage=row.stage,
-        grade=row.grade,
-        total=row.total,
-        overdue=row.overdue,
+    by_base: dict[str, list[ObjectionRow]] = defaultdict(list)
+    for o in _objections_of(session, program, year):
+        by_base[o.base].append(o)
+    return CycleList(
+        program=program, year=year, cycles=[answers.summary(r, by_base[r.base]) for r in rows]
     )
 
 

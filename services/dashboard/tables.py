@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Index
+from sqlalchemy import Index, Text
 from sqlmodel import Field, SQLModel
+
+KEY = 96  # projection.event_key: "e|<time>|<sequence>|<uuid>"
 
 
 class CycleRow(SQLModel, table=True):
@@ -22,6 +24,59 @@ class CycleRow(SQLModel, table=True):
     total: float | None = None
     overdue: int = 0
     last_sequence: int = 0
+    # The facts each value came from (projection.event_key / notice_key): a later one replaces.
+    stage_key: str = Field(default="", max_length=KEY)
+    grade_key: str = Field(default="", max_length=KEY)
+    total_key: str = Field(default="", max_length=KEY)
+    # As the latest 公示 notice naming the base says.
+    notice: int = 0
+    outcome: str | None = Field(default=None, max_length=32)
+    reason_zh: str = Field(default="", sa_type=Text)
+    reason_en: str = Field(default="", sa_type=Text)
+    rank_reason_zh: str = Field(default="", sa_type=Text)
+    rank_reason_en: str = Field(default="", sa_type=Text)
+    corrected: bool = False
+    deadlines: str = Field(default="{}", sa_type=Text, description="JSON: name -> due")
+
+
+class YearRow(SQLModel, table=True):
+    """A program year's latest 公示 notice and its publication period."""
+
+    __tablename__ = "dashboard_years"
+
+    program: str = Field(primary_key=True, max_length=64)
+    year: int = Field(primary_key=True)
+    notice: int = 0
+    kind: str | None = Field(default=None, max_length=16)
+    published_at: str | None = Field(default=None, max_length=40)
+    counts: str = Field(default="{}", sa_type=Text, description="JSON: grade -> bases")
+    inline: bool = True
+    results_key: str | None = Field(default=None, max_length=255)
+    corrected: str = Field(default="[]", sa_type=Text, description="JSON: bases")
+    publication_until: str | None = Field(default=None, max_length=40)
+    publication_last_day: str | None = Field(default=None, max_length=10)
+    provisional: bool = False
+    publication_key: str = Field(default="", max_length=KEY)
+    finalized_at: str | None = Field(default=None, max_length=40)
+
+
+class ObjectionRow(SQLModel, table=True):
+    """An objection against a base's published result; no objector's name or contact."""
+
+    __tablename__ = "dashboard_objections"
+    __table_args__ = (Index("ix_dashboard_objections_year", "program", "year", "base"),)
+
+    objection_id: str = Field(primary_key=True, max_length=64)
+    program: str = Field(max_length=64)
+    year: int
+    base: str = Field(max_length=64)
+    role: str = Field(default="", max_length=32)
+    grounds: str = Field(default="", sa_type=Text)
+    received_at: str | None = Field(default=None, max_length=40)
+    status: str = Field(default="lodged", max_length=16)
+    reason: str = Field(default="", sa_type=Text)
+    decided_by: str = Field(default="", max_length=128)
+    decided_at: str | None = Field(default=None, max_length=40)
 
 
 class TimelineRow(SQLModel, table=True):
@@ -50,4 +105,4 @@ class Checkpoint(SQLModel, table=True):
     stream_seq: int = 0
 
 
-TABLES: list[type[SQLModel]] = [CycleRow, TimelineRow, Checkpoint]
+TABLES: list[type[SQLModel]] = [CycleRow, YearRow, ObjectionRow, TimelineRow, Checkpoint]

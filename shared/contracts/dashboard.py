@@ -31,6 +31,10 @@ class YearCounts(BaseModel):
     by_grade: dict[str, int]
     overdue_by_city: dict[str, list[OverdueBase]]
     stream_seq: int = Field(description="The projections include every event up to here")
+    publication: Publication | None = Field(None, description="The latest 公示 notice, if any")
+    objections: dict[str, int] = Field(
+        default_factory=dict, description="Objections by status: lodged, upheld, dismissed"
+    )
 
 
 class TimelineItem(BaseModel):
@@ -42,6 +46,50 @@ class TimelineItem(BaseModel):
     stream_seq: int
 
 
+class DeadlineView(BaseModel):
+    name: str = Field(description="plan, plan_review, self_evaluation, review, rectification")
+    due: str | None = Field(None, description="The exact instant (ISO 8601)")
+    last_day: str | None = Field(None, description="Its last day, when counted in days")
+    provisional: bool = Field(False, description="Counted without the year's holiday data")
+    words_zh: str = Field("", description="「2027年4月1日24时前」")
+    words_en: str = Field("", description='"by end of 1 April 2027"')
+
+
+class ObjectionItem(BaseModel):
+    """An objection (异议) and its outcome, without the objector's name or contact."""
+
+    objection_id: str
+    base: str
+    role: str = ""
+    grounds: str = ""
+    received_at: str | None = None
+    status: str = "lodged"
+    status_zh: str = ""
+    status_en: str = ""
+    reason: str = Field("", description="The province's reason, once decided")
+    decided_by: str = ""
+    decided_at: str | None = None
+
+
+class Publication(BaseModel):
+    """The latest 公示 notice of a program year, as the dashboard last heard of it."""
+
+    notice: int = Field(description="1 the 公示, 2.. each 补充公示")
+    kind: str
+    published_at: str | None = None
+    until: str | None = None
+    last_day: str | None = None
+    provisional: bool = False
+    until_zh: str = ""
+    until_en: str = ""
+    counts: dict[str, int] = Field(default_factory=dict)
+    corrected: list[str] = Field(default_factory=list)
+    entries_inline: bool = Field(
+        True, description="False above 200 bases: per-base values come from the stored notice"
+    )
+    finalized_at: str | None = None
+
+
 class CycleSummary(BaseModel):
     base: str
     region: str
@@ -49,6 +97,18 @@ class CycleSummary(BaseModel):
     grade: str | None
     total: float | None
     overdue: int
+    # As the latest 公示 notice naming the base says (notice 0: none yet).
+    notice: int = 0
+    outcome: str | None = None
+    outcome_zh: str = ""
+    outcome_en: str = ""
+    reason_zh: str = ""
+    reason_en: str = ""
+    rank_reason_zh: str = ""
+    rank_reason_en: str = ""
+    corrected: bool = False
+    deadlines: list[DeadlineView] = Field(default_factory=list)
+    objections: list[ObjectionItem] = Field(default_factory=list)
 
 
 class BaseTimeline(BaseModel):
@@ -94,3 +154,12 @@ class CycleList(BaseModel):
     program: str
     year: int
     cycles: list[CycleSummary]
+
+
+class ObjectionsList(BaseModel):
+    program: str
+    year: int
+    objections: list[ObjectionItem]
+
+
+YearCounts.model_rebuild()
