@@ -201,7 +201,7 @@ def apply(view: CycleView, event: CloudEvent) -> CycleView:
         view.overdue += 1
     for name, due in deadline_facts(event):
         if key > str(view.deadlines.get(name, {}).get("key", "")):
-            view.deadlines = {**view.deadlines, name: {**due, "key": key}}
+            view.deadlines = dict(sorted({**view.deadlines, name: {**due, "key": key}}.items()))
     return view
 
 
