@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -24,7 +24,7 @@ from shared.contracts.dashboard import (
     YearQuery,
 )
 from shared.db import make_engine, session_scope
-from shared.events.envelope import new_event
+from shared.events.envelope import CloudEvent, new_event
 from shared.events.types import EventType
 from shared.migrations import upgrade
 from shared.publisher import EventPublisher
@@ -71,6 +71,8 @@ async def test_live_projections_equal_a_rebuild_from_sequence_one(
             await publisher.publish(event)
         # The same event under another message id: projected once.
         await js.publish(event.nats_subject, event.to_json(), headers={"Nats-Msg-Id": "dup"})
+        for event in _one_story():
+            await publisher.publish(event)
 
         for _attempt in range(5):
             last = (await js.stream_info(EVENTS_STREAM)).state.last_seq
@@ -83,9 +85,12 @@ async def test_live_projections_equal_a_rebuild_from_sequence_one(
                 break  # nothing arrived while rebuilding: the two read the same log
         else:
             pytest.fail("the event log kept moving during every rebuild")
-        assert count >= len(STEPS) + 1
+        assert count >= len(STEPS) + 1 + len(_one_story())
         assert store.cycles(live) == store.cycles(rebuilt)
         assert store.timeline(live) == store.timeline(rebuilt)
+        assert store.program_years(live) == store.program_years(rebuilt)
+        assert store.objections(live) == store.objections(rebuilt)
+        _assert_one_story(live)
         d1 = [{k: c[k] for k in _CORE} for c in store.cycles(live) if c["program"] == "dash"]
         assert d1 == [
             {
@@ -102,6 +107,203 @@ async def test_live_projections_equal_a_rebuild_from_sequence_one(
         ]
     finally:
         await broker.stop()
+
+
+def _story_event(
+    base: str | None,
+    n: int,
+    event_type: EventType,
+    data: dict,
+    run: str = "run",  # type: ignore[type-arg]
+) -> CloudEvent:
+    stream = (
+        f"cycle/story/2026/{base}@{run}" if base and run != "year" else "program-year/story/2026"
+    )
+    return new_event(
+        event_type=event_type,
+        program="story",
+        year=2026,
+        base=base,
+        time=datetime(2026, 12, 1, tzinfo=UTC) + timedelta(minutes=n),
+        stream_key=stream,
+        sequence=n,
+        data=data if run == "year" else {**data, "region": "150100"},
+    )
+
+
+def _entry(base: str, grade: str | None, total: float | None, outcome: str, reason: str) -> dict:  # type: ignore[type-arg]
+    return {"base": base, "grade": grade, "total": total, "outcome": outcome, "reason_zh": reason}
+
+
+def _one_story() -> list[CloudEvent]:
+    """A year of issue 11: a held cycle, a provisional deadline counted again, an ended cycle, the
+    公示, an upheld objection re-reviewed after an operator's reset, and the correction."""
+    provisional = {
+        "due": "2027-01-09T00:00:00+08:00",
+        "last_day": "2027-01-08",
+        "provisional": True,
+    }
+    counted = {"due": "2027-01-12T00:00:00+08:00", "last_day": "2027-01-11", "provisional": False}
+    notice = {
+        "counts": {"excellent": 0, "pass": 0, "fail": 1},
+        "publication_until": "2026-12-09T00:00:00+08:00",
+        "publication_last_day": "2026-12-08",
+        "provisional": True,
+        "results": {"key": "results/story/2026/results.json", "sha256": "x", "size": 1},
+    }
+    return [
+        _story_event(
+            "h1", 1, EventType.CYCLE_OPENED, {"held": True, "reason": "rectifying", "stage": "held"}
+        ),
+        _story_event("e1", 1, EventType.CYCLE_OPENED, {"stage": "plan_filing"}),
+        _story_event(
+            "e1",
+            2,
+            EventType.CYCLE_ENDED,
+            {"reason": "vetoed", "delisted_in_year": 2025, "stage": "ended"},
+        ),
+        _story_event(
+            "g1",
+            1,
+            EventType.CYCLE_OPENED,
+            {
+                "deadlines": {"self_evaluation": provisional["due"]},
+                "deadline_info": {"self_evaluation": provisional},
+            },
+        ),
+        _story_event(
+            "g1",
+            2,
+            EventType.DEADLINE_RECOMPUTED,
+            {"deadline": "self_evaluation", "from": provisional, "to": counted},
+        ),
+        _story_event(
+            "g1",
+            3,
+            EventType.REVIEW_GRADED,
+            {"round": 0, "grade": "fail", "total": 55.0, "stage": "graded"},
+        ),
+        _story_event(
+            None,
+            1,
+            EventType.RESULTS_PUBLISHED,
+            {
+                **notice,
+                "notice": 1,
+                "kind": "original",
+                "entries": [_entry("g1", "fail", 55.0, "none", "得分低于60分")],
+            },
+            run="year",
+        ),
+        _story_event(
+            "g1",
+            2,
+            EventType.OBJECTION_LODGED,
+            {
+                "objection_id": "ob1",
+                "base": "g1",
+                "role": "base_user",
+                "grounds": "漏计专家评分",
+                "received_at": "2026-12-02T09:00:00+08:00",
+            },
+            run="year",
+        ),
+        _story_event(
+            "g1",
+            3,
+            EventType.OBJECTION_DECIDED,
+            {
+                "objection_id": "ob1",
+                "base": "g1",
+                "decision": "upheld",
+                "reason": "复核属实",
+                "by": "province",
+            },
+            run="year",
+        ),
+        _story_event(
+            None,
+            4,
+            EventType.DEADLINE_RECOMPUTED,
+            {
+                "deadline": "publication",
+                "from": {},
+                "to": {
+                    "due": "2026-12-10T00:00:00+08:00",
+                    "last_day": "2026-12-09",
+                    "provisional": False,
+                },
+            },
+            run="year",
+        ),
+        # The operator reset the cycle to its review: the new run repeats sequence 3, later.
+        _story_event(
+            "g1",
+            30,
+            EventType.REVIEW_OPENED,
+            {"round": 0, "objection_id": "ob1", "stage": "under_review"},
+            run="run2",
+        ),
+        _story_event(
+            "g1",
+            31,
+            EventType.REVIEW_GRADED,
+            {"round": 0, "grade": "pass", "total": 72.0, "objection_id": "ob1", "stage": "graded"},
+            run="run2",
+        ),
+        _story_event(
+            None,
+            40,
+            EventType.RESULTS_CORRECTED,
+            {
+                **notice,
+                # A correction states the publication period as it stands: counted again.
+                "publication_until": "2026-12-10T00:00:00+08:00",
+                "publication_last_day": "2026-12-09",
+                "provisional": False,
+                "notice": 2,
+                "kind": "supplementary",
+                "corrected": ["g1"],
+                "entries": [
+                    {
+                        **_entry("g1", "pass", 72.0, "none", "异议成立，复核后合格"),
+                        "corrected": True,
+                    }
+                ],
+            },
+            run="year",
+        ),
+    ]
+
+
+def _assert_one_story(engine: Engine) -> None:
+    with session_scope(engine) as session:
+        counts = store.year_counts(session, "story", 2026, CHECKPOINT)
+        listed = store.year_cycles(session, "story", 2026)
+        objections = store.year_objections(session, "story", 2026)
+    assert counts.by_stage == {"held": 1, "ended": 1, "graded": 1}
+    assert counts.by_grade == {"pass": 1}
+    assert counts.objections == {"upheld": 1}
+    assert counts.publication is not None
+    assert (counts.publication.notice, counts.publication.kind) == (2, "supplementary")
+    assert (counts.publication.last_day, counts.publication.provisional) == ("2026-12-09", False)
+    assert counts.publication.until_zh == "2026年12月9日24时"
+    g1 = next(c for c in listed.cycles if c.base == "g1")
+    assert (g1.grade, g1.total, g1.outcome, g1.reason_zh, g1.notice) == (
+        "pass",
+        72.0,
+        "none",
+        "异议成立，复核后合格",
+        2,
+    )
+    assert [(d.name, d.last_day, d.provisional) for d in g1.deadlines] == [
+        ("self_evaluation", "2027-01-11", False)
+    ]
+    assert g1.deadlines[0].words_zh == "2027年1月11日24时前"
+    assert [(o.objection_id, o.status, o.status_zh, o.reason) for o in g1.objections] == [
+        ("ob1", "upheld", "成立", "复核属实")
+    ]
+    assert [o.grounds for o in objections.objections] == ["漏计专家评分"]
 
 
 def _event(program: str, base: str, n: int, event_type: EventType, data: dict) -> object:  # type: ignore[type-arg]
