@@ -13,17 +13,22 @@ from fastapi.responses import StreamingResponse
 from services.gateway.access import Target, allowed
 from services.gateway.auth import UserDep, require, rpc
 from services.gateway.deps import Deps, DepsDep
+from services.gateway.problems import ApiError
+from services.gateway.published import load_notice
 from services.gateway.routes.params import Base, Program, Year
 from shared.contracts.dashboard import (
     BaseQuery,
     BaseTimeline,
     CycleList,
+    CycleSummary,
+    ObjectionsList,
     ProjectionUpdated,
     YearCounts,
     YearList,
     YearQuery,
     updated_subject,
 )
+from shared.contracts.results import OUTCOME_EN, OUTCOME_ZH
 from shared.rpc import Empty
 
 router = APIRouter(tags=["dashboard"])
@@ -57,10 +62,69 @@ async def dashboard_counts(
 
 @router.get(f"{YEAR}/dashboard/cycles")
 async def dashboard_cycles(program: Program, year: Year, deps: DepsDep, user: UserDep) -> CycleList:
+    """Each base's stage, deadlines and objections, with the grade, outcome and reason the
+    latest 公示 notice (original or supplementary) gives it."""
     await require(deps, user, "read_program", program=program)
-    return await rpc(
+    listed = await rpc(
         deps.rpc.call("dashboard", "cycles", YearQuery(program=program, year=year), CycleList)
     )
+    listed.cycles = await _as_published(deps, program, year, listed.cycles)
+    return listed
+
+
+@router.get(f"{YEAR}/dashboard/objections")
+async def dashboard_objections(
+    program: Program, year: Year, deps: DepsDep, user: UserDep
+) -> ObjectionsList:
+    """异议及处理结果 — the year's objections and their outcomes, as the 公示 shows them (no
+    objector's name or contact)."""
+    await require(deps, user, "read_program", program=program)
+    return await rpc(
+        deps.rpc.call(
+            "dashboard", "objections", YearQuery(program=program, year=year), ObjectionsList
+        )
+    )
+
+
+async def _as_published(
+    deps: Deps, program: str, year: int, cycles: list[CycleSummary]
+) -> list[CycleSummary]:
+    """Above 200 bases a notice's entries are not on its event, so the projection cannot know
+    them: read them from the stored notice, as the results page does."""
+    counts = await _counts(deps, program, year)
+    if counts.publication is None or counts.publication.entries_inline:
+        return cycles
+    try:
+        notice = await load_notice(deps, program, year, None)
+    except ApiError as exc:
+        if exc.status == 404:
+            return cycles  # not stored yet: the projection's values stand
+        raise
+    entries = {e.base: e for e in notice.entries}
+    shown = []
+    for cycle in cycles:
+        entry = entries.get(cycle.base)
+        if entry is None:
+            shown.append(cycle)
+            continue
+        shown.append(
+            cycle.model_copy(
+                update={
+                    "notice": notice.number,
+                    "grade": entry.grade,
+                    "total": entry.total,
+                    "outcome": entry.outcome,
+                    "outcome_zh": OUTCOME_ZH[entry.outcome],
+                    "outcome_en": OUTCOME_EN[entry.outcome],
+                    "reason_zh": entry.reason_zh,
+                    "reason_en": entry.reason_en,
+                    "rank_reason_zh": entry.rank_reason_zh,
+                    "rank_reason_en": entry.rank_reason_en,
+                    "corrected": entry.corrected,
+                }
+            )
+        )
+    return shown
 
 
 @router.get(f"{YEAR}/bases/{{base}}/timeline")
@@ -69,7 +133,7 @@ async def base_timeline(
 ) -> BaseTimeline:
     """One base's events and documents in that year, in the order they happened."""
     await require(deps, user, "read_cycle", program=program, base=base, year=year)
-    return await rpc(
+    line = await rpc(
         deps.rpc.call(
             "dashboard",
             "timeline",
@@ -77,6 +141,9 @@ async def base_timeline(
             BaseTimeline,
         )
     )
+    if line.cycle is not None:
+        [line.cycle] = await _as_published(deps, program, year, [line.cycle])
+    return line
 
 
 def _sse(event: str, data: str, event_id: int | None = None) -> str:
