@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import shutil
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -24,6 +25,7 @@ from services.filings.app import build_broker as filings_broker
 from services.filings.tables import TABLES as FILINGS_TABLES
 from services.registry.app import build_broker as registry_broker
 from services.registry.app import load_presets, seed_bases
+from services.registry.calendars import load_bundled_calendars
 from services.registry.tables import TABLES as REGISTRY_TABLES
 from shared.binaries import find_binary
 from shared.db import create_tables, make_engine
@@ -93,6 +95,7 @@ async def stack(
     create_tables(reg_engine, REGISTRY_TABLES)
     load_presets(reg_engine, programs)
     seed_bases(reg_engine, DEPLOY_DIR / "bases.yaml")
+    load_bundled_calendars(reg_engine, DEPLOY_DIR / "calendars")
     fil_engine = make_engine(f"sqlite:///{root / 'filings.db'}")
     create_tables(fil_engine, FILINGS_TABLES)
 
@@ -117,6 +120,24 @@ async def stack(
     for broker in brokers:
         await broker.stop()
     await asyncio.sleep(0)
+
+
+@pytest.fixture
+async def dated_stack(stack: Stack) -> AsyncIterator[Stack]:
+    """The stack's services on a time-skipping server of the test's own, starting at today's
+    date: for years counted on the real calendar (by the time a test runs, the session's server
+    may have skipped years ahead, past the holiday data a test is about)."""
+    env = await WorkflowEnvironment.start_time_skipping(
+        test_server_existing_path=find_binary("temporal-test-server"),
+        data_converter=pydantic_data_converter,
+    )
+    task_queue = f"dated-{uuid.uuid4().hex[:8]}"
+    activities = CycleActivities(
+        EventPublisher(stack.nc.jetstream()), RpcClient(stack.nc), stack.objects, env.client
+    )
+    async with build_worker(env.client, task_queue, activities):
+        yield dataclasses.replace(stack, client=env.client, env=env, task_queue=task_queue)
+    await env.shutdown()
 
 
 @dataclass

@@ -18,7 +18,13 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from shared.contracts.assessment import Assignments, OpenAssignments, ReassignExperts
 from shared.contracts.calendars import CalendarVersionPublic, GetCalendar
-from shared.contracts.registry import BaseStatusChange, BaseStatusResult, PinnedRules
+from shared.contracts.registry import (
+    BaseList,
+    BaseStatusChange,
+    BaseStatusResult,
+    ListBases,
+    PinnedRules,
+)
 from shared.contracts.results import dump_results, results_key
 from shared.domain.holidays import HolidayCalendar, parse_holiday_table
 from shared.domain.periods import resolve_period
@@ -203,10 +209,17 @@ class CycleActivities:
         return await self._signal_each(req)
 
     async def _signal_each(self, req: SignalCyclesRequest) -> int:
-        """Signal each cycle; one that does not exist or has ended needs no word."""
+        """Signal each cycle (no bases: every base of the program); one that does not exist or
+        has ended needs no word."""
         assert self._temporal is not None, "signalling cycles needs a Temporal client"
+        bases = req.bases
+        if not bases:
+            listed = await self._rpc.call(
+                "registry", "bases.list", ListBases(program=req.program), BaseList
+            )
+            bases = [str(b["id"]) for b in listed.bases]
         delivered = 0
-        for i, base in enumerate(req.bases):
+        for i, base in enumerate(bases):
             handle = self._temporal.get_workflow_handle(cycle_id(req.program, req.year, base))
             try:
                 await handle.signal(req.signal, req.payload)

@@ -24,8 +24,9 @@ from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from shared.contracts.calendars import CalendarApplied
-    from shared.domain.arrival import admission_time
+    from shared.domain.arrival import Admission, admission_time
     from shared.domain.grading import (
+        GRADING_METHOD,
         DecisionRecord,
         Grade,
         ScoreSheet,
@@ -85,7 +86,6 @@ ROSTER_RETRY = RetryPolicy(
     non_retryable_error_types=[],
 )
 _DOC_NS = uuid.UUID("1b7e0c52-3f4d-4a8e-9c61-8d2f5e7a9b10")
-_OVERDUE = ("plan_overdue", "self_evaluation_overdue")
 
 
 class _Ended(Exception):
@@ -166,8 +166,10 @@ class AnnualCycleWorkflow:
         """File, then pass each verification step; a return sends the base back to refile."""
         while True:
             self._set_stage(Stage.PLAN_FILING)
-            if not await self._wait_deadline("plan", lambda: self._s.plan_filed):
-                return False
+            filed: Callable[[], bool] = lambda: self._s.plan_filed  # noqa: E731
+            if not await self._wait_deadline("plan", filed):
+                if not await self._filing_grace("plan", filed):
+                    return False
             await self._wait(lambda: self._plan_recorded)
             if await self._verification_chain():
                 return True
@@ -253,10 +255,11 @@ class AnnualCycleWorkflow:
         minimum = self._rules.outcomes.self_evaluation_min_after_acceptance
         if minimum is None:
             return
-        floor = await self._resolve_spec(minimum, workflow.now())
+        accepted = workflow.now()
+        floor = await self._resolve_spec(minimum, accepted)
         if floor.until > self._s.deadlines["self_evaluation"]:
             before = self._due("self_evaluation")
-            self._store_deadline("self_evaluation", minimum, floor)
+            self._store_deadline("self_evaluation", minimum, floor, accepted)
             await self._emit(
                 EventType.DEADLINE_MOVED,
                 {
@@ -273,6 +276,7 @@ class AnnualCycleWorkflow:
         await self._wait_deadline(
             "self_evaluation", lambda: False, remind=lambda: not self._selfeval_filed
         )
+        await self._filing_grace("self_evaluation", lambda: self._selfeval_filed)
         if not self._selfeval_filed:
             await self._emit(EventType.SELFEVAL_OVERDUE, self._due("self_evaluation"))
             return await self._overdue_outcome(
@@ -322,7 +326,8 @@ class AnnualCycleWorkflow:
     async def _reassign(self) -> bool:
         """Give the silent experts' places to the next experts on the roster, with a fresh
         window. False when the roster cannot fill them (then the cycle reminds daily)."""
-        keep = [s.expert for s in self._sheets]
+        scored = {s.expert for s in self._sheets}
+        keep = [e for e in self._s.experts if e in scored]
         try:
             experts = await workflow.execute_activity_method(
                 CycleActivities.reassign_experts,
@@ -411,6 +416,7 @@ class AnnualCycleWorkflow:
             grade=grade,
             reason=reason,
             workflow_run_id=workflow.info().run_id,
+            method=GRADING_METHOD,
         )
         if round_ == 0:
             self._s.grade, self._s.total = grade, total
@@ -456,7 +462,8 @@ class AnnualCycleWorkflow:
 
     async def _conclude(self, final: Grade) -> None:
         if final != Grade.FAIL:
-            self._set_outcome("none", "")
+            if not await self._designate(final):
+                self._set_outcome("none", "")
             await self._close({"grade": final.value})
         elif self._vetoes and self._rules.rubric.veto_outcome != "rectify":
             self._set_outcome("vetoed", "veto:" + ",".join(self._vetoes))
@@ -465,11 +472,31 @@ class AnnualCycleWorkflow:
             else:
                 await self._close({"grade": Grade.FAIL.value, "vetoes": self._vetoes})
         elif self._rules.calendar.rectification_rounds == 0:
-            self._set_outcome("overdue" if self._grade_reason in _OVERDUE else "none", "")
+            self._set_outcome("fail_final", self._grade_reason)
             await self._close({"grade": Grade.FAIL.value})
         else:
             await self._rectification()
         await self._concluded()
+
+    async def _designate(self, final: Grade) -> bool:
+        """验收: a grade the rules name designates the base a provincial base, which then files
+        a new plan within the rules' window from the approval."""
+        designation = self._rules.designation
+        if designation is None or final.value not in designation.grades:
+            return False
+        self._set_outcome("designated", final.value)
+        approved = workflow.now()
+        window = designation.plan_window
+        self._s.plan_filed = self._plan_recorded = False
+        self._store_deadline("plan", window, await self._resolve_spec(window, approved), approved)
+        self._set_stage(Stage.PLAN_FILING)
+        await self._emit(EventType.BASE_DESIGNATED, {"grade": final.value, **self._due("plan")})
+        filed: Callable[[], bool] = lambda: self._s.plan_filed  # noqa: E731
+        if await self._wait_deadline("plan", filed) or await self._filing_grace("plan", filed):
+            await self._wait(lambda: self._plan_recorded)
+        else:
+            await self._emit(EventType.PLAN_OVERDUE, {**self._due("plan"), "designation": True})
+        return True
 
     async def _rectification(self) -> None:
         for round_ in range(1, self._rules.calendar.rectification_rounds + 1):
@@ -481,7 +508,9 @@ class AnnualCycleWorkflow:
                 EventType.RECTIFICATION_ORDERED, {"round": round_, **self._due("rectification")}
             )
             await self._set_base_status("rectifying", f"rectification round {round_}")
-            filed = await self._wait_deadline("rectification", self._rectification_filed)
+            filed = await self._wait_deadline(
+                "rectification", self._rectification_filed
+            ) or await self._filing_grace("rectification", self._rectification_filed)
             if filed:
                 await self._wait(lambda: self._rectification_recorded_round >= self._s.round)
                 if await self._review(round_=round_) != Grade.FAIL:
@@ -783,14 +812,16 @@ class AnnualCycleWorkflow:
         return self._calendar is not None and self._calendar_seen == seen
 
     async def _recompute(self) -> None:
-        """Count every provisional deadline again on the holiday data just applied, and record
-        the old and new dates as a decision event."""
+        """Count every open provisional deadline again on the holiday data just applied, and
+        record the old and new dates as a decision event."""
         applied = self._calendar
         assert applied is not None
         self._calendar, self._calendar_seen = None, self._calendar_seen + 1
         for name, info in list(self._s.deadline_info.items()):
             if not info.provisional or info.anchor is None:
                 continue
+            if self._s.deadlines[name] <= workflow.now():
+                continue  # passed and acted on: the record keeps what was known then
             before = self._due(name)
             fresh = await self._resolve_spec(info.spec, info.anchor)
             self._store_deadline(name, info.spec, fresh, info.anchor)
@@ -841,6 +872,24 @@ class AnnualCycleWorkflow:
                         {"deadline": name, **self._due(name), "stage": self._s.stage.value},
                     )
         return True
+
+    async def _filing_grace(self, name: str, done: Callable[[], bool]) -> bool:
+        """A filing that reached the gateway before its deadline may reach the cycle after it (a
+        large upload, a rush's queue): the deadline is acted on only after a grace as long as the
+        trusted clock skew, and never more than a tenth of the period itself. The validators
+        admit only arrivals stamped before the deadline meanwhile."""
+        info = self._s.deadline_info.get(name)
+        if done() or info is None or info.anchor is None:
+            return done()
+        skew = timedelta(seconds=self._inp.arrival_max_skew_s)
+        grace = min(skew, (self._s.deadlines[name] - info.anchor) / 10)
+        if grace <= timedelta(0):
+            return done()
+        try:
+            await self._wait(done, within=grace)
+        except TimeoutError:
+            pass
+        return done()
 
     async def _daily_reminders(self, name: str, done: Callable[[], bool]) -> None:
         """Keep waiting for a person, reminding them (and the province) once a day."""
@@ -915,14 +964,18 @@ class AnnualCycleWorkflow:
 
     def _admit(self, kind: FilingKind, sha256: str, received_at: datetime | None) -> None:
         """Judge a filing by when it arrived at the gateway, not when the worker got to it."""
-        at = admission_time(
-            received_at, workflow.now(), timedelta(seconds=self._inp.arrival_max_skew_s)
-        )
+        at = self._admission(received_at)
         if at.refusal is not None:
             raise errors.rejected(*at.refusal, stage=self._s.stage.value)
         refusal = filing_refusal(self._s, kind, at.at, sha256)
         if refusal is not None:
             raise errors.rejected(*refusal, stage=self._s.stage.value)
+
+    def _admission(self, received_at: datetime | None) -> Admission:
+        skew = self._inp.arrival_max_skew_s
+        if skew <= 0:
+            return Admission(at=workflow.now(), basis="now")
+        return admission_time(received_at, workflow.now(), timedelta(seconds=skew))
 
     async def _store_document(
         self, kind: Any, upload: Upload, received_at: datetime | None = None
@@ -939,7 +992,7 @@ class AnnualCycleWorkflow:
             content_type=upload.content_type,
             filename=upload.filename,
             filed_by=upload.filed_by,
-            filed_at=received_at or workflow.now(),
+            filed_at=self._admission(received_at).at,
         )
         self._s.documents.append(doc)
         await workflow.execute_activity_method(

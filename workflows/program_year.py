@@ -122,12 +122,19 @@ class ProgramYearWorkflow:
             s.opened += len(page.bases)
 
     async def _until(self, done: Any) -> None:
-        """Wait for signals from the cycles, continuing as new before the history grows large."""
+        """Wait for signals from the cycles, continuing as new before the history grows large;
+        new holiday data is passed on to the cycles meanwhile."""
         while not done():
             await workflow.wait_condition(
-                lambda: done() or workflow.info().get_current_history_length() > HISTORY_LIMIT
+                lambda: (
+                    done()
+                    or self._calendar is not None
+                    or workflow.info().get_current_history_length() > HISTORY_LIMIT
+                )
             )
-            if not done():
+            if self._calendar is not None:
+                await self._recompute_publication()
+            elif not done():
                 workflow.continue_as_new(self._s.model_copy(deep=True))
 
     async def _publication(self) -> None:
@@ -180,9 +187,9 @@ class ProgramYearWorkflow:
     async def _recompute_publication(self) -> None:
         s = self._s
         applied, self._calendar = self._calendar, None
-        assert applied is not None and s.rules is not None and s.published_at is not None
-        if s.publication_provisional:
-            before = s.publication_until
+        assert applied is not None and s.rules is not None
+        if s.publication_provisional and s.published_at is not None:
+            before = self._publication_due()
             fresh = await resolve_spec(
                 s.rules.calendar,
                 s.rules.calendar.publication_period,
@@ -196,18 +203,15 @@ class ProgramYearWorkflow:
                 EventType.DEADLINE_RECOMPUTED,
                 {
                     "deadline": "publication",
-                    "from": before.isoformat() if before else None,
-                    "to": fresh.until.isoformat(),
-                    "last_day": fresh.last_day.isoformat() if fresh.last_day else None,
-                    "provisional": fresh.provisional,
+                    "from": before,
+                    "to": self._publication_due(),
                     "calendar": applied.calendar,
                     "calendar_version": applied.version,
                 },
             )
-        # The cycles count their own provisional deadlines again.
-        await self._signal_cycles(
-            sorted(set(s.graded) - set(s.concluded)), "calendar_applied", applied.model_dump()
-        )
+        # Every open cycle counts its own provisional deadlines again (an empty list: all the
+        # program's bases, listed by the activity, as this history keeps no list of them).
+        await self._signal_cycles([], "calendar_applied", applied.model_dump())
 
     async def _finalize(self) -> None:
         s = self._s
@@ -320,6 +324,14 @@ class ProgramYearWorkflow:
         else:
             data["corrected"] = corrected or []
             await self._emit(EventType.RESULTS_CORRECTED, data)
+
+    def _publication_due(self) -> dict[str, Any]:
+        s = self._s
+        return {
+            "due": s.publication_until.isoformat() if s.publication_until else None,
+            "last_day": s.publication_last_day.isoformat() if s.publication_last_day else None,
+            "provisional": s.publication_provisional,
+        }
 
     def _outcomes_changed(self) -> bool:
         """Whether any cycle ended other than 'graded, nothing follows': rectification results,
@@ -490,8 +502,6 @@ class ProgramYearWorkflow:
         )
 
     async def _signal_cycles(self, bases: list[str], signal: str, payload: dict[str, Any]) -> None:
-        if not bases:
-            return
         await workflow.execute_activity_method(
             CycleActivities.signal_cycles,
             SignalCyclesRequest(

@@ -7,7 +7,7 @@ notice, every supplementary notice and the exports tell one story.
 from __future__ import annotations
 
 from shared.contracts.results import ObjectionSummary, ResultEntry, ResultOutcome
-from shared.domain.grading import Grade, relative_grades
+from shared.domain.grading import Grade, RankedGrade, RankInput, rank_year
 from shared.domain.rules import ProgramRules
 from workflows.models import CycleConcluded, CycleGraded
 
@@ -39,14 +39,20 @@ def build_entries(
     objections: dict[str, list[ObjectionSummary]],
     corrected: set[str],
 ) -> dict[str, ResultEntry]:
-    ranked = relative_grades(
+    ranked = rank_year(
         rules.rubric.grades,
-        {b: (g.total or 0.0, g.grade) for b, g in graded.items() if g.grade is not None},
+        {
+            b: RankInput(total=g.total or 0.0, grade=g.grade, scored=g.reason == "scored")
+            for b, g in graded.items()
+            if g.grade is not None and not g.excluded
+        },
     )
     entries = {}
     for base, g in graded.items():
-        grade = ranked.get(base)
+        rank: RankedGrade | None = ranked.get(base)
+        grade = rank.grade if rank is not None else None
         outcome, zh, en = _outcome(rules, g, grade, concluded.get(base))
+        relative = rules.rubric.grades.relative_top_percent is not None and rank is not None
         entries[base] = ResultEntry(
             base=base,
             name=g.name,
@@ -56,6 +62,8 @@ def build_entries(
             outcome=outcome,
             reason_zh=zh,
             reason_en=en,
+            rank_reason_zh=rank.reason_zh if relative and rank else "",
+            rank_reason_en=rank.reason_en if relative and rank else "",
             objections=objections.get(base, []),
             corrected=base in corrected,
         )

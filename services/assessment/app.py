@@ -51,6 +51,7 @@ def make_handler(engine: Engine, sink: events.Events):  # type: ignore[no-untype
     async def handle(event: CloudEvent, stream_seq: int) -> None:
         if event.event_type not in (EventType.REVIEW_OPENED, EventType.REVIEW_GRADED):
             return
+        pending: list[CloudEvent] = []
         with session_scope(engine) as session:
             if store.already_processed(session, event.id):
                 return
@@ -64,7 +65,7 @@ def make_handler(engine: Engine, sink: events.Events):  # type: ignore[no-untype
                     needed=int(event.data.get("experts_required", 1)),
                     due=_due(event.data.get("due")),
                 )
-                await sink.publish(events.assigned(rows, event.time))
+                pending = events.assigned(rows, event.time)
                 log.info(
                     "review.assigned",
                     program=event.program,
@@ -74,6 +75,10 @@ def make_handler(engine: Engine, sink: events.Events):  # type: ignore[no-untype
             else:
                 store.record_decision(session, record=event.data)
             store.mark_processed(session, event.id)
+        # After the commit, never inside it (see assignments_open). A crash between the two
+        # loses these notices; the review.opened path is the old one, kept for reviews opened
+        # before assignments.open existed.
+        await sink.publish(pending)
 
     return handle
 
@@ -95,9 +100,8 @@ def _short_message(size: int, needed: int) -> str:
     )
 
 
-async def _reassign(
+def _reassign(
     session: Session,
-    sink: events.Events,
     *,
     program: str,
     year: int,
@@ -108,8 +112,9 @@ async def _reassign(
     by: str,
     due: datetime | None,
     at: datetime,
-) -> Assignments:
-    """Reassign one round and publish who left, who came and why; the round's answer."""
+) -> tuple[Assignments, list[CloudEvent]]:
+    """Reassign one round: the round's answer, and the events saying who left, who came and
+    why (published by the caller once the transaction has committed)."""
     _, replaced = store.reassign(
         session,
         program=program,
@@ -123,7 +128,7 @@ async def _reassign(
     )
     rows = store.round_rows(session, program=program, year=year, base=base, round_=round_)
     new = {r.by for r in replaced}
-    await sink.publish(
+    pending = (
         events.reassigned(
             program=program,
             year=year,
@@ -143,7 +148,7 @@ async def _reassign(
         replaced=[(r.replaced, r.by) for r in replaced],
         by=by,
     )
-    return _answer(round_, rows)
+    return _answer(round_, rows), pending
 
 
 def build_router(engine: Engine, sink: events.Events) -> NatsRouter:
@@ -176,7 +181,7 @@ def build_router(engine: Engine, sink: events.Events) -> NatsRouter:
     async def assignments_open(req: OpenAssignments) -> Assignments:
         at = req.at or datetime.now(UTC)
         with session_scope(engine) as session:
-            rows = store.open_round(
+            store.open_round(
                 session,
                 program=req.program,
                 year=req.year,
@@ -185,13 +190,16 @@ def build_router(engine: Engine, sink: events.Events) -> NatsRouter:
                 needed=req.needed,
                 due=req.due,
             )
-            await sink.publish(events.assigned(rows, at))
-            answer = _answer(
-                req.round,
-                store.round_rows(
-                    session, program=req.program, year=req.year, base=req.base, round_=req.round
-                ),
+            rows = store.round_rows(
+                session, program=req.program, year=req.year, base=req.base, round_=req.round
             )
+            answer = _answer(req.round, rows)
+            # Every current expert's notice again on a retry: their ids repeat, so JetStream
+            # and the notifier keep one each.
+            pending = events.assigned([r for r in rows if r.replaced_at is None], at)
+        # Published once committed: an await inside the transaction would hold SQLite's write
+        # lock while the event consumer, on this same loop, waits for it.
+        await sink.publish(pending)
         log.info("review.assigned", program=req.program, base=req.base, experts=answer.experts)
         return answer
 
@@ -235,9 +243,8 @@ def build_router(engine: Engine, sink: events.Events) -> NatsRouter:
                         422,
                     )
                 keep = sorted(active - set(req.replace or []))
-            answer = await _reassign(
+            answer, pending = _reassign(
                 session,
-                sink,
                 program=req.program,
                 year=req.year,
                 base=req.base,
@@ -248,6 +255,7 @@ def build_router(engine: Engine, sink: events.Events) -> NatsRouter:
                 due=req.due,
                 at=at,
             )
+        await sink.publish(pending)
         return answer
 
     @subscriber("experts.remove")
@@ -279,9 +287,8 @@ def build_router(engine: Engine, sink: events.Events) -> NatsRouter:
             rows = store.round_rows(
                 session, program=req.program, year=year, base=base, round_=round_
             )
-            await _reassign(
+            _, pending = _reassign(
                 session,
-                sink,
                 program=req.program,
                 year=year,
                 base=base,
@@ -292,6 +299,7 @@ def build_router(engine: Engine, sink: events.Events) -> NatsRouter:
                 due=None,
                 at=datetime.now(UTC),
             )
+        await sink.publish(pending)
 
     @subscriber("assignments.current")
     @rpc_handler(AssignmentQuery)

@@ -442,7 +442,7 @@ class OutcomeRules(_Model):
         ),
     )
     self_evaluation_min_after_acceptance: DurationStr | None = Field(
-        "P3M",
+        None,
         description=(
             "No base pays for an officer's delay: the self-evaluation is never due before the"
             " plan's acceptance plus this period (None: the due date stays where it is)"

@@ -76,7 +76,8 @@ async def test_plan_overdue_can_exclude_the_base(stack: Stack) -> None:
 async def test_missed_self_evaluation_fails_and_orders_rectification(stack: Stack) -> None:
     year, rules, handle = await _launch(stack)
     await driver.to_implementing(stack, handle, rules)
-    await stack.env.sleep(timedelta(seconds=61))
+    # Past the due time and the arrival grace (a tenth of the 60 s period).
+    await stack.env.sleep(timedelta(seconds=67))
     state = await driver.state(handle)
     assert state.stage == Stage.RECTIFYING and state.grade == "fail"
     assert state.decisions[0].reason == "self_evaluation_overdue"
