@@ -642,6 +642,12 @@ class AnnualCycleWorkflow:
             )
         if self._decision is not None:
             raise errors.rejected(errors.DUPLICATE_FILING, "this step has already decided")
+        if self._s.step_taken_by is not None and not req.taken_over:
+            raise errors.rejected(
+                errors.STEP_TAKEN_OVER,
+                f"the {req.step} step has passed to the {self._s.step_taken_by} after its"
+                f" window / 该环节逾期未核实，已由上级代为核实",
+            )
         if req.taken_over:
             if not req.reason.strip():
                 raise errors.rejected(

@@ -14,6 +14,7 @@ ALREADY_SCORED = "already_scored"
 INVALID_EXTENSION = "invalid_extension"
 INVALID_INPUT = "invalid_input"
 STEP_NOT_SILENT = "step_not_silent"
+STEP_TAKEN_OVER = "step_taken_over"
 NOT_IN_PUBLICATION = "not_in_publication"
 UNKNOWN_BASE = "unknown_base"
 UNKNOWN_OBJECTION = "unknown_objection"
@@ -28,6 +29,7 @@ HTTP_STATUS = {
     INVALID_EXTENSION: 422,
     INVALID_INPUT: 422,
     STEP_NOT_SILENT: 409,
+    STEP_TAKEN_OVER: 409,
     NOT_IN_PUBLICATION: 409,
     UNKNOWN_BASE: 404,
     UNKNOWN_OBJECTION: 404,

@@ -10,23 +10,39 @@ import asyncio
 from datetime import timedelta
 from typing import Any
 
-from temporalio.client import WorkflowHandle
+import pytest
+from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
+from temporalio.service import RPCError, RPCStatusCode
 
 from shared.contracts.calendars import CalendarApplied, CalendarApplyResult
+from shared.contracts.registry import (
+    BasePublic,
+    BaseRegistration,
+    RegisterBase,
+    Reinstate,
+    Reinstated,
+)
 from shared.domain.rules import ProgramRules
 from shared.domain.stages import Stage
 from shared.eventlog import read_events
 from shared.events.subjects import event_filter
+from shared.reinstatement import record_reinstatement
+from shared.rpc import RpcClient, RpcError
 from tests.conftest import Stack
 from tests.helpers import record_history
 from tests.integration import driver
 from tests.integration.presets import TABLE_2027, preset, register, store_holidays, this_year
 from tests.integration.test_program_year import cycles, finish, launch
+from workflows.cycle import AnnualCycleWorkflow
+from workflows.ids import cycle_id
+from workflows.models import ReviewPlan
 from workflows.program_year import ProgramYearWorkflow
 
 
 async def year_events(stack: Stack, program: str, year: int, base: str | None = None) -> list[Any]:
-    return [e for _, e in await read_events(stack.nc.jetstream(), event_filter(program, year, base))]
+    return [
+        e for _, e in await read_events(stack.nc.jetstream(), event_filter(program, year, base))
+    ]
 
 
 async def wait_phase(handle: WorkflowHandle[Any, Any], phase: str) -> Any:
@@ -95,3 +111,261 @@ async def test_a_2026_inner_mongolia_year_is_final_only_once_2027_holidays_are_k
     finalized = next(e for e in events if e.type == "navcycle.results.finalized")
     assert finalized.time >= final.publication_until
     assert (await finish(stack, handle)).stage == Stage.CLOSED
+
+
+def im_registration(base: str, domain: str) -> BaseRegistration:
+    """A base as Inner Mongolia registers it: in the region, seed 000's conditions declared."""
+    return BaseRegistration.model_validate(
+        {
+            "id": base,
+            "name": f"基地 {base}",
+            "region": "150100",
+            "domain": domain,
+            "host_type": "高校院所",
+            "staff": {"total": 10, "senior_full_time": 3},
+            "pct_minimum_data": True,
+            "declarations": {
+                k: {"affirmed": True, "evidence": ["ab" * 32]}
+                for k in ("experience", "industry_base", "resources")
+            },
+        }
+    )
+
+
+async def register_base(stack: Stack, program: str, reg: BaseRegistration) -> BasePublic:
+    return await RpcClient(stack.nc).call(
+        "registry", "bases.register", RegisterBase(program=program, registration=reg), BasePublic
+    )
+
+
+async def reinstate(stack: Stack, program: str, base: str) -> Reinstated:
+    """What the province does through POST .../reinstate: the registry's change, then the
+    event and the audit record."""
+    done = await RpcClient(stack.nc).call(
+        "registry",
+        "bases.reinstate",
+        Reinstate(
+            program=program,
+            base=base,
+            reason="整改材料经复核属实，恢复基地资格",
+            by="im-admin",
+            at=await stack.env.get_current_time(),
+        ),
+        Reinstated,
+    )
+    await record_reinstatement(stack.nc.jetstream(), done, actor="im-admin", via="api")
+    return done
+
+
+async def refusal(call: Any) -> RpcError:
+    with pytest.raises(RpcError) as info:
+        await call
+    return info.value
+
+
+async def to_failed_review(
+    stack: Stack, rules: ProgramRules, handles: dict[str, WorkflowHandle[Any, Any]], total: float
+) -> None:
+    """Plans filed and verified, reports filed, and every assigned expert scoring ``total``."""
+    for handle in handles.values():
+        await driver.to_implementing(stack, handle, rules)
+        await driver.file_self_evaluation(stack, handle)
+    state = await driver.state(next(iter(handles.values())))
+    await stack.env.sleep(state.deadlines["self_evaluation"] - await stack.env.get_current_time())
+    await stack.env.sleep(timedelta(minutes=1))
+    for handle in handles.values():
+        for expert in (await driver.state(handle)).experts:
+            await driver.score(handle, expert, driver.scores(rules, total))
+
+
+async def test_inner_mongolia_a_base_delisted_in_year_one_ends_its_year_two_cycle(
+    dated_stack: Stack,
+) -> None:
+    """Year 2 launches while two bases rectify year 1: their cycles are held (the preset's rule),
+    end when the bases are de-listed, and nothing brings them back but a reinstatement, which the
+    re-application ban delays, which is audited, and which one industry, one base can refuse."""
+    stack = dated_stack
+    rules = preset("inner-mongolia-nav-base", "im-overlap")
+    await register(stack, rules, [])
+    await register_base(stack, rules.id, im_registration("im-a", "生物医药"))
+    await register_base(stack, rules.id, im_registration("im-b", "新能源"))
+    year = await this_year(stack)
+    first = await launch(stack, rules, year, expected=2)
+    handles = cycles(stack, rules, year, ["im-a", "im-b"])
+    await to_failed_review(stack, rules, handles, 40)
+    until = (await wait_phase(first, "publication")).publication_until
+    await stack.env.sleep(until - await stack.env.get_current_time() + timedelta(minutes=1))
+    await wait_phase(first, "concluding")
+    for handle in handles.values():
+        assert (await driver.state(handle)).stage == Stage.RECTIFYING
+    assert driver.base_status(stack, rules.id, "im-a") == "rectifying"
+
+    second = await launch(stack, rules, year + 1, expected=2)
+    later = cycles(stack, rules, year + 1, ["im-a", "im-b"])
+    for handle in later.values():
+        assert (await driver.state(handle)).stage == Stage.HELD
+    taken = await refusal(register_base(stack, rules.id, im_registration("im-c", "生物医药")))
+    assert taken.code == "domain_taken"
+
+    for handle in handles.values():  # the rectification lapses: 摘牌
+        assert (await finish(stack, handle)).stage == Stage.DELISTED
+    await record_history(handles["im-a"], "cycle-im-delisted-ends-next-year")
+    for base, handle in later.items():
+        ended = await finish(stack, handle)
+        assert ended.stage == Stage.ENDED and ended.grade is None, base
+    await record_history(later["im-a"], "cycle-im-ended-by-delisting")
+    assert driver.base_status(stack, rules.id, "im-a") == "delisted"
+    ended_events = [
+        e for e in await year_events(stack, rules.id, year + 1) if e.type == "navcycle.cycle.ended"
+    ]
+    assert {e.base for e in ended_events} == {"im-a", "im-b"}
+    assert all(e.data["delisted_in_year"] == year for e in ended_events)
+    # The freed industry goes to another base only now; the ban runs from the de-listing (checked
+    # before any wait on a result, which lets the test server skip far ahead when idle).
+    assert (await register_base(stack, rules.id, im_registration("im-c", "生物医药"))).status
+    banned = await refusal(reinstate(stack, rules.id, "im-b"))
+    assert banned.code == "reapplication_ban_running"
+    assert (await second.result()).excluded == 2
+    await stack.env.sleep(timedelta(days=366))
+    back = await reinstate(stack, rules.id, "im-b")
+    assert back.status == "active" and driver.base_status(stack, rules.id, "im-b") == "active"
+    audits = [
+        e
+        for _, e in await read_events(stack.nc.jetstream(), "navcycle.events.>")
+        if e.type == "navcycle.operator.action" and e.base == "im-b"
+    ]
+    assert [a.data["action"] for a in audits] == ["base.reinstate"]
+    assert audits[0].data["reason"] == "整改材料经复核属实，恢复基地资格"
+    assert (await refusal(reinstate(stack, rules.id, "im-a"))).code == "domain_taken"
+    assert (await first.result()).phase == "done"
+
+    third = await launch(stack, rules, year + 2, expected=2)
+    for base, expected in (("im-a", False), ("im-b", True), ("im-c", True)):
+        try:
+            await stack.client.get_workflow_handle(cycle_id(rules.id, year + 2, base)).describe()
+            opened = True
+        except RPCError as exc:
+            assert exc.status == RPCStatusCode.NOT_FOUND
+            opened = False
+        assert opened == expected, base
+    await third.terminate("the third year only shows who got a cycle")
+
+
+async def test_henan_overlapping_years_run_side_by_side_and_a_failing_base_stays_listed(
+    dated_stack: Stack,
+) -> None:
+    """Seed 004 has no rectification or de-listing: the next year opens while the year before is
+    still in its 验收, a failing base is not designated (and not de-listed), and its next cycle
+    runs on."""
+    stack = dated_stack
+    rules = preset("henan-nav-base", "hn-overlap")
+    await register(stack, rules, ["hn-a", "hn-b"])
+    year = await this_year(stack)
+    first = await launch(stack, rules, year, expected=2)
+    handles = cycles(stack, rules, year, ["hn-a", "hn-b"])
+    for handle in handles.values():
+        await driver.to_implementing(stack, handle, rules)
+        await driver.file_self_evaluation(stack, handle)
+    second = await launch(stack, rules, year + 1, expected=2)  # the next year's notice
+    later = cycles(stack, rules, year + 1, ["hn-a", "hn-b"])
+    for handle in later.values():
+        assert (await driver.state(handle)).stage == Stage.PLAN_FILING
+    state = await driver.state(handles["hn-a"])
+    await stack.env.sleep(state.deadlines["self_evaluation"] - await stack.env.get_current_time())
+    await stack.env.sleep(timedelta(minutes=1))
+    for base, handle in handles.items():
+        for expert in (await driver.state(handle)).experts:
+            await driver.score(handle, expert, driver.scores(rules, 40 if base == "hn-a" else 80))
+    assert (await first.result()).phase == "done"
+    failed = await finish(stack, handles["hn-a"])
+    assert failed.stage == Stage.CLOSED and failed.final_grade == "fail"
+    assert driver.base_status(stack, rules.id, "hn-a") == "active"
+    published = next(
+        e.data
+        for e in await year_events(stack, rules.id, year, "_")
+        if e.type == "navcycle.results.published"
+    )
+    outcomes = {e["base"]: e["outcome"] for e in published["entries"]}
+    assert outcomes == {"hn-a": "fail_final", "hn-b": "designated"}
+    assert (await driver.state(later["hn-a"])).stage != Stage.ENDED
+    # Nobody files in year 2 here: both run their own course (overdue, not designated).
+    assert (await second.result()).graded == 2
+
+
+async def test_a_silent_city_officer_and_expert_do_not_hold_back_the_inner_mongolia_year(
+    dated_stack: Stack,
+) -> None:
+    """The city stays silent after its escalation: the province takes the step (the preset's
+    rule) late, and the self-evaluation moves with the acceptance, so the base is not failed for
+    the delay. One expert stays silent: the place goes to the next on the roster. The year
+    reaches 公示 and final results."""
+    stack = dated_stack
+    rules = preset("inner-mongolia-nav-base", "im-silent")
+    await register(stack, rules, ["im-quiet", "im-busy"])
+    year = await this_year(stack)
+    program_year = await launch(stack, rules, year, expected=2)
+    handles = cycles(stack, rules, year, ["im-quiet", "im-busy"])
+    quiet, busy = handles["im-quiet"], handles["im-busy"]
+    await driver.to_implementing(stack, busy, rules)
+    await driver.file_plan(stack, quiet, b"%PDF-1.4 quiet plan")
+    review_due = (await driver.state(quiet)).deadlines["plan_review"]
+    await stack.env.sleep(review_due - await stack.env.get_current_time() + timedelta(hours=1))
+    taken = await driver.state(quiet)
+    assert taken.stage == Stage.PLAN_REVIEW and taken.step_taken_by == "province"
+    refused = await plan_review_refusal(quiet, ReviewPlan(step="city", decision="approve"))
+    assert refused.type == "step_taken_over"
+    await quiet.execute_update(
+        AnnualCycleWorkflow.review_plan,
+        ReviewPlan(
+            step="city",
+            decision="approve",
+            reviewer="im-admin",
+            taken_over=True,
+            reason="盟市局逾期未核实，由自治区局代为核实",
+        ),
+    )
+    await driver.review(quiet, "province")
+    accepted = await driver.state(quiet)
+    assert accepted.stage == Stage.IMPLEMENTING
+    moved = [h for h in accepted.history if h.event == "deadline.moved"]
+    assert moved and moved[0].detail["reason"] == "plan_accepted_late"
+    assert (
+        accepted.deadlines["self_evaluation"]
+        > (await driver.state(busy)).deadlines["self_evaluation"]
+    )
+    for handle in handles.values():
+        await driver.file_self_evaluation(stack, handle)
+
+    await stack.env.sleep(
+        accepted.deadlines["self_evaluation"] - await stack.env.get_current_time()
+    )
+    await stack.env.sleep(timedelta(minutes=1))
+    quiet_experts = (await driver.state(quiet)).experts
+    for handle in handles.values():
+        experts = (await driver.state(handle)).experts
+        for expert in experts if handle is busy else experts[:-1]:
+            await driver.score(handle, expert, driver.scores(rules, 80))
+    silent = quiet_experts[-1]
+    review_due = (await driver.state(quiet)).deadlines["review"]
+    await stack.env.sleep(review_due - await stack.env.get_current_time() + timedelta(hours=1))
+    reassigned = await driver.state(quiet)
+    assert silent not in reassigned.experts and len(reassigned.experts) == 3
+    newcomer = next(e for e in reassigned.experts if e not in quiet_experts)
+    await driver.score(quiet, newcomer, driver.scores(rules, 80))
+
+    final = await program_year.result()
+    await record_history(quiet, "cycle-im-silent-city-and-expert")
+    assert final.phase == "done" and final.graded == 2
+    types = [e.type for e in await year_events(stack, rules.id, year, "im-quiet")]
+    for expected in ("plan.step_taken_over", "deadline.moved", "expert.reassigned"):
+        assert f"navcycle.{expected}" in types
+    year_types = [e.type for e in await year_events(stack, rules.id, year, "_")]
+    assert "navcycle.results.finalized" in year_types
+    assert (await finish(stack, quiet)).stage == Stage.CLOSED
+    assert (await driver.state(quiet)).final_grade == "pass"
+
+
+async def plan_review_refusal(handle: WorkflowHandle[Any, Any], req: ReviewPlan) -> Any:
+    with pytest.raises(WorkflowUpdateFailedError) as info:
+        await handle.execute_update(AnnualCycleWorkflow.review_plan, req)
+    return info.value.cause
