@@ -140,6 +140,14 @@ class PlanReviewBody(BaseModel):
     step: Literal["city", "province"] | None = Field(
         None, description="Optional; when given it must be the step the plan awaits"
     )
+    take_over: bool = Field(
+        False,
+        description=(
+            "A province_admin takes a silent step itself (the step's window has passed, or the"
+            " rules handed it to the province); a reason is required"
+        ),
+    )
+    reason: str = Field("", max_length=2000, description="Why the province takes the step")
 
 
 class ScoresBody(BaseModel):
@@ -509,11 +517,24 @@ async def review_plan(
         raise ApiError(
             409, "wrong_stage", f"no plan awaits verification: stage {state.stage.value}"
         )
-    action: Action = "verify_city" if step == "city" else "verify_province"
+    # A silent city step may be taken by the province: it acts with its own right to verify.
+    taken_over = body.take_over and step != "province"
+    action: Action = "verify_city" if step == "city" and not taken_over else "verify_province"
     await require(deps, user, action, program=program, base=base, year=year)
     if body.step is not None and body.step != step:
         raise ApiError(409, "wrong_stage", f"the plan awaits the {step} step, not {body.step}")
-    review = ReviewPlan(step=step, decision=body.decision, comment=body.comment, reviewer=user.name)
+    if taken_over and not body.reason.strip():
+        raise ApiError(
+            422, "reason_required", "taking over a step needs a reason / 代为核实须说明理由"
+        )
+    review = ReviewPlan(
+        step=step,
+        decision=body.decision,
+        comment=body.comment,
+        reviewer=user.name,
+        taken_over=taken_over,
+        reason=body.reason,
+    )
     stage = await _update(
         deps,
         program,
