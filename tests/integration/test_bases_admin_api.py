@@ -174,3 +174,24 @@ async def test_reassigning_experts_and_launching_need_a_long_enough_roster(api: 
     assert (short.status_code, short.json()["code"]) == (409, "roster_too_short")
     gone = await _post(api, path, "admin", {"replace": ["e2"], "reason": "r"})
     assert (gone.status_code, gone.json()["code"]) == (422, "not_assigned")
+
+
+async def test_the_rubric_states_its_scale_where_scores_are_entered(api: Api) -> None:
+    add_program(
+        api.svc.registry_db,
+        demo_rules(
+            rubric__scale="points",
+            rubric__indicators=[
+                {"key": "report_quality", "name": "导航报告质量", "weight": 30},
+                {"key": "database", "name": "数据库建设水平", "weight": 70, "max": 70},
+            ],
+        ),
+    )
+    got = await api.http.get(f"/v1/programs/{P}/rubric", headers=api.headers["expert"])
+    assert got.status_code == 200, got.text
+    body = got.json()
+    assert body["scale"] == "points" and "满分" in body["description_zh"]
+    maxima = {i["key"]: i["max"] for i in body["indicators"]}
+    assert maxima == {"report_quality": 30, "database": 70}
+    refused = await api.http.get(f"/v1/programs/{P}/rubric")
+    assert refused.status_code == 401

@@ -23,6 +23,7 @@ from shared.contracts.registry import (
     RegisterBase,
     RulesApplied,
 )
+from shared.domain.grading import rubric_scale_description
 from shared.logging import get_logger
 from workflows.models import RulesRequest
 from workflows.schedules import ensure_program_schedule
@@ -79,6 +80,17 @@ async def get_program(program: Program, deps: DepsDep, user: UserDep) -> PinnedR
     return await rpc(
         deps.rpc.call("registry", "rules.current", RulesRequest(program=program), PinnedRules)
     )
+
+
+@router.get("/rubric")
+async def get_rubric(program: Program, deps: DepsDep, user: UserDep) -> dict[str, Any]:
+    """The rubric as experts enter scores on it: the scale, each indicator's maximum, the
+    rounding, the veto items with their definitions and what a veto leads to."""
+    await require(deps, user, "read_program", program=program)
+    pinned = await rpc(
+        deps.rpc.call("registry", "rules.current", RulesRequest(program=program), PinnedRules)
+    )
+    return rubric_scale_description(pinned.rules.rubric)
 
 
 @router.post("/bases", status_code=201)
