@@ -14,7 +14,7 @@ from shared.settings import DEPLOY_DIR
 from tests.conftest import Stack
 from tests.integration import driver
 
-TABLE_2027 = Path(__file__).resolve().parent.parent / "data" / "holidays-2027-test.yaml"
+TEST_TABLE = Path(__file__).resolve().parent.parent / "data" / "holidays-test.yaml"
 
 
 BUNDLED = DEPLOY_DIR / "calendars" / "cn-statutory.yaml"
@@ -45,14 +45,14 @@ async def store_holidays(stack: Stack, rules: ProgramRules, path: Path) -> Calen
 
 
 async def register(
-    stack: Stack, rules: ProgramRules, bases: list[str], *, with_2027: bool = True
+    stack: Stack, rules: ProgramRules, bases: list[str], *, with_test_years: bool = True
 ) -> None:
     """The program, its bases and experts, and its holiday table (2024-2026 as bundled, and the
-    2027 test data unless the test is about its arrival)."""
+    2027-2028 test data unless the test is about its arrival)."""
     driver.register(stack, rules, bases)
     await store_holidays(stack, rules, BUNDLED)
-    if with_2027:
-        await store_holidays(stack, rules, TABLE_2027)
+    if with_test_years:
+        await store_holidays(stack, rules, TEST_TABLE)
 
 
 async def this_year(stack: Stack) -> int:

@@ -7,9 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-import uuid
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -18,18 +16,13 @@ import httpx
 import pytest
 from nats.aio.client import Client as NatsClient
 
-from services.gateway.app import create_app
-from services.gateway.deps import Deps
-from services.gateway.identity.tokens import Principal, add_user
+from services.gateway.identity.tokens import Principal
 from services.gateway.routes import objections
-from shared.db import make_engine
 from shared.domain.rules import ProgramRules
-from shared.migrations import upgrade
-from shared.rpc import RpcClient
-from shared.settings import Settings
 from tests.conftest import Stack
 from tests.helpers import demo_rules
 from tests.integration import driver
+from tests.integration.gateway_fixture import Api, gateway
 from tests.integration.test_program_year import cycles, launch
 from workflows.program_year import ProgramYearWorkflow
 
@@ -39,16 +32,6 @@ YEAR = 2031  # never launched
 _years = itertools.count(2041)  # launched, one per test (the gateway takes years to 2100)
 URL = f"/v1/programs/{PROGRAM}/years/{YEAR}/objections"
 GROUNDS = "该基地自评报告中的专利数据与实际不符"
-
-
-@dataclass
-class Api:
-    http: httpx.AsyncClient
-    tokens: dict[str, str]
-
-    def auth(self, who: str) -> dict[str, str]:
-        return {"Authorization": f"Bearer {self.tokens[who]}"}
-
 
 USERS = {
     "admin": Principal(name="obj-admin", role="province_admin", program=PROGRAM),
@@ -65,22 +48,8 @@ USERS = {
 @pytest.fixture
 async def api(stack: Stack, nc: NatsClient, tmp_path: Path) -> AsyncIterator[Api]:
     driver.register(stack, demo_rules(id=PROGRAM), [BASE, "ly-agri"])
-    users = make_engine(f"sqlite:///{tmp_path / f'gateway-{uuid.uuid4().hex[:6]}.db'}")
-    upgrade(users, "gateway")
-    tokens = {who: add_user(users, p) for who, p in USERS.items()}
-    config = Settings(_env_file=None, state_dir=tmp_path)  # type: ignore[call-arg]
-
-    async def build() -> Deps:
-        return Deps(config, stack.client, nc, RpcClient(nc), stack.objects, users)
-
-    async def close(_: Deps) -> None:
-        pass
-
-    app = create_app(build, close)
-    async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app, client=("203.0.113.7", 4000))
-        async with httpx.AsyncClient(transport=transport, base_url="http://gateway") as http:
-            yield Api(http, tokens)
+    async with gateway(stack, nc, tmp_path, USERS) as api:
+        yield api
 
 
 def body(**changes: Any) -> dict[str, Any]:

@@ -31,7 +31,7 @@ from shared.rpc import RpcClient, RpcError
 from tests.conftest import Stack
 from tests.helpers import record_history
 from tests.integration import driver
-from tests.integration.presets import TABLE_2027, preset, register, store_holidays, this_year
+from tests.integration.presets import TEST_TABLE, preset, register, store_holidays, this_year
 from tests.integration.test_program_year import cycles, finish, launch
 from workflows.cycle import AnnualCycleWorkflow
 from workflows.ids import cycle_id
@@ -54,12 +54,22 @@ async def wait_phase(handle: WorkflowHandle[Any, Any], phase: str) -> Any:
     raise AssertionError(f"program year never reached {phase}: {state}")
 
 
+async def wait_stage(handle: WorkflowHandle[Any, Any], stage: Stage) -> Any:
+    """The cycle's state once it reaches ``stage`` (signals and activities take real time)."""
+    for _ in range(200):
+        state = await driver.state(handle)
+        if state.stage == stage:
+            return state
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"the cycle never reached {stage}: {state.stage}")
+
+
 async def apply_2027(
     stack: Stack, rules: ProgramRules, handle: WorkflowHandle[Any, Any]
 ) -> CalendarApplyResult:
     """What `navcycle calendar apply` does: store the table, then tell the running program year
     (the time-skipping server has no visibility listing, so the test signals it directly)."""
-    applied = await store_holidays(stack, rules, TABLE_2027)
+    applied = await store_holidays(stack, rules, TEST_TABLE)
     await handle.signal(
         ProgramYearWorkflow.calendar_applied,
         CalendarApplied(calendar=applied.calendar, version=applied.version, years=applied.years),
@@ -75,7 +85,7 @@ async def test_a_2026_inner_mongolia_year_is_final_only_once_2027_holidays_are_k
     counted again, recorded old and new, and the results become final."""
     stack = dated_stack
     rules = preset("inner-mongolia-nav-base", "im-provisional")
-    await register(stack, rules, ["im-prov"], with_2027=False)
+    await register(stack, rules, ["im-prov"], with_test_years=False)
     year = await this_year(stack)
     program_year = await launch(stack, rules, year, expected=1)
     handle = cycles(stack, rules, year, ["im-prov"])["im-prov"]
@@ -369,3 +379,47 @@ async def plan_review_refusal(handle: WorkflowHandle[Any, Any], req: ReviewPlan)
     with pytest.raises(WorkflowUpdateFailedError) as info:
         await handle.execute_update(AnnualCycleWorkflow.review_plan, req)
     return info.value.cause
+
+
+async def test_a_silent_expert_does_not_hold_back_the_henan_year_and_designation_follows(
+    dated_stack: Stack,
+) -> None:
+    """Henan files plans for the record (no city step to fall silent); one expert stays silent:
+    the place goes to the next on the roster, the year reaches its final results, and the
+    designated base files its new plan within a month of the approval (验收)."""
+    stack = dated_stack
+    rules = preset("henan-nav-base", "hn-silent")
+    await register(stack, rules, ["hn-quiet"])
+    year = await this_year(stack)
+    program_year = await launch(stack, rules, year, expected=1)
+    handle = cycles(stack, rules, year, ["hn-quiet"])["hn-quiet"]
+    await driver.file_plan(stack, handle, b"%PDF-1.4 henan plan")
+    assert (await driver.state(handle)).stage == Stage.IMPLEMENTING  # 备案: accepted when filed
+    await driver.file_self_evaluation(stack, handle)
+    due = (await driver.state(handle)).deadlines["self_evaluation"]
+    await stack.env.sleep(due - await stack.env.get_current_time() + timedelta(hours=1))
+    experts = (await driver.state(handle)).experts
+    for expert in experts[:-1]:
+        await driver.score(handle, expert, driver.scores(rules, 90))
+    review_due = (await driver.state(handle)).deadlines["review"]
+    await stack.env.sleep(review_due - await stack.env.get_current_time() + timedelta(hours=1))
+    reassigned = (await driver.state(handle)).experts
+    assert experts[-1] not in reassigned and len(reassigned) == len(experts)
+    newcomer = next(e for e in reassigned if e not in experts)
+    await driver.score(handle, newcomer, driver.scores(rules, 90))
+
+    until = (await wait_phase(program_year, "publication")).publication_until
+    await stack.env.sleep(until - await stack.env.get_current_time() + timedelta(hours=1))
+    designated = await wait_stage(handle, Stage.PLAN_FILING)
+    assert designated.outcome == "designated"
+    plan_due = designated.deadline_info["plan"]
+    assert plan_due.spec == "P1M" and plan_due.last_day is not None
+    receipt = await driver.file_plan(stack, handle, b"%PDF-1.4 henan plan as a provincial base")
+    assert receipt.version == 2
+    outcome = await finish(stack, handle)
+    await record_history(handle, "cycle-henan-silent-expert-designated")
+    assert outcome.stage == Stage.CLOSED and outcome.final_grade in ("pass", "excellent")
+    final = await program_year.result()
+    assert final.phase == "done"
+    types = [e.type for e in await year_events(stack, rules.id, year, "hn-quiet")]
+    assert "navcycle.expert.reassigned" in types and "navcycle.base.designated" in types
