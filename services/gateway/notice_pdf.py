@@ -185,6 +185,9 @@ def notice_pdf(notice: ResultsNotice, *, today: date | None = None) -> bytes:
         bottomMargin=20 * mm,
         title=title,
         author=notice.issuer,
+        # Pages start in the embedded font, not reportlab's Helvetica (named, never embedded),
+        # so the notice names no font a reader must supply.
+        initialFontName=_register_font(),
     )
     body = _style(11)
     story: list[Any] = [_p(title, _style(16, align=1)), Spacer(1, 6 * mm), _p(_intro(notice), body)]
