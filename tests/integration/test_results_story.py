@@ -20,6 +20,7 @@ import csv
 import io
 import itertools
 import re
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import timedelta
 from pathlib import Path
@@ -91,13 +92,16 @@ async def api(stack: Stack, nc: NatsClient, tmp_path: Path) -> AsyncIterator[Api
 
 
 async def until(probe: Callable[[], Awaitable[T]], ok: Callable[[T], bool], what: str) -> T:
-    """Poll in real time (never letting the server skip ahead) until ``ok``."""
-    for _ in range(400):
+    """Poll in real time (never letting the server skip ahead) until ``ok``; a minute is
+    generous on a loaded machine, where each step takes well under a second."""
+    deadline = time.monotonic() + 60
+    while True:
         seen = await probe()
         if ok(seen):
             return seen
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{what} never happened: {seen}")
         await asyncio.sleep(0.05)
-    raise AssertionError(f"{what} never happened: {seen}")
 
 
 async def score_open_review(
