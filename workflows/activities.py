@@ -126,7 +126,8 @@ class CycleActivities:
             spec, anchor=req.anchor, year=req.year, tz=parse_utc_offset(req.utc_offset), days=days
         )
         if end.provisional:
-            activity.logger.warning("deadline provisional (no holiday data): %s", req)
+            # Expected, and marked in the cycle's state and events; counted again on new data.
+            activity.logger.info("deadline provisional (no holiday data): %s", req)
         return ResolvedDeadline(
             until=end.until,
             last_day=end.last_day,

@@ -146,12 +146,9 @@ class ProgramYearWorkflow:
             now = workflow.now()
             until = s.publication_until
             assert until is not None
-            if (
-                now >= until
-                and not s.publication_provisional
-                and not self._open_objections()
-                and not s.regrading
-            ):
+            # A simulation is never the record: it may end on a provisional 公示 end.
+            provisional = s.publication_provisional and not (s.rules and s.rules.simulation)
+            if now >= until and not provisional and not self._open_objections() and not s.regrading:
                 return
             timeout = until - now if now < until else None
             try:

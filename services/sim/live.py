@@ -16,8 +16,14 @@ from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 
 from services.sim.play import Progress, RealClock, YearSummary, play_year
-from services.sim.programs import require_simulation, sim_cities, synthetic_applicant
+from services.sim.programs import (
+    require_simulation,
+    sim_cities,
+    sim_experts,
+    synthetic_applicant,
+)
 from shared.clients import connect_nats, object_store
+from shared.contracts.assessment import AddExpert
 from shared.contracts.registry import (
     ApplyRules,
     BaseList,
@@ -30,7 +36,7 @@ from shared.contracts.registry import (
     RulesApplied,
 )
 from shared.domain.rules import ProgramRules
-from shared.rpc import RpcClient, RpcError
+from shared.rpc import Empty, RpcClient, RpcError
 from shared.settings import Settings
 from shared.temporal import connect_temporal
 from workflows.ids import program_year_id
@@ -137,6 +143,10 @@ async def run_live_year(
             )
             if progress:
                 progress("registered", n + 1, bases)
+        for expert in sim_experts(rules):  # a review opens only on a long enough roster
+            await rpc.call(
+                "assessment", "experts.add", AddExpert(program=rules.id, expert=expert), Empty
+            )
         active = dict(await _active_bases(rpc, rules.id))
         if year is None:
             year = await free_year(client, rules.id, 2026)

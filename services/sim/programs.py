@@ -80,3 +80,9 @@ def synthetic_applicant(rules: ProgramRules, n: int, region: str) -> Applicant:
         region=region,
         declarations={d.key: Answer(True, (SIM_EVIDENCE,)) for d in e.declarations},
     )
+
+
+def sim_experts(rules: ProgramRules) -> list[str]:
+    """The simulation's expert roster: as many as a review needs, and two to spare for the
+    places of silent ones."""
+    return [f"expert-{n + 1}" for n in range(rules.rubric.experts_required + 2)]

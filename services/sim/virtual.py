@@ -25,13 +25,16 @@ from sqlalchemy import Engine
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
+from services.assessment import store as assessment_store
+from services.assessment.app import build_broker as assessment_broker
+from services.assessment.tables import TABLES as ASSESSMENT_TABLES
 from services.filings.app import build_broker as filings_broker
 from services.filings.tables import TABLES as FILINGS_TABLES
 from services.registry import store
 from services.registry.app import build_broker as registry_broker
 from services.registry.tables import TABLES as REGISTRY_TABLES
 from services.sim.play import Progress, YearSummary, play_year
-from services.sim.programs import sim_cities, simulation_of
+from services.sim.programs import sim_cities, sim_experts, simulation_of
 from shared.binaries import find_binary
 from shared.contracts.registry import BaseRegistration
 from shared.db import create_tables, make_engine, session_scope
@@ -157,21 +160,28 @@ class InProcessServices:
 async def in_process_services(
     nats_url: str, root: Path, rules: ProgramRules, names: list[str], label: str = "模拟基地"
 ) -> AsyncIterator[InProcessServices]:
-    """The registry and filings services in this process, on SQLite files and a local object
-    store under ``root``, with the program's rules and a synthetic base per name registered,
-    and the event stream ensured: what a year's play needs beside Temporal and its worker."""
+    """The registry, filings and assessment services in this process, on SQLite files and a
+    local object store under ``root``, with the program's rules, a synthetic base per name and
+    an expert roster registered, and the event stream ensured: what a year's play needs beside
+    Temporal and its worker."""
     nc = await nats.connect(nats_url)
     js = nc.jetstream()
     await ensure_events_stream(js, duplicate_window_s=3600)
     objects = LocalObjectStore(root / "objects")
     registry_db = make_engine(f"sqlite:///{root / 'registry.db'}")
     filings_db = make_engine(f"sqlite:///{root / 'filings.db'}")
+    assessment_db = make_engine(f"sqlite:///{root / 'assessment.db'}")
     create_tables(registry_db, REGISTRY_TABLES)
     create_tables(filings_db, FILINGS_TABLES)
+    create_tables(assessment_db, ASSESSMENT_TABLES)
     city_of = register_synthetic_bases(registry_db, rules, names, label)
+    with session_scope(assessment_db) as session:
+        for expert in sim_experts(rules):
+            assessment_store.add_expert(session, program=rules.id, expert=expert)
     brokers = [
         registry_broker(nats_url, registry_db),
         filings_broker(nats_url, filings_db, objects),
+        assessment_broker(nats_url, assessment_db),
     ]
     for broker in brokers:
         await broker.start()

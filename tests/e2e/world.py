@@ -143,8 +143,10 @@ async def build(stack: RunningStack) -> World:
             h["expert_fast"],
             lambda s: s["stage"] == "under_review",
         )
+        # f2 missed its plan: failed, and waiting for the year's final results (rectification
+        # follows the final grade, after 公示).
         await until(
-            http, world.cycle("gate-fast", "f2"), h["base_f2"], lambda s: s["stage"] == "rectifying"
+            http, world.cycle("gate-fast", "f2"), h["base_f2"], lambda s: s["stage"] == "graded"
         )
     return world
 
