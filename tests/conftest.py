@@ -124,13 +124,17 @@ async def stack(
 
 @pytest.fixture
 async def dated_stack(stack: Stack) -> AsyncIterator[Stack]:
-    """The stack's services on a time-skipping server of the test's own, starting at today's
-    date: for years counted on the real calendar (by the time a test runs, the session's server
-    may have skipped years ahead, past the holiday data a test is about)."""
+    """The stack's services on a time-skipping server of the test's own, its clock at 1 November
+    of next year: for years counted on the calendar, the same whatever day the tests run (the
+    session's server may have skipped years ahead by then)."""
     env = await WorkflowEnvironment.start_time_skipping(
         test_server_existing_path=find_binary("temporal-test-server"),
         data_converter=pydantic_data_converter,
     )
+    from tests.integration.presets import start_of_tests
+
+    now = await env.get_current_time()
+    await env.sleep(start_of_tests(now) - now)
     task_queue = f"dated-{uuid.uuid4().hex[:8]}"
     activities = CycleActivities(
         EventPublisher(stack.nc.jetstream()), RpcClient(stack.nc), stack.objects, env.client

@@ -1,9 +1,15 @@
 """Preset years under time skipping: a preset's rules under a test's own program id and holiday
-table, its bases and experts, and the holiday data a test applies."""
+table, its bases and experts, and the holiday data a test applies.
+
+The tests do not depend on the day they run: ``dated_stack`` moves its own server's clock to
+1 November of next year (Beijing time) first, and the holiday data of that year and the ones
+after it is test data made here (the bundled table and the ``chinese_calendar`` package know
+none of them), so a year without data is always one the test chose.
+"""
 
 from __future__ import annotations
 
-from pathlib import Path
+from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
 from shared.contracts.calendars import ApplyCalendar, CalendarApplyResult
@@ -14,16 +20,19 @@ from shared.settings import DEPLOY_DIR
 from tests.conftest import Stack
 from tests.integration import driver
 
-TEST_TABLE = Path(__file__).resolve().parent.parent / "data" / "holidays-test.yaml"
-
-
+BEIJING = timezone(timedelta(hours=8))
 BUNDLED = DEPLOY_DIR / "calendars" / "cn-statutory.yaml"
+
+
+def start_of_tests(today: datetime) -> datetime:
+    """Where a dated test's clock starts: 1 November of next year, 09:00 Beijing time."""
+    return datetime(today.astimezone(BEIJING).year + 1, 11, 1, 9, 0, tzinfo=BEIJING)
 
 
 def preset(name: str, program: str, **outcomes: Any) -> ProgramRules:
     """A preset's rules under a program id of the test's own (so each test can run the real
     program year, which month-days count from, without meeting another test's workflows), and
-    counting on a holiday table of its own (so one test's 2027 data is not another's)."""
+    counting on a holiday table of its own (so one test's holiday data is not another's)."""
     rules = load_rules_file(DEPLOY_DIR / "programs" / f"{name}.yaml")
     document = rules.model_dump(mode="json", by_alias=True)
     document["id"] = program
@@ -32,30 +41,59 @@ def preset(name: str, program: str, **outcomes: Any) -> ProgramRules:
     return ProgramRules.model_validate(document)
 
 
-async def store_holidays(stack: Stack, rules: ProgramRules, path: Path) -> CalendarApplyResult:
+def test_holidays(year: int) -> dict[str, Any]:
+    """TEST DATA, not a State Council notice: one year of the usual shape (元旦, 清明, 劳动节,
+    国庆 with a make-up Saturday), standing in for a notice not published yet."""
+
+    def span(month: int, first: int, last: int) -> list[str]:
+        return [date(year, month, d).isoformat() for d in range(first, last + 1)]
+
+    make_up = next(
+        d for d in (date(year, 9, 24) + timedelta(days=i) for i in range(7)) if d.weekday() == 5
+    )
+    return {
+        "source": "测试数据 / test data standing in for a notice not yet published",
+        "holidays": [*span(1, 1, 1), *span(4, 5, 5), *span(5, 1, 5), *span(10, 1, 7)],
+        "workdays": [make_up.isoformat()],
+    }
+
+
+async def apply_holidays(
+    stack: Stack, rules: ProgramRules, document: dict[str, Any]
+) -> CalendarApplyResult:
     """Apply a holiday table, under the id the rules count with."""
-    document = holiday_table_document(load_holiday_table_file(path))
-    document["id"] = rules.calendar.holidays
     return await RpcClient(stack.nc).call(
         "registry",
         "calendars.apply",
-        ApplyCalendar(document=document, source="test"),
+        ApplyCalendar(document={**document, "id": rules.calendar.holidays}, source="test"),
         CalendarApplyResult,
     )
 
 
+async def apply_test_years(
+    stack: Stack, rules: ProgramRules, years: list[int]
+) -> CalendarApplyResult:
+    return await apply_holidays(
+        stack,
+        rules,
+        {
+            "id": rules.calendar.holidays,
+            "name": "测试节假日 / test holidays",
+            "years": {y: test_holidays(y) for y in years},
+        },
+    )
+
+
 async def register(
-    stack: Stack, rules: ProgramRules, bases: list[str], *, with_test_years: bool = True
+    stack: Stack, rules: ProgramRules, bases: list[str], *, known_years: int = 3
 ) -> None:
-    """The program, its bases and experts, and its holiday table (2024-2026 as bundled, and the
-    2027-2028 test data unless the test is about its arrival)."""
+    """The program, its bases and experts, and its holiday table: the bundled years and test
+    data for ``known_years`` years from the test's start."""
     driver.register(stack, rules, bases)
-    await store_holidays(stack, rules, BUNDLED)
-    if with_test_years:
-        await store_holidays(stack, rules, TEST_TABLE)
+    await apply_holidays(stack, rules, holiday_table_document(load_holiday_table_file(BUNDLED)))
+    first = await this_year(stack)
+    await apply_test_years(stack, rules, list(range(first, first + known_years)))
 
 
 async def this_year(stack: Stack) -> int:
-    return (await stack.env.get_current_time()).year
-
-
+    return (await stack.env.get_current_time()).astimezone(BEIJING).year

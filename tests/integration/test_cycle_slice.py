@@ -18,6 +18,7 @@ from tests.helpers import (
     start_cycle,
     upload,
 )
+from tests.integration import driver
 from workflows.cycle import AnnualCycleWorkflow
 from workflows.models import FilePlan, FileSelfEvaluation, ReviewPlan, SubmitScore, Target
 
@@ -28,6 +29,7 @@ GOOD = {"report_quality": 90, "database": 80, "application": 88, "conditions": 8
 async def _launch(stack: Stack, **rule_changes: object):  # type: ignore[no-untyped-def]
     year = fresh_year()
     rules = demo_rules(**rule_changes)
+    driver.register(stack, rules, ["zz-biomed"])  # and the expert roster a review needs
     now = await stack.env.get_current_time()
     handle = await start_cycle(stack.client, stack.task_queue, rules, year, launched_at=now)
     return year, rules, handle

@@ -152,9 +152,7 @@ async def test_a_delisted_base_gets_no_cycle_the_next_year(stack: Stack) -> None
     await next_year.result()
 
 
-async def _preset_year(
-    stack: Stack, name: str, bases: list[str], scores: dict[str, float]
-) -> None:
+async def _preset_year(stack: Stack, name: str, bases: list[str], scores: dict[str, float]) -> None:
     rules = presets.preset(name, f"{name}-year")
     await presets.register(stack, rules, bases)
     year = await presets.this_year(stack)

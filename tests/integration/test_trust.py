@@ -1,8 +1,8 @@
 """Outcomes a bureau can defend (issue 11), on the presets under time skipping: holiday data that
 arrives late, people who stay silent, a city step that comes late, overlapping years.
 
-Each test runs on a time-skipping server of its own (``dated_stack``), starting today, because
-its deadlines are counted on the real calendar of 2026 and 2027."""
+Each test runs on a time-skipping server of its own (``dated_stack``) whose clock starts on
+1 November of next year, so the days counted are the same whatever day the tests run."""
 
 from __future__ import annotations
 
@@ -31,7 +31,7 @@ from shared.rpc import RpcClient, RpcError
 from tests.conftest import Stack
 from tests.helpers import record_history
 from tests.integration import driver
-from tests.integration.presets import TEST_TABLE, preset, register, store_holidays, this_year
+from tests.integration.presets import apply_test_years, preset, register, this_year
 from tests.integration.test_program_year import cycles, finish, launch
 from workflows.cycle import AnnualCycleWorkflow
 from workflows.ids import cycle_id
@@ -64,12 +64,12 @@ async def wait_stage(handle: WorkflowHandle[Any, Any], stage: Stage) -> Any:
     raise AssertionError(f"the cycle never reached {stage}: {state.stage}")
 
 
-async def apply_2027(
-    stack: Stack, rules: ProgramRules, handle: WorkflowHandle[Any, Any]
+async def apply_year(
+    stack: Stack, rules: ProgramRules, handle: WorkflowHandle[Any, Any], year: int
 ) -> CalendarApplyResult:
-    """What `navcycle calendar apply` does: store the table, then tell the running program year
-    (the time-skipping server has no visibility listing, so the test signals it directly)."""
-    applied = await store_holidays(stack, rules, TEST_TABLE)
+    """What `navcycle calendar apply` does: store the year's table, then tell the running program
+    year (the time-skipping server has no visibility listing, so the test signals it)."""
+    applied = await apply_test_years(stack, rules, [year])
     await handle.signal(
         ProgramYearWorkflow.calendar_applied,
         CalendarApplied(calendar=applied.calendar, version=applied.version, years=applied.years),
@@ -77,25 +77,26 @@ async def apply_2027(
     return applied
 
 
-async def test_a_2026_inner_mongolia_year_is_final_only_once_2027_holidays_are_known(
+async def test_an_inner_mongolia_year_is_final_only_once_next_years_holidays_are_known(
     dated_stack: Stack,
 ) -> None:
-    """The 2026 year's deadlines reach into 2027, which no holiday table covers yet: they are
-    provisional, the 公示 does not end on them, and once the bureau applies 2027 they are
-    counted again, recorded old and new, and the results become final."""
+    """The year's deadlines reach into the next year, which no holiday table covers yet (as 2027
+    today): they are provisional, the 公示 does not end on them, and once the bureau applies the
+    next year's table they are counted again, recorded old and new, and the results become
+    final."""
     stack = dated_stack
     rules = preset("inner-mongolia-nav-base", "im-provisional")
-    await register(stack, rules, ["im-prov"], with_test_years=False)
+    await register(stack, rules, ["im-prov"], known_years=1)
     year = await this_year(stack)
     program_year = await launch(stack, rules, year, expected=1)
     handle = cycles(stack, rules, year, ["im-prov"])["im-prov"]
     await driver.to_implementing(stack, handle, rules)
     await driver.file_self_evaluation(stack, handle)
     state = await driver.state(handle)
-    # Accepted on 2026-11-30: never due before three months later (2027-02-28, a Sunday,
-    # rolled to Monday on weekends alone: provisional).
+    # Accepted on 1 November: never due before three months later, in the next year (counted
+    # on weekends alone: provisional).
     info = state.deadline_info["self_evaluation"]
-    assert info.provisional and info.last_day is not None and info.last_day.year == 2027
+    assert info.provisional and info.last_day is not None and info.last_day.year == year + 1
     wait = state.deadlines["self_evaluation"] - await stack.env.get_current_time()
     await stack.env.sleep(wait + timedelta(minutes=1))
     assert (await driver.state(handle)).stage == Stage.UNDER_REVIEW
@@ -109,9 +110,9 @@ async def test_a_2026_inner_mongolia_year_is_final_only_once_2027_holidays_are_k
     held = await program_year.query(ProgramYearWorkflow.state)
     assert held.phase == "publication", "results finalised on a provisional 公示 end"
 
-    await apply_2027(stack, rules, program_year)
+    await apply_year(stack, rules, program_year, year + 1)
     final = await program_year.result()
-    await record_history(program_year, "program-year-provisional-2027")
+    await record_history(program_year, "program-year-provisional-next-year")
     assert final.phase == "done" and not final.publication_provisional
     events = await year_events(stack, rules.id, year)
     recomputed = [e for e in events if e.type == "navcycle.deadline.recomputed"]
