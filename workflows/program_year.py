@@ -276,6 +276,8 @@ class ProgramYearWorkflow:
             s.publication_last_day = publication.last_day
             s.publication_provisional = publication.provisional
         entries = self._entries(corrected)
+        # After the final results a notice reports outcomes only: no period, no objections.
+        open_period = s.finalized_at is None
         notice = ResultsNotice(
             program=s.program,
             year=s.year,
@@ -285,10 +287,10 @@ class ProgramYearWorkflow:
             kind=kind,  # type: ignore[arg-type]
             number=s.notices,
             published_at=now,
-            publication_until=s.publication_until,
-            publication_last_day=s.publication_last_day,
-            publication_period=s.rules.calendar.publication_period,
-            provisional=s.publication_provisional,
+            publication_until=s.publication_until if open_period else None,
+            publication_last_day=s.publication_last_day if open_period else None,
+            publication_period=s.rules.calendar.publication_period if open_period else "",
+            provisional=s.publication_provisional and open_period,
             utc_offset=s.rules.calendar.utc_offset,
             entries=sorted(entries.values(), key=lambda e: e.base),
             changes_zh=[f"{b}：{entries[b].reason_zh}" for b in corrected or [] if b in entries],

@@ -147,10 +147,12 @@ def _intro(notice: ResultsNotice) -> str:
         if notice.kind == "supplementary"
         else f"根据年度评估工作安排，经基地自评、专家评审，现将{notice.year}年度评估结果予以公示"
     )
-    return (
-        f"{lead}（共 {len(notice.entries)} 家：{summary}）。{period}"
+    invitation = (
         f"公示期内如有异议，请以书面形式向{notice.issuer or '发布单位'}提出。"
+        if notice.publication_period
+        else "本年度评估结果已确定，本次补充公示不再受理异议。"
     )
+    return f"{lead}（共 {len(notice.entries)} 家：{summary}）。{period}{invitation}"
 
 
 def _objections(notice: ResultsNotice, body: ParagraphStyle) -> list[Any]:

@@ -44,6 +44,7 @@ _TEXT: dict[str, dict[str, Any]] = {
         "title": "{year}年度{name}评估结果{what}（第{number}号）",
         "what": {"original": "公示", "supplementary": "补充公示"},
         "intro": "现将{year}年度评估结果予以公示。公示期内如有异议，请以书面形式向{issuer}提出。",
+        "intro_final": "{year}年度评估结果已确定，现将各基地的处理结果予以补充公示，不再受理异议。",
         "columns": ["序号", "基地名称", "地区", "领域", "总分", "等级", "处理结果", "理由"],
         "changes": "本次补充公示变更内容",
         "objections": "异议及处理情况",
@@ -59,6 +60,8 @@ _TEXT: dict[str, dict[str, Any]] = {
         "what": {"original": "notice", "supplementary": "supplementary notice"},
         "intro": "The results of {year} are published for public comment. Objections may be made "
         "in writing to {issuer} during the publication period.",
+        "intro_final": "The results of {year} are final; this supplementary notice publishes each"
+        " base's outcome and takes no objections.",
         "columns": ["No.", "Base", "Region", "Domain", "Total", "Grade", "Outcome", "Reason"],
         "changes": "What this supplementary notice changes",
         "objections": "Objections and their outcomes",
@@ -176,6 +179,7 @@ def render_results(doc: ResultsNotice, numbers: list[int], lang: Literal["zh", "
     population = doc.population_zh if lang == "zh" else doc.population_en
     other = "en" if lang == "zh" else "zh"
     title = escape(text["title"].format(**fill))
+    intro = "intro" if doc.publication_period else "intro_final"
     head = "".join(f"<th>{escape(c)}</th>" for c in text["columns"])
     published = (
         (date_zh if lang == "zh" else date_en)(doc.published_at, zone(doc.utc_offset))
@@ -191,7 +195,7 @@ h2{{font-size:1.1em}}table{{border-collapse:collapse;width:100%}}nav{{text-align
 th,td{{border:1px solid #ccd;padding:.3em .6em}}th{{background:#f0f2f5}}</style>
 </head><body>
 <nav><a id="lang" href="?lang={other}&amp;notice={doc.number}">{text["switch"]}</a></nav>
-<h1>{title}</h1><p>{escape(text["intro"].format(**fill))}</p>
+<h1>{title}</h1><p>{escape(text[intro].format(**fill))}</p>
 <p id="period">{escape(_period(doc, lang))}</p>
 {f"<p id='population'>{escape(population)}</p>" if population else ""}{changes_html}
 <table id="results"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>
