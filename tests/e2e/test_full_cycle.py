@@ -89,7 +89,12 @@ async def test_a_year_from_program_apply_to_results_export(running_stack: Runnin
 
         assert (await http.post(f"{year}/launch", headers=admin)).status_code == 202
         for base, who in (("e2e-1", one), ("e2e-2", two)):
-            await _until(http, f"{year}/bases/{base}", who, lambda b: b["stage"] == "plan_filing")
+            opened = await _until(
+                http, f"{year}/bases/{base}", who, lambda b: b["stage"] == "plan_filing"
+            )
+            words = opened["deadline_words"]["plan"]  # beside the instant, in words
+            assert words["zh"].endswith("前") and words["en"].startswith("by ")
+            assert "T" not in words["zh"] and opened["deadlines"]["plan"]
             filed = await http.post(
                 f"{year}/bases/{base}/plan",
                 headers={**who, "Idempotency-Key": f"plan-{base}"},

@@ -267,7 +267,8 @@ async def test_the_published_results_page_csv_and_pdf_notice(running_stack: Runn
         assert page.text.count("<tr data-base=") == len(rows)
         assert "合格" in page.text or "优秀" in page.text
         english = await http.get(f"/results/{PROGRAM}/{YEAR}", params={"lang": "en"})
-        assert "published results" in english.text and 'lang="en"' in english.text
+        assert "notice no." in english.text and 'lang="en"' in english.text
+        assert "Outcome" in english.text and "Reason" in english.text
 
         csv = await http.get(api, params={"format": "csv"})
         assert csv.content.startswith("\ufeff".encode())

@@ -44,6 +44,7 @@ from shared.contracts.assessment import RosterQuery, RosterStatus
 from shared.contracts.registry import PinnedRules
 from shared.domain.arrival import admission_time
 from shared.domain.stages import Stage
+from shared.domain.wording import deadline_en, deadline_zh
 from workflows.admission import FilingKind, filing_refusal
 from workflows.cycle import AnnualCycleWorkflow
 from workflows.errors import HTTP_STATUS
@@ -210,12 +211,32 @@ async def _state(deps: Deps, program: str, year: int, base: str) -> CycleState:
     return await call_workflow(handle.query(AnnualCycleWorkflow.state), what="the cycle")
 
 
+class DeadlineWords(BaseModel):
+    zh: str = Field(description="「2027年4月1日24时前」, provisional marked")
+    en: str = Field(description='"by end of 1 April 2027", provisional marked')
+
+
+class CycleView(CycleState):
+    """The cycle's state, with each deadline in words beside its exact instant."""
+
+    deadline_words: dict[str, DeadlineWords] = Field(default_factory=dict)
+
+
 @router.get("/bases/{base}")
 async def cycle_state(
     program: Program, year: Year, base: Base, deps: DepsDep, user: UserDep
-) -> CycleState:
+) -> CycleView:
     await require(deps, user, "read_cycle", program=program, base=base, year=year)
-    return await _state(deps, program, year, base)
+    state = await _state(deps, program, year, base)
+    words = {}
+    for name, until in state.deadlines.items():
+        info = state.deadline_info.get(name)
+        last_day, provisional = (info.last_day, info.provisional) if info else (None, False)
+        words[name] = DeadlineWords(
+            zh=deadline_zh(until, last_day, provisional=provisional),
+            en=deadline_en(until, last_day, provisional=provisional),
+        )
+    return CycleView(**state.model_dump(), deadline_words=words)
 
 
 async def _precheck(
