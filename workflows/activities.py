@@ -16,7 +16,12 @@ from temporalio.common import (
 from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
-from shared.contracts.assessment import Assignments, OpenAssignments, ReassignExperts
+from shared.contracts.assessment import (
+    AssignmentQuery,
+    Assignments,
+    OpenAssignments,
+    ReassignExperts,
+)
 from shared.contracts.calendars import CalendarVersionPublic, GetCalendar
 from shared.contracts.registry import (
     BaseList,
@@ -167,7 +172,15 @@ class CycleActivities:
 
     @activity.defn
     async def reassign_experts(self, req: ExpertsRequest) -> list[str]:
-        """Give the silent experts' places to the next on the roster."""
+        """Give the silent experts' places to the next on the roster. ``keep`` is everyone who
+        scored; the places kept are theirs among the experts assigned now (a revocation or the
+        province may have changed who is on the review since the cycle last asked)."""
+        current = await self._rpc.call(
+            "assessment",
+            "assignments.current",
+            AssignmentQuery(program=req.program, year=req.year, base=req.base),
+            Assignments,
+        )
         try:
             assigned = await self._rpc.call(
                 "assessment",
@@ -177,7 +190,7 @@ class CycleActivities:
                     year=req.year,
                     base=req.base,
                     round=req.round,
-                    keep=req.keep,
+                    keep=[e for e in req.keep if e in current.experts],
                     reason="silent after the review's escalation / 逾期未评分",
                     by="system",
                     due=req.due,

@@ -326,8 +326,7 @@ class AnnualCycleWorkflow:
     async def _reassign(self) -> bool:
         """Give the silent experts' places to the next experts on the roster, with a fresh
         window. False when the roster cannot fill them (then the cycle reminds daily)."""
-        scored = {s.expert for s in self._sheets}
-        keep = [e for e in self._s.experts if e in scored]
+        keep = [s.expert for s in self._sheets]
         try:
             experts = await workflow.execute_activity_method(
                 CycleActivities.reassign_experts,

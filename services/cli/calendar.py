@@ -77,8 +77,8 @@ def calendar_apply(settings: Settings, path: Path) -> int:
                 f"{result.calendar} version {result.version} is stored, but its audit record "
                 f"failed and running program years were not told: {exc}"
             ) from None
-        if not result.created:
-            return result, 0
+        # Told even when nothing changed: a table stored while Temporal was away reaches the
+        # program years when it is applied again (counting again is idempotent).
         client = await connect_temporal(settings.temporal_address, settings.temporal_namespace)
         signalled = await calendar_signal.calendar_applied(
             client, calendar_id=result.calendar, version=result.version, years=result.years
@@ -98,12 +98,15 @@ def calendar_apply(settings: Settings, path: Path) -> int:
     except RuntimeError as exc:  # Temporal unreachable: stored and recorded, not yet signalled
         print(
             f"error: the table is stored and recorded, but running program years were not "
-            f"told (Temporal: {exc}); their provisional deadlines stay until the next change",
+            f"told (Temporal: {exc}); apply the same file again once Temporal answers",
             file=sys.stderr,
         )
         return 2
     if not result.created:
-        print(f"{result.calendar}: unchanged, still version {result.version}")
+        print(
+            f"{result.calendar}: unchanged, still version {result.version};"
+            f" program years told again: {signalled}"
+        )
         return 0
     years = ", ".join(map(str, result.years))
     print(

@@ -84,22 +84,22 @@ async def apply_calendar(
             "audit_unavailable",
             f"version {applied.version} is stored but its audit record was not written: {exc}",
         ) from None
-    told = 0
-    if applied.created:
-        try:
-            told = await calendar_signal.calendar_applied(
-                deps.temporal,
-                calendar_id=applied.calendar,
-                version=applied.version,
-                years=applied.years,
-            )
-        except RPCError as exc:
-            raise ApiError(
-                503,
-                "temporal_unavailable",
-                f"version {applied.version} is stored and recorded, but running program years "
-                f"were not told to count their provisional deadlines again: {exc}",
-            ) from None
+    # Told even when nothing changed: a table stored while Temporal was away reaches the
+    # program years when it is applied again (counting again is idempotent).
+    try:
+        told = await calendar_signal.calendar_applied(
+            deps.temporal,
+            calendar_id=applied.calendar,
+            version=applied.version,
+            years=applied.years,
+        )
+    except RPCError as exc:
+        raise ApiError(
+            503,
+            "temporal_unavailable",
+            f"version {applied.version} is stored and recorded, but running program years "
+            f"were not told to count their provisional deadlines again (apply it again): {exc}",
+        ) from None
     log.info(
         "calendar.applied",
         calendar=applied.calendar,
