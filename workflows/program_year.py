@@ -86,8 +86,10 @@ class ProgramYearWorkflow:
             s.phase = "concluding"
         if s.phase == "concluding":
             await self._until(lambda: len(s.concluded) >= len(s.graded))
-            if self._outcomes_changed():
-                await self._publish(kind="supplementary")
+            corrected = list(dict.fromkeys(s.regraded))
+            s.regraded = []
+            if self._outcomes_changed() or corrected:
+                await self._publish(kind="supplementary", corrected=corrected)
             s.phase = "done"
         return self.state()
 
@@ -172,13 +174,16 @@ class ProgramYearWorkflow:
         return any(o.status == "lodged" for o in self._s.objections.values())
 
     async def _publish_corrections(self) -> None:
+        """A supplementary notice for every re-graded base: an upheld objection's once its
+        re-review is graded, any other change after publication at once."""
         s = self._s
-        done = [b for b in s.regrading if b in s.regraded]
-        if not done:
+        if not s.regraded:
             return
+        done = list(dict.fromkeys(s.regraded))
         for base in done:
-            s.regrading.remove(base)
-        s.regraded = [b for b in s.regraded if b not in done]
+            if base in s.regrading:
+                s.regrading.remove(base)
+        s.regraded = []
         await self._publish(kind="supplementary", corrected=done)
 
     async def _recompute_publication(self) -> None:
@@ -446,8 +451,19 @@ class ProgramYearWorkflow:
     def cycle_graded(self, graded: CycleGraded) -> None:
         # Keyed by base: a cycle that reports twice (a retry, a reset) is counted once.
         s = self._s
+        before = s.graded.get(graded.base)
         s.graded[graded.base] = graded
         if graded.objection_id is not None and graded.base in s.regrading:
+            s.regraded.append(graded.base)
+            s.regrades_received += 1
+        elif (
+            s.published_at is not None
+            and before is not None
+            and (before.total, before.grade) != (graded.total, graded.grade)
+            and graded.base not in s.regraded
+        ):
+            # A change after publication that no objection asked for (an operator's reset and
+            # re-score): published as a correction too, never silently.
             s.regraded.append(graded.base)
             s.regrades_received += 1
 

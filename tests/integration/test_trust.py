@@ -22,6 +22,7 @@ from shared.contracts.registry import (
     Reinstate,
     Reinstated,
 )
+from shared.domain.grading import Grade
 from shared.domain.rules import ProgramRules
 from shared.domain.stages import Stage
 from shared.eventlog import read_events
@@ -29,13 +30,13 @@ from shared.events.subjects import event_filter
 from shared.reinstatement import record_reinstatement
 from shared.rpc import RpcClient, RpcError
 from tests.conftest import Stack
-from tests.helpers import record_history
+from tests.helpers import demo_rules, fresh_year, record_history
 from tests.integration import driver
 from tests.integration.presets import apply_test_years, preset, register, this_year
 from tests.integration.test_program_year import cycles, finish, launch
 from workflows.cycle import AnnualCycleWorkflow
 from workflows.ids import cycle_id
-from workflows.models import ReviewPlan
+from workflows.models import CycleGraded, ReviewPlan
 from workflows.program_year import ProgramYearWorkflow
 
 
@@ -424,3 +425,40 @@ async def test_a_silent_expert_does_not_hold_back_the_henan_year_and_designation
     assert final.phase == "done"
     types = [e.type for e in await year_events(stack, rules.id, year, "hn-quiet")]
     assert "navcycle.expert.reassigned" in types and "navcycle.base.designated" in types
+
+
+async def test_a_change_after_publication_that_no_objection_asked_for_is_published(
+    stack: Stack,
+) -> None:
+    """An operator's reset re-grades a cycle during 公示 (here its report, sent as the re-run
+    cycle sends it): the program year publishes a supplementary notice with the entry marked
+    corrected, never silently."""
+    rules = demo_rules(id="reset-story", verification=[], calendar__publication_period="PT1H")
+    driver.register(stack, rules, ["rs-1"])
+    year = fresh_year()
+    program_year = await launch(stack, rules, year, expected=1)
+    handle = cycles(stack, rules, year, ["rs-1"])["rs-1"]
+    await driver.file_plan(stack, handle, b"%PDF-1.4 reset story")
+    await driver.file_self_evaluation(stack, handle)
+    await stack.env.sleep(timedelta(seconds=70))
+    for expert in (await driver.state(handle)).experts:
+        await driver.score(handle, expert, driver.scores(rules, 80))
+    await wait_phase(program_year, "publication")
+    await program_year.signal(
+        ProgramYearWorkflow.cycle_graded,
+        CycleGraded(base="rs-1", total=55.0, grade=Grade.FAIL, name="基地 rs-1", region="410100"),
+    )
+    for _ in range(200):
+        notices = [
+            e.data
+            for e in await year_events(stack, rules.id, year, "_")
+            if e.type == "navcycle.results.corrected"
+        ]
+        if notices:
+            break
+        await asyncio.sleep(0.05)
+    assert [n["corrected"] for n in notices] == [["rs-1"]] and notices[0]["notice"] == 2
+    (entry,) = notices[0]["entries"]
+    assert (entry["total"], entry["grade"], entry["corrected"]) == (55.0, "fail", True)
+    # To the end in virtual time (terminating would leak the test server's time-skip lock).
+    assert (await program_year.result()).notices == 3  # and the outcomes' notice
