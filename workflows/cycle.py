@@ -149,7 +149,8 @@ class AnnualCycleWorkflow:
         else:
             await self._emit(EventType.PLAN_OVERDUE, self._due("plan"))
             grade = await self._overdue_outcome("plan_overdue", self._rules.outcomes.plan_overdue)
-        if grade is None:
+        if grade is None:  # excluded from the year's assessment
+            await self._concluded()
             return
         final = await self._await_final(grade)
         await self._conclude(final)

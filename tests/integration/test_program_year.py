@@ -224,3 +224,20 @@ async def test_a_cycle_keeps_the_rules_version_it_opened_with(stack: Stack) -> N
     outcome = await finish(stack, handle)
     assert outcome.stage == Stage.DELISTED  # no plan: overdue, fail, rectification lapsed
     assert (await driver.state(handle)).rules_version == before.rules_version
+
+
+async def test_a_year_with_an_excluded_base_still_ends(stack: Stack) -> None:
+    """A base excluded for a missed plan (the rules' choice) reports its end like any other, so
+    the year's outcomes notice and its end are not held up by it."""
+    rules = demo_rules(id="exclude-demo", verification=[], outcomes__plan_overdue="exclude")
+    driver.register(stack, rules, ["x1", "x2"])
+    year = fresh_year()
+    program_year = await launch(stack, rules, year, expected=2)
+    handle = cycles(stack, rules, year, ["x1"])["x1"]
+    await driver.file_plan(stack, handle, b"%PDF-1.4 x1")
+    await driver.file_self_evaluation(stack, handle)
+    await stack.env.sleep(timedelta(seconds=70))
+    for expert in (await driver.state(handle)).experts:
+        await driver.score(handle, expert, driver.scores(rules, 80))
+    final = await program_year.result()
+    assert (final.phase, final.excluded, final.concluded) == ("done", 1, 2)
