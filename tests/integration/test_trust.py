@@ -243,7 +243,9 @@ async def test_inner_mongolia_a_base_delisted_in_year_one_ends_its_year_two_cycl
     assert back.status == "active" and driver.base_status(stack, rules.id, "im-b") == "active"
     audits = [
         e
-        for _, e in await read_events(stack.nc.jetstream(), "navcycle.events.>")
+        for _, e in await read_events(
+            stack.nc.jetstream(), event_filter(rules.id, None, "im-b", "operator.action")
+        )
         if e.type == "navcycle.operator.action" and e.base == "im-b"
     ]
     assert [a.data["action"] for a in audits] == ["base.reinstate"]
