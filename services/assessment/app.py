@@ -128,19 +128,16 @@ def _reassign(
     )
     rows = store.round_rows(session, program=program, year=year, base=base, round_=round_)
     new = {r.by for r in replaced}
-    pending = (
-        events.reassigned(
-            program=program,
-            year=year,
-            base=base,
-            round_=round_,
-            replacements=replaced,
-            by=by,
-            reason=reason,
-            at=at,
-        )
-        + events.assigned([r for r in rows if r.expert in new], at)
-    )
+    pending = events.reassigned(
+        program=program,
+        year=year,
+        base=base,
+        round_=round_,
+        replacements=replaced,
+        by=by,
+        reason=reason,
+        at=at,
+    ) + events.assigned([r for r in rows if r.expert in new], at)
     log.info(
         "review.reassigned",
         program=program,
