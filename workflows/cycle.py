@@ -364,17 +364,7 @@ class AnnualCycleWorkflow(CycleClock):
             self._set_stage(Stage.EXCLUDED)
             self._set_outcome("excluded", reason)
             await self._emit(EventType.CYCLE_EXCLUDED, {"reason": reason})
-            await self._notify_parent(
-                CycleGraded(
-                    base=self._s.base,
-                    total=None,
-                    grade=None,
-                    excluded=True,
-                    name=self._inp.base.name,
-                    region=self._inp.base.region,
-                    reason=reason,
-                )
-            )
+            await self._notify_parent(self._graded(None, None, reason=reason, excluded=True))
             return None
         return await self._record_grade(
             round_=0, averaged={}, total=0.0, vetoes=[], grade=Grade.FAIL, reason=reason
@@ -422,12 +412,9 @@ class AnnualCycleWorkflow(CycleClock):
         self._s.decisions.append(record)
         if round_ == 0:
             await self._notify_parent(
-                CycleGraded(
-                    base=self._s.base,
-                    total=total,
-                    grade=grade,
-                    name=self._inp.base.name,
-                    region=self._inp.base.region,
+                self._graded(
+                    total,
+                    grade,
                     reason=reason,
                     vetoes=vetoes,
                     objection_id=objection.objection_id if objection else None,
@@ -571,17 +558,7 @@ class AnnualCycleWorkflow(CycleClock):
             {"reason": self._ended.reason, "delisted_in_year": self._ended.year},
         )
         if self._s.grade is None:
-            await self._notify_parent(
-                CycleGraded(
-                    base=self._s.base,
-                    total=None,
-                    grade=None,
-                    excluded=True,
-                    name=self._inp.base.name,
-                    region=self._inp.base.region,
-                    reason="ended",
-                )
-            )
+            await self._notify_parent(self._graded(None, None, reason="ended", excluded=True))
         await self._notify_parent(
             CycleConcluded(
                 base=self._s.base,
@@ -884,6 +861,17 @@ class AnnualCycleWorkflow(CycleClock):
                 year=result.delisted_in_year or self._s.year, reason=result.refused or "delisted"
             )
             raise CycleEnded()
+
+    def _graded(self, total: float | None, grade: Grade | None, **report: Any) -> CycleGraded:
+        """The cycle's grade as the program year's 公示 needs it."""
+        return CycleGraded(
+            base=self._s.base,
+            total=total,
+            grade=grade,
+            name=self._inp.base.name,
+            region=self._inp.base.region,
+            **report,
+        )
 
     async def _notify_parent(self, message: Any, signal: str = "cycle_graded") -> None:
         if self._inp.parent_id:
