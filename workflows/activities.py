@@ -153,21 +153,26 @@ class CycleActivities:
 
     @activity.defn
     async def open_assignments(self, req: ExpertsRequest) -> list[str]:
-        """Assign the review's experts before it opens; refused (and retried by Temporal) while
-        the roster is shorter than the rubric requires."""
-        assigned = await self._rpc.call(
-            "assessment",
-            "assignments.open",
-            OpenAssignments(
-                program=req.program,
-                year=req.year,
-                base=req.base,
-                round=req.round,
-                needed=req.needed,
-                due=req.due,
-            ),
-            Assignments,
-        )
+        """Assign the review's experts before it opens; refused with ``roster_too_short`` while
+        the roster is shorter than the rubric requires, for the cycle to tell the province."""
+        try:
+            assigned = await self._rpc.call(
+                "assessment",
+                "assignments.open",
+                OpenAssignments(
+                    program=req.program,
+                    year=req.year,
+                    base=req.base,
+                    round=req.round,
+                    needed=req.needed,
+                    due=req.due,
+                ),
+                Assignments,
+            )
+        except RpcError as exc:
+            if exc.code == "roster_too_short":
+                raise ApplicationError(exc.message, type=exc.code, non_retryable=True) from exc
+            raise
         return assigned.experts
 
     @activity.defn

@@ -21,7 +21,7 @@ from temporalio import workflow
 from temporalio.common import RetryPolicy, SearchAttributeUpdate
 from temporalio.exceptions import ActivityError, ApplicationError
 
-from workflows.cycle_clock import CycleClock, CycleEnded
+from workflows.cycle_clock import DAY, CycleClock, CycleEnded
 
 with workflow.unsafe.imports_passed_through():
     from shared.contracts.calendars import CalendarApplied
@@ -75,11 +75,12 @@ with workflow.unsafe.imports_passed_through():
 
 ACTIVITY_TIMEOUT = timedelta(seconds=30)
 RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(seconds=30))
-# Expert assignment waits for a long enough roster: retried (hourly at most) until it is.
+# Expert assignment: a short roster comes back to the cycle, which tells the province and
+# asks again each day; anything else is retried like every activity.
 ROSTER_RETRY = RetryPolicy(
-    initial_interval=timedelta(seconds=5),
-    maximum_interval=timedelta(hours=1),
-    non_retryable_error_types=[],
+    initial_interval=timedelta(seconds=1),
+    maximum_interval=timedelta(seconds=30),
+    non_retryable_error_types=["roster_too_short"],
 )
 _DOC_NS = uuid.UUID("1b7e0c52-3f4d-4a8e-9c61-8d2f5e7a9b10")
 
@@ -283,12 +284,7 @@ class AnnualCycleWorkflow(CycleClock):
         self._s.scores_received = 0
         await self._set_deadline("review", "review_window")
         needed = self._rules.rubric.experts_required
-        self._s.experts = await workflow.execute_activity_method(
-            CycleActivities.open_assignments,
-            self._experts_request(round_, needed),
-            start_to_close_timeout=ACTIVITY_TIMEOUT,
-            retry_policy=ROSTER_RETRY,
-        )
+        self._s.experts = await self._assign_experts(round_, needed)
         # The stage opens with its event and no wait between: a score never precedes it.
         self._set_stage(Stage.UNDER_REVIEW)
         opened: dict[str, Any] = {
@@ -315,6 +311,37 @@ class AnnualCycleWorkflow(CycleClock):
             grade=grade,
             objection=objection,
         )
+
+    async def _assign_experts(self, round_: int, needed: int) -> list[str]:
+        """A review never opens with fewer experts than the rubric requires: while the roster is
+        short, the province is told (an escalation naming the shortfall) once a day."""
+        while True:
+            try:
+                return await workflow.execute_activity_method(
+                    CycleActivities.open_assignments,
+                    self._experts_request(round_, needed),
+                    start_to_close_timeout=ACTIVITY_TIMEOUT,
+                    retry_policy=ROSTER_RETRY,
+                )
+            except ActivityError as exc:
+                cause = exc.cause
+                if not isinstance(cause, ApplicationError) or cause.type != "roster_too_short":
+                    raise
+                await self._emit(
+                    EventType.REMINDER_SENT,
+                    {
+                        "deadline": "review",
+                        **self._due("review"),
+                        "escalation": True,
+                        "to": "province",
+                        "reason": "roster_too_short",
+                        "message": cause.message,
+                    },
+                )
+                try:
+                    await self._wait(lambda: False, within=DAY)
+                except TimeoutError:
+                    pass
 
     async def _reassign(self) -> bool:
         """Give the silent experts' places to the next experts on the roster, with a fresh

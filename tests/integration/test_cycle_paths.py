@@ -8,6 +8,8 @@ import pytest
 from temporalio.client import WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 
+from services.assessment import store as assessment_store
+from shared.db import session_scope
 from shared.domain.grading import recompute
 from shared.domain.stages import Stage
 from shared.eventlog import read_events
@@ -197,3 +199,32 @@ async def test_several_experts_are_averaged_and_the_grade_recomputes(stack: Stac
     assert recompute(record) == (record.total, record.grade)
     assert record.evidence_sha256 and record.completion == {"patents": 1.1}
     await handle.result()  # to the end in virtual time (terminating leaks a time-skip lock)
+
+
+async def test_a_review_waits_for_a_long_enough_roster_and_says_so(stack: Stack) -> None:
+    """Three experts required, one on the roster: the review does not open short; the province
+    is told each day, and the review opens once the roster is long enough."""
+    year, rules = fresh_year(), demo_rules(id="short-roster", rubric__experts_required=3)
+    driver.register(stack, rules, ["sr-1"])
+    with session_scope(stack.assessment_db) as session:
+        for expert in driver.EXPERTS[1:]:
+            assessment_store.remove_expert(session, program=rules.id, expert=expert)
+    now = await stack.env.get_current_time()
+    handle = await start_cycle(stack.client, stack.task_queue, rules, year, "sr-1", launched_at=now)
+    await driver.to_implementing(stack, handle, rules)
+    await driver.file_self_evaluation(stack, handle)
+    await stack.env.sleep(timedelta(days=2))
+    state = await driver.state(handle)
+    assert state.stage == Stage.IMPLEMENTING and state.experts == []
+    told = [h.detail for h in state.history if h.detail.get("reason") == "roster_too_short"]
+    assert len(told) >= 2 and all(t["to"] == "province" for t in told)
+    assert "3" in told[0]["message"]
+    with session_scope(stack.assessment_db) as session:
+        for expert in ("e2", "e3"):
+            assessment_store.add_expert(session, program=rules.id, expert=expert)
+    await stack.env.sleep(timedelta(days=1))
+    opened = await driver.state(handle)
+    assert opened.stage == Stage.UNDER_REVIEW and sorted(opened.experts) == ["e1", "e2", "e3"]
+    for expert in opened.experts:
+        await driver.score(handle, expert, driver.scores(rules, 80))
+    assert (await handle.result()).grade == "pass"
