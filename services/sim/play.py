@@ -337,6 +337,19 @@ async def each(
     await asyncio.gather(*(one(i) for i in items))
 
 
+async def publication_end(program_year: Any) -> datetime:
+    """When the year's 公示 ends, once its results are published."""
+    for _ in range(6000):
+        try:
+            state = await program_year.query(ProgramYearWorkflow.state)
+            if state.publication_until is not None:
+                return state.publication_until  # type: ignore[no-any-return]
+        except RPCError:  # a loaded server timed out: ask again
+            pass
+        await asyncio.sleep(0.1)
+    raise RuntimeError("the year's results were never published")
+
+
 async def play_year(
     *,
     client: Client,
@@ -389,12 +402,18 @@ async def play_year(
     due = await actors.deadline(names[0], "self_evaluation")
     if due is not None:
         await clock.pass_until(due + timedelta(seconds=1))
-    reviewing = [s for s in plays if (await actors.stage(s.base)) == "under_review"]
+    # A review opens once its experts are assigned, a moment after the due time.
+    reviewing = [
+        s for s in plays if (await actors.settled_stage(s.base, "implementing")) == "under_review"
+    ]
     await each(reviewing, lambda s: actors.score(s, s.score, s.veto), "scores", progress, tolerated)
+    # Rectification is ordered once the year's results are final, after 公示.
+    until = await publication_end(program_year)
+    await clock.pass_until(until + timedelta(seconds=1))
     rectifying = [
         s
         for s in plays
-        if s.rectifies and (await actors.settled_stage(s.base, "under_review")) == "rectifying"
+        if s.rectifies and (await actors.settled_stage(s.base, "graded")) == "rectifying"
     ]
     await each(rectifying, actors.rectify, "rectifications", progress, tolerated)
 
