@@ -62,7 +62,10 @@ def problem(status: int, code: str, detail: str, instance: str = "", **extra: An
 def install(app: FastAPI) -> None:
     @app.exception_handler(ApiError)
     async def _api_error(request: Request, exc: ApiError) -> JSONResponse:
-        return problem(exc.status, exc.code, exc.detail, request.url.path, **exc.extra)
+        response = problem(exc.status, exc.code, exc.detail, request.url.path, **exc.extra)
+        if exc.status in (429, 503) and "retry_after" in exc.extra:
+            response.headers["Retry-After"] = str(exc.extra["retry_after"])
+        return response
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:

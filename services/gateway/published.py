@@ -35,6 +35,40 @@ async def _read(deps: Deps, program: str, year: int, number: int) -> ResultsNoti
     return parse_results(raw, program=program, year=year)
 
 
+async def stored_notice(
+    deps: Deps, program: str, year: int, number: int | None
+) -> tuple[int, bytes]:
+    """Notice ``number`` (the latest when None) as stored, unparsed: its number and bytes.
+
+    Cheap enough for every request of a cached export: the latest is found by ``stat``, and
+    nothing is parsed."""
+    if number is None:
+        number = 0
+        try:
+            while number < MAX_NOTICES and await deps.objects.stat(
+                results_key(program, year, number + 1)
+            ):
+                number += 1
+        except ObjectStoreError as exc:
+            raise ApiError(503, "object_store_unavailable", str(exc)) from None
+        if number == 0:
+            raise ApiError(
+                404, "results_not_published", "the results of that year are not published"
+            )
+    try:
+        return number, await deps.objects.get(results_key(program, year, number))
+    except ObjectMissing:
+        if number == 1:
+            raise ApiError(
+                404, "results_not_published", "the results of that year are not published"
+            ) from None
+        raise ApiError(
+            404, "notice_not_found", f"notice {number} of that year does not exist"
+        ) from None
+    except ObjectStoreError as exc:
+        raise ApiError(503, "object_store_unavailable", str(exc)) from None
+
+
 async def _all(deps: Deps, program: str, year: int) -> list[ResultsNotice]:
     notices: list[ResultsNotice] = []
     for number in range(1, MAX_NOTICES + 1):

@@ -2,22 +2,26 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-from typing import Literal
+import hashlib
+from collections.abc import Callable
+from typing import Annotated, Literal
 from urllib.parse import quote
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Depends, Header, Path, Query, Request
 from fastapi.responses import JSONResponse, Response
 
 from services.gateway.auth import UserDep, require, rpc
-from services.gateway.deps import DepsDep
+from services.gateway.deps import Deps, DepsDep
+from services.gateway.export_cache import ExportCache, Rendered
 from services.gateway.exports import to_csv, to_xlsx
 from services.gateway.notice_pdf import notice_pdf
 from services.gateway.problems import ApiError
-from services.gateway.published import MAX_NOTICES, list_notices, load_notice
+from services.gateway.public_rate import PublicRate
+from services.gateway.published import MAX_NOTICES, list_notices, load_notice, stored_notice
+from services.gateway.render_pool import render_off_loop
 from services.gateway.routes.params import Program, Year
 from shared.contracts.filings import DocumentPublic, GetDocument
-from shared.contracts.results import NoticeList
+from shared.contracts.results import NoticeList, ResultsNotice
 from shared.objectstore import ObjectMissing, ObjectStoreError, sha256_hex
 
 router = APIRouter(tags=["documents"])
@@ -56,11 +60,56 @@ async def download(
     )
 
 
-@router.get("/v1/programs/{program}/years/{year}/results", response_class=Response)
+MEDIA_TYPES = {
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "pdf": "application/pdf",
+}
+
+
+def export_cache(request: Request) -> ExportCache:
+    state = request.app.state
+    if not hasattr(state, "exports"):
+        state.exports = ExportCache()
+    cache: ExportCache = state.exports
+    return cache
+
+
+ExportCacheDep = Annotated[ExportCache, Depends(export_cache)]
+
+
+RENDERERS: dict[str, Callable[[ResultsNotice], bytes]] = {
+    "csv": to_csv,
+    "xlsx": to_xlsx,
+    "pdf": notice_pdf,
+}
+
+
+async def _export(
+    deps: Deps, cache: ExportCache, program: str, year: int, number: int | None, format: str
+) -> tuple[int, Rendered]:
+    """Notice ``number`` as ``format``: from the cache, keyed by the stored bytes' digest, or
+    rendered once in a worker thread (off the event loop)."""
+    number, raw = await stored_notice(deps, program, year, number)
+    key = (program, str(year), str(number), format, hashlib.sha256(raw).hexdigest())
+
+    async def render() -> bytes:
+        doc = await load_notice(deps, program, year, number)
+        return await render_off_loop(RENDERERS[format], doc)
+
+    return number, await cache.get(key, render)
+
+
+@router.get(
+    "/v1/programs/{program}/years/{year}/results",
+    response_class=Response,
+    dependencies=[PublicRate],
+)
 async def results(
     program: Program,
     year: Year,
     deps: DepsDep,
+    cache: ExportCacheDep,
     format: Literal["json", "csv", "xlsx", "pdf"] = "json",
     notice: int | None = Query(
         None,
@@ -68,28 +117,27 @@ async def results(
         le=MAX_NOTICES,
         description="1 for the 公示, 2.. for each 补充公示; latest if unset",
     ),
+    if_none_match: Annotated[str | None, Header(include_in_schema=False)] = None,
 ) -> Response:
     """Public once published: a 公示 notice (the latest by default) with each base's grade,
     outcome and reason and the objections, as JSON (``ResultsNotice``), CSV (UTF-8 with a
-    BOM), XLSX or the PDF notice."""
-    doc = await load_notice(deps, program, year, notice)
-    name = f"{program}-{year}-results-{doc.number}.{format}"
-    disposition = {"Content-Disposition": f"attachment; filename={name}"}
-    if format == "csv":
-        return Response(to_csv(doc), media_type="text/csv; charset=utf-8", headers=disposition)
-    if format == "xlsx":
-        return Response(
-            to_xlsx(doc),
-            media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-            headers=disposition,
-        )
-    if format == "pdf":
-        pdf = notice_pdf(doc, today=datetime.now(UTC).date())
-        return Response(pdf, media_type="application/pdf", headers=disposition)
-    return JSONResponse(doc.model_dump(mode="json"))
+    BOM), XLSX or the PDF notice. Each export is rendered once per notice and carries an
+    ``ETag``; ``If-None-Match`` with it answers 304."""
+    if format == "json":
+        doc = await load_notice(deps, program, year, notice)
+        return JSONResponse(doc.model_dump(mode="json"))
+    number, rendered = await _export(deps, cache, program, year, notice, format)
+    headers = {
+        "ETag": rendered.etag,
+        "Cache-Control": "public, max-age=60",
+        "Content-Disposition": f"attachment; filename={program}-{year}-results-{number}.{format}",
+    }
+    if rendered.matches(if_none_match):
+        return Response(status_code=304, headers=headers)
+    return Response(rendered.body, media_type=MEDIA_TYPES[format], headers=headers)
 
 
-@router.get("/v1/programs/{program}/years/{year}/notices")
+@router.get("/v1/programs/{program}/years/{year}/notices", dependencies=[PublicRate])
 async def notices(program: Program, year: Year, deps: DepsDep) -> NoticeList:
     """Public: every notice of the year's results, the 公示 (1) and each 补充公示 (2, 3, ...)."""
     return await list_notices(deps, program, year)

@@ -1,0 +1,130 @@
+"""Public exports cost one rendering per notice: 200 anonymous PDF requests render it once, off
+the event loop, while other requests keep their latency; an ETag answers 304; a client over the
+public rate limit gets 429 ``rate_limited`` with Retry-After."""
+
+from __future__ import annotations
+
+import asyncio
+import statistics
+import time
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import httpx
+import pytest
+
+from services.gateway.app import create_app
+from services.gateway.deps import Deps
+from services.gateway.export_cache import ExportCache
+from services.gateway.rate_limit import SlidingWindow
+from shared.contracts.results import ResultEntry, ResultsNotice, dump_results, results_key
+from shared.objectstore import LocalObjectStore
+from shared.settings import Settings
+
+RESULTS = "/v1/programs/p1/years/2030/results"
+ROWS = 1000
+
+
+def _notice() -> ResultsNotice:
+    return ResultsNotice(
+        program="p1",
+        year=2030,
+        program_name="专利导航服务基地",
+        program_name_en="Patent navigation service bases",
+        issuer="河南省知识产权局",
+        published_at=datetime(2031, 1, 5, 2, tzinfo=UTC),
+        publication_period="5WD",
+        entries=[
+            ResultEntry(
+                base=f"b{i}",
+                name=f"第{i}号基地",
+                region="410100",
+                domain="生物医药",
+                total=80 + i % 20,
+                grade="pass",
+            )
+            for i in range(ROWS)
+        ],
+    )
+
+
+@pytest.fixture
+async def gateway(tmp_path: Path) -> AsyncIterator[tuple[httpx.AsyncClient, object]]:
+    objects = LocalObjectStore(tmp_path)
+    await objects.put(results_key("p1", 2030), dump_results(_notice()), "application/json")
+    settings = Settings(_env_file=None)  # type: ignore[call-arg]
+
+    async def build() -> Deps:
+        return Deps(settings, None, None, None, objects, None)  # type: ignore[arg-type]
+
+    async def close(_: Deps) -> None:
+        pass
+
+    app = create_app(build, close)
+    app.state.public_reads = SlidingWindow(10_000, 60)  # the load below is one client
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(
+            transport=transport, base_url="http://gateway", timeout=120
+        ) as client:
+            yield client, app.state
+
+
+async def _probe_p99(http: httpx.AsyncClient, n: int = 60) -> float:
+    """p99 latency (s) of a cheap request the gateway answers on its event loop."""
+    took = []
+    for _ in range(n):
+        start = time.perf_counter()
+        resp = await http.get("/v1/programs/p1/years/2030/bases/b1")
+        took.append(time.perf_counter() - start)
+        assert resp.status_code == 401
+        await asyncio.sleep(0.01)
+    return statistics.quantiles(took, n=100)[98]
+
+
+async def test_200_anonymous_pdf_requests_render_once_off_the_loop(
+    gateway: tuple[httpx.AsyncClient, object],
+) -> None:
+    http, state = gateway
+    quiet = await _probe_p99(http)
+    pdfs = [http.get(RESULTS, params={"format": "pdf"}) for _ in range(200)]
+    loaded, answers = await asyncio.gather(_probe_p99(http), asyncio.gather(*pdfs))
+    cache: ExportCache = state.exports  # type: ignore[attr-defined]
+    print(f"probe p99 without PDF load {quiet * 1000:.1f} ms, with {loaded * 1000:.1f} ms")
+    assert {r.status_code for r in answers} == {200}
+    assert cache.renders == 1
+    assert len({r.headers["etag"] for r in answers}) == 1
+    assert answers[0].content.startswith(b"%PDF")
+    # Rendering 1,000 rows takes over a second; on the loop the probe would wait for it.
+    assert loaded < 0.5, f"p99 {loaded:.3f} s under PDF load"
+
+
+async def test_an_etag_answers_304_and_each_format_renders_once(
+    gateway: tuple[httpx.AsyncClient, object],
+) -> None:
+    http, state = gateway
+    first = await http.get(RESULTS, params={"format": "csv"})
+    assert first.status_code == 200 and first.headers["etag"]
+    again = await http.get(
+        RESULTS, params={"format": "csv"}, headers={"If-None-Match": first.headers["etag"]}
+    )
+    assert (again.status_code, again.content) == (304, b"")
+    other = await http.get(RESULTS, params={"format": "csv"}, headers={"If-None-Match": '"x"'})
+    assert other.status_code == 200 and other.content == first.content
+    xlsx = await http.get(RESULTS, params={"format": "xlsx"})
+    assert xlsx.status_code == 200 and xlsx.headers["etag"] != first.headers["etag"]
+    assert state.exports.renders == 2  # type: ignore[attr-defined]
+
+
+async def test_a_client_over_the_public_limit_gets_429_with_retry_after(
+    gateway: tuple[httpx.AsyncClient, object],
+) -> None:
+    http, state = gateway
+    state.public_reads = SlidingWindow(3, 60)  # type: ignore[attr-defined]
+    for _ in range(3):
+        assert (await http.get("/v1/programs/p1/years/2030/notices")).status_code == 200
+    refused = await http.get(RESULTS)
+    assert refused.status_code == 429
+    assert refused.json()["code"] == "rate_limited"
+    assert 1 <= int(refused.headers["retry-after"]) <= 60
