@@ -128,3 +128,14 @@ async def test_a_client_over_the_public_limit_gets_429_with_retry_after(
     assert refused.status_code == 429
     assert refused.json()["code"] == "rate_limited"
     assert 1 <= int(refused.headers["retry-after"]) <= 60
+
+
+async def test_every_public_read_counts_against_the_same_limit(
+    gateway: tuple[httpx.AsyncClient, object],
+) -> None:
+    http, state = gateway
+    state.public_reads = SlidingWindow(1, 60)  # type: ignore[attr-defined]
+    assert (await http.get("/results/p1/2030")).status_code == 200
+    for path in ("/results/p1/2030", "/v1/programs/p1/years/2030/objections", RESULTS):
+        refused = await http.get(path)
+        assert (refused.status_code, refused.json()["code"]) == (429, "rate_limited"), path

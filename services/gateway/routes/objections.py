@@ -29,6 +29,7 @@ from services.gateway.auth import UserDep, current_user, require
 from services.gateway.deps import Deps, DepsDep
 from services.gateway.identity.tokens import Principal
 from services.gateway.problems import ApiError, problem
+from services.gateway.public_rate import PublicRate
 from services.gateway.rate_limit import SlidingWindow
 from services.gateway.routes.params import ID, IdempotencyKey, Program, Year
 from services.gateway.temporal_errors import call_workflow
@@ -203,7 +204,7 @@ async def lodge_objection(
     )
 
 
-@router.get("", response_model=ObjectionList)
+@router.get("", response_model=ObjectionList, dependencies=[PublicRate])
 async def list_objections(
     program: Program,
     year: Year,

@@ -14,6 +14,7 @@ from fastapi import APIRouter, Query
 from fastapi.responses import HTMLResponse
 
 from services.gateway.deps import DepsDep
+from services.gateway.public_rate import PublicRate
 from services.gateway.published import MAX_NOTICES, list_notices, load_notice
 from services.gateway.routes.params import Program, Year
 from shared.contracts.results import (
@@ -80,7 +81,7 @@ async def dashboard_page() -> HTMLResponse:
     return HTMLResponse(_DASHBOARD, headers={"Cache-Control": "no-cache"})
 
 
-@router.get("/results/{program}/{year}", response_class=HTMLResponse)
+@router.get("/results/{program}/{year}", response_class=HTMLResponse, dependencies=[PublicRate])
 async def results_page(
     program: Program,
     year: Year,
