@@ -78,6 +78,17 @@ class Settings(BaseSettings):
     smtp_port: int = 25
     smtp_from: str = "navcycle@localhost"
     smtp_to: str = Field("", description="Comma-separated bureau mailboxes")
+    notice_max_attempts: int = Field(
+        8, ge=1, description="Tries of one notice's delivery (webhook, e-mail) before it is dead"
+    )
+    notice_backoff_s: float = Field(
+        5.0, gt=0, description="Wait before a delivery's first retry; doubled after each try"
+    )
+    notice_backoff_max_s: float = Field(3600.0, gt=0, description="Longest wait between tries")
+    notice_concurrency: int = Field(8, ge=1, description="Deliveries in flight at once")
+    notice_timeout_s: float = Field(10.0, gt=0, description="Time limit of one delivery attempt")
+    notice_poll_s: float = Field(2.0, gt=0, description="How often the sender looks for due ones")
+
 
     log_format: Literal["auto", "console", "json"] = "auto"
     log_level: str = "INFO"

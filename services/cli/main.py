@@ -170,6 +170,12 @@ def _main(argv: list[str] | None = None) -> int:
     ex.add_argument("--keep", action="append", help="or: an expert who stays (repeatable)")
     ex.add_argument("--round", type=int, help="default: the latest round")
     ex.add_argument("--reason", required=True)
+    nt = sub.add_parser("notices", help="notice deliveries: put dead-lettered ones back")
+    nt.add_argument("action", choices=["resend"])
+    nt_which = nt.add_mutually_exclusive_group(required=True)
+    nt_which.add_argument("--id", type=int, help="one dead delivery")
+    nt_which.add_argument("--all-dead", action="store_true", help="every dead delivery")
+    nt.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
     if args.command not in ("up", "serve"):
         # A one-shot command's stdout is its output (tables, --json): the Temporal core's own
@@ -194,7 +200,7 @@ def _main(argv: list[str] | None = None) -> int:
 
 def _one_shot(args: argparse.Namespace, settings: Settings) -> int:
     """The operator commands that do one thing and exit."""
-    from services.cli import admin, bases_admin, ops
+    from services.cli import admin, bases_admin, notices, ops
     from services.cli.calendar import command as calendar_command
 
     def user() -> int:
@@ -210,6 +216,9 @@ def _one_shot(args: argparse.Namespace, settings: Settings) -> int:
         )
 
     commands: dict[str, Callable[[], int]] = {
+        "notices": lambda: notices.resend_command(
+            settings, delivery_id=args.id, all_dead=args.all_dead, as_json=args.json
+        ),
         "user": user,
         "program": lambda: admin.program_apply(settings, args.file),
         "calendar": lambda: calendar_command(settings, args),

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-import json
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 
 from faststream.nats import NatsBroker, NatsRouter
 from sqlalchemy import Engine
 from sqlmodel import col, select
 
-from services.notifier.delivery import EmailSender, WebhookSender
 from services.notifier.notices import notices_for
-from services.notifier.tables import NoticeRow, ProcessedEvent, WebhookFailure
+from services.notifier.outbox import Recipients, enqueue
+from services.notifier.sender import OutboxSender
+from services.notifier.tables import NoticeRow, ProcessedEvent
 from shared.consumer import event_consumer
 from shared.contracts.notifier import Inbox, InboxQuery, NoticePublic
 from shared.db import session_scope
@@ -24,54 +26,40 @@ log = get_logger("notifier")
 SERVICE = "notifier"
 
 
-def make_handler(engine: Engine, webhooks: WebhookSender | None, email: EmailSender | None):  # type: ignore[no-untyped-def]
+def make_handler(
+    engine: Engine, recipients: Recipients, on_enqueued: Callable[[], None] | None = None
+) -> Callable[[CloudEvent, int], Awaitable[None]]:
+    """The event's notices and their deliveries, in one transaction with the processed mark:
+    the sender delivers them later, so a crash after the commit loses nothing."""
+
     async def handle(event: CloudEvent, stream_seq: int) -> None:
         notices = notices_for(event)
+        event_json = event.model_dump(mode="json")
+        queued = 0
         with session_scope(engine) as session:
             if session.get(ProcessedEvent, event.id) is not None:
                 return  # a redelivery: the notices exist already
             for n in notices:
-                session.add(
-                    NoticeRow(
-                        event_id=event.id,
-                        program=event.program,
-                        year=event.year,
-                        base=event.base,
-                        region=str(event.data.get("region", "")),
-                        audience=n.audience,
-                        recipient=n.recipient,
-                        kind=n.kind,
-                        title_zh=n.title_zh,
-                        title_en=n.title_en,
-                        body_zh=n.body_zh,
-                        body_en=n.body_en,
-                    )
+                row = NoticeRow(
+                    event_id=event.id,
+                    program=event.program,
+                    year=event.year,
+                    base=event.base,
+                    region=str(event.data.get("region", "")),
+                    audience=n.audience,
+                    recipient=n.recipient,
+                    kind=n.kind,
+                    title_zh=n.title_zh,
+                    title_en=n.title_en,
+                    body_zh=n.body_zh,
+                    body_en=n.body_en,
                 )
+                session.add(row)
+                session.flush()
+                queued += len(enqueue(session, row, event_json, recipients))
             session.add(ProcessedEvent(event_id=event.id))
-        for n in notices:
-            payload = json.dumps(
-                {"event": event.model_dump(mode="json"), "notice": n.__dict__}, ensure_ascii=False
-            ).encode()
-            if webhooks is not None:
-                for failure in await webhooks.send(payload, event.id):
-                    with session_scope(engine) as session:
-                        session.add(
-                            WebhookFailure(
-                                event_id=event.id,
-                                url=failure.url,
-                                attempts=failure.attempts,
-                                error=failure.error,
-                                payload=payload.decode(),
-                            )
-                        )
-                    log.error(
-                        "webhook.dead_lettered",
-                        event_id=event.id,
-                        url=failure.url,
-                        error=failure.error,
-                    )
-            if email is not None:
-                await email.send(f"{n.title_zh} / {n.title_en}", f"{n.body_zh}\n\n{n.body_en}\n")
+        if queued and on_enqueued is not None:
+            on_enqueued()
 
     return handle
 
@@ -105,9 +93,41 @@ def build_router(engine: Engine) -> NatsRouter:
 def build_broker(
     nats_url: str | list[str],
     engine: Engine,
-    webhooks: WebhookSender | None = None,
-    email: EmailSender | None = None,
+    recipients: Recipients | None = None,
+    on_enqueued: Callable[[], None] | None = None,
+    consumer: str = SERVICE,
+    start_after: int = 0,
 ) -> NatsBroker:
     broker = service_broker(SERVICE, nats_url, engine, build_router(engine))
-    event_consumer(broker, name=SERVICE, handler=make_handler(engine, webhooks, email))
+    handler = make_handler(engine, recipients or Recipients(), on_enqueued)
+    event_consumer(broker, name=consumer, handler=handler, start_after=start_after)
     return broker
+
+
+@dataclass
+class Notifier:
+    """The notifier process: the event consumer (and inbox) and the outbox's sender."""
+
+    broker: NatsBroker
+    sender: OutboxSender
+
+    async def start(self, *, deliver: bool = True) -> None:
+        await self.broker.start()
+        if deliver:
+            await self.sender.start()
+
+    async def stop(self) -> None:
+        await self.sender.stop()
+        await self.broker.stop()
+
+
+def build_notifier(
+    nats_url: str | list[str],
+    engine: Engine,
+    sender: OutboxSender,
+    recipients: Recipients,
+    consumer: str = SERVICE,
+    start_after: int = 0,
+) -> Notifier:
+    broker = build_broker(nats_url, engine, recipients, sender.wake, consumer, start_after)
+    return Notifier(broker, sender)

@@ -16,15 +16,18 @@ from aiosmtpd.controller import Controller
 from nats.aio.client import Client as NatsClient
 from sqlmodel import select
 
-from services.notifier.app import build_broker
+from services.notifier.app import Notifier, build_notifier
 from services.notifier.delivery import (
+    NOTICE_ID_HEADER,
     SIGNATURE_HEADER,
     TIMESTAMP_HEADER,
-    EmailSender,
-    WebhookSender,
+    EmailChannel,
+    WebhookChannel,
     verify,
 )
-from services.notifier.tables import WebhookFailure
+from services.notifier.outbox import Recipients, RetryPolicy
+from services.notifier.sender import OutboxSender, SenderLimits
+from services.notifier.tables import Delivery
 from shared.contracts.notifier import Inbox, InboxQuery
 from shared.db import make_engine, session_scope
 from shared.embedded import free_port
@@ -92,14 +95,18 @@ async def notifier(
 ) -> AsyncIterator[Any]:
     engine = make_engine(f"sqlite:///{tmp_path_factory.mktemp('notifier') / 'n.db'}")
     upgrade(engine, "notifier")
-    webhooks = WebhookSender(
-        [f"{receiver.url}/ok", f"{receiver.url}/broken"], SECRET, attempts=3, backoff_s=0.01
+    sender = OutboxSender(
+        engine,
+        webhooks=WebhookChannel(SECRET),
+        email=EmailChannel("127.0.0.1", sink[1], "navcycle@test"),
+        policy=RetryPolicy(max_attempts=3, backoff_s=0.01),
+        limits=SenderLimits(poll_s=0.05),
     )
-    email = EmailSender("127.0.0.1", sink[1], "navcycle@test", ["bureau@test"])
-    broker = build_broker(nats_url, engine, webhooks, email)
-    await broker.start()
+    recipients = Recipients([f"{receiver.url}/ok", f"{receiver.url}/broken"], ["bureau@test"])
+    service: Notifier = build_notifier(nats_url, engine, sender, recipients)
+    await service.start()
     yield engine
-    await broker.stop()
+    await service.stop()
 
 
 async def _inbox(nc: NatsClient, **query: Any) -> Inbox:
@@ -149,12 +156,18 @@ async def test_a_rectification_order_reaches_inbox_webhook_and_mail(
     assert verify(SECRET, headers[TIMESTAMP_HEADER], good[0]["body"], headers[SIGNATURE_HEADER])
     assert len(mine("/broken")) == 3  # every retry
 
-    with session_scope(notifier) as session:
-        failures = list(
-            session.exec(select(WebhookFailure).where(WebhookFailure.event_id == event.id))
-        )
-    assert [(f.url.endswith("/broken"), f.attempts, f.error) for f in failures] == [
-        (True, 3, "HTTP 500")
+    assert good[0]["headers"][NOTICE_ID_HEADER] == f"{event.id}.base"
+
+    for _ in range(100):
+        with session_scope(notifier) as session:
+            rows = list(session.exec(select(Delivery).where(Delivery.event_id == event.id)))
+        if all(r.status != "pending" for r in rows):
+            break
+        await asyncio.sleep(0.05)
+    assert sorted((r.channel, r.recipient, r.status, r.attempts, r.last_error) for r in rows) == [
+        ("email", "bureau@test", "sent", 1, ""),
+        ("webhook", f"{receiver.url}/broken", "dead", 3, "HTTP 500"),
+        ("webhook", f"{receiver.url}/ok", "sent", 1, ""),
     ]
     assert [str(m["Subject"]) for m in mail()] == ["整改通知 / Rectification ordered"]
 
