@@ -1,8 +1,14 @@
-"""Who may do what: one pure policy, checked by every route.
+"""Who may do what, and who may see what: one pure policy, asked by every route.
 
 province_admin: its program. city_officer: bases whose region lies under its region.
 base_user: its base. expert: reviews it is assigned in its program. operator: operator actions.
-viewer: read only.
+viewer: read only. Viewers and operators are scoped to a program (and optionally a region) and
+read documents only when granted them.
+
+Need to know: provisional grades only for the program's province_admin and the city officers
+of the base's region until the results are published; base users and experts see counts, never
+other bases' rows; expert sheets as :func:`sheet_access` says. A read the caller may not make is
+answered as if the resource did not exist (see ``HIDDEN``).
 """
 
 from __future__ import annotations
@@ -26,7 +32,25 @@ Action = Literal[
     "decide_objection",
     "read_objections",  # with the objectors' names and contacts
     "apply_calendar",  # holiday tables: shared by every program, kept by IT or a province
+    "read_document",  # one base's stored document (plan, self-evaluation, evidence, ...)
 ]
+
+# Reads refused as "not found", so that what a caller may not see is indistinguishable from
+# what does not exist.
+HIDDEN: frozenset[str] = frozenset({"read_program", "read_cycle", "read_document"})
+
+RowScope = Literal["all", "region", "own", "none"]
+SheetAccess = Literal["all", "own", "averages", "none"]
+
+# The scope flags each role uses (``navcycle user add`` refuses the others).
+SCOPE_FLAGS: dict[str, frozenset[str]] = {
+    "province_admin": frozenset({"program"}),
+    "city_officer": frozenset({"region", "program"}),
+    "base_user": frozenset({"program", "base"}),
+    "expert": frozenset({"program"}),
+    "operator": frozenset({"program", "region", "documents"}),
+    "viewer": frozenset({"program", "region", "documents"}),
+}
 
 
 @dataclass(frozen=True)
@@ -34,6 +58,7 @@ class Target:
     program: str
     base: str | None = None
     region: str | None = None  # the base's region, when a base is addressed
+    program_region: str | None = None  # the region that issues the program (its province)
 
 
 def _in_program(p: Principal, t: Target) -> bool:
@@ -44,14 +69,36 @@ def _in_region(p: Principal, t: Target) -> bool:
     return p.region is not None and t.region is not None and is_within(t.region, p.region)
 
 
+def _officer_in_program(p: Principal, t: Target) -> bool:
+    """A city officer reads a program of its own province only (an unknown issuer: refused)."""
+    if not _in_program(p, t) or p.region is None or t.program_region is None:
+        return False
+    return is_within(p.region, t.program_region)
+
+
+def _scoped_reader(p: Principal, t: Target) -> bool:
+    """A viewer or operator: its program, and within its region when it has one."""
+    if p.program is None or p.program != t.program:
+        return False
+    return p.region is None or t.region is None or is_within(t.region, p.region)
+
+
 def allowed(p: Principal, action: Action, t: Target, *, assigned: bool = False) -> bool:
     """``assigned``: the expert is assigned to this base's open review."""
     role = p.role
     if action == "read_program":
-        return role in ("operator", "viewer", "city_officer") or _in_program(p, t)
+        if role in ("operator", "viewer"):
+            return _scoped_reader(p, t)
+        if role == "city_officer":
+            return _officer_in_program(p, t)
+        return _in_program(p, t)
+    if action == "read_document":
+        if role in ("operator", "viewer"):
+            return p.documents and _scoped_reader(p, t)
+        return allowed(p, "read_cycle", t, assigned=assigned)
     if action == "read_cycle":
         if role in ("operator", "viewer"):
-            return True
+            return _scoped_reader(p, t)
         if role == "province_admin":
             return _in_program(p, t)
         if role == "city_officer":
@@ -84,3 +131,63 @@ def allowed(p: Principal, action: Action, t: Target, *, assigned: bool = False) 
     if action == "apply_calendar":
         return role in ("operator", "province_admin")
     return False
+
+
+def row_scope(p: Principal, t: Target) -> RowScope:
+    """Which bases' rows (dashboard cycles, overdue lists) a reader of the program sees; that it
+    may read the program at all is ``read_program``'s to say."""
+    if p.role in ("operator", "viewer"):
+        if p.program != t.program:
+            return "none"
+        return "all" if p.region is None else "region"
+    if not _in_program(p, t):
+        return "none"
+    return {"province_admin": "all", "city_officer": "region", "base_user": "own"}.get(
+        p.role, "none"
+    )  # type: ignore[return-value]
+
+
+def row_visible(p: Principal, t: Target) -> bool:
+    """``t`` names one base (with its region): may ``p`` see that base's row?"""
+    scope = row_scope(p, t)
+    if scope == "all":
+        return True
+    if scope == "region":
+        return _in_region(p, t)
+    return scope == "own" and p.base == t.base
+
+
+def sees_provisional(p: Principal, t: Target) -> bool:
+    """A grade or total before the year's results are published: the program's province_admin,
+    and the city officers of the base's region."""
+    if p.role == "province_admin":
+        return _in_program(p, t)
+    return p.role == "city_officer" and _in_program(p, t) and _in_region(p, t)
+
+
+def grade_visible(p: Principal, t: Target, *, published: bool) -> bool:
+    return published or sees_provisional(p, t)
+
+
+def sheet_access(
+    p: Principal, t: Target, *, graded: bool, published: bool, assigned: bool = False
+) -> SheetAccess:
+    """Expert sheets in a cycle: each assigned expert its own; once the grade is recorded the
+    province_admin all; after the 公示 the base (and its city) the indicator averages, never
+    names; everyone else nothing."""
+    if p.role == "province_admin" and _in_program(p, t):
+        return "all" if graded else "none"
+    if p.role == "expert" and _in_program(p, t) and assigned:
+        return "own"
+    if not (graded and published):
+        return "none"
+    if p.role == "base_user" and _in_program(p, t) and p.base == t.base:
+        return "averages"
+    if p.role == "city_officer" and _in_program(p, t) and _in_region(p, t):
+        return "averages"
+    return "none"
+
+
+def unused_scope_flags(role: str, given: set[str]) -> list[str]:
+    """The scope flags among ``given`` that ``role`` does not use, sorted."""
+    return sorted(given - SCOPE_FLAGS.get(role, frozenset()))

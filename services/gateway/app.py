@@ -23,6 +23,7 @@ from services.gateway.routes import (
     pages,
     programs,
 )
+from services.gateway.upload_gate import UploadGate
 
 
 def create_app(
@@ -45,6 +46,7 @@ def create_app(
         lifespan=lifespan,
     )
     problems.install(app)
+    app.add_middleware(UploadGate)  # inside the size limit: a token before any upload byte
     app.add_middleware(BodyLimit, upload_max_bytes=lambda: _upload_max_bytes(app))
     app.add_middleware(ArrivalStamp)  # outermost: the arrival before any byte is read
     app.include_router(health.router)

@@ -7,13 +7,14 @@ from typing import Annotated
 
 from fastapi import Depends, Header
 
-from services.gateway.access import Action, Target, allowed
+from services.gateway.access import HIDDEN, Action, Target, allowed
 from services.gateway.deps import Deps, DepsDep
 from services.gateway.identity.tokens import Principal, authenticate
 from services.gateway.problems import ApiError
 from shared.contracts.assessment import AssignmentQuery, Assignments
-from shared.contracts.registry import BasePublic, GetBase
+from shared.contracts.registry import BasePublic, GetBase, PinnedRules
 from shared.rpc import RpcError
+from workflows.models import RulesRequest
 
 
 async def current_user(
@@ -61,6 +62,23 @@ async def assigned(deps: Deps, user: Principal, program: str, year: int, base: s
     return current.includes(user.name)
 
 
+async def program_region(deps: Deps, program: str) -> str:
+    pinned = await rpc(
+        deps.rpc.call("registry", "rules.current", RulesRequest(program=program), PinnedRules)
+    )
+    return pinned.rules.region
+
+
+def refusal(user: Principal, action: Action, *, program: str, base: str | None) -> ApiError:
+    """A read the caller may not make is answered as if nothing were there (need to know);
+    any other refusal is a 403 naming the role and the action."""
+    if action in HIDDEN:
+        if base is not None:
+            return ApiError(404, "base_not_found", f"no base {base!r} in {program!r}")
+        return ApiError(404, "program_not_found", f"no program {program!r}")
+    return ApiError(403, "forbidden", f"a {user.role} may not {action.replace('_', ' ')} here")
+
+
 async def require(
     deps: Deps,
     user: Principal,
@@ -70,10 +88,18 @@ async def require(
     base: str | None = None,
     year: int | None = None,
 ) -> BasePublic | None:
-    """Refuse with 403 ``forbidden`` unless ``user`` may do ``action``; returns the base."""
+    """Refuse unless ``user`` may do ``action`` (see :func:`refusal`); returns the base."""
     found = await base_of(deps, program, base) if base else None
     is_assigned = bool(found and year and await assigned(deps, user, program, year, base or ""))
-    target = Target(program=program, base=base, region=found.region if found else None)
+    issuer = None
+    if user.role == "city_officer" and action == "read_program":
+        issuer = await program_region(deps, program)
+    target = Target(
+        program=program,
+        base=base,
+        region=found.region if found else None,
+        program_region=issuer,
+    )
     if not allowed(user, action, target, assigned=is_assigned):
-        raise ApiError(403, "forbidden", f"a {user.role} may not {action.replace('_', ' ')} here")
+        raise refusal(user, action, program=program, base=base)
     return found

@@ -1,7 +1,8 @@
 """A program year at a glance: counts by stage and grade, and who is overdue.
 
 Counts come from Temporal visibility (the search attributes the cycles keep current), the
-overdue list from the event log; neither polls thousands of workflows.
+overdue list from the event log; neither polls thousands of workflows. The overdue list names
+bases, so each caller sees only the rows the access policy lets it see.
 """
 
 from __future__ import annotations
@@ -11,7 +12,9 @@ from datetime import datetime
 
 from pydantic import BaseModel
 
+from services.gateway.access import Target, row_visible
 from services.gateway.deps import Deps
+from services.gateway.identity.tokens import Principal
 from services.gateway.temporal_errors import call_workflow
 from shared.eventlog import read_events
 from shared.events.subjects import event_filter
@@ -39,11 +42,21 @@ class YearView(BaseModel):
     overdue: list[Overdue]
 
 
-async def year_view(deps: Deps, program: str, year: int) -> YearView:
+async def year_state(deps: Deps, program: str, year: int) -> ProgramYearState:
     handle = deps.temporal.get_workflow_handle(program_year_id(program, year))
     state: ProgramYearState = await call_workflow(
         handle.query(ProgramYearWorkflow.state), what="the program year"
     )
+    return state
+
+
+async def results_published(deps: Deps, program: str, year: int) -> bool:
+    """Whether the year's 公示 is out (its first notice published)."""
+    return (await year_state(deps, program, year)).notices > 0
+
+
+async def year_view(deps: Deps, program: str, year: int, viewer: Principal) -> YearView:
+    state = await year_state(deps, program, year)
     stages: Counter[str] = Counter()
     grades: Counter[str] = Counter()
     query = (
@@ -58,10 +71,13 @@ async def year_view(deps: Deps, program: str, year: int) -> YearView:
     overdue = []
     for kind in ("plan.overdue", "selfeval.overdue"):
         for _, event in await read_events(js, event_filter(program, year, event_type=kind)):
+            region = event.data.get("region")
+            if not row_visible(viewer, Target(program=program, base=event.base, region=region)):
+                continue
             overdue.append(
                 Overdue(
                     base=event.base,
-                    region=event.data.get("region"),
+                    region=region,
                     deadline=kind.split(".")[0],
                     at=event.time,
                 )

@@ -25,6 +25,7 @@ class Principal(BaseModel):
     program: str | None = None
     region: str | None = Field(None, pattern=r"^\d{6}$")
     base: str | None = None
+    documents: bool = Field(False, description="A viewer or operator granted base documents")
 
     @model_validator(mode="after")
     def _scope(self) -> Principal:

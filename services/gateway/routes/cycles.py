@@ -30,16 +30,17 @@ from temporalio.client import (
     WorkflowUpdateStage,
 )
 
+from services.gateway import need_to_know
 from services.gateway.access import Action
 from services.gateway.arrival_stamp import ArrivalDep
-from services.gateway.auth import UserDep, require, rpc
+from services.gateway.auth import UserDep, assigned, require, rpc
 from services.gateway.deps import Deps, DepsDep
 from services.gateway.identity.tokens import Principal
 from services.gateway.problems import ApiError
 from services.gateway.routes.params import Base, IdempotencyKey, Program, Year
 from services.gateway.temporal_errors import call_workflow
 from services.gateway.uploads import check_filename, read_limited, store_upload
-from services.gateway.year_view import YearView, year_view
+from services.gateway.year_view import YearView, results_published, year_view
 from shared.contracts.assessment import RosterQuery, RosterStatus
 from shared.contracts.registry import PinnedRules
 from shared.domain.arrival import admission_time
@@ -199,7 +200,7 @@ async def launch(program: Program, year: Year, deps: DepsDep, user: UserDep) -> 
 @router.get("")
 async def program_year(program: Program, year: Year, deps: DepsDep, user: UserDep) -> YearView:
     await require(deps, user, "read_program", program=program)
-    return await year_view(deps, program, year)
+    return await year_view(deps, program, year, user)
 
 
 def _cycle(deps: Deps, program: str, year: int, base: str) -> WorkflowHandle[Any, Any]:
@@ -226,8 +227,14 @@ class CycleView(CycleState):
 async def cycle_state(
     program: Program, year: Year, base: Base, deps: DepsDep, user: UserDep
 ) -> CycleView:
-    await require(deps, user, "read_cycle", program=program, base=base, year=year)
-    state = await _state(deps, program, year, base)
+    found = await require(deps, user, "read_cycle", program=program, base=base, year=year)
+    state = need_to_know.cycle_state(
+        user,
+        await _state(deps, program, year, base),
+        region=found.region if found else "",
+        published=await results_published(deps, program, year),
+        assigned=await assigned(deps, user, program, year, base),
+    )
     words = {}
     for name, until in state.deadlines.items():
         info = state.deadline_info.get(name)

@@ -10,13 +10,16 @@ from collections.abc import AsyncIterator
 from fastapi import APIRouter, Request
 from fastapi.responses import StreamingResponse
 
-from services.gateway.access import Target, allowed
+from services.gateway import need_to_know
+from services.gateway.access import Target, row_scope
 from services.gateway.auth import UserDep, require, rpc
 from services.gateway.deps import Deps, DepsDep
+from services.gateway.identity.tokens import Principal
 from services.gateway.problems import ApiError
 from services.gateway.published import load_notice
 from services.gateway.routes.params import Base, Program, Year
 from shared.contracts.dashboard import (
+    AppliedEvent,
     BaseQuery,
     BaseTimeline,
     CycleList,
@@ -28,6 +31,7 @@ from shared.contracts.dashboard import (
     YearQuery,
     updated_subject,
 )
+from shared.contracts.registry import BaseList, ListBases
 from shared.contracts.results import OUTCOME_EN, OUTCOME_ZH
 from shared.rpc import Empty
 
@@ -47,28 +51,42 @@ async def _counts(deps: Deps, program: str, year: int) -> YearCounts:
 async def dashboard_years(deps: DepsDep, user: UserDep) -> YearList:
     """Every program year the dashboard knows, that this user may read."""
     listed = await rpc(deps.rpc.call("dashboard", "years", Empty(), YearList))
-    mine = [y for y in listed.years if allowed(user, "read_program", Target(program=y.program))]
+    mine = [y for y in listed.years if await _may_read(deps, user, y.program)]
     return YearList(years=mine)
+
+
+async def _may_read(deps: Deps, user: Principal, program: str) -> bool:
+    try:
+        await require(deps, user, "read_program", program=program)
+    except ApiError as exc:
+        if exc.status in (403, 404):
+            return False
+        raise
+    return True
 
 
 @router.get(f"{YEAR}/dashboard")
 async def dashboard_counts(
     program: Program, year: Year, deps: DepsDep, user: UserDep
 ) -> YearCounts:
-    """Counts by stage and grade, and overdue bases by city, from the event-log projections."""
+    """Counts by stage and grade, and overdue bases by city (those the caller may see), from the
+    event-log projections."""
     await require(deps, user, "read_program", program=program)
-    return await _counts(deps, program, year)
+    return need_to_know.counts(user, await _counts(deps, program, year))
 
 
 @router.get(f"{YEAR}/dashboard/cycles")
 async def dashboard_cycles(program: Program, year: Year, deps: DepsDep, user: UserDep) -> CycleList:
     """Each base's stage, deadlines and objections, with the grade, outcome and reason the
-    latest 公示 notice (original or supplementary) gives it."""
+    latest 公示 notice (original or supplementary) gives it. Only the bases the caller may see,
+    and a grade before publication only to the province and the base's city."""
     await require(deps, user, "read_program", program=program)
     listed = await rpc(
         deps.rpc.call("dashboard", "cycles", YearQuery(program=program, year=year), CycleList)
     )
-    listed.cycles = await _as_published(deps, program, year, listed.cycles)
+    listed.cycles = need_to_know.cycle_rows(
+        user, program, await _as_published(deps, program, year, listed.cycles)
+    )
     return listed
 
 
@@ -143,7 +161,19 @@ async def base_timeline(
     )
     if line.cycle is not None:
         [line.cycle] = await _as_published(deps, program, year, [line.cycle])
+        line.cycle = need_to_know.cycle_row(user, program, line.cycle)
     return line
+
+
+async def _regions(deps: Deps, user: Principal, program: str) -> dict[str, str]:
+    """Each base's region, for a caller who sees a region's rows (the stream's events name only
+    the base)."""
+    if row_scope(user, Target(program=program)) != "region":
+        return {}
+    listed = await rpc(
+        deps.rpc.call("registry", "bases.list", ListBases(program=program), BaseList)
+    )
+    return {str(b["id"]): str(b["region"]) for b in listed.bases}
 
 
 def _sse(event: str, data: str, event_id: int | None = None) -> str:
@@ -162,6 +192,7 @@ async def dashboard_stream(
     """Server-sent events: ``counts`` at once and after every change (bursts coalesced), and
     ``activity`` with the events just applied. A comment line keeps idle connections open."""
     await require(deps, user, "read_program", program=program)
+    regions = await _regions(deps, user, program)
     changes: asyncio.Queue[ProjectionUpdated] = asyncio.Queue(maxsize=10_000)
 
     async def heard(msg) -> None:  # type: ignore[no-untyped-def]
@@ -170,7 +201,10 @@ async def dashboard_stream(
 
     # Listen before reading the first counts, so no change falls in between.
     sub = await deps.nats.subscribe(updated_subject(program, year), cb=heard)
-    first = await _counts(deps, program, year)
+    first = need_to_know.counts(user, await _counts(deps, program, year))
+
+    def seen(events: list[AppliedEvent]) -> list[AppliedEvent]:
+        return need_to_know.activity(user, program, events, regions)
 
     async def events() -> AsyncIterator[str]:
         try:
@@ -185,10 +219,10 @@ async def dashboard_stream(
                 notes = [note]
                 while not changes.empty():
                     notes.append(changes.get_nowait())
-                recent = [e.model_dump() for n in notes for e in n.events][-20:]
+                recent = [e.model_dump() for n in notes for e in seen(n.events)][-20:]
                 yield _sse("activity", json.dumps(recent, ensure_ascii=False))
                 try:
-                    counts = await _counts(deps, program, year)
+                    counts = need_to_know.counts(user, await _counts(deps, program, year))
                 except Exception as exc:
                     code = getattr(exc, "code", "dashboard_unavailable")
                     yield _sse("problem", json.dumps({"code": code}))

@@ -1,0 +1,325 @@
+"""Need to know: who reads a program, a base's rows, a provisional grade, a document and the
+expert sheets, and what the gateway's view filters leave of each. Pure checks, no servers."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from services.gateway import need_to_know
+from services.gateway.access import (
+    Target,
+    allowed,
+    row_visible,
+    sees_provisional,
+    sheet_access,
+    unused_scope_flags,
+)
+from services.gateway.identity.tokens import Principal
+from shared.contracts.dashboard import AppliedEvent, CycleSummary, OverdueBase, YearCounts
+from shared.domain.grading import DecisionRecord, Grade, ScoreSheet
+from shared.domain.stages import Stage
+from tests.helpers import demo_rules
+from workflows.models import CycleState, HistoryStep
+
+P = "henan-nav-base"
+HENAN = "410000"
+ZZ = Target(program=P, base="zz-biomed", region="410100", program_region=HENAN)
+LY = Target(program=P, base="ly-agri", region="410300", program_region=HENAN)
+PROGRAM = Target(program=P, program_region=HENAN)
+
+ADMIN = Principal(name="admin", role="province_admin", program=P)
+OTHER_ADMIN = Principal(name="nm-admin", role="province_admin", program="nm-nav-base")
+ZZ_STAFF = Principal(name="zz-staff", role="base_user", program=P, base="zz-biomed")
+LY_STAFF = Principal(name="ly-staff", role="base_user", program=P, base="ly-agri")
+ZZ_CITY = Principal(name="zhengzhou", role="city_officer", region="410100")
+HOHHOT = Principal(name="hohhot", role="city_officer", region="150100")  # Inner Mongolia
+EXPERT = Principal(name="expert-1", role="expert", program=P)
+CO_REVIEWER = Principal(name="expert-2", role="expert", program=P)
+VIEWER = Principal(name="screen", role="viewer", program=P)
+ZZ_VIEWER = Principal(name="zz-screen", role="viewer", program=P, region="410100")
+UNSCOPED_VIEWER = Principal(name="old-screen", role="viewer")  # issued before scopes
+OTHER_VIEWER = Principal(name="nm-screen", role="viewer", program="nm-nav-base")
+AUDITOR = Principal(name="auditor", role="viewer", program=P, documents=True)
+OPERATOR = Principal(name="ops", role="operator", program=P)
+
+
+@pytest.mark.parametrize(
+    ("who", "may"),
+    [
+        (ADMIN, True),
+        (OTHER_ADMIN, False),  # cross-program
+        (ZZ_CITY, True),
+        (HOHHOT, False),  # a city of another province
+        (ZZ_STAFF, True),
+        (EXPERT, True),
+        (VIEWER, True),
+        (OTHER_VIEWER, False),  # scoped to another program
+        (UNSCOPED_VIEWER, False),  # a viewer without a program reads nothing
+    ],
+)
+def test_who_reads_a_program(who: Principal, may: bool) -> None:
+    assert allowed(who, "read_program", PROGRAM) is may
+
+
+@pytest.mark.parametrize(
+    ("who", "target", "may"),
+    [
+        (ADMIN, ZZ, True),
+        (OTHER_ADMIN, ZZ, False),
+        (ZZ_CITY, ZZ, True),
+        (ZZ_CITY, LY, False),  # cross-region
+        (ZZ_STAFF, ZZ, True),
+        (ZZ_STAFF, LY, False),  # another base
+        (VIEWER, ZZ, False),  # not granted documents
+        (OPERATOR, ZZ, False),
+        (AUDITOR, ZZ, True),
+        (Principal(name="a", role="viewer", program=P, region="410300", documents=True), ZZ, False),
+        (Principal(name="b", role="viewer", program="x", documents=True), ZZ, False),
+    ],
+)
+def test_who_reads_a_document(who: Principal, target: Target, may: bool) -> None:
+    assert allowed(who, "read_document", target) is may
+
+
+def test_an_expert_reads_the_documents_of_the_bases_it_is_assigned_only() -> None:
+    assert allowed(EXPERT, "read_document", ZZ, assigned=True)
+    assert not allowed(EXPERT, "read_document", ZZ, assigned=False)
+
+
+def test_a_viewer_reads_a_cycle_only_in_its_program_and_region() -> None:
+    assert allowed(VIEWER, "read_cycle", ZZ)
+    assert allowed(ZZ_VIEWER, "read_cycle", ZZ)
+    assert not allowed(ZZ_VIEWER, "read_cycle", LY)
+    assert not allowed(OTHER_VIEWER, "read_cycle", ZZ)
+    assert not allowed(UNSCOPED_VIEWER, "read_cycle", ZZ)
+
+
+@pytest.mark.parametrize(
+    ("who", "zz", "ly"),
+    [
+        (ADMIN, True, True),
+        (ZZ_CITY, True, False),
+        (ZZ_STAFF, True, False),  # its own row only
+        (EXPERT, False, False),  # counts only
+        (VIEWER, True, True),
+        (ZZ_VIEWER, True, False),
+        (OTHER_ADMIN, False, False),
+    ],
+)
+def test_whose_rows_each_reader_sees(who: Principal, zz: bool, ly: bool) -> None:
+    assert (row_visible(who, ZZ), row_visible(who, LY)) == (zz, ly)
+
+
+@pytest.mark.parametrize(
+    ("who", "may"),
+    [
+        (ADMIN, True),
+        (ZZ_CITY, True),
+        (OTHER_ADMIN, False),
+        (ZZ_STAFF, False),
+        (EXPERT, False),
+        (VIEWER, False),
+        (OPERATOR, False),
+        (Principal(name="luoyang", role="city_officer", region="410300"), False),
+    ],
+)
+def test_provisional_grades_before_publication(who: Principal, may: bool) -> None:
+    assert sees_provisional(who, ZZ) is may
+
+
+@pytest.mark.parametrize(
+    ("who", "graded", "published", "assigned", "access"),
+    [
+        (EXPERT, False, False, True, "own"),
+        (CO_REVIEWER, False, False, True, "own"),
+        (EXPERT, False, False, False, "none"),  # not assigned to this base
+        (ADMIN, False, False, False, "none"),  # until the grade is recorded
+        (ADMIN, True, False, False, "all"),
+        (OTHER_ADMIN, True, True, False, "none"),
+        (ZZ_STAFF, True, False, False, "none"),  # before the 公示
+        (ZZ_STAFF, True, True, False, "averages"),
+        (LY_STAFF, True, True, False, "none"),
+        (VIEWER, True, True, False, "none"),
+    ],
+)
+def test_who_sees_expert_sheets(
+    who: Principal, graded: bool, published: bool, assigned: bool, access: str
+) -> None:
+    got = sheet_access(who, ZZ, graded=graded, published=published, assigned=assigned)
+    assert got == access
+
+
+@pytest.mark.parametrize(
+    ("role", "flags", "unused"),
+    [
+        ("city_officer", {"region", "base"}, ["base"]),
+        ("province_admin", {"program", "region"}, ["region"]),
+        ("base_user", {"program", "base"}, []),
+        ("expert", {"program", "base", "documents"}, ["base", "documents"]),
+        ("viewer", {"program", "region", "documents"}, []),
+        ("operator", {"program", "base"}, ["base"]),
+    ],
+)
+def test_scope_flags_a_role_does_not_use(role: str, flags: set[str], unused: list[str]) -> None:
+    assert unused_scope_flags(role, flags) == unused
+
+
+# The view filters -----------------------------------------------------------------------------
+
+AT = datetime(2027, 5, 1, tzinfo=UTC)
+
+
+def _row(base: str, region: str, notice: int = 0) -> CycleSummary:
+    return CycleSummary(
+        base=base, region=region, stage="graded", grade="A", total=91.0, overdue=0, notice=notice
+    )
+
+
+def test_cycle_rows_hide_other_bases_and_provisional_grades() -> None:
+    rows = [_row("zz-biomed", "410100"), _row("ly-agri", "410300")]
+    assert [r.base for r in need_to_know.cycle_rows(ADMIN, P, rows)] == ["zz-biomed", "ly-agri"]
+    assert [r.base for r in need_to_know.cycle_rows(ZZ_CITY, P, rows)] == ["zz-biomed"]
+    assert need_to_know.cycle_rows(EXPERT, P, rows) == []
+    [own] = need_to_know.cycle_rows(ZZ_STAFF, P, rows)
+    assert (own.base, own.grade, own.total) == ("zz-biomed", None, None)
+    [published] = need_to_know.cycle_rows(ZZ_STAFF, P, [_row("zz-biomed", "410100", notice=1)])
+    assert (published.grade, published.total) == ("A", 91.0)
+    assert all(r.grade is None for r in need_to_know.cycle_rows(VIEWER, P, rows))
+
+
+def test_counts_keep_only_the_overdue_rows_a_reader_may_see() -> None:
+    counts = YearCounts(
+        program=P,
+        year=2027,
+        bases=2,
+        by_stage={"graded": 2},
+        by_grade={"A": 2},
+        overdue_by_city={
+            "410100": [OverdueBase(base="zz-biomed", region="410100", stage="plan", overdue=1)],
+            "410300": [OverdueBase(base="ly-agri", region="410300", stage="plan", overdue=1)],
+        },
+        stream_seq=7,
+    )
+    assert need_to_know.counts(ADMIN, counts) == counts
+    assert list(need_to_know.counts(ZZ_STAFF, counts).overdue_by_city) == ["410100"]
+    seen = need_to_know.counts(EXPERT, counts)
+    assert seen.overdue_by_city == {} and seen.by_grade == {"A": 2}
+
+
+def test_activity_keeps_the_events_of_the_bases_a_reader_may_see() -> None:
+    events = [
+        AppliedEvent(base="zz-biomed", event_id="1", type="plan.filed", stream_seq=1),
+        AppliedEvent(base="ly-agri", event_id="2", type="plan.filed", stream_seq=2),
+    ]
+    regions = {"zz-biomed": "410100", "ly-agri": "410300"}
+    assert need_to_know.activity(ADMIN, P, events, {}) == events
+    assert [e.base for e in need_to_know.activity(ZZ_CITY, P, events, regions)] == ["zz-biomed"]
+    assert [e.base for e in need_to_know.activity(LY_STAFF, P, events, {})] == ["ly-agri"]
+    assert need_to_know.activity(EXPERT, P, events, {}) == []
+
+
+def _sheet(expert: str, score: float) -> ScoreSheet:
+    return ScoreSheet(expert=expert, scores={"i1": score}, comment=f"{expert} says")
+
+
+def _state(*, graded: bool) -> CycleState:
+    sheets = [_sheet("expert-1", 80.0), _sheet("expert-2", 90.0)]
+    history = [
+        HistoryStep(at=AT, event="review.opened", sequence=1, detail={"experts": ["expert-1"]}),
+        *(
+            HistoryStep(
+                at=AT,
+                event="review.scored",
+                sequence=2 + i,
+                detail={"round": 0, "expert": s.expert, "scores": s.scores},
+            )
+            for i, s in enumerate(sheets)
+        ),
+    ]
+    decisions = []
+    if graded:
+        record = DecisionRecord.model_validate(
+            {
+                "program": P,
+                "year": 2027,
+                "base": "zz-biomed",
+                "rubric": _rubric(),
+                "sheets": [s.model_dump() for s in sheets],
+                "vetoes": [],
+                "evidence_sha256": [],
+                "averaged": {"i1": 85.0},
+                "total": 85.0,
+                "grade": "pass",
+                "workflow_run_id": "run",
+            }
+        )
+        decisions.append(record)
+        history.append(
+            HistoryStep(
+                at=AT, event="review.graded", sequence=4, detail=record.model_dump(mode="json")
+            )
+        )
+    return CycleState(
+        program=P,
+        year=2027,
+        base="zz-biomed",
+        rules_version=1,
+        stage=Stage.GRADED if graded else Stage.UNDER_REVIEW,
+        grade=Grade.PASS if graded else None,
+        total=85.0 if graded else None,
+        experts=["expert-1", "expert-2"],
+        history=history,
+        decisions=decisions,
+    )
+
+
+def _rubric() -> dict[str, object]:
+    return demo_rules().rubric.model_dump(mode="json")
+
+
+def _names(state: CycleState) -> set[str]:
+    text = state.model_dump_json()
+    return {n for n in ("expert-1", "expert-2") if n in text}
+
+
+def test_an_expert_sees_its_own_sheet_and_not_its_co_reviewers() -> None:
+    seen = need_to_know.cycle_state(
+        EXPERT, _state(graded=False), region="410100", published=False, assigned=True
+    )
+    assert _names(seen) == {"expert-1"}
+    scored = [s.detail for s in seen.history if s.event == "review.scored"]
+    assert scored == [{"round": 0, "expert": "expert-1", "scores": {"i1": 80.0}}, {"round": 0}]
+
+
+def test_the_base_sees_no_sheet_before_the_notice_and_averages_after_never_names() -> None:
+    before = need_to_know.cycle_state(
+        ZZ_STAFF, _state(graded=True), region="410100", published=False, assigned=False
+    )
+    assert _names(before) == set()
+    assert (before.grade, before.total, before.decisions) == (None, None, [])
+    after = need_to_know.cycle_state(
+        ZZ_STAFF, _state(graded=True), region="410100", published=True, assigned=False
+    )
+    assert _names(after) == set()
+    assert after.grade == Grade.PASS
+    [decision] = after.decisions
+    assert decision.sheets == [] and decision.averaged == {"i1": 85.0}
+    [graded] = [s.detail for s in after.history if s.event == "review.graded"]
+    assert graded["averaged"] == {"i1": 85.0} and "sheets" not in graded
+
+
+def test_the_province_sees_every_sheet_once_the_grade_is_recorded() -> None:
+    state = _state(graded=True)
+    assert (
+        need_to_know.cycle_state(ADMIN, state, region="410100", published=False, assigned=False)
+        == state
+    )
+    pending = need_to_know.cycle_state(
+        ADMIN, _state(graded=False), region="410100", published=False, assigned=False
+    )
+    assert [s.detail for s in pending.history if s.event == "review.scored"] == [
+        {"round": 0},
+        {"round": 0},
+    ]
