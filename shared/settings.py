@@ -78,6 +78,13 @@ class Settings(BaseSettings):
     smtp_port: int = 25
     smtp_from: str = "navcycle@localhost"
     smtp_to: str = Field("", description="Comma-separated bureau mailboxes")
+    token_lifetime_days: int = Field(
+        90,
+        ge=1,
+        le=3660,
+        description="How long a new or rotated bearer token lives unless given --expires-in",
+    )
+
     notice_max_attempts: int = Field(
         8, ge=1, description="Tries of one notice's delivery (webhook, e-mail) before it is dead"
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import sys
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TypeVar
 
@@ -14,8 +15,20 @@ from pydantic import ValidationError
 from sqlalchemy import Engine
 from sqlmodel import col, select
 
+from services.gateway.identity.lifetime import BadLifetime, parse_lifetime
 from services.gateway.identity.tables import UserRow
-from services.gateway.identity.tokens import Principal, UserExists, add_user, revoke_user
+from services.gateway.identity.tokens import (
+    NoActiveUser,
+    Principal,
+    UserExists,
+    add_user,
+    discard_unrecorded_user,
+    list_users,
+    revoke_user,
+    rotate_token,
+    undo_rotation,
+)
+from services.gateway.identity.user_table import user_table
 from shared import audit
 from shared.contracts.assessment import AddExpert, ExpertRemoved, RemoveExpert
 from shared.contracts.registry import ApplyRules, PinnedRules, RulesApplied
@@ -39,18 +52,27 @@ def user_add(
     program: str | None,
     region: str | None,
     base: str | None,
+    expires_in: str | None = None,
 ) -> int:
     try:
         principal = Principal(name=name, role=role, program=program, region=region, base=base)  # type: ignore[arg-type]
+        lifetime = _lifetime(settings, expires_in)
     except ValidationError as exc:
         print(f"error: {exc.errors()[0]['msg']}", file=sys.stderr)
+        return 2
+    except BadLifetime as exc:
+        print(f"error: {exc}", file=sys.stderr)
         return 2
     engine = make_engine(settings.database_url_for("gateway"))
     upgrade(engine, "gateway")
 
     async def add(nc: NatsClient) -> str:
-        token = add_user(engine, principal)
-        scope = principal.model_dump(exclude={"name"}, exclude_none=True)
+        issued = datetime.now(UTC)
+        token = add_user(engine, principal, lifetime=lifetime, now=issued)
+        scope = {
+            **principal.model_dump(exclude={"name"}, exclude_defaults=True),
+            "expires_at": (issued + lifetime).isoformat(),
+        }
         event = audit.operator_action(
             actor=audit.cli_actor(),
             via="cli",
@@ -62,7 +84,7 @@ def user_add(
         try:
             await audit.record(nc.jetstream(), event)
         except nats.errors.Error as exc:
-            revoke_user(engine, name)  # an unrecorded user must not keep a working token
+            discard_unrecorded_user(engine, name)  # it never existed: no record, no token
             raise AuditUnavailable(
                 f"the audit record was not written, so {name} was not created: {exc}"
             ) from None
@@ -84,8 +106,74 @@ def user_add(
     except (UserExists, AuditUnavailable) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    print(f"created {role} {name}; the token is shown once:", file=sys.stderr)
+    print(
+        f"created {role} {name}, valid {_days(lifetime)}; the token is shown once"
+        f" / 已创建，令牌仅显示一次:",
+        file=sys.stderr,
+    )
     print(token)
+    return 0
+
+
+def _lifetime(settings: Settings, expires_in: str | None) -> timedelta:
+    if expires_in is None:
+        return timedelta(days=settings.token_lifetime_days)
+    return parse_lifetime(expires_in)
+
+
+def _days(lifetime: timedelta) -> str:
+    if lifetime % timedelta(days=1):
+        return f"{lifetime.total_seconds() / 3600:g} hours"
+    return f"{lifetime.days} days"
+
+
+def user_rotate(settings: Settings, *, name: str, expires_in: str | None = None) -> int:
+    """A new token for ``name``; the old one stops working at once."""
+    try:
+        lifetime = _lifetime(settings, expires_in)
+    except BadLifetime as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    engine = make_engine(settings.database_url_for("gateway"))
+    upgrade(engine, "gateway")
+
+    async def rotate(nc: NatsClient) -> str:
+        rotated = rotate_token(engine, name, lifetime=lifetime)
+        event = audit.operator_action(
+            actor=audit.cli_actor(),
+            via="cli",
+            action="user.rotate",
+            target=f"user/{name}",
+            arguments={"expires_at": rotated.expires_at.isoformat()},
+        )
+        try:
+            await audit.record(nc.jetstream(), event)
+        except nats.errors.Error as exc:
+            undo_rotation(engine, name, rotated)  # no record, no new token: the old one stands
+            raise AuditUnavailable(
+                f"the audit record was not written, so {name}'s token was not rotated: {exc}"
+            ) from None
+        return rotated.token
+
+    try:
+        token = asyncio.run(_audited(settings, rotate))
+    except (NoActiveUser, AuditUnavailable) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(
+        f"rotated {name}'s token, valid {_days(lifetime)}; the old one no longer works; the new"
+        " one is shown once / 令牌已更换，旧令牌立即失效，新令牌仅显示一次:",
+        file=sys.stderr,
+    )
+    print(token)
+    return 0
+
+
+def user_list(settings: Settings, *, as_json: bool = False) -> int:
+    """Every user ever made, revoked ones included (their names stay taken)."""
+    engine = make_engine(settings.database_url_for("gateway"))
+    upgrade(engine, "gateway")
+    print(user_table(list_users(engine), now=datetime.now(UTC), as_json=as_json))
     return 0
 
 
@@ -124,7 +212,7 @@ def user_revoke(settings: Settings, *, name: str) -> int:
 
 
 def _expert_program(engine: Engine, name: str) -> str | None:
-    """The program of an active expert user, read before the revocation renames the row."""
+    """The program of an active expert user, read before it is revoked."""
     with session_scope(engine) as session:
         row = session.exec(
             select(UserRow).where(UserRow.name == name, col(UserRow.revoked_at).is_(None))

@@ -87,8 +87,15 @@ def _main(argv: list[str] | None = None) -> int:
     add.add_argument("--program")
     add.add_argument("--region")
     add.add_argument("--base")
-    revoke = user_sub.add_parser("revoke", help="revoke a user's token")
+    lifetime_help = "token lifetime: P90D, PT12H or days (default NAVCYCLE_TOKEN_LIFETIME_DAYS)"
+    add.add_argument("--expires-in", help=lifetime_help)
+    revoke = user_sub.add_parser("revoke", help="revoke a user's token; the name stays taken")
     revoke.add_argument("--name", required=True)
+    rotate = user_sub.add_parser("rotate", help="a new token for a user; the old one stops working")
+    rotate.add_argument("--name", required=True)
+    rotate.add_argument("--expires-in", help=lifetime_help)
+    listing = user_sub.add_parser("list", help="users: role, scope, expiry, last use, revoked")
+    listing.add_argument("--json", action="store_true")
     program = sub.add_parser("program", help="program rules")
     program_sub = program.add_subparsers(dest="action", required=True)
     apply = program_sub.add_parser("apply", help="apply a rules file: a new version if it changed")
@@ -206,6 +213,10 @@ def _one_shot(args: argparse.Namespace, settings: Settings) -> int:
     def user() -> int:
         if args.action == "revoke":
             return admin.user_revoke(settings, name=args.name)
+        if args.action == "rotate":
+            return admin.user_rotate(settings, name=args.name, expires_in=args.expires_in)
+        if args.action == "list":
+            return admin.user_list(settings, as_json=args.json)
         return admin.user_add(
             settings,
             name=args.name,
@@ -213,6 +224,7 @@ def _one_shot(args: argparse.Namespace, settings: Settings) -> int:
             program=args.program,
             region=args.region,
             base=args.base,
+            expires_in=args.expires_in,
         )
 
     commands: dict[str, Callable[[], int]] = {

@@ -9,7 +9,7 @@ from fastapi import Depends, Header
 
 from services.gateway.access import HIDDEN, Action, Target, allowed
 from services.gateway.deps import Deps, DepsDep
-from services.gateway.identity.tokens import Principal, authenticate
+from services.gateway.identity.tokens import Principal, TokenRefused, identify
 from services.gateway.problems import ApiError
 from shared.contracts.assessment import AssignmentQuery, Assignments
 from shared.contracts.registry import BasePublic, GetBase, PinnedRules
@@ -25,10 +25,10 @@ async def current_user(
     scheme, _, token = authorization.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise ApiError(401, "invalid_token", "the Authorization header must be 'Bearer <token>'")
-    principal = await asyncio.to_thread(authenticate, deps.users, token.strip())
-    if principal is None:
-        raise ApiError(401, "invalid_token", "the token is unknown or has been revoked")
-    return principal
+    try:
+        return await asyncio.to_thread(identify, deps.users, token.strip())
+    except TokenRefused as refused:
+        raise ApiError(401, refused.code, refused.message) from None
 
 
 UserDep = Annotated[Principal, Depends(current_user)]

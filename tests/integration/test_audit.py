@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import asyncio
 import getpass
+import json
 import os
 import socket
 import subprocess
 import sys
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +22,7 @@ from nats.aio.client import Client as NatsClient
 
 from services.gateway.app import create_app
 from services.gateway.deps import Deps
-from services.gateway.identity.tokens import Principal, add_user
+from services.gateway.identity.tokens import Principal, add_user, authenticate
 from shared import audit
 from shared.db import make_engine
 from shared.embedded import free_port, nats_server
@@ -79,6 +81,7 @@ async def test_user_add_and_revoke_are_audited_without_the_token(
     [event] = await _audit_events(nc, "audit-users", "user/zhang")
     assert event.type == "navcycle.operator.action" and event.source == "navcycle/operator"
     assert event.base == "_"  # not a cycle: no dashboard row appears for it
+    expires_at = datetime.fromisoformat(event.data["arguments"].pop("expires_at"))
     assert event.data == {
         "actor": f"{OPERATOR}@{socket.gethostname()}",
         "via": "cli",
@@ -86,6 +89,8 @@ async def test_user_add_and_revoke_are_audited_without_the_token(
         "target": "user/zhang",
         "arguments": {"role": "base_user", "program": "audit-users", "base": "b1"},
     }
+    lifetime = expires_at - datetime.now(UTC)  # the settings' default
+    assert timedelta(days=89) < lifetime <= timedelta(days=90)
     assert _secret_free(event, token)
 
     revoked = await _run(env, "user", "revoke", "--name", "zhang")
@@ -100,6 +105,77 @@ async def test_user_add_and_revoke_are_audited_without_the_token(
     again = await _run(env, "user", "revoke", "--name", "zhang")
     assert again.returncode == 2  # nothing happened, so nothing more is recorded
     assert len(await _audit_events(nc, "_", "user/zhang")) == 1
+
+
+async def test_a_rotated_token_replaces_the_old_one_and_is_audited_without_either(
+    nc: NatsClient, nats_url: str, tmp_path: Path
+) -> None:
+    env = _cli_env(tmp_path, nats_url)
+    added = await _run(
+        env, "user", "add", "--name", "qian", "--role", "viewer", "--expires-in", "P7D"
+    )
+    assert added.returncode == 0, added.stderr
+    old = added.stdout.strip().splitlines()[-1]
+
+    rotated = await _run(env, "user", "rotate", "--name", "qian", "--expires-in", "PT12H")
+    assert rotated.returncode == 0, rotated.stderr
+    new = rotated.stdout.strip().splitlines()[-1]
+    assert new.startswith("nvc_") and new != old
+    users = make_engine(Settings(_env_file=None, state_dir=tmp_path).database_url_for("gateway"))  # type: ignore[call-arg]
+    assert authenticate(users, old) is None
+    assert authenticate(users, new) == Principal(name="qian", role="viewer")
+
+    add, rotate = await _audit_events(nc, "_", "user/qian")
+    assert (add.data["action"], rotate.data["action"]) == ("user.add", "user.rotate")
+    expires_at = datetime.fromisoformat(rotate.data["arguments"]["expires_at"])
+    assert timedelta(hours=11) < expires_at - datetime.now(UTC) <= timedelta(hours=12)
+    assert _secret_free(add, old, new) and _secret_free(rotate, old, new)
+
+    unknown = await _run(env, "user", "rotate", "--name", "nobody")
+    assert unknown.returncode == 2 and "no active user 'nobody'" in unknown.stderr
+    bad = await _run(env, "user", "rotate", "--name", "qian", "--expires-in", "soon")
+    assert bad.returncode == 2 and "--expires-in 'soon'" in bad.stderr
+    assert authenticate(users, new) is not None  # refused commands changed nothing
+
+
+async def test_a_revoked_name_cannot_be_given_to_a_new_user(
+    nc: NatsClient, nats_url: str, tmp_path: Path
+) -> None:
+    env = _cli_env(tmp_path, nats_url)
+    args = ["user", "add", "--name", "expert-sun", "--role", "expert", "--program", "audit-names"]
+    assert (await _run(env, *args)).returncode == 0
+    assert (await _run(env, "user", "revoke", "--name", "expert-sun")).returncode == 0
+    again = await _run(env, *args)
+    assert again.returncode == 2 and "nvc_" not in again.stdout
+    assert "was revoked; names are never reused" in again.stderr
+    assert len(await _audit_events(nc, "audit-names", "user/expert-sun")) == 1  # the first add
+
+
+async def test_the_user_list_shows_every_user_revoked_ones_included(
+    nc: NatsClient, nats_url: str, tmp_path: Path
+) -> None:
+    env = _cli_env(tmp_path, nats_url)
+    made = await _run(
+        env, "user", "add", "--name", "zhou", "--role", "viewer", "--expires-in", "30"
+    )
+    assert made.returncode == 0, made.stderr
+    args = ["user", "add", "--name", "wu", "--role", "city_officer", "--region", "320100"]
+    assert (await _run(env, *args)).returncode == 0
+    assert (await _run(env, "user", "revoke", "--name", "wu")).returncode == 0
+
+    listed = await _run(env, "user", "list")
+    assert listed.returncode == 0, listed.stderr
+    header, wu, zhou, note = listed.stdout.strip().splitlines()
+    assert "用户 name" in header and "已撤销 revoked" in header and "北京时间" in note
+    assert wu.split()[:3] == ["wu", "city_officer", "region=320100"]
+    assert "从未 never" in wu and not wu.rstrip().endswith("否 no")
+    assert zhou.split()[:3] == ["zhou", "viewer", "-"] and zhou.rstrip().endswith("否 no")
+
+    as_json = await _run(env, "user", "list", "--json")
+    rows = {row["name"]: row for row in json.loads(as_json.stdout)}
+    assert rows["wu"]["revoked_at"] is not None and rows["zhou"]["revoked_at"] is None
+    lifetime = datetime.fromisoformat(rows["zhou"]["expires_at"]) - datetime.now(UTC)
+    assert timedelta(days=29) < lifetime <= timedelta(days=30)
 
 
 async def test_without_the_event_log_an_action_is_refused_and_changes_nothing(
@@ -130,7 +206,7 @@ async def test_a_user_whose_audit_record_fails_is_not_left_behind(
     done = await _run(
         _cli_env(tmp_path, nats_url), "user", "add", "--name", "zhao", "--role", "viewer"
     )
-    assert done.returncode == 0, done.stderr  # the name is free: the first user was revoked
+    assert done.returncode == 0, done.stderr  # the name is free: the first user never existed
 
 
 async def test_program_apply_from_the_cli_is_audited(

@@ -1,4 +1,7 @@
-"""The gateway's own table: users and the hashes of their bearer tokens."""
+"""The gateway's own table: users and the hashes of their bearer tokens.
+
+A name, once given, stays taken: a revoked user keeps its row and its name, so a new user can
+never inherit what was assigned to that name (an expert's reviews)."""
 
 from __future__ import annotations
 
@@ -23,6 +26,11 @@ class UserRow(SQLModel, table=True):
     token_sha256: str = Field(index=True, unique=True, max_length=64)
     created_at: datetime = Field(default_factory=_now)
     revoked_at: datetime | None = None
+    # Null only for tokens issued before lifetimes existed and not yet given one.
+    expires_at: datetime | None = None
+    # Written at most once a minute per token, so busy clients do not turn reads into writes.
+    last_used_at: datetime | None = None
+    rotated_at: datetime | None = None
 
 
 TABLES: list[type[SQLModel]] = [UserRow]
