@@ -133,6 +133,13 @@ def allowed(p: Principal, action: Action, t: Target, *, assigned: bool = False) 
     return False
 
 
+def reads_documents(p: Principal) -> bool:
+    """Whether ``p`` may read any base's documents at all (asked before any lookup)."""
+    if p.role in ("operator", "viewer"):
+        return p.documents and p.program is not None
+    return True
+
+
 def row_scope(p: Principal, t: Target) -> RowScope:
     """Which bases' rows (dashboard cycles, overdue lists) a reader of the program sees; that it
     may read the program at all is ``read_program``'s to say."""

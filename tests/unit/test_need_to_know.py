@@ -323,3 +323,11 @@ def test_the_province_sees_every_sheet_once_the_grade_is_recorded() -> None:
         {"round": 0},
         {"round": 0},
     ]
+
+
+def test_only_granted_viewers_and_operators_read_any_document() -> None:
+    from services.gateway.access import reads_documents
+
+    assert reads_documents(AUDITOR) and reads_documents(ZZ_STAFF)
+    assert not reads_documents(VIEWER) and not reads_documents(OPERATOR)
+    assert not reads_documents(Principal(name="x", role="viewer", documents=True))

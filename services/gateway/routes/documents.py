@@ -10,6 +10,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, Depends, Header, Path, Query, Request
 from fastapi.responses import JSONResponse, Response
 
+from services.gateway.access import reads_documents
 from services.gateway.auth import UserDep, require, rpc
 from services.gateway.deps import Deps, DepsDep
 from services.gateway.export_cache import ExportCache, Rendered
@@ -33,12 +34,23 @@ async def download(
     user: UserDep,
     document_id: str = Path(pattern=r"^[0-9a-f-]{36}$"),
 ) -> Response:
+    # A document the caller may not see is answered as one that does not exist.
+    hidden = ApiError(404, "document_not_found", f"no document {document_id}")
+    if not reads_documents(user):
+        raise hidden  # before any lookup: this token reads no document at all
     doc = await rpc(
         deps.rpc.call(
             "filings", "documents.get", GetDocument(document_id=document_id), DocumentPublic
         )
     )
-    await require(deps, user, "read_cycle", program=doc.program, base=doc.base, year=doc.year)
+    try:
+        await require(
+            deps, user, "read_document", program=doc.program, base=doc.base, year=doc.year
+        )
+    except ApiError as exc:
+        if exc.status == 404:
+            raise hidden from None
+        raise
     try:
         data = await deps.objects.get(doc.key)
     except ObjectMissing:
