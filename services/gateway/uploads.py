@@ -1,11 +1,19 @@
-"""Reading a multipart file within the size limit and storing it by content."""
+"""Reading a multipart file within the size limit and storing it by content.
+
+The type is decided from the bytes, in a worker thread: an archive's directory is bounded
+(``shared/domain/zip_bounds.py``) before it is listed, so a ZIP bomb is refused with 422
+``unsafe_archive`` without costing the event loop anything.
+"""
 
 from __future__ import annotations
+
+import asyncio
 
 from fastapi import UploadFile
 
 from services.gateway.problems import ApiError
 from shared.domain.filetypes import EXTENSIONS, sniff
+from shared.domain.zip_bounds import zip_refusal
 from shared.objectstore import ObjectStore, ObjectStoreError, sha256_hex
 from workflows.models import Upload
 
@@ -46,6 +54,25 @@ def check_filename(filename: str) -> str:
     return name
 
 
+def checked_type(data: bytes) -> str:
+    """The accepted type of ``data``, or the refusal (an unsafe archive, any other type)."""
+    if data.startswith(b"PK\x03\x04") and (refusal := zip_refusal(data)) is not None:
+        raise ApiError(
+            422,
+            "unsafe_archive",
+            f"压缩包不予接收：{refusal.zh} — the archive is refused: {refusal.en}",
+            reason=refusal.reason,
+        )
+    content_type = sniff(data)
+    if content_type is None:
+        raise ApiError(
+            415,
+            "unsupported_media_type",
+            "the file must be a PDF, DOCX, XLSX, ZIP, PNG or JPEG (checked from its bytes)",
+        )
+    return content_type
+
+
 async def store_upload(
     objects: ObjectStore,
     *,
@@ -57,13 +84,7 @@ async def store_upload(
     kind: str,
     filed_by: str,
 ) -> Upload:
-    content_type = sniff(data)
-    if content_type is None:
-        raise ApiError(
-            415,
-            "unsupported_media_type",
-            "the file must be a PDF, DOCX, XLSX, ZIP, PNG or JPEG (checked from its bytes)",
-        )
+    content_type = await asyncio.to_thread(checked_type, data)
     digest = sha256_hex(data)
     key = f"documents/{program}/{year}/{base}/{kind}/{digest}.{EXTENSIONS[content_type]}"
     try:
