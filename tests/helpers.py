@@ -21,10 +21,31 @@ from shared.objectstore import ObjectStore, sha256_hex
 from shared.settings import DEPLOY_DIR
 from workflows.cycle import AnnualCycleWorkflow
 from workflows.ids import cycle_id
-from workflows.models import BaseInfo, CycleInput, Upload
+from workflows.models import Actor, BaseInfo, CycleInput, Upload
 from workflows.replay import history_filename
 
 _years = itertools.count(2101)
+
+# Who acts in the tests' cycles: their bases lie in Zhengzhou (410100), in Henan.
+CITY = Actor(name="city-zz", role="city_officer", region="410100")
+PROVINCE = Actor(name="province-admin", role="province_admin")
+
+
+def base_actor(base: str) -> Actor:
+    return Actor(name=f"staff-{base}", role="base_user", base=base)
+
+
+def expert_actor(name: str) -> Actor:
+    return Actor(name=name, role="expert")
+
+
+def step_actor(step: str, region: str = "410100") -> Actor:
+    """The officer of a verification step for a base in ``region`` (a city officer there)."""
+    if step != "city":
+        return PROVINCE
+    return Actor(name=f"city-{region}", role="city_officer", region=region)
+
+
 PDF = b"%PDF-1.4\n% navcycle test document\n"
 
 

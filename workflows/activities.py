@@ -25,8 +25,10 @@ from shared.contracts.assessment import (
 from shared.contracts.calendars import CalendarVersionPublic, GetCalendar
 from shared.contracts.registry import (
     BaseList,
+    BasePublic,
     BaseStatusChange,
     BaseStatusResult,
+    GetBase,
     ListBases,
     PinnedRules,
 )
@@ -207,6 +209,25 @@ class CycleActivities:
         return assigned.experts
 
     @activity.defn
+    async def current_experts(self, req: ExpertsRequest) -> list[str]:
+        """The experts on the review now, as the assessment service keeps them."""
+        current = await self._rpc.call(
+            "assessment",
+            "assignments.current",
+            AssignmentQuery(program=req.program, year=req.year, base=req.base),
+            Assignments,
+        )
+        return current.experts if current.round == req.round else []
+
+    @activity.defn
+    async def base_status(self, req: BaseStatusRequest) -> BaseStatusResult:
+        """The base's status as the registry keeps it, changing nothing."""
+        base = await self._rpc.call(
+            "registry", "bases.get", GetBase(program=req.program, base=req.base), BasePublic
+        )
+        return BaseStatusResult(status=base.status, changed=False)
+
+    @activity.defn
     async def end_later_cycles(self, req: EndLaterCyclesRequest) -> int:
         """A de-listed base's later cycles end at once (the next two program years may be open)."""
         payload = BaseDelisted(year=req.year, reason=req.reason).model_dump(mode="json")
@@ -310,6 +331,7 @@ class CycleActivities:
                         rules_version=req.rules_version,
                         launched_at=req.launched_at,
                         parent_id=req.parent_id,
+                        parent_secret=req.parent_secret,
                         arrival_max_skew_s=self._arrival_max_skew_s,
                     ),
                     id=cycle_id(req.program, req.year, base.id),
@@ -334,7 +356,8 @@ class CycleActivities:
             handle = self._temporal.get_workflow_handle(cycle_id(req.program, req.year, base))
             try:
                 await handle.signal(
-                    "finalize", FinalGrade(grade=grade, finalized_at=req.finalized_at)
+                    "finalize",
+                    FinalGrade(grade=grade, finalized_at=req.finalized_at, secret=req.secret),
                 )
                 delivered += 1
             except RPCError as exc:

@@ -25,6 +25,7 @@ from workflows.cycle_clock import DAY, CycleClock, CycleEnded
 
 with workflow.unsafe.imports_passed_through():
     from shared.contracts.calendars import CalendarApplied
+    from shared.contracts.registry import BaseStatusResult
     from shared.domain.arrival import Admission, admission_time
     from shared.domain.grading import (
         GRADING_METHOD,
@@ -43,7 +44,9 @@ with workflow.unsafe.imports_passed_through():
     from workflows import search_attributes as sa
     from workflows.activities import CycleActivities
     from workflows.admission import FilingKind, filing_refusal
+    from workflows.authority import Act, actor_refusal
     from workflows.models import (
+        Actor,
         BaseDelisted,
         BaseStatusRequest,
         CycleConcluded,
@@ -115,6 +118,7 @@ class AnnualCycleWorkflow(CycleClock):
         self._prior: PriorCycleEnded | None = None
         self._calendar: CalendarApplied | None = None
         self._calendar_seen = 0
+        self._claims: list[BaseDelisted] = []
 
     # ---------------------------------------------------------------- the cycle
 
@@ -153,8 +157,12 @@ class AnnualCycleWorkflow(CycleClock):
         ends this cycle too); the plan window then counts from the release."""
         self._set_stage(Stage.HELD)
         await self._emit(EventType.CYCLE_OPENED, {"held": True, "reason": "rectifying"})
-        await self._wait(lambda: self._prior is not None)
-        return workflow.now()
+        while True:
+            await self._wait(lambda: self._prior is not None)
+            # Released only when the registry agrees the rectification has ended.
+            if (await self._base_status()).status != "rectifying":
+                return workflow.now()
+            self._prior = None
 
     async def _plan_phase(self) -> bool:
         """File, then pass each verification step; a return sends the base back to refile."""
@@ -551,6 +559,7 @@ class AnnualCycleWorkflow(CycleClock):
         """Tell the program year how the cycle ended, and release a next-year cycle held for it."""
         await self._notify_parent(
             CycleConcluded(
+                secret=self._inp.parent_secret,
                 base=self._s.base,
                 stage=self._s.stage,
                 outcome=self._s.outcome or "none",
@@ -588,6 +597,7 @@ class AnnualCycleWorkflow(CycleClock):
             await self._notify_parent(self._graded(None, None, reason="ended", excluded=True))
         await self._notify_parent(
             CycleConcluded(
+                secret=self._inp.parent_secret,
                 base=self._s.base,
                 stage=Stage.ENDED,
                 outcome="ended",
@@ -618,6 +628,7 @@ class AnnualCycleWorkflow(CycleClock):
 
     @file_plan.validator
     def _validate_file_plan(self, req: FilePlan) -> None:
+        self._authorize(req.actor, "file")
         self._admit("plan", req.upload.sha256, req.received_at)
 
     @workflow.update
@@ -638,6 +649,8 @@ class AnnualCycleWorkflow(CycleClock):
             )
         if self._decision is not None:
             raise errors.rejected(errors.DUPLICATE_FILING, "this step has already decided")
+        act: Act = "take_over" if req.taken_over else ("verify_" + req.step)  # type: ignore[assignment]
+        self._authorize(req.actor, act)
         if self._s.step_taken_by is not None and not req.taken_over:
             raise errors.rejected(
                 errors.STEP_TAKEN_OVER,
@@ -671,10 +684,25 @@ class AnnualCycleWorkflow(CycleClock):
 
     @file_self_evaluation.validator
     def _validate_self_evaluation(self, req: FileSelfEvaluation) -> None:
+        self._authorize(req.actor, "file")
         self._admit("self_evaluation", req.upload.sha256, req.received_at)
 
     @workflow.update
     async def submit_score(self, req: SubmitScore) -> ScoreReceipt:
+        if req.expert not in self._s.experts:
+            # Reassigned since the review opened (by the province, or a revocation): ask the
+            # assessment service, which keeps the assignments, before anything is recorded.
+            self._s.experts = await workflow.execute_activity_method(
+                CycleActivities.current_experts,
+                self._experts_request(self._s.round, self._rules.rubric.experts_required),
+                start_to_close_timeout=ACTIVITY_TIMEOUT,
+                retry_policy=RETRY,
+            )
+            if req.expert not in self._s.experts:
+                raise errors.rejected(
+                    errors.NOT_ASSIGNED,
+                    f"{req.expert} is not assigned to this review / 非本轮评审专家",
+                )
         self._sheets.append(
             ScoreSheet(expert=req.expert, scores=req.scores, vetoes=req.vetoes, comment=req.comment)
         )
@@ -698,6 +726,12 @@ class AnnualCycleWorkflow(CycleClock):
     @submit_score.validator
     def _validate_score(self, req: SubmitScore) -> None:
         self._require_stage(Stage.UNDER_REVIEW, "a score")
+        self._authorize(req.actor, "score")
+        assert req.actor is not None
+        if req.actor.name != req.expert:
+            raise errors.rejected(
+                errors.NOT_YOUR_ROLE, f"{req.actor.name} may not score as {req.expert}"
+            )
         if len(self._sheets) >= self._rules.rubric.experts_required:
             raise errors.rejected(errors.ALREADY_SCORED, "every required expert has scored")
         if any(s.expert == req.expert for s in self._sheets):
@@ -724,6 +758,7 @@ class AnnualCycleWorkflow(CycleClock):
 
     @file_rectification.validator
     def _validate_rectification(self, req: FileRectification) -> None:
+        self._authorize(req.actor, "file")
         self._admit("rectification", req.upload.sha256, req.received_at)
 
     @workflow.update
@@ -748,6 +783,7 @@ class AnnualCycleWorkflow(CycleClock):
 
     @extend_deadline.validator
     def _validate_extension(self, req: ExtendDeadline) -> None:
+        self._authorize(req.actor, "extend")
         current = self._s.deadlines.get(req.deadline)
         if current is None or self._s.stage.is_final:
             raise errors.rejected(errors.INVALID_EXTENSION, f"no open deadline {req.deadline!r}")
@@ -761,17 +797,22 @@ class AnnualCycleWorkflow(CycleClock):
 
     @workflow.signal
     def finalize(self, result: FinalGrade) -> None:
-        self._final = result
+        """The program year's final grade; one from anywhere else is ignored."""
+        if self._from_parent(result.secret, "finalize"):
+            self._final = result
 
     @workflow.signal
     def reopen_review(self, req: ReopenReview) -> None:
         """An objection upheld during 公示: the yearly review is held again."""
-        self._reopen = req
+        if self._from_parent(req.secret, "reopen_review"):
+            self._reopen = req
 
     @workflow.signal
     def base_delisted(self, req: BaseDelisted) -> None:
+        """Another year's cycle de-listed the base: checked with the registry before it ends
+        this cycle (a signal proves nothing of who sent it)."""
         if req.year != self._s.year and not self._s.stage.is_final:
-            self._ended = req
+            self._claims.append(req)
 
     @workflow.signal
     def prior_cycle_ended(self, req: PriorCycleEnded) -> None:
@@ -790,6 +831,36 @@ class AnnualCycleWorkflow(CycleClock):
         return self._s.rectification_filed_round >= self._s.round
 
     # ---------------------------------------------------------------- helpers
+
+    def _authorize(self, actor: Actor | None, act: Act) -> None:
+        refusal = actor_refusal(actor, act, self._s, self._inp.base.region)
+        if refusal is not None:
+            raise errors.rejected(*refusal)
+
+    def _from_parent(self, secret: str, what: str) -> bool:
+        if secret == self._inp.parent_secret:
+            return True
+        workflow.logger.warning("%s ignored: not from this cycle's program year", what)
+        return False
+
+    async def _base_status(self) -> BaseStatusResult:
+        """The base's status as the registry keeps it (asking to stay where it is changes
+        nothing)."""
+        return await workflow.execute_activity_method(
+            CycleActivities.base_status,
+            BaseStatusRequest(program=self._s.program, base=self._s.base, status="active"),
+            start_to_close_timeout=ACTIVITY_TIMEOUT,
+            retry_policy=RETRY,
+        )
+
+    async def _verify_claims(self) -> None:
+        """A claimed de-listing ends the cycle only if the registry has the base de-listed."""
+        while self._claims:
+            claim = self._claims.pop(0)
+            if (await self._base_status()).status == "delisted":
+                self._ended = claim
+                return
+            workflow.logger.warning("a de-listing claim the registry does not confirm: ignored")
 
     def _require_stage(self, stage: Stage, what: str) -> None:
         if self._s.stage != stage:
@@ -897,6 +968,7 @@ class AnnualCycleWorkflow(CycleClock):
             grade=grade,
             name=self._inp.base.name,
             region=self._inp.base.region,
+            secret=self._inp.parent_secret,
             **report,
         )
 

@@ -49,17 +49,29 @@ class CycleClock:
     _calendar: CalendarApplied | None
     _calendar_seen: int
 
+    _claims: list[BaseDelisted]
+
     async def _emit(self, event_type: EventType, data: dict[str, Any]) -> None:
         raise NotImplementedError
 
+    async def _verify_claims(self) -> None:
+        raise NotImplementedError
+
     async def _wait(self, condition: Callable[[], bool], within: timedelta | None = None) -> None:
-        """Every wait of the cycle: ends early (raising CycleEnded) when the base is de-listed, and
-        counts provisional deadlines again when holiday data arrives."""
+        """Every wait of the cycle: ends early (raising CycleEnded) when the base is de-listed (a
+        claim the registry confirms), and counts provisional deadlines again when holiday data
+        arrives."""
         while True:
             seen = self._calendar_seen
             await workflow.wait_condition(
                 functools.partial(self._woken, condition, seen), timeout=within
             )
+            if self._claims:
+                await self._verify_claims()
+                if self._ended is None and not condition():
+                    if within is not None:
+                        return
+                    continue
             if self._ended is not None:
                 raise CycleEnded()
             if self._calendar_changed(seen):
@@ -72,7 +84,12 @@ class CycleClock:
             return
 
     def _woken(self, condition: Callable[[], bool], seen: int) -> bool:
-        return condition() or self._ended is not None or self._calendar_changed(seen)
+        return (
+            condition()
+            or self._ended is not None
+            or bool(self._claims)
+            or self._calendar_changed(seen)
+        )
 
     def _calendar_changed(self, seen: int) -> bool:
         return self._calendar is not None and self._calendar_seen == seen

@@ -15,6 +15,9 @@ INVALID_EXTENSION = "invalid_extension"
 INVALID_INPUT = "invalid_input"
 STEP_NOT_SILENT = "step_not_silent"
 STEP_TAKEN_OVER = "step_taken_over"
+ACTOR_REQUIRED = "actor_required"
+NOT_YOUR_ROLE = "not_your_role"
+NOT_ASSIGNED = "not_assigned"
 NOT_IN_PUBLICATION = "not_in_publication"
 UNKNOWN_BASE = "unknown_base"
 UNKNOWN_OBJECTION = "unknown_objection"
@@ -30,6 +33,9 @@ HTTP_STATUS = {
     INVALID_INPUT: 422,
     STEP_NOT_SILENT: 409,
     STEP_TAKEN_OVER: 409,
+    ACTOR_REQUIRED: 403,
+    NOT_YOUR_ROLE: 403,
+    NOT_ASSIGNED: 403,
     NOT_IN_PUBLICATION: 409,
     UNKNOWN_BASE: 404,
     UNKNOWN_OBJECTION: 404,

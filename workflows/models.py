@@ -40,6 +40,24 @@ class CycleInput(_Model):
     arrival_max_skew_s: int = Field(
         300, ge=0, description="How far a filing's arrival time is trusted behind the cycle's clock"
     )
+    parent_secret: str = Field(
+        "", description="Shared with the program year: its grades and decisions carry it"
+    )
+
+
+class Actor(_Model):
+    """Who acts, as the gateway authenticated them: every human input carries it, and the
+    cycle checks it against its own state (the step pending, the experts assigned, its base)."""
+
+    name: str = Field(min_length=1, max_length=200)
+    role: Literal[
+        "province_admin", "city_officer", "base_user", "expert", "operator", "viewer", "system"
+    ]
+    base: str | None = None
+    region: str | None = None
+
+
+ACTOR = Field(None, description="Who acts; an input without one is refused (actor_required)")
 
 
 class Target(_Model):
@@ -83,6 +101,7 @@ class FilePlan(_Model):
     upload: Upload
     targets: Targets
     received_at: datetime | None = ARRIVAL
+    actor: Actor | None = ACTOR
 
 
 class ReviewPlan(_Model):
@@ -94,12 +113,14 @@ class ReviewPlan(_Model):
         False, description="The province takes a silent step itself (reason required)"
     )
     reason: str = Field("", max_length=2000)
+    actor: Actor | None = ACTOR
 
 
 class FileSelfEvaluation(_Model):
     upload: Upload
     actuals: dict[str, float] = Field(default_factory=dict)
     received_at: datetime | None = ARRIVAL
+    actor: Actor | None = ACTOR
 
 
 class SubmitScore(_Model):
@@ -107,11 +128,13 @@ class SubmitScore(_Model):
     scores: dict[str, float]
     vetoes: list[str] = Field(default_factory=list)
     comment: str = Field("", max_length=4000)
+    actor: Actor | None = ACTOR
 
 
 class FileRectification(_Model):
     upload: Upload
     received_at: datetime | None = ARRIVAL
+    actor: Actor | None = ACTOR
 
 
 class ExtendDeadline(_Model):
@@ -119,11 +142,13 @@ class ExtendDeadline(_Model):
     until: datetime
     reason: str = Field(min_length=1, max_length=1000)
     by: str = "anonymous"
+    actor: Actor | None = ACTOR
 
 
 class FinalGrade(_Model):
     grade: Grade
     finalized_at: datetime
+    secret: str = Field("", description="The program year's own: a grade from elsewhere is ignored")
 
 
 class CycleGraded(_Model):
@@ -136,6 +161,7 @@ class CycleGraded(_Model):
     reason: str = Field("scored", description="scored | plan_overdue | self_evaluation_overdue")
     vetoes: list[str] = Field(default_factory=list)
     objection_id: str | None = Field(None, description="A re-review after an upheld objection")
+    secret: str = Field("", description="The program year's, as its cycle knows it")
 
 
 class CycleConcluded(_Model):
@@ -146,6 +172,7 @@ class CycleConcluded(_Model):
     outcome: str
     reason_zh: str = ""
     reason_en: str = ""
+    secret: str = ""
 
 
 class BaseDelisted(_Model):
@@ -161,6 +188,7 @@ class PriorCycleEnded(_Model):
 class ReopenReview(_Model):
     objection_id: str
     reason: str
+    secret: str = ""
 
 
 class DeadlineInfo(_Model):
@@ -301,6 +329,7 @@ class ProgramYearInput(_Model):
     regrades_received: int = 0
     finalized_at: datetime | None = None
     concluded: dict[str, CycleConcluded] = Field(default_factory=dict)
+    secret: str = Field("", description="Given to this year's cycles; their reports carry it")
 
 
 class ProgramYearState(_Model):
@@ -328,6 +357,7 @@ class OpenCyclesRequest(_Model):
     rules_version: int
     launched_at: datetime
     parent_id: str
+    parent_secret: str = ""
     bases: list[BaseInfo]
     search_attributes: bool
 
@@ -407,3 +437,4 @@ class FinalizeCyclesRequest(_Model):
     year: int
     grades: dict[str, Grade]
     finalized_at: datetime
+    secret: str = ""

@@ -105,6 +105,10 @@ class ProgramYearWorkflow:
                 retry_policy=RETRY,
             )
             s.rules, s.rules_version = pinned.rules, pinned.version
+        if not s.secret:
+            # Shared with this year's cycles only: their grades and outcomes carry it, and
+            # they take a final grade or a reopened review only with it.
+            s.secret = str(workflow.uuid4())
         if s.launched_at is None:
             s.launched_at = workflow.now()
             await self._emit(
@@ -230,6 +234,7 @@ class ProgramYearWorkflow:
                 year=s.year,
                 grades=self._final_grades(),
                 finalized_at=s.finalized_at,
+                secret=s.secret,
             ),
             start_to_close_timeout=timedelta(minutes=30),
             heartbeat_timeout=timedelta(minutes=2),
@@ -426,7 +431,9 @@ class ProgramYearWorkflow:
             await self._signal_cycles(
                 [decided.base],
                 "reopen_review",
-                ReopenReview(objection_id=req.objection_id, reason=req.reason).model_dump(),
+                ReopenReview(
+                    objection_id=req.objection_id, reason=req.reason, secret=s.secret
+                ).model_dump(),
             )
         return decided
 
@@ -451,6 +458,9 @@ class ProgramYearWorkflow:
     def cycle_graded(self, graded: CycleGraded) -> None:
         # Keyed by base: a cycle that reports twice (a retry, a reset) is counted once.
         s = self._s
+        if graded.secret != s.secret:
+            workflow.logger.warning("a grade not from this year's cycles: ignored")
+            return
         before = s.graded.get(graded.base)
         s.graded[graded.base] = graded
         if graded.objection_id is not None and graded.base in s.regrading:
@@ -469,6 +479,9 @@ class ProgramYearWorkflow:
 
     @workflow.signal
     def cycle_concluded(self, concluded: CycleConcluded) -> None:
+        if concluded.secret != self._s.secret:
+            workflow.logger.warning("an outcome not from this year's cycles: ignored")
+            return
         self._s.concluded[concluded.base] = concluded
 
     @workflow.signal
@@ -507,6 +520,7 @@ class ProgramYearWorkflow:
                 rules_version=s.rules_version,
                 launched_at=s.launched_at,
                 parent_id=workflow.info().workflow_id,
+                parent_secret=s.secret,
                 bases=bases,
                 search_attributes=workflow.info().typed_search_attributes.get(sa.PROGRAM)
                 is not None,

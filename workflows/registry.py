@@ -29,4 +29,6 @@ def activity_methods(acts: CycleActivities) -> list[Callable[..., Any]]:
         acts.reassign_experts,
         acts.end_later_cycles,
         acts.signal_cycles,
+        acts.current_experts,
+        acts.base_status,
     ]

@@ -35,6 +35,7 @@ from workflows import errors
 from workflows.cycle import AnnualCycleWorkflow
 from workflows.ids import cycle_id, program_year_id
 from workflows.models import (
+    Actor,
     FilePlan,
     FileRectification,
     FileSelfEvaluation,
@@ -215,7 +216,7 @@ class Actors:
         await self._update(
             s.base,
             AnnualCycleWorkflow.file_plan,
-            FilePlan(upload=upload, targets=TARGETS),
+            FilePlan(upload=upload, targets=TARGETS, actor=self._staff(s.base)),
             "plan-1",
         )
         steps = list(self._rules.verification)
@@ -223,21 +224,26 @@ class Actors:
             await self._update(
                 s.base,
                 AnnualCycleWorkflow.review_plan,
-                ReviewPlan(step=steps[0], decision="return", comment="目标需量化"),
+                ReviewPlan(
+                    step=steps[0],
+                    decision="return",
+                    comment="目标需量化",
+                    actor=self._officer(steps[0]),
+                ),
                 "return-1",
             )
             upload = await self._upload(s.base, "plan", "v2")
             await self._update(
                 s.base,
                 AnnualCycleWorkflow.file_plan,
-                FilePlan(upload=upload, targets=TARGETS),
+                FilePlan(upload=upload, targets=TARGETS, actor=self._staff(s.base)),
                 "plan-2",
             )
         for step in steps:
             await self._update(
                 s.base,
                 AnnualCycleWorkflow.review_plan,
-                ReviewPlan(step=step, decision="approve"),
+                ReviewPlan(step=step, decision="approve", actor=self._officer(step)),
                 f"approve-{step}",
             )
 
@@ -252,7 +258,7 @@ class Actors:
             await self._update(
                 s.base,
                 AnnualCycleWorkflow.file_plan,
-                FilePlan(upload=upload, targets=TARGETS),
+                FilePlan(upload=upload, targets=TARGETS, actor=self._staff(s.base)),
                 "plan-late",
             )
         except Refused:
@@ -265,18 +271,27 @@ class Actors:
         await self._update(
             s.base,
             AnnualCycleWorkflow.file_self_evaluation,
-            FileSelfEvaluation(upload=upload, actuals={"patents": actual}),
+            FileSelfEvaluation(
+                upload=upload, actuals={"patents": actual}, actor=self._staff(s.base)
+            ),
             "report",
         )
 
     async def score(self, s: BaseScript, value: float, veto: bool, round_: int = 0) -> None:
         vetoes = [self._rules.rubric.vetoes[0]] if veto and self._rules.rubric.vetoes else []
-        for n in range(self._rules.rubric.experts_required):
+        # The experts the review was assigned (the cycle accepts no one else's sheet).
+        experts = (await self.state(s.base)).experts
+        for n, expert in enumerate(experts[: self._rules.rubric.experts_required]):
             scores = dict.fromkeys(self._rules.rubric.keys, value)
             await self._update(
                 s.base,
                 AnnualCycleWorkflow.submit_score,
-                SubmitScore(expert=f"expert-{n + 1}", scores=scores, vetoes=vetoes),
+                SubmitScore(
+                    expert=expert,
+                    scores=scores,
+                    vetoes=vetoes,
+                    actor=Actor(name=expert, role="expert"),
+                ),
                 f"score-{round_}-{n}",
             )
 
@@ -285,10 +300,20 @@ class Actors:
         await self._update(
             s.base,
             AnnualCycleWorkflow.file_rectification,
-            FileRectification(upload=upload),
+            FileRectification(upload=upload, actor=self._staff(s.base)),
             "rectification-1",
         )
         await self.score(s, max(70.0, s.score), veto=False, round_=1)
+
+    @staticmethod
+    def _staff(base: str) -> Actor:
+        return Actor(name=f"sim-staff-{base}", role="base_user", base=base)
+
+    def _officer(self, step: str) -> Actor:
+        # A simulated city officer covers the program's whole region.
+        if step == "city":
+            return Actor(name="sim-city", role="city_officer", region=self._rules.region)
+        return Actor(name="sim-province", role="province_admin")
 
     async def settled_stage(self, base: str, leaving: str, attempts: int = 50) -> str:
         """The stage once the cycle has moved on from ``leaving`` (grading takes a moment)."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from temporalio.client import WorkflowHandle
@@ -12,7 +13,7 @@ from shared.contracts.registry import BaseRegistration
 from shared.db import session_scope
 from shared.domain.rules import ProgramRules
 from tests.conftest import Stack
-from tests.helpers import upload
+from tests.helpers import base_actor, expert_actor, step_actor, upload
 from workflows.cycle import AnnualCycleWorkflow
 from workflows.models import (
     CycleState,
@@ -82,22 +83,34 @@ async def file_plan(
 ) -> Any:
     doc = await upload(stack.objects, "plan", content, year=hash(handle.id) % 10_000)
     return await handle.execute_update(
-        AnnualCycleWorkflow.file_plan, FilePlan(upload=doc, targets=TARGETS)
+        AnnualCycleWorkflow.file_plan,
+        FilePlan(upload=doc, targets=TARGETS, actor=base_actor(base_of(handle))),
     )
 
 
 async def review(
-    handle: WorkflowHandle[Any, Any], step: str, decision: str = "approve", comment: str = ""
+    handle: WorkflowHandle[Any, Any],
+    step: str,
+    decision: str = "approve",
+    comment: str = "",
+    region: str = "410100",
 ) -> Any:
     return await handle.execute_update(
         AnnualCycleWorkflow.review_plan,
-        ReviewPlan(step=step, decision=decision, comment=comment),  # type: ignore[arg-type]
+        ReviewPlan(
+            step=step,  # type: ignore[arg-type]
+            decision=decision,  # type: ignore[arg-type]
+            comment=comment,
+            actor=step_actor(step, region),
+        ),
     )
 
 
-async def approve_all(handle: WorkflowHandle[Any, Any], rules: ProgramRules) -> None:
+async def approve_all(
+    handle: WorkflowHandle[Any, Any], rules: ProgramRules, region: str = "410100"
+) -> None:
     for step in rules.verification:
-        await review(handle, step)
+        await review(handle, step, region=region)
 
 
 async def file_self_evaluation(
@@ -106,7 +119,9 @@ async def file_self_evaluation(
     doc = await upload(stack.objects, "self_evaluation", b"%PDF-1.4 report " + handle.id.encode())
     return await handle.execute_update(
         AnnualCycleWorkflow.file_self_evaluation,
-        FileSelfEvaluation(upload=doc, actuals={"patents": actual}),
+        FileSelfEvaluation(
+            upload=doc, actuals={"patents": actual}, actor=base_actor(base_of(handle))
+        ),
     )
 
 
@@ -116,21 +131,36 @@ async def score(
     values: dict[str, float],
     vetoes: list[str] | None = None,
 ) -> ScoreReceipt:
+    expert = await assigned(handle, expert)
     return await handle.execute_update(
         AnnualCycleWorkflow.submit_score,
-        SubmitScore(expert=expert, scores=values, vetoes=vetoes or []),
+        SubmitScore(expert=expert, scores=values, vetoes=vetoes or [], actor=expert_actor(expert)),
     )
+
+
+async def assigned(handle: WorkflowHandle[Any, Any], expert: str) -> str:
+    """``eN`` in a test means the review's N-th assigned expert (the roster assigns in turn)."""
+    experts = (await state(handle)).experts
+    match = re.fullmatch(r"e(\d)", expert)
+    if expert in experts or match is None or int(match[1]) > len(experts):
+        return expert
+    return experts[int(match[1]) - 1]
+
+
+def base_of(handle: WorkflowHandle[Any, Any]) -> str:
+    return handle.id.rsplit("/", 1)[-1]
 
 
 async def file_rectification(stack: Stack, handle: WorkflowHandle[Any, Any], n: int = 1) -> Any:
     doc = await upload(stack.objects, "rectification", f"%PDF-1.4 fix {n} {handle.id}".encode())
     return await handle.execute_update(
-        AnnualCycleWorkflow.file_rectification, FileRectification(upload=doc)
+        AnnualCycleWorkflow.file_rectification,
+        FileRectification(upload=doc, actor=base_actor(base_of(handle))),
     )
 
 
 async def to_implementing(
-    stack: Stack, handle: WorkflowHandle[Any, Any], rules: ProgramRules
+    stack: Stack, handle: WorkflowHandle[Any, Any], rules: ProgramRules, region: str = "410100"
 ) -> None:
     await file_plan(stack, handle, f"%PDF-1.4 plan {handle.id}".encode())
-    await approve_all(handle, rules)
+    await approve_all(handle, rules, region)

@@ -15,7 +15,7 @@ from shared.domain.stages import Stage
 from shared.eventlog import read_events
 from shared.events.subjects import event_filter
 from tests.conftest import Stack
-from tests.helpers import demo_rules, event_types, fresh_year, record_history, start_cycle
+from tests.helpers import PROVINCE, demo_rules, event_types, fresh_year, record_history, start_cycle
 from tests.integration import driver
 from workflows.cycle import AnnualCycleWorkflow
 from workflows.models import ExtendDeadline
@@ -167,11 +167,17 @@ async def test_reminder_fires_at_its_offset_before_the_deadline(stack: Stack) ->
 async def test_extended_deadline_lets_a_late_plan_in(stack: Stack) -> None:
     year, rules, handle = await _launch(stack)
     due = (await driver.state(handle)).deadlines["plan"]
-    too_early = ExtendDeadline(deadline="plan", until=due - timedelta(seconds=1), reason="x")
+    too_early = ExtendDeadline(
+        deadline="plan", until=due - timedelta(seconds=1), reason="x", actor=PROVINCE
+    )
     error = await _rejection(handle.execute_update(AnnualCycleWorkflow.extend_deadline, too_early))
     assert error.type == "invalid_extension"
     extension = ExtendDeadline(
-        deadline="plan", until=due + timedelta(seconds=60), reason="系统故障顺延", by="province"
+        deadline="plan",
+        until=due + timedelta(seconds=60),
+        reason="系统故障顺延",
+        by="province",
+        actor=PROVINCE,
     )
     await handle.execute_update(AnnualCycleWorkflow.extend_deadline, extension)
     await stack.env.sleep(timedelta(seconds=30))

@@ -11,11 +11,14 @@ from temporalio.exceptions import ApplicationError
 from shared.domain.stages import Stage
 from tests.conftest import Stack
 from tests.helpers import (
+    base_actor,
     demo_rules,
     event_types,
+    expert_actor,
     fresh_year,
     record_history,
     start_cycle,
+    step_actor,
     upload,
 )
 from tests.integration import driver
@@ -39,23 +42,27 @@ async def test_plan_to_closed_cycle_publishes_each_step(stack: Stack) -> None:
     year, rules, handle = await _launch(stack)
     plan = await upload(stack.objects, "plan", year=year)
     receipt = await handle.execute_update(
-        AnnualCycleWorkflow.file_plan, FilePlan(upload=plan, targets=TARGETS)
+        AnnualCycleWorkflow.file_plan,
+        FilePlan(upload=plan, targets=TARGETS, actor=base_actor("zz-biomed")),
     )
     assert receipt.sha256 == plan.sha256 and receipt.version == 1
     for step in ("city", "province"):
         await handle.execute_update(
-            AnnualCycleWorkflow.review_plan, ReviewPlan(step=step, decision="approve")
+            AnnualCycleWorkflow.review_plan,
+            ReviewPlan(step=step, decision="approve", actor=step_actor(step)),
         )
     report = await upload(stack.objects, "self_evaluation", b"%PDF-1.4 report", year=year)
     await handle.execute_update(
         AnnualCycleWorkflow.file_self_evaluation,
-        FileSelfEvaluation(upload=report, actuals={"patents": 33}),
+        FileSelfEvaluation(upload=report, actuals={"patents": 33}, actor=base_actor("zz-biomed")),
     )
     await stack.env.sleep(timedelta(seconds=61))
     assert (await handle.query(AnnualCycleWorkflow.state)).stage == Stage.UNDER_REVIEW
 
+    expert = await driver.assigned(handle, "e1")
     receipt = await handle.execute_update(
-        AnnualCycleWorkflow.submit_score, SubmitScore(expert="e1", scores=GOOD)
+        AnnualCycleWorkflow.submit_score,
+        SubmitScore(expert=expert, scores=GOOD, actor=expert_actor(expert)),
     )
     record = receipt.decision
     outcome = await handle.result()
@@ -83,7 +90,8 @@ async def test_late_plan_is_rejected_with_deadline_passed(stack: Stack) -> None:
     plan = await upload(stack.objects, "plan", year=year)
     with pytest.raises(WorkflowUpdateFailedError) as info:
         await handle.execute_update(
-            AnnualCycleWorkflow.file_plan, FilePlan(upload=plan, targets=TARGETS)
+            AnnualCycleWorkflow.file_plan,
+            FilePlan(upload=plan, targets=TARGETS, actor=base_actor("zz-biomed")),
         )
     cause = info.value.cause
     assert isinstance(cause, ApplicationError) and cause.type == "deadline_passed"
@@ -99,16 +107,19 @@ async def test_duplicate_plan_is_rejected(stack: Stack) -> None:
     year, _rules, handle = await _launch(stack)
     plan = await upload(stack.objects, "plan", year=year)
     await handle.execute_update(
-        AnnualCycleWorkflow.file_plan, FilePlan(upload=plan, targets=TARGETS)
+        AnnualCycleWorkflow.file_plan,
+        FilePlan(upload=plan, targets=TARGETS, actor=base_actor("zz-biomed")),
     )
     with pytest.raises(WorkflowUpdateFailedError) as info:
         await handle.execute_update(
-            AnnualCycleWorkflow.file_plan, FilePlan(upload=plan, targets=TARGETS)
+            AnnualCycleWorkflow.file_plan,
+            FilePlan(upload=plan, targets=TARGETS, actor=base_actor("zz-biomed")),
         )
     assert isinstance(info.value.cause, ApplicationError)
     assert info.value.cause.type == "duplicate_filing"
     for step in ("city", "province"):
         await handle.execute_update(
-            AnnualCycleWorkflow.review_plan, ReviewPlan(step=step, decision="approve")
+            AnnualCycleWorkflow.review_plan,
+            ReviewPlan(step=step, decision="approve", actor=step_actor(step)),
         )
     await handle.result()  # to the end in virtual time (terminating leaks a time-skip lock)

@@ -9,7 +9,7 @@ from typing import Any
 from temporalio.client import Client
 
 from tests.conftest import DevStack, Stack
-from tests.helpers import demo_rules, upload
+from tests.helpers import base_actor, demo_rules, upload
 from tests.integration import driver
 from workflows.cycle import AnnualCycleWorkflow
 from workflows.ids import cycle_id, program_year_id
@@ -53,12 +53,13 @@ async def test_search_attributes_follow_stage_and_grade(stack: Stack, dev_stack:
 
     plan = await upload(stack.objects, "plan", b"%PDF-1.4 sa plan", year=year)
     await cycle.execute_update(
-        AnnualCycleWorkflow.file_plan, FilePlan(upload=plan, targets=driver.TARGETS)
+        AnnualCycleWorkflow.file_plan,
+        FilePlan(upload=plan, targets=driver.TARGETS, actor=base_actor("s1")),
     )
     report = await upload(stack.objects, "self_evaluation", b"%PDF-1.4 sa report", year=year)
     await cycle.execute_update(
         AnnualCycleWorkflow.file_self_evaluation,
-        FileSelfEvaluation(upload=report, actuals={"patents": 30}),
+        FileSelfEvaluation(upload=report, actuals={"patents": 30}, actor=base_actor("s1")),
     )
     assert await _listed(client, "NavBase = 's1' AND NavStage = 'implementing'", 1) == [cycle.id]
 
@@ -149,11 +150,13 @@ async def test_a_reset_with_a_reason_moves_a_cycle_back_and_it_completes(
     )
     plan = await upload(stack.objects, "plan", b"%PDF-1.4 reset plan", year=2027)
     await handle.execute_update(
-        AnnualCycleWorkflow.file_plan, FilePlan(upload=plan, targets=driver.TARGETS)
+        AnnualCycleWorkflow.file_plan,
+        FilePlan(upload=plan, targets=driver.TARGETS, actor=base_actor("zz-biomed")),
     )
     report = await upload(stack.objects, "self_evaluation", b"%PDF-1.4 reset report", year=2027)
     await handle.execute_update(
-        AnnualCycleWorkflow.file_self_evaluation, FileSelfEvaluation(upload=report)
+        AnnualCycleWorkflow.file_self_evaluation,
+        FileSelfEvaluation(upload=report, actor=base_actor("zz-biomed")),
     )
     for _ in range(100):
         if (await driver.state(handle)).stage == "under_review":

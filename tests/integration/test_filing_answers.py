@@ -161,7 +161,10 @@ def accepted_answer(resp: httpx.Response, path: str, update_id: str) -> dict[str
     assert resp.headers["location"] == path
     body: dict[str, Any] = resp.json()
     assert body["status"] == "accepted" and body["location"] == path
-    assert body["update_id"] == update_id
+    # The key is the caller's own, per action: idem:<user>:<action>:<Idempotency-Key>.
+    prefix, _, key = update_id.partition(":")
+    user, action, scoped = body["update_id"].split(":", 3)[1:]
+    assert (prefix, scoped, action) == ("idem", key, "plan") and user.startswith("staff-")
     assert "已受理" in body["message"] and "Accepted" in body["message"]
     return body
 

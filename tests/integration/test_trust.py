@@ -30,13 +30,13 @@ from shared.events.subjects import event_filter
 from shared.reinstatement import record_reinstatement
 from shared.rpc import RpcClient, RpcError
 from tests.conftest import Stack
-from tests.helpers import demo_rules, fresh_year, record_history
+from tests.helpers import CITY, PROVINCE, demo_rules, fresh_year, record_history
 from tests.integration import driver
 from tests.integration.presets import apply_test_years, preset, register, this_year
 from tests.integration.test_program_year import cycles, finish, launch
 from workflows.cycle import AnnualCycleWorkflow
 from workflows.ids import cycle_id
-from workflows.models import CycleGraded, ReviewPlan
+from workflows.models import CycleGraded, CycleInput, ReviewPlan
 from workflows.program_year import ProgramYearWorkflow
 
 
@@ -180,7 +180,7 @@ async def to_failed_review(
 ) -> None:
     """Plans filed and verified, reports filed, and every assigned expert scoring ``total``."""
     for handle in handles.values():
-        await driver.to_implementing(stack, handle, rules)
+        await driver.to_implementing(stack, handle, rules, region="150100")
         await driver.file_self_evaluation(stack, handle)
     state = await driver.state(next(iter(handles.values())))
     await stack.env.sleep(state.deadlines["self_evaluation"] - await stack.env.get_current_time())
@@ -326,7 +326,9 @@ async def test_a_silent_city_officer_and_expert_do_not_hold_back_the_inner_mongo
     await stack.env.sleep(review_due - await stack.env.get_current_time() + timedelta(hours=1))
     taken = await driver.state(quiet)
     assert taken.stage == Stage.PLAN_REVIEW and taken.step_taken_by == "province"
-    refused = await plan_review_refusal(quiet, ReviewPlan(step="city", decision="approve"))
+    refused = await plan_review_refusal(
+        quiet, ReviewPlan(step="city", decision="approve", actor=CITY)
+    )
     assert refused.type == "step_taken_over"
     await quiet.execute_update(
         AnnualCycleWorkflow.review_plan,
@@ -336,6 +338,7 @@ async def test_a_silent_city_officer_and_expert_do_not_hold_back_the_inner_mongo
             reviewer="im-admin",
             taken_over=True,
             reason="盟市局逾期未核实，由自治区局代为核实",
+            actor=PROVINCE,
         ),
     )
     await driver.review(quiet, "province")
@@ -377,6 +380,13 @@ async def test_a_silent_city_officer_and_expert_do_not_hold_back_the_inner_mongo
     assert "navcycle.results.finalized" in year_types
     assert (await finish(stack, quiet)).stage == Stage.CLOSED
     assert (await driver.state(quiet)).final_grade == "pass"
+
+
+async def cycle_input(handle: WorkflowHandle[Any, Any]) -> CycleInput:
+    """The cycle's input, as its history holds it (what an insider could read)."""
+    history = await handle.fetch_history()
+    started = history.events[0].workflow_execution_started_event_attributes
+    return CycleInput.model_validate_json(started.input.payloads[0].data)
 
 
 async def plan_review_refusal(handle: WorkflowHandle[Any, Any], req: ReviewPlan) -> Any:
@@ -446,10 +456,16 @@ async def test_a_change_after_publication_that_no_objection_asked_for_is_publish
     for expert in (await driver.state(handle)).experts:
         await driver.score(handle, expert, driver.scores(rules, 80))
     await wait_phase(program_year, "publication")
-    await program_year.signal(
-        ProgramYearWorkflow.cycle_graded,
-        CycleGraded(base="rs-1", total=55.0, grade=Grade.FAIL, name="基地 rs-1", region="410100"),
+    # What the re-run cycle sends: its grade, with the secret its program year gave it.
+    regraded = CycleGraded(
+        base="rs-1",
+        total=55.0,
+        grade=Grade.FAIL,
+        name="基地 rs-1",
+        region="410100",
+        secret=(await cycle_input(handle)).parent_secret,
     )
+    await program_year.signal(ProgramYearWorkflow.cycle_graded, regraded)
     for _ in range(200):
         notices = [
             e.data

@@ -39,6 +39,7 @@ from services.gateway.identity.tokens import Principal
 from services.gateway.problems import ApiError
 from services.gateway.routes.params import Base, IdempotencyKey, Program, Year
 from services.gateway.temporal_errors import call_workflow
+from services.gateway.upload_cleanup import RefusedUpload
 from services.gateway.uploads import check_filename, read_limited, store_upload
 from services.gateway.year_view import YearView, results_published, year_view
 from shared.contracts.assessment import RosterQuery, RosterStatus
@@ -51,6 +52,7 @@ from workflows.cycle import AnnualCycleWorkflow
 from workflows.errors import HTTP_STATUS
 from workflows.ids import cycle_id, program_year_id
 from workflows.models import (
+    Actor,
     CycleState,
     ExtendDeadline,
     FilePlan,
@@ -270,6 +272,17 @@ def _parse(adapter: TypeAdapter[Any], raw: str, code: str, what: str) -> Any:
         ) from None
 
 
+def actor_of(user: Principal) -> Actor:
+    """Who acts, as the update carries it: the cycle checks it against its own state."""
+    return Actor(name=user.name, role=user.role, base=user.base, region=user.region)
+
+
+def scoped_key(user: Principal, action: str, key: str | None) -> str | None:
+    """An Idempotency-Key is the caller's own, per action: one user's key never answers for
+    another's request (an expert reusing a co-reviewer's key gets nothing of theirs)."""
+    return f"{user.name}:{action}:{key}" if key else None
+
+
 async def _update(
     deps: Deps,
     program: str,
@@ -465,6 +478,7 @@ async def _file(
     with its result if it completes within ``update_answer_wait_s``.
     """
     await require(deps, user, "file", program=program, base=base, year=year)
+    key = scoped_key(user, kind, key)
     earlier = await _refiled(deps, program, year, base, key)
     if isinstance(earlier, _Pending):
         return _accepted(program, year, base, earlier, None, None)
@@ -472,22 +486,25 @@ async def _file(
         return earlier
     upload = await _filing(deps, user, program, year, base, kind, file, received_at)
     cycle = _cycle(deps, program, year, base)
+    refused = RefusedUpload(deps, cycle, program, year, base, upload)  # then not left stored
     # The Idempotency-Key becomes the update id: Temporal applies one update id once.
-    started = await call_workflow(
-        _within(
-            ACCEPT_TIMEOUT.total_seconds(),
-            cycle.start_update(
-                update,
-                request(upload),
-                id=f"idem:{key}" if key else None,
-                wait_for_stage=WorkflowUpdateStage.ACCEPTED,
-                rpc_timeout=ACCEPT_TIMEOUT,
+    started = await refused.on_refusal(
+        call_workflow(
+            _within(
+                ACCEPT_TIMEOUT.total_seconds(),
+                cycle.start_update(
+                    update,
+                    request(upload),
+                    id=f"idem:{key}" if key else None,
+                    wait_for_stage=WorkflowUpdateStage.ACCEPTED,
+                    rpc_timeout=ACCEPT_TIMEOUT,
+                ),
             ),
-        ),
-        what=what,
+            what=what,
+        )
     )
     wait = deps.settings.update_answer_wait_s
-    outcome = await call_workflow(_result_within(started, wait), what=what)
+    outcome = await refused.on_refusal(call_workflow(_result_within(started, wait), what=what))
     if isinstance(outcome, _Pending):
         return _accepted(program, year, base, outcome, upload, received_at)
     if isinstance(outcome, Receipt) and outcome.received_at is None:
@@ -521,7 +538,9 @@ async def file_plan(
         file,
         arrived,
         AnnualCycleWorkflow.file_plan,
-        lambda upload: FilePlan(upload=upload, targets=parsed, received_at=arrived),
+        lambda upload: FilePlan(
+            upload=upload, targets=parsed, received_at=arrived, actor=actor_of(user)
+        ),
         "filing the plan",
         idempotency_key,
     )
@@ -537,6 +556,11 @@ async def review_plan(
     user: UserDep,
     idempotency_key: IdempotencyKey = None,
 ) -> dict[str, str]:
+    # Who may verify at all is checked before a key is replayed or the cycle is read; which
+    # step they may take, once the cycle says which is pending.
+    verifier: Action = "verify_province" if user.role == "province_admin" else "verify_city"
+    await require(deps, user, verifier, program=program, base=base, year=year)
+    idempotency_key = scoped_key(user, "plan_review", idempotency_key)
     if (stage := await _replayed(deps, program, year, base, idempotency_key, Stage)) is not None:
         return {"step": body.step or "", "decision": body.decision, "stage": str(stage)}
     state = await _state(deps, program, year, base)
@@ -562,6 +586,7 @@ async def review_plan(
         reviewer=user.name,
         taken_over=taken_over,
         reason=body.reason,
+        actor=actor_of(user),
     )
     stage = await _update(
         deps,
@@ -604,7 +629,9 @@ async def file_self_evaluation(
         file,
         arrived,
         AnnualCycleWorkflow.file_self_evaluation,
-        lambda upload: FileSelfEvaluation(upload=upload, actuals=parsed, received_at=arrived),
+        lambda upload: FileSelfEvaluation(
+            upload=upload, actuals=parsed, received_at=arrived, actor=actor_of(user)
+        ),
         "filing the self-evaluation",
         idempotency_key,
     )
@@ -621,6 +648,7 @@ async def submit_scores(
     idempotency_key: IdempotencyKey = None,
 ) -> dict[str, Any]:
     await require(deps, user, "score", program=program, base=base, year=year)
+    idempotency_key = scoped_key(user, "score", idempotency_key)
     receipt = await _replayed(deps, program, year, base, idempotency_key, ScoreReceipt)
     if receipt is None:
         receipt = await _update(
@@ -630,7 +658,11 @@ async def submit_scores(
             base,
             AnnualCycleWorkflow.submit_score,
             SubmitScore(
-                expert=user.name, scores=body.scores, vetoes=body.vetoes, comment=body.comment
+                expert=user.name,
+                scores=body.scores,
+                vetoes=body.vetoes,
+                comment=body.comment,
+                actor=actor_of(user),
             ),
             "the scores",
             idempotency_key,
@@ -671,7 +703,7 @@ async def file_rectification(
         file,
         arrived,
         AnnualCycleWorkflow.file_rectification,
-        lambda upload: FileRectification(upload=upload, received_at=arrived),
+        lambda upload: FileRectification(upload=upload, received_at=arrived, actor=actor_of(user)),
         "filing the rectification",
         idempotency_key,
     )
@@ -692,7 +724,14 @@ async def extend_deadline(
         raise ApiError(
             422, "invalid_extension", "until needs a time zone, e.g. 2026-05-01T00:00:00+08:00"
         )
-    req = ExtendDeadline(deadline=body.deadline, until=body.until, reason=body.reason, by=user.name)
+    idempotency_key = scoped_key(user, "extend", idempotency_key)
+    req = ExtendDeadline(
+        deadline=body.deadline,
+        until=body.until,
+        reason=body.reason,
+        by=user.name,
+        actor=actor_of(user),
+    )
     until = await _update(
         deps,
         program,
