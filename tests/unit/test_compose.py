@@ -58,7 +58,9 @@ SECRETS = {
     "NATS_PASSWORD": "nats-pass-1",
     "NATS_ROUTE_PASSWORD": "route-pass-1",
     "NAVCYCLE_WEBHOOK_SECRET": "hook-secret-1",
+    "TEMPORAL_UI_PASSWORD_HASH": "$2a$14$ui-hash",
 }
+LOOPBACK = {"127.0.0.1", "::1", "[::1]", "localhost"}
 
 _VAR = re.compile(r"\$\$|\$\{(?P<name>[A-Za-z_][A-Za-z0-9_]*)(?P<op>:?[-?])?(?P<arg>[^}]*)\}")
 _ENV_LINE = re.compile(r"^#?\s*(?P<name>[A-Z][A-Z0-9_]*)=(?P<value>.*)$")
@@ -108,18 +110,24 @@ def interpolate(node: Any, env: Mapping[str, str]) -> Any:
     return node
 
 
-def host_ports(service: Mapping[str, Any]) -> list[int]:
-    ports = []
+def published(service: Mapping[str, Any]) -> list[tuple[str, int | None]]:
+    """``(host address, host port)`` of every published port; ``None``: a random host port."""
+    found: list[tuple[str, int | None]] = []
     for mapping in service.get("ports", []):
         if isinstance(mapping, Mapping):
-            published = mapping.get("published")
-            if published is not None:
-                ports.append(int(published))
+            port = mapping.get("published")
+            found.append((str(mapping.get("host_ip") or "0.0.0.0"), int(port) if port else None))
             continue
-        parts = str(mapping).split("/")[0].split(":")
-        if len(parts) >= 2:  # [ip:]host:container; a bare container port gets a random one
-            ports.append(int(parts[-2]))
-    return ports
+        parts = str(mapping).split("/")[0].rsplit(":", 2)
+        if len(parts) == 1:  # a bare container port: still published, on a random host port
+            found.append(("0.0.0.0", None))
+        else:  # [ip:]host:container
+            found.append((parts[0] if len(parts) == 3 else "0.0.0.0", int(parts[-2])))
+    return found
+
+
+def host_ports(service: Mapping[str, Any]) -> list[int]:
+    return [port for _, port in published(service) if port is not None]
 
 
 def serves(service: Mapping[str, Any]) -> str | None:
@@ -153,7 +161,7 @@ def problems(raw: Compose, example_text: str) -> list[str]:
                 found.append(f"{name} and {seen_ports[port]} both publish host port {port}")
             seen_ports[port] = name
         found += _settings_problems(name, service)
-    return found + _shape_problems(services)
+    return found + _shape_problems(services) + _edge_problems(services)
 
 
 def _documentation_problems(raw: Compose, example: dict[str, str]) -> list[str]:
@@ -239,6 +247,46 @@ def _shape_problems(services: Mapping[str, Any]) -> list[str]:
     return found
 
 
+def _edge_problems(services: Mapping[str, Any]) -> list[str]:
+    """Only the reverse proxy faces the network; the gateway and the Temporal UI sit behind it."""
+    found = []
+    proxies = {n for n, s in services.items() if str(s.get("image", "")).startswith("caddy:")}
+    if not proxies:
+        found.append("no reverse proxy (Caddy) terminates TLS in front of the gateway")
+    for name, service in services.items():
+        ports = published(service)
+        if serves(service) == "gateway" and ports:
+            found.append(f"the gateway ({name}) publishes {ports}: only the proxy may reach it")
+        if str(service.get("image", "")).startswith("temporalio/ui") and ports:
+            found.append(f"the Temporal UI ({name}) is published without the proxy: {ports}")
+        if name in proxies:
+            continue
+        for address, port in ports:
+            if address not in LOOPBACK:
+                found.append(
+                    f"{name} publishes port {port or 'random'} to the network on {address}:"
+                    " only the proxy may face it"
+                )
+    for name in sorted(proxies):
+        found += _proxy_problems(name, services[name])
+    return found
+
+
+def _proxy_problems(name: str, service: Mapping[str, Any]) -> list[str]:
+    mounts = [str(v).split(":") for v in service.get("volumes", [])]
+    caddyfiles = [m[0] for m in mounts if len(m) >= 2 and m[1] == "/etc/caddy/Caddyfile"]
+    if not caddyfiles:
+        return [f"{name} mounts no Caddyfile at /etc/caddy/Caddyfile"]
+    path = ROOT / caddyfiles[0]
+    if not path.is_file():
+        return [f"{name} mounts {caddyfiles[0]}, which does not exist"]
+    if not re.search(r"^\s*reverse_proxy\s+gateway:8000\b", path.read_text(), re.M):
+        return [f"{caddyfiles[0]} does not pass requests to the gateway (gateway:8000)"]
+    if 443 not in host_ports(service):
+        return [f"{name} does not publish HTTPS (port 443)"]
+    return []
+
+
 def _depends_on(service: Mapping[str, Any]) -> dict[str, Any]:
     deps = service.get("depends_on") or {}
     return {d: {} for d in deps} if isinstance(deps, list) else dict(deps)
@@ -252,6 +300,23 @@ def _real() -> tuple[Compose, str]:
 def test_the_compose_file_and_env_example_have_no_problems() -> None:
     raw, example = _real()
     assert problems(raw, example) == []
+
+
+def test_only_the_proxy_faces_the_network_and_the_gateway_publishes_nothing() -> None:
+    raw, example = _real()
+    services = interpolate(raw, {**env_example(example), **SECRETS})["services"]
+    assert services["proxy"]["image"].startswith("caddy:")
+    facing = {
+        (name, port)
+        for name, service in services.items()
+        for address, port in published(service)
+        if address not in LOOPBACK
+    }
+    assert facing == {("proxy", 443), ("proxy", 80)}
+    assert published(services["gateway"]) == [] and published(services["temporal-ui"]) == []
+    assert ("127.0.0.1", 8233) in published(services["proxy"])  # the Temporal UI, via the proxy
+    caddyfile = (ROOT / "deploy" / "Caddyfile").read_text()
+    assert "reverse_proxy temporal-ui:8080" in caddyfile and "basic_auth" in caddyfile
 
 
 def test_every_navcycle_process_and_the_stream_replicas_are_in_the_production_shape() -> None:
@@ -300,8 +365,34 @@ BROKEN: list[tuple[str, Callable[[Compose], None], str]] = [
     ("no healthcheck", _without("services/worker/healthcheck"), "worker has no healthcheck"),
     (
         "a port published twice",
-        _set("services/temporal-ui/ports", ["127.0.0.1:8000:8080"]),
-        "both publish host port 8000",
+        _set("services/minio/ports", ["127.0.0.1:8233:9001"]),
+        "both publish host port 8233",
+    ),
+    (
+        "the gateway published",
+        _set("services/gateway/ports", ["8000:8000"]),
+        "the gateway (gateway) publishes [('0.0.0.0', 8000)]",
+    ),
+    (
+        "the gateway published on a random host port",
+        _set("services/gateway/ports", ["8000"]),
+        "the gateway (gateway) publishes",
+    ),
+    (
+        "the Temporal UI published beside the proxy",
+        _set("services/temporal-ui/ports", ["127.0.0.1:8234:8080"]),
+        "the Temporal UI (temporal-ui) is published without the proxy",
+    ),
+    (
+        "an admin port facing the network",
+        _set("services/minio/ports", ["9001:9001"]),
+        "minio publishes port 9001 to the network",
+    ),
+    ("no proxy", _without("services/proxy"), "no reverse proxy (Caddy)"),
+    (
+        "a proxy without its Caddyfile",
+        _set("services/proxy/volumes", ["caddy-data:/data"]),
+        "proxy mounts no Caddyfile",
     ),
     (
         "an unknown setting",
