@@ -234,3 +234,18 @@ async def test_over_http_a_rotated_token_is_401_and_its_successor_works(
     status, code, message = await _inbox(http, new)
     assert (status, code) == (409, "reached") and VIEWER.name in message
     assert _row(users, VIEWER.name).last_used_at is not None
+
+
+def test_tokens_issued_before_lifetimes_get_the_default_from_the_upgrade(tmp_path: Path) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path / 'old.db'}")
+    upgrade(engine, "gateway", "gateway_0001")
+    with engine.begin() as conn:
+        conn.exec_driver_sql(
+            "INSERT INTO gateway_users (name, role, token_sha256, created_at)"
+            " VALUES ('old-viewer', 'viewer', 'x', '2026-01-01 00:00:00')"
+        )
+    before = datetime.now(UTC)
+    upgrade(engine, "gateway")
+    expires_at = _row(engine, "old-viewer").expires_at
+    assert expires_at is not None
+    assert before + timedelta(days=90) <= expires_at <= datetime.now(UTC) + timedelta(days=90)
