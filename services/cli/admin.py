@@ -15,6 +15,7 @@ from pydantic import ValidationError
 from sqlalchemy import Engine
 from sqlmodel import col, select
 
+from services.gateway.access import SCOPED_TO_PROGRAM, unused_scope_flags
 from services.gateway.identity.lifetime import BadLifetime, parse_lifetime
 from services.gateway.identity.tables import UserRow
 from services.gateway.identity.tokens import (
@@ -44,6 +45,20 @@ from workflows.schedules import ensure_program_schedule
 T = TypeVar("T")
 
 
+def scope_refusal(
+    role: str, *, program: str | None, region: str | None, base: str | None, documents: bool
+) -> str | None:
+    """Why ``navcycle user add`` refuses these scope flags for ``role``, or None: a flag the role
+    does not use would read as a limit that is not there."""
+    given = {f for f, v in (("program", program), ("region", region), ("base", base)) if v}
+    if documents:
+        given.add("documents")
+    if unused := unused_scope_flags(role, given):
+        flags = " ".join(f"--{f}" for f in unused)
+        return f"{role} 不使用 {flags} / a {role} does not use {flags}"
+    return None
+
+
 def user_add(
     settings: Settings,
     *,
@@ -53,9 +68,28 @@ def user_add(
     region: str | None,
     base: str | None,
     expires_in: str | None = None,
+    documents: bool = False,
 ) -> int:
+    if refused := scope_refusal(
+        role, program=program, region=region, base=base, documents=documents
+    ):
+        print(f"error: {refused}", file=sys.stderr)
+        return 2
+    if role in SCOPED_TO_PROGRAM and not program:
+        print(
+            f"warning: 未指定 --program，该{role}不能查看任何项目 / without --program this {role}"
+            " reads no program (its operator actions, if any, still work)",
+            file=sys.stderr,
+        )
     try:
-        principal = Principal(name=name, role=role, program=program, region=region, base=base)  # type: ignore[arg-type]
+        principal = Principal(
+            name=name,
+            role=role,  # type: ignore[arg-type]
+            program=program,
+            region=region,
+            base=base,
+            documents=documents,
+        )
         lifetime = _lifetime(settings, expires_in)
     except ValidationError as exc:
         print(f"error: {exc.errors()[0]['msg']}", file=sys.stderr)

@@ -87,6 +87,11 @@ def _main(argv: list[str] | None = None) -> int:
     add.add_argument("--program")
     add.add_argument("--region")
     add.add_argument("--base")
+    add.add_argument(
+        "--documents",
+        action="store_true",
+        help="a viewer or operator may read the bases' documents (its program and region only)",
+    )
     lifetime_help = "token lifetime: P90D, PT12H or days (default NAVCYCLE_TOKEN_LIFETIME_DAYS)"
     add.add_argument("--expires-in", help=lifetime_help)
     revoke = user_sub.add_parser("revoke", help="revoke a user's token; the name stays taken")
@@ -225,6 +230,7 @@ def _one_shot(args: argparse.Namespace, settings: Settings) -> int:
             region=args.region,
             base=args.base,
             expires_in=args.expires_in,
+            documents=args.documents,
         )
 
     commands: dict[str, Callable[[], int]] = {

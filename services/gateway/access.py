@@ -42,6 +42,9 @@ HIDDEN: frozenset[str] = frozenset({"read_program", "read_cycle", "read_document
 RowScope = Literal["all", "region", "own", "none"]
 SheetAccess = Literal["all", "own", "averages", "none"]
 
+# Roles whose new users must name a program (users made before scopes read none).
+SCOPED_TO_PROGRAM: frozenset[str] = frozenset({"viewer", "operator"})
+
 # The scope flags each role uses (``navcycle user add`` refuses the others).
 SCOPE_FLAGS: dict[str, frozenset[str]] = {
     "province_admin": frozenset({"program"}),

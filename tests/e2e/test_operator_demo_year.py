@@ -83,7 +83,7 @@ async def test_the_dashboard_follows_a_demo_year_live_in_chromium(
     from playwright.async_api import async_playwright
 
     assert HAVE_CHROMIUM, f"no chromium at {CHROMIUM}: apt-get install chromium"
-    token = running_stack.token("demo-viewer", "viewer")
+    token = running_stack.token("demo-viewer", "viewer", program=PROGRAM)
     demo = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",

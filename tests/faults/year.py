@@ -196,7 +196,7 @@ async def make_users(stack: FaultStack, rpc: RpcClient, gateway_bases: list[str]
         Principal(name="fault-admin", role="province_admin", program=PROGRAM),
         Principal(name="fault-city", role="city_officer", program=PROGRAM, region=REGION),
         Principal(name="fault-expert", role="expert", program=PROGRAM),
-        Principal(name="fault-viewer", role="viewer"),
+        Principal(name="fault-viewer", role="viewer", program=PROGRAM),
         *[
             Principal(name=f"user-{b}", role="base_user", program=PROGRAM, base=b)
             for b in gateway_bases

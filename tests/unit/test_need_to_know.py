@@ -4,6 +4,7 @@ expert sheets, and what the gateway's view filters leave of each. Pure checks, n
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 
@@ -331,3 +332,15 @@ def test_only_granted_viewers_and_operators_read_any_document() -> None:
     assert reads_documents(AUDITOR) and reads_documents(ZZ_STAFF)
     assert not reads_documents(VIEWER) and not reads_documents(OPERATOR)
     assert not reads_documents(Principal(name="x", role="viewer", documents=True))
+
+
+def test_a_document_grant_is_stored_with_the_user_and_read_back(tmp_path: Path) -> None:
+    from services.gateway.identity.tokens import add_user, authenticate
+    from shared.db import make_engine
+    from shared.migrations import upgrade
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'gateway.db'}")
+    upgrade(engine, "gateway")
+    token = add_user(engine, AUDITOR)
+    assert authenticate(engine, token) == AUDITOR
+    assert authenticate(engine, add_user(engine, VIEWER)) == VIEWER

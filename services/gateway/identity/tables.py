@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from sqlalchemy import false
 from sqlmodel import Field, SQLModel
 
 
@@ -31,6 +32,8 @@ class UserRow(SQLModel, table=True):
     # Written at most once a minute per token, so busy clients do not turn reads into writes.
     last_used_at: datetime | None = None
     rotated_at: datetime | None = None
+    # A viewer or operator granted the bases' documents (navcycle user add --documents).
+    documents: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
 
 
 TABLES: list[type[SQLModel]] = [UserRow]

@@ -219,6 +219,7 @@ def identify(engine: Engine, token: str, *, now: datetime | None = None) -> Prin
             program=row.program,
             region=row.region,
             base=row.base,
+            documents=row.documents,
         )
 
 
