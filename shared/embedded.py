@@ -30,19 +30,24 @@ def wait_port(port: int, timeout: float = 20.0) -> None:
 
 
 @contextmanager
-def nats_server(store_dir: Path) -> Iterator[str]:
+def nats_server(store_dir: Path, config: Path | None = None) -> Iterator[str]:
+    """A nats-server with JetStream on a free port; ``config`` adds a configuration file (the
+    users of ``shared.nats_auth``, for one)."""
     port = free_port()
+    argv = [
+        find_binary("nats-server"),
+        "-js",
+        "-a",
+        "127.0.0.1",
+        "-p",
+        str(port),
+        "-sd",
+        str(store_dir),
+    ]
+    if config is not None:
+        argv += ["-c", str(config)]
     proc = subprocess.Popen(
-        [
-            find_binary("nats-server"),
-            "-js",
-            "-a",
-            "127.0.0.1",
-            "-p",
-            str(port),
-            "-sd",
-            str(store_dir),
-        ],
+        argv,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )

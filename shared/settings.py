@@ -5,9 +5,20 @@ from __future__ import annotations
 from functools import cached_property
 from pathlib import Path
 from typing import Literal
+from urllib.parse import quote, urlsplit, urlunsplit
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def with_credentials(url: str, user: str, password: str) -> str:
+    """``url`` with ``user:password@`` before its host, unless it names a user already."""
+    parts = urlsplit(url if "://" in url else f"nats://{url}")
+    if parts.username:
+        return url
+    userinfo = f"{quote(user, safe='')}:{quote(password, safe='')}@"
+    return urlunsplit(parts._replace(netloc=userinfo + parts.netloc))
+
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEPLOY_DIR = REPO_ROOT / "deploy"
@@ -24,9 +35,27 @@ class Settings(BaseSettings):
     temporal_namespace: str = "default"
     temporal_ui_port: int = 8233
     task_queue: str = "navcycle"
+    temporal_tls_ca: Path | None = Field(
+        None, description="PEM of the CA that signed Temporal's server certificate; set: TLS"
+    )
+    temporal_tls_cert: Path | None = Field(
+        None, description="PEM client certificate for mutual TLS (with temporal_tls_key)"
+    )
+    temporal_tls_key: Path | None = Field(None, description="PEM private key of the client cert")
+    temporal_tls_server_name: str | None = Field(
+        None, description="Name to expect on Temporal's certificate, if not the address's host"
+    )
 
     nats_url: str = "nats://127.0.0.1:4222"
     nats_monitor_port: int = 8222
+    nats_user: str | None = Field(
+        None,
+        description=(
+            "This process's NATS user (one per service); unset: the operator user `navcycle up`"
+            " generated under state_dir, if any, else none"
+        ),
+    )
+    nats_password: SecretStr | None = None
     event_duplicate_window_s: float = Field(
         24 * 3600, description="JetStream de-duplication window; covers the retry horizon"
     )
@@ -48,6 +77,13 @@ class Settings(BaseSettings):
     s3_bucket: str = "navcycle"
     s3_secure: bool = False
     s3_region: str = "us-east-1"
+
+    token_lifetime_days: int = Field(
+        90,
+        ge=1,
+        le=3660,
+        description="How long a new or rotated bearer token lives unless given --expires-in",
+    )
 
     programs_dir: Path = DEPLOY_DIR / "programs"
     bases_file: Path | None = DEPLOY_DIR / "bases.yaml"
@@ -78,13 +114,6 @@ class Settings(BaseSettings):
     smtp_port: int = 25
     smtp_from: str = "navcycle@localhost"
     smtp_to: str = Field("", description="Comma-separated bureau mailboxes")
-    token_lifetime_days: int = Field(
-        90,
-        ge=1,
-        le=3660,
-        description="How long a new or rotated bearer token lives unless given --expires-in",
-    )
-
     notice_max_attempts: int = Field(
         8, ge=1, description="Tries of one notice's delivery (webhook, e-mail) before it is dead"
     )
@@ -95,7 +124,6 @@ class Settings(BaseSettings):
     notice_concurrency: int = Field(8, ge=1, description="Deliveries in flight at once")
     notice_timeout_s: float = Field(10.0, gt=0, description="Time limit of one delivery attempt")
     notice_poll_s: float = Field(2.0, gt=0, description="How often the sender looks for due ones")
-
 
     log_format: Literal["auto", "console", "json"] = "auto"
     log_level: str = "INFO"
@@ -111,10 +139,35 @@ class Settings(BaseSettings):
     def objects_dir(self) -> Path:
         return self.state_dir / "objects"
 
+    @model_validator(mode="after")
+    def _tls_pair(self) -> Settings:
+        if (self.temporal_tls_cert is None) != (self.temporal_tls_key is None):
+            raise ValueError("set both temporal_tls_cert and temporal_tls_key, or neither")
+        return self
+
+    @property
+    def nats_auth_dir(self) -> Path:
+        """Where ``navcycle up`` keeps the NATS users it generated and the server's config."""
+        return self.state_dir / "nats-auth"
+
+    def nats_credentials(self) -> tuple[str, str] | None:
+        if self.nats_user:
+            secret = self.nats_password.get_secret_value() if self.nats_password else ""
+            return self.nats_user, secret
+        from shared.nats_auth import OPERATOR, read_embedded_passwords
+
+        generated = read_embedded_passwords(self.nats_auth_dir)
+        return (OPERATOR, generated[OPERATOR]) if OPERATOR in generated else None
+
     @property
     def nats_servers(self) -> list[str]:
-        """The NATS URL setting may list a cluster, comma-separated."""
-        return [url.strip() for url in self.nats_url.split(",") if url.strip()]
+        """The NATS URL setting may list a cluster, comma-separated. The process's credentials
+        travel in each URL (nats-py and FastStream read them there), unless a URL has its own."""
+        urls = [url.strip() for url in self.nats_url.split(",") if url.strip()]
+        credentials = self.nats_credentials()
+        if credentials is None:
+            return urls
+        return [with_credentials(url, *credentials) for url in urls]
 
     @property
     def webhook_url_list(self) -> list[str]:

@@ -30,6 +30,10 @@ def events_stream_config(duplicate_window_s: float, replicas: int = 1) -> Stream
         max_bytes=-1,
         duplicate_window=duplicate_window_s,
         num_replicas=replicas,
+        # The audit log: no purge and no message deletion through the API. JetStream refuses
+        # to turn either back off on an existing stream.
+        deny_delete=True,
+        deny_purge=True,
     )
 
 

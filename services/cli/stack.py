@@ -25,6 +25,7 @@ from temporalio.api.operatorservice.v1 import (
 
 from shared.binaries import find_binary
 from shared.logging import get_logger
+from shared.nats_auth import CONFIG_FILE, read_embedded_passwords, write_embedded_auth
 from shared.settings import Settings
 from shared.temporal import connect_temporal
 from workflows import search_attributes as sa
@@ -102,6 +103,39 @@ def child_env(settings: Settings) -> dict[str, str]:
     return env
 
 
+def service_env(env: dict[str, str], name: str, passwords: dict[str, str]) -> dict[str, str]:
+    """A service's environment: its own NATS user, when ``navcycle up`` has one for it."""
+    if name not in passwords:
+        return env
+    return {**env, "NAVCYCLE_NATS_USER": name, "NAVCYCLE_NATS_PASSWORD": passwords[name]}
+
+
+def start_nats(settings: Settings, stack: Stack, env: dict[str, str]) -> dict[str, str]:
+    """A nats-server of our own, with new passwords for its users; returns them."""
+    state = settings.state_dir.resolve()
+    nats_url = urlparse(settings.nats_url.split(",")[0].strip())
+    passwords = write_embedded_auth(settings.nats_auth_dir)
+    stack.start(
+        "nats",
+        [
+            find_binary("nats-server"),
+            "-c",
+            str(settings.nats_auth_dir.resolve() / CONFIG_FILE),
+            "-js",
+            "-a",
+            nats_url.hostname or "127.0.0.1",
+            "-p",
+            str(nats_url.port or 4222),
+            "-sd",
+            str(state / "nats"),
+            "-m",
+            str(settings.nats_monitor_port),
+        ],
+        env,
+    )
+    return passwords
+
+
 async def wait_for(predicate, what: str, limit_s: float, stack: Stack) -> None:  # type: ignore[no-untyped-def]
     deadline = time.monotonic() + limit_s
     while time.monotonic() < deadline:
@@ -164,24 +198,13 @@ async def bring_up(settings: Settings, stack: Stack) -> None:
     nats_url = urlparse(settings.nats_url)
     n_host, n_port = nats_url.hostname or "127.0.0.1", nats_url.port or 4222
     if answers(n_host, n_port):
-        log.info("nats.existing", url=settings.nats_url)
+        # Used as it is. The users written by an earlier start are passed on: a server of ours
+        # still running knows them, and a server without authentication ignores them.
+        passwords = read_embedded_passwords(settings.nats_auth_dir)
+        log.info("nats.existing", url=settings.nats_url, users=sorted(passwords))
     else:
-        stack.start(
-            "nats",
-            [
-                find_binary("nats-server"),
-                "-js",
-                "-a",
-                n_host,
-                "-p",
-                str(n_port),
-                "-sd",
-                str(state / "nats"),
-                "-m",
-                str(settings.nats_monitor_port),
-            ],
-            env,
-        )
+        passwords = start_nats(settings, stack, env)
+        log.info("nats.users", users=sorted(passwords), dir=str(settings.nats_auth_dir))
 
     async def tcp(host: str, port: int) -> bool:
         return answers(host, port)
@@ -191,7 +214,8 @@ async def bring_up(settings: Settings, stack: Stack) -> None:
     await _retry(lambda: ensure_search_attributes(settings), 60)
 
     for name in SERVICES:
-        stack.start(name, [sys.executable, "-m", "services.cli.main", "serve", name], env)
+        argv = [sys.executable, "-m", "services.cli.main", "serve", name]
+        stack.start(name, argv, service_env(env, name, passwords))
 
     url = f"{settings.gateway_url}/healthz"
 
@@ -214,7 +238,7 @@ async def sync_schedules(settings: Settings) -> list[str]:
     from shared.rpc import Empty, RpcClient
     from workflows.schedules import ensure_program_schedule
 
-    nc = await nats.connect(servers=settings.nats_servers)
+    nc = await nats.connect(servers=settings.nats_servers)  # the operator's user, if any
     try:
         programs = await RpcClient(nc).call("registry", "programs.list", Empty(), ProgramList)
     finally:

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from shared.settings import Settings
 from tests.servers import free_port
 
 
@@ -118,6 +119,8 @@ def running_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningS
     else:
         proc.kill()
         pytest.fail("navcycle up did not come up:\n" + "".join(output))
+    # navcycle up runs nats-server with users of its own: tests connect as its operator.
+    stack.nats_url = Settings(state_dir=state, nats_url=stack.nats_url).nats_servers[0]
     yield stack
     if proc.poll() is None:  # the Ctrl-C test did not run: stop it the same way
         proc.send_signal(signal.SIGINT)

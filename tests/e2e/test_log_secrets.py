@@ -22,6 +22,7 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 
+from shared.nats_auth import read_embedded_passwords
 from tests.e2e.conftest import RunningStack, bearer
 from tests.servers import free_port, moto_s3
 
@@ -84,6 +85,7 @@ def test_the_scanner_finds_a_token_or_a_secret_written_to_a_log(tmp_path: Path) 
 def second_gateway(running_stack: RunningStack, tmp_path: Path) -> Iterator[dict[str, str]]:
     """A second gateway on the running stack, configured with secrets of every kind."""
     nats = urlsplit(running_stack.nats_url)
+    gateway_pw = read_embedded_passwords(running_stack.state_dir / "nats-auth")["gateway"]
     with moto_s3() as s3:
         port = free_port()
         (tmp_path / "state").mkdir()
@@ -91,9 +93,8 @@ def second_gateway(running_stack: RunningStack, tmp_path: Path) -> Iterator[dict
             running_stack.env,
             NAVCYCLE_STATE_DIR=str(tmp_path / "state"),
             NAVCYCLE_HTTP_PORT=str(port),
-            # The stack's nats-server has no auth and ignores the credentials; they are
-            # configured all the same, which is what matters for the logs.
-            NAVCYCLE_NATS_URL=f"nats://navcycle:nats-pw-e2e-31@{nats.hostname}:{nats.port}",
+            # The gateway's own user on the stack's nats-server, with the password in the URL.
+            NAVCYCLE_NATS_URL=f"nats://gateway:{gateway_pw}@{nats.hostname}:{nats.port}",
             NAVCYCLE_S3_ENDPOINT=s3,
             NAVCYCLE_S3_ACCESS_KEY="navcycle-access",
             NAVCYCLE_S3_SECRET_KEY="s3-secret-e2e-32",

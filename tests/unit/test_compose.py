@@ -55,7 +55,14 @@ OBJECT_KEY_HOLDERS = {"filings", "worker", "gateway"}
 SECRETS = {
     "POSTGRES_PASSWORD": "pg-pass-1",
     "MINIO_ROOT_PASSWORD": "minio-pass-1",
-    "NATS_PASSWORD": "nats-pass-1",
+    "NATS_REGISTRY_PASSWORD": "nats-registry-1",
+    "NATS_FILINGS_PASSWORD": "nats-filings-1",
+    "NATS_ASSESSMENT_PASSWORD": "nats-assessment-1",
+    "NATS_NOTIFIER_PASSWORD": "nats-notifier-1",
+    "NATS_DASHBOARD_PASSWORD": "nats-dashboard-1",
+    "NATS_WORKER_PASSWORD": "nats-worker-1",
+    "NATS_GATEWAY_PASSWORD": "nats-gateway-1",
+    "NATS_OPERATOR_PASSWORD": "nats-operator-1",
     "NATS_ROUTE_PASSWORD": "route-pass-1",
     "NAVCYCLE_WEBHOOK_SECRET": "hook-secret-1",
     "TEMPORAL_UI_PASSWORD_HASH": "$2a$14$ui-hash",
@@ -478,3 +485,56 @@ def test_a_required_secret_without_a_value_is_caught() -> None:
     with pytest.raises(KeyError, match="POSTGRES_PASSWORD"):
         interpolate(raw, {k: v for k, v in SECRETS.items() if k != "POSTGRES_PASSWORD"})
     assert interpolate("$${HOME} ${A:-x} ${B-y}", {"B": ""}) == "${HOME} x "
+
+
+def nats_user_problems(raw: Compose) -> list[str]:
+    """Every navcycle process on NATS as its own user, with its own password; every NATS server
+    loading the users of deploy/nats/auth.conf with every password."""
+    from shared.nats_auth import USERS, env_name
+
+    found = []
+    services: dict[str, Any] = raw.get("services", {})
+    for name, service in services.items():
+        env = service.get("environment") or {}
+        if str(service.get("image", "")).startswith("nats:"):
+            command = " ".join(service.get("command") or [])
+            if "-c /etc/nats/auth.conf" not in command or "--user" in command:
+                found.append(f"{name} does not load the users of deploy/nats/auth.conf")
+            if "./deploy/nats/auth.conf:/etc/nats/auth.conf:ro" not in service.get("volumes", []):
+                found.append(f"{name} does not mount deploy/nats/auth.conf")
+            missing = {env_name(u) for u in USERS} - set(env)
+            if missing:
+                found.append(f"{name} lacks the passwords {sorted(missing)}")
+            continue
+        if "NAVCYCLE_NATS_URL" not in env:
+            continue
+        user = serves(service) or "operator"
+        if env.get("NAVCYCLE_NATS_USER") != user:
+            found.append(f"{name} is not on NATS as {user!r}: {env.get('NAVCYCLE_NATS_USER')!r}")
+        if referenced(env.get("NAVCYCLE_NATS_PASSWORD", "")) != {env_name(user)}:
+            found.append(f"{name} does not take its NATS password from {env_name(user)}")
+        if "@" in env["NAVCYCLE_NATS_URL"]:
+            found.append(f"{name} has credentials in its NATS URL, shared by every process")
+    return found
+
+
+def test_each_process_is_on_nats_as_its_own_user() -> None:
+    raw, _ = _real()
+    assert nats_user_problems(raw) == []
+
+
+def test_a_process_on_another_users_nats_account_is_caught() -> None:
+    raw, _ = _real()
+    raw["services"]["gateway"]["environment"]["NAVCYCLE_NATS_USER"] = "operator"
+    raw["services"]["nats-2"]["command"] = ["-js", "--user", "navcycle", "--pass", "x"]
+    found = nats_user_problems(raw)
+    assert any("gateway is not on NATS as 'gateway'" in p for p in found), found
+    assert any("nats-2 does not load" in p for p in found), found
+
+
+def test_the_compose_nats_users_are_the_generated_ones() -> None:
+    from shared.nats_auth import compose_config
+
+    assert (ROOT / "deploy" / "nats" / "auth.conf").read_text() == compose_config(), (
+        "deploy/nats/auth.conf is stale: regenerate it (see its first lines)"
+    )
