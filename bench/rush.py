@@ -108,7 +108,9 @@ async def stack_up(state: Path, upload_max: int) -> Stack:
             # Keep draining its output, so a full pipe never blocks the stack.
             asyncio.get_running_loop().run_in_executor(None, proc.stdout.read)
             url = f"http://127.0.0.1:{env['NAVCYCLE_HTTP_PORT']}"
-            return Stack(url, env["NAVCYCLE_NATS_URL"], state, env, proc)
+            # navcycle up's nats-server has users: the bench connects as its operator.
+            nats_url = Settings(state_dir=state, nats_url=env["NAVCYCLE_NATS_URL"]).nats_servers[0]
+            return Stack(url, nats_url, state, env, proc)
         if not line and proc.poll() is not None:
             break
     proc.kill()
