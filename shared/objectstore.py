@@ -44,6 +44,7 @@ class ObjectStore(Protocol):
     async def put(self, key: str, data: bytes, content_type: str) -> StoredObject: ...
     async def get(self, key: str) -> bytes: ...
     async def stat(self, key: str) -> StoredObject | None: ...
+    async def delete(self, key: str) -> None: ...  # absent already is fine
     async def check(self) -> None: ...
 
 
@@ -117,6 +118,14 @@ class LocalObjectStore:
 
     async def stat(self, key: str) -> StoredObject | None:
         return await asyncio.to_thread(self._stat_sync, key)
+
+    def _delete_sync(self, key: str) -> None:
+        path = self._path(key)
+        path.unlink(missing_ok=True)  # the data file first: it marks the object as there
+        self._meta(path).unlink(missing_ok=True)
+
+    async def delete(self, key: str) -> None:
+        await asyncio.to_thread(self._delete_sync, key)
 
     async def check(self) -> None:
         self._root.mkdir(parents=True, exist_ok=True)
@@ -198,6 +207,17 @@ class S3ObjectStore:
 
     async def stat(self, key: str) -> StoredObject | None:
         return await self._run(self._stat_sync, key)
+
+    def _delete_sync(self, key: str) -> None:
+        self._ensure_bucket()
+        try:
+            self._client.remove_object(self._bucket, _check_key(key))
+        except S3Error as exc:
+            if exc.code not in ("NoSuchKey", "NoSuchObject"):
+                raise ObjectStoreError(str(exc)) from exc
+
+    async def delete(self, key: str) -> None:
+        await self._run(self._delete_sync, key)
 
     async def check(self) -> None:
         await self._run(self._ensure_bucket)
