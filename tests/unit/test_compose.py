@@ -538,3 +538,51 @@ def test_the_compose_nats_users_are_the_generated_ones() -> None:
     assert (ROOT / "deploy" / "nats" / "auth.conf").read_text() == compose_config(), (
         "deploy/nats/auth.conf is stale: regenerate it (see its first lines)"
     )
+
+
+def temporal_tls_problems(raw: Compose) -> list[str]:
+    """Temporal requires mutual TLS; every process that talks to it has the client certificate."""
+    found = []
+    services: dict[str, Any] = raw.get("services", {})
+    server = services.get("temporal", {}).get("environment") or {}
+    if str(server.get("TEMPORAL_TLS_REQUIRE_CLIENT_AUTH")).lower() != "true":
+        found.append("Temporal does not require a client certificate")
+    if not server.get("TEMPORAL_TLS_FRONTEND_CERT"):
+        found.append("Temporal's frontend has no TLS certificate")
+    ui = services.get("temporal-ui", {}).get("environment") or {}
+    if not ui.get("TEMPORAL_TLS_CERT"):
+        found.append("the Temporal UI has no client certificate")
+    tls = {"NAVCYCLE_TEMPORAL_TLS_CA", "NAVCYCLE_TEMPORAL_TLS_CERT", "NAVCYCLE_TEMPORAL_TLS_KEY"}
+    for name, service in services.items():
+        env = service.get("environment") or {}
+        if "NAVCYCLE_TEMPORAL_ADDRESS" not in env or serves(service) in SERVICES_WITHOUT_TEMPORAL:
+            continue
+        if not tls <= set(env):
+            found.append(f"{name} talks to Temporal without {sorted(tls - set(env))}")
+            continue
+        # host:container[:mode]; the host part may hold ${VAR:-default}.
+        mounted = {
+            str(v).removesuffix(":ro").rsplit(":", 1)[-1] for v in service.get("volumes") or []
+        }
+        missing = {env[k] for k in tls} - mounted
+        if missing:
+            found.append(f"{name} does not mount {sorted(missing)}")
+    return found
+
+
+# Every process gets the Temporal address from the shared settings; these never use it.
+SERVICES_WITHOUT_TEMPORAL = {"registry", "filings", "assessment", "notifier", "dashboard"}
+
+
+def test_temporal_runs_with_mutual_tls_and_its_clients_have_certificates() -> None:
+    raw, _ = _real()
+    assert temporal_tls_problems(raw) == []
+
+
+def test_a_temporal_client_without_a_certificate_is_caught() -> None:
+    raw, _ = _real()
+    raw["services"]["worker"]["environment"].pop("NAVCYCLE_TEMPORAL_TLS_KEY")
+    raw["services"]["temporal"]["environment"]["TEMPORAL_TLS_REQUIRE_CLIENT_AUTH"] = "false"
+    found = temporal_tls_problems(raw)
+    assert any("worker talks to Temporal without" in p for p in found), found
+    assert "Temporal does not require a client certificate" in found

@@ -3,12 +3,17 @@ CA, a client certificate and its key are given."""
 
 from __future__ import annotations
 
+import shutil
+import socket
+import ssl
+import subprocess
+import threading
 from pathlib import Path
 
 import pytest
 from pydantic import ValidationError
 
-from shared.settings import Settings
+from shared.settings import REPO_ROOT, Settings
 from shared.temporal import temporal_tls
 
 
@@ -41,3 +46,50 @@ def test_a_ca_with_a_client_certificate_and_key_is_mutual_tls(tmp_path: Path) ->
 def test_a_client_certificate_without_its_key_is_refused(tmp_path: Path) -> None:
     with pytest.raises(ValidationError, match="temporal_tls_key"):
         settings(temporal_tls_cert=tmp_path / "client.pem")
+
+
+@pytest.mark.skipif(shutil.which("openssl") is None, reason="needs the openssl command")
+def test_the_compose_certificates_make_a_mutual_tls_handshake(tmp_path: Path) -> None:
+    """deploy/tls/make-certs.sh: the client trusts the server named "temporal", and the server
+    accepts only a client certificate signed by the same CA."""
+    subprocess.run(
+        ["sh", str(REPO_ROOT / "deploy" / "tls" / "make-certs.sh"), str(tmp_path)],
+        check=True,
+        capture_output=True,
+    )
+    server = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH, cafile=tmp_path / "ca.pem")
+    server.load_cert_chain(tmp_path / "server.pem", tmp_path / "server-key.pem")
+    server.verify_mode = ssl.CERT_REQUIRED
+    client = ssl.create_default_context(cafile=tmp_path / "ca.pem")
+    client.load_cert_chain(tmp_path / "client.pem", tmp_path / "client-key.pem")
+    anonymous = ssl.create_default_context(cafile=tmp_path / "ca.pem")
+
+    assert handshake(server, client, "temporal") is None
+    assert "certificate" in str(handshake(server, anonymous, "temporal")).lower()
+    assert "hostname" in str(handshake(server, client, "elsewhere")).lower()
+
+
+def handshake(server: ssl.SSLContext, client: ssl.SSLContext, name: str) -> Exception | None:
+    """The client's failure, if any; the server side runs in a thread."""
+    a, b = socket.socketpair()
+    errors: list[Exception] = []
+
+    def serve() -> None:
+        try:
+            with server.wrap_socket(a, server_side=True) as tls:
+                tls.recv(1)
+        except (ssl.SSLError, OSError) as exc:
+            errors.append(exc)
+
+    thread = threading.Thread(target=serve)
+    thread.start()
+    try:
+        with client.wrap_socket(b, server_hostname=name) as tls:
+            tls.sendall(b"x")
+            tls.recv(1)  # a refused client certificate shows up on the first read (TLS 1.3)
+    except (ssl.SSLError, OSError) as exc:
+        return exc
+    finally:
+        b.close()
+        thread.join(5)
+    return errors[0] if errors else None
