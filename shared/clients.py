@@ -5,14 +5,18 @@ from __future__ import annotations
 import nats
 from nats.aio.client import Client as NatsClient
 
+from shared.nats_auth import inbox_prefix
 from shared.objectstore import ObjectStore, open_object_store
 from shared.settings import Settings
 
 
 async def connect_nats(settings: Settings, name: str) -> NatsClient:
+    credentials = settings.nats_credentials()
     return await nats.connect(
         servers=settings.nats_servers,
         name=f"navcycle-{name}",
+        # The gateway's and the worker's answers come to inboxes only they may read.
+        inbox_prefix=inbox_prefix(credentials[0] if credentials else None),
         max_reconnect_attempts=-1,
         reconnect_time_wait=1,
     )

@@ -27,6 +27,9 @@ SERVICES = ("registry", "filings", "assessment", "notifier", "dashboard")
 USERS = (*SERVICES, "worker", "gateway", "operator")
 OPERATOR = "operator"
 INBOX = "_INBOX.>"
+# The gateway and the worker take their answers on inboxes of their own, so no service, which
+# must read ``_INBOX.>`` for its JetStream answers, can read what is sent to them.
+OWN_INBOX = {"gateway": "_INBOX_gateway", "worker": "_INBOX_worker"}
 PROJECTION_UPDATED = "navcycle.projection.updated.>"
 CREDENTIALS_FILE = "nats-users.json"
 CONFIG_FILE = "nats-auth.conf"
@@ -117,7 +120,7 @@ PERMISSIONS: Mapping[str, Permissions] = {
     # The workflows' activities: every cycle and program event, requests to every service.
     "worker": Permissions(
         publish=(f"{EVENTS_PREFIX}.>", "navcycle.rpc.>", *JS_READ, *JS_SETUP),
-        subscribe=(INBOX,),
+        subscribe=(f"{OWN_INBOX['worker']}.>",),
     ),
     # The HTTP API: requests to every service, the audit records of what it changes, reading
     # the log for SSE and the year view, and the projections' change notes. No stream admin.
@@ -127,11 +130,16 @@ PERMISSIONS: Mapping[str, Permissions] = {
             *_events("operator.action", "calendar.applied", "base.reinstated"),
             *JS_READ,
         ),
-        subscribe=(INBOX, PROJECTION_UPDATED),
+        subscribe=(f"{OWN_INBOX['gateway']}.>", PROJECTION_UPDATED),
     ),
     # The command line: anything but shortening the audit log.
     OPERATOR: Permissions(publish=(">",), subscribe=(">",), publish_deny=NEVER),
 }
+
+
+def inbox_prefix(user: str | None) -> str:
+    """Where a process of ``user`` takes its answers."""
+    return OWN_INBOX.get(user or "", "_INBOX")
 
 
 def generate_passwords(users: Iterable[str] = USERS) -> dict[str, str]:

@@ -17,7 +17,7 @@ from nats.js.errors import APIError
 
 from shared.embedded import nats_server
 from shared.events.subjects import event_filter
-from shared.nats_auth import CONFIG_FILE, USERS, write_embedded_auth
+from shared.nats_auth import CONFIG_FILE, USERS, inbox_prefix, write_embedded_auth
 from shared.settings import with_credentials
 from shared.stream import EVENTS_STREAM, ensure_events_stream
 
@@ -55,6 +55,7 @@ async def connect(server: AuthServer, user: str, errors: Errors | None = None) -
         allow_reconnect=False,
         connect_timeout=3,
         error_cb=(errors or Errors()).record,
+        inbox_prefix=inbox_prefix(user),
     )
 
 
@@ -251,3 +252,25 @@ async def test_the_compose_users_take_their_passwords_from_the_environment(
         await nc.close()
         other = with_credentials(url, "gateway", "pw-worker-from-env")
         assert "Authorization Violation" in await refused_to_connect(other)
+
+
+async def test_no_service_can_read_the_answers_sent_to_the_gateway(server: AuthServer) -> None:
+    errors = Errors()
+    registry = await connect(server, "registry", errors)
+    snoop = await registry.subscribe("_INBOX_gateway.>")
+
+    async def answer(msg) -> None:  # type: ignore[no-untyped-def]
+        await msg.respond(b"answer")
+
+    await registry.subscribe("navcycle.rpc.registry.users.get", cb=answer)
+    await registry.flush()
+    gateway = await connect(server, "gateway")
+    try:
+        reply = await gateway.request("navcycle.rpc.registry.users.get", b"{}", timeout=3)
+        assert reply.data == b"answer" and reply.subject.startswith("_INBOX_gateway.")
+        with pytest.raises(nats.errors.TimeoutError):
+            await snoop.next_msg(timeout=0.5)
+    finally:
+        await gateway.close()
+        await registry.close()
+    assert any("_inbox_gateway.>" in v for v in errors.violations()), errors.seen
