@@ -40,6 +40,8 @@ async def test_plan_filed_over_http_lands_on_the_event_stream(running_stack: Run
     url, year, base = running_stack.url, 2031, "e2e-stack"
     admin = bearer(running_stack.token("demo-admin", "province_admin", program="demo-fast"))
     filer = bearer(running_stack.token("stack-base", "base_user", program="demo-fast", base=base))
+    # A launch needs a roster long enough for a review (roster_too_short otherwise).
+    running_stack.token("stack-expert", "expert", program="demo-fast")
     async with httpx.AsyncClient(base_url=url, timeout=30) as http:
         registered = await http.post(
             "/v1/programs/demo-fast/bases",
