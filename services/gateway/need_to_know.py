@@ -18,7 +18,7 @@ from services.gateway.access import (
     sheet_access,
 )
 from services.gateway.identity.tokens import Principal
-from shared.contracts.dashboard import AppliedEvent, CycleSummary, YearCounts
+from shared.contracts.dashboard import AppliedEvent, BaseTimeline, CycleSummary, YearCounts
 from shared.domain.grading import DecisionRecord
 from workflows.models import CycleState, HistoryStep
 
@@ -46,6 +46,20 @@ def cycle_row(p: Principal, program: str, row: CycleSummary) -> CycleSummary:
     if row.notice == 0 and not sees_provisional(p, _base(program, row.base, row.region)):
         return row.model_copy(update={"grade": None, "total": None})
     return row
+
+
+def timeline(p: Principal, program: str, line: BaseTimeline) -> BaseTimeline:
+    """One base's timeline: its row as :func:`cycle_row`, and a grade its events name (the
+    review's "grade: …") only once published or to those who see it provisionally."""
+    row = line.cycle
+    if row is not None:
+        row = cycle_row(p, program, row)
+    published = row is not None and row.notice > 0
+    target = _base(program, line.base, row.region if row else None)
+    if published or sees_provisional(p, target):
+        return line.model_copy(update={"cycle": row})
+    events = [e.model_copy(update={"detail": None}) if e.type == GRADED else e for e in line.events]
+    return line.model_copy(update={"cycle": row, "events": events})
 
 
 def counts(p: Principal, c: YearCounts) -> YearCounts:
@@ -98,7 +112,7 @@ def cycle_state(
     p: Principal, state: CycleState, *, region: str, published: bool, assigned: bool
 ) -> CycleState:
     """The cycle as the caller may see it: expert sheets by :func:`sheet_access`, a grade before
-    publication by :func:`sees_provisional`, expert names to officers and the experts only."""
+    publication by :func:`sees_provisional`, expert names to the province (an expert: its own)."""
     target = _base(state.program, state.base, region)
     graded = bool(state.decisions)
     access = sheet_access(p, target, graded=graded, published=published, assigned=assigned)
@@ -114,7 +128,8 @@ def cycle_state(
         update |= {"grade": None, "total": None}
     if p.role == "expert":
         update["experts"] = [e for e in state.experts if e == p.name]
-    elif p.role not in ("province_admin", "city_officer"):
+    elif p.role != "province_admin":
         update["experts"] = []
-        update["step_taken_by"] = None
+        if p.role != "city_officer":
+            update["step_taken_by"] = None
     return state.model_copy(update=update)

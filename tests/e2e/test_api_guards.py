@@ -20,6 +20,7 @@ import pytest
 
 from shared.stream import EVENTS_STREAM
 from tests.e2e import world as w
+from tests.e2e.conftest import bearer
 
 G1, G2, F1, F2 = ("gate", "g1"), ("gate", "g2"), ("gate-fast", "f1"), ("gate-fast", "f2")
 ELF = b"\x7fELF\x02\x01\x01" + b"\x00" * 64
@@ -43,7 +44,8 @@ async def snapshot(world: w.World, http: httpx.AsyncClient) -> dict[str, Any]:
         await nc.close()
     cycles = {}
     for program, b in (G1, G2, F1, F2):
-        state = (await http.get(world.cycle(program, b), headers=world.headers["viewer"])).json()
+        admin = world.headers["admin_gate" if program == "gate" else "admin_fast"]
+        state = (await http.get(world.cycle(program, b), headers=admin)).json()
         cycles[b] = (
             state["stage"],
             len(state["history"]),
@@ -464,8 +466,8 @@ CASES: list[Case] = [
         "GET",
         "/v1/documents/{doc}",
         lambda x: {"headers": x.headers["base_g2"]},
-        403,
-        "forbidden",
+        404,
+        "document_not_found",
     ),
     (
         "another region's city verifies",
@@ -675,6 +677,7 @@ async def test_a_revoked_token_is_refused(world: w.World) -> None:
 
 ROLES = [
     "admin_gate",
+    "admin_fast",
     "admin_other",
     "city_zz",
     "city_ly",
@@ -684,26 +687,44 @@ ROLES = [
     "expert_gate",
     "operator",
     "viewer",
+    "viewer_ly",
+    "viewer_fast",
+    "viewer_docs",
 ]
+# Who reads program gate: its province, the cities of its province, its bases and experts, and
+# the viewers and operators scoped to it (viewer_ly: gate, Luoyang only).
+GATE_READERS = {
+    "admin_gate",
+    "city_zz",
+    "city_ly",
+    "base_g1",
+    "base_g2",
+    "expert_gate",
+    "operator",
+    "viewer",
+    "viewer_ly",
+    "viewer_docs",
+}
+G1_READERS = {"admin_gate", "city_zz", "base_g1", "operator", "viewer", "viewer_docs"}
+HIDDEN_PROGRAM = (404, "program_not_found")  # as for a program that does not exist
+HIDDEN_BASE = (404, "base_not_found")
+HIDDEN_DOCUMENT = (404, "document_not_found")
+FORBIDDEN = (403, "forbidden")
 
-# endpoint -> the roles that may pass authorisation. Allowed requests are built so that the
-# step after authorisation refuses them (state, duplicate, bad body), so nothing changes.
-MATRIX: list[tuple[str, str, str, Callable[[w.World], dict[str, Any]], set[str]]] = [
+# endpoint -> the roles that may pass authorisation, the status they get (None: a write the step
+# after authorisation refuses, so nothing changes), and the refusal every other role gets.
+Row = tuple[
+    str, str, str, Callable[[w.World], dict[str, Any]], set[str], int | None, tuple[int, str]
+]
+MATRIX: list[Row] = [
     (
-        "read program",
+        "read program (cross-program)",
         "GET",
         f"{P}/gate",
         lambda _: {},
-        {
-            "admin_gate",
-            "city_zz",
-            "city_ly",
-            "base_g1",
-            "base_g2",
-            "expert_gate",
-            "operator",
-            "viewer",
-        },
+        GATE_READERS,
+        200,
+        HIDDEN_PROGRAM,
     ),
     (
         "apply rules",
@@ -725,6 +746,8 @@ MATRIX: list[tuple[str, str, str, Callable[[w.World], dict[str, Any]], set[str]]
             )
         },
         {"admin_gate"},
+        None,
+        FORBIDDEN,
     ),
     (
         "register a base",
@@ -732,61 +755,55 @@ MATRIX: list[tuple[str, str, str, Callable[[w.World], dict[str, Any]], set[str]]
         f"{P}/gate/bases",
         lambda _: {"json": w.base("g1", "410102", "新材料")},
         {"admin_gate"},
+        None,
+        FORBIDDEN,
     ),
+    ("list bases", "GET", f"{P}/gate/bases", lambda _: {}, GATE_READERS, 200, HIDDEN_PROGRAM),
     (
-        "list bases",
-        "GET",
-        f"{P}/gate/bases",
+        "launch",
+        "POST",
+        "/v1/programs/gate/years/2032/launch",
         lambda _: {},
-        {
-            "admin_gate",
-            "city_zz",
-            "city_ly",
-            "base_g1",
-            "base_g2",
-            "expert_gate",
-            "operator",
-            "viewer",
-        },
+        {"admin_gate"},
+        None,
+        FORBIDDEN,
     ),
-    ("launch", "POST", "/v1/programs/gate/years/2032/launch", lambda _: {}, {"admin_gate"}),
     (
         "year view",
         "GET",
         "/v1/programs/gate/years/2032",
         lambda _: {},
-        {
-            "admin_gate",
-            "city_zz",
-            "city_ly",
-            "base_g1",
-            "base_g2",
-            "expert_gate",
-            "operator",
-            "viewer",
-        },
+        GATE_READERS,
+        200,
+        HIDDEN_PROGRAM,
     ),
     (
-        "read g1's cycle",
+        "read g1's cycle (cross-region)",
         "GET",
         f"{C}/g1",
         lambda _: {},
-        {"admin_gate", "city_zz", "base_g1", "operator", "viewer"},
+        G1_READERS,
+        200,
+        HIDDEN_BASE,
     ),
     (
-        "read f1's cycle",
+        "read f1's cycle (its assigned expert)",
         "GET",
         f"{F}/f1",
         lambda _: {},
-        {"city_zz", "expert_fast", "operator", "viewer"},
+        {"admin_fast", "city_zz", "expert_fast", "viewer_fast"},
+        200,
+        HIDDEN_BASE,
     ),
-    ("file g1's plan", "POST", f"{C}/g1/plan", lambda _: upload(), {"base_g1"}),
+    ("file g1's plan", "POST", f"{C}/g1/plan", lambda _: upload(), {"base_g1"}, None, FORBIDDEN),
     (
         "verify g1 (city step)",
         "POST",
         f"{C}/g1/plan/review",
         lambda _: {"json": {"decision": "approve", "step": "province"}},
         {"city_zz"},
+        None,
+        FORBIDDEN,
     ),
     (
         "file g1's report",
@@ -794,6 +811,8 @@ MATRIX: list[tuple[str, str, str, Callable[[w.World], dict[str, Any]], set[str]]
         f"{C}/g1/self-evaluation",
         lambda _: {"files": {"file": ("r.pdf", w.PDF, "application/pdf")}},
         {"base_g1"},
+        None,
+        FORBIDDEN,
     ),
     (
         "file g1's rectification",
@@ -801,6 +820,8 @@ MATRIX: list[tuple[str, str, str, Callable[[w.World], dict[str, Any]], set[str]]
         f"{C}/g1/rectification",
         lambda _: {"files": {"file": ("r.pdf", w.PDF, "application/pdf")}},
         {"base_g1"},
+        None,
+        FORBIDDEN,
     ),
     (
         "score f1",
@@ -808,6 +829,8 @@ MATRIX: list[tuple[str, str, str, Callable[[w.World], dict[str, Any]], set[str]]
         f"{F}/f1/scores",
         lambda _: {"json": {"scores": {"x": 1}}},
         {"expert_fast"},
+        None,
+        FORBIDDEN,
     ),
     (
         "extend g1's deadline",
@@ -817,44 +840,44 @@ MATRIX: list[tuple[str, str, str, Callable[[w.World], dict[str, Any]], set[str]]
             "json": {"deadline": "plan", "until": "2020-01-01T00:00:00+08:00", "reason": "x"}
         },
         {"admin_gate"},
+        None,
+        FORBIDDEN,
     ),
     (
         "dashboard counts",
         "GET",
         "/v1/programs/gate/years/2032/dashboard",
         lambda _: {},
-        {
-            "admin_gate",
-            "city_zz",
-            "city_ly",
-            "base_g1",
-            "base_g2",
-            "expert_gate",
-            "operator",
-            "viewer",
-        },
+        GATE_READERS,
+        200,
+        HIDDEN_PROGRAM,
     ),
     (
-        "g1's timeline",
+        "dashboard cycles",
         "GET",
-        f"{C}/g1/timeline",
+        "/v1/programs/gate/years/2032/dashboard/cycles",
         lambda _: {},
-        {"admin_gate", "city_zz", "base_g1", "operator", "viewer"},
+        GATE_READERS,
+        200,
+        HIDDEN_PROGRAM,
     ),
+    ("g1's timeline", "GET", f"{C}/g1/timeline", lambda _: {}, G1_READERS, 200, HIDDEN_BASE),
     (
-        "download g1's plan",
+        "download g1's plan (per document)",
         "GET",
         "/v1/documents/{doc}",
         lambda _: {},
-        {"admin_gate", "city_zz", "base_g1", "operator", "viewer"},
+        {"admin_gate", "city_zz", "base_g1", "viewer_docs"},
+        200,
+        HIDDEN_DOCUMENT,
     ),
 ]
 
 
 @pytest.mark.parametrize("row", MATRIX, ids=[m[0] for m in MATRIX])
-async def test_authorisation_matrix(world: w.World, row: Any) -> None:
-    _, method, path, make, allowed = row
-    outcomes = {}
+async def test_authorisation_matrix(world: w.World, row: Row) -> None:
+    _, method, path, make, allowed, allowed_status, refusal = row
+    outcomes: dict[str, tuple[int, str | None]] = {}
     async with httpx.AsyncClient(base_url=world.stack.url, timeout=30) as http:
         before = await snapshot(world, http)
         for role in ROLES:
@@ -862,9 +885,67 @@ async def test_authorisation_matrix(world: w.World, row: Any) -> None:
             kwargs["headers"] = world.headers[role]
             resp = await http.request(method, path.replace("{doc}", world.plan_document), **kwargs)
             assert resp.status_code < 500, resp.text
-            outcomes[role] = resp.status_code != 403
+            problem = resp.headers.get("content-type", "").startswith("application/problem")
+            outcomes[role] = (resp.status_code, resp.json().get("code") if problem else None)
         assert await snapshot(world, http) == before
-    assert {r for r, ok in outcomes.items() if ok} == allowed
+    refused = {r for r, got in outcomes.items() if got == refusal}
+    assert refused == set(ROLES) - allowed, outcomes
+    if allowed_status is not None:
+        assert {r: outcomes[r][0] for r in allowed} == dict.fromkeys(allowed, allowed_status)
+
+
+async def _get(http: httpx.AsyncClient, world: w.World, path: str, role: str) -> Any:
+    resp = await http.get(path, headers=world.headers[role])
+    assert resp.status_code == 200, (role, resp.text)
+    return resp.json()
+
+
+async def test_each_reader_sees_only_the_rows_it_may_and_no_provisional_grade(
+    world: w.World,
+) -> None:
+    """Before publication: gate-fast's f2 is graded (its plan missed) and f1 under review."""
+    rows = "/v1/programs/{}/years/2032/dashboard/cycles"
+    async with httpx.AsyncClient(base_url=world.stack.url, timeout=30) as http:
+        seen = {
+            (role, program): {
+                c["base"]: c["grade"]
+                for c in (await _get(http, world, rows.format(program), role))["cycles"]
+            }
+            for role, program in (
+                ("admin_gate", "gate"),
+                ("city_zz", "gate"),
+                ("city_ly", "gate"),
+                ("base_g1", "gate"),
+                ("expert_gate", "gate"),
+                ("viewer", "gate"),
+                ("viewer_ly", "gate"),
+                ("admin_fast", "gate-fast"),
+                ("city_ly", "gate-fast"),
+                ("base_f2", "gate-fast"),
+                ("expert_fast", "gate-fast"),
+                ("viewer_fast", "gate-fast"),
+            )
+        }
+        listed = await _get(http, world, f"{P}/gate/bases", "viewer_ly")
+        view = "/v1/programs/gate-fast/years/2032"
+        overdue = {
+            role: [o["base"] for o in (await _get(http, world, view, role))["overdue"]]
+            for role in ("admin_fast", "base_f1", "base_f2", "expert_fast")
+        }
+    gate = {role: rows for (role, program), rows in seen.items() if program == "gate"}
+    fast = {role: rows for (role, program), rows in seen.items() if program == "gate-fast"}
+    assert set(gate["admin_gate"]) == {"g1", "g2"}
+    assert set(gate["city_zz"]) == {"g1"} and set(gate["city_ly"]) == {"g2"}
+    assert set(gate["base_g1"]) == {"g1"} and gate["expert_gate"] == {}
+    assert set(gate["viewer"]) == {"g1", "g2"} and set(gate["viewer_ly"]) == {"g2"}
+    # f2's provisional grade: its province and its city only
+    assert fast["admin_fast"]["f2"] is not None and fast["city_ly"]["f2"] is not None
+    assert fast["base_f2"] == {"f2": None} and fast["expert_fast"] == {}
+    assert fast["viewer_fast"]["f2"] is None
+    assert [b["id"] for b in listed["bases"]] == ["g2"]  # a viewer of Luoyang
+    assert "f2" in overdue["admin_fast"]
+    assert overdue["base_f1"] == [] and overdue["expert_fast"] == []
+    assert set(overdue["base_f2"]) <= {"f2"}
 
 
 async def test_the_dashboard_stream_refuses_before_it_streams_and_opens_with_counts(
@@ -872,9 +953,9 @@ async def test_the_dashboard_stream_refuses_before_it_streams_and_opens_with_cou
 ) -> None:
     path = "/v1/programs/gate/years/2032/dashboard/stream"
     async with httpx.AsyncClient(base_url=world.stack.url, timeout=30) as http:
-        for role, status in (("admin_other", 403), ("expert_fast", 403)):
+        for role in ("admin_other", "expert_fast", "viewer_fast"):
             resp = await http.get(path, headers=world.headers[role])
-            assert (resp.status_code, resp.json()["code"]) == (status, "forbidden")
+            assert (resp.status_code, resp.json()["code"]) == HIDDEN_PROGRAM, role
         assert (await http.get(path)).status_code == 401
         async with http.stream("GET", path, headers=world.headers["city_ly"]) as resp:
             assert resp.status_code == 200
@@ -884,3 +965,95 @@ async def test_the_dashboard_stream_refuses_before_it_streams_and_opens_with_cou
     assert first[0].startswith("id: ") and first[1] == "event: counts"
     counts = json.loads(first[2].removeprefix("data: "))
     assert counts["program"] == "gate" and counts["year"] == 2032 and counts["bases"] >= 1
+
+
+def naming(value: Any, name: str, at: str = "") -> list[str]:
+    """Where in a JSON document ``name`` appears (paths such as ``history.3.detail.expert``)."""
+    if isinstance(value, dict):
+        return [p for k, v in value.items() for p in naming(v, name, f"{at}.{k}")]
+    if isinstance(value, list):
+        return [p for i, v in enumerate(value) for p in naming(v, name, f"{at}.{i}")]
+    return [at] if isinstance(value, str) and name in value else []
+
+
+async def test_expert_sheets_each_its_own_then_the_province_then_averages_after_the_notice(
+    world: w.World,
+) -> None:
+    """A program of its own (two experts per review), so the shared world stays as it is."""
+    stack, program = world.stack, "gate-pub"
+    h = {
+        "admin": bearer(stack.token("pub-admin", "province_admin", program=program)),
+        "p1": bearer(stack.token("pub-p1", "base_user", program=program, base="p1")),
+        "a": bearer(stack.token("pub-expert-a", "expert", program=program)),
+        "b": bearer(stack.token("pub-expert-b", "expert", program=program)),
+        "city_zz": world.headers["city_zz"],
+        "city_ly": world.headers["city_ly"],
+    }
+    doc = w.rules(
+        program,
+        plan_window="PT4S",
+        self_evaluation_due="PT8S",
+        review_window="PT1H",
+        rectification_period="PT1H",
+    )
+    doc["verification"] = []
+    doc["rubric"]["experts_required"] = 2
+    year = f"{P}/{program}/years/2032"
+    cycle = f"{year}/bases/p1"
+    async with httpx.AsyncClient(base_url=stack.url, timeout=30) as http:
+        assert (await http.put(f"{P}/{program}", json=doc, headers=h["admin"])).status_code == 200
+        base = w.base("p1", "410102", "新材料")
+        assert (
+            await http.post(f"{P}/{program}/bases", json=base, headers=h["admin"])
+        ).status_code == 201
+        assert (await http.post(f"{year}/launch", headers=h["admin"])).status_code == 202
+        await w.until(http, cycle, h["p1"], lambda s: s["stage"] == "plan_filing")
+        filed = await http.post(f"{cycle}/plan", headers=h["p1"], **upload())
+        assert filed.status_code == 201, filed.text
+        report: dict[str, Any] = {"files": {"file": ("r.pdf", w.PDF + b"pub", "application/pdf")}}
+        assert (
+            await http.post(f"{cycle}/self-evaluation", headers=h["p1"], **report)
+        ).status_code == 201
+        await w.until(http, cycle, h["a"], lambda s: s["stage"] == "under_review")
+        scored = await http.post(
+            f"{cycle}/scores", headers=h["a"], json={"scores": dict.fromkeys(SCORES, 80)}
+        )
+        assert scored.status_code == 201, scored.text
+
+        # One sheet in, no grade: each expert its own; nobody else any.
+        def sheets(state: dict[str, Any]) -> list[dict[str, Any]]:
+            return [s["detail"] for s in state["history"] if s["event"] == "review.scored"]
+
+        as_a = (await http.get(cycle, headers=h["a"])).json()
+        as_b = (await http.get(cycle, headers=h["b"])).json()
+        as_base = (await http.get(cycle, headers=h["p1"])).json()
+        as_admin = (await http.get(cycle, headers=h["admin"])).json()
+        assert [d.get("expert") for d in sheets(as_a)] == ["pub-expert-a"]
+        assert sheets(as_b) == [{"round": 0}]  # the co-reviewer sees that a sheet came, no more
+        assert sheets(as_base) == [{"round": 0}] and sheets(as_admin) == [{"round": 0}]
+        assert naming(as_base, "pub-expert") == []
+        refused = await http.get(cycle, headers=h["city_ly"])
+        assert (refused.status_code, refused.json()["code"]) == HIDDEN_BASE
+
+        graded = await http.post(
+            f"{cycle}/scores", headers=h["b"], json={"scores": dict.fromkeys(SCORES, 90)}
+        )
+        assert graded.status_code == 201, graded.text
+        for _ in range(300):  # the year publishes its 公示 once every cycle is graded
+            if (await http.get(f"{year}/results")).status_code == 200:
+                break
+            await asyncio.sleep(0.2)
+        else:
+            raise AssertionError("the results were never published")
+
+        as_admin = (await http.get(cycle, headers=h["admin"])).json()
+        as_base = (await http.get(cycle, headers=h["p1"])).json()
+        as_a = (await http.get(cycle, headers=h["a"])).json()
+        as_city = (await http.get(cycle, headers=h["city_zz"])).json()
+    assert len(as_admin["decisions"][0]["sheets"]) == 2 and len(sheets(as_admin)) == 2
+    assert [s["expert"] for s in as_a["decisions"][0]["sheets"]] == ["pub-expert-a"]
+    for shown in (as_base, as_city):
+        [decision] = shown["decisions"]
+        assert decision["sheets"] == [] and decision["averaged"]  # averages, never names
+        assert shown["grade"] is not None
+        assert naming(shown, "pub-expert") == []

@@ -65,7 +65,7 @@ async def test_a_year_from_program_apply_to_results_export(running_stack: Runnin
     one = bearer(t("e2e-b1", "base_user", program=PROGRAM, base="e2e-1"))
     two = bearer(t("e2e-b2", "base_user", program=PROGRAM, base="e2e-2"))
     expert = bearer(t("e2e-expert", "expert", program=PROGRAM))
-    viewer = bearer(t("e2e-viewer", "viewer"))
+    viewer = bearer(t("e2e-viewer", "viewer", program=PROGRAM))
     api = f"/v1/programs/{PROGRAM}"
     year = f"{api}/years/{YEAR}"
 
@@ -200,7 +200,7 @@ async def test_a_year_from_program_apply_to_results_export(running_stack: Runnin
         assert doc.status_code == 200 and doc.content == b"%PDF-1.4 plan e2e-2"
         assert doc.headers["x-checksum-sha256"]
         denied = await http.get(f"/v1/documents/{plan_doc}", headers=one)
-        assert (denied.status_code, denied.json()["code"]) == (403, "forbidden")
+        assert (denied.status_code, denied.json()["code"]) == (404, "document_not_found")
 
         inbox = await _until(
             http,

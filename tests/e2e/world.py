@@ -69,11 +69,14 @@ async def build(stack: RunningStack) -> World:
         "base_f2": ("base_user", {"program": "gate-fast", "base": "f2"}),
         "expert_fast": ("expert", {"program": "gate-fast"}),
         "expert_gate": ("expert", {"program": "gate"}),
-        "operator": ("operator", {}),
-        "viewer": ("viewer", {}),
+        "operator": ("operator", {"program": "gate"}),
+        "viewer": ("viewer", {"program": "gate"}),
+        "viewer_ly": ("viewer", {"program": "gate", "region": "410300"}),
+        "viewer_fast": ("viewer", {"program": "gate-fast"}),
     }
     for name, (role, scope) in users.items():
         world.headers[name] = bearer(stack.token(f"guard-{name}", role, **scope))
+    world.headers["viewer_docs"] = bearer(granted(stack, "guard-viewer-docs", "gate"))
     h = world.headers
     long = {
         k: "PT1H"
@@ -149,6 +152,14 @@ async def build(stack: RunningStack) -> World:
             http, world.cycle("gate-fast", "f2"), h["base_f2"], lambda s: s["stage"] == "graded"
         )
     return world
+
+
+def granted(stack: RunningStack, name: str, program: str) -> str:
+    """A viewer of ``program`` granted its bases' documents (`user add --documents`)."""
+    args = ("user", "add", "--name", name, "--role", "viewer", "--program", program)
+    done = stack.cli(*args, "--documents", timeout=60)
+    assert done.returncode == 0, done.stderr
+    return done.stdout.strip().splitlines()[-1]
 
 
 async def until(

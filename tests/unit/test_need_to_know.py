@@ -344,3 +344,27 @@ def test_a_document_grant_is_stored_with_the_user_and_read_back(tmp_path: Path) 
     token = add_user(engine, AUDITOR)
     assert authenticate(engine, token) == AUDITOR
     assert authenticate(engine, add_user(engine, VIEWER)) == VIEWER
+
+
+def test_the_city_sees_averages_after_the_notice_and_no_expert_names() -> None:
+    seen = need_to_know.cycle_state(
+        ZZ_CITY, _state(graded=True), region="410100", published=True, assigned=False
+    )
+    assert _names(seen) == set() and seen.experts == []
+    assert [d.averaged for d in seen.decisions] == [{"i1": 85.0}]
+
+
+def test_a_timeline_names_a_grade_only_once_published_or_to_the_province_and_city() -> None:
+    from shared.contracts.dashboard import BaseTimeline, TimelineItem
+
+    graded = TimelineItem(
+        time=AT, sequence=4, type="review.graded", detail="grade: pass", stream_seq=9
+    )
+    line = BaseTimeline(
+        program=P, year=2027, base="zz-biomed", cycle=_row("zz-biomed", "410100"), events=[graded]
+    )
+    assert need_to_know.timeline(ADMIN, P, line).events[0].detail == "grade: pass"
+    assert need_to_know.timeline(ZZ_CITY, P, line).events[0].detail == "grade: pass"
+    assert need_to_know.timeline(ZZ_STAFF, P, line).events[0].detail is None
+    published = line.model_copy(update={"cycle": _row("zz-biomed", "410100", notice=1)})
+    assert need_to_know.timeline(ZZ_STAFF, P, published).events[0].detail == "grade: pass"

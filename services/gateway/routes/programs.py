@@ -117,7 +117,8 @@ async def list_bases(
     region: str | None = Query(None, pattern=r"^\d{6}$"),
 ) -> BaseList:
     await require(deps, user, "read_program", program=program)
-    if user.role == "city_officer":
+    regional = user.role in ("city_officer", "viewer", "operator") and user.region is not None
+    if regional:
         region = region or user.region
     listed = await rpc(
         deps.rpc.call(
@@ -127,7 +128,7 @@ async def list_bases(
             BaseList,
         )
     )
-    if user.role == "city_officer" and user.region:
+    if regional and user.region:
         from shared.domain.regions import is_within
 
         listed.bases = [b for b in listed.bases if is_within(str(b["region"]), user.region)]
