@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 
 from fastapi import APIRouter, Request
 from fastapi.responses import StreamingResponse
+from starlette.background import BackgroundTask
 
 from services.gateway import need_to_know
 from services.gateway.access import Target, row_scope
@@ -18,6 +19,7 @@ from services.gateway.identity.tokens import Principal
 from services.gateway.problems import ApiError
 from services.gateway.published import load_notice
 from services.gateway.routes.params import Base, Program, Year
+from services.gateway.stream_slots import RECHECK_S, stream_slots, token_refusal
 from shared.contracts.dashboard import (
     AppliedEvent,
     BaseQuery,
@@ -189,9 +191,12 @@ async def dashboard_stream(
     program: Program, year: Year, request: Request, deps: DepsDep, user: UserDep
 ) -> StreamingResponse:
     """Server-sent events: ``counts`` at once and after every change (bursts coalesced), and
-    ``activity`` with the events just applied. A comment line keeps idle connections open."""
+    ``activity`` with the events just applied. A comment line keeps idle connections open.
+    Streams are capped per user and per gateway (429 ``too_many_streams``), and one ends with a
+    ``problem`` event once its token is revoked or expires (checked every ``RECHECK_S``)."""
     await require(deps, user, "read_program", program=program)
     regions = await _regions(deps, user, program)
+    slot = stream_slots(request).take(user.name)
     changes: asyncio.Queue[ProjectionUpdated] = asyncio.Queue(maxsize=10_000)
 
     async def heard(msg) -> None:  # type: ignore[no-untyped-def]
@@ -199,18 +204,28 @@ async def dashboard_stream(
             changes.put_nowait(ProjectionUpdated.model_validate_json(msg.data))
 
     # Listen before reading the first counts, so no change falls in between.
-    sub = await deps.nats.subscribe(updated_subject(program, year), cb=heard)
-    first = need_to_know.counts(user, await _counts(deps, program, year))
+    try:
+        sub = await deps.nats.subscribe(updated_subject(program, year), cb=heard)
+        first = need_to_know.counts(user, await _counts(deps, program, year))
+    except BaseException:
+        slot.release()
+        raise
 
     def seen(events: list[AppliedEvent]) -> list[AppliedEvent]:
         return need_to_know.activity(user, program, events, regions)
 
     async def events() -> AsyncIterator[str]:
+        checked = loop.time()
         try:
             yield _sse("counts", first.model_dump_json(), first.stream_seq)
             while not await request.is_disconnected():
+                if loop.time() - checked >= RECHECK_S:
+                    if refused := await token_refusal(deps, request):
+                        yield _sse("problem", json.dumps({"code": refused}))
+                        return
+                    checked = loop.time()
                 try:
-                    note = await asyncio.wait_for(changes.get(), KEEPALIVE_S)
+                    note = await asyncio.wait_for(changes.get(), min(KEEPALIVE_S, RECHECK_S))
                 except TimeoutError:
                     yield ": keep-alive\n\n"
                     continue
@@ -228,10 +243,13 @@ async def dashboard_stream(
                     continue
                 yield _sse("counts", counts.model_dump_json(), counts.stream_seq)
         finally:
+            slot.release()
             await sub.unsubscribe()
 
+    loop = asyncio.get_running_loop()
     return StreamingResponse(
         events(),
         media_type="text/event-stream",
         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+        background=BackgroundTask(slot.release),  # also when the stream never started
     )
