@@ -15,6 +15,7 @@ from pydantic import BaseModel
 from services.gateway.access import Target, row_visible
 from services.gateway.deps import Deps
 from services.gateway.identity.tokens import Principal
+from services.gateway.problems import ApiError
 from services.gateway.temporal_errors import call_workflow
 from shared.eventlog import read_events
 from shared.events.subjects import event_filter
@@ -51,8 +52,14 @@ async def year_state(deps: Deps, program: str, year: int) -> ProgramYearState:
 
 
 async def results_published(deps: Deps, program: str, year: int) -> bool:
-    """Whether the year's 公示 is out (its first notice published)."""
-    return (await year_state(deps, program, year)).notices > 0
+    """Whether the year's 公示 is out (its first notice published). A cycle run without a
+    program year (an operator's single cycle) has no 公示: nothing of it is published."""
+    try:
+        return (await year_state(deps, program, year)).notices > 0
+    except ApiError as exc:
+        if exc.status == 404:
+            return False
+        raise
 
 
 async def year_view(deps: Deps, program: str, year: int, viewer: Principal) -> YearView:
