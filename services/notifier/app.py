@@ -117,8 +117,8 @@ class Notifier:
             await self.sender.start()
 
     async def stop(self) -> None:
+        await self.broker.stop()  # first: no notice is written while the sender winds down
         await self.sender.stop()
-        await self.broker.stop()
 
 
 def build_notifier(

@@ -64,14 +64,21 @@ class OutboxSender:
             self._loop_task = asyncio.create_task(self._run(), name="notifier-sender")
 
     async def stop(self) -> None:
-        """Stop claiming and abandon what is in flight: its lease runs out and it is tried again."""
-        tasks = [t for t in (self._loop_task, *self._inflight) if t is not None]
-        for task in tasks:
+        """Stop claiming, let what is in flight finish within its time limit, then abandon the
+        rest: its lease runs out and it is tried again."""
+        if self._loop_task is not None:
+            self._loop_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._loop_task
+            self._loop_task = None
+        if self._inflight:
+            # An e-mail is sent in a thread that a cancel cannot stop: wait for it rather than
+            # leave it talking to a server that is going away.
+            await asyncio.wait(set(self._inflight), timeout=self._limits.timeout_s + 1)
+        for task in list(self._inflight):
             task.cancel()
-        for task in tasks:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
-        self._loop_task = None
         if self._webhooks is not None:
             await self._webhooks.aclose()
 

@@ -140,7 +140,7 @@ async def test_a_rectification_order_reaches_inbox_webhook_and_mail(
         parsed = [
             email.message_from_bytes(m, policy=email.policy.default) for m in sink[0].messages
         ]
-        return [m for m in parsed if "2026年8月31日24时前" in m.get_body().get_content()]
+        return [m for m in parsed if "2026年8月31日24时前" in (m.get_body() or m).get_content()]
 
     for _ in range(600):
         inbox = await _inbox(nc, audiences=["base"], program="notify", base="n1")
