@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import nats
 from nats.aio.client import Client as NatsClient
 
@@ -10,13 +12,20 @@ from shared.objectstore import ObjectStore, open_object_store
 from shared.settings import Settings
 
 
-async def connect_nats(settings: Settings, name: str) -> NatsClient:
+def nats_options(settings: Settings) -> dict[str, Any]:
+    """The servers with the process's credentials, and the inbox its user may read (the
+    gateway's and the worker's answers come to inboxes only they may read)."""
     credentials = settings.nats_credentials()
+    return {
+        "servers": settings.nats_servers,
+        "inbox_prefix": inbox_prefix(credentials[0] if credentials else None),
+    }
+
+
+async def connect_nats(settings: Settings, name: str) -> NatsClient:
     return await nats.connect(
-        servers=settings.nats_servers,
+        **nats_options(settings),
         name=f"navcycle-{name}",
-        # The gateway's and the worker's answers come to inboxes only they may read.
-        inbox_prefix=inbox_prefix(credentials[0] if credentials else None),
         max_reconnect_attempts=-1,
         reconnect_time_wait=1,
     )

@@ -154,6 +154,9 @@ class Settings(BaseSettings):
         if self.nats_user:
             secret = self.nats_password.get_secret_value() if self.nats_password else ""
             return self.nats_user, secret
+        first = urlsplit(self.nats_url.split(",")[0].strip())
+        if first.username:  # credentials written into the URL itself
+            return first.username, first.password or ""
         from shared.nats_auth import OPERATOR, read_embedded_passwords
 
         generated = read_embedded_passwords(self.nats_auth_dir)

@@ -31,6 +31,7 @@ from services.gateway.identity.tokens import (
 )
 from services.gateway.identity.user_table import user_table
 from shared import audit
+from shared.clients import nats_options
 from shared.contracts.assessment import AddExpert, ExpertRemoved, RemoveExpert
 from shared.contracts.registry import ApplyRules, PinnedRules, RulesApplied
 from shared.db import make_engine, session_scope
@@ -340,7 +341,7 @@ async def _audited(settings: Settings, action: Callable[[NatsClient], Awaitable[
 
     try:
         nc = await nats.connect(
-            servers=settings.nats_servers,
+            **nats_options(settings),
             connect_timeout=3,
             # nats-py retries forever when this is 0; 1 gives up after one retry per server.
             max_reconnect_attempts=1,

@@ -19,6 +19,7 @@ from nats.aio.client import Client as NatsClient
 from services.cli.admin import AuditUnavailable, _audited
 from shared import audit
 from shared.calendar_events import record_calendar_applied
+from shared.clients import nats_options
 from shared.contracts.calendars import (
     ApplyCalendar,
     CalendarApplyResult,
@@ -118,7 +119,7 @@ def calendar_apply(settings: Settings, path: Path) -> int:
 
 def calendar_show(settings: Settings, calendar_id: str, *, as_json: bool) -> int:
     async def get() -> CalendarVersionPublic:
-        nc = await nats.connect(servers=settings.nats_servers, connect_timeout=3)
+        nc = await nats.connect(**nats_options(settings), connect_timeout=3)
         try:
             return await RpcClient(nc, settings.rpc_timeout_s).call(
                 "registry",

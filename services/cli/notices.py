@@ -11,6 +11,7 @@ import nats
 
 from services.notifier.outbox import dead_ids, resend
 from shared.audit import cli_actor, operator_action, record
+from shared.clients import nats_options
 from shared.db import make_engine
 from shared.migrations import upgrade
 from shared.settings import Settings
@@ -42,7 +43,7 @@ def resend_command(
 
 
 async def _audit(settings: Settings, *, delivery_id: int | None, all_dead: bool) -> None:
-    nc = await nats.connect(servers=settings.nats_servers)
+    nc = await nats.connect(**nats_options(settings))
     try:
         await record(
             nc.jetstream(),

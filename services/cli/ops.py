@@ -16,6 +16,7 @@ from temporalio.client import Client, WorkflowHistory
 from temporalio.service import RPCError
 
 from services.cli.progress import Progress, table
+from shared.clients import nats_options
 from shared.domain.rules import ProgramRules
 from shared.eventlog import read_events
 from shared.events.envelope import CloudEvent
@@ -112,7 +113,7 @@ def events_command(
             )
 
     async def run() -> None:
-        nc = await nats.connect(servers=settings.nats_servers)
+        nc = await nats.connect(**nats_options(settings))
         try:
             js = nc.jetstream()
             if not follow:
@@ -273,7 +274,7 @@ def whatif_command(
         return 2
 
     async def records() -> list[DecisionRecord]:
-        nc = await nats.connect(servers=settings.nats_servers)
+        nc = await nats.connect(**nats_options(settings))
         try:
             events = await read_events(
                 nc.jetstream(), event_filter(program, year, event_type="review.graded")
@@ -341,7 +342,7 @@ def reset_command(
             query += f" AND NavYear = {year}" if year else ""
             ids += [w.id async for w in client.list_workflows(query)]
         rows = []
-        nc = None if dry_run else await nats.connect(servers=settings.nats_servers)
+        nc = None if dry_run else await nats.connect(**nats_options(settings))
         try:
             for workflow_id in ids:
                 history = await client.get_workflow_handle(workflow_id).fetch_history()
@@ -409,7 +410,7 @@ def dashboard_rebuild_command(settings: Settings, *, as_json: bool) -> int:
     upgrade(engine, "dashboard")
 
     async def run() -> RebuildReport:
-        nc = await nats.connect(servers=settings.nats_servers)
+        nc = await nats.connect(**nats_options(settings))
         try:
             js = nc.jetstream()
             # Recorded first, so the rebuilt projections include their own audit event.

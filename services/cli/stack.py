@@ -24,6 +24,7 @@ from temporalio.api.operatorservice.v1 import (
 )
 
 from shared.binaries import find_binary
+from shared.clients import nats_options
 from shared.logging import get_logger
 from shared.nats_auth import CONFIG_FILE, read_embedded_passwords, write_embedded_auth
 from shared.settings import Settings
@@ -238,7 +239,7 @@ async def sync_schedules(settings: Settings) -> list[str]:
     from shared.rpc import Empty, RpcClient
     from workflows.schedules import ensure_program_schedule
 
-    nc = await nats.connect(servers=settings.nats_servers)  # the operator's user, if any
+    nc = await nats.connect(**nats_options(settings))  # the operator's user, if any
     try:
         programs = await RpcClient(nc).call("registry", "programs.list", Empty(), ProgramList)
     finally:
