@@ -316,13 +316,8 @@ def program_apply(settings: Settings, path: Path) -> int:
         await ensure_program_schedule(client, pinned.rules, settings.task_queue)
         return applied
 
-    try:
-        applied = asyncio.run(_audited(settings, apply))
-    except RpcError as exc:
-        print(f"error: {exc.code}: {exc.message}", file=sys.stderr)
-        return 2
-    except AuditUnavailable as exc:
-        print(f"error: {exc}", file=sys.stderr)
+    applied = run_audited(settings, apply)
+    if isinstance(applied, Refused):
         return 2
     state = "new version" if applied.created else "unchanged, still version"
     print(f"{applied.program}: {state} {applied.version}")
@@ -331,6 +326,33 @@ def program_apply(settings: Settings, path: Path) -> int:
 
 class AuditUnavailable(Exception):
     """The event log cannot be reached: the action is refused rather than left unrecorded."""
+
+
+class Refused:
+    """What :func:`run_audited` answers for an action refused (the reason already printed)."""
+
+
+REFUSED = Refused()
+
+
+def run_audited(
+    settings: Settings,
+    action: Callable[[NatsClient], Awaitable[T]],
+    refusals: tuple[type[Exception], ...] = (),
+) -> T | Refused:
+    """Run an audited action; a refusal (by a service, by the event log, or one of
+    ``refusals``) is printed as the error it is and answered :data:`REFUSED` (exit 2)."""
+    try:
+        return asyncio.run(_audited(settings, action))
+    except RpcError as exc:
+        print(f"error: {exc.code}: {exc.message}", file=sys.stderr)
+        for e in exc.details.get("errors", []):
+            print(f"  {e['field']}: {e['message']}", file=sys.stderr)
+    except Exception as exc:
+        if not isinstance(exc, (AuditUnavailable, *refusals)):
+            raise
+        print(f"error: {exc}", file=sys.stderr)
+    return REFUSED
 
 
 async def _audited(settings: Settings, action: Callable[[NatsClient], Awaitable[T]]) -> T:

@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-import asyncio
 import sys
 
 import nats
 from nats.aio.client import Client as NatsClient
 
-from services.cli.admin import AuditUnavailable, _audited
+from services.cli.admin import AuditUnavailable, Refused, run_audited
 from shared import audit
 from shared.contracts.assessment import Assignments, ReassignExperts
 from shared.contracts.registry import Reinstate, Reinstated
 from shared.reinstatement import record_reinstatement
-from shared.rpc import RpcClient, RpcError
+from shared.rpc import RpcClient
 from shared.settings import Settings
 
 
@@ -35,13 +34,8 @@ def base_reinstate(settings: Settings, *, program: str, base: str, reason: str) 
             ) from None
         return done
 
-    try:
-        done = asyncio.run(_audited(settings, reinstate))
-    except RpcError as exc:
-        print(f"error: {exc.code}: {exc.message}", file=sys.stderr)
-        return 2
-    except AuditUnavailable as exc:
-        print(f"error: {exc}", file=sys.stderr)
+    done = run_audited(settings, reinstate)
+    if isinstance(done, Refused):
         return 2
     print(f"{program}/{base}: 已恢复 reinstated (de-listed in {done.delisted_in_year})")
     return 0
@@ -98,13 +92,8 @@ def experts_reassign(
             ) from None
         return done
 
-    try:
-        done = asyncio.run(_audited(settings, reassign))
-    except RpcError as exc:
-        print(f"error: {exc.code}: {exc.message}", file=sys.stderr)
-        return 2
-    except AuditUnavailable as exc:
-        print(f"error: {exc}", file=sys.stderr)
+    done = run_audited(settings, reassign)
+    if isinstance(done, Refused):
         return 2
     print(f"{program}/{year}/{base} round {done.round}: {', '.join(done.experts)}")
     return 0

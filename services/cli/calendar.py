@@ -16,7 +16,7 @@ from pathlib import Path
 import nats
 from nats.aio.client import Client as NatsClient
 
-from services.cli.admin import AuditUnavailable, _audited
+from services.cli.admin import AuditUnavailable, Refused, run_audited
 from shared import audit
 from shared.calendar_events import record_calendar_applied
 from shared.clients import nats_options
@@ -87,15 +87,7 @@ def calendar_apply(settings: Settings, path: Path) -> int:
         return result, signalled
 
     try:
-        result, signalled = asyncio.run(_audited(settings, apply))
-    except RpcError as exc:
-        print(f"error: {exc.code}: {exc.message}", file=sys.stderr)
-        for e in exc.details.get("errors", []):
-            print(f"  {e['field']}: {e['message']}", file=sys.stderr)
-        return 2
-    except AuditUnavailable as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+        applied = run_audited(settings, apply)
     except RuntimeError as exc:  # Temporal unreachable: stored and recorded, not yet signalled
         print(
             f"error: the table is stored and recorded, but running program years were not "
@@ -103,6 +95,9 @@ def calendar_apply(settings: Settings, path: Path) -> int:
             file=sys.stderr,
         )
         return 2
+    if isinstance(applied, Refused):
+        return 2
+    result, signalled = applied
     if not result.created:
         print(
             f"{result.calendar}: unchanged, still version {result.version};"

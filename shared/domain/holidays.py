@@ -24,7 +24,6 @@ from pathlib import Path
 from typing import Any, Protocol
 
 import chinese_calendar
-import yaml
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -33,6 +32,8 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+
+from shared.domain.documents import InvalidDocument, load_mapping
 
 _ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 
@@ -129,39 +130,21 @@ class HolidayTable(BaseModel):
         return sorted(y for y in keys if self.years.get(y) != other.years.get(y))
 
 
-class HolidayTableError(ValueError):
+class HolidayTableError(InvalidDocument):
     """A holiday table that does not validate; ``errors`` names each bad field."""
-
-    def __init__(self, errors: list[dict[str, str]]) -> None:
-        self.errors = errors
-        super().__init__("; ".join(f"{e['field']}: {e['message']}" for e in errors))
 
 
 def parse_holiday_table(document: Any) -> HolidayTable:
     if not isinstance(document, dict):
-        raise HolidayTableError([{"field": "(document)", "message": "must be a mapping"}])
+        raise HolidayTableError.whole("must be a mapping")
     try:
         return HolidayTable.model_validate(document)
     except ValidationError as exc:
-        raise HolidayTableError(
-            [
-                {
-                    "field": ".".join(str(p) for p in err["loc"]) or "(document)",
-                    "message": err["msg"],
-                }
-                for err in exc.errors()
-            ]
-        ) from None
+        raise HolidayTableError.of(exc) from None
 
 
 def load_holiday_table_text(text: str) -> HolidayTable:
-    try:
-        document = yaml.safe_load(text)  # YAML is a superset of JSON
-    except yaml.YAMLError as exc:
-        raise HolidayTableError(
-            [{"field": "(document)", "message": f"not YAML or JSON: {exc}"}]
-        ) from None
-    return parse_holiday_table(document)
+    return parse_holiday_table(load_mapping(text, HolidayTableError))
 
 
 def load_holiday_table_file(path: Path) -> HolidayTable:

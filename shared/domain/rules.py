@@ -12,7 +12,6 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-import yaml
 from pydantic import (
     AfterValidator,
     BaseModel,
@@ -23,6 +22,7 @@ from pydantic import (
     model_validator,
 )
 
+from shared.domain.documents import InvalidDocument, load_mapping
 from shared.domain.timespec import (
     Duration,
     MonthDay,
@@ -542,37 +542,19 @@ class ProgramRules(_Model):
         return value
 
 
-class RulesError(ValueError):
+class RulesError(InvalidDocument):
     """A rules document that does not validate; ``errors`` names each bad field."""
-
-    def __init__(self, errors: list[dict[str, str]]) -> None:
-        self.errors = errors
-        super().__init__("; ".join(f"{e['field']}: {e['message']}" for e in errors))
 
 
 def parse_rules(document: dict[str, Any]) -> ProgramRules:
     try:
         return ProgramRules.model_validate(document)
     except ValidationError as exc:
-        raise RulesError(
-            [
-                {
-                    "field": ".".join(str(p) for p in err["loc"]) or "(document)",
-                    "message": err["msg"],
-                }
-                for err in exc.errors()
-            ]
-        ) from None
+        raise RulesError.of(exc) from None
 
 
 def load_rules_text(text: str) -> ProgramRules:
-    try:
-        document = yaml.safe_load(text)  # YAML is a superset of JSON
-    except yaml.YAMLError as exc:
-        raise RulesError([{"field": "(document)", "message": f"not YAML or JSON: {exc}"}]) from None
-    if not isinstance(document, dict):
-        raise RulesError([{"field": "(document)", "message": "must be a mapping"}])
-    return parse_rules(document)
+    return parse_rules(load_mapping(text, RulesError))
 
 
 def load_rules_file(path: Path) -> ProgramRules:
