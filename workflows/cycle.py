@@ -927,7 +927,14 @@ class AnnualCycleWorkflow(CycleClock):
             # activity within one run still repeats its id and is dropped as a duplicate.
             stream_key=f"{workflow.info().workflow_id}@{workflow.info().run_id}",
             sequence=seq,
-            data={**data, "stage": self._s.stage.value, "region": self._inp.base.region},
+            # Names beside the ids, so every reader (notices, dashboards) can say who.
+            data={
+                **data,
+                "stage": self._s.stage.value,
+                "region": self._inp.base.region,
+                "base_name": self._inp.base.name,
+                "program_name": self._rules.name,
+            },
         )
         self._s.history.append(
             HistoryStep(at=now, event=event_type.value, sequence=seq, detail=data)

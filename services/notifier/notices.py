@@ -112,7 +112,31 @@ def _launch(event: CloudEvent, d: dict[str, Any]) -> list[Notice]:
 
 
 def _who(event: CloudEvent) -> str:
-    return f"{event.program}/{event.year}"
+    """The program and year, by the program's name where the event carries it."""
+    return f"{event.data.get('program_name') or event.program}/{event.year}"
+
+
+def _base(event: CloudEvent) -> str:
+    """The base by its name where the event carries it, else its id."""
+    return str(event.data.get("base_name") or event.base)
+
+
+def _round(round_: Any) -> tuple[str, str]:
+    """A review round in words: round 0 is the yearly review, 1.. rectification re-reviews."""
+    n = int(round_ or 0)
+    return ("年度评审", "yearly review") if n == 0 else (f"第{n}轮整改复评", f"re-review {n}")
+
+
+# Reasons the workflows record as codes, in words.
+_REASONS = {
+    "not rectified": ("未按期整改到位", "not rectified in time"),
+    "vetoed": ("一票否决", "vetoed"),
+    "silent": ("逾期未评分", "did not score in time"),
+}
+
+
+def _reason(code: str) -> tuple[str, str]:
+    return _REASONS.get(code, (code, code))
 
 
 def _reminder(event: CloudEvent, d: dict[str, Any]) -> list[Notice]:
@@ -129,8 +153,8 @@ def _reminder(event: CloudEvent, d: dict[str, Any]) -> list[Notice]:
             audience,
             f"催办提醒：{zh}",
             f"Reminder: {en} due",
-            f"基地 {event.base}（{_who(event)}）的{zh}应于{due_zh}办理，请及时办理。",
-            f"The {en} for base {event.base} ({_who(event)}) is due {due_en}.",
+            f"基地 {_base(event)}（{_who(event)}）的{zh}应于{due_zh}办理，请及时办理。",
+            f"The {en} for base {_base(event)} ({_who(event)}) is due {due_en}.",
         )
     ]
 
@@ -146,8 +170,8 @@ def _overdue(event: CloudEvent, d: dict[str, Any]) -> list[Notice]:
             audience,
             f"逾期通知：{item}",
             f"Overdue: {item_en}",
-            f"基地 {event.base}（{_who(event)}）未在{due_zh}报送{item}。",
-            f"Base {event.base} ({_who(event)}) did not file its {item_en} {due_en}.",
+            f"基地 {_base(event)}（{_who(event)}）未在{due_zh}报送{item}。",
+            f"Base {_base(event)} ({_who(event)}) did not file its {item_en} {due_en}.",
         )
         for audience in ("base", "city")
     ]
@@ -161,25 +185,23 @@ def _rectification(event: CloudEvent, d: dict[str, Any]) -> list[Notice]:
             "base",
             "整改通知",
             "Rectification ordered",
-            f"基地 {event.base}（{_who(event)}）评估不合格，请于{due_zh}完成整改并报送整改报告。",
-            f"Base {event.base} ({_who(event)}) failed its review; rectify and report {due_en}.",
+            f"基地 {_base(event)}（{_who(event)}）评估不合格，请于{due_zh}完成整改并报送整改报告。",
+            f"Base {_base(event)} ({_who(event)}) failed its review; rectify and report {due_en}.",
         )
     ]
 
 
 def _delisted(event: CloudEvent, d: dict[str, Any]) -> list[Notice]:
-    reason = str(d.get("reason") or "")
+    reason, reason_en = _reason(str(d.get("reason") or "not rectified"))
     return [
         Notice(
             "delisting",
             audience,
             "摘牌通知",
             "De-listed",
-            f"基地 {event.base}（{_who(event)}）未按期完成整改，依据本项目评估规则予以摘牌"
-            + (f"（{reason}）" if reason else "")
-            + "。",
-            f"Base {event.base} ({_who(event)}) was not rectified in time and is de-listed under "
-            "this program's rules" + (f" ({reason})" if reason else "") + ".",
+            f"基地 {_base(event)}（{_who(event)}）因{reason}，依据本项目评估规则予以摘牌。",
+            f"Base {_base(event)} ({_who(event)}) is de-listed under this program's rules:"
+            f" {reason_en}.",
         )
         for audience in ("base", "province")
     ]
@@ -227,16 +249,16 @@ def _expert_assigned(event: CloudEvent, d: dict[str, Any]) -> list[Notice]:
     if not expert:
         return []
     due_zh, due_en = _when(d)
-    round_ = d.get("round", 1)
+    round_zh, round_en = _round(d.get("round", 0))
     return [
         Notice(
             "expert_assigned",
             "expert",
             "评审任务通知",
             "Review assigned",
-            f"您已被确定为基地 {event.base}（{_who(event)}）第{round_}轮绩效评估的评审专家，"
+            f"您已被确定为基地 {_base(event)}（{_who(event)}）{round_zh}的评审专家，"
             f"请于{due_zh}完成评分。",
-            f"You are assigned to review base {event.base} ({_who(event)}), round {round_}; "
+            f"You are assigned to the {round_en} of base {_base(event)} ({_who(event)}); "
             f"submit your scores {due_en}.",
             recipient=expert,
         )
@@ -246,21 +268,21 @@ def _expert_assigned(event: CloudEvent, d: dict[str, Any]) -> list[Notice]:
 def _expert_reassigned(event: CloudEvent, d: dict[str, Any]) -> list[Notice]:
     replaced = d.get("replaced")
     replaced_text = "、".join(replaced) if isinstance(replaced, list) else str(replaced or "")
-    reason = str(d.get("reason") or "")
+    reason, reason_en = _reason(str(d.get("reason") or ""))
+    round_zh, round_en = _round(d.get("round", 0))
     notices = [
         Notice(
             "expert_moved",
             "province",
             "评审专家调整",
             "Expert reassigned",
-            f"基地 {event.base}（{_who(event)}）第{d.get('round', 1)}轮评审专家已调整"
+            f"基地 {_base(event)}（{_who(event)}）{round_zh}的评审专家已调整"
             + (f"，替换：{replaced_text}" if replaced_text else "")
             + (f"，原因：{reason}" if reason else "")
             + "。",
-            f"The experts reviewing base {event.base} ({_who(event)}), round "
-            f"{d.get('round', 1)}, were changed"
+            f"The experts of the {round_en} of base {_base(event)} ({_who(event)}) were changed"
             + (f"; replaced: {replaced_text}" if replaced_text else "")
-            + (f"; reason: {reason}" if reason else "")
+            + (f"; reason: {reason_en}" if reason_en else "")
             + ".",
         )
     ]
@@ -279,7 +301,7 @@ def _deadline_changed(event: CloudEvent, d: dict[str, Any]) -> list[Notice]:
     recomputed = event.event_type == EventType.DEADLINE_RECOMPUTED
     why_zh = "节假日安排公布后重新计算" if recomputed else "因前一环节办理时间顺延"
     why_en = "recomputed with the published holiday schedule" if recomputed else "moved"
-    whom = f"基地 {event.base}（{_who(event)}）的" if event.base else f"{_who(event)} "
+    whom = f"基地 {_base(event)}（{_who(event)}）的" if event.base else f"{_who(event)} "
     audiences = ("base", "city") if event.base else ("program",)
     return [
         Notice(
@@ -349,10 +371,10 @@ def _reinstated(event: CloudEvent, d: dict[str, Any]) -> list[Notice]:
             audience,
             "恢复基地资格通知",
             "Base reinstated",
-            f"基地 {event.base}（{event.program}）经省级知识产权管理部门决定恢复资格"
+            f"基地 {_base(event)}（{event.program}）经省级知识产权管理部门决定恢复资格"
             + (f"，理由：{reason}" if reason else "")
             + "。",
-            f"Base {event.base} ({event.program}) was reinstated by the province"
+            f"Base {_base(event)} ({event.program}) was reinstated by the province"
             + (f"; reason: {reason}" if reason else "")
             + ".",
         )
@@ -362,22 +384,22 @@ def _reinstated(event: CloudEvent, d: dict[str, Any]) -> list[Notice]:
 
 def _cycle_ended(event: CloudEvent, d: dict[str, Any]) -> list[Notice]:
     year = d.get("delisted_in_year")
-    reason = str(d.get("reason") or "")
+    reason, reason_en = _reason(str(d.get("reason") or ""))
     return [
         Notice(
             "cycle_ended",
             audience,
             f"{event.year}年度评估终止通知",
             f"{event.year} cycle ended",
-            f"基地 {event.base}（{_who(event)}）"
+            f"基地 {_base(event)}（{_who(event)}）"
             + (f"已于{year}年度被摘牌" if year else "已被摘牌")
             + f"，其{event.year}年度评估终止"
             + (f"（{reason}）" if reason else "")
             + "。",
-            f"Base {event.base} ({_who(event)}) was de-listed"
+            f"Base {_base(event)} ({_who(event)}) was de-listed"
             + (f" in the {year} cycle" if year else "")
             + f"; its {event.year} cycle has ended"
-            + (f" ({reason})" if reason else "")
+            + (f" ({reason_en})" if reason_en else "")
             + ".",
         )
         for audience in ("base", "province")
@@ -398,8 +420,8 @@ def _taken_over(event: CloudEvent, d: dict[str, Any]) -> list[Notice]:
             audience,
             "实施方案核实环节处理通知",
             "Plan verification step taken over",
-            f"基地 {event.base}（{_who(event)}）实施方案的核实环节{zh}。",
-            f"The verification step for base {event.base}'s plan ({_who(event)}) {en}.",
+            f"基地 {_base(event)}（{_who(event)}）实施方案的核实环节{zh}。",
+            f"The verification step for base {_base(event)}'s plan ({_who(event)}) {en}.",
         )
         for audience in ("base", "city", "province")
     ]
@@ -413,9 +435,9 @@ def _designated(event: CloudEvent, d: dict[str, Any]) -> list[Notice]:
             audience,
             "省级专利导航服务基地确定通知",
             "Designated a provincial base",
-            f"基地 {event.base}（{_who(event)}）经验收确定为省级专利导航服务基地，"
+            f"基地 {_base(event)}（{_who(event)}）经验收确定为省级专利导航服务基地，"
             f"请于{due_zh}报送新的实施方案。",
-            f"Base {event.base} ({_who(event)}) is designated a provincial patent navigation "
+            f"Base {_base(event)} ({_who(event)}) is designated a provincial patent navigation "
             f"base; file its new implementation plan {due_en}.",
         )
         for audience in ("base", "province")
