@@ -36,6 +36,7 @@ with workflow.unsafe.imports_passed_through():
         grade_sheets,
         score_errors,
     )
+    from shared.domain.stage_machine import next_stage
     from shared.domain.stages import Stage
     from shared.domain.timespec import parse_utc_offset
     from shared.events.envelope import new_event
@@ -134,7 +135,7 @@ class AnnualCycleWorkflow(CycleClock):
         anchor = inp.launched_at
         if inp.base.status == "rectifying" and self._rules.outcomes.rectifying_next_year == "hold":
             anchor = await self._hold()
-        self._set_stage(Stage.PLAN_FILING)
+        self._move(EventType.CYCLE_OPENED)
         await self._set_deadline("plan", "plan_window", anchor)
         await self._emit(
             EventType.CYCLE_OPENED,
@@ -155,7 +156,7 @@ class AnnualCycleWorkflow(CycleClock):
     async def _hold(self) -> datetime:
         """The base is still rectifying an earlier year: wait until that ends (a de-listing
         ends this cycle too); the plan window then counts from the release."""
-        self._set_stage(Stage.HELD)
+        self._move(EventType.CYCLE_OPENED, held=True)
         await self._emit(EventType.CYCLE_OPENED, {"held": True, "reason": "rectifying"})
         while True:
             await self._wait(lambda: self._prior is not None)
@@ -167,7 +168,7 @@ class AnnualCycleWorkflow(CycleClock):
     async def _plan_phase(self) -> bool:
         """File, then pass each verification step; a return sends the base back to refile."""
         while True:
-            self._set_stage(Stage.PLAN_FILING)
+            self._upsert_stage()  # still filing: no move, but each pass has always upserted it
             filed: Callable[[], bool] = lambda: self._s.plan_filed  # noqa: E731
             if not await self._wait_deadline("plan", filed):
                 if not await self._filing_grace("plan", filed):
@@ -177,10 +178,10 @@ class AnnualCycleWorkflow(CycleClock):
                 return True
 
     async def _verification_chain(self) -> bool:
-        for step in self._rules.verification:
+        for i, step in enumerate(self._rules.verification):
             self._s.verification_step = step
             self._s.step_taken_by = None
-            self._set_stage(Stage.PLAN_REVIEW)
+            self._move(EventType.PLAN_VERIFIED if i else EventType.PLAN_FILED)
             await self._set_deadline("plan_review", "plan_review_window")
             self._ack_decisions()  # the previous step's approval has now taken effect
             decided = await self._wait_deadline("plan_review", lambda: self._decision is not None)
@@ -208,7 +209,7 @@ class AnnualCycleWorkflow(CycleClock):
             self._s.deadline_info.pop("plan_review", None)
             await self._emit(EventType.PLAN_RETURNED, {**detail, "refile_by": self._iso("plan")})
             self._s.plan_filed = self._plan_recorded = False
-            self._set_stage(Stage.PLAN_FILING)
+            self._move(EventType.PLAN_RETURNED)
             self._ack_decisions()
             return False
         self._s.verification_step = None
@@ -252,7 +253,7 @@ class AnnualCycleWorkflow(CycleClock):
     async def _enter_implementation(self) -> None:
         """The self-evaluation falls due as the rules say, but never before the plan's
         acceptance plus the rules' minimum: a base does not pay for an officer's delay."""
-        self._set_stage(Stage.IMPLEMENTING)
+        self._move(EventType.PLAN_ACCEPTED)
         await self._set_deadline("self_evaluation", "self_evaluation_due", self._inp.launched_at)
         minimum = self._rules.outcomes.self_evaluation_min_after_acceptance
         if minimum is None:
@@ -294,7 +295,7 @@ class AnnualCycleWorkflow(CycleClock):
         needed = self._rules.rubric.experts_required
         self._s.experts = await self._assign_experts(round_, needed)
         # The stage opens with its event and no wait between: a score never precedes it.
-        self._set_stage(Stage.UNDER_REVIEW)
+        self._move(EventType.REVIEW_OPENED)
         opened: dict[str, Any] = {
             "round": round_,
             **self._due("review"),
@@ -396,7 +397,7 @@ class AnnualCycleWorkflow(CycleClock):
 
     async def _overdue_outcome(self, reason: str, outcome: str) -> Grade | None:
         if outcome == "exclude":
-            self._set_stage(Stage.EXCLUDED)
+            self._move(EventType.CYCLE_EXCLUDED)
             self._set_outcome("excluded", reason)
             await self._emit(EventType.CYCLE_EXCLUDED, {"reason": reason})
             await self._notify_parent(self._graded(None, None, reason=reason, excluded=True))
@@ -439,7 +440,7 @@ class AnnualCycleWorkflow(CycleClock):
             self._s.grade, self._s.total = grade, total
             self._vetoes, self._grade_reason = vetoes, reason
             self._upsert(sa.GRADE.value_set(grade.value))
-        self._set_stage(Stage.GRADED)
+        self._move(EventType.REVIEW_GRADED)
         data = record.model_dump(mode="json")
         if objection is not None:
             data["objection_id"] = objection.objection_id
@@ -503,7 +504,7 @@ class AnnualCycleWorkflow(CycleClock):
         window = designation.plan_window
         self._s.plan_filed = self._plan_recorded = False
         self._store_deadline("plan", window, await self._resolve_spec(window, approved), approved)
-        self._set_stage(Stage.PLAN_FILING)
+        self._move(EventType.BASE_DESIGNATED)
         await self._emit(EventType.BASE_DESIGNATED, {"grade": final.value, **self._due("plan")})
         filed: Callable[[], bool] = lambda: self._s.plan_filed  # noqa: E731
         if await self._wait_deadline("plan", filed) or await self._filing_grace("plan", filed):
@@ -514,7 +515,7 @@ class AnnualCycleWorkflow(CycleClock):
 
     async def _rectification(self) -> None:
         for round_ in range(1, self._rules.calendar.rectification_rounds + 1):
-            self._set_stage(Stage.RECTIFYING)
+            self._move(EventType.RECTIFICATION_ORDERED)
             self._s.round = round_
             await self._set_deadline("rectification", "rectification_period")
             self._set_outcome("rectification_ordered", self._grade_reason)
@@ -539,7 +540,7 @@ class AnnualCycleWorkflow(CycleClock):
 
     async def _delist(self, reason: str) -> None:
         await self._set_base_status("delisted", reason)
-        self._set_stage(Stage.DELISTED)
+        self._move(EventType.BASE_DELISTED)
         self._set_outcome("delisted", reason)
         await self._emit(EventType.BASE_DELISTED, {"reason": reason})
         await workflow.execute_activity_method(
@@ -552,7 +553,7 @@ class AnnualCycleWorkflow(CycleClock):
         )
 
     async def _close(self, detail: dict[str, Any]) -> None:
-        self._set_stage(Stage.CLOSED)
+        self._move(EventType.CYCLE_CLOSED)
         await self._emit(EventType.CYCLE_CLOSED, {**detail, "outcome": self._s.outcome})
 
     async def _concluded(self) -> None:
@@ -587,7 +588,7 @@ class AnnualCycleWorkflow(CycleClock):
     async def _end(self) -> None:
         """The base was de-listed: end here, in a stage of its own, with the reason."""
         assert self._ended is not None
-        self._set_stage(Stage.ENDED)
+        self._move(EventType.CYCLE_ENDED)
         self._set_outcome("ended", f"delisted in {self._ended.year}: {self._ended.reason}")
         await self._emit(
             EventType.CYCLE_ENDED,
@@ -988,9 +989,22 @@ class AnnualCycleWorkflow(CycleClock):
                 # A program year that has already ended (finished, or reset) needs no word.
                 workflow.logger.info("parent gone: %s", self._inp.parent_id)
 
-    def _set_stage(self, stage: Stage) -> None:
+    def _move(self, by: EventType, **flags: Any) -> None:
+        """Into the stage the stage machine names for ``by`` (the event that moves the cycle, with
+        the flags its data carries); a move the table does not have is a bug here, not input."""
+        stage = next_stage(self._s.stage, by, flags)
+        if stage is None:
+            raise ApplicationError(
+                f"the stage machine has no move from {self._s.stage.value} on {by.value}"
+                " / 阶段表中没有这一转换",
+                type="stage_move_refused",
+                non_retryable=True,
+            )
         self._s.stage = stage
-        self._upsert(sa.STAGE.value_set(stage.value))
+        self._upsert_stage()
+
+    def _upsert_stage(self) -> None:
+        self._upsert(sa.STAGE.value_set(self._s.stage.value))
 
     def _set_outcome(self, outcome: str, reason: str) -> None:
         self._s.outcome = outcome

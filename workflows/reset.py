@@ -10,14 +10,7 @@ from temporalio.api.enums.v1 import EventType as HistoryEventType
 from temporalio.api.workflowservice.v1 import ResetWorkflowExecutionRequest
 from temporalio.client import Client, WorkflowHistory
 
-# The event a stage begins with, as the cycle publishes it.
-STAGE_OPENED_BY = {
-    "plan_filing": "cycle.opened",
-    "plan_review": "plan.filed",
-    "implementing": "plan.accepted",
-    "under_review": "review.opened",
-    "rectifying": "rectification.ordered",
-}
+from shared.domain import stage_machine
 
 
 class NoResetPoint(ValueError):
@@ -32,10 +25,17 @@ class ResetPoint:
 
 
 def find_reset_point(history: WorkflowHistory, stage: str) -> ResetPoint:
-    """The workflow task that scheduled the latest publication of the stage's opening event."""
-    if stage not in STAGE_OPENED_BY:
-        raise NoResetPoint(f"cannot reset to {stage!r}; choose one of {', '.join(STAGE_OPENED_BY)}")
-    marker = f'"type":"navcycle.{STAGE_OPENED_BY[stage]}"'
+    """The workflow task that scheduled the latest publication of the stage's opening event (the
+    stage machine's)."""
+    targets = stage_machine.reset_targets()
+    target = next((t for t in targets if t == stage), None)
+    opening = stage_machine.opened_by(target) if target is not None else None
+    if opening is None:
+        raise NoResetPoint(
+            f"cannot reset to {stage!r}; choose one of {', '.join(targets)}"
+            f" / 不能退回到该阶段，可选：{'、'.join(targets)}"
+        )
+    marker = f'"type":"{opening.cloudevents_type}"'
     last_completed, found = 0, 0
     for event in history.events:
         if event.event_type == HistoryEventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED:
@@ -47,7 +47,7 @@ def find_reset_point(history: WorkflowHistory, stage: str) -> ResetPoint:
                 if marker in payload.replace(" ", ""):
                     found = last_completed
     if not found:
-        raise NoResetPoint(f"{history.workflow_id} never reached {stage}")
+        raise NoResetPoint(f"{history.workflow_id} never reached {stage} / 该周期未到过此阶段")
     return ResetPoint(history.workflow_id, stage, found)
 
 

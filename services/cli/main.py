@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from services.gateway.identity.tokens import ROLES
+from shared.domain import stage_machine
 from shared.logging import configure_logging
 from shared.settings import Settings
 
@@ -155,7 +156,7 @@ def _main(argv: list[str] | None = None) -> int:
     rs.add_argument(
         "--to",
         required=True,
-        help="plan_filing, plan_review, implementing, under_review, rectifying",
+        help=", ".join(stage_machine.reset_targets()),
     )
     rs.add_argument("--reason", required=True)
     rs.add_argument("--dry-run", action="store_true")

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from datetime import UTC
 from typing import Any
 
+from shared.domain import stage_machine
 from shared.events.envelope import CloudEvent
 from shared.events.subjects import PROGRAM_WIDE
 from shared.events.types import EventType
@@ -30,25 +31,6 @@ CYCLE_SOURCE = "navcycle/workflows"
 # Published by the program year workflow on the objected base's subject: not the cycle's stream.
 OBJECTION_EVENTS = (EventType.OBJECTION_LODGED, EventType.OBJECTION_DECIDED)
 NOTICE_EVENTS = (EventType.RESULTS_PUBLISHED, EventType.RESULTS_CORRECTED)
-
-# The stage a cycle is in once the event has happened. The cycle's own ``data["stage"]`` is the
-# stage when it emitted the event, which for these is still the stage before (a filed plan moves
-# to verification without another event), so the table wins for them.
-STAGE_AFTER = {
-    EventType.CYCLE_OPENED: "plan_filing",
-    EventType.PLAN_FILED: "plan_review",
-    EventType.PLAN_RETURNED: "plan_filing",
-    EventType.PLAN_ACCEPTED: "implementing",
-    EventType.REVIEW_OPENED: "under_review",
-    EventType.REVIEW_GRADED: "graded",
-    EventType.RECTIFICATION_ORDERED: "rectifying",
-    EventType.RECTIFICATION_FILED: "under_review",
-    EventType.BASE_DELISTED: "delisted",
-    EventType.CYCLE_EXCLUDED: "excluded",
-    EventType.CYCLE_CLOSED: "closed",
-    EventType.CYCLE_ENDED: "ended",
-}
-HELD = "held"
 
 # Events that carry one deadline as ``{due, last_day, provisional}`` without naming it.
 _DEADLINE_OF = {
@@ -206,12 +188,13 @@ def apply(view: CycleView, event: CloudEvent) -> CycleView:
 
 
 def stage_after(event: CloudEvent) -> str | None:
-    """The stage a cycle event leaves the cycle in, or None when it does not say."""
-    t = event.event_type
-    if t == EventType.CYCLE_OPENED and event.data.get("held"):
-        return HELD
-    if t in STAGE_AFTER:
-        return STAGE_AFTER[t]
+    """The stage a cycle event leaves the cycle in, or None when it does not say. The stage
+    machine's table first: the cycle's own ``data["stage"]`` is the stage when it emitted the
+    event, for some still the stage before (a filed plan moves to verification without another
+    event)."""
+    moved = stage_machine.after(event.event_type, event.data)
+    if moved is not None:
+        return str(moved)
     stage = event.data.get("stage")
     return stage if isinstance(stage, str) and stage else None
 
