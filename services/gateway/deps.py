@@ -25,7 +25,8 @@ class Deps:
     users: Engine
 
 
-def get_deps(request: Request) -> Deps:
+async def get_deps(request: Request) -> Deps:
+    # async: FastAPI runs a plain ``def`` dependency in a worker thread, a hop per request.
     deps: Deps = request.app.state.deps
     return deps
 

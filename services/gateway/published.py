@@ -9,8 +9,11 @@ rules, so every reader shows the same words.
 
 from __future__ import annotations
 
+import asyncio
+
 from services.gateway.auth import rpc
 from services.gateway.deps import Deps
+from services.gateway.notice_refs import StoredNotice
 from services.gateway.problems import ApiError
 from shared.contracts.registry import BaseList, GetProgram, ListBases, PinnedRules
 from shared.contracts.results import (
@@ -20,7 +23,7 @@ from shared.contracts.results import (
     parse_results,
     results_key,
 )
-from shared.objectstore import ObjectMissing, ObjectStoreError
+from shared.objectstore import ObjectMissing, ObjectStoreError, StoredObject, sha256_hex
 
 MAX_NOTICES = 100  # a bound on probing; a year has a handful of supplementary notices
 
@@ -35,38 +38,37 @@ async def _read(deps: Deps, program: str, year: int, number: int) -> ResultsNoti
     return parse_results(raw, program=program, year=year)
 
 
-async def stored_notice(
-    deps: Deps, program: str, year: int, number: int | None
-) -> tuple[int, bytes]:
-    """Notice ``number`` (the latest when None) as stored, unparsed: its number and bytes.
+async def notice_ref(deps: Deps, program: str, year: int, number: int | None) -> StoredNotice:
+    """Notice ``number`` (the latest when None) as stored: its number and the sha256 of its bytes.
 
-    Cheap enough for every request of a cached export: the latest is found by ``stat``, and
-    nothing is parsed."""
-    if number is None:
-        number = 0
-        try:
-            while number < MAX_NOTICES and await deps.objects.stat(
-                results_key(program, year, number + 1)
-            ):
-                number += 1
-        except ObjectStoreError as exc:
-            raise ApiError(503, "object_store_unavailable", str(exc)) from None
-        if number == 0:
-            raise ApiError(
-                404, "results_not_published", "the results of that year are not published"
-            )
+    From ``stat`` alone (the store keeps each object's sha256), so nothing is read or parsed;
+    only an object stored without its digest is read and hashed, off the event loop."""
+    found: StoredObject | None = None
     try:
-        return number, await deps.objects.get(results_key(program, year, number))
+        if number is None:
+            number = 0
+            while number < MAX_NOTICES and (
+                latest := await deps.objects.stat(results_key(program, year, number + 1))
+            ):
+                number, found = number + 1, latest
+        else:
+            found = await deps.objects.stat(results_key(program, year, number))
+        if found is None:
+            if number in (0, 1):
+                raise ApiError(
+                    404, "results_not_published", "the results of that year are not published"
+                )
+            raise ApiError(404, "notice_not_found", f"notice {number} of that year does not exist")
+        digest = found.sha256 or await asyncio.to_thread(
+            sha256_hex, await deps.objects.get(found.key)
+        )
     except ObjectMissing:
-        if number == 1:
-            raise ApiError(
-                404, "results_not_published", "the results of that year are not published"
-            ) from None
         raise ApiError(
             404, "notice_not_found", f"notice {number} of that year does not exist"
         ) from None
     except ObjectStoreError as exc:
         raise ApiError(503, "object_store_unavailable", str(exc)) from None
+    return StoredNotice(number, digest)
 
 
 async def _all(deps: Deps, program: str, year: int) -> list[ResultsNotice]:

@@ -139,3 +139,38 @@ async def test_every_public_read_counts_against_the_same_limit(
     for path in ("/results/p1/2030", "/v1/programs/p1/years/2030/objections", RESULTS):
         refused = await http.get(path)
         assert (refused.status_code, refused.json()["code"]) == (429, "rate_limited"), path
+
+
+async def test_an_export_of_a_notice_not_stored_is_404_with_its_code(
+    gateway: tuple[httpx.AsyncClient, object],
+) -> None:
+    http, state = gateway
+    cases = [
+        ("/v1/programs/p1/years/2031/results", {}, "results_not_published"),
+        (RESULTS, {"notice": "2"}, "notice_not_found"),
+    ]
+    for url, extra, code in cases:
+        refused = await http.get(url, params={"format": "csv", **extra})
+        assert (refused.status_code, refused.json()["code"]) == (404, code), url
+    first = await http.get(RESULTS, params={"format": "csv", "notice": "1"})
+    latest = await http.get(RESULTS, params={"format": "csv"})
+    assert first.status_code == latest.status_code == 200
+    assert first.headers["etag"] == latest.headers["etag"]
+    assert state.exports.renders == 1  # type: ignore[attr-defined]
+
+
+async def test_a_notice_stored_again_is_rendered_again_once_its_lookup_is_stale(
+    gateway: tuple[httpx.AsyncClient, object],
+) -> None:
+    http, state = gateway
+    before = await http.get(RESULTS, params={"format": "csv"})
+    deps: Deps = state.deps  # type: ignore[attr-defined]
+    objects = deps.objects
+    assert isinstance(objects, LocalObjectStore)
+    await objects.delete(results_key("p1", 2030))
+    changed = _notice().model_copy(update={"entries": _notice().entries[:10]})
+    await objects.put(results_key("p1", 2030), dump_results(changed), "application/json")
+    state.notice_refs.forget("p1", 2030)  # type: ignore[attr-defined]  # as after REMEMBER_S
+    after = await http.get(RESULTS, params={"format": "csv"})
+    assert after.status_code == 200 and after.headers["etag"] != before.headers["etag"]
+    assert state.exports.renders == 2  # type: ignore[attr-defined]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable
 from typing import Annotated, Literal
 from urllib.parse import quote
@@ -16,9 +15,10 @@ from services.gateway.deps import Deps, DepsDep
 from services.gateway.export_cache import ExportCache, Rendered
 from services.gateway.exports import to_csv, to_xlsx
 from services.gateway.notice_pdf import notice_pdf
+from services.gateway.notice_refs import NoticeRefs
 from services.gateway.problems import ApiError
 from services.gateway.public_rate import PublicRate
-from services.gateway.published import MAX_NOTICES, list_notices, load_notice, stored_notice
+from services.gateway.published import MAX_NOTICES, list_notices, load_notice, notice_ref
 from services.gateway.render_pool import render_off_loop
 from services.gateway.routes.params import Program, Year
 from shared.contracts.filings import DocumentPublic, GetDocument
@@ -79,7 +79,7 @@ MEDIA_TYPES = {
 }
 
 
-def export_cache(request: Request) -> ExportCache:
+async def export_cache(request: Request) -> ExportCache:  # async: no thread hop
     state = request.app.state
     if not hasattr(state, "exports"):
         state.exports = ExportCache()
@@ -87,7 +87,16 @@ def export_cache(request: Request) -> ExportCache:
     return cache
 
 
+async def notice_refs(request: Request) -> NoticeRefs:
+    state = request.app.state
+    if not hasattr(state, "notice_refs"):
+        state.notice_refs = NoticeRefs()
+    refs: NoticeRefs = state.notice_refs
+    return refs
+
+
 ExportCacheDep = Annotated[ExportCache, Depends(export_cache)]
+NoticeRefsDep = Annotated[NoticeRefs, Depends(notice_refs)]
 
 
 RENDERERS: dict[str, Callable[[ResultsNotice], bytes]] = {
@@ -97,19 +106,27 @@ RENDERERS: dict[str, Callable[[ResultsNotice], bytes]] = {
 }
 
 
-async def _export(
-    deps: Deps, cache: ExportCache, program: str, year: int, number: int | None, format: str
+async def export(
+    deps: Deps,
+    cache: ExportCache,
+    refs: NoticeRefs,
+    program: str,
+    year: int,
+    number: int | None,
+    format: str,
 ) -> tuple[int, Rendered]:
-    """Notice ``number`` as ``format``: from the cache, keyed by the stored bytes' digest, or
-    rendered once in a worker thread (off the event loop)."""
-    number, raw = await stored_notice(deps, program, year, number)
-    key = (program, str(year), str(number), format, hashlib.sha256(raw).hexdigest())
+    """Notice ``number`` (the latest when None) as ``format``: from the cache, keyed by the
+    stored notice's digest, or rendered once in the render process (off the event loop). Once
+    rendered, and while the notice's lookup is remembered, no await suspends: a crowd of
+    requests for it costs the event loop next to nothing."""
+    ref = await refs.get(program, year, number, lambda: notice_ref(deps, program, year, number))
+    key = (program, str(year), str(ref.number), format, ref.digest)
 
     async def render() -> bytes:
-        doc = await load_notice(deps, program, year, number)
+        doc = await load_notice(deps, program, year, ref.number)
         return await render_off_loop(RENDERERS[format], doc)
 
-    return number, await cache.get(key, render)
+    return ref.number, await cache.get(key, render)
 
 
 @router.get(
@@ -122,6 +139,7 @@ async def results(
     year: Year,
     deps: DepsDep,
     cache: ExportCacheDep,
+    refs: NoticeRefsDep,
     format: Literal["json", "csv", "xlsx", "pdf"] = "json",
     notice: int | None = Query(
         None,
@@ -138,7 +156,7 @@ async def results(
     if format == "json":
         doc = await load_notice(deps, program, year, notice)
         return JSONResponse(doc.model_dump(mode="json"))
-    number, rendered = await _export(deps, cache, program, year, notice, format)
+    number, rendered = await export(deps, cache, refs, program, year, notice, format)
     headers = {
         "ETag": rendered.etag,
         "Cache-Control": "public, max-age=60",
