@@ -7,7 +7,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from services.gateway import problems
+from services.gateway import problems, warm_exports
 from services.gateway.arrival_stamp import ArrivalStamp
 from services.gateway.deps import Deps
 from services.gateway.limits import BodyLimit
@@ -32,9 +32,11 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.deps = await build_deps()
+        stop_warming = await warm_exports.start(app.state)  # PDFs rendered on publication
         try:
             yield
         finally:
+            await stop_warming()
             await close_deps(app.state.deps)
 
     app = FastAPI(

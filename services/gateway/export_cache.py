@@ -39,6 +39,11 @@ class ExportCache:
         self._done: OrderedDict[tuple[str, ...], Rendered] = OrderedDict()
         self._pending: dict[tuple[str, ...], asyncio.Task[Rendered]] = {}
 
+    @property
+    def rendered(self) -> int:
+        """How many exports are kept, rendered (a rendering under way is not counted)."""
+        return len(self._done)
+
     async def get(self, key: tuple[str, ...], render: Callable[[], Awaitable[bytes]]) -> Rendered:
         """The export under ``key``, made by ``render`` the first time (which must keep the
         rendering itself off the event loop)."""

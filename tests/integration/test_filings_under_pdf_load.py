@@ -1,21 +1,35 @@
-"""Filings keep their latency while anonymous clients fetch the 公示 PDF: 200 PDF requests go on
-during a run of plan filings; the PDF renders once, and the filings' p99 with and without the
-load is printed (run with -s to see it). Against the Temporal dev server, the services on a real
-nats-server, and the gateway in process."""
+"""Filings keep their latency while anonymous clients fetch the 公示 PDF. The results are
+published as the program year workflow publishes them (the notice stored, then its
+``results.published`` event); the dashboard service projects the event and the gateway, hearing
+of it, renders the PDF in the background. Then 200 PDF requests land at once in the middle of a
+run of plan filings. The PDF renders once, and the filings' p99 with and without the load is
+printed (run with -s to see it). Against the Temporal dev server, the services and the dashboard
+on a real nats-server, and the gateway in process. ``python -m bench --only pdf_load`` measures
+the same with more filings and holds the tight figure."""
 
 from __future__ import annotations
 
 import asyncio
 import statistics
 import time
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import httpx
+import pytest
 from nats.aio.client import Client as NatsClient
 
-from services.gateway.rate_limit import SlidingWindow
+from services.dashboard.app import build_broker
+from services.gateway.export_cache import ExportCache
+from services.gateway.routes.documents import exports_of
 from shared.contracts.results import ResultEntry, ResultsNotice, dump_results, results_key
+from shared.db import make_engine
+from shared.events.envelope import new_event
+from shared.events.types import EventType
+from shared.migrations import upgrade
+from shared.publisher import EventPublisher
 from tests.conftest import DevStack, Stack
 from tests.integration.test_filing_answers import (
     PROGRAM,
@@ -29,12 +43,17 @@ from tests.integration.test_filing_answers import (
 FILINGS = 12  # per run; each in a cycle (a year) of its own
 PDF_REQUESTS = 200
 NOTICE_YEAR = 2060
+# Loaded p99 over quiet p99. Measured 0.9-1.4x on a 2-core machine (quiet p99 80-100 ms); the
+# bound leaves room for other test runs on the same cores. Before the fix it was 3-6x.
+P99_RATIO_BOUND = 2.5
+P99_SLACK_S = 0.1  # and a floor for very fast quiet runs, where a few ms are a large ratio
 
 
-async def _publish_notice(stack: Stack) -> None:
+async def publish_notice(nc: NatsClient, objects: object, year: int = NOTICE_YEAR) -> None:
+    """Store a 1,000-base notice and emit its ``results.published``, as the workflow does."""
     notice = ResultsNotice(
         program=PROGRAM,
-        year=NOTICE_YEAR,
+        year=year,
         program_name="专利导航服务基地",
         issuer="河南省知识产权局",
         published_at=datetime(2061, 1, 5, 2, tzinfo=UTC),
@@ -44,9 +63,44 @@ async def _publish_notice(stack: Stack) -> None:
             for i in range(1000)
         ],
     )
-    await stack.objects.put(
-        results_key(PROGRAM, NOTICE_YEAR), dump_results(notice), "application/json"
+    stored = await objects.put(  # type: ignore[attr-defined]
+        results_key(PROGRAM, year), dump_results(notice), "application/json"
     )
+    event = new_event(
+        event_type=EventType.RESULTS_PUBLISHED,
+        program=PROGRAM,
+        year=year,
+        base=None,
+        time=datetime.now(UTC),
+        stream_key=f"year/{PROGRAM}/{year}@pdf-load",
+        sequence=1,
+        data={
+            "notice": 1,
+            "kind": "original",
+            "results": {"key": stored.key, "sha256": stored.sha256, "size": stored.size},
+            "entries": None,
+        },
+    )
+    await EventPublisher(nc.jetstream()).publish(event)
+
+
+async def rendered_in_background(cache: ExportCache, limit_s: float = 60) -> None:
+    """Wait until the export cache holds a rendering no request asked for."""
+    for _ in range(int(limit_s * 20)):
+        if cache.rendered:
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"nothing rendered within {limit_s} s of the publication")
+
+
+@pytest.fixture
+async def dashboard(nats_url: str, tmp_path: Path) -> AsyncIterator[None]:
+    engine = make_engine(f"sqlite:///{tmp_path / 'dashboard.db'}")
+    upgrade(engine, "dashboard")
+    broker = build_broker(nats_url, engine)
+    await broker.start()
+    yield
+    await broker.stop()
 
 
 async def _filings(http: httpx.AsyncClient, who: dict[str, str], paths: list[str]) -> list[float]:
@@ -59,6 +113,41 @@ async def _filings(http: httpx.AsyncClient, who: dict[str, str], paths: list[str
     return took
 
 
+async def anonymous_get(app: Any, path: str, query: str, client: str) -> tuple[int, bytes, bytes]:
+    """One anonymous GET straight into the gateway's ASGI app: its status, ETag and body. The
+    crowd's own cost (an HTTP client per request) stays out of the gateway's event loop, as it
+    would with the crowd on other machines."""
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "GET",
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "root_path": "",
+        "query_string": query.encode(),
+        "headers": [(b"host", b"gateway")],
+        "client": (client, 40000),
+        "server": ("gateway", 80),
+    }
+    status, etag, body = 0, b"", bytearray()
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message: dict[str, Any]) -> None:
+        nonlocal status, etag
+        if message["type"] == "http.response.start":
+            status = message["status"]
+            etag = dict(message["headers"]).get(b"etag", b"")
+        elif message["type"] == "http.response.body":
+            body.extend(message.get("body", b""))
+
+    await app(scope, receive, send)
+    return status, etag, bytes(body)
+
+
 def _p99(took: list[float]) -> float:
     return statistics.quantiles(took, n=100, method="inclusive")[98]
 
@@ -68,29 +157,40 @@ async def test_filings_p99_barely_moves_under_200_pdf_requests_and_the_pdf_rende
     dev_stack: DevStack,
     nc: NatsClient,
     tmp_path: Path,
+    dashboard: None,
     gated: tuple[str, GatedActivities],  # noqa: F811
 ) -> None:
     task_queue, acts = gated
     acts.gate.set()
-    await _publish_notice(stack)
     quiet_paths = [(await open_cycle(stack, dev_stack, task_queue))[1] for _ in range(FILINGS)]
     loaded_paths = [(await open_cycle(stack, dev_stack, task_queue))[1] for _ in range(FILINGS)]
     await asyncio.sleep(2)  # the cycles reach plan_filing
     settings = {"task_queue": task_queue, "update_answer_wait_s": 0}
     async with gateway(stack, dev_stack, nc, tmp_path, **settings) as (http, who):
         app = http._transport.app  # type: ignore[attr-defined]
-        app.state.public_reads = SlidingWindow(10_000, 60)  # the load is one client here
+        cache = exports_of(app.state)
         quiet = await _filings(http, who, quiet_paths)
+        await publish_notice(nc, stack.objects)
+        await rendered_in_background(cache)
+        assert cache.renders == 1  # on publication, before any request
         url = f"/v1/programs/{PROGRAM}/years/{NOTICE_YEAR}/results"
-        pdfs = asyncio.gather(*(http.get(url, params={"format": "pdf"}) for _ in range(200)))
-        loaded, answers = await asyncio.gather(_filings(http, who, loaded_paths), pdfs)
-        renders = app.state.exports.renders
+        filings = asyncio.create_task(_filings(http, who, loaded_paths))
+        await asyncio.sleep(0.02)  # the first filing under way: the crowd lands in the middle
+        answers = await asyncio.gather(
+            *(
+                anonymous_get(app, url, "format=pdf", f"10.0.0.{n % 250}")
+                for n in range(PDF_REQUESTS)
+            )
+        )
+        loaded = await filings
     print(
         f"\nfilings p99 without PDF load {_p99(quiet) * 1000:.0f} ms, "
         f"with {PDF_REQUESTS} PDF requests {_p99(loaded) * 1000:.0f} ms "
         f"(medians {statistics.median(quiet) * 1000:.0f} and "
-        f"{statistics.median(loaded) * 1000:.0f} ms)"
+        f"{statistics.median(loaded) * 1000:.0f} ms); renders {cache.renders}"
     )
-    assert {r.status_code for r in answers} == {200}
-    assert renders == 1
-    assert _p99(loaded) < _p99(quiet) + 1.0
+    assert {status for status, _, _ in answers} == {200}
+    assert len({etag for _, etag, _ in answers}) == 1
+    assert answers[0][2].startswith(b"%PDF")
+    assert cache.renders == 1
+    assert _p99(loaded) <= max(P99_RATIO_BOUND * _p99(quiet), _p99(quiet) + P99_SLACK_S)

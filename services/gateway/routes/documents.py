@@ -8,6 +8,7 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Header, Path, Query, Request
 from fastapi.responses import JSONResponse, Response
+from starlette.datastructures import State
 
 from services.gateway.access import reads_documents
 from services.gateway.auth import UserDep, require, rpc
@@ -79,20 +80,26 @@ MEDIA_TYPES = {
 }
 
 
-async def export_cache(request: Request) -> ExportCache:  # async: no thread hop
-    state = request.app.state
+def exports_of(state: State) -> ExportCache:
     if not hasattr(state, "exports"):
         state.exports = ExportCache()
     cache: ExportCache = state.exports
     return cache
 
 
-async def notice_refs(request: Request) -> NoticeRefs:
-    state = request.app.state
+def notice_refs_of(state: State) -> NoticeRefs:
     if not hasattr(state, "notice_refs"):
         state.notice_refs = NoticeRefs()
     refs: NoticeRefs = state.notice_refs
     return refs
+
+
+async def export_cache(request: Request) -> ExportCache:  # async: no thread hop
+    return exports_of(request.app.state)
+
+
+async def notice_refs(request: Request) -> NoticeRefs:
+    return notice_refs_of(request.app.state)
 
 
 ExportCacheDep = Annotated[ExportCache, Depends(export_cache)]
