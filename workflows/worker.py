@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from temporalio.client import Client
 from temporalio.worker import Worker
 
@@ -13,18 +15,30 @@ from shared.settings import Settings
 from shared.stream import ensure_events_stream
 from shared.temporal import connect_temporal
 from workflows.activities import CycleActivities
+from workflows.build import build_id, deployment_config
 from workflows.registry import WORKFLOWS, activity_methods
 
 log = get_logger("worker")
 
 
-def build_worker(client: Client, task_queue: str, activities: CycleActivities) -> Worker:
+def build_worker(
+    client: Client,
+    task_queue: str,
+    activities: CycleActivities,
+    *,
+    workflows: Sequence[type] = WORKFLOWS,
+    max_cached_workflows: int = 1000,
+) -> Worker:
+    """The worker of this build. ``workflows`` and the cache are for upgrade tests only: another
+    release's workflow classes, and a worker that replays each cycle from its history."""
     return Worker(
         client,
         task_queue=task_queue,
-        workflows=WORKFLOWS,
+        workflows=list(workflows),
         activities=activity_methods(activities),
         max_concurrent_activities=200,
+        max_cached_workflows=max_cached_workflows,
+        deployment_config=deployment_config(),
     )
 
 
@@ -40,7 +54,7 @@ async def serve(settings: Settings) -> None:
         client,
         arrival_max_skew_s=int(settings.arrival_max_skew_s),
     )
-    log.info("worker.started", task_queue=settings.task_queue)
+    log.info("worker.started", task_queue=settings.task_queue, build_id=build_id())
     try:
         await build_worker(client, settings.task_queue, activities).run()
     finally:

@@ -25,7 +25,9 @@ from shared.rpc import ServiceUnavailable
 from shared.settings import DEPLOY_DIR, Settings
 from shared.stream import EVENTS_STREAM
 from shared.temporal import connect_temporal
+from workflows.registry import WORKFLOWS
 from workflows.replay import ReplayOutcome, history_files, load_history_file, replay
+from workflows.replay_advice import next_steps, summary
 
 
 async def _server_histories(
@@ -42,9 +44,11 @@ async def _server_histories(
     return histories
 
 
-async def _replay_parallel(histories: list[WorkflowHistory], parallel: int) -> list[ReplayOutcome]:
+async def _replay_parallel(
+    histories: list[WorkflowHistory], parallel: int, workflows: Sequence[type]
+) -> list[ReplayOutcome]:
     chunks = [histories[i::parallel] for i in range(parallel) if histories[i::parallel]]
-    results = await asyncio.gather(*(replay(chunk) for chunk in chunks))
+    results = await asyncio.gather(*(replay(chunk, workflows) for chunk in chunks))
     return [outcome for chunk in results for outcome in chunk]
 
 
@@ -58,29 +62,50 @@ def replay_command(
     paths: list[Path],
     parallel: int,
     as_json: bool,
+    workflows: Sequence[type] = WORKFLOWS,
 ) -> int:
+    """Replay histories (files, or fetched from the server) against ``workflows``, this code's
+    by default; under each failure, what to do next (workflows/README.md)."""
     query = None
     if all_:
         query = "WorkflowType = 'AnnualCycleWorkflow' OR WorkflowType = 'ProgramYearWorkflow'"
     elif program:
         query = f"NavProgram = '{program}'" + (f" AND NavYear = {year}" if year else "")
 
+    files = {str(f): load_history_file(f) for f in history_files(paths)}
+    # A history does not say where it came from: the file it was read from, or the server.
+    sources = {history.workflow_id: name for name, history in files.items()}
+
     async def run() -> list[ReplayOutcome]:
-        histories = [load_history_file(f) for f in history_files(paths)]
+        histories = list(files.values())
         if workflow_ids or query:
             client = await connect_temporal(settings.temporal_address, settings.temporal_namespace)
             histories += await _server_histories(client, workflow_ids, query, None)
         if not histories:
             return []
-        return await _replay_parallel(histories, max(1, parallel))
+        return await _replay_parallel(histories, max(1, parallel), workflows)
 
     outcomes = asyncio.run(run())
     failed = [o for o in outcomes if not o.ok]
+    advice = {
+        o.workflow_id: next_steps(o.workflow_id, o.reason, sources.get(o.workflow_id, "server"))
+        for o in failed
+    }
     if as_json:
-        print(json.dumps([o.__dict__ for o in outcomes], ensure_ascii=False, indent=2))
+        print(
+            json.dumps(
+                [{**o.__dict__, "next_steps": advice.get(o.workflow_id)} for o in outcomes],
+                ensure_ascii=False,
+                indent=2,
+            )
+        )
     else:
-        rows = [(o.workflow_id, "ok" if o.ok else "FAILED", o.reason[:120]) for o in outcomes]
+        rows = [
+            (o.workflow_id, "ok" if o.ok else "FAILED", summary(o.reason)[:120]) for o in outcomes
+        ]
         print(table(["workflow", "replay", "reason"], rows) if rows else "no histories to replay")
+        for text in advice.values():
+            print(f"\n{text}")
         print(f"\n{len(outcomes)} replayed, {len(failed)} failed")
     if not outcomes:
         return 2
