@@ -5,6 +5,13 @@ Histories are recorded from the time-skipping tests with NAVCYCLE_RECORD_HISTORI
 
 from __future__ import annotations
 
+import asyncio
+import json
+
+import pytest
+
+from services.cli import ops
+from shared.settings import Settings
 from tests.helpers import HISTORIES
 from tests.nondeterministic import ReorderedCycle
 from workflows.program_year import ProgramYearWorkflow
@@ -33,3 +40,30 @@ async def test_a_nondeterministic_change_fails_replay_and_names_the_workflow() -
     assert outcomes and all(not o.ok for o in outcomes)
     assert all("Nondeterminism" in o.reason or "nondetermin" in o.reason.lower() for o in outcomes)
     assert {o.workflow_id for o in outcomes} == {h.workflow_id for h in histories}
+
+
+async def test_replay_json_carries_the_next_steps_of_each_failure(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    happy = sorted(HISTORIES.glob("cycle-happy-path@*.json"))
+    program_year = sorted(HISTORIES.glob("program-year-*.json"))[:1]
+    code = await asyncio.to_thread(
+        ops.replay_command,
+        Settings(),
+        workflow_ids=[],
+        program=None,
+        year=None,
+        all_=False,
+        paths=[*happy, *program_year],
+        parallel=1,
+        as_json=True,
+        workflows=[ReorderedCycle, ProgramYearWorkflow],
+    )
+    outcomes = {o["workflow_id"]: o for o in json.loads(capsys.readouterr().out)}
+    assert code == 1 and len(outcomes) == 2
+    cycle = next(o for i, o in outcomes.items() if i.startswith("cycle/"))
+    year = next(o for i, o in outcomes.items() if i.startswith("program-year/"))
+    assert not cycle["ok"] and year["ok"] and year["next_steps"] is None
+    assert cycle["next_steps"].startswith(f"{cycle['workflow_id']} ({happy[0]}) no longer")
+    assert "first mismatch: history event 5 (ActivityTaskScheduled)" in cycle["next_steps"]
+    assert "workflow.patched" in cycle["next_steps"] and "navcycle reset" in cycle["next_steps"]

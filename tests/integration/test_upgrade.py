@@ -30,6 +30,7 @@ from tests.helpers import HISTORIES, demo_rules, event_types, fresh_year, start_
 from tests.integration import driver
 from tests.upgraded_cycle import PATCH, PatchedCycle, UnguardedCycle
 from workflows.activities import CycleActivities
+from workflows.build import build_id
 from workflows.program_year import ProgramYearWorkflow
 from workflows.replay import history_filename, history_files, load_history_file, replay
 from workflows.worker import build_worker
@@ -58,6 +59,17 @@ def _patch_markers(history: WorkflowHistory) -> int:
         if e.event_type == HistoryEventType.EVENT_TYPE_MARKER_RECORDED
         and PATCH.encode() in e.marker_recorded_event_attributes.SerializeToString()
     )
+
+
+def _builds(history: WorkflowHistory) -> set[str]:
+    """The builds that completed the workflow's tasks, as the server recorded them (the dev
+    server in worker_version, the time-skipping server as the binary checksum)."""
+    tasks = [
+        e.workflow_task_completed_event_attributes
+        for e in history.events
+        if e.event_type == HistoryEventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED
+    ]
+    return {t.worker_version.build_id or t.binary_checksum for t in tasks}
 
 
 async def _finish(stack: Stack, rules: Any, handles: list[WorkflowHandle[Any, Any]]) -> None:
@@ -131,6 +143,8 @@ async def test_cycles_past_the_change_keep_the_old_path_and_the_rest_take_the_ne
         assert reminders[0][1].data["at_acceptance"] is True
     # The patch is recorded where the new path was taken, and only there.
     assert {b: _patch_markers(h) for b, h in histories.items()} == {PAST: 0, MIDWAY: 1, NEW: 1}
+    # Every workflow task names the worker's build.
+    assert all(_builds(h) == {build_id()} for h in histories.values())
 
 
 async def test_the_upgraded_and_the_recorded_histories_replay_on_the_patched_code(
