@@ -21,7 +21,7 @@ from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any
 
-from bench import memory, pipeline, rebuild, replay, rush, year
+from bench import memory, pdf_load, pipeline, rebuild, replay, rush, year
 from bench.report import Goal, Outcome, Row, say, table, write_results
 from shared.logging import configure_logging
 
@@ -34,6 +34,7 @@ BENCHMARKS: dict[str, Runner] = {
         rate=a.rate, seconds=a.pipeline_seconds, flood_count=a.flood, floor_flood=a.floor_flood
     ),
     "rush": lambda a: rush.run(filings=a.filings, size=a.filing_bytes),
+    "pdf_load": lambda a: pdf_load.run(filings=a.pdf_filings),
     "memory": lambda a: memory.run(cycles=a.memory_cycles),
     "year": lambda a: year.run(bases=a.bases, scale=a.year_scale),
 }
@@ -44,6 +45,7 @@ QUICK = {
     "flood": 500,
     "floor_flood": 20_000,
     "filings": 50,
+    "pdf_filings": 20,
     "memory_cycles": 500,
     "bases": 50,
     "year_scale": 0.3,
@@ -63,6 +65,7 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--floor-flood", type=int, default=100_000, help="pipeline: floor's flood")
     p.add_argument("--filings", type=int, default=500, help="rush: concurrent plan filings")
     p.add_argument("--filing-bytes", type=int, default=1_048_576, help="rush: bytes each")
+    p.add_argument("--pdf-filings", type=int, default=60, help="pdf_load: filings each way")
     p.add_argument("--replay-repeat", type=int, default=20, help="replay: passes over histories")
     p.add_argument("--rebuild-events", type=int, default=100_000, help="rebuild: log size")
     p.add_argument("--memory-cycles", type=int, default=10_000, help="memory: open cycles")

@@ -173,6 +173,8 @@ async def prepare(stack: Stack, bases: list[str]) -> dict[str, str]:
         cli_token, stack, "bench-admin", "province_admin", program=PROGRAM
     )
     admin = {"Authorization": f"Bearer {token}"}
+    # A launch needs a roster long enough for a review (409 roster_too_short otherwise).
+    await asyncio.to_thread(cli_token, stack, "bench-expert", "expert", program=PROGRAM)
     api = f"/v1/programs/{PROGRAM}"
     async with httpx.AsyncClient(base_url=stack.url, timeout=60) as http:
         applied = await http.put(api, json=rush_rules(), headers=admin)

@@ -10,10 +10,14 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
+from shared.logging import get_logger
+
+log = get_logger("gateway")
 MAX_ENTRIES = 64  # notices x formats; a bureau publishes a handful a year
 
 
@@ -62,8 +66,15 @@ class ExportCache:
         self, key: tuple[str, ...], render: Callable[[], Awaitable[bytes]]
     ) -> Rendered:
         self.renders += 1
+        started = time.monotonic()
         body = await render()
         rendered = Rendered(body, f'"{hashlib.sha256(body).hexdigest()}"')
+        log.info(
+            "export.rendered",
+            export="/".join(key[:4]),
+            bytes=len(body),
+            seconds=round(time.monotonic() - started, 3),
+        )
         self._done[key] = rendered
         if len(self._done) > self.max_entries:
             self._done.popitem(last=False)
