@@ -1,0 +1,440 @@
+"""The one-model-in, one-model-out contracts of workflows, updates, queries and activities."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+from shared.contracts.objections import Objection
+from shared.contracts.results import ResultsNotice
+from shared.domain.grading import DecisionRecord, Grade
+from shared.domain.rules import ProgramRules, VerificationStep
+from shared.domain.stages import Stage
+from shared.events.envelope import CloudEvent
+
+DocumentKind = Literal["plan", "self_evaluation", "rectification", "evidence", "results"]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class BaseInfo(_Model):
+    id: str
+    name: str
+    region: str
+    domain: str = ""
+    status: str = Field("active", description="The registry status when the cycle opened")
+
+
+class CycleInput(_Model):
+    program: str
+    year: int
+    base: BaseInfo
+    rules: ProgramRules
+    rules_version: int
+    launched_at: datetime
+    parent_id: str | None = None
+    arrival_max_skew_s: int = Field(
+        300, ge=0, description="How far a filing's arrival time is trusted behind the cycle's clock"
+    )
+    parent_secret: str = Field(
+        "", description="Shared with the program year: its grades and decisions carry it"
+    )
+
+
+class Actor(_Model):
+    """Who acts, as the gateway authenticated them: every human input carries it, and the
+    cycle checks it against its own state (the step pending, the experts assigned, its base)."""
+
+    name: str = Field(min_length=1, max_length=200)
+    role: Literal[
+        "province_admin", "city_officer", "base_user", "expert", "operator", "viewer", "system"
+    ]
+    base: str | None = None
+    region: str | None = None
+
+
+ACTOR = Field(None, description="Who acts; an input without one is refused (actor_required)")
+
+
+class Target(_Model):
+    key: str = Field(min_length=1, max_length=64)
+    name: str = Field(min_length=1, max_length=200)
+    target: float
+    unit: str = Field("", max_length=32)
+
+
+class Upload(_Model):
+    """A document already stored in object storage; only its reference travels."""
+
+    key: str
+    sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+    size: int = Field(ge=0)
+    content_type: str
+    filename: str = Field(max_length=255)
+    filed_by: str = "anonymous"
+
+
+def _unique_targets(value: list[Target]) -> list[Target]:
+    keys = [t.key for t in value]
+    if len(keys) != len(set(keys)):
+        raise ValueError("target keys must be unique")
+    return value
+
+
+Targets = Annotated[list[Target], Field(max_length=200), AfterValidator(_unique_targets)]
+
+
+ARRIVAL = Field(
+    None,
+    description=(
+        "When the gateway received the filing: a filing that arrived before its deadline is"
+        " admitted even if the cycle processes it later (within the configured skew)"
+    ),
+)
+
+
+class FilePlan(_Model):
+    upload: Upload
+    targets: Targets
+    received_at: datetime | None = ARRIVAL
+    actor: Actor | None = ACTOR
+
+
+class ReviewPlan(_Model):
+    step: VerificationStep
+    decision: Literal["approve", "return"]
+    comment: str = Field("", max_length=2000)
+    reviewer: str = "anonymous"
+    taken_over: bool = Field(
+        False, description="The province takes a silent step itself (reason required)"
+    )
+    reason: str = Field("", max_length=2000)
+    actor: Actor | None = ACTOR
+
+
+class FileSelfEvaluation(_Model):
+    upload: Upload
+    actuals: dict[str, float] = Field(default_factory=dict)
+    received_at: datetime | None = ARRIVAL
+    actor: Actor | None = ACTOR
+
+
+class SubmitScore(_Model):
+    expert: str
+    scores: dict[str, float]
+    vetoes: list[str] = Field(default_factory=list)
+    comment: str = Field("", max_length=4000)
+    actor: Actor | None = ACTOR
+
+
+class FileRectification(_Model):
+    upload: Upload
+    received_at: datetime | None = ARRIVAL
+    actor: Actor | None = ACTOR
+
+
+class ExtendDeadline(_Model):
+    deadline: str
+    until: datetime
+    reason: str = Field(min_length=1, max_length=1000)
+    by: str = "anonymous"
+    actor: Actor | None = ACTOR
+
+
+class FinalGrade(_Model):
+    grade: Grade
+    finalized_at: datetime
+    secret: str = Field("", description="The program year's own: a grade from elsewhere is ignored")
+
+
+class CycleGraded(_Model):
+    base: str
+    total: float | None
+    grade: Grade | None
+    excluded: bool = False
+    name: str = ""
+    region: str = ""
+    reason: str = Field("scored", description="scored | plan_overdue | self_evaluation_overdue")
+    vetoes: list[str] = Field(default_factory=list)
+    objection_id: str | None = Field(None, description="A re-review after an upheld objection")
+    secret: str = Field("", description="The program year's, as its cycle knows it")
+
+
+class CycleConcluded(_Model):
+    """A cycle's last word to its program year: how it ended, for the supplementary notice."""
+
+    base: str
+    stage: Stage
+    outcome: str
+    reason_zh: str = ""
+    reason_en: str = ""
+    secret: str = ""
+
+
+class BaseDelisted(_Model):
+    year: int = Field(description="The program year whose cycle de-listed the base")
+    reason: str
+
+
+class PriorCycleEnded(_Model):
+    year: int
+    outcome: Literal["rectified", "delisted", "closed"]
+
+
+class ReopenReview(_Model):
+    objection_id: str
+    reason: str
+    secret: str = ""
+
+
+class DeadlineInfo(_Model):
+    spec: str = ""
+    last_day: date | None = Field(None, description="The last day counted (Beijing time)")
+    provisional: bool = Field(False, description="Counted without that year's holiday data")
+    rolled_from: date | None = Field(None, description="The last day before a holiday moved it")
+    anchor: datetime | None = Field(None, description="Counted from; kept to count it again")
+
+
+class DocumentRef(_Model):
+    document_id: str
+    kind: DocumentKind
+    version: int
+    key: str
+    sha256: str
+    size: int
+    content_type: str
+    filename: str
+    filed_by: str
+    filed_at: datetime
+
+
+class Receipt(_Model):
+    document_id: str
+    sha256: str
+    version: int
+    size: int
+    received_at: datetime | None = Field(None, description="When the filing arrived")
+
+
+class ScoreReceipt(_Model):
+    graded: bool
+    decision: DecisionRecord | None = Field(
+        None, description="Set when this sheet completed the review"
+    )
+
+
+class HistoryStep(_Model):
+    at: datetime
+    event: str
+    sequence: int
+    detail: dict[str, Any] = Field(default_factory=dict)
+
+
+class CycleState(_Model):
+    program: str
+    year: int
+    base: str
+    rules_version: int
+    stage: Stage
+    verification_step: VerificationStep | None = None
+    round: int = 0
+    grade: Grade | None = None
+    total: float | None = None
+    final_grade: Grade | None = None
+    deadlines: dict[str, datetime] = Field(default_factory=dict)
+    deadline_info: dict[str, DeadlineInfo] = Field(default_factory=dict)
+    outcome: str | None = Field(None, description="How the cycle ended or stands, for the 公示")
+    outcome_reason_zh: str = ""
+    outcome_reason_en: str = ""
+    experts: list[str] = Field(default_factory=list, description="Assigned to the open review")
+    step_taken_by: str | None = Field(None, description="Who takes a silent verification step")
+    documents: list[DocumentRef] = Field(default_factory=list)
+    targets: list[Target] = Field(default_factory=list)
+    actuals: dict[str, float] = Field(default_factory=dict)
+    scores_received: int = 0
+    plan_filed: bool = Field(False, description="A plan is filed and not returned")
+    rectification_filed_round: int = 0
+    history: list[HistoryStep] = Field(default_factory=list)
+    decisions: list[DecisionRecord] = Field(default_factory=list)
+
+
+class CycleOutcome(_Model):
+    stage: Stage
+    grade: Grade | None
+    total: float | None
+    final_grade: Grade | None
+
+
+class ResolveDeadlineRequest(_Model):
+    spec: str
+    anchor: datetime
+    year: int
+    utc_offset: str
+    calendar: str = "cn-statutory"
+
+
+class ResolvedDeadline(_Model):
+    until: datetime
+    last_day: date | None = None
+    provisional: bool = False
+    rolled_from: date | None = None
+    calendar_version: int | None = None
+
+
+class SignalCyclesRequest(_Model):
+    """One signal to many cycles, sent from an activity so a history stays bounded."""
+
+    program: str
+    year: int
+    bases: list[str]
+    signal: str
+    payload: dict[str, Any] = Field(default_factory=dict)
+
+
+class EndLaterCyclesRequest(_Model):
+    program: str
+    base: str
+    year: int
+    reason: str
+
+
+class ProgramYearInput(_Model):
+    program: str
+    year: int
+    # Carried across continue-as-new:
+    rules: ProgramRules | None = None
+    rules_version: int | None = None
+    launched_at: datetime | None = None
+    cursor: str | None = None
+    listing_done: bool = False
+    opened: int = 0
+    graded: dict[str, CycleGraded] = Field(default_factory=dict)
+    sequence: int = 0
+    phase: Literal["launching", "reviewing", "publication", "concluding", "done"] = "launching"
+    notices: int = 0
+    published_at: datetime | None = None
+    publication_until: datetime | None = None
+    publication_last_day: date | None = None
+    publication_provisional: bool = False
+    stored_results: dict[str, Any] = Field(default_factory=dict)
+    objections: dict[str, Objection] = Field(default_factory=dict)
+    regrading: list[str] = Field(
+        default_factory=list, description="Bases re-reviewed after an upheld objection"
+    )
+    regraded: list[str] = Field(default_factory=list)
+    regrades_received: int = 0
+    finalized_at: datetime | None = None
+    concluded: dict[str, CycleConcluded] = Field(default_factory=dict)
+    secret: str = Field("", description="Given to this year's cycles; their reports carry it")
+
+
+class ProgramYearState(_Model):
+    program: str
+    year: int
+    phase: str
+    opened: int
+    graded: int
+    excluded: int
+    rules_version: int | None
+    notices: int = 0
+    publication_until: datetime | None = None
+    publication_provisional: bool = False
+    objections: int = 0
+    concluded: int = 0
+
+
+# Activity contracts
+
+
+class OpenCyclesRequest(_Model):
+    program: str
+    year: int
+    rules: ProgramRules
+    rules_version: int
+    launched_at: datetime
+    parent_id: str
+    parent_secret: str = ""
+    bases: list[BaseInfo]
+    search_attributes: bool
+
+
+class LaunchRequest(_Model):
+    program: str
+    at: datetime | None = Field(None, description="When; the program-local year of it is opened")
+    search_attributes: bool = True
+
+
+class LaunchResult(_Model):
+    workflow_id: str
+    year: int
+    status: Literal["launched", "already_launched"]
+
+
+class PublishRequest(_Model):
+    event: CloudEvent
+
+
+class DocumentRecord(_Model):
+    program: str
+    year: int
+    base: str
+    document: DocumentRef
+
+
+class BasesPage(_Model):
+    bases: list[BaseInfo]
+    next_cursor: str | None = None
+
+
+class ListBasesRequest(_Model):
+    program: str
+    cursor: str | None = None
+    limit: int = 500
+
+
+class RulesRequest(_Model):
+    program: str
+
+
+class BaseStatusRequest(_Model):
+    program: str
+    base: str
+    status: Literal["active", "rectifying", "delisted"]
+    reason: str = ""
+    year: int | None = Field(None, description="The program year of the cycle that asks")
+
+
+class StoreResultsRequest(_Model):
+    program: str
+    year: int
+    notice: ResultsNotice
+
+
+class ExpertsRequest(_Model):
+    """Experts for one review round: open it (assign in turn) or replace the silent ones."""
+
+    program: str
+    year: int
+    base: str
+    round: int
+    needed: int
+    due: datetime | None = None
+    keep: list[str] = Field(default_factory=list, description="Experts who already scored")
+
+
+class StoredResults(_Model):
+    key: str
+    sha256: str
+    size: int
+
+
+class FinalizeCyclesRequest(_Model):
+    program: str
+    year: int
+    grades: dict[str, Grade]
+    finalized_at: datetime
+    secret: str = ""
