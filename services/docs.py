@@ -1,4 +1,5 @@
-"""Generate the AsyncAPI document of every service's NATS subjects, and the event schema.
+"""Generate the AsyncAPI document of every service's NATS subjects, the event schema, and the
+gateway's OpenAPI document (docs/openapi.json).
 
 python -m services.docs docs/
 """
@@ -13,6 +14,7 @@ from faststream.specification import AsyncAPI
 
 from services.assessment.app import build_broker as assessment
 from services.filings.app import build_broker as filings
+from services.gateway.openapi_doc import openapi_json
 from services.notifier.app import build_broker as notifier
 from services.registry.app import build_broker as registry
 from shared.db import make_engine
@@ -47,6 +49,8 @@ def main(argv: list[str]) -> int:
     (out / "asyncapi.yaml").write_text(specification().to_specification().to_yaml())
     (out / "event.schema.json").write_text(json.dumps(CloudEvent.model_json_schema(), indent=2))
     print(f"wrote {out / 'asyncapi.yaml'} and {out / 'event.schema.json'}")
+    (out / "openapi.json").write_text(openapi_json(), encoding="utf-8")  # the gateway's HTTP API
+    print(f"wrote {out / 'openapi.json'}")
     return 0
 
 

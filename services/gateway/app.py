@@ -7,7 +7,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from services.gateway import problems, warm_exports
+from services.gateway import openapi_doc, problems, warm_exports
 from services.gateway.arrival_stamp import ArrivalStamp
 from services.gateway.deps import Deps
 from services.gateway.limits import BodyLimit
@@ -48,6 +48,7 @@ def create_app(
         lifespan=lifespan,
     )
     problems.install(app)
+    openapi_doc.install(app)
     app.add_middleware(UploadGate)  # inside the size limit: a token before any upload byte
     app.add_middleware(BodyLimit, upload_max_bytes=lambda: _upload_max_bytes(app))
     app.add_middleware(ArrivalStamp)  # outermost: the arrival before any byte is read

@@ -5,7 +5,8 @@ from __future__ import annotations
 import asyncio
 from typing import Annotated
 
-from fastapi import Depends, Header
+from fastapi import Depends, Header, Security
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from services.gateway.access import HIDDEN, Action, Target, allowed
 from services.gateway.deps import Deps, DepsDep
@@ -16,9 +17,23 @@ from shared.contracts.registry import BasePublic, GetBase, PinnedRules
 from shared.rpc import RpcError
 from workflows.models import RulesRequest
 
+# Declares the bearer scheme in OpenAPI on every route that asks for a user; the header itself
+# is read below, so that each refusal keeps its own code (auto_error would answer 403).
+BEARER = HTTPBearer(
+    scheme_name="bearer",
+    bearerFormat="nvc_<token>",
+    description=(
+        "访问令牌，由 navcycle user add / rotate 签发 — a token issued by navcycle user add or"
+        " navcycle user rotate"
+    ),
+    auto_error=False,
+)
+
 
 async def current_user(
-    deps: DepsDep, authorization: Annotated[str | None, Header(include_in_schema=False)] = None
+    deps: DepsDep,
+    authorization: Annotated[str | None, Header(include_in_schema=False)] = None,
+    _declared: Annotated[HTTPAuthorizationCredentials | None, Security(BEARER)] = None,
 ) -> Principal:
     if not authorization:
         raise ApiError(401, "unauthenticated", "send Authorization: Bearer <token>")

@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from services.gateway.auth import UserDep, require, rpc
 from services.gateway.deps import DepsDep
+from services.gateway.problem_docs import authenticated
 from services.gateway.problems import ApiError
 from services.gateway.routes.params import Base, Program, Year
 from shared import audit
@@ -50,7 +51,7 @@ def _audit_failed(what: str, exc: Exception) -> ApiError:
     )
 
 
-@router.post("/bases/{base}/reinstate")
+@router.post("/bases/{base}/reinstate", responses=authenticated(409))
 async def reinstate_base(
     program: Program, base: Base, body: ReinstateBody, deps: DepsDep, user: UserDep
 ) -> Reinstated:
@@ -75,7 +76,7 @@ async def reinstate_base(
     return done
 
 
-@router.post("/years/{year}/bases/{base}/review/experts")
+@router.post("/years/{year}/bases/{base}/review/experts", responses=authenticated(409))
 async def reassign_experts(
     program: Program, year: Year, base: Base, body: ReassignBody, deps: DepsDep, user: UserDep
 ) -> Assignments:

@@ -13,6 +13,7 @@ from temporalio.service import RPCError
 from services.gateway.access import Target, allowed
 from services.gateway.auth import UserDep, rpc
 from services.gateway.deps import DepsDep
+from services.gateway.problem_docs import authenticated
 from services.gateway.problems import ApiError
 from shared.calendar_events import record_calendar_applied
 from shared.contracts.calendars import (
@@ -38,7 +39,7 @@ CalendarId = Annotated[
 ]
 
 
-@router.put("/{calendar_id}")
+@router.put("/{calendar_id}", responses=authenticated())
 async def apply_calendar(
     calendar_id: CalendarId,
     deps: DepsDep,
@@ -110,7 +111,7 @@ async def apply_calendar(
     return CalendarApplyResponse(**applied.model_dump(), program_years_told=told)
 
 
-@router.get("/{calendar_id}")
+@router.get("/{calendar_id}", responses=authenticated())
 async def get_calendar(
     calendar_id: CalendarId, deps: DepsDep, user: UserDep
 ) -> CalendarVersionPublic:

@@ -36,7 +36,15 @@ from services.gateway.arrival_stamp import ArrivalDep
 from services.gateway.auth import UserDep, assigned, require, rpc
 from services.gateway.deps import Deps, DepsDep
 from services.gateway.identity.tokens import Principal
+from services.gateway.problem_docs import authenticated
 from services.gateway.problems import ApiError
+from services.gateway.public_models import (
+    CyclePublic,
+    DeadlineExtended,
+    DeadlineWords,
+    PlanReviewAnswer,
+    ScoreAnswer,
+)
 from services.gateway.routes.params import Base, IdempotencyKey, Program, Year
 from services.gateway.temporal_errors import call_workflow
 from services.gateway.upload_cleanup import RefusedUpload
@@ -173,7 +181,7 @@ class ExtensionBody(BaseModel):
     reason: str = Field(min_length=1, max_length=1000)
 
 
-@router.post("/launch", status_code=202)
+@router.post("/launch", status_code=202, responses=authenticated(409))
 async def launch(program: Program, year: Year, deps: DepsDep, user: UserDep) -> LaunchAccepted:
     await require(deps, user, "administer", program=program)
     pinned = await rpc(
@@ -199,7 +207,7 @@ async def launch(program: Program, year: Year, deps: DepsDep, user: UserDep) -> 
     )
 
 
-@router.get("")
+@router.get("", responses=authenticated())
 async def program_year(program: Program, year: Year, deps: DepsDep, user: UserDep) -> YearView:
     await require(deps, user, "read_program", program=program)
     return await year_view(deps, program, year, user)
@@ -214,21 +222,11 @@ async def _state(deps: Deps, program: str, year: int, base: str) -> CycleState:
     return await call_workflow(handle.query(AnnualCycleWorkflow.state), what="the cycle")
 
 
-class DeadlineWords(BaseModel):
-    zh: str = Field(description="「2027年4月1日24时前」, provisional marked")
-    en: str = Field(description='"by end of 1 April 2027", provisional marked')
-
-
-class CycleView(CycleState):
-    """The cycle's state, with each deadline in words beside its exact instant."""
-
-    deadline_words: dict[str, DeadlineWords] = Field(default_factory=dict)
-
-
-@router.get("/bases/{base}")
+@router.get("/bases/{base}", responses=authenticated())
 async def cycle_state(
     program: Program, year: Year, base: Base, deps: DepsDep, user: UserDep
-) -> CycleView:
+) -> CyclePublic:
+    """The cycle as the caller may see it (need to know), each deadline also in words."""
     found = await require(deps, user, "read_cycle", program=program, base=base, year=year)
     state = need_to_know.cycle_state(
         user,
@@ -245,7 +243,7 @@ async def cycle_state(
             zh=deadline_zh(until, last_day, provisional=provisional),
             en=deadline_en(until, last_day, provisional=provisional),
         )
-    return CycleView(**state.model_dump(), deadline_words=words)
+    return CyclePublic.of(state, words)
 
 
 async def _precheck(
@@ -514,7 +512,10 @@ async def _file(
 
 
 @router.post(
-    "/bases/{base}/plan", status_code=201, response_model=Receipt, responses=_ACCEPTED_RESPONSE
+    "/bases/{base}/plan",
+    status_code=201,
+    response_model=Receipt,
+    responses={**_ACCEPTED_RESPONSE, **authenticated(409, 413, 415)},
 )
 async def file_plan(
     program: Program,
@@ -546,7 +547,7 @@ async def file_plan(
     )
 
 
-@router.post("/bases/{base}/plan/review", status_code=200)
+@router.post("/bases/{base}/plan/review", status_code=200, responses=authenticated(409))
 async def review_plan(
     program: Program,
     year: Year,
@@ -555,14 +556,14 @@ async def review_plan(
     deps: DepsDep,
     user: UserDep,
     idempotency_key: IdempotencyKey = None,
-) -> dict[str, str]:
+) -> PlanReviewAnswer:
     # Who may verify at all is checked before a key is replayed or the cycle is read; which
     # step they may take, once the cycle says which is pending.
     verifier: Action = "verify_province" if user.role == "province_admin" else "verify_city"
     await require(deps, user, verifier, program=program, base=base, year=year)
     idempotency_key = scoped_key(user, "plan_review", idempotency_key)
     if (stage := await _replayed(deps, program, year, base, idempotency_key, Stage)) is not None:
-        return {"step": body.step or "", "decision": body.decision, "stage": str(stage)}
+        return PlanReviewAnswer(step=body.step or "", decision=body.decision, stage=stage)
     state = await _state(deps, program, year, base)
     step = state.verification_step
     if step is None:
@@ -598,14 +599,14 @@ async def review_plan(
         "the plan review",
         idempotency_key,
     )
-    return {"step": step, "decision": body.decision, "stage": str(stage)}
+    return PlanReviewAnswer(step=step, decision=body.decision, stage=stage)
 
 
 @router.post(
     "/bases/{base}/self-evaluation",
     status_code=201,
     response_model=Receipt,
-    responses=_ACCEPTED_RESPONSE,
+    responses={**_ACCEPTED_RESPONSE, **authenticated(409, 413, 415)},
 )
 async def file_self_evaluation(
     program: Program,
@@ -637,7 +638,7 @@ async def file_self_evaluation(
     )
 
 
-@router.post("/bases/{base}/scores", status_code=201)
+@router.post("/bases/{base}/scores", status_code=201, responses=authenticated(409))
 async def submit_scores(
     program: Program,
     year: Year,
@@ -646,7 +647,7 @@ async def submit_scores(
     deps: DepsDep,
     user: UserDep,
     idempotency_key: IdempotencyKey = None,
-) -> dict[str, Any]:
+) -> ScoreAnswer:
     await require(deps, user, "score", program=program, base=base, year=year)
     idempotency_key = scoped_key(user, "score", idempotency_key)
     receipt = await _replayed(deps, program, year, base, idempotency_key, ScoreReceipt)
@@ -670,18 +671,18 @@ async def submit_scores(
     return _score_answer(receipt, user.name)
 
 
-def _score_answer(receipt: ScoreReceipt, expert: str) -> dict[str, Any]:
+def _score_answer(receipt: ScoreReceipt, expert: str) -> ScoreAnswer:
     if receipt.decision is None:
-        return {"status": "recorded", "expert": expert}
+        return ScoreAnswer(status="recorded", expert=expert)
     record = receipt.decision
-    return {"status": "graded", "expert": expert, "total": record.total, "grade": record.grade}
+    return ScoreAnswer(status="graded", expert=expert, total=record.total, grade=record.grade)
 
 
 @router.post(
     "/bases/{base}/rectification",
     status_code=201,
     response_model=Receipt,
-    responses=_ACCEPTED_RESPONSE,
+    responses={**_ACCEPTED_RESPONSE, **authenticated(409, 413, 415)},
 )
 async def file_rectification(
     program: Program,
@@ -709,7 +710,7 @@ async def file_rectification(
     )
 
 
-@router.post("/bases/{base}/deadlines", status_code=200)
+@router.post("/bases/{base}/deadlines", status_code=200, responses=authenticated(409))
 async def extend_deadline(
     program: Program,
     year: Year,
@@ -718,7 +719,7 @@ async def extend_deadline(
     deps: DepsDep,
     user: UserDep,
     idempotency_key: IdempotencyKey = None,
-) -> dict[str, str]:
+) -> DeadlineExtended:
     await require(deps, user, "administer", program=program, base=base, year=year)
     if body.until.tzinfo is None:
         raise ApiError(
@@ -742,4 +743,4 @@ async def extend_deadline(
         "the extension",
         idempotency_key,
     )
-    return {"deadline": body.deadline, "until": until.isoformat(), "reason": body.reason}
+    return DeadlineExtended(deadline=body.deadline, until=until, reason=body.reason)

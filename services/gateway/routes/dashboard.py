@@ -16,6 +16,7 @@ from services.gateway.access import Target, row_scope
 from services.gateway.auth import UserDep, require, rpc
 from services.gateway.deps import Deps, DepsDep
 from services.gateway.identity.tokens import Principal
+from services.gateway.problem_docs import authenticated
 from services.gateway.problems import ApiError
 from services.gateway.published import load_notice
 from services.gateway.routes.params import Base, Program, Year
@@ -49,7 +50,7 @@ async def _counts(deps: Deps, program: str, year: int) -> YearCounts:
     )
 
 
-@router.get("/v1/dashboard/years")
+@router.get("/v1/dashboard/years", responses=authenticated())
 async def dashboard_years(deps: DepsDep, user: UserDep) -> YearList:
     """Every program year the dashboard knows, that this user may read."""
     listed = await rpc(deps.rpc.call("dashboard", "years", Empty(), YearList))
@@ -67,7 +68,7 @@ async def _may_read(deps: Deps, user: Principal, program: str) -> bool:
     return True
 
 
-@router.get(f"{YEAR}/dashboard")
+@router.get(f"{YEAR}/dashboard", responses=authenticated())
 async def dashboard_counts(
     program: Program, year: Year, deps: DepsDep, user: UserDep
 ) -> YearCounts:
@@ -77,7 +78,7 @@ async def dashboard_counts(
     return need_to_know.counts(user, await _counts(deps, program, year))
 
 
-@router.get(f"{YEAR}/dashboard/cycles")
+@router.get(f"{YEAR}/dashboard/cycles", responses=authenticated())
 async def dashboard_cycles(program: Program, year: Year, deps: DepsDep, user: UserDep) -> CycleList:
     """Each base's stage, deadlines and objections, with the grade, outcome and reason the
     latest 公示 notice (original or supplementary) gives it. Only the bases the caller may see,
@@ -92,7 +93,7 @@ async def dashboard_cycles(program: Program, year: Year, deps: DepsDep, user: Us
     return listed
 
 
-@router.get(f"{YEAR}/dashboard/objections")
+@router.get(f"{YEAR}/dashboard/objections", responses=authenticated())
 async def dashboard_objections(
     program: Program, year: Year, deps: DepsDep, user: UserDep
 ) -> ObjectionsList:
@@ -147,7 +148,7 @@ async def _as_published(
     return shown
 
 
-@router.get(f"{YEAR}/bases/{{base}}/timeline")
+@router.get(f"{YEAR}/bases/{{base}}/timeline", responses=authenticated())
 async def base_timeline(
     program: Program, year: Year, base: Base, deps: DepsDep, user: UserDep
 ) -> BaseTimeline:
@@ -185,7 +186,7 @@ def _sse(event: str, data: str, event_id: int | None = None) -> str:
 @router.get(
     f"{YEAR}/dashboard/stream",
     response_class=StreamingResponse,
-    responses={200: {"content": {"text/event-stream": {}}}},
+    responses={200: {"content": {"text/event-stream": {}}}, **authenticated(429)},
 )
 async def dashboard_stream(
     program: Program, year: Year, request: Request, deps: DepsDep, user: UserDep

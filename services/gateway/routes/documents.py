@@ -17,6 +17,7 @@ from services.gateway.export_cache import ExportCache, Rendered
 from services.gateway.exports import to_csv, to_xlsx
 from services.gateway.notice_pdf import notice_pdf
 from services.gateway.notice_refs import NoticeRefs
+from services.gateway.problem_docs import authenticated, problem_responses
 from services.gateway.problems import ApiError
 from services.gateway.public_rate import PublicRate
 from services.gateway.published import MAX_NOTICES, list_notices, load_notice, notice_ref
@@ -29,7 +30,17 @@ from shared.objectstore import ObjectMissing, ObjectStoreError, sha256_hex
 router = APIRouter(tags=["documents"])
 
 
-@router.get("/v1/documents/{document_id}", response_class=Response)
+@router.get(
+    "/v1/documents/{document_id}",
+    response_class=Response,
+    responses={
+        200: {
+            "description": "The stored bytes, with their content type and file name",
+            "content": {"application/octet-stream": {"schema": {"type": "string"}}},
+        },
+        **authenticated(410),
+    },
+)
 async def download(
     deps: DepsDep,
     user: UserDep,
@@ -140,6 +151,19 @@ async def export(
     "/v1/programs/{program}/years/{year}/results",
     response_class=Response,
     dependencies=[PublicRate],
+    responses={
+        200: {
+            "model": ResultsNotice,
+            "description": "The notice: JSON by default, or CSV, XLSX or PDF by format",
+            "content": {
+                "text/csv": {"schema": {"type": "string"}},
+                MEDIA_TYPES["xlsx"]: {"schema": {"type": "string", "format": "binary"}},
+                "application/pdf": {"schema": {"type": "string", "format": "binary"}},
+            },
+        },
+        304: {"description": "Not modified (If-None-Match matched the ETag)"},
+        **problem_responses(404, 422, 429, 503),
+    },
 )
 async def results(
     program: Program,
@@ -174,7 +198,11 @@ async def results(
     return Response(rendered.body, media_type=MEDIA_TYPES[format], headers=headers)
 
 
-@router.get("/v1/programs/{program}/years/{year}/notices", dependencies=[PublicRate])
+@router.get(
+    "/v1/programs/{program}/years/{year}/notices",
+    dependencies=[PublicRate],
+    responses=problem_responses(404, 422, 429, 503),
+)
 async def notices(program: Program, year: Year, deps: DepsDep) -> NoticeList:
     """Public: every notice of the year's results, the 公示 (1) and each 补充公示 (2, 3, ...)."""
     return await list_notices(deps, program, year)

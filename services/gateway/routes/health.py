@@ -12,6 +12,7 @@ from temporalio.api.taskqueue.v1 import TaskQueue
 from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
 
 from services.gateway.deps import DepsDep
+from services.gateway.public_models import Health
 from shared.rpc import Empty
 from shared.stream import EVENTS_STREAM
 
@@ -27,7 +28,11 @@ async def _check(name: str, coro: Any) -> tuple[str, dict[str, Any]]:
         return name, {"status": "down", "error": str(exc) or type(exc).__name__}
 
 
-@router.get("/healthz")
+@router.get(
+    "/healthz",
+    response_model=Health,
+    responses={503: {"model": Health, "description": "Degraded: a component is down"}},
+)
 async def healthz(deps: DepsDep) -> JSONResponse:
     async def temporal() -> dict[str, Any]:
         await deps.temporal.service_client.check_health()

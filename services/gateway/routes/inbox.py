@@ -6,6 +6,7 @@ from fastapi import APIRouter, Query
 
 from services.gateway.auth import UserDep, rpc
 from services.gateway.deps import DepsDep
+from services.gateway.problem_docs import authenticated
 from shared.contracts.notifier import Inbox, InboxQuery
 from shared.domain.regions import region_prefix
 
@@ -21,7 +22,7 @@ AUDIENCES = {
 }
 
 
-@router.get("/v1/inbox")
+@router.get("/v1/inbox", responses=authenticated())
 async def inbox(deps: DepsDep, user: UserDep, limit: int = Query(100, ge=1, le=500)) -> Inbox:
     query = InboxQuery(
         audiences=AUDIENCES[user.role],

@@ -28,6 +28,7 @@ from services.gateway.arrival_stamp import ArrivalDep
 from services.gateway.auth import UserDep, current_user, require
 from services.gateway.deps import Deps, DepsDep
 from services.gateway.identity.tokens import Principal
+from services.gateway.problem_docs import OPTIONAL_BEARER, authenticated, problem_responses
 from services.gateway.problems import ApiError, problem
 from services.gateway.public_rate import PublicRate
 from services.gateway.rate_limit import SlidingWindow
@@ -146,7 +147,13 @@ async def _objector(
     return user.name, role
 
 
-@router.post("", status_code=201, response_model=Objection)
+@router.post(
+    "",
+    status_code=201,
+    response_model=Objection,
+    responses=problem_responses(401, 403, 404, 409, 422, 429, 503),
+    openapi_extra=OPTIONAL_BEARER,
+)
 async def lodge_objection(
     program: Program,
     year: Year,
@@ -204,7 +211,13 @@ async def lodge_objection(
     )
 
 
-@router.get("", response_model=ObjectionList, dependencies=[PublicRate])
+@router.get(
+    "",
+    response_model=ObjectionList,
+    dependencies=[PublicRate],
+    responses=problem_responses(401, 404, 422, 429, 503),
+    openapi_extra=OPTIONAL_BEARER,
+)
 async def list_objections(
     program: Program,
     year: Year,
@@ -239,7 +252,7 @@ def _redacted(objection: Objection, viewer: str | None) -> Objection:
     return objection.model_copy(update={"by": "", "contact": ""})
 
 
-@router.post("/{objection_id}/decision", response_model=Objection)
+@router.post("/{objection_id}/decision", response_model=Objection, responses=authenticated(409))
 async def decide_objection(
     program: Program,
     year: Year,

@@ -10,7 +10,9 @@ from nats.errors import Error as NatsError
 from services.gateway.auth import UserDep, require, rpc
 from services.gateway.deps import Deps, DepsDep
 from services.gateway.identity.tokens import Principal
+from services.gateway.problem_docs import authenticated
 from services.gateway.problems import ApiError
+from services.gateway.public_models import Rubric
 from services.gateway.routes.params import Program
 from shared import audit
 from shared.contracts.registry import (
@@ -32,7 +34,7 @@ router = APIRouter(prefix="/v1/programs/{program}", tags=["programs"])
 log = get_logger("gateway")
 
 
-@router.put("", status_code=200)
+@router.put("", status_code=200, responses=authenticated())
 async def apply_rules(
     program: Program,
     deps: DepsDep,
@@ -74,7 +76,7 @@ async def _audit(deps: Deps, user: Principal, applied: RulesApplied, pinned: Pin
         ) from None
 
 
-@router.get("")
+@router.get("", responses=authenticated())
 async def get_program(program: Program, deps: DepsDep, user: UserDep) -> PinnedRules:
     await require(deps, user, "read_program", program=program)
     return await rpc(
@@ -82,18 +84,18 @@ async def get_program(program: Program, deps: DepsDep, user: UserDep) -> PinnedR
     )
 
 
-@router.get("/rubric")
-async def get_rubric(program: Program, deps: DepsDep, user: UserDep) -> dict[str, Any]:
+@router.get("/rubric", responses=authenticated())
+async def get_rubric(program: Program, deps: DepsDep, user: UserDep) -> Rubric:
     """The rubric as experts enter scores on it: the scale, each indicator's maximum, the
     rounding, the veto items with their definitions and what a veto leads to."""
     await require(deps, user, "read_program", program=program)
     pinned = await rpc(
         deps.rpc.call("registry", "rules.current", RulesRequest(program=program), PinnedRules)
     )
-    return rubric_scale_description(pinned.rules.rubric)
+    return Rubric.model_validate(rubric_scale_description(pinned.rules.rubric))
 
 
-@router.post("/bases", status_code=201)
+@router.post("/bases", status_code=201, responses=authenticated(409))
 async def register_base(
     program: Program, body: BaseRegistration, deps: DepsDep, user: UserDep
 ) -> BasePublic:
@@ -108,7 +110,7 @@ async def register_base(
     )
 
 
-@router.get("/bases")
+@router.get("/bases", responses=authenticated())
 async def list_bases(
     program: Program,
     deps: DepsDep,
