@@ -27,6 +27,7 @@ from temporalio.common import SearchAttributePair, TypedSearchAttributes, Workfl
 from bench.report import REPORT, Outcome, Row, say
 from bench.resources import status_kb
 from bench.servers import dev_server, serve
+from shared.contracts.cycle import BaseInfo, CycleInput
 from shared.domain.rules import ProgramRules, load_rules_file
 from shared.embedded import nats_server
 from shared.settings import DEPLOY_DIR, Settings
@@ -34,7 +35,6 @@ from shared.stream import EVENTS_STREAM, ensure_events_stream
 from workflows import search_attributes as sa
 from workflows.cycle import AnnualCycleWorkflow
 from workflows.ids import cycle_id
-from workflows.models import BaseInfo, CycleInput
 
 NAME = "memory"
 PROGRAM, YEAR, QUEUE = "bench-memory", 2026, "bench-memory"

@@ -10,8 +10,8 @@ from datetime import timedelta
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
+    from shared.contracts.cycle import CycleInput, CycleOutcome
     from workflows.cycle import AnnualCycleWorkflow
-    from workflows.models import CycleInput, CycleOutcome
 
 
 @workflow.defn(name="AnnualCycleWorkflow")

@@ -13,9 +13,9 @@ from __future__ import annotations
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
+    from shared.contracts.cycle import CycleInput, CycleOutcome
     from shared.events.types import EventType
     from workflows.cycle import AnnualCycleWorkflow
-    from workflows.models import CycleInput, CycleOutcome
 
 PATCH = "self-evaluation-notice-at-acceptance"
 

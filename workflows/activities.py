@@ -16,6 +16,19 @@ from temporalio.common import (
 from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
+from shared.contracts.activities import (
+    BaseStatusRequest,
+    EndLaterCyclesRequest,
+    ExpertsRequest,
+    FinalizeCyclesRequest,
+    OpenCyclesRequest,
+    PublishRequest,
+    ResolvedDeadline,
+    ResolveDeadlineRequest,
+    SignalCyclesRequest,
+    StoredResults,
+    StoreResultsRequest,
+)
 from shared.contracts.assessment import (
     AssignmentQuery,
     Assignments,
@@ -23,13 +36,19 @@ from shared.contracts.assessment import (
     ReassignExperts,
 )
 from shared.contracts.calendars import CalendarVersionPublic, GetCalendar
+from shared.contracts.cycle import BaseDelisted, CycleInput, FinalGrade
+from shared.contracts.filings import DocumentRecord
+from shared.contracts.program_year import LaunchRequest, LaunchResult
 from shared.contracts.registry import (
     BaseList,
     BasePublic,
+    BasesPage,
     BaseStatusChange,
     BaseStatusResult,
     GetBase,
+    GetProgram,
     ListBases,
+    ListBasesRequest,
     PinnedRules,
 )
 from shared.contracts.results import dump_results, results_key
@@ -41,28 +60,6 @@ from shared.publisher import EventPublisher
 from shared.rpc import Empty, RpcClient, RpcError
 from workflows import search_attributes as sa
 from workflows.ids import cycle_id, program_year_id
-from workflows.models import (
-    BaseDelisted,
-    BasesPage,
-    BaseStatusRequest,
-    CycleInput,
-    DocumentRecord,
-    EndLaterCyclesRequest,
-    ExpertsRequest,
-    FinalGrade,
-    FinalizeCyclesRequest,
-    LaunchRequest,
-    LaunchResult,
-    ListBasesRequest,
-    OpenCyclesRequest,
-    PublishRequest,
-    ResolvedDeadline,
-    ResolveDeadlineRequest,
-    RulesRequest,
-    SignalCyclesRequest,
-    StoredResults,
-    StoreResultsRequest,
-)
 from workflows.starters import start_program_year
 
 
@@ -91,7 +88,7 @@ class CycleActivities:
         await self._rpc.call("filings", "documents.register", req, Empty)
 
     @activity.defn
-    async def load_rules(self, req: RulesRequest) -> PinnedRules:
+    async def load_rules(self, req: GetProgram) -> PinnedRules:
         return await self._rpc.call("registry", "rules.current", req, PinnedRules)
 
     @activity.defn
@@ -281,7 +278,7 @@ class CycleActivities:
     async def launch_program_year(self, req: LaunchRequest) -> LaunchResult:
         assert self._temporal is not None and req.at is not None
         pinned = await self._rpc.call(
-            "registry", "rules.current", RulesRequest(program=req.program), PinnedRules
+            "registry", "rules.current", GetProgram(program=req.program), PinnedRules
         )
         year = req.at.astimezone(parse_utc_offset(pinned.rules.calendar.utc_offset)).year
         status = await start_program_year(

@@ -6,9 +6,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
+from shared.contracts.cycle import CycleState
 from shared.domain.stages import Stage
 from workflows import errors
-from workflows.models import CycleState
 
 FilingKind = Literal["plan", "self_evaluation", "rectification"]
 

@@ -24,7 +24,39 @@ from temporalio.exceptions import ActivityError, ApplicationError
 from workflows.cycle_clock import DAY, CycleClock, CycleEnded
 
 with workflow.unsafe.imports_passed_through():
+    from shared.contracts.activities import (
+        BaseStatusRequest,
+        EndLaterCyclesRequest,
+        ExpertsRequest,
+        PublishRequest,
+        SignalCyclesRequest,
+    )
     from shared.contracts.calendars import CalendarApplied
+    from shared.contracts.cycle import (
+        Actor,
+        BaseDelisted,
+        CycleConcluded,
+        CycleGraded,
+        CycleInput,
+        CycleOutcome,
+        CycleState,
+        DeadlineInfo,
+        DocumentRef,
+        ExtendDeadline,
+        FilePlan,
+        FileRectification,
+        FileSelfEvaluation,
+        FinalGrade,
+        HistoryStep,
+        PriorCycleEnded,
+        Receipt,
+        ReopenReview,
+        ReviewPlan,
+        ScoreReceipt,
+        SubmitScore,
+        Upload,
+    )
+    from shared.contracts.filings import DocumentRecord
     from shared.contracts.registry import BaseStatusResult
     from shared.domain.arrival import Admission, admission_time
     from shared.domain.grading import (
@@ -46,36 +78,6 @@ with workflow.unsafe.imports_passed_through():
     from workflows.activities import CycleActivities
     from workflows.admission import FilingKind, filing_refusal
     from workflows.authority import Act, actor_refusal
-    from workflows.models import (
-        Actor,
-        BaseDelisted,
-        BaseStatusRequest,
-        CycleConcluded,
-        CycleGraded,
-        CycleInput,
-        CycleOutcome,
-        CycleState,
-        DeadlineInfo,
-        DocumentRecord,
-        DocumentRef,
-        EndLaterCyclesRequest,
-        ExpertsRequest,
-        ExtendDeadline,
-        FilePlan,
-        FileRectification,
-        FileSelfEvaluation,
-        FinalGrade,
-        HistoryStep,
-        PriorCycleEnded,
-        PublishRequest,
-        Receipt,
-        ReopenReview,
-        ReviewPlan,
-        ScoreReceipt,
-        SignalCyclesRequest,
-        SubmitScore,
-        Upload,
-    )
 
 ACTIVITY_TIMEOUT = timedelta(seconds=30)
 RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(seconds=30))

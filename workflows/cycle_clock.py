@@ -16,17 +16,12 @@ from typing import Any
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
+    from shared.contracts.activities import ResolvedDeadline
     from shared.contracts.calendars import CalendarApplied
+    from shared.contracts.cycle import BaseDelisted, CycleInput, CycleState, DeadlineInfo
     from shared.domain.rules import ProgramRules
     from shared.domain.timespec import reminder_times
     from shared.events.types import EventType
-    from workflows.models import (
-        BaseDelisted,
-        CycleInput,
-        CycleState,
-        DeadlineInfo,
-        ResolvedDeadline,
-    )
     from workflows.timing import resolve_spec
 
 # The shortest timer armed: a wake-up already due (by the workflow clock) still waits a tick.

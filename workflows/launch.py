@@ -9,8 +9,8 @@ from temporalio import workflow
 from temporalio.common import RetryPolicy
 
 with workflow.unsafe.imports_passed_through():
+    from shared.contracts.program_year import LaunchRequest, LaunchResult
     from workflows.activities import CycleActivities
-    from workflows.models import LaunchRequest, LaunchResult
 
 
 @workflow.defn(name="LaunchYearWorkflow")

@@ -23,13 +23,23 @@ from temporalio import workflow
 from temporalio.common import RetryPolicy
 
 with workflow.unsafe.imports_passed_through():
+    from shared.contracts.activities import (
+        FinalizeCyclesRequest,
+        OpenCyclesRequest,
+        PublishRequest,
+        SignalCyclesRequest,
+        StoreResultsRequest,
+    )
     from shared.contracts.calendars import CalendarApplied
+    from shared.contracts.cycle import BaseInfo, CycleConcluded, CycleGraded, ReopenReview
     from shared.contracts.objections import (
         DecideObjection,
         LodgeObjection,
         Objection,
         ObjectionList,
     )
+    from shared.contracts.program_year import ProgramYearInput, ProgramYearState
+    from shared.contracts.registry import GetProgram, ListBasesRequest
     from shared.contracts.results import ObjectionSummary, ResultEntry, ResultsNotice
     from shared.domain.grading import Grade
     from shared.events.envelope import new_event
@@ -37,21 +47,6 @@ with workflow.unsafe.imports_passed_through():
     from workflows import errors
     from workflows import search_attributes as sa
     from workflows.activities import CycleActivities
-    from workflows.models import (
-        BaseInfo,
-        CycleConcluded,
-        CycleGraded,
-        FinalizeCyclesRequest,
-        ListBasesRequest,
-        OpenCyclesRequest,
-        ProgramYearInput,
-        ProgramYearState,
-        PublishRequest,
-        ReopenReview,
-        RulesRequest,
-        SignalCyclesRequest,
-        StoreResultsRequest,
-    )
     from workflows.results import build_entries
     from workflows.timing import resolve_spec
 
@@ -100,7 +95,7 @@ class ProgramYearWorkflow:
         if s.rules is None:
             pinned = await workflow.execute_activity_method(
                 CycleActivities.load_rules,
-                RulesRequest(program=s.program),
+                GetProgram(program=s.program),
                 start_to_close_timeout=ACTIVITY_TIMEOUT,
                 retry_policy=RETRY,
             )

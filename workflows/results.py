@@ -6,10 +6,10 @@ notice, every supplementary notice and the exports tell one story.
 
 from __future__ import annotations
 
+from shared.contracts.cycle import CycleConcluded, CycleGraded
 from shared.contracts.results import ObjectionSummary, ResultEntry, ResultOutcome
 from shared.domain.grading import Grade, RankedGrade, RankInput, rank_year
 from shared.domain.rules import ProgramRules
-from workflows.models import CycleConcluded, CycleGraded
 
 _OVERDUE_ZH = {
     "plan_overdue": "未在规定期限内报送实施方案，总分计0分",

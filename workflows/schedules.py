@@ -14,10 +14,10 @@ from temporalio.client import (
     ScheduleUpdateInput,
 )
 
+from shared.contracts.program_year import LaunchRequest
 from shared.domain.rules import ProgramRules
 from shared.domain.timespec import parse_utc_offset
 from workflows.launch import LaunchYearWorkflow
-from workflows.models import LaunchRequest
 
 
 def schedule_id(program: str) -> str:

@@ -12,9 +12,9 @@ from temporalio.common import (
 )
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
+from shared.contracts.program_year import ProgramYearInput
 from workflows import search_attributes as sa
 from workflows.ids import program_year_id
-from workflows.models import ProgramYearInput
 
 LaunchStatus = Literal["launched", "already_launched"]
 

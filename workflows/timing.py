@@ -13,10 +13,10 @@ from datetime import datetime, timedelta
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
+    from shared.contracts.activities import ResolvedDeadline, ResolveDeadlineRequest
     from shared.domain.rules import CalendarRules
     from shared.domain.timespec import Duration, parse_timespec
     from workflows.activities import CycleActivities
-    from workflows.models import ResolvedDeadline, ResolveDeadlineRequest
 
 
 async def resolve_spec(

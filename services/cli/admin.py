@@ -33,14 +33,13 @@ from services.gateway.identity.user_table import user_table
 from shared import audit
 from shared.clients import nats_options
 from shared.contracts.assessment import AddExpert, ExpertRemoved, RemoveExpert
-from shared.contracts.registry import ApplyRules, PinnedRules, RulesApplied
+from shared.contracts.registry import ApplyRules, GetProgram, PinnedRules, RulesApplied
 from shared.db import make_engine, session_scope
 from shared.domain.rules import RulesError, load_rules_file
 from shared.migrations import upgrade
 from shared.rpc import Empty, RpcClient, RpcError
 from shared.settings import Settings
 from shared.temporal import connect_temporal
-from workflows.models import RulesRequest
 from workflows.schedules import ensure_program_schedule
 
 T = TypeVar("T")
@@ -295,7 +294,7 @@ def program_apply(settings: Settings, path: Path) -> int:
             "registry", "rules.apply", ApplyRules(document=document), RulesApplied
         )
         pinned = await rpc.call(
-            "registry", "rules.current", RulesRequest(program=rules.id), PinnedRules
+            "registry", "rules.current", GetProgram(program=rules.id), PinnedRules
         )
         event = audit.operator_action(
             actor=audit.cli_actor(),

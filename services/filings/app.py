@@ -7,13 +7,18 @@ from sqlalchemy import Engine
 from sqlmodel import col, select
 
 from services.filings.tables import DocumentRow
-from shared.contracts.filings import DocumentList, DocumentPublic, GetDocument, ListDocuments
+from shared.contracts.filings import (
+    DocumentList,
+    DocumentPublic,
+    DocumentRecord,
+    GetDocument,
+    ListDocuments,
+)
 from shared.db import session_scope
 from shared.logging import get_logger
 from shared.objectstore import ObjectStore
 from shared.rpc import Empty, RpcError, rpc_handler
 from shared.service import rpc_subscriber, service_broker
-from workflows.models import DocumentRecord
 
 log = get_logger("filings")
 SERVICE = "filings"

@@ -13,9 +13,8 @@ from services.gateway.deps import Deps, DepsDep
 from services.gateway.identity.tokens import Principal, TokenRefused, identify
 from services.gateway.problems import ApiError
 from shared.contracts.assessment import AssignmentQuery, Assignments
-from shared.contracts.registry import BasePublic, GetBase, PinnedRules
+from shared.contracts.registry import BasePublic, GetBase, GetProgram, PinnedRules
 from shared.rpc import RpcError
-from workflows.models import RulesRequest
 
 # Declares the bearer scheme in OpenAPI on every route that asks for a user; the header itself
 # is read below, so that each refusal keeps its own code (auto_error would answer 403).
@@ -79,7 +78,7 @@ async def assigned(deps: Deps, user: Principal, program: str, year: int, base: s
 
 async def program_region(deps: Deps, program: str) -> str:
     pinned = await rpc(
-        deps.rpc.call("registry", "rules.current", RulesRequest(program=program), PinnedRules)
+        deps.rpc.call("registry", "rules.current", GetProgram(program=program), PinnedRules)
     )
     return pinned.rules.region
 

@@ -18,9 +18,9 @@ from services.gateway.access import (
     sheet_access,
 )
 from services.gateway.identity.tokens import Principal
+from shared.contracts.cycle import CycleState, HistoryStep
 from shared.contracts.dashboard import AppliedEvent, BaseTimeline, CycleSummary, YearCounts
 from shared.domain.grading import DecisionRecord
-from workflows.models import CycleState, HistoryStep
 
 SCORED = "review.scored"
 GRADED = "review.graded"

@@ -17,10 +17,10 @@ from temporalio.client import WorkflowHandle
 
 from services.gateway.deps import Deps
 from services.gateway.problems import ApiError
+from shared.contracts.cycle import Upload
 from shared.contracts.filings import DocumentList, ListDocuments
 from shared.logging import get_logger
 from workflows.cycle import AnnualCycleWorkflow
-from workflows.models import Upload
 
 T = TypeVar("T")
 log = get_logger("gateway")

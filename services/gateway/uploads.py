@@ -12,10 +12,10 @@ import asyncio
 from fastapi import UploadFile
 
 from services.gateway.problems import ApiError
+from shared.contracts.cycle import Upload
 from shared.domain.filetypes import EXTENSIONS, sniff
 from shared.domain.zip_bounds import zip_refusal
 from shared.objectstore import ObjectStore, ObjectStoreError, sha256_hex
-from workflows.models import Upload
 
 CHUNK = 1024 * 1024
 

@@ -17,11 +17,11 @@ from services.gateway.deps import Deps
 from services.gateway.identity.tokens import Principal
 from services.gateway.problems import ApiError
 from services.gateway.temporal_errors import call_workflow
+from shared.contracts.program_year import ProgramYearState
 from shared.eventlog import read_events
 from shared.events.subjects import event_filter
 from workflows import search_attributes as sa
 from workflows.ids import program_year_id
-from workflows.models import ProgramYearState
 from workflows.program_year import ProgramYearWorkflow
 
 

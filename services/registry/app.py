@@ -10,16 +10,19 @@ from sqlalchemy import Engine
 
 from services.registry import calendars, registration, store
 from services.registry import status as base_status
+from shared.contracts.cycle import BaseInfo
 from shared.contracts.registry import (
     ApplyRules,
     BaseList,
     BasePublic,
     BaseRegistration,
+    BasesPage,
     BaseStatusChange,
     BaseStatusResult,
     GetBase,
     GetProgram,
     ListBases,
+    ListBasesRequest,
     PinnedRules,
     ProgramList,
     RegisterBase,
@@ -32,7 +35,6 @@ from shared.domain.rules import ProgramRules, RulesError, load_rules_file, parse
 from shared.logging import get_logger
 from shared.rpc import Empty, RpcError, rpc_handler
 from shared.service import rpc_subscriber, service_broker
-from workflows.models import BaseInfo, BasesPage, ListBasesRequest
 
 log = get_logger("registry")
 SERVICE = "registry"

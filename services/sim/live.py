@@ -29,8 +29,10 @@ from shared.contracts.registry import (
     BaseList,
     BasePublic,
     BaseRegistration,
+    BasesPage,
     GetProgram,
     ListBases,
+    ListBasesRequest,
     PinnedRules,
     RegisterBase,
     RulesApplied,
@@ -40,7 +42,6 @@ from shared.rpc import Empty, RpcClient, RpcError
 from shared.settings import Settings
 from shared.temporal import connect_temporal
 from workflows.ids import program_year_id
-from workflows.models import BasesPage, ListBasesRequest
 from workflows.starters import start_program_year
 
 

@@ -25,16 +25,7 @@ from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError
 
 from services.sim.actors import BaseScript, scripts
-from shared.domain.grading import DecisionRecord, recompute
-from shared.domain.rules import ProgramRules
-from shared.eventlog import read_events
-from shared.events.subjects import event_filter
-from shared.objectstore import ObjectStore, sha256_hex
-from shared.stream import EVENTS_STREAM
-from workflows import errors
-from workflows.cycle import AnnualCycleWorkflow
-from workflows.ids import cycle_id, program_year_id
-from workflows.models import (
+from shared.contracts.cycle import (
     Actor,
     FilePlan,
     FileRectification,
@@ -44,6 +35,15 @@ from workflows.models import (
     Target,
     Upload,
 )
+from shared.domain.grading import DecisionRecord, recompute
+from shared.domain.rules import ProgramRules
+from shared.eventlog import read_events
+from shared.events.subjects import event_filter
+from shared.objectstore import ObjectStore, sha256_hex
+from shared.stream import EVENTS_STREAM
+from workflows import errors
+from workflows.cycle import AnnualCycleWorkflow
+from workflows.ids import cycle_id, program_year_id
 from workflows.program_year import ProgramYearWorkflow
 
 Progress = Callable[[str, int, int], None]

@@ -36,6 +36,7 @@ from services.registry.tables import TABLES as REGISTRY_TABLES
 from services.sim.play import Progress, YearSummary, play_year
 from services.sim.programs import sim_cities, sim_experts, simulation_of
 from shared.binaries import find_binary
+from shared.contracts.program_year import ProgramYearInput
 from shared.contracts.registry import BaseRegistration
 from shared.db import create_tables, make_engine, session_scope
 from shared.domain.rules import ProgramRules
@@ -46,7 +47,6 @@ from shared.rpc import RpcClient
 from shared.stream import ensure_events_stream
 from workflows.activities import CycleActivities
 from workflows.ids import program_year_id
-from workflows.models import ProgramYearInput
 from workflows.program_year import ProgramYearWorkflow
 from workflows.worker import build_worker
 

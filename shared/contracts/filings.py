@@ -6,6 +6,18 @@ from datetime import datetime
 
 from pydantic import BaseModel
 
+from shared.contracts.cycle import DocumentRef
+from shared.contracts.strict import StrictModel
+
+
+class DocumentRecord(StrictModel):
+    """A document a cycle accepted, recorded by the filings service (``documents.register``)."""
+
+    program: str
+    year: int
+    base: str
+    document: DocumentRef
+
 
 class DocumentPublic(BaseModel):
     document_id: str

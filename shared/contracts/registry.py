@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from shared.contracts.cycle import BaseInfo
+from shared.contracts.strict import StrictModel
+from shared.domain.base_status import Status as BaseStatus
 from shared.domain.rules import ProgramRules
-
-BaseStatus = Literal["active", "rectifying", "delisted"]
 
 
 class Staff(BaseModel):
@@ -74,7 +75,22 @@ class BasePublic(BaseRegistration):
 
 
 class GetProgram(BaseModel):
+    """Which program: asks for its current rules (``rules.current``), or anything by program."""
+
     program: str
+
+
+class ListBasesRequest(StrictModel):
+    """A page of a program's active bases, in id order (``bases.active``)."""
+
+    program: str
+    cursor: str | None = None
+    limit: int = 500
+
+
+class BasesPage(StrictModel):
+    bases: list[BaseInfo]
+    next_cursor: str | None = None
 
 
 class ListBases(BaseModel):
@@ -119,8 +135,8 @@ class RulesApplied(BaseModel):
 
 
 class BaseStatusChange(BaseModel):
-    """A base's status change asked by a cycle (``workflows.models.BaseStatusRequest`` is sent
-    as this) or by a person (``by``). The registry answers with :class:`BaseStatusResult`."""
+    """A base's status change asked by a cycle (an activity's ``BaseStatusRequest`` is sent as
+    this) or by a person (``by``). The registry answers with :class:`BaseStatusResult`."""
 
     program: str
     base: str

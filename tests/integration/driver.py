@@ -9,13 +9,7 @@ from temporalio.client import WorkflowHandle
 
 from services.assessment import store as assessment_store
 from services.registry import store
-from shared.contracts.registry import BaseRegistration
-from shared.db import session_scope
-from shared.domain.rules import ProgramRules
-from tests.conftest import Stack
-from tests.helpers import base_actor, expert_actor, step_actor, upload
-from workflows.cycle import AnnualCycleWorkflow
-from workflows.models import (
+from shared.contracts.cycle import (
     CycleState,
     FilePlan,
     FileRectification,
@@ -25,6 +19,12 @@ from workflows.models import (
     SubmitScore,
     Target,
 )
+from shared.contracts.registry import BaseRegistration
+from shared.db import session_scope
+from shared.domain.rules import ProgramRules
+from tests.conftest import Stack
+from tests.helpers import base_actor, expert_actor, step_actor, upload
+from workflows.cycle import AnnualCycleWorkflow
 
 TARGETS = [Target(key="patents", name="新增发明专利", target=30, unit="件")]
 

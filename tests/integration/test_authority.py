@@ -12,6 +12,7 @@ import pytest
 from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 
+from shared.contracts.cycle import Actor, CycleGraded, FilePlan, FinalGrade, ReviewPlan, SubmitScore
 from shared.domain.grading import Grade
 from shared.domain.stages import Stage
 from tests.conftest import Stack
@@ -19,14 +20,6 @@ from tests.helpers import CITY, demo_rules, expert_actor, fresh_year, upload
 from tests.integration import driver
 from tests.integration.test_program_year import cycles, launch
 from workflows.cycle import AnnualCycleWorkflow
-from workflows.models import (
-    Actor,
-    CycleGraded,
-    FilePlan,
-    FinalGrade,
-    ReviewPlan,
-    SubmitScore,
-)
 from workflows.program_year import ProgramYearWorkflow
 
 

@@ -14,6 +14,7 @@ from sqlmodel import select
 from services.assessment.tables import AssignmentRow, DecisionRow
 from services.registry import store
 from services.registry.tables import BaseStatusChangeRow
+from shared.contracts.activities import BaseStatusRequest
 from shared.contracts.assessment import (
     AddExpert,
     AssignmentQuery,
@@ -35,7 +36,6 @@ from shared.publisher import EventPublisher
 from shared.rpc import Empty, RpcError
 from tests.helpers import demo_rules
 from tests.integration.bases_roster import Services, add_base, add_program, running_services
-from workflows.models import BaseStatusRequest
 
 P = "demo-fast"
 

@@ -9,6 +9,7 @@ from temporalio.client import WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 
 from services.assessment import store as assessment_store
+from shared.contracts.cycle import ExtendDeadline
 from shared.db import session_scope
 from shared.domain.grading import recompute
 from shared.domain.stages import Stage
@@ -18,7 +19,6 @@ from tests.conftest import Stack
 from tests.helpers import PROVINCE, demo_rules, event_types, fresh_year, record_history, start_cycle
 from tests.integration import driver
 from workflows.cycle import AnnualCycleWorkflow
-from workflows.models import ExtendDeadline
 
 
 async def _launch(stack: Stack, **changes: object):  # type: ignore[no-untyped-def]

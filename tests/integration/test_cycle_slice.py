@@ -8,6 +8,7 @@ import pytest
 from temporalio.client import WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 
+from shared.contracts.cycle import FilePlan, FileSelfEvaluation, ReviewPlan, SubmitScore, Target
 from shared.domain.stages import Stage
 from tests.conftest import Stack
 from tests.helpers import (
@@ -23,7 +24,6 @@ from tests.helpers import (
 )
 from tests.integration import driver
 from workflows.cycle import AnnualCycleWorkflow
-from workflows.models import FilePlan, FileSelfEvaluation, ReviewPlan, SubmitScore, Target
 
 TARGETS = [Target(key="patents", name="新增发明专利", target=30, unit="件")]
 GOOD = {"report_quality": 90, "database": 80, "application": 88, "conditions": 85, "reporting": 100}

@@ -8,13 +8,14 @@ from typing import Any
 
 from temporalio.client import Client
 
+from shared.contracts.cycle import FilePlan, FileSelfEvaluation
+from shared.contracts.program_year import LaunchRequest, LaunchResult
 from tests.conftest import DevStack, Stack
 from tests.helpers import base_actor, demo_rules, upload
 from tests.integration import driver
 from workflows.cycle import AnnualCycleWorkflow
 from workflows.ids import cycle_id, program_year_id
 from workflows.launch import LaunchYearWorkflow
-from workflows.models import FilePlan, FileSelfEvaluation, LaunchRequest, LaunchResult
 from workflows.schedules import ensure_program_schedule, iana_zone, schedule_id
 from workflows.starters import start_program_year
 

@@ -28,6 +28,7 @@ from services.gateway.app import create_app
 from services.gateway.deps import Deps
 from services.gateway.identity.tokens import Principal, add_user
 from services.gateway.routes import cycles
+from shared.contracts.filings import DocumentRecord
 from shared.db import make_engine
 from shared.migrations import upgrade
 from shared.publisher import EventPublisher
@@ -37,7 +38,6 @@ from tests.conftest import DevStack, Stack
 from tests.helpers import demo_rules, event_types, start_cycle
 from tests.integration import driver
 from workflows.activities import CycleActivities
-from workflows.models import DocumentRecord
 from workflows.worker import build_worker
 
 PROGRAM = "filing-answers"

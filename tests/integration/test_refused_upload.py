@@ -15,6 +15,7 @@ import pytest
 from nats.aio.client import Client as NatsClient
 
 from services.gateway.routes import cycles
+from shared.contracts.cycle import CycleState
 from tests.conftest import DevStack, Stack
 from tests.integration.test_filing_answers import (
     BASE,
@@ -27,7 +28,6 @@ from tests.integration.test_filing_answers import (
 )
 from workflows.cycle import AnnualCycleWorkflow
 from workflows.ids import cycle_id
-from workflows.models import CycleState
 
 
 def _objects(stack: Stack) -> set[str]:

@@ -15,6 +15,7 @@ from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from shared.contracts.calendars import CalendarApplied, CalendarApplyResult
+from shared.contracts.cycle import CycleGraded, CycleInput, ReviewPlan
 from shared.contracts.registry import (
     BasePublic,
     BaseRegistration,
@@ -36,7 +37,6 @@ from tests.integration.presets import apply_test_years, preset, register, this_y
 from tests.integration.test_program_year import cycles, finish, launch
 from workflows.cycle import AnnualCycleWorkflow
 from workflows.ids import cycle_id
-from workflows.models import CycleGraded, CycleInput, ReviewPlan
 from workflows.program_year import ProgramYearWorkflow
 
 

@@ -18,11 +18,11 @@ from services.gateway.access import (
     unused_scope_flags,
 )
 from services.gateway.identity.tokens import Principal
+from shared.contracts.cycle import CycleState, HistoryStep
 from shared.contracts.dashboard import AppliedEvent, CycleSummary, OverdueBase, YearCounts
 from shared.domain.grading import DecisionRecord, Grade, ScoreSheet
 from shared.domain.stages import Stage
 from tests.helpers import demo_rules
-from workflows.models import CycleState, HistoryStep
 
 P = "henan-nav-base"
 HENAN = "410000"

@@ -51,15 +51,7 @@ from services.gateway.upload_cleanup import RefusedUpload
 from services.gateway.uploads import check_filename, read_limited, store_upload
 from services.gateway.year_view import YearView, results_published, year_view
 from shared.contracts.assessment import RosterQuery, RosterStatus
-from shared.contracts.registry import PinnedRules
-from shared.domain.arrival import admission_time
-from shared.domain.stages import Stage
-from shared.domain.wording import deadline_en, deadline_zh
-from workflows.admission import FilingKind, filing_refusal
-from workflows.cycle import AnnualCycleWorkflow
-from workflows.errors import HTTP_STATUS
-from workflows.ids import cycle_id, program_year_id
-from workflows.models import (
+from shared.contracts.cycle import (
     Actor,
     CycleState,
     ExtendDeadline,
@@ -68,13 +60,20 @@ from workflows.models import (
     FileSelfEvaluation,
     Receipt,
     ReviewPlan,
-    RulesRequest,
     ScoreReceipt,
     SubmitScore,
     Target,
     Targets,
     Upload,
 )
+from shared.contracts.registry import GetProgram, PinnedRules
+from shared.domain.arrival import admission_time
+from shared.domain.stages import Stage
+from shared.domain.wording import deadline_en, deadline_zh
+from workflows.admission import FilingKind, filing_refusal
+from workflows.cycle import AnnualCycleWorkflow
+from workflows.errors import HTTP_STATUS
+from workflows.ids import cycle_id, program_year_id
 from workflows.starters import start_program_year
 
 T = TypeVar("T")
@@ -185,7 +184,7 @@ class ExtensionBody(BaseModel):
 async def launch(program: Program, year: Year, deps: DepsDep, user: UserDep) -> LaunchAccepted:
     await require(deps, user, "administer", program=program)
     pinned = await rpc(
-        deps.rpc.call("registry", "rules.current", RulesRequest(program=program), PinnedRules)
+        deps.rpc.call("registry", "rules.current", GetProgram(program=program), PinnedRules)
     )
     roster = await rpc(
         deps.rpc.call(

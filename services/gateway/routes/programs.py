@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any
 
 from fastapi import APIRouter, Body, Query
 from nats.errors import Error as NatsError
@@ -20,6 +20,8 @@ from shared.contracts.registry import (
     BaseList,
     BasePublic,
     BaseRegistration,
+    BaseStatus,
+    GetProgram,
     ListBases,
     PinnedRules,
     RegisterBase,
@@ -27,7 +29,6 @@ from shared.contracts.registry import (
 )
 from shared.domain.grading import rubric_scale_description
 from shared.logging import get_logger
-from workflows.models import RulesRequest
 from workflows.schedules import ensure_program_schedule
 
 router = APIRouter(prefix="/v1/programs/{program}", tags=["programs"])
@@ -48,7 +49,7 @@ async def apply_rules(
         deps.rpc.call("registry", "rules.apply", ApplyRules(document=document), RulesApplied)
     )
     pinned = await rpc(
-        deps.rpc.call("registry", "rules.current", RulesRequest(program=program), PinnedRules)
+        deps.rpc.call("registry", "rules.current", GetProgram(program=program), PinnedRules)
     )
     await _audit(deps, user, applied, pinned)
     await ensure_program_schedule(deps.temporal, pinned.rules, deps.settings.task_queue)
@@ -80,7 +81,7 @@ async def _audit(deps: Deps, user: Principal, applied: RulesApplied, pinned: Pin
 async def get_program(program: Program, deps: DepsDep, user: UserDep) -> PinnedRules:
     await require(deps, user, "read_program", program=program)
     return await rpc(
-        deps.rpc.call("registry", "rules.current", RulesRequest(program=program), PinnedRules)
+        deps.rpc.call("registry", "rules.current", GetProgram(program=program), PinnedRules)
     )
 
 
@@ -90,7 +91,7 @@ async def get_rubric(program: Program, deps: DepsDep, user: UserDep) -> Rubric:
     rounding, the veto items with their definitions and what a veto leads to."""
     await require(deps, user, "read_program", program=program)
     pinned = await rpc(
-        deps.rpc.call("registry", "rules.current", RulesRequest(program=program), PinnedRules)
+        deps.rpc.call("registry", "rules.current", GetProgram(program=program), PinnedRules)
     )
     return Rubric.model_validate(rubric_scale_description(pinned.rules.rubric))
 
@@ -115,7 +116,7 @@ async def list_bases(
     program: Program,
     deps: DepsDep,
     user: UserDep,
-    status: Literal["active", "rectifying", "delisted"] | None = None,
+    status: BaseStatus | None = None,
     region: str | None = Query(None, pattern=r"^\d{6}$"),
 ) -> BaseList:
     await require(deps, user, "read_program", program=program)

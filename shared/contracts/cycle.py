@@ -1,27 +1,22 @@
-"""The one-model-in, one-model-out contracts of workflows, updates, queries and activities."""
+"""What goes into and comes out of one base's cycle (AnnualCycleWorkflow): its input, the
+human inputs it takes as updates, the signals it takes, its state and its outcome."""
 
 from __future__ import annotations
 
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, Field
 
-from shared.contracts.objections import Objection
-from shared.contracts.results import ResultsNotice
+from shared.contracts.strict import StrictModel
 from shared.domain.grading import DecisionRecord, Grade
 from shared.domain.rules import ProgramRules, VerificationStep
 from shared.domain.stages import Stage
-from shared.events.envelope import CloudEvent
 
 DocumentKind = Literal["plan", "self_evaluation", "rectification", "evidence", "results"]
 
 
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class BaseInfo(_Model):
+class BaseInfo(StrictModel):
     id: str
     name: str
     region: str
@@ -29,7 +24,7 @@ class BaseInfo(_Model):
     status: str = Field("active", description="The registry status when the cycle opened")
 
 
-class CycleInput(_Model):
+class CycleInput(StrictModel):
     program: str
     year: int
     base: BaseInfo
@@ -45,7 +40,7 @@ class CycleInput(_Model):
     )
 
 
-class Actor(_Model):
+class Actor(StrictModel):
     """Who acts, as the gateway authenticated them: every human input carries it, and the
     cycle checks it against its own state (the step pending, the experts assigned, its base)."""
 
@@ -60,14 +55,14 @@ class Actor(_Model):
 ACTOR = Field(None, description="Who acts; an input without one is refused (actor_required)")
 
 
-class Target(_Model):
+class Target(StrictModel):
     key: str = Field(min_length=1, max_length=64)
     name: str = Field(min_length=1, max_length=200)
     target: float
     unit: str = Field("", max_length=32)
 
 
-class Upload(_Model):
+class Upload(StrictModel):
     """A document already stored in object storage; only its reference travels."""
 
     key: str
@@ -97,14 +92,14 @@ ARRIVAL = Field(
 )
 
 
-class FilePlan(_Model):
+class FilePlan(StrictModel):
     upload: Upload
     targets: Targets
     received_at: datetime | None = ARRIVAL
     actor: Actor | None = ACTOR
 
 
-class ReviewPlan(_Model):
+class ReviewPlan(StrictModel):
     step: VerificationStep
     decision: Literal["approve", "return"]
     comment: str = Field("", max_length=2000)
@@ -116,14 +111,14 @@ class ReviewPlan(_Model):
     actor: Actor | None = ACTOR
 
 
-class FileSelfEvaluation(_Model):
+class FileSelfEvaluation(StrictModel):
     upload: Upload
     actuals: dict[str, float] = Field(default_factory=dict)
     received_at: datetime | None = ARRIVAL
     actor: Actor | None = ACTOR
 
 
-class SubmitScore(_Model):
+class SubmitScore(StrictModel):
     expert: str
     scores: dict[str, float]
     vetoes: list[str] = Field(default_factory=list)
@@ -131,13 +126,13 @@ class SubmitScore(_Model):
     actor: Actor | None = ACTOR
 
 
-class FileRectification(_Model):
+class FileRectification(StrictModel):
     upload: Upload
     received_at: datetime | None = ARRIVAL
     actor: Actor | None = ACTOR
 
 
-class ExtendDeadline(_Model):
+class ExtendDeadline(StrictModel):
     deadline: str
     until: datetime
     reason: str = Field(min_length=1, max_length=1000)
@@ -145,13 +140,13 @@ class ExtendDeadline(_Model):
     actor: Actor | None = ACTOR
 
 
-class FinalGrade(_Model):
+class FinalGrade(StrictModel):
     grade: Grade
     finalized_at: datetime
     secret: str = Field("", description="The program year's own: a grade from elsewhere is ignored")
 
 
-class CycleGraded(_Model):
+class CycleGraded(StrictModel):
     base: str
     total: float | None
     grade: Grade | None
@@ -164,7 +159,7 @@ class CycleGraded(_Model):
     secret: str = Field("", description="The program year's, as its cycle knows it")
 
 
-class CycleConcluded(_Model):
+class CycleConcluded(StrictModel):
     """A cycle's last word to its program year: how it ended, for the supplementary notice."""
 
     base: str
@@ -175,23 +170,23 @@ class CycleConcluded(_Model):
     secret: str = ""
 
 
-class BaseDelisted(_Model):
+class BaseDelisted(StrictModel):
     year: int = Field(description="The program year whose cycle de-listed the base")
     reason: str
 
 
-class PriorCycleEnded(_Model):
+class PriorCycleEnded(StrictModel):
     year: int
     outcome: Literal["rectified", "delisted", "closed"]
 
 
-class ReopenReview(_Model):
+class ReopenReview(StrictModel):
     objection_id: str
     reason: str
     secret: str = ""
 
 
-class DeadlineInfo(_Model):
+class DeadlineInfo(StrictModel):
     spec: str = ""
     last_day: date | None = Field(None, description="The last day counted (Beijing time)")
     provisional: bool = Field(False, description="Counted without that year's holiday data")
@@ -199,7 +194,7 @@ class DeadlineInfo(_Model):
     anchor: datetime | None = Field(None, description="Counted from; kept to count it again")
 
 
-class DocumentRef(_Model):
+class DocumentRef(StrictModel):
     document_id: str
     kind: DocumentKind
     version: int
@@ -212,7 +207,7 @@ class DocumentRef(_Model):
     filed_at: datetime
 
 
-class Receipt(_Model):
+class Receipt(StrictModel):
     document_id: str
     sha256: str
     version: int
@@ -220,21 +215,21 @@ class Receipt(_Model):
     received_at: datetime | None = Field(None, description="When the filing arrived")
 
 
-class ScoreReceipt(_Model):
+class ScoreReceipt(StrictModel):
     graded: bool
     decision: DecisionRecord | None = Field(
         None, description="Set when this sheet completed the review"
     )
 
 
-class HistoryStep(_Model):
+class HistoryStep(StrictModel):
     at: datetime
     event: str
     sequence: int
     detail: dict[str, Any] = Field(default_factory=dict)
 
 
-class CycleState(_Model):
+class CycleState(StrictModel):
     program: str
     year: int
     base: str
@@ -262,179 +257,8 @@ class CycleState(_Model):
     decisions: list[DecisionRecord] = Field(default_factory=list)
 
 
-class CycleOutcome(_Model):
+class CycleOutcome(StrictModel):
     stage: Stage
     grade: Grade | None
     total: float | None
     final_grade: Grade | None
-
-
-class ResolveDeadlineRequest(_Model):
-    spec: str
-    anchor: datetime
-    year: int
-    utc_offset: str
-    calendar: str = "cn-statutory"
-
-
-class ResolvedDeadline(_Model):
-    until: datetime
-    last_day: date | None = None
-    provisional: bool = False
-    rolled_from: date | None = None
-    calendar_version: int | None = None
-
-
-class SignalCyclesRequest(_Model):
-    """One signal to many cycles, sent from an activity so a history stays bounded."""
-
-    program: str
-    year: int
-    bases: list[str]
-    signal: str
-    payload: dict[str, Any] = Field(default_factory=dict)
-
-
-class EndLaterCyclesRequest(_Model):
-    program: str
-    base: str
-    year: int
-    reason: str
-
-
-class ProgramYearInput(_Model):
-    program: str
-    year: int
-    # Carried across continue-as-new:
-    rules: ProgramRules | None = None
-    rules_version: int | None = None
-    launched_at: datetime | None = None
-    cursor: str | None = None
-    listing_done: bool = False
-    opened: int = 0
-    graded: dict[str, CycleGraded] = Field(default_factory=dict)
-    sequence: int = 0
-    phase: Literal["launching", "reviewing", "publication", "concluding", "done"] = "launching"
-    notices: int = 0
-    published_at: datetime | None = None
-    publication_until: datetime | None = None
-    publication_last_day: date | None = None
-    publication_provisional: bool = False
-    stored_results: dict[str, Any] = Field(default_factory=dict)
-    objections: dict[str, Objection] = Field(default_factory=dict)
-    regrading: list[str] = Field(
-        default_factory=list, description="Bases re-reviewed after an upheld objection"
-    )
-    regraded: list[str] = Field(default_factory=list)
-    regrades_received: int = 0
-    finalized_at: datetime | None = None
-    concluded: dict[str, CycleConcluded] = Field(default_factory=dict)
-    secret: str = Field("", description="Given to this year's cycles; their reports carry it")
-
-
-class ProgramYearState(_Model):
-    program: str
-    year: int
-    phase: str
-    opened: int
-    graded: int
-    excluded: int
-    rules_version: int | None
-    notices: int = 0
-    publication_until: datetime | None = None
-    publication_provisional: bool = False
-    objections: int = 0
-    concluded: int = 0
-
-
-# Activity contracts
-
-
-class OpenCyclesRequest(_Model):
-    program: str
-    year: int
-    rules: ProgramRules
-    rules_version: int
-    launched_at: datetime
-    parent_id: str
-    parent_secret: str = ""
-    bases: list[BaseInfo]
-    search_attributes: bool
-
-
-class LaunchRequest(_Model):
-    program: str
-    at: datetime | None = Field(None, description="When; the program-local year of it is opened")
-    search_attributes: bool = True
-
-
-class LaunchResult(_Model):
-    workflow_id: str
-    year: int
-    status: Literal["launched", "already_launched"]
-
-
-class PublishRequest(_Model):
-    event: CloudEvent
-
-
-class DocumentRecord(_Model):
-    program: str
-    year: int
-    base: str
-    document: DocumentRef
-
-
-class BasesPage(_Model):
-    bases: list[BaseInfo]
-    next_cursor: str | None = None
-
-
-class ListBasesRequest(_Model):
-    program: str
-    cursor: str | None = None
-    limit: int = 500
-
-
-class RulesRequest(_Model):
-    program: str
-
-
-class BaseStatusRequest(_Model):
-    program: str
-    base: str
-    status: Literal["active", "rectifying", "delisted"]
-    reason: str = ""
-    year: int | None = Field(None, description="The program year of the cycle that asks")
-
-
-class StoreResultsRequest(_Model):
-    program: str
-    year: int
-    notice: ResultsNotice
-
-
-class ExpertsRequest(_Model):
-    """Experts for one review round: open it (assign in turn) or replace the silent ones."""
-
-    program: str
-    year: int
-    base: str
-    round: int
-    needed: int
-    due: datetime | None = None
-    keep: list[str] = Field(default_factory=list, description="Experts who already scored")
-
-
-class StoredResults(_Model):
-    key: str
-    sha256: str
-    size: int
-
-
-class FinalizeCyclesRequest(_Model):
-    program: str
-    year: int
-    grades: dict[str, Grade]
-    finalized_at: datetime
-    secret: str = ""
