@@ -12,10 +12,10 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from shared.contracts.cycle import CycleState, DocumentRef, HistoryStep, Target
 from shared.domain.grading import DecisionRecord, Grade
 from shared.domain.rules import Scale, VerificationStep, VetoItem, VetoOutcome
 from shared.domain.stages import Stage
-from workflows.models import CycleState, DocumentRef, HistoryStep, Target
 
 
 class DeadlineWords(BaseModel):
