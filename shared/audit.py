@@ -21,6 +21,7 @@ from nats.js import JetStreamContext
 
 from shared.contracts.registry import PinnedRules, RulesApplied
 from shared.events.envelope import CloudEvent, new_event
+from shared.events.payloads import OperatorAction
 from shared.events.subjects import PROGRAM_WIDE
 from shared.events.types import EventType
 from shared.publisher import EventPublisher
@@ -76,12 +77,10 @@ def operator_action(
     if secret:
         raise SecretInAudit(f"audit arguments must not carry secrets: {secret}")
     time = at or datetime.now(UTC)
-    data: dict[str, Any] = {"actor": actor, "via": via, "action": action, "target": target}
-    if reason is not None:
-        data["reason"] = reason
-    data["arguments"] = args
     return new_event(
-        event_type=EventType.OPERATOR_ACTION,
+        payload=OperatorAction(
+            actor=actor, via=via, action=action, target=target, reason=reason, arguments=args
+        ),
         program=program or PROGRAM_WIDE,
         year=year if year is not None else time.year,
         base=base,
@@ -90,7 +89,6 @@ def operator_action(
         stream_key=f"operator/{uuid.uuid4()}",
         sequence=1,
         source=SOURCE,
-        data=data,
     )
 
 

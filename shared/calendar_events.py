@@ -13,8 +13,8 @@ from nats.js import JetStreamContext
 from shared import audit
 from shared.contracts.calendars import CalendarApplyResult
 from shared.events.envelope import CloudEvent, new_event
+from shared.events.payloads import CalendarApplied
 from shared.events.subjects import PROGRAM_WIDE
-from shared.events.types import EventType
 from shared.publisher import EventPublisher
 
 SOURCE = "navcycle/registry"
@@ -36,7 +36,7 @@ def calendar_applied_event(
     publication is de-duplicated by the stream."""
     time = at or datetime.now(UTC)
     return new_event(
-        event_type=EventType.CALENDAR_APPLIED,
+        payload=CalendarApplied(calendar=result.calendar, **applied_arguments(result)),
         program=PROGRAM_WIDE,
         year=min(result.years) if result.years else time.year,
         base=None,
@@ -44,7 +44,6 @@ def calendar_applied_event(
         stream_key=f"calendar/{result.calendar}",
         sequence=result.version,
         source=SOURCE,
-        data={"calendar": result.calendar, **applied_arguments(result)},
     )
 
 

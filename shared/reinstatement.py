@@ -10,7 +10,7 @@ from nats.js import JetStreamContext
 from shared import audit
 from shared.contracts.registry import Reinstated
 from shared.events.envelope import CloudEvent, new_event
-from shared.events.types import EventType
+from shared.events.payloads import BaseReinstated
 from shared.publisher import EventPublisher
 
 BEIJING = timezone(timedelta(hours=8))
@@ -24,7 +24,13 @@ def event_year(done: Reinstated) -> int:
 def reinstated_event(done: Reinstated) -> CloudEvent:
     """Deterministic id per (program, base, status change): a retried publish is dropped."""
     return new_event(
-        event_type=EventType.BASE_REINSTATED,
+        payload=BaseReinstated(
+            status=done.status,
+            reason=done.reason,
+            by=done.by,
+            delisted_at=done.delisted_at.isoformat() if done.delisted_at else None,
+            delisted_in_year=done.delisted_in_year,
+        ),
         program=done.program,
         year=event_year(done),
         base=done.base,
@@ -32,13 +38,6 @@ def reinstated_event(done: Reinstated) -> CloudEvent:
         stream_key=f"registry/{done.program}/{done.base}/status/{done.change}",
         sequence=1,
         source="navcycle/registry",
-        data={
-            "status": done.status,
-            "reason": done.reason,
-            "by": done.by,
-            "delisted_at": done.delisted_at.isoformat() if done.delisted_at else None,
-            "delisted_in_year": done.delisted_in_year,
-        },
     )
 
 

@@ -71,6 +71,7 @@ with workflow.unsafe.imports_passed_through():
     from shared.domain.stage_machine import next_stage
     from shared.domain.stages import Stage
     from shared.domain.timespec import parse_utc_offset
+    from shared.events import payloads as ev
     from shared.events.envelope import new_event
     from shared.events.types import EventType
     from workflows import errors
@@ -140,14 +141,15 @@ class AnnualCycleWorkflow(CycleClock):
         self._move(EventType.CYCLE_OPENED)
         await self._set_deadline("plan", "plan_window", anchor)
         await self._emit(
-            EventType.CYCLE_OPENED,
-            {"deadlines": self._deadlines_json(), "deadline_info": self._deadline_info_json()},
+            ev.CycleOpened(
+                deadlines=self._deadlines_json(), deadline_info=self._deadline_info_json()
+            )
         )
 
         if await self._plan_phase():
             grade = await self._implementation_and_review()
         else:
-            await self._emit(EventType.PLAN_OVERDUE, self._due("plan"))
+            await self._emit(ev.PlanOverdue(**self._due("plan")))
             grade = await self._overdue_outcome("plan_overdue", self._rules.outcomes.plan_overdue)
         if grade is None:  # excluded from the year's assessment
             await self._concluded()
@@ -159,7 +161,7 @@ class AnnualCycleWorkflow(CycleClock):
         """The base is still rectifying an earlier year: wait until that ends (a de-listing
         ends this cycle too); the plan window then counts from the release."""
         self._move(EventType.CYCLE_OPENED, held=True)
-        await self._emit(EventType.CYCLE_OPENED, {"held": True, "reason": "rectifying"})
+        await self._emit(ev.CycleOpened(held=True, reason="rectifying"))
         while True:
             await self._wait(lambda: self._prior is not None)
             # Released only when the registry agrees the rectification has ended.
@@ -193,15 +195,15 @@ class AnnualCycleWorkflow(CycleClock):
             decision, self._decision = self._decision, None
             self._decisions_taken += 1
             assert decision is not None
-            detail = {
-                "step": step,
-                "comment": decision.comment,
-                "reviewer": decision.reviewer,
-                "taken_over": decision.taken_over,
-                "reason": decision.reason,
-            }
+            verified = ev.PlanVerified(
+                step=step,
+                comment=decision.comment,
+                reviewer=decision.reviewer,
+                taken_over=decision.taken_over,
+                reason=decision.reason,
+            )
             if decision.decision == "approve":
-                await self._emit(EventType.PLAN_VERIFIED, detail)
+                await self._emit(verified)
                 continue
             self._s.deadlines["plan"] = max(
                 self._s.deadlines["plan"], await self._resolve("plan_review_window")
@@ -209,7 +211,11 @@ class AnnualCycleWorkflow(CycleClock):
             self._s.verification_step = None
             self._s.deadlines.pop("plan_review", None)
             self._s.deadline_info.pop("plan_review", None)
-            await self._emit(EventType.PLAN_RETURNED, {**detail, "refile_by": self._iso("plan")})
+            await self._emit(
+                ev.PlanReturned(
+                    **verified.model_dump(exclude_unset=True), refile_by=self._iso("plan")
+                )
+            )
             self._s.plan_filed = self._plan_recorded = False
             self._move(EventType.PLAN_RETURNED)
             self._ack_decisions()
@@ -217,7 +223,7 @@ class AnnualCycleWorkflow(CycleClock):
         self._s.verification_step = None
         self._s.deadlines.pop("plan_review", None)
         self._s.deadline_info.pop("plan_review", None)
-        await self._emit(EventType.PLAN_ACCEPTED, {})
+        await self._emit(ev.PlanAccepted())
         await self._enter_implementation()
         self._ack_decisions()
         return True
@@ -235,14 +241,13 @@ class AnnualCycleWorkflow(CycleClock):
                 taken_over=True,
                 reason="consent",
             )
-            await self._emit(EventType.PLAN_STEP_TAKEN_OVER, {"step": step, "how": "consent"})
+            await self._emit(ev.PlanStepTakenOver(step=step, how="consent"))
             return
         if rule == "province" and step != "province":
             self._s.step_taken_by = "province"
             await self._set_deadline("plan_review", "plan_review_window")
             await self._emit(
-                EventType.PLAN_STEP_TAKEN_OVER,
-                {"step": step, "how": "province", **self._due("plan_review")},
+                ev.PlanStepTakenOver(step=step, how="province", **self._due("plan_review"))
             )
             if await self._wait_deadline("plan_review", lambda: self._decision is not None):
                 return
@@ -266,14 +271,13 @@ class AnnualCycleWorkflow(CycleClock):
             before = self._due("self_evaluation")
             self._store_deadline("self_evaluation", minimum, floor, accepted)
             await self._emit(
-                EventType.DEADLINE_MOVED,
-                {
-                    "deadline": "self_evaluation",
-                    "from": before,
-                    "to": self._due("self_evaluation"),
-                    "reason": "plan_accepted_late",
-                    "minimum": minimum,
-                },
+                ev.DeadlineMoved(
+                    deadline="self_evaluation",
+                    from_=before,
+                    to=self._due("self_evaluation"),
+                    reason="plan_accepted_late",
+                    minimum=minimum,
+                )
             )
 
     async def _implementation_and_review(self) -> Grade | None:
@@ -283,7 +287,7 @@ class AnnualCycleWorkflow(CycleClock):
         )
         await self._filing_grace("self_evaluation", lambda: self._selfeval_filed)
         if not self._selfeval_filed:
-            await self._emit(EventType.SELFEVAL_OVERDUE, self._due("self_evaluation"))
+            await self._emit(ev.SelfevalOverdue(**self._due("self_evaluation")))
             return await self._overdue_outcome(
                 "self_evaluation_overdue", self._rules.outcomes.self_evaluation_overdue
             )
@@ -298,15 +302,12 @@ class AnnualCycleWorkflow(CycleClock):
         self._s.experts = await self._assign_experts(round_, needed)
         # The stage opens with its event and no wait between: a score never precedes it.
         self._move(EventType.REVIEW_OPENED)
-        opened: dict[str, Any] = {
-            "round": round_,
-            **self._due("review"),
-            "experts_required": needed,
-            "experts": self._s.experts,
-        }
+        opened = ev.ReviewOpened(
+            round=round_, **self._due("review"), experts_required=needed, experts=self._s.experts
+        )
         if objection is not None:
-            opened["objection_id"] = objection.objection_id
-        await self._emit(EventType.REVIEW_OPENED, opened)
+            opened = opened.model_copy(update={"objection_id": objection.objection_id})
+        await self._emit(opened)
         # Grade once every needed sheet is recorded (its review.scored event published).
         enough: Callable[[], bool] = lambda: self._s.scores_received >= needed  # noqa: E731
         while not await self._wait_deadline("review", enough):
@@ -339,15 +340,14 @@ class AnnualCycleWorkflow(CycleClock):
                 if not isinstance(cause, ApplicationError) or cause.type != "roster_too_short":
                     raise
                 await self._emit(
-                    EventType.REMINDER_SENT,
-                    {
-                        "deadline": "review",
+                    ev.ReminderSent(
+                        deadline="review",
                         **self._due("review"),
-                        "escalation": True,
-                        "to": "province",
-                        "reason": "roster_too_short",
-                        "message": cause.message,
-                    },
+                        escalation=True,
+                        to="province",
+                        reason="roster_too_short",
+                        message=cause.message,
+                    )
                 )
                 try:
                     await self._wait(lambda: False, within=DAY)
@@ -373,14 +373,13 @@ class AnnualCycleWorkflow(CycleClock):
         self._s.experts = experts
         await self._set_deadline("review", "review_window")
         await self._emit(
-            EventType.EXPERT_REASSIGNED,
-            {
-                "round": self._s.round,
-                "replaced": replaced,
-                "experts": experts,
-                "reason": "silent",
+            ev.ExpertReassigned(
+                round=self._s.round,
+                replaced=replaced,
+                experts=experts,
+                reason="silent",
                 **self._due("review"),
-            },
+            )
         )
         return True
 
@@ -401,7 +400,7 @@ class AnnualCycleWorkflow(CycleClock):
         if outcome == "exclude":
             self._move(EventType.CYCLE_EXCLUDED)
             self._set_outcome("excluded", reason)
-            await self._emit(EventType.CYCLE_EXCLUDED, {"reason": reason})
+            await self._emit(ev.CycleExcluded(reason=reason))
             await self._notify_parent(self._graded(None, None, reason=reason, excluded=True))
             return None
         return await self._record_grade(
@@ -443,10 +442,10 @@ class AnnualCycleWorkflow(CycleClock):
             self._vetoes, self._grade_reason = vetoes, reason
             self._upsert(sa.GRADE.value_set(grade.value))
         self._move(EventType.REVIEW_GRADED)
-        data = record.model_dump(mode="json")
+        graded = ev.ReviewGraded(**record.model_dump())
         if objection is not None:
-            data["objection_id"] = objection.objection_id
-        await self._emit(EventType.REVIEW_GRADED, data)
+            graded = graded.model_copy(update={"objection_id": objection.objection_id})
+        await self._emit(graded)
         self._s.decisions.append(record)
         if round_ == 0:
             await self._notify_parent(
@@ -481,16 +480,16 @@ class AnnualCycleWorkflow(CycleClock):
         if final != Grade.FAIL:
             if not await self._designate(final):
                 self._set_outcome("none", "")
-            await self._close({"grade": final.value})
+            await self._close(ev.CycleClosed(grade=final.value))
         elif self._vetoes and self._rules.rubric.veto_outcome != "rectify":
             self._set_outcome("vetoed", "veto:" + ",".join(self._vetoes))
             if self._rules.rubric.veto_outcome == "delist":
                 await self._delist("vetoed")
             else:
-                await self._close({"grade": Grade.FAIL.value, "vetoes": self._vetoes})
+                await self._close(ev.CycleClosed(grade=Grade.FAIL.value, vetoes=self._vetoes))
         elif self._rules.calendar.rectification_rounds == 0:
             self._set_outcome("fail_final", self._grade_reason)
-            await self._close({"grade": Grade.FAIL.value})
+            await self._close(ev.CycleClosed(grade=Grade.FAIL.value))
         else:
             await self._rectification()
         await self._concluded()
@@ -507,12 +506,12 @@ class AnnualCycleWorkflow(CycleClock):
         self._s.plan_filed = self._plan_recorded = False
         self._store_deadline("plan", window, await self._resolve_spec(window, approved), approved)
         self._move(EventType.BASE_DESIGNATED)
-        await self._emit(EventType.BASE_DESIGNATED, {"grade": final.value, **self._due("plan")})
+        await self._emit(ev.BaseDesignated(grade=final.value, **self._due("plan")))
         filed: Callable[[], bool] = lambda: self._s.plan_filed  # noqa: E731
         if await self._wait_deadline("plan", filed) or await self._filing_grace("plan", filed):
             await self._wait(lambda: self._plan_recorded)
         else:
-            await self._emit(EventType.PLAN_OVERDUE, {**self._due("plan"), "designation": True})
+            await self._emit(ev.PlanOverdue(**self._due("plan"), designation=True))
         return True
 
     async def _rectification(self) -> None:
@@ -521,9 +520,7 @@ class AnnualCycleWorkflow(CycleClock):
             self._s.round = round_
             await self._set_deadline("rectification", "rectification_period")
             self._set_outcome("rectification_ordered", self._grade_reason)
-            await self._emit(
-                EventType.RECTIFICATION_ORDERED, {"round": round_, **self._due("rectification")}
-            )
+            await self._emit(ev.RectificationOrdered(round=round_, **self._due("rectification")))
             await self._set_base_status("rectifying", f"rectification round {round_}")
             filed = await self._wait_deadline(
                 "rectification", self._rectification_filed
@@ -531,20 +528,20 @@ class AnnualCycleWorkflow(CycleClock):
             if filed:
                 await self._wait(lambda: self._rectification_recorded_round >= self._s.round)
                 if await self._review(round_=round_) != Grade.FAIL:
-                    await self._emit(EventType.RECTIFICATION_PASSED, {"round": round_})
+                    await self._emit(ev.RectificationPassed(round=round_))
                     await self._set_base_status("active", "rectified")
                     self._set_outcome("rectified", "")
-                    await self._close({"grade": Grade.FAIL.value, "rectified": True})
+                    await self._close(ev.CycleClosed(grade=Grade.FAIL.value, rectified=True))
                     return
             reason = "failed" if filed else "lapsed"
-            await self._emit(EventType.RECTIFICATION_FAILED, {"round": round_, "reason": reason})
+            await self._emit(ev.RectificationFailed(round=round_, reason=reason))
         await self._delist("not rectified")
 
     async def _delist(self, reason: str) -> None:
         await self._set_base_status("delisted", reason)
         self._move(EventType.BASE_DELISTED)
         self._set_outcome("delisted", reason)
-        await self._emit(EventType.BASE_DELISTED, {"reason": reason})
+        await self._emit(ev.BaseDelisted(reason=reason))
         await workflow.execute_activity_method(
             CycleActivities.end_later_cycles,
             EndLaterCyclesRequest(
@@ -554,9 +551,9 @@ class AnnualCycleWorkflow(CycleClock):
             retry_policy=RETRY,
         )
 
-    async def _close(self, detail: dict[str, Any]) -> None:
+    async def _close(self, closed: ev.CycleClosed) -> None:
         self._move(EventType.CYCLE_CLOSED)
-        await self._emit(EventType.CYCLE_CLOSED, {**detail, "outcome": self._s.outcome})
+        await self._emit(closed.model_copy(update={"outcome": self._s.outcome}))
 
     async def _concluded(self) -> None:
         """Tell the program year how the cycle ended, and release a next-year cycle held for it."""
@@ -593,8 +590,7 @@ class AnnualCycleWorkflow(CycleClock):
         self._move(EventType.CYCLE_ENDED)
         self._set_outcome("ended", f"delisted in {self._ended.year}: {self._ended.reason}")
         await self._emit(
-            EventType.CYCLE_ENDED,
-            {"reason": self._ended.reason, "delisted_in_year": self._ended.year},
+            ev.CycleEnded(reason=self._ended.reason, delisted_in_year=self._ended.year)
         )
         if self._s.grade is None:
             await self._notify_parent(self._graded(None, None, reason="ended", excluded=True))
@@ -618,11 +614,10 @@ class AnnualCycleWorkflow(CycleClock):
         self._s.targets = list(req.targets)
         doc = await self._store_document("plan", req.upload, req.received_at)
         await self._emit(
-            EventType.PLAN_FILED,
-            {
-                "document": doc.model_dump(mode="json"),
-                "targets": [t.model_dump() for t in req.targets],
-            },
+            ev.PlanFiled(
+                document=doc.model_dump(mode="json"),
+                targets=[t.model_dump() for t in req.targets],
+            )
         )
         self._plan_recorded = True
         # Answer once the plan has moved on to verification, so the next step can act at once.
@@ -679,8 +674,7 @@ class AnnualCycleWorkflow(CycleClock):
         self._s.actuals = dict(req.actuals)
         doc = await self._store_document("self_evaluation", req.upload, req.received_at)
         await self._emit(
-            EventType.SELFEVAL_FILED,
-            {"document": doc.model_dump(mode="json"), "actuals": req.actuals},
+            ev.SelfevalFiled(document=doc.model_dump(mode="json"), actuals=req.actuals)
         )
         self._selfeval_filed = True
         return _receipt(doc)
@@ -711,13 +705,9 @@ class AnnualCycleWorkflow(CycleClock):
         )
         decided = len(self._s.decisions)
         await self._emit(
-            EventType.REVIEW_SCORED,
-            {
-                "round": self._s.round,
-                "expert": req.expert,
-                "scores": req.scores,
-                "vetoes": req.vetoes,
-            },
+            ev.ReviewScored(
+                round=self._s.round, expert=req.expert, scores=req.scores, vetoes=req.vetoes
+            )
         )
         self._s.scores_received += 1
         if len(self._sheets) < self._rules.rubric.experts_required:
@@ -748,10 +738,7 @@ class AnnualCycleWorkflow(CycleClock):
         round_ = self._s.round
         self._s.rectification_filed_round = round_
         doc = await self._store_document("rectification", req.upload, req.received_at)
-        await self._emit(
-            EventType.RECTIFICATION_FILED,
-            {"round": round_, "document": doc.model_dump(mode="json")},
-        )
+        await self._emit(ev.RectificationFiled(round=round_, document=doc.model_dump(mode="json")))
         self._rectification_recorded_round = round_
         # Answer once the re-review is open, so experts can score at once.
         await workflow.wait_condition(
@@ -773,14 +760,13 @@ class AnnualCycleWorkflow(CycleClock):
             # An extension names an instant: its last day is the day before it ends.
             self._s.deadline_info[req.deadline] = DeadlineInfo(spec=f"extended:{info.spec}")
         await self._emit(
-            EventType.DEADLINE_EXTENDED,
-            {
-                "deadline": req.deadline,
-                "from": previous.isoformat(),
-                "until": req.until.isoformat(),
-                "reason": req.reason,
-                "by": req.by,
-            },
+            ev.DeadlineExtended(
+                deadline=req.deadline,
+                from_=previous.isoformat(),
+                until=req.until.isoformat(),
+                reason=req.reason,
+                by=req.by,
+            )
         )
         return req.until
 
@@ -916,12 +902,13 @@ class AnnualCycleWorkflow(CycleClock):
         )
         return doc
 
-    async def _emit(self, event_type: EventType, data: dict[str, Any]) -> None:
+    async def _emit(self, payload: ev.EventPayload) -> None:
         # The sequence is taken before any await, so concurrent handlers never share a number.
         self._seq += 1
         seq, now = self._seq, workflow.now()
+        # The timeline keeps what the step itself said; the event adds the names beside the ids.
+        detail = payload.model_dump(mode="json", by_alias=True, exclude_unset=True)
         event = new_event(
-            event_type=event_type,
             program=self._s.program,
             year=self._s.year,
             base=self._s.base,
@@ -931,16 +918,17 @@ class AnnualCycleWorkflow(CycleClock):
             stream_key=f"{workflow.info().workflow_id}@{workflow.info().run_id}",
             sequence=seq,
             # Names beside the ids, so every reader (notices, dashboards) can say who.
-            data={
-                **data,
-                "stage": self._s.stage.value,
-                "region": self._inp.base.region,
-                "base_name": self._inp.base.name,
-                "program_name": self._rules.name,
-            },
+            payload=payload.model_copy(
+                update={
+                    "stage": self._s.stage.value,
+                    "region": self._inp.base.region,
+                    "base_name": self._inp.base.name,
+                    "program_name": self._rules.name,
+                }
+            ),
         )
         self._s.history.append(
-            HistoryStep(at=now, event=event_type.value, sequence=seq, detail=data)
+            HistoryStep(at=now, event=payload.event_type.value, sequence=seq, detail=detail)
         )
         await workflow.execute_activity_method(
             CycleActivities.publish_event,

@@ -21,7 +21,7 @@ with workflow.unsafe.imports_passed_through():
     from shared.contracts.cycle import BaseDelisted, CycleInput, CycleState, DeadlineInfo
     from shared.domain.rules import ProgramRules
     from shared.domain.timespec import reminder_times
-    from shared.events.types import EventType
+    from shared.events import payloads as ev
     from workflows.timing import resolve_spec
 
 # The shortest timer armed: a wake-up already due (by the workflow clock) still waits a tick.
@@ -46,7 +46,7 @@ class CycleClock:
 
     _claims: list[BaseDelisted]
 
-    async def _emit(self, event_type: EventType, data: dict[str, Any]) -> None:
+    async def _emit(self, payload: ev.EventPayload) -> None:
         raise NotImplementedError
 
     async def _verify_claims(self) -> None:
@@ -104,14 +104,13 @@ class CycleClock:
             fresh = await self._resolve_spec(info.spec, info.anchor)
             self._store_deadline(name, info.spec, fresh, info.anchor)
             await self._emit(
-                EventType.DEADLINE_RECOMPUTED,
-                {
-                    "deadline": name,
-                    "from": before,
-                    "to": self._due(name),
-                    "calendar": applied.calendar,
-                    "calendar_version": applied.version,
-                },
+                ev.DeadlineRecomputed(
+                    deadline=name,
+                    from_=before,
+                    to=self._due(name),
+                    calendar=applied.calendar,
+                    calendar_version=applied.version,
+                )
             )
 
     async def _wait_deadline(
@@ -146,8 +145,7 @@ class CycleClock:
                 reached = max(reached, wake)
                 if wake < due and remind():
                     await self._emit(
-                        EventType.REMINDER_SENT,
-                        {"deadline": name, **self._due(name), "stage": self._s.stage.value},
+                        ev.ReminderSent(deadline=name, **self._due(name), stage=self._s.stage.value)
                     )
         return True
 
@@ -176,8 +174,7 @@ class CycleClock:
                 await self._wait(done, within=DAY)
             except TimeoutError:
                 await self._emit(
-                    EventType.REMINDER_SENT,
-                    {"deadline": name, **self._due(name), "daily": True, "escalation": True},
+                    ev.ReminderSent(deadline=name, **self._due(name), daily=True, escalation=True)
                 )
 
     def _done_or_moved(self, done: Callable[[], bool], name: str, due: datetime) -> bool:
@@ -185,8 +182,7 @@ class CycleClock:
 
     async def _escalate(self, deadline: str, to: str) -> None:
         await self._emit(
-            EventType.REMINDER_SENT,
-            {"deadline": deadline, **self._due(deadline), "escalation": True, "to": to},
+            ev.ReminderSent(deadline=deadline, **self._due(deadline), escalation=True, to=to)
         )
 
     async def _set_deadline(

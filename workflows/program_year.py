@@ -42,8 +42,8 @@ with workflow.unsafe.imports_passed_through():
     from shared.contracts.registry import GetProgram, ListBasesRequest
     from shared.contracts.results import ObjectionSummary, ResultEntry, ResultsNotice
     from shared.domain.grading import Grade
+    from shared.events import payloads as ev
     from shared.events.envelope import new_event
-    from shared.events.types import EventType
     from workflows import errors
     from workflows import search_attributes as sa
     from workflows.activities import CycleActivities
@@ -107,8 +107,9 @@ class ProgramYearWorkflow:
         if s.launched_at is None:
             s.launched_at = workflow.now()
             await self._emit(
-                EventType.PROGRAM_LAUNCHED,
-                {"rules_version": s.rules_version, "name": s.rules.name, "issuer": s.rules.issuer},
+                ev.ProgramLaunched(
+                    rules_version=s.rules_version, name=s.rules.name, issuer=s.rules.issuer
+                )
             )
         while not s.listing_done:
             page = await workflow.execute_activity_method(
@@ -201,14 +202,13 @@ class ProgramYearWorkflow:
             s.publication_last_day = fresh.last_day
             s.publication_provisional = fresh.provisional
             await self._emit(
-                EventType.DEADLINE_RECOMPUTED,
-                {
-                    "deadline": "publication",
-                    "from": before,
-                    "to": self._publication_due(),
-                    "calendar": applied.calendar,
-                    "calendar_version": applied.version,
-                },
+                ev.DeadlineRecomputed(
+                    deadline="publication",
+                    from_=before,
+                    to=self._publication_due(),
+                    calendar=applied.calendar,
+                    calendar_version=applied.version,
+                )
             )
         # Every open cycle counts its own provisional deadlines again (an empty list: all the
         # program's bases, listed by the activity, as this history keeps no list of them).
@@ -218,8 +218,7 @@ class ProgramYearWorkflow:
         s = self._s
         counts = self._counts()
         await self._emit(
-            EventType.RESULTS_FINALIZED,
-            {"counts": counts, "results": s.stored_results, "notices": s.notices},
+            ev.ResultsFinalized(counts=counts, results=s.stored_results, notices=s.notices)
         )
         s.finalized_at = workflow.now()
         await workflow.execute_activity_method(
@@ -309,25 +308,28 @@ class ProgramYearWorkflow:
         )
         s.stored_results = stored.model_dump()
         inline = [e.model_dump(mode="json") for e in notice.entries]
-        data: dict[str, Any] = {
-            "notice": s.notices,
-            "kind": kind,
-            "counts": self._counts(),
-            "excluded": sum(1 for g in s.graded.values() if g.excluded),
-            "publication_until": s.publication_until.isoformat() if s.publication_until else None,
-            "publication_last_day": (
+        published = ev.ResultsPublished(
+            notice=s.notices,
+            kind=kind,
+            counts=self._counts(),
+            excluded=sum(1 for g in s.graded.values() if g.excluded),
+            publication_until=s.publication_until.isoformat() if s.publication_until else None,
+            publication_last_day=(
                 s.publication_last_day.isoformat() if s.publication_last_day else None
             ),
-            "holidays_known": not s.publication_provisional,
-            "provisional": s.publication_provisional,
-            "results": s.stored_results,
-            "entries": inline if len(inline) <= INLINE_RESULTS else None,
-        }
+            holidays_known=not s.publication_provisional,
+            provisional=s.publication_provisional,
+            results=s.stored_results,
+            entries=inline if len(inline) <= INLINE_RESULTS else None,
+        )
         if kind == "original":
-            await self._emit(EventType.RESULTS_PUBLISHED, data)
+            await self._emit(published)
         else:
-            data["corrected"] = corrected or []
-            await self._emit(EventType.RESULTS_CORRECTED, data)
+            await self._emit(
+                ev.ResultsCorrected(
+                    **published.model_dump(exclude_unset=True), corrected=corrected or []
+                )
+            )
 
     def _publication_due(self) -> dict[str, Any]:
         s = self._s
@@ -360,14 +362,13 @@ class ProgramYearWorkflow:
         )
         s.objections[req.objection_id] = objection
         await self._emit(
-            EventType.OBJECTION_LODGED,
-            {
-                "objection_id": req.objection_id,
-                "base": req.base,
-                "role": req.role,
-                "grounds": req.grounds,
-                "received_at": req.received_at.isoformat(),
-            },
+            ev.ObjectionLodged(
+                objection_id=req.objection_id,
+                base=req.base,
+                role=req.role,
+                grounds=req.grounds,
+                received_at=req.received_at.isoformat(),
+            ),
             base=req.base,
         )
         return objection
@@ -412,14 +413,13 @@ class ProgramYearWorkflow:
         if req.decision == "uphold" and decided.base not in s.regrading:
             s.regrading.append(decided.base)
         await self._emit(
-            EventType.OBJECTION_DECIDED,
-            {
-                "objection_id": req.objection_id,
-                "base": decided.base,
-                "decision": decided.status,
-                "reason": req.reason,
-                "by": req.by,
-            },
+            ev.ObjectionDecided(
+                objection_id=req.objection_id,
+                base=decided.base,
+                decision=decided.status,
+                reason=req.reason,
+                by=req.by,
+            ),
             base=decided.base,
         )
         if req.decision == "uphold":
@@ -540,20 +540,17 @@ class ProgramYearWorkflow:
             retry_policy=RETRY,
         )
 
-    async def _emit(
-        self, event_type: EventType, data: dict[str, Any], base: str | None = None
-    ) -> None:
+    async def _emit(self, payload: ev.EventPayload, base: str | None = None) -> None:
         s = self._s
         s.sequence += 1
         event = new_event(
-            event_type=event_type,
+            payload=payload,
             program=s.program,
             year=s.year,
             base=base,
             time=workflow.now(),
             stream_key=workflow.info().workflow_id,
             sequence=s.sequence,
-            data=data,
         )
         await workflow.execute_activity_method(
             CycleActivities.publish_event,

@@ -31,6 +31,7 @@ from shared.contracts.assessment import (
 )
 from shared.db import session_scope
 from shared.events.envelope import CloudEvent
+from shared.events.payloads import ReviewGraded, ReviewOpened, read_payload
 from shared.events.types import EventType
 from shared.logging import get_logger
 from shared.rpc import Empty, RpcError, rpc_handler
@@ -55,15 +56,16 @@ def make_handler(engine: Engine, sink: events.Events):  # type: ignore[no-untype
         with session_scope(engine) as session:
             if store.already_processed(session, event.id):
                 return
-            if event.event_type == EventType.REVIEW_OPENED:
+            payload = read_payload(event)
+            if isinstance(payload, ReviewOpened):
                 rows = store.assign(
                     session,
                     program=event.program,
                     year=event.year,
                     base=event.base,
-                    round_=int(event.data.get("round", 0)),
-                    needed=int(event.data.get("experts_required", 1)),
-                    due=_due(event.data.get("due")),
+                    round_=payload.round,
+                    needed=payload.experts_required,
+                    due=_due(payload.due),
                 )
                 pending = events.assigned(rows, event.time)
                 log.info(
@@ -72,8 +74,8 @@ def make_handler(engine: Engine, sink: events.Events):  # type: ignore[no-untype
                     base=event.base,
                     experts=[r.expert for r in rows],
                 )
-            else:
-                store.record_decision(session, record=event.data)
+            elif isinstance(payload, ReviewGraded):
+                store.record_decision(session, record=payload)
             store.mark_processed(session, event.id)
         # After the commit, never inside it (see assignments_open). A crash between the two
         # loses these notices; the review.opened path is the old one, kept for reviews opened

@@ -14,7 +14,7 @@ from faststream.nats import NatsBroker
 from services.assessment.store import Replacement
 from services.assessment.tables import AssignmentRow
 from shared.events.envelope import CloudEvent, new_event
-from shared.events.types import EventType
+from shared.events.payloads import ExpertAssigned, ExpertReassigned
 from shared.publisher import EventPublisher
 
 SOURCE = "navcycle/assessment"
@@ -28,7 +28,14 @@ def assigned(rows: Iterable[AssignmentRow], at: datetime) -> list[CloudEvent]:
     """One ``expert.assigned`` per expert: the notifier tells each one, with the deadline."""
     return [
         new_event(
-            event_type=EventType.EXPERT_ASSIGNED,
+            payload=ExpertAssigned(
+                program=r.program,
+                year=r.year,
+                base=r.base,
+                round=r.round,
+                expert=r.expert,
+                due=r.due.isoformat() if r.due else None,
+            ),
             program=r.program,
             year=r.year,
             base=r.base,
@@ -36,14 +43,6 @@ def assigned(rows: Iterable[AssignmentRow], at: datetime) -> list[CloudEvent]:
             stream_key=_key(r.program, r.year, r.base, r.round, r.expert),
             sequence=1,
             source=SOURCE,
-            data={
-                "program": r.program,
-                "year": r.year,
-                "base": r.base,
-                "round": r.round,
-                "expert": r.expert,
-                "due": r.due.isoformat() if r.due else None,
-            },
         )
         for r in rows
     ]
@@ -63,7 +62,16 @@ def reassigned(
     """One ``expert.reassigned`` per replaced expert: who took the place, who decided, why."""
     return [
         new_event(
-            event_type=EventType.EXPERT_REASSIGNED,
+            payload=ExpertReassigned(
+                program=program,
+                year=year,
+                base=base,
+                round=round_,
+                replaced=r.replaced,
+                expert=r.by,
+                by=by,
+                reason=reason,
+            ),
             program=program,
             year=year,
             base=base,
@@ -71,16 +79,6 @@ def reassigned(
             stream_key=_key(program, year, base, round_, r.replaced),
             sequence=1,
             source=SOURCE,
-            data={
-                "program": program,
-                "year": year,
-                "base": base,
-                "round": round_,
-                "replaced": r.replaced,
-                "expert": r.by,
-                "by": by,
-                "reason": reason,
-            },
         )
         for r in replacements
     ]

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from sqlmodel import Session, col, select
 
@@ -19,6 +18,7 @@ from services.assessment.tables import (
     ExpertRow,
     ProcessedEvent,
 )
+from shared.domain.grading import DecisionRecord
 from shared.rpc import RpcError
 
 
@@ -296,8 +296,9 @@ def current_assignments(
     return latest, round_rows(session, program=program, year=year, base=base, round_=latest)
 
 
-def record_decision(session: Session, *, record: dict[str, Any]) -> None:
-    key = (record["program"], record["year"], record["base"], record["round"])
+def record_decision(session: Session, *, record: DecisionRecord) -> None:
+    """Keep a decision record once per round (the event's payload, whole, as JSON)."""
+    key = (record.program, record.year, record.base, record.round)
     if session.get(DecisionRow, key) is None:
         session.add(
             DecisionRow(
@@ -305,8 +306,8 @@ def record_decision(session: Session, *, record: dict[str, Any]) -> None:
                 year=key[1],
                 base=key[2],
                 round=key[3],
-                total=record["total"],
-                grade=record["grade"],
-                record=record,
+                total=record.total,
+                grade=record.grade.value,
+                record=record.model_dump(mode="json"),
             )
         )

@@ -19,8 +19,30 @@ from dataclasses import dataclass, field
 from datetime import UTC
 from typing import Any
 
+from shared.contracts.results import ResultEntry
 from shared.domain import stage_machine
 from shared.events.envelope import CloudEvent
+from shared.events.payloads import (
+    CycleClosed,
+    CycleContext,
+    CycleOpened,
+    DeadlineExtended,
+    DeadlineMoved,
+    DeadlineNote,
+    DeadlineRecomputed,
+    DocumentNote,
+    Due,
+    Objection,
+    ObjectionDecided,
+    ObjectionLodged,
+    PlanReturned,
+    ReminderSent,
+    ResultsCorrected,
+    ResultsPublished,
+    ReviewGraded,
+    read_as,
+    read_payload,
+)
 from shared.events.subjects import PROGRAM_WIDE
 from shared.events.types import EventType
 
@@ -139,10 +161,10 @@ def touched(event: CloudEvent) -> Touched:
     t = event.event_type
     key = (event.program, event.year)
     if t in OBJECTION_EVENTS:
-        objection = event.data.get("objection_id")
-        return Touched(objection=str(objection) if objection else None)
+        objection = read_as(event, Objection).objection_id
+        return Touched(objection=objection or None)
     if t in NOTICE_EVENTS:
-        bases = tuple((*key, e["base"]) for e in _entries(event))
+        bases = tuple((*key, e.base) for e in _entries(event))
         return Touched(cycles=bases, year=key)
     if event.base == PROGRAM_WIDE:
         if t == EventType.RESULTS_FINALIZED or _is_publication_deadline(event):
@@ -164,21 +186,22 @@ def apply(view: CycleView, event: CloudEvent) -> CycleView:
         return view
     t = event.event_type
     key = event_key(event)
-    region = str(event.data.get("region") or "")
+    payload = read_payload(event)
+    region = (payload.region or "") if isinstance(payload, CycleContext) else ""
     if region and (key > view.stage_key or not view.region):
         view.region = region
     view.last_sequence = max(view.last_sequence, event.sequence)
     stage = stage_after(event)
     if stage is not None and key > view.stage_key:
         view.stage, view.stage_key = stage, key
-    if t == EventType.REVIEW_GRADED and int(event.data.get("round", 0)) == 0:
+    if isinstance(payload, ReviewGraded) and payload.round == 0:
         if key > view.total_key:
-            view.total, view.total_key = event.data.get("total"), key
+            view.total, view.total_key = payload.total, key
         if key > view.grade_key:
-            view.grade, view.grade_key = event.data.get("grade"), key
-    if t == EventType.CYCLE_CLOSED and event.data.get("grade") and not event.data.get("rectified"):
+            view.grade, view.grade_key = payload.grade.value, key
+    if isinstance(payload, CycleClosed) and payload.grade and not payload.rectified:
         if key > view.grade_key:  # the final grade (relative grading, objections) stands
-            view.grade, view.grade_key = str(event.data["grade"]), key
+            view.grade, view.grade_key = payload.grade, key
     if t in (EventType.PLAN_OVERDUE, EventType.SELFEVAL_OVERDUE):
         view.overdue += 1
     for name, due in deadline_facts(event):
@@ -192,77 +215,64 @@ def stage_after(event: CloudEvent) -> str | None:
     machine's table first: the cycle's own ``data["stage"]`` is the stage when it emitted the
     event, for some still the stage before (a filed plan moves to verification without another
     event)."""
-    moved = stage_machine.after(event.event_type, event.data)
+    payload = read_payload(event)
+    moved = stage_machine.after(event.event_type, payload.model_dump())
     if moved is not None:
         return str(moved)
-    stage = event.data.get("stage")
-    return stage if isinstance(stage, str) and stage else None
+    return (payload.stage or None) if isinstance(payload, CycleContext) else None
 
 
 def deadline_facts(event: CloudEvent) -> list[tuple[str, dict[str, Any]]]:
     """The deadlines an event states, as ``(name, {due, last_day, provisional})``."""
-    t, data = event.event_type, event.data
-    if t == EventType.CYCLE_OPENED:
-        deadlines = data.get("deadlines") or {}
-        info = data.get("deadline_info") or {}
+    p = read_payload(event)
+    if isinstance(p, CycleOpened):
         return [
-            (str(name), _due({"due": due, **_dict(info.get(name))}))
-            for name, due in deadlines.items()
+            (name, _due(due, p.deadline_info.get(name, DeadlineNote())))
+            for name, due in p.deadlines.items()
         ]
-    if t in (EventType.DEADLINE_RECOMPUTED, EventType.DEADLINE_MOVED):
-        if data.get("deadline") and isinstance(data.get("to"), dict):
-            return [(str(data["deadline"]), _due(data["to"]))]
+    if isinstance(p, DeadlineRecomputed | DeadlineMoved):
+        return [(p.deadline, _due(p.to.due, p.to))]
+    if isinstance(p, DeadlineExtended):
+        return [(p.deadline, _due(p.until))]
+    if isinstance(p, PlanReturned):
+        return [("plan", _due(p.refile_by))] if p.refile_by else []
+    if not isinstance(p, Due) or not p.due:
         return []
-    if t == EventType.DEADLINE_EXTENDED and data.get("deadline") and data.get("until"):
-        return [(str(data["deadline"]), _due({"due": data["until"]}))]
-    if t == EventType.PLAN_RETURNED and data.get("refile_by"):
-        return [("plan", _due({"due": data["refile_by"]}))]
-    if not data.get("due"):
-        return []
-    name = data.get("deadline") if t == EventType.REMINDER_SENT else _DEADLINE_OF.get(t)
-    return [(str(name), _due(data))] if name else []
+    name = p.deadline if isinstance(p, ReminderSent) else _DEADLINE_OF.get(event.event_type)
+    return [(str(name), _due(p.due, p))] if name else []
 
 
-def _due(data: dict[str, Any]) -> dict[str, Any]:
-    last_day = data.get("last_day")
+def _due(due: str | None, counted: Due | DeadlineNote | None = None) -> dict[str, Any]:
+    """A deadline as the view keeps it: the instant, its last day, whether provisional."""
     return {
-        "due": str(data["due"]) if data.get("due") else None,
-        "last_day": str(last_day) if last_day else None,
-        "provisional": bool(data.get("provisional", False)),
+        "due": due or None,
+        "last_day": counted.last_day if counted and counted.last_day else None,
+        "provisional": bool(counted and counted.provisional),
     }
 
 
-def _dict(value: Any) -> dict[str, Any]:
-    return value if isinstance(value, dict) else {}
-
-
-def _entries(event: CloudEvent) -> list[dict[str, Any]]:
+def _entries(event: CloudEvent) -> list[ResultEntry]:
     """A notice's entries as the event carries them (None above 200 bases: none here)."""
-    entries = event.data.get("entries")
-    if not isinstance(entries, list):
-        return []
-    return [e for e in entries if isinstance(e, dict) and e.get("base")]
+    return [e for e in read_as(event, ResultsPublished).entries or [] if e.base]
 
 
 def _apply_notice(view: CycleView, event: CloudEvent) -> CycleView:
-    number = int(event.data.get("notice") or 1)
+    number = read_as(event, ResultsPublished).notice or 1
     if number <= view.notice:
         return view
-    entry = next((e for e in _entries(event) if e["base"] == view.base), None)
+    entry = next((e for e in _entries(event) if e.base == view.base), None)
     if entry is None:
         return view
     key = notice_key(number)
     view.notice = number
-    view.grade, view.grade_key = entry.get("grade"), key
-    view.total, view.total_key = entry.get("total"), key
-    view.outcome = str(entry.get("outcome") or "none")
-    view.reason_zh = str(entry.get("reason_zh") or "")
-    view.reason_en = str(entry.get("reason_en") or "")
-    view.rank_reason_zh = str(entry.get("rank_reason_zh") or "")
-    view.rank_reason_en = str(entry.get("rank_reason_en") or "")
-    view.corrected = bool(entry.get("corrected", False))
-    if entry.get("region") and not view.region:
-        view.region = str(entry["region"])
+    view.grade, view.grade_key = entry.grade, key
+    view.total, view.total_key = entry.total, key
+    view.outcome = entry.outcome
+    view.reason_zh, view.reason_en = entry.reason_zh, entry.reason_en
+    view.rank_reason_zh, view.rank_reason_en = entry.rank_reason_zh, entry.rank_reason_en
+    view.corrected = entry.corrected
+    if entry.region and not view.region:
+        view.region = entry.region
     return view
 
 
@@ -272,48 +282,33 @@ def _apply_notice(view: CycleView, event: CloudEvent) -> CycleView:
 def _is_publication_deadline(event: CloudEvent) -> bool:
     return (
         event.event_type == EventType.DEADLINE_RECOMPUTED
-        and event.data.get("deadline") == "publication"
+        and read_as(event, DeadlineRecomputed).deadline == "publication"
     )
 
 
 def apply_year(view: YearView, event: CloudEvent) -> YearView:
-    t, data = event.event_type, event.data
+    t = event.event_type
     if t in NOTICE_EVENTS:
-        number = int(data.get("notice") or 1)
+        notice = read_as(event, ResultsPublished)
+        number = notice.notice or 1
         if number > view.notice:
-            results = _dict(data.get("results"))
             view.notice = number
-            view.kind = str(data.get("kind") or "original")
+            view.kind = notice.kind or "original"
             view.published_at = event.time.isoformat()
-            view.counts = {str(k): int(v) for k, v in _dict(data.get("counts")).items()}
-            view.inline = isinstance(data.get("entries"), list)
-            view.results_key = str(results["key"]) if results.get("key") else None
-            view.corrected = [str(b) for b in data.get("corrected") or []]
+            view.counts = dict(notice.counts)
+            view.inline = notice.entries is not None
+            view.results_key = notice.results.key if notice.results else None
+            view.corrected = list(notice.corrected) if isinstance(notice, ResultsCorrected) else []
         _publication(
             view,
             event_key(event),
-            data.get("publication_until"),
-            data.get("publication_last_day"),
-            bool(data.get("provisional", False)),
+            notice.publication_until,
+            notice.publication_last_day,
+            notice.provisional,
         )
     elif _is_publication_deadline(event):
-        to = data.get("to")
-        if isinstance(to, dict):  # the cycles' shape, should the program year adopt it
-            _publication(
-                view,
-                event_key(event),
-                to.get("due"),
-                to.get("last_day"),
-                bool(to.get("provisional")),
-            )
-        else:
-            _publication(
-                view,
-                event_key(event),
-                to,
-                data.get("last_day"),
-                bool(data.get("provisional", False)),
-            )
+        to = read_as(event, DeadlineRecomputed).to
+        _publication(view, event_key(event), to.due, to.last_day, to.provisional)
     elif t == EventType.RESULTS_FINALIZED:
         view.finalized_at = event.time.isoformat()
     return view
@@ -332,22 +327,20 @@ def _publication(view: YearView, key: str, until: Any, last_day: Any, provisiona
 
 def apply_objection(view: ObjectionView, event: CloudEvent) -> ObjectionView:
     """Lodged and decided merge in either order: each sets only its own fields."""
-    data = event.data
-    if event.event_type == EventType.OBJECTION_LODGED:
-        view.role = str(data.get("role") or "")
-        view.grounds = str(data.get("grounds") or "")
-        view.received_at = str(data["received_at"]) if data.get("received_at") else None
-    elif event.event_type == EventType.OBJECTION_DECIDED:
-        view.status = str(data.get("decision") or "lodged")
-        view.reason = str(data.get("reason") or "")
-        view.decided_by = str(data.get("by") or "")
+    p = read_payload(event)
+    if isinstance(p, ObjectionLodged):
+        view.role, view.grounds = p.role, p.grounds
+        view.received_at = p.received_at or None
+    elif isinstance(p, ObjectionDecided):
+        view.status = p.decision or "lodged"
+        view.reason, view.decided_by = p.reason, p.by
         view.decided_at = event.time.isoformat()
     return view
 
 
 def new_objection(event: CloudEvent) -> ObjectionView:
-    base = str(event.data.get("base") or event.base)
-    return ObjectionView(str(event.data["objection_id"]), event.program, event.year, base)
+    p = read_as(event, Objection)
+    return ObjectionView(p.objection_id, event.program, event.year, p.base or event.base)
 
 
 # ---------------------------------------------------------------- timeline and regions
@@ -359,9 +352,11 @@ _SCALARS = (str, int, float)
 
 def timeline_detail(event: CloudEvent) -> tuple[str | None, str | None]:
     """The document an event filed, if any, and a few words on what happened."""
-    data = event.data
-    document = data.get("document")
-    document_id = str(document.get("document_id")) if isinstance(document, dict) else None
+    payload = read_payload(event)
+    document = getattr(payload, "document", None)
+    document_id = document.document_id if isinstance(document, DocumentNote) else None
+    # A few words from whichever of these fields the event's model has, by name.
+    data = payload.model_dump(mode="json")
     for key in _DETAIL_KEYS:
         value = data.get(key)
         if value is not None and isinstance(value, _SCALARS) and value != "":

@@ -17,6 +17,7 @@ from shared.consumer import event_consumer
 from shared.contracts.notifier import Inbox, InboxQuery, NoticePublic
 from shared.db import session_scope
 from shared.events.envelope import CloudEvent
+from shared.events.payloads import CycleContext, read_payload
 from shared.events.subjects import PROGRAM_WIDE, rpc_subject
 from shared.logging import get_logger
 from shared.rpc import rpc_handler
@@ -35,6 +36,7 @@ def make_handler(
     async def handle(event: CloudEvent, stream_seq: int) -> None:
         notices = notices_for(event)
         event_json = event.model_dump(mode="json")
+        region = _region(event) if notices else ""
         queued = 0
         with session_scope(engine) as session:
             if session.get(ProcessedEvent, event.id) is not None:
@@ -45,7 +47,7 @@ def make_handler(
                     program=event.program,
                     year=event.year,
                     base=event.base,
-                    region=str(event.data.get("region", "")),
+                    region=region,
                     audience=n.audience,
                     recipient=n.recipient,
                     kind=n.kind,
@@ -62,6 +64,12 @@ def make_handler(
             on_enqueued()
 
     return handle
+
+
+def _region(event: CloudEvent) -> str:
+    """The base's region, for a province officer's or a city's inbox (cycle events carry it)."""
+    payload = read_payload(event)
+    return (payload.region or "") if isinstance(payload, CycleContext) else ""
 
 
 def build_router(engine: Engine) -> NatsRouter:

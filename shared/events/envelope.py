@@ -8,10 +8,10 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from shared.events.payloads import EventPayload, payload_model, read_payload
 from shared.events.subjects import PROGRAM_WIDE, event_subject
 from shared.events.types import EventType
 
-SCHEMA_VERSION = 1
 _ID_NAMESPACE = uuid.UUID("6f1d3c1e-8a51-4d0b-9a53-2d6b1c0e9f00")
 
 
@@ -41,6 +41,7 @@ class CloudEvent(BaseModel):
     year: int
     base: str
     sequence: int = Field(ge=0, description="Position in the source stream, gap-free per cycle")
+    # On the wire a JSON object, as CloudEvents has it; read it through ``payload()``.
     data: dict[str, Any] = Field(default_factory=dict)
 
     @field_validator("time")
@@ -59,6 +60,10 @@ class CloudEvent(BaseModel):
         base = None if self.base == PROGRAM_WIDE else self.base
         return event_subject(self.program, self.year, base, self.event_type)
 
+    def payload(self) -> EventPayload:
+        """The typed payload: the model this event's type and ``dataschema`` name."""
+        return read_payload(self)
+
     def to_json(self) -> bytes:
         return self.model_dump_json().encode()
 
@@ -69,16 +74,30 @@ class CloudEvent(BaseModel):
 
 def new_event(
     *,
-    event_type: EventType,
+    payload: EventPayload | None = None,
     program: str,
     year: int,
     base: str | None,
     time: datetime,
     stream_key: str,
     sequence: int,
-    data: dict[str, Any] | None = None,
     source: str = "navcycle/workflows",
+    event_type: EventType | None = None,
+    data: dict[str, Any] | None = None,
 ) -> CloudEvent:
+    """An event built from its payload model: the type and ``dataschema`` follow from it.
+
+    ``event_type`` with raw ``data`` writes an event as it may already sit in the log (an older
+    producer's shape, a test's partial payload); no producer of ours builds events that way.
+    """
+    if payload is not None:
+        if event_type is not None and event_type != payload.event_type:
+            raise ValueError(f"a {payload.event_type.value} payload on a {event_type.value} event")
+        event_type, body, schema = payload.event_type, payload.to_data(), payload.dataschema()
+    elif event_type is not None:
+        body, schema = dict(data or {}), payload_model(event_type).dataschema()
+    else:
+        raise TypeError("new_event needs a payload (or an event_type with raw data)")
     base_token = base or PROGRAM_WIDE
     return CloudEvent(
         id=event_id(stream_key, sequence, event_type),
@@ -86,10 +105,10 @@ def new_event(
         type=event_type.cloudevents_type,
         subject=f"{program}/{year}/{base_token}",
         time=time,
-        dataschema=f"urn:navcycle:schema:{event_type.value}:{SCHEMA_VERSION}",
+        dataschema=schema,
         program=program,
         year=year,
         base=base_token,
         sequence=sequence,
-        data=data or {},
+        data=body,
     )

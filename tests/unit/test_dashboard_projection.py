@@ -10,6 +10,7 @@ from services.dashboard.projection import CycleView, apply, city_of, timeline_de
 from services.dashboard.store import Aside, Fold
 from shared.events.envelope import new_event
 from shared.events.types import EventType
+from tests.event_samples import required
 
 
 def _event(event_type: EventType, sequence: int, data: dict, base: str = "b1"):  # type: ignore[no-untyped-def,type-arg]
@@ -21,7 +22,7 @@ def _event(event_type: EventType, sequence: int, data: dict, base: str = "b1"): 
         time=datetime(2026, 3, 1, tzinfo=UTC),
         stream_key=f"cycle/p/2026/{base}@r",
         sequence=sequence,
-        data=data,
+        data={**required(event_type), **data},
     )
 
 
@@ -114,7 +115,7 @@ def _at(
         time=T0 + timedelta(minutes=sequence if minutes is None else minutes),
         stream_key=stream or f"cycle/p/2026/{base}@{run}",
         sequence=sequence,
-        data=data,
+        data={**required(event_type), **data},
     )
 
 
@@ -376,7 +377,7 @@ def test_events_of_other_sources_on_a_base_open_no_cycle() -> None:
         stream_key="operator/x",
         sequence=1,
         source="navcycle/audit",
-        data={"action": "reinstate"},
+        data={**required(EventType.OPERATOR_ACTION), "action": "reinstate"},
     )
     fold = Fold()
     fold.add(audit)

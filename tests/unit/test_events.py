@@ -33,7 +33,7 @@ def test_envelope_carries_cloudevents_attributes() -> None:
     assert doc["subject"] == "henan/2026/zz-biomed"
     assert doc["time"] == "2026-03-01T08:00:00Z"
     assert doc["datacontenttype"] == "application/json"
-    assert doc["dataschema"] == "urn:navcycle:schema:plan.filed:1"
+    assert doc["dataschema"] == "https://navcycle.example/schemas/events/plan.filed.v1.json"
     assert event.nats_subject == "navcycle.events.henan.2026.zz-biomed.plan.filed"
 
 

@@ -6,6 +6,33 @@ from services.notifier.notices import notices_for
 from shared.events.envelope import new_event
 from shared.events.types import EventType
 
+# What each payload model requires (as every producer writes it); a case adds what it shows.
+REQUIRED: dict[EventType, dict[str, object]] = {
+    EventType.PROGRAM_LAUNCHED: {"rules_version": 1},
+    EventType.REMINDER_SENT: {"deadline": "plan"},
+    EventType.RECTIFICATION_ORDERED: {"round": 1},
+    EventType.EXPERT_ASSIGNED: {"program": "p", "year": 2026, "base": "b1"},
+    EventType.DEADLINE_RECOMPUTED: {"calendar": "cn", "calendar_version": 2},
+    EventType.BASE_DESIGNATED: {"grade": "excellent"},
+    EventType.OBJECTION_LODGED: {"base": "b1"},  # the data's base: ``base=`` is the envelope's
+    EventType.OBJECTION_DECIDED: {"base": "b1"},
+    EventType.BASE_REINSTATED: {"status": "active"},
+    EventType.PLAN_FILED: {
+        "document": {
+            "document_id": "d1",
+            "kind": "plan",
+            "version": 1,
+            "key": "k",
+            "sha256": "0" * 64,
+            "size": 1,
+            "content_type": "application/pdf",
+            "filename": "plan.pdf",
+            "filed_by": "b1",
+            "filed_at": "2026-03-01T00:00:00+08:00",
+        }
+    },
+}
+
 
 def _event(event_type: EventType, base: str | None = "b1", **data: object):  # type: ignore[no-untyped-def]
     return new_event(
@@ -16,7 +43,7 @@ def _event(event_type: EventType, base: str | None = "b1", **data: object):  # t
         time=datetime.now(UTC),
         stream_key="k",
         sequence=1,
-        data=dict(data),
+        data={**REQUIRED.get(event_type, {}), **data},
     )
 
 
@@ -148,11 +175,11 @@ def test_new_event_notices_go_to_the_right_people_in_words() -> None:
             _event(
                 EventType.DEADLINE_RECOMPUTED,
                 deadline="plan",
-                **{"from": "2027-01-05T00:00:00+08:00", "to": "2027-01-06T00:00:00+08:00"},
+                **{"from": {"due": "2027-01-05T00:00:00+08:00"}},
+                to={"due": "2027-01-06T00:00:00+08:00"},
             )
         )
     )
     assert "原为2027年1月4日24时前，现为2027年1月5日24时前" in recomputed
     corrected = _texts(notices_for(_event(EventType.RESULTS_CORRECTED, base=None, notice=2)))
     assert "补充公示（第2号）" in corrected
-    assert notices_for(_event(EventType.EXPERT_ASSIGNED)) == []  # no expert named: nobody

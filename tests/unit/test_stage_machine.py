@@ -14,6 +14,7 @@ from shared.domain.stage_machine import CYCLE, StageMachine, Transition
 from shared.domain.stages import Stage
 from shared.events.envelope import new_event
 from shared.events.types import EventType
+from tests.event_samples import required
 from tests.helpers import HISTORIES
 from workflows.replay import history_files, load_history_file
 from workflows.reset import NoResetPoint, find_reset_point
@@ -153,7 +154,7 @@ def _event(event_type: EventType, sequence: int, data: dict):  # type: ignore[no
         time=datetime(2026, 3, 1, tzinfo=UTC),
         stream_key="cycle/p/2026/b1@r",
         sequence=sequence,
-        data=data,
+        data={**required(event_type), **data},
     )
 
 
