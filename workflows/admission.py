@@ -7,8 +7,8 @@ from datetime import datetime
 from typing import Literal
 
 from shared.contracts.cycle import CycleState
+from shared.domain import errors
 from shared.domain.stages import Stage
-from workflows import errors
 
 FilingKind = Literal["plan", "self_evaluation", "rectification"]
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 from typing import Literal
 
 from shared.contracts.cycle import Actor, CycleState
+from shared.domain import errors
 from shared.domain.regions import is_within
-from workflows import errors
 
 Act = Literal["file", "verify_city", "verify_province", "take_over", "score", "extend"]
 

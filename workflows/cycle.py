@@ -58,6 +58,7 @@ with workflow.unsafe.imports_passed_through():
     )
     from shared.contracts.filings import DocumentRecord
     from shared.contracts.registry import BaseStatusResult
+    from shared.domain import errors
     from shared.domain.arrival import Admission, admission_time
     from shared.domain.grading import (
         GRADING_METHOD,
@@ -74,11 +75,11 @@ with workflow.unsafe.imports_passed_through():
     from shared.events import payloads as ev
     from shared.events.envelope import new_event
     from shared.events.types import EventType
-    from workflows import errors
     from workflows import search_attributes as sa
     from workflows.activities import CycleActivities
     from workflows.admission import FilingKind, filing_refusal
     from workflows.authority import Act, actor_refusal
+    from workflows.errors import rejected
 
 ACTIVITY_TIMEOUT = timedelta(seconds=30)
 RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(seconds=30))
@@ -641,30 +642,30 @@ class AnnualCycleWorkflow(CycleClock):
     def _validate_review_plan(self, req: ReviewPlan) -> None:
         self._require_stage(Stage.PLAN_REVIEW, "a plan review")
         if req.step != self._s.verification_step:
-            raise errors.rejected(
+            raise rejected(
                 errors.WRONG_STAGE,
                 f"the plan awaits the {self._s.verification_step} step, not {req.step}",
             )
         if self._decision is not None:
-            raise errors.rejected(errors.DUPLICATE_FILING, "this step has already decided")
+            raise rejected(errors.DUPLICATE_FILING, "this step has already decided")
         act: Act = "take_over" if req.taken_over else ("verify_" + req.step)  # type: ignore[assignment]
         self._authorize(req.actor, act)
         if self._s.step_taken_by is not None and not req.taken_over:
-            raise errors.rejected(
+            raise rejected(
                 errors.STEP_TAKEN_OVER,
                 f"the {req.step} step has passed to the {self._s.step_taken_by} after its"
                 f" window / 该环节逾期未核实，已由上级代为核实",
             )
         if req.taken_over:
             if not req.reason.strip():
-                raise errors.rejected(
+                raise rejected(
                     errors.INVALID_INPUT, "taking over a step needs a reason / 代为核实须说明理由"
                 )
             silent = self._s.step_taken_by is not None or workflow.now() >= self._s.deadlines.get(
                 "plan_review", workflow.now()
             )
             if not silent:
-                raise errors.rejected(
+                raise rejected(
                     errors.STEP_NOT_SILENT,
                     f"the {req.step} step is still within its window / 该环节尚在核实期限内",
                 )
@@ -696,7 +697,7 @@ class AnnualCycleWorkflow(CycleClock):
                 retry_policy=RETRY,
             )
             if req.expert not in self._s.experts:
-                raise errors.rejected(
+                raise rejected(
                     errors.NOT_ASSIGNED,
                     f"{req.expert} is not assigned to this review / 非本轮评审专家",
                 )
@@ -722,16 +723,14 @@ class AnnualCycleWorkflow(CycleClock):
         self._authorize(req.actor, "score")
         assert req.actor is not None
         if req.actor.name != req.expert:
-            raise errors.rejected(
-                errors.NOT_YOUR_ROLE, f"{req.actor.name} may not score as {req.expert}"
-            )
+            raise rejected(errors.NOT_YOUR_ROLE, f"{req.actor.name} may not score as {req.expert}")
         if len(self._sheets) >= self._rules.rubric.experts_required:
-            raise errors.rejected(errors.ALREADY_SCORED, "every required expert has scored")
+            raise rejected(errors.ALREADY_SCORED, "every required expert has scored")
         if any(s.expert == req.expert for s in self._sheets):
-            raise errors.rejected(errors.ALREADY_SCORED, f"{req.expert} has already scored")
+            raise rejected(errors.ALREADY_SCORED, f"{req.expert} has already scored")
         problems = score_errors(self._rules.rubric, req.scores, req.vetoes)
         if problems:
-            raise errors.rejected(errors.INVALID_SCORES, "; ".join(problems), problems=problems)
+            raise rejected(errors.INVALID_SCORES, "; ".join(problems), problems=problems)
 
     @workflow.update
     async def file_rectification(self, req: FileRectification) -> Receipt:
@@ -775,11 +774,11 @@ class AnnualCycleWorkflow(CycleClock):
         self._authorize(req.actor, "extend")
         current = self._s.deadlines.get(req.deadline)
         if current is None or self._s.stage.is_final:
-            raise errors.rejected(errors.INVALID_EXTENSION, f"no open deadline {req.deadline!r}")
+            raise rejected(errors.INVALID_EXTENSION, f"no open deadline {req.deadline!r}")
         if req.until.tzinfo is None:
-            raise errors.rejected(errors.INVALID_EXTENSION, "the new deadline needs a time zone")
+            raise rejected(errors.INVALID_EXTENSION, "the new deadline needs a time zone")
         if req.until <= current or req.until <= workflow.now():
-            raise errors.rejected(
+            raise rejected(
                 errors.INVALID_EXTENSION,
                 f"the new deadline must be later than {current.isoformat()} and in the future",
             )
@@ -824,7 +823,7 @@ class AnnualCycleWorkflow(CycleClock):
     def _authorize(self, actor: Actor | None, act: Act) -> None:
         refusal = actor_refusal(actor, act, self._s, self._inp.base.region)
         if refusal is not None:
-            raise errors.rejected(*refusal)
+            raise rejected(*refusal)
 
     def _from_parent(self, secret: str, what: str) -> bool:
         if secret == self._inp.parent_secret:
@@ -853,7 +852,7 @@ class AnnualCycleWorkflow(CycleClock):
 
     def _require_stage(self, stage: Stage, what: str) -> None:
         if self._s.stage != stage:
-            raise errors.rejected(
+            raise rejected(
                 errors.WRONG_STAGE,
                 f"{what} is not accepted now: the cycle is in stage {self._s.stage.value}",
                 stage=self._s.stage.value,
@@ -863,10 +862,10 @@ class AnnualCycleWorkflow(CycleClock):
         """Judge a filing by when it arrived at the gateway, not when the worker got to it."""
         at = self._admission(received_at)
         if at.refusal is not None:
-            raise errors.rejected(*at.refusal, stage=self._s.stage.value)
+            raise rejected(*at.refusal, stage=self._s.stage.value)
         refusal = filing_refusal(self._s, kind, at.at, sha256)
         if refusal is not None:
-            raise errors.rejected(*refusal, stage=self._s.stage.value)
+            raise rejected(*refusal, stage=self._s.stage.value)
 
     def _admission(self, received_at: datetime | None) -> Admission:
         skew = self._inp.arrival_max_skew_s

@@ -41,12 +41,13 @@ with workflow.unsafe.imports_passed_through():
     from shared.contracts.program_year import ProgramYearInput, ProgramYearState
     from shared.contracts.registry import GetProgram, ListBasesRequest
     from shared.contracts.results import ObjectionSummary, ResultEntry, ResultsNotice
+    from shared.domain import errors
     from shared.domain.grading import Grade
     from shared.events import payloads as ev
     from shared.events.envelope import new_event
-    from workflows import errors
     from workflows import search_attributes as sa
     from workflows.activities import CycleActivities
+    from workflows.errors import rejected
     from workflows.results import build_entries
     from workflows.timing import resolve_spec
 
@@ -379,20 +380,20 @@ class ProgramYearWorkflow:
         if req.objection_id in s.objections:
             return
         if s.phase != "publication" or s.publication_until is None:
-            raise errors.rejected(
+            raise rejected(
                 errors.NOT_IN_PUBLICATION,
                 "results are not in 公示 now / 当前不在公示期内，不受理异议",
                 phase=s.phase,
             )
         received = max(req.received_at, s.published_at or req.received_at)
         if received >= s.publication_until:
-            raise errors.rejected(
+            raise rejected(
                 errors.NOT_IN_PUBLICATION,
                 "公示期已结束，不再受理异议 / the 公示 period has ended",
             )
         entry = s.graded.get(req.base)
         if entry is None or entry.excluded:
-            raise errors.rejected(
+            raise rejected(
                 errors.UNKNOWN_BASE,
                 f"{req.base} has no published result / 公示名单中无此基地",
             )
@@ -436,9 +437,9 @@ class ProgramYearWorkflow:
     def _validate_decide(self, req: DecideObjection) -> None:
         current = self._s.objections.get(req.objection_id)
         if current is None:
-            raise errors.rejected(errors.UNKNOWN_OBJECTION, f"no objection {req.objection_id}")
+            raise rejected(errors.UNKNOWN_OBJECTION, f"no objection {req.objection_id}")
         if current.status != "lodged":
-            raise errors.rejected(
+            raise rejected(
                 errors.ALREADY_DECIDED,
                 f"objection {req.objection_id} was already {current.status} / 该异议已处理",
             )

@@ -14,9 +14,31 @@ from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
 from services.gateway.problems import ApiError
-from workflows.errors import HTTP_STATUS
+from shared.domain import errors
 
 T = TypeVar("T")
+
+# How each refusal code of a workflow reads over HTTP.
+HTTP_STATUS: dict[str, int] = {
+    errors.WRONG_STAGE: 409,
+    errors.DEADLINE_PASSED: 409,
+    errors.DUPLICATE_FILING: 409,
+    errors.INVALID_SCORES: 422,
+    errors.ALREADY_SCORED: 409,
+    errors.INVALID_EXTENSION: 422,
+    errors.INVALID_INPUT: 422,
+    errors.STEP_NOT_SILENT: 409,
+    errors.STEP_TAKEN_OVER: 409,
+    errors.ACTOR_REQUIRED: 403,
+    errors.NOT_YOUR_ROLE: 403,
+    errors.NOT_ASSIGNED: 403,
+    errors.NOT_IN_PUBLICATION: 409,
+    errors.UNKNOWN_BASE: 404,
+    errors.UNKNOWN_OBJECTION: 404,
+    errors.ALREADY_DECIDED: 409,
+    # Not the client's doing: the clocks must be put right; a retry may pass.
+    errors.CLOCK_SKEW: 503,
+}
 
 
 async def call_workflow(awaitable: Awaitable[T], *, what: str) -> T:

@@ -35,13 +35,13 @@ from shared.contracts.cycle import (
     Target,
     Upload,
 )
+from shared.domain import errors
 from shared.domain.grading import DecisionRecord, recompute
 from shared.domain.rules import ProgramRules
 from shared.eventlog import read_events
 from shared.events.subjects import event_filter
 from shared.objectstore import ObjectStore, sha256_hex
 from shared.stream import EVENTS_STREAM
-from workflows import errors
 from workflows.cycle import AnnualCycleWorkflow
 from workflows.ids import cycle_id, program_year_id
 from workflows.program_year import ProgramYearWorkflow

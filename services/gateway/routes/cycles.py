@@ -46,7 +46,7 @@ from services.gateway.public_models import (
     ScoreAnswer,
 )
 from services.gateway.routes.params import Base, IdempotencyKey, Program, Year
-from services.gateway.temporal_errors import call_workflow
+from services.gateway.temporal_errors import HTTP_STATUS, call_workflow
 from services.gateway.upload_cleanup import RefusedUpload
 from services.gateway.uploads import check_filename, read_limited, store_upload
 from services.gateway.year_view import YearView, results_published, year_view
@@ -72,7 +72,6 @@ from shared.domain.stages import Stage
 from shared.domain.wording import deadline_en, deadline_zh
 from workflows.admission import FilingKind, filing_refusal
 from workflows.cycle import AnnualCycleWorkflow
-from workflows.errors import HTTP_STATUS
 from workflows.ids import cycle_id, program_year_id
 from workflows.starters import start_program_year
 
