@@ -1,27 +1,34 @@
 """Request/reply between processes over NATS, with typed contracts and structured errors.
 
-Services answer with ``{"ok": true, "data": ...}`` or ``{"ok": false, "error": {code, message,
-status}}``, so a caller can turn a service's refusal into the right 4xx without guessing.
+A service's handler is a typed function (``async def get_base(req: GetBase) -> BasePublic``):
+FastStream decodes the request into its model and sends the returned model back as the reply's
+JSON body, so the AsyncAPI document names both. A refusal or a failure is a reply too, never a
+silence: :class:`RpcErrors`, the middleware of every request/reply subscriber, answers it with an
+:class:`RpcFailure` body and the ``Navcycle-Error`` header naming its code. So a caller turns a
+service's refusal into the right 4xx without guessing, a bad request into 422 ``invalid_request``
+and a crash into 503 ``service_unavailable``.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
-from faststream.nats.annotations import NatsMessage
+from faststream import BaseMiddleware
+from faststream.exceptions import SubscriberNotFound
+from faststream.message import StreamMessage
+from faststream.nats import NatsBroker, NatsResponse
 from nats.aio.client import Client as NatsClient
 from nats.errors import NoRespondersError
 from nats.errors import TimeoutError as NatsTimeout
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from shared.events.subjects import rpc_subject
 from shared.logging import get_logger
 
 log = get_logger("rpc")
-Req = TypeVar("Req", bound=BaseModel)
 Rep = TypeVar("Rep", bound=BaseModel)
+ERROR_HEADER = "Navcycle-Error"  # on a reply that is an RpcFailure; its value is the code
 
 
 class RpcError(Exception):
@@ -38,66 +45,107 @@ class ServiceUnavailable(RpcError):
         super().__init__("service_unavailable", message, 503)
 
 
+class RpcFailure(BaseModel):
+    """The body of a reply marked by the ``Navcycle-Error`` header: a refusal or a failure."""
+
+    model_config = ConfigDict(extra="allow")  # details of the refusal (e.g. the rules' errors)
+
+    code: str = Field(description="stable error code, e.g. base_not_found, invalid_request")
+    message: str = Field(description="what went wrong, for a person (Chinese and English)")
+    status: int = Field(description="the HTTP status a gateway answers with (4xx, or 503)")
+
+
+class Empty(BaseModel):
+    pass
+
+
+class ServiceHealth(BaseModel):
+    """A service's answer on ``navcycle.rpc.<service>.health``."""
+
+    model_config = ConfigDict(extra="allow")  # what the service's own check reports
+
+    status: Literal["ok", "degraded"]
+    error: str | None = Field(default=None, description="why it is degraded")
+
+
+def failure_reply(error: RpcError) -> NatsResponse:
+    return NatsResponse(
+        json.dumps(error.to_json(), default=str).encode(), headers={ERROR_HEADER: error.code}
+    )
+
+
+class RpcErrors(BaseMiddleware):
+    """Every outcome of a request/reply handler, including a request it cannot decode, becomes
+    a reply: a caller never waits out its timeout on a refusal or a crash."""
+
+    async def consume_scope(self, call_next: Any, msg: StreamMessage[Any]) -> Any:
+        try:
+            return await call_next(msg)
+        except ValidationError as exc:
+            return failure_reply(
+                RpcError("invalid_request", str(exc.errors(include_url=False)), 422)
+            )
+        except RpcError as exc:
+            return failure_reply(exc)
+        except Exception as exc:
+            # A dropped database connection, an unreachable store: answer at once with a 503 to
+            # retry, and log it, rather than leave the caller to time out on silence.
+            subject = getattr(msg.raw_message, "subject", "?")
+            log.exception("rpc.failed", subject=subject)
+            return failure_reply(ServiceUnavailable(f"{subject} failed: {type(exc).__name__}"))
+
+
 class RpcClient:
-    def __init__(self, nc: NatsClient, timeout_s: float = 10.0) -> None:
-        self._nc = nc
+    """Calls a service's subject and reads its reply, or raises its refusal as :class:`RpcError`.
+
+    It asks through a FastStream broker (``broker.request``) when the process has one: the
+    services, and the handler tests on ``TestNatsBroker``. The gateway, the worker and the CLI
+    have no FastStream app: they hold one nats-py connection that also serves their JetStream
+    publishing and streams, so they ask on it directly rather than open a second connection
+    for a broker. Both speak the same wire: a JSON body, and the error header on a refusal.
+    """
+
+    def __init__(self, conn: NatsClient | NatsBroker, timeout_s: float = 10.0) -> None:
+        self._conn = conn
         self._timeout = timeout_s
 
     async def call(self, service: str, action: str, request: BaseModel, reply: type[Rep]) -> Rep:
         subject = rpc_subject(service, action)
         try:
-            msg = await self._nc.request(
-                subject, request.model_dump_json().encode(), timeout=self._timeout
-            )
-        except NoRespondersError:
+            body, headers = await self._request(subject, request)
+        except (NoRespondersError, SubscriberNotFound):
             raise ServiceUnavailable(f"no {service} service is running") from None
-        except NatsTimeout:
+        except (TimeoutError, NatsTimeout):
             raise ServiceUnavailable(f"the {service} service did not answer in time") from None
-        body = json.loads(msg.data)
-        if not body.get("ok"):
-            err = dict(body.get("error") or {})
+        if ERROR_HEADER in headers:
+            err = json.loads(body)
             raise RpcError(
-                err.pop("code", "service_error"),
+                err.pop("code", headers[ERROR_HEADER]),
                 err.pop("message", "the service refused"),
                 int(err.pop("status", 400)),
                 **err,
             )
-        return reply.model_validate(body["data"])
+        return reply.model_validate_json(body or b"{}")
+
+    async def _request(self, subject: str, request: BaseModel) -> tuple[bytes, dict[str, str]]:
+        if isinstance(self._conn, NatsBroker):
+            answer = await self._conn.request(request, subject, timeout=self._timeout)
+            return answer.body, dict(answer.headers)
+        raw = await self._conn.request(
+            subject,
+            request.model_dump_json().encode(),
+            timeout=self._timeout,
+            headers={"content-type": "application/json"},
+        )
+        return raw.data, dict(raw.headers or {})
 
 
-def rpc_handler(
-    request_model: type[Req],
-) -> Callable[[Callable[[Req], Awaitable[BaseModel | None]]], Callable[[Any], Awaitable[bytes]]]:
-    """Wrap a typed handler so every outcome, including a bad request, becomes a reply."""
+def rpc_handler(request_model: type[BaseModel]) -> Any:
+    """Formerly wrapped a handler into ``(NatsMessage) -> bytes``; now the handler itself is
+    typed and :class:`RpcErrors` makes the replies, so this returns it unchanged. Being removed
+    service by service."""
 
-    def wrap(
-        fn: Callable[[Req], Awaitable[BaseModel | None]],
-    ) -> Callable[[Any], Awaitable[bytes]]:
-        # No functools.wraps: FastStream would read the wrapped signature and decode the body.
-        async def handler(msg: NatsMessage) -> bytes:
-            try:
-                request = request_model.model_validate_json(msg.body)
-                result = await fn(request)
-            except ValidationError as exc:
-                error = RpcError("invalid_request", str(exc.errors(include_url=False)), 422)
-                return json.dumps({"ok": False, "error": error.to_json()}).encode()
-            except RpcError as exc:
-                return json.dumps({"ok": False, "error": exc.to_json()}, default=str).encode()
-            except Exception as exc:
-                # A dropped database connection, an unreachable store: answer at once with a
-                # 503 to retry, and log it, rather than leave the caller to time out on silence.
-                log.exception("rpc.failed", handler=fn.__name__)
-                error = ServiceUnavailable(f"{fn.__name__} failed: {type(exc).__name__}")
-                return json.dumps({"ok": False, "error": error.to_json()}).encode()
-            data = result.model_dump(mode="json") if result is not None else {}
-            return json.dumps({"ok": True, "data": data}).encode()
-
-        handler.__name__ = fn.__name__
-        handler.__qualname__ = fn.__qualname__
-        return handler
+    def wrap(fn: Any) -> Any:
+        return fn
 
     return wrap
-
-
-class Empty(BaseModel):
-    pass

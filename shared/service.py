@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
 from faststream.nats import NatsBroker, NatsRouter
-from faststream.nats.annotations import NatsMessage
 from sqlalchemy import Engine
 
 from shared.db import ping
 from shared.events.subjects import rpc_subject
+from shared.rpc import Empty, RpcErrors, ServiceHealth
 
 Check = Callable[[], Awaitable[None]]
 
@@ -50,14 +49,12 @@ def health_router(service: str, check: Callable[[], Awaitable[dict[str, str]]]) 
     router = NatsRouter()
 
     @router.subscriber(rpc_subject(service, "health"))
-    async def health(msg: NatsMessage) -> bytes:
+    async def health(_: Empty) -> ServiceHealth:
         try:
             detail = await check()
-            return json.dumps({"ok": True, "data": {"status": "ok", **detail}}).encode()
+            return ServiceHealth.model_validate({"status": "ok", **detail})
         except Exception as exc:  # report, never crash the responder
-            return json.dumps(
-                {"ok": True, "data": {"status": "degraded", "error": str(exc)}}
-            ).encode()
+            return ServiceHealth(status="degraded", error=str(exc))
 
     return router
 
@@ -84,10 +81,17 @@ def service_broker(
 
 
 def rpc_subscriber(router: NatsRouter, service: str):  # type: ignore[no-untyped-def]
-    """``@subscriber("bases.get")`` for a service's request/reply subjects: one queue group per
-    service, so its replicas share the requests."""
+    """``@subscriber("bases.get")`` for a service's request/reply subjects, on typed handlers
+    (``async def get(req: GetBase) -> BasePublic``): one queue group per service, so its replicas
+    share the requests, and :class:`RpcErrors`, so a refusal or a crash is an error reply.
+
+    Handlers run their synchronous SQLModel sessions in a thread (``asyncio.to_thread`` around
+    the use case), so a slow query or a held lock never stalls the loop that also answers the
+    other requests, the health checks and the event consumers."""
+    rpc = NatsRouter(middlewares=[RpcErrors])
+    router.include_router(rpc)
 
     def subscriber(action: str):  # type: ignore[no-untyped-def]
-        return router.subscriber(rpc_subject(service, action), queue=service)
+        return rpc.subscriber(rpc_subject(service, action), queue=service)
 
     return subscriber

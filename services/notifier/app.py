@@ -2,26 +2,25 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from faststream.nats import NatsBroker, NatsRouter
 from sqlalchemy import Engine
-from sqlmodel import col, select
 
+from services.notifier import use_cases
 from services.notifier.notices import notices_for
 from services.notifier.outbox import Recipients, enqueue
 from services.notifier.sender import OutboxSender
 from services.notifier.tables import NoticeRow, ProcessedEvent
 from shared.consumer import event_consumer
-from shared.contracts.notifier import Inbox, InboxQuery, NoticePublic
+from shared.contracts.notifier import Inbox, InboxQuery
 from shared.db import session_scope
 from shared.events.envelope import CloudEvent
 from shared.events.payloads import CycleContext, read_payload
-from shared.events.subjects import PROGRAM_WIDE, rpc_subject
 from shared.logging import get_logger
-from shared.rpc import rpc_handler
-from shared.service import service_broker
+from shared.service import rpc_subscriber, service_broker
 
 log = get_logger("notifier")
 SERVICE = "notifier"
@@ -74,26 +73,11 @@ def _region(event: CloudEvent) -> str:
 
 def build_router(engine: Engine) -> NatsRouter:
     router = NatsRouter()
+    subscriber = rpc_subscriber(router, SERVICE)
 
-    @router.subscriber(rpc_subject(SERVICE, "inbox.list"), queue=SERVICE)
-    @rpc_handler(InboxQuery)
+    @subscriber("inbox.list")
     async def inbox(req: InboxQuery) -> Inbox:
-        query = select(NoticeRow).where(col(NoticeRow.audience).in_(req.audiences))
-        if req.program:
-            query = query.where(NoticeRow.program == req.program)
-        if req.base:
-            query = query.where(col(NoticeRow.base).in_([req.base, PROGRAM_WIDE]))
-        # A notice to one person (an expert's assignment) is theirs alone.
-        query = query.where(
-            (col(NoticeRow.recipient) == "") | (col(NoticeRow.recipient) == (req.recipient or ""))
-        )
-        if req.region_prefix:
-            query = query.where(col(NoticeRow.region).startswith(req.region_prefix))
-        with session_scope(engine) as session:
-            rows = session.exec(query.order_by(col(NoticeRow.id).desc()).limit(req.limit))
-            return Inbox(
-                notices=[NoticePublic.model_validate(r, from_attributes=True) for r in rows]
-            )
+        return await asyncio.to_thread(use_cases.inbox, engine, req)
 
     return router
 

@@ -4,19 +4,18 @@ request handler all become a 503 with a stable code, never a 500 or a silent tim
 
 from __future__ import annotations
 
-import json
-from dataclasses import dataclass
-
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from faststream.nats import NatsBroker, NatsRouter, TestNatsBroker
 from sqlalchemy.exc import OperationalError
 from temporalio.service import RPCError, RPCStatusCode
 
 from services.gateway import problems
 from services.gateway.problems import ApiError
 from services.gateway.temporal_errors import call_workflow
-from shared.rpc import Empty, rpc_handler
+from shared.rpc import Empty, RpcClient, RpcError
+from shared.service import rpc_subscriber
 
 
 def _dropped() -> OperationalError:
@@ -49,16 +48,17 @@ def test_a_dropped_database_connection_in_the_gateway_is_a_503_problem() -> None
     assert answer.json()["code"] == "database_unavailable"
 
 
-@dataclass
-class _Message:
-    body: bytes
-
-
 async def test_a_service_handler_that_fails_answers_at_once_with_a_503() -> None:
-    @rpc_handler(Empty)
+    broker = NatsBroker()
+    router = NatsRouter()
+    subscriber = rpc_subscriber(router, "registry")
+
+    @subscriber("needs-the-database")
     async def handler(_: Empty) -> Empty:
         raise _dropped()
 
-    reply = json.loads(await handler(_Message(b"{}")))
-    assert reply["ok"] is False
-    assert (reply["error"]["code"], reply["error"]["status"]) == ("service_unavailable", 503)
+    broker.include_router(router)
+    async with TestNatsBroker(broker) as connected:
+        with pytest.raises(RpcError) as caught:
+            await RpcClient(connected).call("registry", "needs-the-database", Empty(), Empty)
+    assert (caught.value.code, caught.value.status) == ("service_unavailable", 503)
