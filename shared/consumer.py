@@ -35,6 +35,8 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from shared.events.envelope import CloudEvent
 from shared.logging import get_logger
+from shared.nats_auth import SHARED_INBOX
+from shared.service import ServiceBroker
 from shared.stream import DLQ_STREAM, EVENTS_STREAM
 
 log = get_logger("consumer")
@@ -113,6 +115,7 @@ def event_consumer(
     or a NATS whose consumer state was lost) starts after ``start_after``, the checkpoint its
     service stored with its data, or from sequence 1.
     """
+    inbox = broker.inbox if isinstance(broker, ServiceBroker) else SHARED_INBOX
 
     @broker.subscriber(
         subject,
@@ -122,6 +125,8 @@ def event_consumer(
         pull_sub=PullSub(batch_size=1, timeout=5.0),
         config=start_config(start_after),
         ack_policy=AckPolicy.MANUAL,
+        # The pulls' answers come to the user's own inbox (FastStream would take ``_INBOX.``).
+        inbox_prefix=f"{inbox}.".encode(),
     )
     async def consume(msg: NatsMessage) -> None:
         raw = msg.raw_message

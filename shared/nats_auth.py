@@ -7,8 +7,15 @@ delete or purge the event stream, or delete one of its messages: it is the audit
 itself denies purge and message deletion as well, see ``shared.stream``).
 
 Replies: a service answers a request on the requester's reply subject (``allow_responses``), so
-it needs no publish right on ``_INBOX.>``; whoever sends requests or talks to JetStream
-subscribes to ``_INBOX.>`` for the answers.
+it needs no publish right on anyone's inbox. Every user takes its answers (requests, JetStream
+API replies, the messages of its consumers) on an inbox of its own, ``_INBOX_<user>.>``, and may
+read no other: nobody may subscribe to the shared ``_INBOX.>``, so no process reads another's
+answers. Every connection sets nats-py's ``inbox_prefix`` to :func:`inbox_prefix`.
+
+Consumers: each reader of the event log may touch only the durable consumers it owns (create,
+information, next messages, acknowledgements), and may replay the log through ephemeral ordered
+consumers if it needs to; nobody but the operator deletes a consumer, except the dashboard its own
+(it replaces one made by an older version).
 """
 
 from __future__ import annotations
@@ -26,13 +33,12 @@ from shared.stream import DLQ_STREAM, EVENTS_STREAM
 SERVICES = ("registry", "filings", "assessment", "notifier", "dashboard")
 USERS = (*SERVICES, "worker", "gateway", "operator")
 OPERATOR = "operator"
-INBOX = "_INBOX.>"
-# The gateway and the worker take their answers on inboxes of their own, so no service, which
-# must read ``_INBOX.>`` for its JetStream answers, can read what is sent to them.
-OWN_INBOX = {"gateway": "_INBOX_gateway", "worker": "_INBOX_worker"}
+SHARED_INBOX = "_INBOX"  # nats-py's default: read by nobody on our server
 PROJECTION_UPDATED = "navcycle.projection.updated.>"
 CREDENTIALS_FILE = "nats-users.json"
 CONFIG_FILE = "nats-auth.conf"
+MONITOR_HOST = "127.0.0.1"
+COMPOSE_MONITOR_PORT = 8222
 
 # The audit log is never shortened through the API, by anyone.
 NEVER = (
@@ -52,8 +58,7 @@ STREAM_ADMIN = (
     "$JS.API.META.>",
     "$JS.API.ACCOUNT.>",
 )
-# Reading the streams: information, consumers (durable, ephemeral, ordered), acknowledgements,
-# flow control, single messages.
+# Information about the streams, and single messages; no consumer.
 JS_READ = (
     "$JS.API.INFO",
     "$JS.API.STREAM.INFO.*",
@@ -61,9 +66,14 @@ JS_READ = (
     "$JS.API.STREAM.LIST",
     "$JS.API.STREAM.MSG.GET.*",
     "$JS.API.DIRECT.GET.>",
-    "$JS.API.CONSUMER.>",
-    "$JS.ACK.>",
-    "$JS.FC.>",
+)
+# Replaying the log (``shared.eventlog``): ordered consumers, which are ephemeral and made on the
+# subject that names no consumer (nats-server refuses a durable name there), their information
+# and their flow control.
+JS_REPLAY = (
+    f"$JS.API.CONSUMER.CREATE.{EVENTS_STREAM}",
+    f"$JS.API.CONSUMER.INFO.{EVENTS_STREAM}.*",
+    f"$JS.FC.{EVENTS_STREAM}.>",
 )
 # Creating the streams, or bringing them to our definition (``ensure_events_stream``).
 JS_SETUP = tuple(
@@ -77,6 +87,33 @@ def _rpc(service: str) -> str:
     return f"navcycle.rpc.{service}.>"
 
 
+def durable(name: str, *, replaces: bool = False) -> tuple[str, ...]:
+    """The JetStream API of the event stream's durable consumer ``name``, for its owner only:
+    made (old and new subject), asked about, pulled from, acknowledged; deleted if it
+    ``replaces`` one (``shared.consumer.BatchConsumer``)."""
+    at = f"{EVENTS_STREAM}.{name}"
+    rights = (
+        f"$JS.API.CONSUMER.DURABLE.CREATE.{at}",
+        f"$JS.API.CONSUMER.CREATE.{at}",
+        f"$JS.API.CONSUMER.CREATE.{at}.>",
+        f"$JS.API.CONSUMER.INFO.{at}",
+        f"$JS.API.CONSUMER.MSG.NEXT.{at}",
+        f"$JS.ACK.{at}.>",
+        f"$JS.FC.{at}.>",
+    )
+    return (*rights, f"$JS.API.CONSUMER.DELETE.{at}") if replaces else rights
+
+
+def inbox_prefix(user: str | None) -> str:
+    """Where a process of ``user`` takes its answers: ``_INBOX_<user>`` for our users, the
+    shared ``_INBOX`` without authentication (or for a user not ours)."""
+    return f"{SHARED_INBOX}_{user}" if user in USERS else SHARED_INBOX
+
+
+def _inbox(user: str) -> str:
+    return f"{inbox_prefix(user)}.>"
+
+
 def _events(*types: str) -> tuple[str, ...]:
     """Event subjects of the given types, any program, year and base."""
     return tuple(f"{EVENTS_PREFIX}.*.*.*.{t}" for t in types)
@@ -88,39 +125,51 @@ class Permissions:
     subscribe: tuple[str, ...]
     publish_deny: tuple[str, ...] = STREAM_ADMIN
     allow_responses: bool = False
+    subscribe_deny: tuple[str, ...] = ()
 
     def as_config(self) -> dict[str, object]:
+        subscribe: dict[str, list[str]] = {"allow": list(self.subscribe)}
+        if self.subscribe_deny:
+            subscribe["deny"] = list(self.subscribe_deny)
         out: dict[str, object] = {
             "publish": {"allow": list(self.publish), "deny": list(self.publish_deny)},
-            "subscribe": {"allow": list(self.subscribe)},
+            "subscribe": subscribe,
         }
         if self.allow_responses:
             out["allow_responses"] = True
         return out
 
 
-def _service(name: str, *publish: str, consumes: bool = True) -> Permissions:
+def _service(name: str, *publish: str, consumer: tuple[str, ...] = ()) -> Permissions:
     """A FastStream service: answers its own requests (the health check in its container asks
-    its own ``health``), reads the event log if it ``consumes``, and writes its dead letters."""
+    its own ``health``), reads the event log through its ``consumer`` if it has one, and writes
+    its dead letters."""
     own = (f"navcycle.rpc.{name}.health",)
-    js = (*JS_READ, *JS_SETUP, f"navcycle.dlq.{name}") if consumes else ()
+    js = (*JS_READ, *JS_SETUP, f"navcycle.dlq.{name}", *consumer) if consumer else ()
     return Permissions(
         publish=(*own, *js, *publish),
-        subscribe=(_rpc(name), INBOX),
+        subscribe=(_rpc(name), _inbox(name)),
         allow_responses=True,
     )
 
 
 PERMISSIONS: Mapping[str, Permissions] = {
-    "registry": _service("registry", consumes=False),
-    "filings": _service("filings", consumes=False),
-    "assessment": _service("assessment", *_events("expert.assigned", "expert.reassigned")),
-    "notifier": _service("notifier"),
-    "dashboard": _service("dashboard", PROJECTION_UPDATED),
+    "registry": _service("registry"),
+    "filings": _service("filings"),
+    "assessment": _service(
+        "assessment",
+        *_events("expert.assigned", "expert.reassigned"),
+        consumer=durable("assessment"),
+    ),
+    "notifier": _service("notifier", consumer=durable("notifier")),
+    # Its projections' consumer, and replays of the log (``navcycle dashboard rebuild``).
+    "dashboard": _service(
+        "dashboard", PROJECTION_UPDATED, consumer=(*durable("dashboard", replaces=True), *JS_REPLAY)
+    ),
     # The workflows' activities: every cycle and program event, requests to every service.
     "worker": Permissions(
         publish=(f"{EVENTS_PREFIX}.>", "navcycle.rpc.>", *JS_READ, *JS_SETUP),
-        subscribe=(f"{OWN_INBOX['worker']}.>",),
+        subscribe=(_inbox("worker"),),
     ),
     # The HTTP API: requests to every service, the audit records of what it changes, reading
     # the log for SSE and the year view, and the projections' change notes. No stream admin.
@@ -129,17 +178,18 @@ PERMISSIONS: Mapping[str, Permissions] = {
             "navcycle.rpc.>",
             *_events("operator.action", "calendar.applied", "base.reinstated"),
             *JS_READ,
+            *JS_REPLAY,
         ),
-        subscribe=(f"{OWN_INBOX['gateway']}.>", PROJECTION_UPDATED),
+        subscribe=(_inbox("gateway"), PROJECTION_UPDATED),
     ),
-    # The command line: anything but shortening the audit log.
-    OPERATOR: Permissions(publish=(">",), subscribe=(">",), publish_deny=NEVER),
+    # The command line: anything but shortening the audit log, or reading another's answers.
+    OPERATOR: Permissions(
+        publish=(">",),
+        subscribe=(">",),
+        publish_deny=NEVER,
+        subscribe_deny=(f"{SHARED_INBOX}.>", *(_inbox(u) for u in USERS if u != OPERATOR)),
+    ),
 }
-
-
-def inbox_prefix(user: str | None) -> str:
-    """Where a process of ``user`` takes its answers."""
-    return OWN_INBOX.get(user or "", "_INBOX")
 
 
 def generate_passwords(users: Iterable[str] = USERS) -> dict[str, str]:
@@ -163,14 +213,21 @@ def authorization_block(passwords: Mapping[str, str] | None = None) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write_embedded_auth(directory: Path) -> dict[str, str]:
+def monitor_line(port: int) -> str:
+    """nats-server's monitoring endpoint, which asks for no password: on the loopback only."""
+    return f"http: {json.dumps(f'{MONITOR_HOST}:{port}')}\n"
+
+
+def write_embedded_auth(directory: Path, *, monitor_port: int | None = None) -> dict[str, str]:
     """New random passwords for every user, written (owner-only) beside the nats-server config
-    that uses them; returns the passwords."""
+    that uses them, with the monitoring port (bound to the loopback) if given; returns the
+    passwords."""
     directory.mkdir(parents=True, exist_ok=True)
     passwords = generate_passwords()
     _write_private(directory / CREDENTIALS_FILE, json.dumps(passwords, indent=2))
     header = "# Written by `navcycle up`; new passwords on every start. Do not edit.\n"
-    _write_private(directory / CONFIG_FILE, header + authorization_block(passwords))
+    monitor = monitor_line(monitor_port) if monitor_port else ""
+    _write_private(directory / CONFIG_FILE, header + monitor + authorization_block(passwords))
     return passwords
 
 
@@ -196,5 +253,7 @@ def compose_config() -> str:
         "#   python -c 'from shared.nats_auth import compose_config as c; print(c(), end=\"\")'"
         " > deploy/nats/auth.conf\n"
         "# Each password comes from the environment (.env): NATS_<USER>_PASSWORD.\n"
+        "# Monitoring (the containers' health check) listens inside each container only.\n"
+        + monitor_line(COMPOSE_MONITOR_PORT)
         + authorization_block()
     )

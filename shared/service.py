@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
+from urllib.parse import urlsplit
 
 from faststream.nats import NatsBroker, NatsRouter
 from sqlalchemy import Engine
 
 from shared.db import ping
 from shared.events.subjects import rpc_subject
+from shared.nats_auth import SHARED_INBOX, inbox_prefix
 from shared.rpc import Empty, RpcErrors, ServiceHealth
 
 Check = Callable[[], Awaitable[None]]
@@ -30,6 +32,7 @@ class ServiceBroker(NatsBroker):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._parts: list[Part] = []
+        self.inbox = str(kwargs.get("inbox_prefix", SHARED_INBOX))  # its user's answers
 
     def attach(self, part: Part) -> None:
         self._parts.append(part)
@@ -59,6 +62,14 @@ def health_router(service: str, check: Callable[[], Awaitable[dict[str, str]]]) 
     return router
 
 
+def url_inbox_prefix(nats_url: str | list[str]) -> str:
+    """The inbox of the user whose credentials the (first) URL carries: a service's answers
+    come there, where no other user may read them."""
+    first = nats_url if isinstance(nats_url, str) else (nats_url[0] if nats_url else "")
+    first = first.split(",")[0].strip()
+    return inbox_prefix(urlsplit(first if "://" in first else f"nats://{first}").username)
+
+
 def service_broker(
     service: str,
     nats_url: str | list[str],
@@ -74,7 +85,7 @@ def service_broker(
             await extra_check()
         return {}
 
-    broker = ServiceBroker(nats_url, logger=None)
+    broker = ServiceBroker(nats_url, logger=None, inbox_prefix=url_inbox_prefix(nats_url))
     broker.include_router(router)
     broker.include_router(health_router(service, check))
     return broker

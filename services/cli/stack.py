@@ -115,7 +115,8 @@ def start_nats(settings: Settings, stack: Stack, env: dict[str, str]) -> dict[st
     """A nats-server of our own, with new passwords for its users; returns them."""
     state = settings.state_dir.resolve()
     nats_url = urlparse(settings.nats_url.split(",")[0].strip())
-    passwords = write_embedded_auth(settings.nats_auth_dir)
+    # The monitoring port (the e2e tests read /connz) is in the config, on the loopback only.
+    passwords = write_embedded_auth(settings.nats_auth_dir, monitor_port=settings.nats_monitor_port)
     stack.start(
         "nats",
         [
@@ -129,8 +130,6 @@ def start_nats(settings: Settings, stack: Stack, env: dict[str, str]) -> dict[st
             str(nats_url.port or 4222),
             "-sd",
             str(state / "nats"),
-            "-m",
-            str(settings.nats_monitor_port),
         ],
         env,
     )

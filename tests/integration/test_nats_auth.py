@@ -9,15 +9,24 @@ from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import httpx
 import nats
 import nats.errors
 import pytest
 from nats.aio.client import Client as NatsClient
+from nats.js import JetStreamContext
+from nats.js.api import ConsumerConfig
 from nats.js.errors import APIError
+from sqlalchemy import Engine
 
-from shared.embedded import nats_server
+from shared.consumer import ALL_EVENTS
+from shared.db import make_engine
+from shared.embedded import free_port, nats_server
+from shared.eventlog import read_events
 from shared.events.subjects import event_filter
-from shared.nats_auth import CONFIG_FILE, USERS, inbox_prefix, write_embedded_auth
+from shared.migrations import upgrade
+from shared.nats_auth import CONFIG_FILE, SERVICES, USERS, inbox_prefix, write_embedded_auth
+from shared.service import url_inbox_prefix
 from shared.settings import with_credentials
 from shared.stream import EVENTS_STREAM, ensure_events_stream
 
@@ -28,6 +37,7 @@ OPENED = "navcycle.events.demo-fast.2031.b1.review.opened"
 class AuthServer:
     url: str
     passwords: dict[str, str]
+    monitor: int = 0
 
 
 @dataclass
@@ -40,13 +50,21 @@ class Errors:
     def violations(self) -> list[str]:
         return [e.lower() for e in self.seen if "permissions violation" in e.lower()]
 
+    async def settle(self, count: int) -> None:
+        """Refusals arrive after the call that caused them: wait for ``count`` of them."""
+        for _ in range(50):
+            if len(self.violations()) >= count:
+                return
+            await asyncio.sleep(0.05)
+
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AuthServer]:
     root = tmp_path_factory.mktemp("nats-auth")
-    passwords = write_embedded_auth(root / "auth")
+    monitor = free_port()
+    passwords = write_embedded_auth(root / "auth", monitor_port=monitor)
     with nats_server(root / "store", root / "auth" / CONFIG_FILE) as url:
-        yield AuthServer(url, passwords)
+        yield AuthServer(url, passwords, monitor)
 
 
 async def connect(server: AuthServer, user: str, errors: Errors | None = None) -> NatsClient:
@@ -245,7 +263,12 @@ async def test_the_compose_users_take_their_passwords_from_the_environment(
 
     for user in USERS:
         monkeypatch.setenv(env_name(user), f"pw-{user}-from-env")
-    with nats_server(tmp_path, REPO_ROOT / "deploy" / "nats" / "auth.conf") as url:
+    # The file as compose mounts it, but monitoring on a free port (8222 may be taken here).
+    text = (REPO_ROOT / "deploy" / "nats" / "auth.conf").read_text()
+    assert 'http: "127.0.0.1:8222"\n' in text
+    config = tmp_path / "auth.conf"
+    config.write_text(text.replace(":8222", f":{free_port()}"))
+    with nats_server(tmp_path / "store", config) as url:
         nc = await nats.connect(
             with_credentials(url, "gateway", "pw-gateway-from-env"), allow_reconnect=False
         )
@@ -274,3 +297,164 @@ async def test_no_service_can_read_the_answers_sent_to_the_gateway(server: AuthS
         await gateway.close()
         await registry.close()
     assert any("_inbox_gateway.>" in v for v in errors.violations()), errors.seen
+
+
+@pytest.mark.parametrize("user", USERS)
+async def test_no_user_may_read_the_shared_inbox_or_another_users(
+    server: AuthServer, user: str
+) -> None:
+    errors = Errors()
+    nc = await connect(server, user, errors)
+    other = "registry" if user != "registry" else "gateway"
+    try:
+        shared = await nc.subscribe("_INBOX.>")
+        theirs = await nc.subscribe(f"{inbox_prefix(other)}.>")
+        await nc.flush()
+        listener = await connect(server, "operator")
+        await listener.publish("_INBOX.probe", b"x")
+        await listener.publish(f"{inbox_prefix(other)}.probe", b"x")
+        await listener.close()
+        for sub in (shared, theirs):
+            with pytest.raises(nats.errors.TimeoutError):
+                await sub.next_msg(timeout=0.3)
+    finally:
+        await nc.close()
+    if user != "operator":  # the operator may subscribe to ">", but is not sent these
+        refused = errors.violations()
+        assert any("_inbox.>" in v for v in refused), errors.seen
+        assert any(f"{inbox_prefix(other).lower()}.>" in v for v in refused), errors.seen
+
+
+@pytest.mark.parametrize("user", USERS)
+async def test_every_user_takes_its_answers_on_its_own_inbox(server: AuthServer, user: str) -> None:
+    """A service asks itself (its container's health check); the others ask the registry."""
+    service = user if user in SERVICES else "registry"
+    responder = await connect(server, service)
+
+    async def answer(msg) -> None:  # type: ignore[no-untyped-def]
+        await msg.respond(b"ok")
+
+    await responder.subscribe(f"navcycle.rpc.{service}.health", cb=answer)
+    await responder.flush()
+    nc = await connect(server, user)
+    try:
+        reply = await nc.request(f"navcycle.rpc.{service}.health", b"{}", timeout=3)
+    finally:
+        await nc.close()
+        await responder.close()
+    assert reply.data == b"ok"
+    assert reply.subject.startswith(f"_INBOX_{user}."), reply.subject
+
+
+def test_a_service_broker_takes_its_users_inbox() -> None:
+    assert url_inbox_prefix(["nats://dashboard:pw@n1:4222", "nats://x:pw@n2:4222"]) == (
+        "_INBOX_dashboard"
+    )
+    assert url_inbox_prefix("nats://127.0.0.1:4222") == "_INBOX"
+
+
+async def _consumed(js: JetStreamContext, consumer: str, seq: int) -> None:
+    for _ in range(100):
+        info = await js.consumer_info(EVENTS_STREAM, consumer)
+        if info.ack_floor and (info.ack_floor.stream_seq or 0) >= seq:
+            return
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"{consumer} did not acknowledge {seq}: {info}")
+
+
+async def test_a_reader_cannot_delete_another_services_consumer(
+    server: AuthServer, stream: NatsClient, tmp_path: Path
+) -> None:
+    """The notifier and the dashboard run as their users: each makes, reads and acknowledges its
+    own consumer (the dashboard replacing an older one of its name); neither the dashboard, the
+    gateway nor the assessment may delete, pull from or acknowledge another's."""
+    from services.dashboard.app import build_broker as dashboard_broker
+    from services.notifier.app import build_broker as notifier_broker
+
+    def url(user: str) -> str:
+        return with_credentials(server.url, user, server.passwords[user])
+
+    def engine(name: str) -> Engine:
+        db = make_engine(f"sqlite:///{tmp_path / name}.db")
+        upgrade(db, name)
+        return db
+
+    js = stream.jetstream()
+    # An older dashboard's pull consumer, which the dashboard replaces on start.
+    await js.add_consumer(EVENTS_STREAM, ConsumerConfig(durable_name="dashboard"))
+    notifier = notifier_broker(url("notifier"), engine("notifier"))
+    dashboard = dashboard_broker(url("dashboard"), engine("dashboard"))
+    await notifier.start()
+    await dashboard.start()
+    try:
+        worker = await connect(server, "worker")
+        ack = await worker.jetstream().publish(OPENED, b"not an event", timeout=5)
+        await worker.close()
+        await _consumed(js, "notifier", ack.seq)  # dead-lettered (its DLQ) and acknowledged
+        await _consumed(js, "dashboard", ack.seq)
+        assert (await js.consumer_info(EVENTS_STREAM, "dashboard")).config.deliver_subject
+
+        for user, victim in (("dashboard", "notifier"), ("gateway", "dashboard")):
+            errors = Errors()
+            nc = await connect(server, user, errors)
+            theirs = nc.jetstream(timeout=1)
+            try:
+                with pytest.raises((nats.errors.TimeoutError, APIError)):
+                    await theirs.delete_consumer(EVENTS_STREAM, victim)
+                await nc.publish(f"$JS.API.CONSUMER.MSG.NEXT.{EVENTS_STREAM}.{victim}", b"1")
+                await nc.publish(f"$JS.ACK.{EVENTS_STREAM}.{victim}.1.1.1.1.0", b"+ACK")
+                await nc.flush()
+                await errors.settle(3)
+            finally:
+                await nc.close()
+            refused = " ".join(errors.violations())
+            for api in ("$js.api.consumer.delete", "$js.api.consumer.msg.next", "$js.ack"):
+                assert f"{api}.{EVENTS_STREAM}.{victim}".lower() in refused, errors.seen
+        errors = Errors()
+        assessment = await connect(server, "assessment", errors)
+        try:
+            with pytest.raises((nats.errors.TimeoutError, APIError)):
+                await assessment.jetstream(timeout=1).delete_consumer(EVENTS_STREAM, "notifier")
+        finally:
+            await assessment.close()
+        assert errors.violations(), errors.seen
+    finally:
+        await dashboard.stop()
+        await notifier.stop()
+    names = {c.name for c in await js.consumers_info(EVENTS_STREAM)}
+    assert {"notifier", "dashboard"} <= names, names
+
+
+@pytest.mark.parametrize("user", ["dashboard", "gateway", "operator"])
+async def test_a_reader_with_replay_rights_replays_the_log(
+    server: AuthServer, stream: NatsClient, user: str
+) -> None:
+    worker = await connect(server, "worker")
+    ack = await worker.jetstream().publish(OPENED, b"{}", timeout=5)
+    await worker.close()
+    nc = await connect(server, user)
+    try:
+        unreadable: list[int] = []
+        await read_events(nc.jetstream(timeout=3), ALL_EVENTS, unreadable=unreadable)
+    finally:
+        await nc.close()
+    assert ack.seq in unreadable
+
+
+@pytest.mark.parametrize("user", ["registry", "notifier", "worker"])
+async def test_a_reader_without_replay_rights_cannot_replay(
+    server: AuthServer, stream: NatsClient, user: str
+) -> None:
+    errors = Errors()
+    nc = await connect(server, user, errors)
+    try:
+        with pytest.raises((nats.errors.TimeoutError, APIError)):
+            await read_events(nc.jetstream(timeout=1), ALL_EVENTS)
+    finally:
+        await nc.close()
+    assert any(f"consumer.create.{EVENTS_STREAM}".lower() in v for v in errors.violations())
+
+
+def test_the_monitoring_port_listens_on_the_loopback_only(server: AuthServer) -> None:
+    varz = httpx.get(f"http://127.0.0.1:{server.monitor}/varz", timeout=5).json()
+    assert varz["http_host"] == "127.0.0.1" and varz["http_port"] == server.monitor

@@ -40,11 +40,15 @@ OBJECTS = {
     "NAVCYCLE_S3_SECRET_KEY",
     "NAVCYCLE_S3_BUCKET",
 }
+# How the notifier delivers: webhooks, e-mail, and its retry and concurrency limits.
+DELIVERY = {s for s in SETTINGS if s.startswith(("NAVCYCLE_WEBHOOK_", "NAVCYCLE_SMTP_"))} | {
+    s for s in SETTINGS if s.startswith("NAVCYCLE_NOTICE_")
+}
 REQUIRED = {
     "registry": EVERY | DATABASE,
     "filings": EVERY | DATABASE | OBJECTS,
     "assessment": EVERY | DATABASE,
-    "notifier": EVERY | DATABASE | {"NAVCYCLE_WEBHOOK_SECRET"},
+    "notifier": EVERY | DATABASE | DELIVERY,
     "dashboard": EVERY | DATABASE,
     "worker": EVERY | TEMPORAL | OBJECTS,
     "gateway": EVERY | TEMPORAL | DATABASE | OBJECTS | {"NAVCYCLE_HTTP_HOST", "NAVCYCLE_HTTP_PORT"},
@@ -586,3 +590,56 @@ def test_a_temporal_client_without_a_certificate_is_caught() -> None:
     found = temporal_tls_problems(raw)
     assert any("worker talks to Temporal without" in p for p in found), found
     assert "Temporal does not require a client certificate" in found
+
+
+def delivery_setting_problems(raw: Compose) -> list[str]:
+    """The notifier takes every delivery setting from .env, each from its own variable."""
+    found = []
+    for name, service in (raw.get("services") or {}).items():
+        if serves(service) != "notifier":
+            continue
+        env = service.get("environment") or {}
+        for key in sorted(DELIVERY):
+            if referenced(env.get(key, "")) != {key}:
+                found.append(f"{name} does not take {key} from .env")
+    return found
+
+
+def test_the_notifier_takes_its_delivery_settings_from_env() -> None:
+    raw, example = _real()
+    assert sorted(k for k in DELIVERY if k.startswith("NAVCYCLE_NOTICE_")) == [
+        "NAVCYCLE_NOTICE_BACKOFF_MAX_S",
+        "NAVCYCLE_NOTICE_BACKOFF_S",
+        "NAVCYCLE_NOTICE_CONCURRENCY",
+        "NAVCYCLE_NOTICE_MAX_ATTEMPTS",
+        "NAVCYCLE_NOTICE_POLL_S",
+        "NAVCYCLE_NOTICE_TIMEOUT_S",
+    ]
+    assert delivery_setting_problems(raw) == []
+    assert problems(raw, example) == []
+
+
+def test_a_notifier_without_its_notice_settings_is_caught() -> None:
+    raw, example = _real()
+    env = raw["services"]["notifier"]["environment"]
+    del env["NAVCYCLE_NOTICE_MAX_ATTEMPTS"]
+    env["NAVCYCLE_NOTICE_TIMEOUT_S"] = "10"
+    found = problems(raw, example)
+    assert any("notifier lacks ['NAVCYCLE_NOTICE_MAX_ATTEMPTS']" in p for p in found), found
+    refused = delivery_setting_problems(raw)
+    assert "notifier does not take NAVCYCLE_NOTICE_MAX_ATTEMPTS from .env" in refused
+    assert "notifier does not take NAVCYCLE_NOTICE_TIMEOUT_S from .env" in refused
+
+
+def test_the_nats_monitoring_listens_inside_its_container_only() -> None:
+    """Monitoring asks for no password: deploy/nats/auth.conf binds it to each container's
+    loopback (where the health check asks), and no command line moves it elsewhere."""
+    raw, _ = _real()
+    auth = (ROOT / "deploy" / "nats" / "auth.conf").read_text().splitlines()
+    assert [line for line in auth if line.startswith("http")] == ['http: "127.0.0.1:8222"']
+    for name, service in raw["services"].items():
+        if not str(service.get("image", "")).startswith("nats:"):
+            continue
+        command = service.get("command") or []
+        assert not {"-m", "--http_port", "-ms", "--https_port"} & set(command), name
+        assert "http://127.0.0.1:8222/healthz" in service["healthcheck"]["test"], name

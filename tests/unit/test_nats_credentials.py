@@ -45,3 +45,25 @@ def test_the_cli_falls_back_to_the_generated_operator(tmp_path: Path) -> None:
 def test_a_url_with_its_own_user_is_kept() -> None:
     url = "nats://navcycle:secret@n1:4222"
     assert with_credentials(url, "gateway", "other") == url
+
+
+def test_the_generated_server_config_binds_monitoring_to_the_loopback(tmp_path: Path) -> None:
+    write_embedded_auth(tmp_path, monitor_port=8222)
+    lines = (tmp_path / "nats-auth.conf").read_text().splitlines()
+    assert [line for line in lines if line.startswith("http")] == ['http: "127.0.0.1:8222"']
+    write_embedded_auth(tmp_path)
+    assert "http" not in (tmp_path / "nats-auth.conf").read_text().split("authorization")[0]
+
+
+def test_every_user_has_an_inbox_of_its_own_and_may_read_no_other() -> None:
+    from shared.nats_auth import PERMISSIONS, inbox_prefix
+
+    prefixes = {inbox_prefix(user) for user in USERS}
+    assert len(prefixes) == len(USERS) and "_INBOX" not in prefixes
+    for user in USERS:
+        perms = PERMISSIONS[user]
+        inboxes = [s for s in perms.subscribe if s.startswith("_INBOX")]
+        assert inboxes == ([] if user == "operator" else [f"{inbox_prefix(user)}.>"]), user
+        deletes = [p for p in perms.publish if p.startswith("$JS.API.CONSUMER.DELETE")]
+        own = ["$JS.API.CONSUMER.DELETE.NAVCYCLE_EVENTS.dashboard"]
+        assert deletes == (own if user == "dashboard" else []), user
