@@ -1,5 +1,6 @@
-"""Generate the AsyncAPI document of every service's NATS subjects, the event schema, and the
-gateway's OpenAPI document (docs/openapi.json).
+"""Generate the AsyncAPI document of every service's NATS subjects, the event schema, the
+schema of every event payload (docs/schemas/events/<type>.v<N>.json), and the gateway's OpenAPI
+document (docs/openapi.json).
 
 python -m services.docs docs/
 """
@@ -19,6 +20,7 @@ from services.notifier.app import build_broker as notifier
 from services.registry.app import build_broker as registry
 from shared.db import make_engine
 from shared.events.envelope import CloudEvent
+from shared.events.payloads.schemas import schema_documents
 from shared.objectstore import LocalObjectStore
 
 
@@ -49,6 +51,12 @@ def main(argv: list[str]) -> int:
     (out / "asyncapi.yaml").write_text(specification().to_specification().to_yaml())
     (out / "event.schema.json").write_text(json.dumps(CloudEvent.model_json_schema(), indent=2))
     print(f"wrote {out / 'asyncapi.yaml'} and {out / 'event.schema.json'}")
+    # One schema per payload type and version, where the events' dataschema points.
+    schemas = out / "schemas" / "events"
+    schemas.mkdir(parents=True, exist_ok=True)
+    for name, text in schema_documents().items():
+        (schemas / name).write_text(text, encoding="utf-8")
+    print(f"wrote {len(schema_documents())} payload schemas to {schemas}")
     (out / "openapi.json").write_text(openapi_json(), encoding="utf-8")  # the gateway's HTTP API
     print(f"wrote {out / 'openapi.json'}")
     return 0

@@ -19,6 +19,7 @@ from services.gateway.problems import ApiError
 from services.gateway.temporal_errors import call_workflow
 from shared.contracts.program_year import ProgramYearState
 from shared.eventlog import read_events
+from shared.events.payloads import CycleContext, read_payload
 from shared.events.subjects import event_filter
 from workflows import search_attributes as sa
 from workflows.ids import program_year_id
@@ -78,7 +79,8 @@ async def year_view(deps: Deps, program: str, year: int, viewer: Principal) -> Y
     overdue = []
     for kind in ("plan.overdue", "selfeval.overdue"):
         for _, event in await read_events(js, event_filter(program, year, event_type=kind)):
-            region = event.data.get("region")
+            overdue_payload = read_payload(event)
+            region = overdue_payload.region if isinstance(overdue_payload, CycleContext) else None
             if not row_visible(viewer, Target(program=program, base=event.base, region=region)):
                 continue
             overdue.append(
