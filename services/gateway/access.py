@@ -7,8 +7,10 @@ read documents only when granted them.
 
 Need to know: provisional grades only for the program's province_admin and the city officers
 of the base's region until the results are published; base users and experts see counts, never
-other bases' rows; expert sheets as :func:`sheet_access` says. A read the caller may not make is
-answered as if the resource did not exist (see ``HIDDEN``).
+other bases' rows, and before the 公示 counts by stage only, no grade distribution (only the
+province_admin sees that, :func:`sees_grade_counts`); expert sheets as :func:`sheet_access`
+says. A read the caller may not make is answered as if the resource did not exist (see
+``HIDDEN``).
 """
 
 from __future__ import annotations
@@ -173,6 +175,13 @@ def sees_provisional(p: Principal, t: Target) -> bool:
     if p.role == "province_admin":
         return _in_program(p, t)
     return p.role == "city_officer" and _in_program(p, t) and _in_region(p, t)
+
+
+def sees_grade_counts(p: Principal, t: Target, *, published: bool) -> bool:
+    """The year's grade distribution (how many excellent, pass, fail): every reader of the
+    program once the 公示 is out; before it only the program's province_admin, who sees every
+    provisional grade anyway (a city officer sees its region's grades, not the province's)."""
+    return published or (p.role == "province_admin" and _in_program(p, t))
 
 
 def grade_visible(p: Principal, t: Target, *, published: bool) -> bool:

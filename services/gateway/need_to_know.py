@@ -14,6 +14,7 @@ from services.gateway.access import (
     Target,
     row_scope,
     row_visible,
+    sees_grade_counts,
     sees_provisional,
     sheet_access,
 )
@@ -63,14 +64,19 @@ def timeline(p: Principal, program: str, line: BaseTimeline) -> BaseTimeline:
 
 
 def counts(p: Principal, c: YearCounts) -> YearCounts:
-    """Counts are for every reader of the program; the overdue lists name bases, so each keeps
-    only the rows the caller may see."""
+    """Counts by stage are for every reader of the program; by grade only once the 公示 is out,
+    or to those :func:`sees_grade_counts` names. The overdue lists name bases, so each keeps only
+    the rows the caller may see."""
     overdue = {
         city: kept
         for city, rows in c.overdue_by_city.items()
         if (kept := [r for r in rows if row_visible(p, _base(c.program, r.base, r.region))])
     }
-    return c.model_copy(update={"overdue_by_city": overdue})
+    update: dict[str, Any] = {"overdue_by_city": overdue}
+    published = c.publication is not None
+    if not sees_grade_counts(p, Target(program=c.program), published=published):
+        update["by_grade"] = {}
+    return c.model_copy(update=update)
 
 
 def activity(

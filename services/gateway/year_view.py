@@ -12,7 +12,7 @@ from datetime import datetime
 
 from pydantic import BaseModel
 
-from services.gateway.access import Target, row_visible
+from services.gateway.access import Target, row_visible, sees_grade_counts
 from services.gateway.deps import Deps
 from services.gateway.identity.tokens import Principal
 from services.gateway.problems import ApiError
@@ -98,6 +98,11 @@ async def year_view(deps: Deps, program: str, year: int, viewer: Principal) -> Y
         rules_version=state.rules_version,
         cycles=state.opened,
         stages=dict(stages),
-        grades=dict(grades),
+        # Before the 公示 the grade distribution is the province's alone.
+        grades=(
+            dict(grades)
+            if sees_grade_counts(viewer, Target(program=program), published=state.notices > 0)
+            else {}
+        ),
         overdue=sorted(overdue, key=lambda o: (o.at, o.base)),
     )

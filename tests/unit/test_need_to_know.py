@@ -13,13 +13,20 @@ from services.gateway.access import (
     Target,
     allowed,
     row_visible,
+    sees_grade_counts,
     sees_provisional,
     sheet_access,
     unused_scope_flags,
 )
 from services.gateway.identity.tokens import Principal
 from shared.contracts.cycle import CycleState, HistoryStep
-from shared.contracts.dashboard import AppliedEvent, CycleSummary, OverdueBase, YearCounts
+from shared.contracts.dashboard import (
+    AppliedEvent,
+    CycleSummary,
+    OverdueBase,
+    Publication,
+    YearCounts,
+)
 from shared.domain.grading import DecisionRecord, Grade, ScoreSheet
 from shared.domain.stages import Stage
 from tests.helpers import demo_rules
@@ -206,7 +213,42 @@ def test_counts_keep_only_the_overdue_rows_a_reader_may_see() -> None:
     assert need_to_know.counts(ADMIN, counts) == counts
     assert list(need_to_know.counts(ZZ_STAFF, counts).overdue_by_city) == ["410100"]
     seen = need_to_know.counts(EXPERT, counts)
-    assert seen.overdue_by_city == {} and seen.by_grade == {"A": 2}
+    assert seen.overdue_by_city == {} and seen.by_stage == {"graded": 2}
+
+
+@pytest.mark.parametrize(
+    ("who", "before", "after"),
+    [
+        (ADMIN, True, True),  # sees every provisional grade anyway
+        (OTHER_ADMIN, False, True),  # (reading the program is read_program's to refuse)
+        (ZZ_CITY, False, True),  # its region's grades, not the province's distribution
+        (ZZ_STAFF, False, True),
+        (EXPERT, False, True),
+        (VIEWER, False, True),
+        (ZZ_VIEWER, False, True),
+        (AUDITOR, False, True),  # a document grant is not a grade grant
+        (OPERATOR, False, True),
+    ],
+)
+def test_who_sees_the_grade_distribution_before_and_after_the_notice(
+    who: Principal, before: bool, after: bool
+) -> None:
+    assert sees_grade_counts(who, PROGRAM, published=False) is before
+    assert sees_grade_counts(who, PROGRAM, published=True) is after
+    graded = YearCounts(
+        program=P,
+        year=2027,
+        bases=3,
+        by_stage={"graded": 2, "self_evaluation": 1},
+        by_grade={"excellent": 1, "fail": 1},
+        overdue_by_city={},
+        stream_seq=9,
+    )
+    seen = need_to_know.counts(who, graded)
+    assert seen.by_stage == graded.by_stage and seen.bases == 3
+    assert seen.by_grade == (graded.by_grade if before else {})
+    out = graded.model_copy(update={"publication": Publication(notice=1, kind="公示")})
+    assert need_to_know.counts(who, out).by_grade == graded.by_grade
 
 
 def test_activity_keeps_the_events_of_the_bases_a_reader_may_see() -> None:
