@@ -11,45 +11,21 @@ import json
 import sys
 from pathlib import Path
 
-from faststream.specification import AsyncAPI
-
-from services.assessment.app import build_broker as assessment
-from services.filings.app import build_broker as filings
+from services.asyncapi_doc import asyncapi_yaml
 from services.gateway.openapi_doc import openapi_json
-from services.notifier.app import build_broker as notifier
-from services.registry.app import build_broker as registry
-from shared.db import make_engine
 from shared.events.envelope import CloudEvent
 from shared.events.payloads.schemas import schema_documents
-from shared.objectstore import LocalObjectStore
 
 
-def specification() -> AsyncAPI:
-    engine = make_engine("sqlite://")  # never opened: the brokers are only described
-    brokers = [
-        registry("nats://localhost:4222", engine),
-        filings("nats://localhost:4222", engine, LocalObjectStore(Path("/nonexistent"))),
-        assessment("nats://localhost:4222", engine),
-        notifier("nats://localhost:4222", engine),
-    ]
-    return AsyncAPI(
-        *brokers,
-        title="navcycle services",
-        version="0.1.0",
-        description=(
-            "Request/reply subjects navcycle.rpc.<service>.<action> (JSON bodies from "
-            "shared/contracts; replies {ok, data} or {ok: false, error: {code, message, status}}) "
-            "and the durable consumers of the event stream NAVCYCLE_EVENTS "
-            "(navcycle.events.<program>.<year>.<base>.<type>)."
-        ),
-    )
+def event_schema_json() -> str:
+    return json.dumps(CloudEvent.model_json_schema(), indent=2, ensure_ascii=False) + "\n"
 
 
 def main(argv: list[str]) -> int:
     out = Path(argv[0] if argv else "docs")
     out.mkdir(parents=True, exist_ok=True)
-    (out / "asyncapi.yaml").write_text(specification().to_specification().to_yaml())
-    (out / "event.schema.json").write_text(json.dumps(CloudEvent.model_json_schema(), indent=2))
+    (out / "asyncapi.yaml").write_text(asyncapi_yaml(), encoding="utf-8")
+    (out / "event.schema.json").write_text(event_schema_json(), encoding="utf-8")
     print(f"wrote {out / 'asyncapi.yaml'} and {out / 'event.schema.json'}")
     # One schema per payload type and version, where the events' dataschema points.
     schemas = out / "schemas" / "events"

@@ -127,6 +127,9 @@ def event_consumer(
         ack_policy=AckPolicy.MANUAL,
         # The pulls' answers come to the user's own inbox (FastStream would take ``_INBOX.``).
         inbox_prefix=f"{inbox}.".encode(),
+        # One channel per consumer in the AsyncAPI document (the subject alone names several).
+        title=f"{subject}:{name}",
+        description=f"The durable consumer {name!r} of the event stream: CloudEvents 1.0.",
     )
     async def consume(msg: NatsMessage) -> None:
         raw = msg.raw_message
