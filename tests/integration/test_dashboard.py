@@ -30,6 +30,7 @@ from shared.migrations import upgrade
 from shared.publisher import EventPublisher
 from shared.rpc import Empty, RpcClient
 from shared.stream import EVENTS_STREAM
+from tests.event_samples import required
 
 STEPS = [
     (EventType.CYCLE_OPENED, {}),
@@ -66,7 +67,7 @@ async def test_live_projections_equal_a_rebuild_from_sequence_one(
                 time=datetime.now(UTC),
                 stream_key="cycle/dash/2026/d1@run",
                 sequence=n,
-                data={**data, "region": "410100"},
+                data={**required(event_type), **data, "region": "410100"},
             )
             await publisher.publish(event)
         # The same event under another message id: projected once.
@@ -127,7 +128,7 @@ def _story_event(
         time=datetime(2026, 12, 1, tzinfo=UTC) + timedelta(minutes=n),
         stream_key=stream,
         sequence=n,
-        data=data if run == "year" else {**data, "region": "150100"},
+        data={**required(event_type), **data, **({} if run == "year" else {"region": "150100"})},
     )
 
 
@@ -168,7 +169,9 @@ def _one_story() -> list[CloudEvent]:
             EventType.CYCLE_OPENED,
             {
                 "deadlines": {"self_evaluation": provisional["due"]},
-                "deadline_info": {"self_evaluation": provisional},
+                "deadline_info": {
+                    "self_evaluation": {k: v for k, v in provisional.items() if k != "due"}
+                },
             },
         ),
         _story_event(
@@ -315,7 +318,7 @@ def _event(program: str, base: str, n: int, event_type: EventType, data: dict) -
         time=datetime.now(UTC),
         stream_key=f"cycle/{program}/2026/{base}@run",
         sequence=n,
-        data=data,
+        data={**required(event_type), **data},
     )
 
 
