@@ -27,14 +27,14 @@ from temporalio.common import SearchAttributePair, TypedSearchAttributes, Workfl
 from bench.report import REPORT, Outcome, Row, say
 from bench.resources import status_kb
 from bench.servers import dev_server, serve
+from shared.contracts import search_attributes as sa
 from shared.contracts.cycle import BaseInfo, CycleInput
+from shared.contracts.workflow_names import cycle_id
 from shared.domain.rules import ProgramRules, load_rules_file
 from shared.embedded import nats_server
 from shared.settings import DEPLOY_DIR, Settings
 from shared.stream import EVENTS_STREAM, ensure_events_stream
-from workflows import search_attributes as sa
 from workflows.cycle import AnnualCycleWorkflow
-from workflows.ids import cycle_id
 
 NAME = "memory"
 PROGRAM, YEAR, QUEUE = "bench-memory", 2026, "bench-memory"

@@ -45,6 +45,7 @@ from bench.stats import summary_ms
 from services.gateway.identity.tokens import Principal, add_user
 from services.gateway.routes.cycles import ACCEPT_TIMEOUT
 from services.sim.play import CITIES, wait_opened
+from shared.contracts.workflow_names import cycle_id
 from shared.db import make_engine
 from shared.domain.rules import load_rules_file
 from shared.embedded import free_port
@@ -53,7 +54,6 @@ from shared.events.subjects import event_filter
 from shared.objectstore import LocalObjectStore, sha256_hex
 from shared.settings import DEPLOY_DIR, Settings
 from shared.temporal import connect_temporal
-from workflows.ids import cycle_id
 
 NAME = "rush"
 PROGRAM, YEAR = "bench-rush", 2026

@@ -15,8 +15,8 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from shared.binaries import find_binary
+from shared.contracts import search_attributes as sa
 from shared.embedded import free_port
-from workflows import search_attributes as sa
 
 
 @asynccontextmanager

@@ -38,6 +38,8 @@ from bench.resources import CpuMeter, load_watch
 from bench.servers import dev_server
 from services.sim.play import RealClock, play_year
 from services.sim.virtual import in_process_services
+from shared.contracts import search_attributes as sa
+from shared.contracts.workflow_names import cycle_id, program_year_id
 from shared.domain.rules import ProgramRules, load_rules_file
 from shared.embedded import nats_server
 from shared.eventlog import read_events
@@ -45,10 +47,8 @@ from shared.events.subjects import event_filter
 from shared.publisher import EventPublisher
 from shared.rpc import RpcClient
 from shared.settings import DEPLOY_DIR
-from workflows import search_attributes as sa
+from shared.starters import start_program_year
 from workflows.activities import CycleActivities
-from workflows.ids import cycle_id, program_year_id
-from workflows.starters import start_program_year
 from workflows.worker import build_worker
 
 NAME = "year"

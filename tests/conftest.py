@@ -155,7 +155,7 @@ class DevStack:
 
 @pytest.fixture(scope="session")
 async def dev_stack(stack: Stack, nc: NatsClient) -> AsyncIterator[DevStack]:
-    from workflows import search_attributes as sa
+    from shared.contracts import search_attributes as sa
 
     env = await WorkflowEnvironment.start_local(
         search_attributes=sa.ALL,

@@ -15,13 +15,13 @@ import psycopg
 from temporalio.client import WorkflowHandle
 
 from shared.contracts.cycle import Actor, BaseInfo, CycleInput, Upload
+from shared.contracts.workflow_names import cycle_id
 from shared.domain.rules import ProgramRules, load_rules_file
 from shared.eventlog import read_events
 from shared.events.subjects import event_filter
 from shared.objectstore import ObjectStore, sha256_hex
 from shared.settings import DEPLOY_DIR
 from workflows.cycle import AnnualCycleWorkflow
-from workflows.ids import cycle_id
 from workflows.replay import history_filename
 
 _years = itertools.count(2101)

@@ -16,6 +16,7 @@ from temporalio.common import (
 from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
+from shared.contracts import search_attributes as sa
 from shared.contracts.activities import (
     BaseStatusRequest,
     EndLaterCyclesRequest,
@@ -52,15 +53,14 @@ from shared.contracts.registry import (
     PinnedRules,
 )
 from shared.contracts.results import dump_results, results_key
+from shared.contracts.workflow_names import cycle_id, program_year_id
 from shared.domain.holidays import HolidayCalendar, parse_holiday_table
 from shared.domain.periods import resolve_period
 from shared.domain.timespec import Duration, parse_timespec, parse_utc_offset
 from shared.objectstore import ObjectStore
 from shared.publisher import EventPublisher
 from shared.rpc import Empty, RpcClient, RpcError
-from workflows import search_attributes as sa
-from workflows.ids import cycle_id, program_year_id
-from workflows.starters import start_program_year
+from shared.starters import start_program_year
 
 
 class CycleActivities:

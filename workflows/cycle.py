@@ -24,6 +24,8 @@ from temporalio.exceptions import ActivityError, ApplicationError
 from workflows.cycle_clock import DAY, CycleClock, CycleEnded
 
 with workflow.unsafe.imports_passed_through():
+    from shared.contracts import search_attributes as sa
+    from shared.contracts import workflow_names as names
     from shared.contracts.activities import (
         BaseStatusRequest,
         EndLaterCyclesRequest,
@@ -59,6 +61,7 @@ with workflow.unsafe.imports_passed_through():
     from shared.contracts.filings import DocumentRecord
     from shared.contracts.registry import BaseStatusResult
     from shared.domain import errors
+    from shared.domain.admission import FilingKind, filing_refusal
     from shared.domain.arrival import Admission, admission_time
     from shared.domain.grading import (
         GRADING_METHOD,
@@ -75,9 +78,7 @@ with workflow.unsafe.imports_passed_through():
     from shared.events import payloads as ev
     from shared.events.envelope import new_event
     from shared.events.types import EventType
-    from workflows import search_attributes as sa
     from workflows.activities import CycleActivities
-    from workflows.admission import FilingKind, filing_refusal
     from workflows.authority import Act, actor_refusal
     from workflows.errors import rejected
 
@@ -93,7 +94,7 @@ ROSTER_RETRY = RetryPolicy(
 _DOC_NS = uuid.UUID("1b7e0c52-3f4d-4a8e-9c61-8d2f5e7a9b10")
 
 
-@workflow.defn(name="AnnualCycleWorkflow")
+@workflow.defn(name=names.CYCLE_WORKFLOW)
 class AnnualCycleWorkflow(CycleClock):
     @workflow.init
     def __init__(self, inp: CycleInput) -> None:
@@ -609,7 +610,7 @@ class AnnualCycleWorkflow(CycleClock):
 
     # ---------------------------------------------------------------- human input (updates)
 
-    @workflow.update
+    @workflow.update(name=names.FILE_PLAN)
     async def file_plan(self, req: FilePlan) -> Receipt:
         self._s.plan_filed = True
         self._s.targets = list(req.targets)
@@ -630,7 +631,7 @@ class AnnualCycleWorkflow(CycleClock):
         self._authorize(req.actor, "file")
         self._admit("plan", req.upload.sha256, req.received_at)
 
-    @workflow.update
+    @workflow.update(name=names.REVIEW_PLAN)
     async def review_plan(self, req: ReviewPlan) -> Stage:
         # Answer only once the cycle has acted on the decision, so the caller sees the new stage.
         done = self._decisions_done
@@ -670,7 +671,7 @@ class AnnualCycleWorkflow(CycleClock):
                     f"the {req.step} step is still within its window / 该环节尚在核实期限内",
                 )
 
-    @workflow.update
+    @workflow.update(name=names.FILE_SELF_EVALUATION)
     async def file_self_evaluation(self, req: FileSelfEvaluation) -> Receipt:
         self._s.actuals = dict(req.actuals)
         doc = await self._store_document("self_evaluation", req.upload, req.received_at)
@@ -685,7 +686,7 @@ class AnnualCycleWorkflow(CycleClock):
         self._authorize(req.actor, "file")
         self._admit("self_evaluation", req.upload.sha256, req.received_at)
 
-    @workflow.update
+    @workflow.update(name=names.SUBMIT_SCORE)
     async def submit_score(self, req: SubmitScore) -> ScoreReceipt:
         if req.expert not in self._s.experts:
             # Reassigned since the review opened (by the province, or a revocation): ask the
@@ -732,7 +733,7 @@ class AnnualCycleWorkflow(CycleClock):
         if problems:
             raise rejected(errors.INVALID_SCORES, "; ".join(problems), problems=problems)
 
-    @workflow.update
+    @workflow.update(name=names.FILE_RECTIFICATION)
     async def file_rectification(self, req: FileRectification) -> Receipt:
         round_ = self._s.round
         self._s.rectification_filed_round = round_
@@ -750,7 +751,7 @@ class AnnualCycleWorkflow(CycleClock):
         self._authorize(req.actor, "file")
         self._admit("rectification", req.upload.sha256, req.received_at)
 
-    @workflow.update
+    @workflow.update(name=names.EXTEND_DEADLINE)
     async def extend_deadline(self, req: ExtendDeadline) -> datetime:
         previous = self._s.deadlines[req.deadline]
         self._s.deadlines[req.deadline] = req.until
@@ -783,35 +784,35 @@ class AnnualCycleWorkflow(CycleClock):
                 f"the new deadline must be later than {current.isoformat()} and in the future",
             )
 
-    @workflow.signal
+    @workflow.signal(name=names.FINALIZE)
     def finalize(self, result: FinalGrade) -> None:
         """The program year's final grade; one from anywhere else is ignored."""
         if self._from_parent(result.secret, "finalize"):
             self._final = result
 
-    @workflow.signal
+    @workflow.signal(name=names.REOPEN_REVIEW)
     def reopen_review(self, req: ReopenReview) -> None:
         """An objection upheld during 公示: the yearly review is held again."""
         if self._from_parent(req.secret, "reopen_review"):
             self._reopen = req
 
-    @workflow.signal
+    @workflow.signal(name=names.BASE_DELISTED)
     def base_delisted(self, req: BaseDelisted) -> None:
         """Another year's cycle de-listed the base: checked with the registry before it ends
         this cycle (a signal proves nothing of who sent it)."""
         if req.year != self._s.year and not self._s.stage.is_final:
             self._claims.append(req)
 
-    @workflow.signal
+    @workflow.signal(name=names.PRIOR_CYCLE_ENDED)
     def prior_cycle_ended(self, req: PriorCycleEnded) -> None:
         self._prior = req
 
-    @workflow.signal
+    @workflow.signal(name=names.CALENDAR_APPLIED)
     def calendar_applied(self, req: CalendarApplied) -> None:
         """New holiday data: provisional deadlines are counted again (see _recompute)."""
         self._calendar = req
 
-    @workflow.query
+    @workflow.query(name=names.STATE)
     def state(self) -> CycleState:
         return self._s
 

@@ -9,11 +9,12 @@ from temporalio import workflow
 from temporalio.common import RetryPolicy
 
 with workflow.unsafe.imports_passed_through():
+    from shared.contracts import workflow_names as names
     from shared.contracts.program_year import LaunchRequest, LaunchResult
     from workflows.activities import CycleActivities
 
 
-@workflow.defn(name="LaunchYearWorkflow")
+@workflow.defn(name=names.LAUNCH_WORKFLOW)
 class LaunchYearWorkflow:
     @workflow.run
     async def run(self, req: LaunchRequest) -> LaunchResult:

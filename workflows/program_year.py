@@ -23,6 +23,8 @@ from temporalio import workflow
 from temporalio.common import RetryPolicy
 
 with workflow.unsafe.imports_passed_through():
+    from shared.contracts import search_attributes as sa
+    from shared.contracts import workflow_names as names
     from shared.contracts.activities import (
         FinalizeCyclesRequest,
         OpenCyclesRequest,
@@ -45,7 +47,6 @@ with workflow.unsafe.imports_passed_through():
     from shared.domain.grading import Grade
     from shared.events import payloads as ev
     from shared.events.envelope import new_event
-    from workflows import search_attributes as sa
     from workflows.activities import CycleActivities
     from workflows.errors import rejected
     from workflows.results import build_entries
@@ -59,7 +60,7 @@ ACTIVITY_TIMEOUT = timedelta(seconds=60)
 RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(seconds=30))
 
 
-@workflow.defn(name="ProgramYearWorkflow")
+@workflow.defn(name=names.PROGRAM_YEAR_WORKFLOW)
 class ProgramYearWorkflow:
     @workflow.init
     def __init__(self, inp: ProgramYearInput) -> None:
@@ -347,7 +348,7 @@ class ProgramYearWorkflow:
 
     # ---------------------------------------------------------------- objections (updates)
 
-    @workflow.update
+    @workflow.update(name=names.LODGE_OBJECTION)
     async def lodge_objection(self, req: LodgeObjection) -> Objection:
         s = self._s
         if req.objection_id in s.objections:
@@ -398,7 +399,7 @@ class ProgramYearWorkflow:
                 f"{req.base} has no published result / 公示名单中无此基地",
             )
 
-    @workflow.update
+    @workflow.update(name=names.DECIDE_OBJECTION)
     async def decide_objection(self, req: DecideObjection) -> Objection:
         s = self._s
         current = s.objections[req.objection_id]
@@ -444,13 +445,13 @@ class ProgramYearWorkflow:
                 f"objection {req.objection_id} was already {current.status} / 该异议已处理",
             )
 
-    @workflow.query
+    @workflow.query(name=names.OBJECTIONS)
     def objections(self) -> ObjectionList:
         return ObjectionList(objections=list(self._s.objections.values()))
 
     # ---------------------------------------------------------------- signals from cycles
 
-    @workflow.signal
+    @workflow.signal(name=names.CYCLE_GRADED)
     def cycle_graded(self, graded: CycleGraded) -> None:
         # Keyed by base: a cycle that reports twice (a retry, a reset) is counted once.
         s = self._s
@@ -473,18 +474,18 @@ class ProgramYearWorkflow:
             s.regraded.append(graded.base)
             s.regrades_received += 1
 
-    @workflow.signal
+    @workflow.signal(name=names.CYCLE_CONCLUDED)
     def cycle_concluded(self, concluded: CycleConcluded) -> None:
         if concluded.secret != self._s.secret:
             workflow.logger.warning("an outcome not from this year's cycles: ignored")
             return
         self._s.concluded[concluded.base] = concluded
 
-    @workflow.signal
+    @workflow.signal(name=names.CALENDAR_APPLIED)
     def calendar_applied(self, applied: CalendarApplied) -> None:
         self._calendar = applied
 
-    @workflow.query
+    @workflow.query(name=names.STATE)
     def state(self) -> ProgramYearState:
         s = self._s
         return ProgramYearState(

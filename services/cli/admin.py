@@ -38,9 +38,9 @@ from shared.db import make_engine, session_scope
 from shared.domain.rules import RulesError, load_rules_file
 from shared.migrations import upgrade
 from shared.rpc import Empty, RpcClient, RpcError
+from shared.schedules import ensure_program_schedule
 from shared.settings import Settings
 from shared.temporal import connect_temporal
-from workflows.schedules import ensure_program_schedule
 
 T = TypeVar("T")
 

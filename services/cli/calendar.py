@@ -17,7 +17,7 @@ import nats
 from nats.aio.client import Client as NatsClient
 
 from services.cli.admin import AuditUnavailable, Refused, run_audited
-from shared import audit
+from shared import audit, calendar_signal
 from shared.calendar_events import record_calendar_applied
 from shared.clients import nats_options
 from shared.contracts.calendars import (
@@ -35,7 +35,6 @@ from shared.domain.holidays import (
 from shared.rpc import RpcClient, RpcError
 from shared.settings import Settings
 from shared.temporal import connect_temporal
-from workflows import calendar_signal
 
 
 def command(settings: Settings, args: argparse.Namespace) -> int:

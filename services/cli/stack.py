@@ -25,11 +25,11 @@ from temporalio.api.operatorservice.v1 import (
 
 from shared.binaries import find_binary
 from shared.clients import nats_options
+from shared.contracts import search_attributes as sa
 from shared.logging import get_logger
 from shared.nats_auth import CONFIG_FILE, read_embedded_passwords, write_embedded_auth
 from shared.settings import Settings
 from shared.temporal import connect_temporal
-from workflows import search_attributes as sa
 
 log = get_logger("up")
 SERVICES = ["registry", "filings", "assessment", "notifier", "dashboard", "worker", "gateway"]
@@ -236,7 +236,7 @@ async def sync_schedules(settings: Settings) -> list[str]:
 
     from shared.contracts.registry import ProgramList
     from shared.rpc import Empty, RpcClient
-    from workflows.schedules import ensure_program_schedule
+    from shared.schedules import ensure_program_schedule
 
     nc = await nats.connect(**nats_options(settings))  # the operator's user, if any
     try:

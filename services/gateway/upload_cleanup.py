@@ -17,10 +17,10 @@ from temporalio.client import WorkflowHandle
 
 from services.gateway.deps import Deps
 from services.gateway.problems import ApiError
-from shared.contracts.cycle import Upload
+from shared.contracts import workflow_names as names
+from shared.contracts.cycle import CycleState, Upload
 from shared.contracts.filings import DocumentList, ListDocuments
 from shared.logging import get_logger
-from workflows.cycle import AnnualCycleWorkflow
 
 T = TypeVar("T")
 log = get_logger("gateway")
@@ -45,7 +45,7 @@ class RefusedUpload:
             raise
 
     async def in_use(self) -> bool:
-        state = await self.cycle.query(AnnualCycleWorkflow.state)
+        state = await self.cycle.query(names.STATE, result_type=CycleState)
         if any(d.key == self.upload.key for d in state.documents):
             return True
         listed = await self.deps.rpc.call(

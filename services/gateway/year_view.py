@@ -17,13 +17,13 @@ from services.gateway.deps import Deps
 from services.gateway.identity.tokens import Principal
 from services.gateway.problems import ApiError
 from services.gateway.temporal_errors import call_workflow
+from shared.contracts import search_attributes as sa
+from shared.contracts import workflow_names as names
 from shared.contracts.program_year import ProgramYearState
+from shared.contracts.workflow_names import program_year_id
 from shared.eventlog import read_events
 from shared.events.payloads import CycleContext, read_payload
 from shared.events.subjects import event_filter
-from workflows import search_attributes as sa
-from workflows.ids import program_year_id
-from workflows.program_year import ProgramYearWorkflow
 
 
 class Overdue(BaseModel):
@@ -47,7 +47,7 @@ class YearView(BaseModel):
 async def year_state(deps: Deps, program: str, year: int) -> ProgramYearState:
     handle = deps.temporal.get_workflow_handle(program_year_id(program, year))
     state: ProgramYearState = await call_workflow(
-        handle.query(ProgramYearWorkflow.state), what="the program year"
+        handle.query(names.STATE, result_type=ProgramYearState), what="the program year"
     )
     return state
 

@@ -37,12 +37,12 @@ from shared.contracts.registry import (
     RegisterBase,
     RulesApplied,
 )
+from shared.contracts.workflow_names import program_year_id
 from shared.domain.rules import ProgramRules
 from shared.rpc import Empty, RpcClient, RpcError
 from shared.settings import Settings
+from shared.starters import start_program_year
 from shared.temporal import connect_temporal
-from workflows.ids import program_year_id
-from workflows.starters import start_program_year
 
 
 async def program_on_stack(settings: Settings, program: str) -> ProgramRules | None:

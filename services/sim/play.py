@@ -35,6 +35,7 @@ from shared.contracts.cycle import (
     Target,
     Upload,
 )
+from shared.contracts.workflow_names import cycle_id, program_year_id
 from shared.domain import errors
 from shared.domain.grading import DecisionRecord, recompute
 from shared.domain.rules import ProgramRules
@@ -43,7 +44,6 @@ from shared.events.subjects import event_filter
 from shared.objectstore import ObjectStore, sha256_hex
 from shared.stream import EVENTS_STREAM
 from workflows.cycle import AnnualCycleWorkflow
-from workflows.ids import cycle_id, program_year_id
 from workflows.program_year import ProgramYearWorkflow
 
 Progress = Callable[[str, int, int], None]

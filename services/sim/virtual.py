@@ -38,6 +38,7 @@ from services.sim.programs import sim_cities, sim_experts, simulation_of
 from shared.binaries import find_binary
 from shared.contracts.program_year import ProgramYearInput
 from shared.contracts.registry import BaseRegistration
+from shared.contracts.workflow_names import program_year_id
 from shared.db import create_tables, make_engine, session_scope
 from shared.domain.rules import ProgramRules
 from shared.embedded import nats_server
@@ -46,7 +47,6 @@ from shared.publisher import EventPublisher
 from shared.rpc import RpcClient
 from shared.stream import ensure_events_stream
 from workflows.activities import CycleActivities
-from workflows.ids import program_year_id
 from workflows.program_year import ProgramYearWorkflow
 from workflows.worker import build_worker
 

@@ -8,6 +8,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, Field
 
+from shared.contracts import workflow_names as names
 from shared.contracts.strict import StrictModel
 from shared.domain.grading import DecisionRecord, Grade
 from shared.domain.rules import ProgramRules, VerificationStep
@@ -262,3 +263,14 @@ class CycleOutcome(StrictModel):
     grade: Grade | None
     total: float | None
     final_grade: Grade | None
+
+
+# What each of a cycle's updates answers: clients decode the answer by it.
+UPDATE_RESULTS: dict[str, type] = {
+    names.FILE_PLAN: Receipt,
+    names.REVIEW_PLAN: Stage,
+    names.FILE_SELF_EVALUATION: Receipt,
+    names.SUBMIT_SCORE: ScoreReceipt,
+    names.FILE_RECTIFICATION: Receipt,
+    names.EXTEND_DEADLINE: datetime,
+}

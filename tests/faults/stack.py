@@ -26,12 +26,12 @@ from minio import Minio
 from pydantic import SecretStr
 
 from shared.binaries import find_binary
+from shared.contracts import search_attributes as sa
 from shared.objectstore import S3ObjectStore
 from shared.settings import Settings
 from tests.faults.proxy import TcpProxy
 from tests.helpers import fresh_database
 from tests.servers import free_port, moto_s3, wait_port
-from workflows import search_attributes as sa
 
 SERVICES = ["registry", "filings", "assessment", "notifier", "dashboard", "worker", "gateway"]
 

@@ -27,6 +27,7 @@ from services.notifier.notices import notices_for
 from shared.clients import object_store
 from shared.contracts.cycle import CycleOutcome, CycleState, DocumentRef
 from shared.contracts.filings import DocumentPublic, GetDocument
+from shared.contracts.workflow_names import cycle_id, program_year_id
 from shared.eventlog import read_events
 from shared.events.envelope import CloudEvent, event_id
 from shared.events.subjects import PROGRAM_WIDE, event_filter
@@ -39,7 +40,6 @@ from tests.faults.conftest import Played
 from tests.faults.people import UNAVAILABLE_CODES
 from tests.faults.year import describe
 from workflows.cycle import AnnualCycleWorkflow
-from workflows.ids import cycle_id, program_year_id
 from workflows.program_year import ProgramYearWorkflow
 from workflows.replay import replay
 

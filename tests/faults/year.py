@@ -50,6 +50,7 @@ from shared.eventlog import read_events
 from shared.events.subjects import event_filter
 from shared.rpc import Empty, RpcClient
 from shared.settings import DEPLOY_DIR
+from shared.starters import start_program_year
 from shared.stream import EVENTS_STREAM
 from tests.faults.people import (
     GatewayLog,
@@ -62,7 +63,6 @@ from tests.faults.people import (
     report_form,
 )
 from tests.faults.stack import FaultStack, terminate_connections
-from workflows.starters import start_program_year
 
 PROGRAM = "faults-year"
 YEAR = 2077

@@ -10,14 +10,14 @@ from temporalio.client import Client
 
 from shared.contracts.cycle import FilePlan, FileSelfEvaluation
 from shared.contracts.program_year import LaunchRequest, LaunchResult
+from shared.contracts.workflow_names import cycle_id, program_year_id
+from shared.schedules import ensure_program_schedule, iana_zone, schedule_id
+from shared.starters import start_program_year
 from tests.conftest import DevStack, Stack
 from tests.helpers import base_actor, demo_rules, upload
 from tests.integration import driver
 from workflows.cycle import AnnualCycleWorkflow
-from workflows.ids import cycle_id, program_year_id
 from workflows.launch import LaunchYearWorkflow
-from workflows.schedules import ensure_program_schedule, iana_zone, schedule_id
-from workflows.starters import start_program_year
 
 
 async def _listed(client: Client, query: str, expected: int) -> list[str]:

@@ -19,6 +19,7 @@ from temporalio.worker import Worker
 
 from services.gateway.routes import cycles
 from shared.contracts.cycle import FilePlan
+from shared.contracts.workflow_names import cycle_id
 from shared.domain.stages import Stage
 from shared.publisher import EventPublisher
 from shared.rpc import RpcClient
@@ -28,7 +29,6 @@ from tests.integration import driver
 from tests.integration.test_filing_answers import BASE, PROGRAM, _years, gateway, plan_form, until
 from workflows.activities import CycleActivities
 from workflows.cycle import AnnualCycleWorkflow
-from workflows.ids import cycle_id
 from workflows.worker import build_worker
 
 WINDOW_S = 12

@@ -11,6 +11,7 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from services.registry import store
 from shared.contracts.program_year import ProgramYearInput
+from shared.contracts.workflow_names import cycle_id, program_year_id
 from shared.db import session_scope
 from shared.domain.grading import DecisionRecord, recompute
 from shared.domain.rules import ProgramRules, load_rules_file
@@ -22,7 +23,6 @@ from tests.conftest import Stack
 from tests.helpers import demo_rules, fresh_year, record_history
 from tests.integration import driver, presets
 from workflows.cycle import AnnualCycleWorkflow
-from workflows.ids import cycle_id, program_year_id
 from workflows.program_year import ProgramYearWorkflow
 
 

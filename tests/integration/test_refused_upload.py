@@ -16,6 +16,7 @@ from nats.aio.client import Client as NatsClient
 
 from services.gateway.routes import cycles
 from shared.contracts.cycle import CycleState
+from shared.contracts.workflow_names import cycle_id
 from tests.conftest import DevStack, Stack
 from tests.integration.test_filing_answers import (
     BASE,
@@ -27,7 +28,6 @@ from tests.integration.test_filing_answers import (
     plan_form,
 )
 from workflows.cycle import AnnualCycleWorkflow
-from workflows.ids import cycle_id
 
 
 def _objects(stack: Stack) -> set[str]:

@@ -23,6 +23,7 @@ from shared.contracts.registry import (
     Reinstate,
     Reinstated,
 )
+from shared.contracts.workflow_names import cycle_id
 from shared.domain.grading import Grade
 from shared.domain.rules import ProgramRules
 from shared.domain.stages import Stage
@@ -36,7 +37,6 @@ from tests.integration import driver
 from tests.integration.presets import apply_test_years, preset, register, this_year
 from tests.integration.test_program_year import cycles, finish, launch
 from workflows.cycle import AnnualCycleWorkflow
-from workflows.ids import cycle_id
 from workflows.program_year import ProgramYearWorkflow
 
 

@@ -10,9 +10,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from shared.contracts.cycle import CycleState
+from shared.domain.admission import filing_refusal
 from shared.domain.arrival import CLOCK_SKEW, Admission, admission_time
 from shared.domain.stages import Stage
-from workflows.admission import filing_refusal
 
 CST = timezone(timedelta(hours=8))
 SKEW = timedelta(seconds=300)

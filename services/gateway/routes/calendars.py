@@ -15,6 +15,7 @@ from services.gateway.auth import UserDep, rpc
 from services.gateway.deps import DepsDep
 from services.gateway.problem_docs import authenticated
 from services.gateway.problems import ApiError
+from shared import calendar_signal
 from shared.calendar_events import record_calendar_applied
 from shared.contracts.calendars import (
     ApplyCalendar,
@@ -26,7 +27,6 @@ from shared.contracts.calendars import (
 from shared.domain.holidays import HolidayTableError, holiday_table_document, parse_holiday_table
 from shared.events.subjects import PROGRAM_WIDE
 from shared.logging import get_logger
-from workflows import calendar_signal
 
 router = APIRouter(prefix="/v1/calendars", tags=["calendars"])
 log = get_logger("gateway")

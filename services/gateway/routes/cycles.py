@@ -50,8 +50,10 @@ from services.gateway.temporal_errors import HTTP_STATUS, call_workflow
 from services.gateway.upload_cleanup import RefusedUpload
 from services.gateway.uploads import check_filename, read_limited, store_upload
 from services.gateway.year_view import YearView, results_published, year_view
+from shared.contracts import workflow_names as names
 from shared.contracts.assessment import RosterQuery, RosterStatus
 from shared.contracts.cycle import (
+    UPDATE_RESULTS,
     Actor,
     CycleState,
     ExtendDeadline,
@@ -67,13 +69,12 @@ from shared.contracts.cycle import (
     Upload,
 )
 from shared.contracts.registry import GetProgram, PinnedRules
+from shared.contracts.workflow_names import cycle_id, program_year_id
+from shared.domain.admission import FilingKind, filing_refusal
 from shared.domain.arrival import admission_time
 from shared.domain.stages import Stage
 from shared.domain.wording import deadline_en, deadline_zh
-from workflows.admission import FilingKind, filing_refusal
-from workflows.cycle import AnnualCycleWorkflow
-from workflows.ids import cycle_id, program_year_id
-from workflows.starters import start_program_year
+from shared.starters import start_program_year
 
 T = TypeVar("T")
 
@@ -217,7 +218,7 @@ def _cycle(deps: Deps, program: str, year: int, base: str) -> WorkflowHandle[Any
 
 async def _state(deps: Deps, program: str, year: int, base: str) -> CycleState:
     handle = _cycle(deps, program, year, base)
-    return await call_workflow(handle.query(AnnualCycleWorkflow.state), what="the cycle")
+    return await call_workflow(handle.query(names.STATE, result_type=CycleState), what="the cycle")
 
 
 @router.get("/bases/{base}", responses=authenticated())
@@ -284,7 +285,7 @@ async def _update(
     program: str,
     year: int,
     base: str,
-    update: Any,
+    update: str,
     arg: Any,
     what: str,
     key: str | None,
@@ -293,7 +294,14 @@ async def _update(
     # The Idempotency-Key becomes the update id: Temporal applies one update id once.
     update_id = f"idem:{key}" if key else None
     return await call_workflow(
-        handle.execute_update(update, arg, id=update_id, rpc_timeout=UPDATE_TIMEOUT), what=what
+        handle.execute_update(
+            update,
+            arg,
+            id=update_id,
+            result_type=UPDATE_RESULTS[update],
+            rpc_timeout=UPDATE_TIMEOUT,
+        ),
+        what=what,
     )
 
 
@@ -457,7 +465,7 @@ async def _file(
     kind: FilingKind,
     file: UploadFile,
     received_at: datetime,
-    update: Any,
+    update: str,
     request: Callable[[Upload], Any],
     what: str,
     key: str | None,
@@ -492,6 +500,7 @@ async def _file(
                     update,
                     request(upload),
                     id=f"idem:{key}" if key else None,
+                    result_type=UPDATE_RESULTS[update],
                     wait_for_stage=WorkflowUpdateStage.ACCEPTED,
                     rpc_timeout=ACCEPT_TIMEOUT,
                 ),
@@ -536,7 +545,7 @@ async def file_plan(
         "plan",
         file,
         arrived,
-        AnnualCycleWorkflow.file_plan,
+        names.FILE_PLAN,
         lambda upload: FilePlan(
             upload=upload, targets=parsed, received_at=arrived, actor=actor_of(user)
         ),
@@ -592,7 +601,7 @@ async def review_plan(
         program,
         year,
         base,
-        AnnualCycleWorkflow.review_plan,
+        names.REVIEW_PLAN,
         review,
         "the plan review",
         idempotency_key,
@@ -627,7 +636,7 @@ async def file_self_evaluation(
         "self_evaluation",
         file,
         arrived,
-        AnnualCycleWorkflow.file_self_evaluation,
+        names.FILE_SELF_EVALUATION,
         lambda upload: FileSelfEvaluation(
             upload=upload, actuals=parsed, received_at=arrived, actor=actor_of(user)
         ),
@@ -655,7 +664,7 @@ async def submit_scores(
             program,
             year,
             base,
-            AnnualCycleWorkflow.submit_score,
+            names.SUBMIT_SCORE,
             SubmitScore(
                 expert=user.name,
                 scores=body.scores,
@@ -701,7 +710,7 @@ async def file_rectification(
         "rectification",
         file,
         arrived,
-        AnnualCycleWorkflow.file_rectification,
+        names.FILE_RECTIFICATION,
         lambda upload: FileRectification(upload=upload, received_at=arrived, actor=actor_of(user)),
         "filing the rectification",
         idempotency_key,
@@ -736,7 +745,7 @@ async def extend_deadline(
         program,
         year,
         base,
-        AnnualCycleWorkflow.extend_deadline,
+        names.EXTEND_DEADLINE,
         req,
         "the extension",
         idempotency_key,

@@ -34,6 +34,7 @@ from services.gateway.public_rate import PublicRate
 from services.gateway.rate_limit import SlidingWindow
 from services.gateway.routes.params import ID, IdempotencyKey, Program, Year
 from services.gateway.temporal_errors import call_workflow
+from shared.contracts import workflow_names as names
 from shared.contracts.objections import (
     DecideObjection,
     LodgeObjection,
@@ -41,7 +42,7 @@ from shared.contracts.objections import (
     ObjectionList,
     ObjectorRole,
 )
-from workflows.ids import program_year_id
+from shared.contracts.workflow_names import program_year_id
 
 T = TypeVar("T")
 
@@ -201,7 +202,7 @@ async def lodge_objection(
     handle = _year(deps, program, year)
     return await _call(
         handle.execute_update(
-            "lodge_objection",
+            names.LODGE_OBJECTION,
             lodge,
             id=f"objection:{objection_id}",
             result_type=Objection,
@@ -229,7 +230,7 @@ async def list_objections(
     sees them without the objector's name and contact, as the 公示 shows them."""
     handle = _year(deps, program, year)
     found = await _call(
-        handle.query("objections", result_type=ObjectionList, rpc_timeout=UPDATE_TIMEOUT),
+        handle.query(names.OBJECTIONS, result_type=ObjectionList, rpc_timeout=UPDATE_TIMEOUT),
         "the objections",
     )
     return visible(found, user, program)
@@ -271,7 +272,7 @@ async def decide_objection(
     update_id = f"decision:{objection_id}:{idempotency_key}" if idempotency_key else None
     return await _call(
         handle.execute_update(
-            "decide_objection",
+            names.DECIDE_OBJECTION,
             decide,
             id=update_id,
             result_type=Objection,

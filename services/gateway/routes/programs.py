@@ -29,7 +29,7 @@ from shared.contracts.registry import (
 )
 from shared.domain.grading import rubric_scale_description
 from shared.logging import get_logger
-from workflows.schedules import ensure_program_schedule
+from shared.schedules import ensure_program_schedule
 
 router = APIRouter(prefix="/v1/programs/{program}", tags=["programs"])
 log = get_logger("gateway")

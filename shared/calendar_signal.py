@@ -10,11 +10,14 @@ from __future__ import annotations
 from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 
+from shared.contracts import workflow_names as names
 from shared.contracts.calendars import CalendarApplied
 from shared.logging import get_logger
 
 log = get_logger("calendar_signal")
-RUNNING_PROGRAM_YEARS = "WorkflowType = 'ProgramYearWorkflow' AND ExecutionStatus = 'Running'"
+RUNNING_PROGRAM_YEARS = (
+    f"WorkflowType = '{names.PROGRAM_YEAR_WORKFLOW}' AND ExecutionStatus = 'Running'"
+)
 
 
 async def calendar_applied(
@@ -30,7 +33,7 @@ async def calendar_applied(
     async for execution in temporal_client.list_workflows(RUNNING_PROGRAM_YEARS):
         handle = temporal_client.get_workflow_handle(execution.id, run_id=execution.run_id)
         try:
-            await handle.signal("calendar_applied", applied)
+            await handle.signal(names.CALENDAR_APPLIED, applied)
         except RPCError as exc:
             if exc.status != RPCStatusCode.NOT_FOUND:
                 raise

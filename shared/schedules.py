@@ -1,4 +1,6 @@
-"""One Temporal Schedule per program: it launches each year on the calendar's launch date."""
+"""One Temporal Schedule per program: it launches each year on the calendar's launch date.
+
+Client code: it names the launch workflow and needs none of its code."""
 
 from __future__ import annotations
 
@@ -15,13 +17,9 @@ from temporalio.client import (
 )
 
 from shared.contracts.program_year import LaunchRequest
+from shared.contracts.workflow_names import LAUNCH_WORKFLOW, schedule_id
 from shared.domain.rules import ProgramRules
 from shared.domain.timespec import parse_utc_offset
-from workflows.launch import LaunchYearWorkflow
-
-
-def schedule_id(program: str) -> str:
-    return f"launch/{program}"
 
 
 def iana_zone(utc_offset: str) -> str:
@@ -38,9 +36,9 @@ def program_schedule(rules: ProgramRules, task_queue: str) -> Schedule:
     launch = rules.calendar.launch_day
     return Schedule(
         action=ScheduleActionStartWorkflow(
-            LaunchYearWorkflow.run,
+            LAUNCH_WORKFLOW,
             LaunchRequest(program=rules.id),
-            id=f"launch/{rules.id}",
+            id=schedule_id(rules.id),
             task_queue=task_queue,
         ),
         spec=ScheduleSpec(

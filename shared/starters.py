@@ -1,4 +1,5 @@
-"""Starting workflows from outside them (gateway, activities, CLI), idempotently."""
+"""Starting workflows from outside them (gateway, activities, CLI), idempotently, by name:
+client code, which needs the contracts and not the workflow classes."""
 
 from __future__ import annotations
 
@@ -12,9 +13,9 @@ from temporalio.common import (
 )
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
-from shared.contracts.program_year import ProgramYearInput
-from workflows import search_attributes as sa
-from workflows.ids import program_year_id
+from shared.contracts import search_attributes as sa
+from shared.contracts import workflow_names as names
+from shared.contracts.program_year import ProgramYearInput, ProgramYearState
 
 LaunchStatus = Literal["launched", "already_launched"]
 
@@ -23,8 +24,6 @@ async def start_program_year(
     client: Client, *, program: str, year: int, task_queue: str, search_attributes: bool = True
 ) -> LaunchStatus:
     """Open a program year once: a second launch, even after the year ended, changes nothing."""
-    from workflows.program_year import ProgramYearWorkflow
-
     attrs = None
     if search_attributes:
         attrs = TypedSearchAttributes(
@@ -32,9 +31,10 @@ async def start_program_year(
         )
     try:
         await client.start_workflow(
-            ProgramYearWorkflow.run,
+            names.PROGRAM_YEAR_WORKFLOW,
             ProgramYearInput(program=program, year=year),
-            id=program_year_id(program, year),
+            id=names.program_year_id(program, year),
+            result_type=ProgramYearState,
             task_queue=task_queue,
             id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
             search_attributes=attrs,
