@@ -99,3 +99,20 @@ async def read_events(
             unreadable=unreadable,
         )
     ]
+
+
+async def fetch_events(js: JetStreamContext, filter_subject: str) -> list[tuple[int, CloudEvent]]:
+    """:func:`read_events` without a consumer: each stored message under the filter fetched by
+    itself (the stream's next one by subject). For a reader that may make no consumer, such as
+    the gateway (a user that may make one may reconfigure another's), and a handful of events;
+    a whole log is :func:`stream_events`'s."""
+    found: list[tuple[int, CloudEvent]] = []
+    seq = 1
+    while True:
+        try:
+            msg = await js.get_msg(EVENTS_STREAM, seq=seq, subject=filter_subject, next=True)
+        except NotFoundError:
+            return found
+        assert msg.seq is not None and msg.data is not None
+        found.append((msg.seq, CloudEvent.from_json(msg.data)))
+        seq = msg.seq + 1

@@ -13,9 +13,13 @@ read no other: nobody may subscribe to the shared ``_INBOX.>``, so no process re
 answers. Every connection sets nats-py's ``inbox_prefix`` to :func:`inbox_prefix`.
 
 Consumers: each reader of the event log may touch only the durable consumers it owns (create,
-information, next messages, acknowledgements), and may replay the log through ephemeral ordered
-consumers if it needs to; nobody but the operator deletes a consumer, except the dashboard its own
-(it replaces one made by an older version).
+information, next messages, acknowledgements); nobody but the operator deletes a consumer, except
+the dashboard its own (it replaces one made by an older version). Nobody but the operator makes
+ephemeral consumers (the replays of ``shared.eventlog``, ``navcycle events`` and ``navcycle
+dashboard rebuild``): nats-server takes a consumer's name from the request's body on that subject,
+so whoever may make one may reconfigure any consumer (redirect the dashboard's deliveries, say).
+The gateway reads the few events it needs one stored message at a time
+(``shared.eventlog.fetch_events``).
 """
 
 from __future__ import annotations
@@ -33,7 +37,9 @@ from shared.stream import DLQ_STREAM, EVENTS_STREAM
 SERVICES = ("registry", "filings", "assessment", "notifier", "dashboard")
 USERS = (*SERVICES, "worker", "gateway", "operator")
 OPERATOR = "operator"
-SHARED_INBOX = "_INBOX"  # nats-py's default: read by nobody on our server
+# nats-py's (and the ``nats`` tool's) default: no process of ours takes answers there, and only
+# the operator may read it, for tools that keep the default.
+SHARED_INBOX = "_INBOX"
 PROJECTION_UPDATED = "navcycle.projection.updated.>"
 CREDENTIALS_FILE = "nats-users.json"
 CONFIG_FILE = "nats-auth.conf"
@@ -66,14 +72,6 @@ JS_READ = (
     "$JS.API.STREAM.LIST",
     "$JS.API.STREAM.MSG.GET.*",
     "$JS.API.DIRECT.GET.>",
-)
-# Replaying the log (``shared.eventlog``): ordered consumers, which are ephemeral and made on the
-# subject that names no consumer (nats-server refuses a durable name there), their information
-# and their flow control.
-JS_REPLAY = (
-    f"$JS.API.CONSUMER.CREATE.{EVENTS_STREAM}",
-    f"$JS.API.CONSUMER.INFO.{EVENTS_STREAM}.*",
-    f"$JS.FC.{EVENTS_STREAM}.>",
 )
 # Creating the streams, or bringing them to our definition (``ensure_events_stream``).
 JS_SETUP = tuple(
@@ -162,9 +160,8 @@ PERMISSIONS: Mapping[str, Permissions] = {
         consumer=durable("assessment"),
     ),
     "notifier": _service("notifier", consumer=durable("notifier")),
-    # Its projections' consumer, and replays of the log (``navcycle dashboard rebuild``).
     "dashboard": _service(
-        "dashboard", PROJECTION_UPDATED, consumer=(*durable("dashboard", replaces=True), *JS_REPLAY)
+        "dashboard", PROJECTION_UPDATED, consumer=durable("dashboard", replaces=True)
     ),
     # The workflows' activities: every cycle and program event, requests to every service.
     "worker": Permissions(
@@ -178,16 +175,16 @@ PERMISSIONS: Mapping[str, Permissions] = {
             "navcycle.rpc.>",
             *_events("operator.action", "calendar.applied", "base.reinstated"),
             *JS_READ,
-            *JS_REPLAY,
         ),
         subscribe=(_inbox("gateway"), PROJECTION_UPDATED),
     ),
-    # The command line: anything but shortening the audit log, or reading another's answers.
+    # The command line (and an operator's own tools, on the default inbox): anything but
+    # shortening the audit log, or reading another user's answers.
     OPERATOR: Permissions(
         publish=(">",),
         subscribe=(">",),
         publish_deny=NEVER,
-        subscribe_deny=(f"{SHARED_INBOX}.>", *(_inbox(u) for u in USERS if u != OPERATOR)),
+        subscribe_deny=tuple(_inbox(u) for u in USERS if u != OPERATOR),
     ),
 }
 

@@ -21,7 +21,7 @@ from shared.contracts import search_attributes as sa
 from shared.contracts import workflow_names as names
 from shared.contracts.program_year import ProgramYearState
 from shared.contracts.workflow_names import program_year_id
-from shared.eventlog import read_events
+from shared.eventlog import fetch_events
 from shared.events.payloads import CycleContext, read_payload
 from shared.events.subjects import event_filter
 
@@ -78,7 +78,7 @@ async def year_view(deps: Deps, program: str, year: int, viewer: Principal) -> Y
     js = deps.nats.jetstream()
     overdue = []
     for kind in ("plan.overdue", "selfeval.overdue"):
-        for _, event in await read_events(js, event_filter(program, year, event_type=kind)):
+        for _, event in await fetch_events(js, event_filter(program, year, event_type=kind)):
             overdue_payload = read_payload(event)
             region = overdue_payload.region if isinstance(overdue_payload, CycleContext) else None
             if not row_visible(viewer, Target(program=program, base=event.base, region=region)):

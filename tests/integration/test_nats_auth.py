@@ -5,8 +5,10 @@ never purged or shortened, by the gateway or by anyone."""
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
@@ -16,16 +18,21 @@ import pytest
 from nats.aio.client import Client as NatsClient
 from nats.js import JetStreamContext
 from nats.js.api import ConsumerConfig
-from nats.js.errors import APIError
+from nats.js.errors import APIError, NotFoundError
 from sqlalchemy import Engine
 
+from services.dashboard.tables import MIGRATIONS as DASHBOARD_MIGRATIONS
+from services.notifier.tables import MIGRATIONS as NOTIFIER_MIGRATIONS
 from shared.consumer import ALL_EVENTS
 from shared.db import make_engine
 from shared.embedded import free_port, nats_server
-from shared.eventlog import read_events
+from shared.eventlog import fetch_events, read_events
+from shared.events.envelope import new_event
 from shared.events.subjects import event_filter
+from shared.events.types import EventType
 from shared.migrations import upgrade
 from shared.nats_auth import CONFIG_FILE, SERVICES, USERS, inbox_prefix, write_embedded_auth
+from shared.publisher import EventPublisher
 from shared.service import url_inbox_prefix
 from shared.settings import with_credentials
 from shared.stream import EVENTS_STREAM, ensure_events_stream
@@ -306,15 +313,16 @@ async def test_no_user_may_read_the_shared_inbox_or_another_users(
     errors = Errors()
     nc = await connect(server, user, errors)
     other = "registry" if user != "registry" else "gateway"
+    # The operator may read the default inbox (its own tools keep it), no one else.
+    watched = [f"{inbox_prefix(other)}.>"] + (["_INBOX.>"] if user != "operator" else [])
     try:
-        shared = await nc.subscribe("_INBOX.>")
-        theirs = await nc.subscribe(f"{inbox_prefix(other)}.>")
+        subs = [await nc.subscribe(subject) for subject in watched]
         await nc.flush()
-        listener = await connect(server, "operator")
-        await listener.publish("_INBOX.probe", b"x")
-        await listener.publish(f"{inbox_prefix(other)}.probe", b"x")
-        await listener.close()
-        for sub in (shared, theirs):
+        sender = await connect(server, "operator")
+        await sender.publish("_INBOX.probe", b"x")
+        await sender.publish(f"{inbox_prefix(other)}.probe", b"x")
+        await sender.close()
+        for sub in subs:
             with pytest.raises(nats.errors.TimeoutError):
                 await sub.next_msg(timeout=0.3)
     finally:
@@ -323,6 +331,26 @@ async def test_no_user_may_read_the_shared_inbox_or_another_users(
         refused = errors.violations()
         assert any("_inbox.>" in v for v in refused), errors.seen
         assert any(f"{inbox_prefix(other).lower()}.>" in v for v in refused), errors.seen
+
+
+async def test_the_operators_tools_may_keep_the_default_inbox(server: AuthServer) -> None:
+    registry = await connect(server, "registry")
+
+    async def answer(msg) -> None:  # type: ignore[no-untyped-def]
+        await msg.respond(b"ok")
+
+    await registry.subscribe("navcycle.rpc.registry.health", cb=answer)
+    await registry.flush()
+    tool = await nats.connect(
+        with_credentials(server.url, "operator", server.passwords["operator"]),
+        allow_reconnect=False,
+    )
+    try:
+        reply = await tool.request("navcycle.rpc.registry.health", b"{}", timeout=3)
+    finally:
+        await tool.close()
+        await registry.close()
+    assert reply.data == b"ok" and reply.subject.startswith("_INBOX.")
 
 
 @pytest.mark.parametrize("user", USERS)
@@ -376,7 +404,7 @@ async def test_a_reader_cannot_delete_another_services_consumer(
 
     def engine(name: str) -> Engine:
         db = make_engine(f"sqlite:///{tmp_path / name}.db")
-        upgrade(db, name)
+        upgrade(db, {"dashboard": DASHBOARD_MIGRATIONS, "notifier": NOTIFIER_MIGRATIONS}[name])
         return db
 
     js = stream.jetstream()
@@ -425,24 +453,46 @@ async def test_a_reader_cannot_delete_another_services_consumer(
     assert {"notifier", "dashboard"} <= names, names
 
 
-@pytest.mark.parametrize("user", ["dashboard", "gateway", "operator"])
-async def test_a_reader_with_replay_rights_replays_the_log(
-    server: AuthServer, stream: NatsClient, user: str
+async def test_the_operator_replays_the_log_and_the_gateway_reads_it_without_a_consumer(
+    server: AuthServer, stream: NatsClient
 ) -> None:
+    """``navcycle events`` and ``navcycle dashboard rebuild`` (the operator) replay through
+    ordered consumers; the gateway's year view fetches its few events one by one."""
     worker = await connect(server, "worker")
-    ack = await worker.jetstream().publish(OPENED, b"{}", timeout=5)
+    ack = await worker.jetstream().publish(OPENED, b"not an event", timeout=5)
+    event = new_event(
+        event_type=EventType.PLAN_OVERDUE,
+        program="auth-year",
+        year=2031,
+        base="b1",
+        time=datetime.now(UTC),
+        stream_key="cycle/auth-year/2031/b1",
+        sequence=1,
+        data={"region": "410100"},
+    )
+    published = await EventPublisher(worker.jetstream()).publish(event)
     await worker.close()
-    nc = await connect(server, user)
+    operator = await connect(server, "operator")
     try:
         unreadable: list[int] = []
-        await read_events(nc.jetstream(timeout=3), ALL_EVENTS, unreadable=unreadable)
+        await read_events(operator.jetstream(timeout=3), ALL_EVENTS, unreadable=unreadable)
     finally:
-        await nc.close()
+        await operator.close()
     assert ack.seq in unreadable
+    errors = Errors()
+    gateway = await connect(server, "gateway", errors)
+    try:
+        overdue = event_filter("auth-year", 2031, event_type="plan.overdue")
+        found = await fetch_events(gateway.jetstream(timeout=3), overdue)
+        assert [(seq, e.id) for seq, e in found] == [(published.stream_seq, event.id)]
+        assert await fetch_events(gateway.jetstream(timeout=3), event_filter("none", 1)) == []
+    finally:
+        await gateway.close()
+    assert errors.violations() == []
 
 
-@pytest.mark.parametrize("user", ["registry", "notifier", "worker"])
-async def test_a_reader_without_replay_rights_cannot_replay(
+@pytest.mark.parametrize("user", ["registry", "notifier", "dashboard", "gateway", "worker"])
+async def test_no_service_makes_an_ephemeral_consumer(
     server: AuthServer, stream: NatsClient, user: str
 ) -> None:
     errors = Errors()
@@ -453,6 +503,38 @@ async def test_a_reader_without_replay_rights_cannot_replay(
     finally:
         await nc.close()
     assert any(f"consumer.create.{EVENTS_STREAM}".lower() in v for v in errors.violations())
+
+
+@pytest.mark.parametrize("user", ["gateway", "notifier", "assessment"])
+async def test_no_service_redirects_the_dashboards_consumer(
+    server: AuthServer, stream: NatsClient, user: str
+) -> None:
+    """nats-server takes the name from the body of an ephemeral consumer's request: with that
+    right a user could point the dashboard's deliveries at its own inbox."""
+    js = stream.jetstream()
+    try:
+        await js.delete_consumer(EVENTS_STREAM, "dashboard")
+    except NotFoundError:
+        pass
+    made = await js.add_consumer(
+        EVENTS_STREAM,
+        ConsumerConfig(durable_name="dashboard", deliver_subject="_INBOX_dashboard.d1"),
+    )
+    config = {**made.config.as_dict(), "name": "dashboard"}
+    config.pop("durable_name", None)
+    config["deliver_subject"] = f"{inbox_prefix(user)}.stolen"
+    body = json.dumps({"stream_name": EVENTS_STREAM, "config": config}).encode()
+    errors = Errors()
+    nc = await connect(server, user, errors)
+    try:
+        with pytest.raises(nats.errors.TimeoutError):
+            await nc.request(f"$JS.API.CONSUMER.CREATE.{EVENTS_STREAM}", body, timeout=1)
+    finally:
+        await nc.close()
+    info = await js.consumer_info(EVENTS_STREAM, "dashboard")
+    assert info.config.deliver_subject == "_INBOX_dashboard.d1"
+    assert errors.violations(), errors.seen
+    await js.delete_consumer(EVENTS_STREAM, "dashboard")
 
 
 def test_the_monitoring_port_listens_on_the_loopback_only(server: AuthServer) -> None:
