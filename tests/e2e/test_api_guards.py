@@ -948,6 +948,26 @@ async def test_each_reader_sees_only_the_rows_it_may_and_no_provisional_grade(
     assert set(overdue["base_f2"]) <= {"f2"}
 
 
+async def test_before_publication_only_the_province_sees_the_grade_counts(
+    world: w.World,
+) -> None:
+    """gate-fast's f2 is graded and nothing is published: the dashboard's counts and the year
+    view give every other reader counts by stage, no grade distribution."""
+    counts = "/v1/programs/gate-fast/years/2032/dashboard"
+    view = "/v1/programs/gate-fast/years/2032"
+    readers = ("admin_fast", "city_ly", "base_f2", "expert_fast", "viewer_fast")
+    async with httpx.AsyncClient(base_url=world.stack.url, timeout=30) as http:
+        dashboard = {role: await _get(http, world, counts, role) for role in readers}
+        year = {role: await _get(http, world, view, role) for role in readers}
+    assert all(c["publication"] is None for c in dashboard.values())
+    assert sum(dashboard["admin_fast"]["by_grade"].values()) >= 1, dashboard["admin_fast"]
+    assert sum(year["admin_fast"]["grades"].values()) >= 1, year["admin_fast"]
+    for role in readers[1:]:
+        assert dashboard[role]["by_grade"] == {} and year[role]["grades"] == {}, role
+        assert dashboard[role]["by_stage"] == dashboard["admin_fast"]["by_stage"], role
+        assert year[role]["stages"] == year["admin_fast"]["stages"], role
+
+
 async def test_the_dashboard_stream_refuses_before_it_streams_and_opens_with_counts(
     world: w.World,
 ) -> None:
