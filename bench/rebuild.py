@@ -16,6 +16,7 @@ from nats.js import JetStreamContext
 from bench.events import lifecycle
 from bench.report import Goal, Outcome, Row, say
 from services.dashboard.rebuild import ALL_EVENTS, rebuild
+from services.dashboard.tables import MIGRATIONS as DASHBOARD_MIGRATIONS
 from shared.db import make_engine
 from shared.embedded import nats_server
 from shared.eventlog import read_events
@@ -52,7 +53,7 @@ async def run(events: int = 100_000, bases: int = 10_000) -> Outcome:
             fill_rate = await fill(js, events, bases)
             info = await js.stream_info("NAVCYCLE_EVENTS")
             engine = make_engine(f"sqlite:///{root / 'dashboard.db'}")
-            upgrade(engine, "dashboard")
+            upgrade(engine, DASHBOARD_MIGRATIONS)
             started = time.monotonic()
             read = await read_events(js, ALL_EVENTS, since_seq=1)
             read_rate = len(read) / (time.monotonic() - started)

@@ -1,9 +1,14 @@
 """Alembic migrations, one script folder per service and one version table each, so services
-can share a PostgreSQL database and still evolve their own tables independently."""
+can share a PostgreSQL database and still evolve their own tables independently.
+
+The runner names no service: each service tells it what to migrate (its name, its migration
+folder, its tables) with a :class:`ServiceMigrations` from its own ``tables.py``, and its
+composition root runs ``upgrade(engine, MIGRATIONS)``."""
 
 from __future__ import annotations
 
-from importlib import import_module
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from alembic import command
@@ -11,43 +16,43 @@ from alembic.config import Config
 from sqlalchemy import Engine
 from sqlmodel import SQLModel
 
-from shared.settings import REPO_ROOT
 
-# service -> (module holding TABLES, table-name prefix)
-SERVICES = {
-    "registry": ("services.registry.tables", "registry_"),
-    "filings": ("services.filings.tables", "filings_"),
-    "assessment": ("services.assessment.tables", "assessment_"),
-    "notifier": ("services.notifier.tables", "notifier_"),
-    "dashboard": ("services.dashboard.tables", "dashboard_"),
-    "gateway": ("services.gateway.identity.tables", "gateway_"),
-}
+@dataclass(frozen=True)
+class ServiceMigrations:
+    """What one service migrates: its tables (all named ``<service>_...``), the folder of its
+    Alembic scripts, and its version table ``alembic_version_<service>``."""
+
+    service: str
+    folder: Path
+    tables: Sequence[type[SQLModel]]
+
+    @property
+    def prefix(self) -> str:
+        return f"{self.service}_"
+
+    @property
+    def version_table(self) -> str:
+        return f"alembic_version_{self.service}"
 
 
-def script_location(service: str) -> Path:
-    package = SERVICES[service][0].rsplit(".", 1)[0]
-    return REPO_ROOT / Path(*package.split(".")) / "migrations"
-
-
-def config(service: str, engine: Engine) -> Config:
+def config(migrations: ServiceMigrations, engine: Engine) -> Config:
     cfg = Config()
-    cfg.set_main_option("script_location", str(script_location(service)))
+    cfg.set_main_option("script_location", str(migrations.folder))
     cfg.attributes["engine"] = engine
-    cfg.attributes["service"] = service
+    cfg.attributes["migrations"] = migrations
     return cfg
 
 
-def upgrade(engine: Engine, service: str, revision: str = "head") -> None:
-    command.upgrade(config(service, engine), revision)
+def upgrade(engine: Engine, migrations: ServiceMigrations, revision: str = "head") -> None:
+    command.upgrade(config(migrations, engine), revision)
 
 
 def run_env(context: object) -> None:
     """The body of every service's ``env.py``."""
     cfg = context.config  # type: ignore[attr-defined]
-    service = cfg.attributes["service"]
-    module, prefix = SERVICES[service]
-    import_module(module)
+    migrations: ServiceMigrations = cfg.attributes["migrations"]
     engine: Engine = cfg.attributes["engine"]
+    prefix = migrations.prefix
 
     def include(
         obj: object, name: str | None, type_: str, reflected: bool, compare_to: object
@@ -58,7 +63,7 @@ def run_env(context: object) -> None:
         context.configure(  # type: ignore[attr-defined]
             connection=connection,
             target_metadata=SQLModel.metadata,
-            version_table=f"alembic_version_{service}",
+            version_table=migrations.version_table,
             include_object=include,
             render_as_batch=True,
         )

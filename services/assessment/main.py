@@ -5,6 +5,7 @@ from __future__ import annotations
 from faststream import FastStream
 
 from services.assessment.app import build_broker
+from services.assessment.tables import MIGRATIONS as ASSESSMENT_MIGRATIONS
 from shared.clients import ensure_streams
 from shared.db import make_engine
 from shared.migrations import upgrade
@@ -14,6 +15,6 @@ from shared.settings import Settings
 async def serve(settings: Settings) -> None:
     settings.state_dir.mkdir(parents=True, exist_ok=True)
     engine = make_engine(settings.database_url_for("assessment"))
-    upgrade(engine, "assessment")
+    upgrade(engine, ASSESSMENT_MIGRATIONS)
     await ensure_streams(settings)
     await FastStream(build_broker(settings.nats_servers, engine)).run()

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 
 from sqlalchemy import JSON, Column
 from sqlmodel import Field, SQLModel
+
+from shared.migrations import ServiceMigrations
 
 
 def _now() -> datetime:
@@ -66,3 +69,6 @@ class ProcessedEvent(SQLModel, table=True):
 
 
 TABLES: list[type[SQLModel]] = [ExpertRow, CursorRow, AssignmentRow, DecisionRow, ProcessedEvent]
+
+# What the shared migration runner migrates for this service (tables assessment_*).
+MIGRATIONS = ServiceMigrations("assessment", Path(__file__).parent / "migrations", TABLES)

@@ -17,6 +17,7 @@ from sqlmodel import col, select
 
 from services.gateway.access import SCOPED_TO_PROGRAM, unused_scope_flags
 from services.gateway.identity.lifetime import BadLifetime, parse_lifetime
+from services.gateway.identity.tables import MIGRATIONS as GATEWAY_MIGRATIONS
 from services.gateway.identity.tables import UserRow
 from services.gateway.identity.tokens import (
     NoActiveUser,
@@ -98,7 +99,7 @@ def user_add(
         print(f"error: {exc}", file=sys.stderr)
         return 2
     engine = make_engine(settings.database_url_for("gateway"))
-    upgrade(engine, "gateway")
+    upgrade(engine, GATEWAY_MIGRATIONS)
 
     async def add(nc: NatsClient) -> str:
         issued = datetime.now(UTC)
@@ -169,7 +170,7 @@ def user_rotate(settings: Settings, *, name: str, expires_in: str | None = None)
         print(f"error: {exc}", file=sys.stderr)
         return 2
     engine = make_engine(settings.database_url_for("gateway"))
-    upgrade(engine, "gateway")
+    upgrade(engine, GATEWAY_MIGRATIONS)
 
     async def rotate(nc: NatsClient) -> str:
         rotated = rotate_token(engine, name, lifetime=lifetime)
@@ -206,14 +207,14 @@ def user_rotate(settings: Settings, *, name: str, expires_in: str | None = None)
 def user_list(settings: Settings, *, as_json: bool = False) -> int:
     """Every user ever made, revoked ones included (their names stay taken)."""
     engine = make_engine(settings.database_url_for("gateway"))
-    upgrade(engine, "gateway")
+    upgrade(engine, GATEWAY_MIGRATIONS)
     print(user_table(list_users(engine), now=datetime.now(UTC), as_json=as_json))
     return 0
 
 
 def user_revoke(settings: Settings, *, name: str) -> int:
     engine = make_engine(settings.database_url_for("gateway"))
-    upgrade(engine, "gateway")
+    upgrade(engine, GATEWAY_MIGRATIONS)
 
     async def revoke(nc: NatsClient) -> bool:
         expert_of = _expert_program(engine, name)

@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 import nats
 
 from services.notifier.outbox import dead_ids, resend
+from services.notifier.tables import MIGRATIONS as NOTIFIER_MIGRATIONS
 from shared.audit import cli_actor, operator_action, record
 from shared.clients import nats_options
 from shared.db import make_engine
@@ -22,7 +23,7 @@ def resend_command(
 ) -> int:
     """The running notifier's sender picks the deliveries up at its next poll."""
     engine = make_engine(settings.database_url_for("notifier"))
-    upgrade(engine, "notifier")
+    upgrade(engine, NOTIFIER_MIGRATIONS)
     if not dead_ids(engine, delivery_id=delivery_id, all_dead=all_dead):
         if delivery_id is not None:
             print(

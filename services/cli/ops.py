@@ -427,12 +427,13 @@ def reset_command(
 def dashboard_rebuild_command(settings: Settings, *, as_json: bool) -> int:
     """Rebuild every dashboard projection from sequence 1 of the event log, aside, and swap."""
     from services.dashboard.rebuild import RebuildReport, rebuild
+    from services.dashboard.tables import MIGRATIONS as DASHBOARD_MIGRATIONS
     from shared.audit import cli_actor, operator_action, record
     from shared.db import make_engine
     from shared.migrations import upgrade
 
     engine = make_engine(settings.database_url_for("dashboard"))
-    upgrade(engine, "dashboard")
+    upgrade(engine, DASHBOARD_MIGRATIONS)
 
     async def run() -> RebuildReport:
         nc = await nats.connect(**nats_options(settings))

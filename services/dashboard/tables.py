@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
+from pathlib import Path
 
 from sqlalchemy import Index, Text
 from sqlmodel import Field, SQLModel
+
+from shared.migrations import ServiceMigrations
 
 KEY = 96  # projection.event_key: "e|<time>|<sequence>|<uuid>"
 
@@ -106,3 +109,6 @@ class Checkpoint(SQLModel, table=True):
 
 
 TABLES: list[type[SQLModel]] = [CycleRow, YearRow, ObjectionRow, TimelineRow, Checkpoint]
+
+# What the shared migration runner migrates for this service (tables dashboard_*).
+MIGRATIONS = ServiceMigrations("dashboard", Path(__file__).parent / "migrations", TABLES)

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
+from pathlib import Path
 
 from sqlalchemy import UniqueConstraint
 from sqlmodel import Field, SQLModel
+
+from shared.migrations import ServiceMigrations
 
 
 class DocumentRow(SQLModel, table=True):
@@ -28,3 +31,6 @@ class DocumentRow(SQLModel, table=True):
 
 
 TABLES: list[type[SQLModel]] = [DocumentRow]
+
+# What the shared migration runner migrates for this service (tables filings_*).
+MIGRATIONS = ServiceMigrations("filings", Path(__file__).parent / "migrations", TABLES)

@@ -6,6 +6,7 @@ import uvicorn
 
 from services.gateway.app import create_app
 from services.gateway.deps import Deps
+from services.gateway.identity.tables import MIGRATIONS as GATEWAY_MIGRATIONS
 from shared.clients import connect_nats, object_store
 from shared.db import make_engine
 from shared.migrations import upgrade
@@ -17,7 +18,7 @@ from shared.temporal import connect_temporal
 def build(settings: Settings):  # type: ignore[no-untyped-def]
     settings.state_dir.mkdir(parents=True, exist_ok=True)  # the SQLite default lives there
     users = make_engine(settings.database_url_for("gateway"))
-    upgrade(users, "gateway")
+    upgrade(users, GATEWAY_MIGRATIONS)
 
     async def build_deps() -> Deps:
         nc = await connect_nats(settings, "gateway")

@@ -9,6 +9,7 @@ from services.notifier.app import Notifier, build_notifier
 from services.notifier.delivery import EmailChannel, WebhookChannel
 from services.notifier.outbox import Recipients, RetryPolicy
 from services.notifier.sender import OutboxSender, SenderLimits
+from services.notifier.tables import MIGRATIONS as NOTIFIER_MIGRATIONS
 from shared.clients import ensure_streams
 from shared.db import make_engine
 from shared.migrations import upgrade
@@ -46,7 +47,7 @@ def notifier_from_settings(settings: Settings, engine: Engine) -> Notifier:
 async def serve(settings: Settings) -> None:
     settings.state_dir.mkdir(parents=True, exist_ok=True)
     engine = make_engine(settings.database_url_for("notifier"))
-    upgrade(engine, "notifier")
+    upgrade(engine, NOTIFIER_MIGRATIONS)
     await ensure_streams(settings)
     notifier = notifier_from_settings(settings, engine)
     app = FastStream(notifier.broker)

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 
 from sqlalchemy import Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
+
+from shared.migrations import ServiceMigrations
 
 
 def _now() -> datetime:
@@ -82,3 +85,6 @@ class ProcessedEvent(SQLModel, table=True):
 
 
 TABLES: list[type[SQLModel]] = [NoticeRow, Delivery, WebhookFailure, ProcessedEvent]
+
+# What the shared migration runner migrates for this service (tables notifier_*).
+MIGRATIONS = ServiceMigrations("notifier", Path(__file__).parent / "migrations", TABLES)

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 
 from sqlalchemy import JSON, Column, UniqueConstraint
 from sqlmodel import Field, SQLModel
+
+from shared.migrations import ServiceMigrations
 
 
 def _now() -> datetime:
@@ -81,3 +84,6 @@ class BaseStatusChangeRow(SQLModel, table=True):
 
 
 TABLES: list[type[SQLModel]] = [RulesVersion, BaseRow, CalendarVersion, BaseStatusChangeRow]
+
+# What the shared migration runner migrates for this service (tables registry_*).
+MIGRATIONS = ServiceMigrations("registry", Path(__file__).parent / "migrations", TABLES)

@@ -16,8 +16,10 @@ from nats.aio.client import Client as NatsClient
 from sqlalchemy import Engine
 
 from services.assessment.app import build_broker as assessment_broker
+from services.assessment.tables import MIGRATIONS as ASSESSMENT_MIGRATIONS
 from services.registry import store
 from services.registry.app import build_broker as registry_broker
+from services.registry.tables import MIGRATIONS as REGISTRY_MIGRATIONS
 from shared.contracts.registry import BaseRegistration
 from shared.db import make_engine, session_scope
 from shared.domain.rules import ProgramRules
@@ -62,8 +64,8 @@ def _databases(kind: str, root: Path) -> Iterator[tuple[Engine, Engine]]:
 async def running_services(kind: str, root: Path) -> AsyncIterator[Services]:
     """Use from a fixture with ``params=["sqlite", "postgresql"]``."""
     with _databases(kind, root) as (reg, ass), nats_server(root / "nats") as url:
-        upgrade(reg, "registry")
-        upgrade(ass, "assessment")
+        upgrade(reg, REGISTRY_MIGRATIONS)
+        upgrade(ass, ASSESSMENT_MIGRATIONS)
         nc = await nats.connect(url)
         await ensure_events_stream(nc.jetstream(), duplicate_window_s=120)
         brokers = [registry_broker(url, reg), assessment_broker(url, ass)]

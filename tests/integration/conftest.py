@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine
 
+from services.dashboard.tables import MIGRATIONS as DASHBOARD_MIGRATIONS
 from shared.db import make_engine
 from shared.migrations import upgrade
 from tests.helpers import fresh_database
@@ -22,13 +23,13 @@ def dashboard_db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Eng
     NAVCYCLE_TEST_POSTGRES_URL is set."""
     if request.param == "sqlite":
         engine = make_engine(f"sqlite:///{tmp_path / 'dashboard.db'}")
-        upgrade(engine, "dashboard")
+        upgrade(engine, DASHBOARD_MIGRATIONS)
         yield engine
         return
     if not PG_URL:
         pytest.skip("NAVCYCLE_TEST_POSTGRES_URL is not set")
     with fresh_database(PG_URL) as (_, url):
         engine = make_engine(url)
-        upgrade(engine, "dashboard")
+        upgrade(engine, DASHBOARD_MIGRATIONS)
         yield engine
         engine.dispose()

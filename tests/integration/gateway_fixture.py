@@ -15,6 +15,7 @@ from nats.aio.client import Client as NatsClient
 
 from services.gateway.app import create_app
 from services.gateway.deps import Deps
+from services.gateway.identity.tables import MIGRATIONS as GATEWAY_MIGRATIONS
 from services.gateway.identity.tokens import Principal, add_user
 from shared.db import make_engine
 from shared.migrations import upgrade
@@ -40,7 +41,7 @@ async def gateway(
 ) -> AsyncIterator[Api]:
     """The gateway with these users signed up; ``Api.auth(who)`` is the bearer header of one."""
     engine = make_engine(f"sqlite:///{tmp_path / f'gateway-{uuid.uuid4().hex[:6]}.db'}")
-    upgrade(engine, "gateway")
+    upgrade(engine, GATEWAY_MIGRATIONS)
     tokens = {who: add_user(engine, p) for who, p in users.items()}
     config = Settings(_env_file=None, state_dir=tmp_path)  # type: ignore[call-arg]
 

@@ -22,6 +22,7 @@ from nats.aio.client import Client as NatsClient
 
 from services.gateway.app import create_app
 from services.gateway.deps import Deps
+from services.gateway.identity.tables import MIGRATIONS as GATEWAY_MIGRATIONS
 from services.gateway.identity.tokens import Principal, add_user, authenticate
 from shared import audit
 from shared.db import make_engine
@@ -243,7 +244,7 @@ async def gateway(
     stack: Stack, dev_stack: DevStack, nc: NatsClient, tmp_path: Path
 ) -> AsyncIterator[tuple[httpx.AsyncClient, dict[str, str]]]:
     users = make_engine(f"sqlite:///{tmp_path / 'gateway.db'}")
-    upgrade(users, "gateway")
+    upgrade(users, GATEWAY_MIGRATIONS)
     admin = Principal(name="audit-admin", role="province_admin", program="audit-api")
     viewer = Principal(name="audit-viewer", role="viewer")
     tokens = {"admin": add_user(users, admin), "viewer": add_user(users, viewer)}

@@ -14,6 +14,7 @@ import pytest
 
 from services.gateway.app import create_app
 from services.gateway.deps import Deps
+from services.gateway.identity.tables import MIGRATIONS as GATEWAY_MIGRATIONS
 from services.gateway.identity.tokens import Principal, add_user
 from shared.contracts.assessment import AddExpert, Assignments, OpenAssignments
 from shared.contracts.registry import BaseStatusChange, BaseStatusResult
@@ -41,7 +42,7 @@ class Api:
 async def api(tmp_path: Path) -> AsyncIterator[Api]:
     async with running_services("sqlite", tmp_path) as svc:
         users = make_engine(f"sqlite:///{tmp_path / 'gateway.db'}")
-        upgrade(users, "gateway")
+        upgrade(users, GATEWAY_MIGRATIONS)
         people = {
             "admin": Principal(name="admin-wang", role="province_admin", program=P),
             "other": Principal(name="admin-li", role="province_admin", program="henan-nav-base"),

@@ -21,6 +21,7 @@ from nats.aio.client import Client as NatsClient
 
 from services.gateway.app import create_app
 from services.gateway.deps import Deps
+from services.gateway.identity.tables import MIGRATIONS as GATEWAY_MIGRATIONS
 from services.gateway.identity.tokens import Principal, add_user
 from shared.db import make_engine
 from shared.eventlog import read_events
@@ -67,7 +68,7 @@ async def gateway(
     stack: Stack, dev_stack: DevStack, nc: NatsClient, tmp_path: Path
 ) -> AsyncIterator[tuple[httpx.AsyncClient, dict[str, dict[str, str]]]]:
     users = make_engine(f"sqlite:///{tmp_path / 'gateway.db'}")
-    upgrade(users, "gateway")
+    upgrade(users, GATEWAY_MIGRATIONS)
     people = {
         "admin": Principal(name="cal-admin", role="province_admin", program="henan-nav-base"),
         "operator": Principal(name="cal-operator", role="operator"),

@@ -16,6 +16,7 @@ from sqlalchemy import Engine
 
 from services.registry.app import build_broker
 from services.registry.calendars import load_bundled_calendars
+from services.registry.tables import MIGRATIONS as REGISTRY_MIGRATIONS
 from shared.contracts.calendars import (
     ApplyCalendar,
     CalendarApplyResult,
@@ -64,7 +65,7 @@ async def registry(
     request: pytest.FixtureRequest, tmp_path: Path
 ) -> AsyncIterator[tuple[RpcClient, Engine]]:
     with _database(request.param, tmp_path) as engine, nats_server(tmp_path / "nats") as url:
-        upgrade(engine, "registry")
+        upgrade(engine, REGISTRY_MIGRATIONS)
         broker = build_broker(url, engine)
         await broker.start()
         nc = await nats.connect(url)

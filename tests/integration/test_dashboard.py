@@ -15,6 +15,7 @@ from sqlalchemy import Engine
 from services.dashboard import store
 from services.dashboard.app import build_broker
 from services.dashboard.rebuild import CHECKPOINT, rebuild
+from services.dashboard.tables import MIGRATIONS as DASHBOARD_MIGRATIONS
 from shared.contracts.dashboard import (
     BaseQuery,
     BaseTimeline,
@@ -52,7 +53,7 @@ async def test_live_projections_equal_a_rebuild_from_sequence_one(
     live = make_engine(f"sqlite:///{tmp_path / 'live.db'}")
     rebuilt = make_engine(f"sqlite:///{tmp_path / 'rebuilt.db'}")
     for engine in (live, rebuilt):
-        upgrade(engine, "dashboard")
+        upgrade(engine, DASHBOARD_MIGRATIONS)
     broker = build_broker(nats_url, live)
     await broker.start()
     try:
@@ -338,7 +339,7 @@ async def test_a_rebuild_swaps_in_while_the_live_service_writes_and_loses_nothin
     live = make_engine(f"sqlite:///{tmp_path / 'live.db'}")
     fresh = make_engine(f"sqlite:///{tmp_path / 'fresh.db'}")
     for engine in (live, fresh):
-        upgrade(engine, "dashboard")
+        upgrade(engine, DASHBOARD_MIGRATIONS)
     js = nc.jetstream()
     publisher = EventPublisher(js)
     broker = build_broker(nats_url, live)
@@ -375,7 +376,7 @@ async def test_a_service_whose_consumer_was_lost_resumes_after_its_stored_checkp
 ) -> None:
     js = nc.jetstream()
     engine = make_engine(f"sqlite:///{tmp_path / 'resume.db'}")
-    upgrade(engine, "dashboard")
+    upgrade(engine, DASHBOARD_MIGRATIONS)
     before = (await js.stream_info(EVENTS_STREAM)).state.last_seq
     assert before > 0, "earlier tests left events on the log"
     with session_scope(engine) as session:  # a service that had applied everything so far
@@ -406,7 +407,7 @@ async def test_counts_overdue_and_timelines_are_answered_and_changes_announced(
     nats_url: str, nc: NatsClient, tmp_path: Path
 ) -> None:
     engine = make_engine(f"sqlite:///{tmp_path / 'rpc.db'}")
-    upgrade(engine, "dashboard")
+    upgrade(engine, DASHBOARD_MIGRATIONS)
     js = nc.jetstream()
     heard: list[bytes] = []
     sub = await nc.subscribe("navcycle.projection.updated.rpcdash.2026", cb=_keep(heard))

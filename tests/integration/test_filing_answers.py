@@ -26,6 +26,7 @@ from temporalio.worker import Worker
 
 from services.gateway.app import create_app
 from services.gateway.deps import Deps
+from services.gateway.identity.tables import MIGRATIONS as GATEWAY_MIGRATIONS
 from services.gateway.identity.tokens import Principal, add_user
 from services.gateway.routes import cycles
 from shared.contracts.filings import DocumentRecord
@@ -81,7 +82,7 @@ async def gateway(
 ) -> AsyncIterator[tuple[httpx.AsyncClient, dict[str, str]]]:
     """The gateway in process with these settings, and a base user's headers."""
     users = make_engine(f"sqlite:///{tmp / f'gateway-{uuid.uuid4().hex[:6]}.db'}")
-    upgrade(users, "gateway")
+    upgrade(users, GATEWAY_MIGRATIONS)
     token = add_user(
         users,
         Principal(

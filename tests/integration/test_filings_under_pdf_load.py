@@ -22,6 +22,7 @@ import pytest
 from nats.aio.client import Client as NatsClient
 
 from services.dashboard.app import build_broker
+from services.dashboard.tables import MIGRATIONS as DASHBOARD_MIGRATIONS
 from services.gateway.export_cache import ExportCache
 from services.gateway.routes.documents import exports_of
 from shared.contracts.results import ResultEntry, ResultsNotice, dump_results, results_key
@@ -96,7 +97,7 @@ async def rendered_in_background(cache: ExportCache, limit_s: float = 60) -> Non
 @pytest.fixture
 async def dashboard(nats_url: str, tmp_path: Path) -> AsyncIterator[None]:
     engine = make_engine(f"sqlite:///{tmp_path / 'dashboard.db'}")
-    upgrade(engine, "dashboard")
+    upgrade(engine, DASHBOARD_MIGRATIONS)
     broker = build_broker(nats_url, engine)
     await broker.start()
     yield

@@ -39,6 +39,7 @@ from services.notifier.delivery import (
 )
 from services.notifier.outbox import Recipients, RetryPolicy
 from services.notifier.sender import OutboxSender, SenderLimits
+from services.notifier.tables import MIGRATIONS as NOTIFIER_MIGRATIONS
 from services.notifier.tables import Delivery
 from shared.db import make_engine, session_scope
 from shared.embedded import free_port
@@ -128,14 +129,14 @@ def db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[Engine,
     if request.param == "sqlite":
         url = f"sqlite:///{tmp_path / 'notifier.db'}"
         engine = make_engine(url)
-        upgrade(engine, "notifier")
+        upgrade(engine, NOTIFIER_MIGRATIONS)
         yield engine, url
         return
     if not PG_URL:
         pytest.skip("NAVCYCLE_TEST_POSTGRES_URL is not set")
     with fresh_database(PG_URL) as (_, url):
         engine = make_engine(url)
-        upgrade(engine, "notifier")
+        upgrade(engine, NOTIFIER_MIGRATIONS)
         yield engine, url
         engine.dispose()
 

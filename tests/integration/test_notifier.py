@@ -27,6 +27,7 @@ from services.notifier.delivery import (
 )
 from services.notifier.outbox import Recipients, RetryPolicy
 from services.notifier.sender import OutboxSender, SenderLimits
+from services.notifier.tables import MIGRATIONS as NOTIFIER_MIGRATIONS
 from services.notifier.tables import Delivery
 from shared.contracts.notifier import Inbox, InboxQuery
 from shared.db import make_engine, session_scope
@@ -94,7 +95,7 @@ async def notifier(
     sink: tuple[Sink, int],
 ) -> AsyncIterator[Any]:
     engine = make_engine(f"sqlite:///{tmp_path_factory.mktemp('notifier') / 'n.db'}")
-    upgrade(engine, "notifier")
+    upgrade(engine, NOTIFIER_MIGRATIONS)
     sender = OutboxSender(
         engine,
         webhooks=WebhookChannel(SECRET),

@@ -19,9 +19,11 @@ from nats.aio.client import Client as NatsClient
 from sqlalchemy import Engine
 
 from services.dashboard.app import build_broker
+from services.dashboard.tables import MIGRATIONS as DASHBOARD_MIGRATIONS
 from services.gateway import stream_slots
 from services.gateway.app import create_app
 from services.gateway.deps import Deps
+from services.gateway.identity.tables import MIGRATIONS as GATEWAY_MIGRATIONS
 from services.gateway.identity.tokens import Principal, add_user, revoke_user
 from shared.db import make_engine
 from shared.embedded import free_port, wait_port
@@ -36,7 +38,7 @@ STREAM = "/v1/programs/p1/years/2030/dashboard/stream"
 @pytest.fixture
 def users(tmp_path: Path) -> Engine:
     engine = make_engine(f"sqlite:///{tmp_path / 'gateway.db'}")
-    upgrade(engine, "gateway")
+    upgrade(engine, GATEWAY_MIGRATIONS)
     return engine
 
 
@@ -44,7 +46,7 @@ def users(tmp_path: Path) -> Engine:
 async def dashboard(nats_url: str, nc: NatsClient, tmp_path: Path) -> AsyncIterator[None]:
     await ensure_events_stream(nc.jetstream(), 120)
     engine = make_engine(f"sqlite:///{tmp_path / 'dashboard.db'}")
-    upgrade(engine, "dashboard")
+    upgrade(engine, DASHBOARD_MIGRATIONS)
     broker = build_broker(nats_url, engine)
     await broker.start()
     yield

@@ -18,6 +18,7 @@ from sqlmodel import select
 from services.gateway.app import create_app
 from services.gateway.deps import Deps
 from services.gateway.identity.lifetime import BadLifetime, parse_lifetime
+from services.gateway.identity.tables import MIGRATIONS as GATEWAY_MIGRATIONS
 from services.gateway.identity.tables import UserRow
 from services.gateway.identity.tokens import (
     DEFAULT_LIFETIME,
@@ -47,7 +48,7 @@ EXPERT = Principal(name="expert-wang", role="expert", program="demo")
 @pytest.fixture
 def users(tmp_path: Path) -> Engine:
     engine = make_engine(f"sqlite:///{tmp_path / 'gateway.db'}")
-    upgrade(engine, "gateway")
+    upgrade(engine, GATEWAY_MIGRATIONS)
     return engine
 
 
@@ -238,14 +239,14 @@ async def test_over_http_a_rotated_token_is_401_and_its_successor_works(
 
 def test_tokens_issued_before_lifetimes_get_the_default_from_the_upgrade(tmp_path: Path) -> None:
     engine = make_engine(f"sqlite:///{tmp_path / 'old.db'}")
-    upgrade(engine, "gateway", "gateway_0001")
+    upgrade(engine, GATEWAY_MIGRATIONS, "gateway_0001")
     with engine.begin() as conn:
         conn.exec_driver_sql(
             "INSERT INTO gateway_users (name, role, token_sha256, created_at)"
             " VALUES ('old-viewer', 'viewer', 'x', '2026-01-01 00:00:00')"
         )
     before = datetime.now(UTC)
-    upgrade(engine, "gateway")
+    upgrade(engine, GATEWAY_MIGRATIONS)
     expires_at = _row(engine, "old-viewer").expires_at
     assert expires_at is not None
     assert before + timedelta(days=90) <= expires_at <= datetime.now(UTC) + timedelta(days=90)

@@ -377,12 +377,13 @@ def test_only_granted_viewers_and_operators_read_any_document() -> None:
 
 
 def test_a_document_grant_is_stored_with_the_user_and_read_back(tmp_path: Path) -> None:
+    from services.gateway.identity.tables import MIGRATIONS as GATEWAY_MIGRATIONS
     from services.gateway.identity.tokens import add_user, authenticate
     from shared.db import make_engine
     from shared.migrations import upgrade
 
     engine = make_engine(f"sqlite:///{tmp_path / 'gateway.db'}")
-    upgrade(engine, "gateway")
+    upgrade(engine, GATEWAY_MIGRATIONS)
     token = add_user(engine, AUDITOR)
     assert authenticate(engine, token) == AUDITOR
     assert authenticate(engine, add_user(engine, VIEWER)) == VIEWER

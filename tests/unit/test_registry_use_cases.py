@@ -12,6 +12,7 @@ import yaml
 from sqlalchemy import Engine
 
 from services.registry import use_cases
+from services.registry.tables import MIGRATIONS as REGISTRY_MIGRATIONS
 from shared.contracts.registry import (
     ApplyRules,
     BaseRegistration,
@@ -34,7 +35,7 @@ EVIDENCE = ["ab" * 32]
 @pytest.fixture
 def engine(tmp_path: Path) -> Iterator[Engine]:
     db = make_engine(f"sqlite:///{tmp_path / 'registry.db'}")
-    upgrade(db, "registry")
+    upgrade(db, REGISTRY_MIGRATIONS)
     use_cases.apply_rules(db, ApplyRules(document=yaml.safe_load(PRESET.read_text("utf-8"))))
     yield db
     db.dispose()

@@ -16,6 +16,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from services.gateway.app import create_app
 from services.gateway.deps import Deps
+from services.gateway.identity.tables import MIGRATIONS as GATEWAY_MIGRATIONS
 from services.gateway.identity.tokens import Principal, add_user
 from shared.db import make_engine
 from shared.embedded import free_port, wait_port
@@ -46,7 +47,7 @@ class BodyCounter:
 @pytest.fixture
 def users(tmp_path: Path) -> Engine:
     engine = make_engine(f"sqlite:///{tmp_path / 'gateway.db'}")
-    upgrade(engine, "gateway")
+    upgrade(engine, GATEWAY_MIGRATIONS)
     return engine
 
 

@@ -6,9 +6,12 @@ never inherit what was assigned to that name (an expert's reviews)."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 
 from sqlalchemy import false
 from sqlmodel import Field, SQLModel
+
+from shared.migrations import ServiceMigrations
 
 
 def _now() -> datetime:
@@ -37,3 +40,6 @@ class UserRow(SQLModel, table=True):
 
 
 TABLES: list[type[SQLModel]] = [UserRow]
+
+# What the shared migration runner migrates for this service (tables gateway_*).
+MIGRATIONS = ServiceMigrations("gateway", Path(__file__).parent / "migrations", TABLES)
