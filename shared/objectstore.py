@@ -2,6 +2,11 @@
 
 Keys are immutable: putting different bytes under an existing key is refused, and putting the
 same bytes again is a no-op, so retried uploads are safe and no version is ever overwritten.
+
+Big objects are streamed: a writer takes chunks as they arrive (a small bounded queue between the
+event loop and one thread that writes them out and hashes them), so memory does not grow with the
+object. A streamed object is written under a staging key, then promoted to its final key once its
+digest is known (a rename, or a server-side copy).
 """
 
 from __future__ import annotations
@@ -12,12 +17,21 @@ import io
 import json
 import os
 import tempfile
+import time
+from collections.abc import Callable
+from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import asdict, dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Protocol
+from typing import BinaryIO, Protocol
 
 from minio import Minio
+from minio.commonconfig import REPLACE, CopySource
 from minio.error import S3Error
+
+CHUNKS_IN_FLIGHT = 8  # between the event loop and the writing thread
+IDLE_TIMEOUT_S = 300.0  # a writer whose chunks stop coming gives up (its staging is swept)
+S3_PART_SIZE = 5 * 1024 * 1024  # the smallest multipart part S3 allows
 
 
 @dataclass(frozen=True)
@@ -40,12 +54,26 @@ class ObjectMissing(ObjectStoreError):
     pass
 
 
+class ObjectWriter(Protocol):
+    """A streaming put: ``write`` chunks (waits while the queue is full), then ``close``."""
+
+    key: str
+
+    async def write(self, chunk: bytes) -> None: ...
+    async def close(self) -> StoredObject: ...  # size and sha256 of what was written
+    async def abort(self) -> None: ...  # nothing is left under the key
+
+
 class ObjectStore(Protocol):
     async def put(self, key: str, data: bytes, content_type: str) -> StoredObject: ...
     async def get(self, key: str) -> bytes: ...
     async def stat(self, key: str) -> StoredObject | None: ...
     async def delete(self, key: str) -> None: ...  # absent already is fine
     async def check(self) -> None: ...
+    def writer(self, key: str) -> ObjectWriter: ...  # a fresh (staging) key, from the loop
+    async def promote(self, staged: StoredObject, key: str, content_type: str) -> StoredObject: ...
+    def open_reader(self, key: str) -> BinaryIO: ...  # seekable; blocking: use it in a thread
+    async def sweep(self, prefix: str, older_than: timedelta) -> list[str]: ...
 
 
 def sha256_hex(data: bytes) -> str:
@@ -64,6 +92,116 @@ def _kept(existing: StoredObject | None, new: StoredObject) -> StoredObject | No
     if existing is not None and existing.sha256 != new.sha256:
         raise ObjectConflict(f"object {new.key!r} exists with other content")
     return existing
+
+
+class _Aborted(Exception):
+    pass
+
+
+_ABORT = object()
+
+
+class ChunkReader:
+    """The thread's end of a writer's queue: chunks (or ``read(n)``, a file for minio) as the
+    event loop puts them, hashed and counted as they come off the queue."""
+
+    def __init__(
+        self, queue: asyncio.Queue[bytes | object | None], loop: asyncio.AbstractEventLoop
+    ) -> None:
+        self._queue, self._loop = queue, loop
+        self._ended = False
+        self._held = b""  # what a short read left over, handed out first
+        self.size = 0
+        self._digest = hashlib.sha256()
+
+    @property
+    def sha256(self) -> str:
+        return self._digest.hexdigest()
+
+    def next_chunk(self) -> bytes:
+        """The next chunk, ``b""`` at the end."""
+        if self._held:
+            chunk, self._held = self._held, b""
+            return chunk
+        if self._ended:
+            return b""
+        future = asyncio.run_coroutine_threadsafe(self._queue.get(), self._loop)
+        try:
+            item = future.result(IDLE_TIMEOUT_S)
+        except FutureTimeout:
+            future.cancel()
+            raise ObjectStoreError("no data arrived for the streamed object") from None
+        if item is _ABORT:
+            raise _Aborted
+        if item is None:
+            self._ended = True
+            return b""
+        assert isinstance(item, bytes)
+        self._digest.update(item)
+        self.size += len(item)
+        return item
+
+    def read(self, size: int = -1) -> bytes:
+        """Up to ``size`` bytes (all that is left when negative), short only at the end."""
+        parts: list[bytes] = []
+        have = 0
+        while size < 0 or have < size:
+            chunk = self.next_chunk()
+            if not chunk:
+                break
+            if size >= 0 and have + len(chunk) > size:
+                chunk, self._held = chunk[: size - have], chunk[size - have :]
+            parts.append(chunk)
+            have += len(chunk)
+        return b"".join(parts)
+
+
+class _ThreadedWriter:
+    """A streaming put whose bytes are written by ``consume`` in a thread.
+
+    ``consume`` reads the ``ChunkReader`` to its end and stores what it read under the key; it
+    must leave nothing behind when reading raises (an abort, a timeout)."""
+
+    def __init__(
+        self,
+        key: str,
+        consume: Callable[[ChunkReader], None],
+        remove: Callable[[], None],
+    ) -> None:
+        self.key = _check_key(key)
+        self._queue: asyncio.Queue[bytes | object | None] = asyncio.Queue(CHUNKS_IN_FLIGHT)
+        self._reader = ChunkReader(self._queue, asyncio.get_running_loop())
+        self._remove = remove
+        self._done = asyncio.ensure_future(asyncio.to_thread(consume, self._reader))
+
+    async def _put(self, item: bytes | object | None) -> None:
+        put = asyncio.ensure_future(self._queue.put(item))
+        await asyncio.wait({put, self._done}, return_when=asyncio.FIRST_COMPLETED)
+        if not put.done():  # the thread stopped: its error is the answer
+            put.cancel()
+            await self._done
+            raise ObjectStoreError(f"the streamed object {self.key!r} stopped early")
+
+    async def write(self, chunk: bytes) -> None:
+        if chunk:
+            await self._put(chunk)
+
+    async def close(self) -> StoredObject:
+        await self._put(None)
+        await self._done
+        return StoredObject(self.key, self._reader.size, self._reader.sha256, "")
+
+    async def abort(self) -> None:
+        if not self._done.done():
+            try:
+                await self._put(_ABORT)
+            except Exception:
+                pass
+        try:
+            await self._done
+        except Exception:
+            pass
+        await asyncio.to_thread(self._remove)
 
 
 def _write_atomic(target: Path, payload: bytes) -> None:
@@ -131,6 +269,68 @@ class LocalObjectStore:
         self._root.mkdir(parents=True, exist_ok=True)
         if not os.access(self._root, os.W_OK):
             raise ObjectStoreError(f"{self._root} is not writable")
+
+    def writer(self, key: str) -> ObjectWriter:
+        path = self._path(key)
+        return _ThreadedWriter(
+            key,
+            lambda reader: self._stream_sync(path, reader),
+            lambda: path.unlink(missing_ok=True),
+        )
+
+    @staticmethod
+    def _stream_sync(path: Path, reader: ChunkReader) -> None:
+        # A temporary file in the store, renamed once complete: no half object under the key.
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                while chunk := reader.next_chunk():
+                    fh.write(chunk)
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+
+    def _promote_sync(self, staged: StoredObject, key: str, content_type: str) -> StoredObject:
+        obj = StoredObject(key, staged.size, staged.sha256, content_type)
+        source = self._path(staged.key)
+        if (existing := _kept(self._stat_sync(key), obj)) is not None:
+            source.unlink(missing_ok=True)
+            return existing
+        path = self._path(key)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        _write_atomic(self._meta(path), json.dumps(asdict(obj)).encode())
+        try:
+            os.replace(source, path)  # the data file last: the commit marker
+        except FileNotFoundError as exc:
+            raise ObjectMissing(staged.key) from exc
+        return obj
+
+    async def promote(self, staged: StoredObject, key: str, content_type: str) -> StoredObject:
+        return await asyncio.to_thread(self._promote_sync, staged, key, content_type)
+
+    def open_reader(self, key: str) -> BinaryIO:
+        try:
+            return self._path(key).open("rb")
+        except FileNotFoundError as exc:
+            raise ObjectMissing(key) from exc
+
+    def _sweep_sync(self, prefix: str, older_than: timedelta) -> list[str]:
+        cutoff = time.time() - older_than.total_seconds()
+        removed = []
+        for path in sorted(self._path(prefix).rglob("*")):
+            if path.is_file() and path.stat().st_mtime < cutoff:
+                path.unlink(missing_ok=True)
+                removed.append(str(path.relative_to(self._root)))
+        return removed
+
+    async def sweep(self, prefix: str, older_than: timedelta) -> list[str]:
+        """Remove the objects under ``prefix`` (and a crashed writer's temporary files) last
+        written longer than ``older_than`` ago."""
+        return await asyncio.to_thread(self._sweep_sync, prefix, older_than)
 
 
 class S3ObjectStore:
@@ -222,6 +422,74 @@ class S3ObjectStore:
     async def check(self) -> None:
         await self._run(self._ensure_bucket)
 
+    def writer(self, key: str) -> ObjectWriter:
+        return _ThreadedWriter(
+            key, lambda reader: self._stream_sync(key, reader), lambda: self._delete_sync(key)
+        )
+
+    def _stream_sync(self, key: str, reader: ChunkReader) -> None:
+        # Unknown length: minio sends one part of S3_PART_SIZE at a time (a multipart upload,
+        # aborted when reading fails), so at most a part is held here.
+        self._ensure_bucket()
+        try:
+            self._client.put_object(
+                self._bucket,
+                key,
+                reader,  # type: ignore[arg-type]  # minio only calls read(n)
+                length=-1,
+                part_size=S3_PART_SIZE,
+            )
+        except S3Error as exc:
+            raise ObjectStoreError(str(exc)) from exc
+
+    def _promote_sync(self, staged: StoredObject, key: str, content_type: str) -> StoredObject:
+        obj = StoredObject(key, staged.size, staged.sha256, content_type)
+        if (existing := _kept(self._stat_sync(key), obj)) is not None:
+            self._delete_sync(staged.key)
+            return existing
+        try:
+            self._client.copy_object(
+                self._bucket,
+                _check_key(key),
+                CopySource(self._bucket, staged.key),
+                metadata={"Content-Type": content_type, "sha256": obj.sha256},
+                metadata_directive=REPLACE,
+            )
+        except S3Error as exc:
+            if exc.code in ("NoSuchKey", "NoSuchObject"):
+                raise ObjectMissing(staged.key) from exc
+            raise ObjectStoreError(str(exc)) from exc
+        self._delete_sync(staged.key)
+        return obj
+
+    async def promote(self, staged: StoredObject, key: str, content_type: str) -> StoredObject:
+        return await self._run(self._promote_sync, staged, key, content_type)
+
+    def open_reader(self, key: str) -> BinaryIO:
+        stat = self._stat_sync(key)
+        if stat is None:
+            raise ObjectMissing(key)
+        raw = _RangedReader(self._client, self._bucket, key, stat.size)
+        return io.BufferedReader(raw, buffer_size=256 * 1024)  # type: ignore[return-value]
+
+    def _sweep_sync(self, prefix: str, older_than: timedelta) -> list[str]:
+        self._ensure_bucket()
+        cutoff = datetime.now(UTC) - older_than
+        removed = []
+        try:
+            for item in self._client.list_objects(self._bucket, prefix=prefix, recursive=True):
+                if item.object_name and item.last_modified and item.last_modified < cutoff:
+                    self._delete_sync(item.object_name)
+                    removed.append(item.object_name)
+        except S3Error as exc:
+            raise ObjectStoreError(str(exc)) from exc
+        return removed
+
+    async def sweep(self, prefix: str, older_than: timedelta) -> list[str]:
+        """Remove the objects under ``prefix`` last written longer than ``older_than`` ago.
+        (A crashed multipart upload's parts are the bucket lifecycle's to expire.)"""
+        return await self._run(self._sweep_sync, prefix, older_than)
+
     @staticmethod
     async def _run(fn, *args):  # type: ignore[no-untyped-def]
         try:
@@ -230,6 +498,44 @@ class S3ObjectStore:
             raise
         except Exception as exc:  # connection refused, timeouts: the store is unavailable
             raise ObjectStoreError(f"object store unavailable: {exc}") from exc
+
+
+class _RangedReader(io.RawIOBase):
+    """A seekable, read-only view of an S3 object: each read is a ranged GET."""
+
+    def __init__(self, client: Minio, bucket: str, key: str, size: int) -> None:
+        self._client, self._bucket, self._key, self._size = client, bucket, key, size
+        self._pos = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def tell(self) -> int:
+        return self._pos
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        base = {io.SEEK_SET: 0, io.SEEK_CUR: self._pos, io.SEEK_END: self._size}[whence]
+        if base + offset < 0:
+            raise ValueError("negative seek position")
+        self._pos = base + offset
+        return self._pos
+
+    def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
+        want = min(len(buffer), self._size - self._pos)
+        if want <= 0:
+            return 0
+        resp = self._client.get_object(self._bucket, self._key, offset=self._pos, length=want)
+        try:
+            data = resp.read()
+        finally:
+            resp.close()
+            resp.release_conn()
+        buffer[: len(data)] = data
+        self._pos += len(data)
+        return len(data)
 
 
 def open_object_store(

@@ -7,7 +7,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from services.gateway import openapi_doc, problems, warm_exports
+from services.gateway import openapi_doc, problems, staging_sweep, warm_exports
 from services.gateway.arrival_stamp import ArrivalStamp
 from services.gateway.deps import Deps
 from services.gateway.limits import BodyLimit
@@ -33,9 +33,11 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.deps = await build_deps()
         stop_warming = await warm_exports.start(app.state)  # PDFs rendered on publication
+        stop_sweeping = await staging_sweep.start(app.state.deps.objects)  # a crash's uploads
         try:
             yield
         finally:
+            await stop_sweeping()
             await stop_warming()
             await close_deps(app.state.deps)
 

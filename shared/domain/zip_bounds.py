@@ -14,6 +14,7 @@ import io
 import struct
 import zipfile
 from dataclasses import dataclass
+from typing import BinaryIO
 
 EOCD = b"PK\x05\x06"
 EOCD_SIZE = 22
@@ -36,18 +37,26 @@ class ZipRefusal:
     en: str
 
 
-def _end_record(data: bytes) -> tuple[int, int] | None:
+def _end_record(archive: BinaryIO) -> tuple[int, int] | None:
     """The declared entry count and directory size, or None when there is no end record."""
-    at = data.rfind(EOCD, max(0, len(data) - EOCD_SIZE - MAX_COMMENT))
-    if at < 0 or len(data) - at < EOCD_SIZE:
+    size = archive.seek(0, io.SEEK_END)
+    start = max(0, size - EOCD_SIZE - MAX_COMMENT)
+    archive.seek(start)
+    tail = archive.read(size - start)
+    at = tail.rfind(EOCD)
+    if at < 0 or len(tail) - at < EOCD_SIZE:
         return None
-    _, _, _, _, entries, directory, _, _ = struct.unpack("<4s4H2LH", data[at : at + EOCD_SIZE])
+    _, _, _, _, entries, directory, _, _ = struct.unpack("<4s4H2LH", tail[at : at + EOCD_SIZE])
     return entries, directory
 
 
-def zip_refusal(data: bytes, bounds: ZipBounds = ZipBounds()) -> ZipRefusal | None:
-    """Why the archive ``data`` is refused, or None when it is within ``bounds``."""
-    end = _end_record(data)
+def zip_refusal(data: bytes | BinaryIO, bounds: ZipBounds = ZipBounds()) -> ZipRefusal | None:
+    """Why the archive is refused, or None when it is within ``bounds``.
+
+    ``data`` is the archive's bytes or a seekable binary file holding them; only its end record
+    and (when that passes) its central directory are read, never the entries themselves."""
+    archive = io.BytesIO(data) if isinstance(data, bytes) else data
+    end = _end_record(archive)
     if end is None:
         return None  # not a readable archive: the type check refuses it
     entries, directory = end
@@ -64,8 +73,8 @@ def zip_refusal(data: bytes, bounds: ZipBounds = ZipBounds()) -> ZipRefusal | No
             f"the archive's directory exceeds {bounds.max_directory_bytes} bytes",
         )
     try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            infos = archive.infolist()
+        with zipfile.ZipFile(archive) as listed:
+            infos = listed.infolist()
     except (zipfile.BadZipFile, ValueError, struct.error):
         return None  # the type check refuses it as unreadable
     if len(infos) > bounds.max_entries:

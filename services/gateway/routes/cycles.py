@@ -48,7 +48,8 @@ from services.gateway.public_models import (
 from services.gateway.routes.params import Base, IdempotencyKey, Program, Year
 from services.gateway.temporal_errors import HTTP_STATUS, call_workflow
 from services.gateway.upload_cleanup import RefusedUpload
-from services.gateway.uploads import check_filename, read_limited, store_upload
+from services.gateway.upload_stream import StreamedUploads, staged_file
+from services.gateway.uploads import check_filename, store_upload
 from services.gateway.year_view import YearView, results_published, year_view
 from shared.contracts import workflow_names as names
 from shared.contracts.assessment import RosterQuery, RosterStatus
@@ -95,7 +96,10 @@ ACCEPTED_MESSAGE = (
     " for the receipt."
 )
 
-router = APIRouter(prefix="/v1/programs/{program}/years/{year}", tags=["cycles"])
+# StreamedUploads: a filing's file streams to the object store as it arrives (upload_stream.py).
+router = APIRouter(
+    prefix="/v1/programs/{program}/years/{year}", tags=["cycles"], route_class=StreamedUploads
+)
 _targets: TypeAdapter[list[Target]] = TypeAdapter(Targets)
 _actuals = TypeAdapter(dict[str, float])
 
@@ -420,13 +424,14 @@ async def _filing(
     file: UploadFile,
     received_at: datetime,
 ) -> Upload:
-    check_filename(file.filename or "")
+    # The file is staged already (within the size limit); it gets its content key only once
+    # the cycle's state admits the filing.
+    staged = staged_file(file)
+    check_filename(staged.filename or "")
     await _precheck(deps, program, year, base, kind, received_at)
-    data = await read_limited(file, deps.settings.upload_max_bytes)
     return await store_upload(
         deps.objects,
-        data=data,
-        filename=file.filename or "",
+        file=staged,
         program=program,
         year=year,
         base=base,
@@ -476,8 +481,8 @@ async def _file(
     update carries it (``request`` puts it in), and the cycle judges the deadline by it.
 
     A retry with the same Idempotency-Key is answered from the first request's update (its
-    receipt, or 202 while it runs) before any bytes are read. A first request is checked
-    against the cycle's state before its bytes are stored (the validator still decides), then
+    receipt, or 202 while it runs); its staged bytes are dropped. A first request is checked
+    against the cycle's state before its bytes get their key (the validator still decides), then
     started as an update that must be accepted within ACCEPT_TIMEOUT (else 503), and answered
     with its result if it completes within ``update_answer_wait_s``.
     """
