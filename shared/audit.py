@@ -78,8 +78,14 @@ def operator_action(
         raise SecretInAudit(f"audit arguments must not carry secrets: {secret}")
     time = at or datetime.now(UTC)
     return new_event(
+        # A reason only when one was given: the record has none rather than a null.
         payload=OperatorAction(
-            actor=actor, via=via, action=action, target=target, reason=reason, arguments=args
+            actor=actor,
+            via=via,
+            action=action,
+            target=target,
+            arguments=args,
+            **({"reason": reason} if reason is not None else {}),
         ),
         program=program or PROGRAM_WIDE,
         year=year if year is not None else time.year,

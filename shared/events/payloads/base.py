@@ -47,8 +47,10 @@ class EventPayload(BaseModel):
         return SCHEMA_BASE_URL + cls.schema_file()
 
     def to_data(self) -> dict[str, Any]:
-        """The JSON object the envelope carries (fields named as on the wire: ``from``)."""
-        return self.model_dump(mode="json", by_alias=True)
+        """The JSON object the envelope carries (fields named as on the wire: ``from``): the
+        fields the producer set, as before payload models; a reader's model fills the rest in
+        with their defaults."""
+        return self.model_dump(mode="json", by_alias=True, exclude_unset=True)
 
 
 class UnknownPayload(LookupError):
