@@ -1,14 +1,15 @@
-"""Filings under PDF load: plan filings one after another through the gateway of ``navcycle up``,
-first alone (the floor), then while crowds of 200 anonymous clients fetch the 公示 PDF.
+"""Filings under PDF load: plan filings through the gateway of ``navcycle up``, each either
+alone (the floor) or while a crowd of 200 anonymous clients fetches the 公示 PDF at once.
 
 The results of another year are published as the program year workflow publishes them: the
 notice (1,000 bases) stored in the stack's object store, then its ``results.published`` event;
-the dashboard projects it and the gateway renders the PDF in the background. The loaded run
-starts once the PDF has been fetched once. During it, a burst of 200 GETs (each client from an
-address of its own, 127.0.0.2 and up, so each keeps under the public rate limit as a person
-would) lands every ``BURST_PAUSE_S`` after the previous one is answered, until the filings end.
+the dashboard projects it and the gateway renders the PDF in the background. Then the filings go
+in pairs, one after another: one alone, then one sent as a burst of 200 GETs starts (each client
+from an address of its own, 127.0.0.2 and up, so each keeps under the public rate limit as a
+person would; the crowd in a process of its own), the next pair once the burst is answered.
+Pairing the two kinds keeps whatever else the shared machine does from favouring either side.
 
-Compared: the filings' p99 with the load over without (the floor), each filing a separate base
+Compared: the filings' p99 with the burst over without (the floor), each filing a separate base
 of one program year. Also reported: the PDF answers (all 200, one ETag), the PDF latency, and how
 many times the gateway rendered anything (its ``export.rendered`` log lines: exactly 1).
 """
@@ -18,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import json
 import multiprocessing
+import queue
 import tempfile
 import time
 from collections import Counter
@@ -41,11 +43,12 @@ from shared.settings import Settings
 NAME = "pdf_load"
 NOTICE_YEAR = rush.YEAR - 1  # a year with results and no cycles of the run
 CLIENTS = 200
-BURST_PAUSE_S = 0.5
 PLAN_BYTES = 64 * 1024
-# Loaded p99 over quiet p99. Measured 1.0-1.3x on a 2-core machine (the clients, the stack and the
-# gateway on the same two cores); it was 3x and more with a render per crowd and a read, a hash
-# and thread hops per request.
+# The p99 of filings under a burst over the p99 of filings alone: the issue's "barely moves".
+# Measured on 2 cores shared with other test runs (load 5-7): 1.48x, 3.26x, 3.26x after the fix,
+# 2.57x before it (render in the crowd's path, a read and a hash per request). Under that load
+# a filing sent with a burst waits for the gateway to serve the 200 (p50 ~800 ms against
+# ~300 ms alone, before and after alike): the goal is the issue's, not yet met there.
 GOAL = Goal("max_ratio", 1.5)
 
 
@@ -109,22 +112,17 @@ def renders(state: Path) -> int:
     return count
 
 
-async def file_in_turn(
-    stack: rush.Stack, tokens: dict[str, str], bases: list[str], plan: bytes
-) -> list[float]:
-    took = []
-    async with httpx.AsyncClient(base_url=stack.url, timeout=rush.HTTP_TIMEOUT_S) as http:
-        for base in bases:
-            started = time.monotonic()
-            resp = await http.post(
-                f"/v1/programs/{rush.PROGRAM}/years/{rush.YEAR}/bases/{base}/plan",
-                headers={"Authorization": f"Bearer {tokens[base]}"},
-                files={"file": ("实施方案.pdf", plan, "application/pdf")},
-                data={"targets": rush.TARGETS},
-            )
-            took.append(time.monotonic() - started)
-            if resp.status_code not in (201, 202):
-                raise RuntimeError(f"filing of {base}: {resp.status_code} {resp.text[:200]}")
+async def file_one(http: httpx.AsyncClient, token: str, base: str, plan: bytes) -> float:
+    started = time.monotonic()
+    resp = await http.post(
+        f"/v1/programs/{rush.PROGRAM}/years/{rush.YEAR}/bases/{base}/plan",
+        headers={"Authorization": f"Bearer {token}"},
+        files={"file": ("实施方案.pdf", plan, "application/pdf")},
+        data={"targets": rush.TARGETS},
+    )
+    took = time.monotonic() - started
+    if resp.status_code not in (201, 202):
+        raise RuntimeError(f"filing of {base}: {resp.status_code} {resp.text[:200]}")
     return took
 
 
@@ -138,7 +136,15 @@ class Client:
         self._conn: tuple[asyncio.StreamReader, asyncio.StreamWriter] | None = None
 
     async def get(self, path: str) -> tuple[int, str, int]:
-        """Status, ETag and body length."""
+        """Status, ETag and body length; on a fresh connection if the kept one was closed (the
+        server closes one idle for 5 s)."""
+        try:
+            return await self._get(path)
+        except (asyncio.IncompleteReadError, ConnectionError):
+            await self.close()
+            return await self._get(path)
+
+    async def _get(self, path: str) -> tuple[int, str, int]:
         if self._conn is None:
             self._conn = await asyncio.open_connection(
                 self.host, self.port, local_addr=(self.address, 0)
@@ -158,7 +164,7 @@ class Client:
             self._conn = None
 
 
-async def _crowd(url: str, path: str, ready: Any, stop: Any, out: Any) -> None:
+async def _crowd(url: str, path: str, commands: Any, out: Any) -> None:
     host, port = url.removeprefix("http://").split(":")
     clients = [Client(host, int(port), f"127.0.0.{n + 2}") for n in range(CLIENTS)]
     statuses: Counter[int] = Counter()
@@ -174,51 +180,87 @@ async def _crowd(url: str, path: str, ready: Any, stop: Any, out: Any) -> None:
         if status == 200:
             etags.add(etag)
 
-    while not stop.is_set():
+    while await asyncio.to_thread(commands.get) == "burst":
         bursts += 1
-        await asyncio.gather(*(one(c) for c in clients))
-        ready.set()  # connected, and the first burst answered
-        await asyncio.sleep(BURST_PAUSE_S)
+        burst = asyncio.gather(*(one(c) for c in clients))
+        out.put("started")
+        await burst
+        out.put("answered")
     await asyncio.gather(*(c.close() for c in clients))
     out.put({"statuses": dict(statuses), "etags": len(etags), "took": took, "bursts": bursts})
 
 
-def crowd_process(url: str, path: str, ready: Any, stop: Any, out: Any) -> None:
+def crowd_process(url: str, path: str, commands: Any, out: Any) -> None:
     """The crowd in a process of its own: its clients never hold up the filings' client."""
-    asyncio.run(_crowd(url, path, ready, stop, out))
+    asyncio.run(_crowd(url, path, commands, out))
+
+
+class Crowd:
+    """The crowd's process, driven a burst at a time."""
+
+    def __init__(self, url: str, path: str) -> None:
+        spawn = multiprocessing.get_context("spawn")
+        self.commands, self.out = spawn.Queue(), spawn.Queue()
+        self.proc = spawn.Process(target=crowd_process, args=(url, path, self.commands, self.out))
+        self.proc.start()
+
+    async def _next(self) -> Any:
+        for _ in range(300):
+            try:
+                return await asyncio.to_thread(self.out.get, True, 1.0)
+            except queue.Empty:
+                if not self.proc.is_alive():
+                    raise RuntimeError(
+                        f"the crowd's process ended ({self.proc.exitcode})"
+                    ) from None
+        raise TimeoutError("the crowd did not answer within 300 s")
+
+    async def start_burst(self) -> None:
+        self.commands.put("burst")
+        assert await self._next() == "started"
+
+    async def answered(self) -> None:
+        assert await self._next() == "answered"
+
+    async def stop(self) -> dict[str, Any]:
+        self.commands.put("stop")
+        seen: dict[str, Any] = await self._next()
+        await asyncio.to_thread(self.proc.join, 30)
+        return seen
+
+    def kill(self) -> None:
+        if self.proc.is_alive():
+            self.proc.kill()
 
 
 async def run(filings: int = 60) -> Outcome:
     bases = [f"q{n:04d}" for n in range(2 * filings)]
     plan = b"%PDF-1.4\n% plan\n" + b"0" * PLAN_BYTES
     path = f"/v1/programs/{rush.PROGRAM}/years/{NOTICE_YEAR}/results?format=pdf"
-    spawn = multiprocessing.get_context("spawn")
     with tempfile.TemporaryDirectory(prefix="navcycle-bench-pdf-") as tmp:
         state = Path(tmp) / "state"
         say(NAME, "starting the stack (navcycle up on free ports)")
         stack = await rush.stack_up(state, max(Settings().upload_max_bytes, 2 * len(plan)))
         try:
             tokens = await rush.prepare(stack, bases)
-            say(NAME, f"{len(bases)} cycles open; {filings} filings without load")
-            quiet = await file_in_turn(stack, tokens, bases[:filings], plan)
+            say(NAME, f"{len(bases)} cycles open; publishing the results of {NOTICE_YEAR}")
             await publish(stack)
             await asyncio.sleep(5)  # the publication reaches the gateway; it renders meanwhile
-            async with httpx.AsyncClient(base_url=stack.url, timeout=60) as http:
-                first = await http.get(path)
-            if first.status_code != 200:
-                raise RuntimeError(f"the PDF: {first.status_code} {first.text[:200]}")
-            say(NAME, f"PDF published ({len(first.content):,} bytes); {filings} filings under load")
-            ready, stop, out = spawn.Event(), spawn.Event(), spawn.Queue()
-            crowd = spawn.Process(target=crowd_process, args=(stack.url, path, ready, stop, out))
-            crowd.start()
+            crowd = Crowd(stack.url, path)
             try:
-                if not await asyncio.to_thread(ready.wait, 120):
-                    raise RuntimeError("the crowd's first burst was not answered within 120 s")
-                loaded = await file_in_turn(stack, tokens, bases[filings:], plan)
+                await crowd.start_burst()  # connects the clients: not measured
+                await crowd.answered()
+                say(NAME, f"{filings} filings alone and {filings} under a burst, in pairs")
+                quiet, loaded = [], []
+                async with httpx.AsyncClient(base_url=stack.url, timeout=300) as http:
+                    for alone, burst in zip(bases[:filings], bases[filings:], strict=True):
+                        quiet.append(await file_one(http, tokens[alone], alone, plan))
+                        await crowd.start_burst()
+                        loaded.append(await file_one(http, tokens[burst], burst, plan))
+                        await crowd.answered()
+                seen = await crowd.stop()
             finally:
-                stop.set()
-            seen: dict[str, Any] = await asyncio.to_thread(out.get, True, 120)
-            await asyncio.to_thread(crowd.join, 30)
+                crowd.kill()
             rendered = renders(state)
             logs = rush._log_tails(state)
         finally:
@@ -246,9 +288,9 @@ def _outcome(
     )
     rows = [
         Row(
-            f"filings under PDF load: p99 of {filings} filings with {CLIENTS}-client bursts",
+            f"filings under PDF load: p99 of {filings} filings, each under {CLIENTS} PDF requests",
             f"{lo['p99_ms']:,.0f} ms",
-            f"{q['p99_ms']:,.0f} ms (no load)",
+            f"{q['p99_ms']:,.0f} ms (alone)",
             GOAL,
             ratio(lo["p99_ms"], q["p99_ms"]),
         ),
@@ -270,7 +312,6 @@ def _outcome(
     figures: dict[str, Any] = {
         "filings": filings,
         "clients": CLIENTS,
-        "burst_pause_s": BURST_PAUSE_S,
         "navcycle": {
             "filings_loaded": lo,
             "pdf_requests": requests,
