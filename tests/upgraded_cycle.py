@@ -14,7 +14,7 @@ from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
     from shared.contracts.cycle import CycleInput, CycleOutcome
-    from shared.events.types import EventType
+    from shared.events import payloads as ev
     from workflows.cycle import AnnualCycleWorkflow
 
 PATCH = "self-evaluation-notice-at-acceptance"
@@ -45,6 +45,7 @@ class UnguardedCycle(AnnualCycleWorkflow):
 
 async def _notice(cycle: AnnualCycleWorkflow) -> None:
     await cycle._emit(
-        EventType.REMINDER_SENT,
-        {"deadline": "self_evaluation", **cycle._due("self_evaluation"), "at_acceptance": True},
+        ev.ReminderSent(
+            deadline="self_evaluation", **cycle._due("self_evaluation"), reason="plan_accepted"
+        )
     )

@@ -140,7 +140,7 @@ async def test_cycles_past_the_change_keep_the_old_path_and_the_rest_take_the_ne
         assert types[-1] == "cycle.closed", base
         reminders = await read_events(js, event_filter("demo-fast", year, base, "reminder.sent"))
         assert [e.data["deadline"] for _, e in reminders] == ["self_evaluation"]
-        assert reminders[0][1].data["at_acceptance"] is True
+        assert reminders[0][1].data["reason"] == "plan_accepted"
     # The patch is recorded where the new path was taken, and only there.
     assert {b: _patch_markers(h) for b, h in histories.items()} == {PAST: 0, MIDWAY: 1, NEW: 1}
     # Every workflow task names the worker's build.
