@@ -172,7 +172,7 @@ class _ThreadedWriter:
         self._queue: asyncio.Queue[bytes | object | None] = asyncio.Queue(CHUNKS_IN_FLIGHT)
         self._reader = ChunkReader(self._queue, asyncio.get_running_loop())
         self._remove = remove
-        self._done = asyncio.ensure_future(asyncio.to_thread(consume, self._reader))
+        self._done = asyncio.ensure_future(asyncio.to_thread(_unavailable, consume, self._reader))
 
     async def _put(self, item: bytes | object | None) -> None:
         put = asyncio.ensure_future(self._queue.put(item))
@@ -201,7 +201,20 @@ class _ThreadedWriter:
             await self._done
         except Exception:
             pass
-        await asyncio.to_thread(self._remove)
+        try:
+            await asyncio.to_thread(self._remove)
+        except Exception:  # the store is away: the staging sweep removes it later
+            pass
+
+
+def _unavailable(consume: Callable[[ChunkReader], None], reader: ChunkReader) -> None:
+    """``consume(reader)``, with a client's own errors (refused, timed out) as store errors."""
+    try:
+        consume(reader)
+    except (ObjectStoreError, _Aborted):
+        raise
+    except Exception as exc:
+        raise ObjectStoreError(f"object store unavailable: {exc}") from exc
 
 
 def _write_atomic(target: Path, payload: bytes) -> None:
@@ -466,7 +479,12 @@ class S3ObjectStore:
         return await self._run(self._promote_sync, staged, key, content_type)
 
     def open_reader(self, key: str) -> BinaryIO:
-        stat = self._stat_sync(key)
+        try:
+            stat = self._stat_sync(key)
+        except ObjectStoreError:
+            raise
+        except Exception as exc:
+            raise ObjectStoreError(f"object store unavailable: {exc}") from exc
         if stat is None:
             raise ObjectMissing(key)
         raw = _RangedReader(self._client, self._bucket, key, stat.size)
@@ -527,12 +545,15 @@ class _RangedReader(io.RawIOBase):
         want = min(len(buffer), self._size - self._pos)
         if want <= 0:
             return 0
-        resp = self._client.get_object(self._bucket, self._key, offset=self._pos, length=want)
         try:
-            data = resp.read()
-        finally:
-            resp.close()
-            resp.release_conn()
+            resp = self._client.get_object(self._bucket, self._key, offset=self._pos, length=want)
+            try:
+                data = resp.read()
+            finally:
+                resp.close()
+                resp.release_conn()
+        except Exception as exc:
+            raise ObjectStoreError(f"object store unavailable: {exc}") from exc
         buffer[: len(data)] = data
         self._pos += len(data)
         return len(data)

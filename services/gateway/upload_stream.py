@@ -31,7 +31,7 @@ from services.gateway.upload_gate import is_upload
 from services.gateway.uploads import check_filename
 from shared.domain.filetypes import HEAD_BYTES
 from shared.logging import get_logger
-from shared.objectstore import ObjectStore, ObjectWriter, StoredObject
+from shared.objectstore import ObjectStore, ObjectStoreError, ObjectWriter, StoredObject
 
 STAGING = "staging"
 MAX_FIELD_BYTES = 1024 * 1024  # a form field next to the file (targets, actuals)
@@ -124,6 +124,11 @@ class StreamedForm:
         except FormParserError:
             await self.abort()
             raise ApiError(400, "invalid_upload", "the multipart body is malformed") from None
+        except ObjectStoreError as exc:
+            await self.abort()
+            raise ApiError(
+                503, "object_store_unavailable", f"the document was not stored: {exc}"
+            ) from None
         except BaseException:
             await self.abort()
             raise

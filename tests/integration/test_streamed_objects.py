@@ -26,10 +26,11 @@ from shared.objectstore import (
     LocalObjectStore,
     ObjectConflict,
     ObjectStore,
+    ObjectStoreError,
     S3ObjectStore,
     StoredObject,
 )
-from tests.servers import moto_s3
+from tests.servers import free_port, moto_s3
 
 MIB = 1024 * 1024
 CHUNK = 64 * 1024
@@ -190,3 +191,13 @@ async def test_the_sweep_removes_stale_staging_only(store: ObjectStore, tmp_path
         assert await sweep_staging(store) == []
         assert sorted(await sweep_staging(store, timedelta(seconds=-60))) == [fresh.key, stale.key]
     assert await store.stat(kept.key) is not None
+
+
+async def test_an_unreachable_s3_fails_a_streamed_put_with_a_store_error() -> None:
+    client = Minio(f"127.0.0.1:{free_port()}", access_key="a", secret_key="b", secure=False)
+    writer = S3ObjectStore(client, "nowhere").writer("staging/away")
+    with pytest.raises(ObjectStoreError):
+        for chunk in _chunks(4 * MIB, b"away"):
+            await writer.write(chunk)
+        await writer.close()
+    await writer.abort()  # tidying after a failure never raises
