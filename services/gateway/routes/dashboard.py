@@ -6,10 +6,11 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Annotated
 
-from fastapi import APIRouter, Request
-from fastapi.responses import StreamingResponse
-from starlette.background import BackgroundTask
+from fastapi import APIRouter, Depends, Request
+from fastapi.sse import EventSourceResponse, ServerSentEvent
 
 from services.gateway import need_to_know
 from services.gateway.access import Target, row_scope
@@ -22,7 +23,6 @@ from services.gateway.published import load_notice
 from services.gateway.routes.params import Base, Program, Year
 from services.gateway.stream_slots import RECHECK_S, stream_slots, token_refusal
 from shared.contracts.dashboard import (
-    AppliedEvent,
     BaseQuery,
     BaseTimeline,
     CycleList,
@@ -41,7 +41,6 @@ from shared.rpc import Empty
 router = APIRouter(tags=["dashboard"])
 YEAR = "/v1/programs/{program}/years/{year}"
 COALESCE_S = 0.25  # a burst of events becomes one update of the counts
-KEEPALIVE_S = 15.0
 
 
 async def _counts(deps: Deps, program: str, year: int) -> YearCounts:
@@ -178,23 +177,20 @@ async def _regions(deps: Deps, user: Principal, program: str) -> dict[str, str]:
     return {str(b["id"]): str(b["region"]) for b in listed.bases}
 
 
-def _sse(event: str, data: str, event_id: int | None = None) -> str:
-    head = f"id: {event_id}\n" if event_id is not None else ""
-    return f"{head}event: {event}\ndata: {data}\n\n"
+@dataclass
+class _Opened:
+    """A stream's start: the first counts, the changes heard since, the caller's regions."""
+
+    first: YearCounts
+    changes: asyncio.Queue[ProjectionUpdated]
+    regions: dict[str, str]
 
 
-@router.get(
-    f"{YEAR}/dashboard/stream",
-    response_class=StreamingResponse,
-    responses={200: {"content": {"text/event-stream": {}}}, **authenticated(429)},
-)
-async def dashboard_stream(
+async def _open_stream(
     program: Program, year: Year, request: Request, deps: DepsDep, user: UserDep
-) -> StreamingResponse:
-    """Server-sent events: ``counts`` at once and after every change (bursts coalesced), and
-    ``activity`` with the events just applied. A comment line keeps idle connections open.
-    Streams are capped per user and per gateway (429 ``too_many_streams``), and one ends with a
-    ``problem`` event once its token is revoked or expires (checked every ``RECHECK_S``)."""
+) -> AsyncIterator[_Opened]:
+    """Everything that may refuse (403/404, 429 ``too_many_streams``) happens here, before the
+    response starts; the slot and the subscription are given back when the stream ends."""
     await require(deps, user, "read_program", program=program)
     regions = await _regions(deps, user, program)
     slot = stream_slots(request).take(user.name)
@@ -204,53 +200,70 @@ async def dashboard_stream(
         if not changes.full():
             changes.put_nowait(ProjectionUpdated.model_validate_json(msg.data))
 
-    # Listen before reading the first counts, so no change falls in between.
     try:
+        # Listen before reading the first counts, so no change falls in between.
         sub = await deps.nats.subscribe(updated_subject(program, year), cb=heard)
-        first = need_to_know.counts(user, await _counts(deps, program, year))
-    except BaseException:
-        slot.release()
-        raise
-
-    def seen(events: list[AppliedEvent]) -> list[AppliedEvent]:
-        return need_to_know.activity(user, program, events, regions)
-
-    async def events() -> AsyncIterator[str]:
-        checked = loop.time()
         try:
-            yield _sse("counts", first.model_dump_json(), first.stream_seq)
-            while not await request.is_disconnected():
-                if loop.time() - checked >= RECHECK_S:
-                    if refused := await token_refusal(deps, request):
-                        yield _sse("problem", json.dumps({"code": refused}))
-                        return
-                    checked = loop.time()
-                try:
-                    note = await asyncio.wait_for(changes.get(), min(KEEPALIVE_S, RECHECK_S))
-                except TimeoutError:
-                    yield ": keep-alive\n\n"
-                    continue
-                await asyncio.sleep(COALESCE_S)
-                notes = [note]
-                while not changes.empty():
-                    notes.append(changes.get_nowait())
-                recent = [e.model_dump() for n in notes for e in seen(n.events)][-20:]
-                yield _sse("activity", json.dumps(recent, ensure_ascii=False))
-                try:
-                    counts = need_to_know.counts(user, await _counts(deps, program, year))
-                except Exception as exc:
-                    code = getattr(exc, "code", "dashboard_unavailable")
-                    yield _sse("problem", json.dumps({"code": code}))
-                    continue
-                yield _sse("counts", counts.model_dump_json(), counts.stream_seq)
+            first = need_to_know.counts(user, await _counts(deps, program, year))
+            yield _Opened(first, changes, regions)
         finally:
-            slot.release()
             await sub.unsubscribe()
+    finally:
+        slot.release()
 
-    loop = asyncio.get_running_loop()
-    return StreamingResponse(
-        events(),
-        media_type="text/event-stream",
-        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
-        background=BackgroundTask(slot.release),  # also when the stream never started
+
+def _counts_event(counts: YearCounts) -> ServerSentEvent:
+    return ServerSentEvent(
+        event="counts", raw_data=counts.model_dump_json(), id=str(counts.stream_seq)
     )
+
+
+def _problem_event(code: str) -> ServerSentEvent:
+    return ServerSentEvent(event="problem", raw_data=json.dumps({"code": code}))
+
+
+@router.get(
+    f"{YEAR}/dashboard/stream",
+    response_class=EventSourceResponse,
+    responses=authenticated(429),
+)
+async def dashboard_stream(
+    program: Program,
+    year: Year,
+    request: Request,
+    deps: DepsDep,
+    user: UserDep,
+    opened: Annotated[_Opened, Depends(_open_stream)],
+) -> AsyncIterator[ServerSentEvent]:
+    """Server-sent events: ``counts`` at once and after every change (bursts coalesced), and
+    ``activity`` with the events just applied. A comment line keeps idle connections open
+    (FastAPI's own, every 15 s). Streams are capped per user and per gateway (429
+    ``too_many_streams``), and one ends with a ``problem`` event once its token is revoked or
+    expires (checked every ``RECHECK_S``)."""
+    loop = asyncio.get_running_loop()
+    changes = opened.changes
+    yield _counts_event(opened.first)
+    checked = loop.time()
+    while True:
+        if loop.time() - checked >= RECHECK_S:
+            if refused := await token_refusal(deps, request):
+                yield _problem_event(refused)
+                return
+            checked = loop.time()
+        try:
+            note = await asyncio.wait_for(changes.get(), RECHECK_S)
+        except TimeoutError:
+            continue
+        await asyncio.sleep(COALESCE_S)
+        notes = [note]
+        while not changes.empty():
+            notes.append(changes.get_nowait())
+        seen = [need_to_know.activity(user, program, n.events, opened.regions) for n in notes]
+        recent = [e.model_dump() for events in seen for e in events][-20:]
+        yield ServerSentEvent(event="activity", raw_data=json.dumps(recent, ensure_ascii=False))
+        try:
+            counts = need_to_know.counts(user, await _counts(deps, program, year))
+        except Exception as exc:
+            yield _problem_event(getattr(exc, "code", "dashboard_unavailable"))
+            continue
+        yield _counts_event(counts)
