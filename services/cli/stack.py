@@ -23,7 +23,7 @@ from temporalio.api.operatorservice.v1 import (
     ListSearchAttributesRequest,
 )
 
-from shared.binaries import find_binary
+from shared.binaries import BinaryMissing, find_binary
 from shared.clients import nats_options
 from shared.contracts import search_attributes as sa
 from shared.logging import get_logger
@@ -293,6 +293,8 @@ def run_up(settings: Settings) -> int:
         if up in done:
             if exc := up.exception():
                 log.error("up.failed", error=str(exc))
+                if isinstance(exc, BinaryMissing):  # what to install, plainly, not only logged
+                    print(exc, file=sys.stderr, flush=True)
                 return 1
             print(banner(settings), flush=True)
             while not stop.is_set():
