@@ -136,7 +136,8 @@ async def test_a_consumer_left_by_an_older_version_is_replaced_from_the_checkpoi
 ) -> None:
     js = nc.jetstream()
     program = "batchold" if earlier == "pull" else "batchexp"
-    events = _events(program, 6)
+    events = _events(program, 7)
+    marker = events.pop()  # published once the replacement has applied what it should
     for event in events:
         await EventPublisher(js).publish(event)
     # The earlier version's consumer, which had taken nothing.
@@ -156,8 +157,10 @@ async def test_a_consumer_left_by_an_older_version_is_replaced_from_the_checkpoi
     await broker.start()
     try:
         await _until(lambda: len(applied) == 2)
-        await asyncio.sleep(0.3)
-        assert applied == [5, 6]
+        # Nothing more comes: a marker published behind them is the next and last applied.
+        await EventPublisher(js).publish(marker)
+        await _until(lambda: marker.sequence in applied)
+        assert applied == [5, 6, 7]
         info = await js.consumer_info(EVENTS_STREAM, f"batch-{program}")
         assert info.config.deliver_subject and info.config.ack_policy == AckPolicy.ALL
     finally:

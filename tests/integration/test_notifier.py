@@ -173,11 +173,29 @@ async def test_a_rectification_order_reaches_inbox_webhook_and_mail(
     ]
     assert [str(m["Subject"]) for m in mail()] == ["整改通知 / Rectification ordered"]
 
-    # Redelivered under another message id: no second notice.
+    # Redelivered under another message id: no second notice. The notifier applies the log in
+    # order, so once a marker published behind the duplicate has its notice, the duplicate was
+    # handled.
     await nc.jetstream().publish(
         event.nats_subject, event.to_json(), headers={"Nats-Msg-Id": "again"}
     )
-    await asyncio.sleep(0.5)
+    marker = new_event(
+        event_type=EventType.RECTIFICATION_ORDERED,
+        program="notify",
+        year=2026,
+        base="n1-marker",
+        time=datetime.now(UTC),
+        stream_key="cycle/notify/2026/n1-marker",
+        sequence=9,
+        data={"round": 1, "due": "2026-09-01T00:00:00+08:00", "region": "410100"},
+    )
+    await EventPublisher(nc.jetstream()).publish(marker)
+    for _ in range(600):
+        if (await _inbox(nc, audiences=["base"], program="notify", base="n1-marker")).notices:
+            break
+        await asyncio.sleep(0.05)
+    else:
+        raise AssertionError("the marker behind the duplicate was never applied")
     assert len((await _inbox(nc, audiences=["base"], program="notify", base="n1")).notices) == 1
 
 
