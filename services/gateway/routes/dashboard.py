@@ -21,7 +21,7 @@ from services.gateway.problem_docs import authenticated
 from services.gateway.problems import ApiError
 from services.gateway.published import load_notice
 from services.gateway.routes.params import Base, Program, Year
-from services.gateway.stream_slots import RECHECK_S, stream_slots, token_refusal
+from services.gateway.stream_slots import RECHECK_S, Slot, stream_slots, token_refusal
 from shared.contracts.dashboard import (
     BaseQuery,
     BaseTimeline,
@@ -184,6 +184,7 @@ class _Opened:
     first: YearCounts
     changes: asyncio.Queue[ProjectionUpdated]
     regions: dict[str, str]
+    slot: Slot
 
 
 async def _open_stream(
@@ -205,7 +206,7 @@ async def _open_stream(
         sub = await deps.nats.subscribe(updated_subject(program, year), cb=heard)
         try:
             first = need_to_know.counts(user, await _counts(deps, program, year))
-            yield _Opened(first, changes, regions)
+            yield _Opened(first, changes, regions, slot)
         finally:
             await sub.unsubscribe()
     finally:
@@ -242,28 +243,33 @@ async def dashboard_stream(
     expires (checked every ``RECHECK_S``)."""
     loop = asyncio.get_running_loop()
     changes = opened.changes
-    yield _counts_event(opened.first)
-    checked = loop.time()
-    while True:
-        if loop.time() - checked >= RECHECK_S:
-            if refused := await token_refusal(deps, request):
-                yield _problem_event(refused)
-                return
-            checked = loop.time()
-        try:
-            note = await asyncio.wait_for(changes.get(), RECHECK_S)
-        except TimeoutError:
-            continue
-        await asyncio.sleep(COALESCE_S)
-        notes = [note]
-        while not changes.empty():
-            notes.append(changes.get_nowait())
-        seen = [need_to_know.activity(user, program, n.events, opened.regions) for n in notes]
-        recent = [e.model_dump() for events in seen for e in events][-20:]
-        yield ServerSentEvent(event="activity", raw_data=json.dumps(recent, ensure_ascii=False))
-        try:
-            counts = need_to_know.counts(user, await _counts(deps, program, year))
-        except Exception as exc:
-            yield _problem_event(getattr(exc, "code", "dashboard_unavailable"))
-            continue
-        yield _counts_event(counts)
+    try:
+        yield _counts_event(opened.first)
+        checked = loop.time()
+        while True:
+            if loop.time() - checked >= RECHECK_S:
+                if refused := await token_refusal(deps, request):
+                    yield _problem_event(refused)
+                    return
+                checked = loop.time()
+            try:
+                note = await asyncio.wait_for(changes.get(), RECHECK_S)
+            except TimeoutError:
+                continue
+            await asyncio.sleep(COALESCE_S)
+            notes = [note]
+            while not changes.empty():
+                notes.append(changes.get_nowait())
+            seen = [need_to_know.activity(user, program, n.events, opened.regions) for n in notes]
+            recent = [e.model_dump() for events in seen for e in events][-20:]
+            yield ServerSentEvent(event="activity", raw_data=json.dumps(recent, ensure_ascii=False))
+            try:
+                counts = need_to_know.counts(user, await _counts(deps, program, year))
+            except Exception as exc:
+                yield _problem_event(getattr(exc, "code", "dashboard_unavailable"))
+                continue
+            yield _counts_event(counts)
+    finally:
+        # Before the response ends, so a client that saw the end finds its slot free (the
+        # dependency's release, after the response, is for a stream that never started).
+        opened.slot.release()
