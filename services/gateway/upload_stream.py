@@ -56,6 +56,7 @@ class _Sink:
         self._objects, self._limit, self.file = objects, limit, file
         self.writer: ObjectWriter | None = None
         self.size = 0
+        self.ended = False
 
     async def write(self, chunk: bytes) -> None:
         self.size += len(chunk)
@@ -73,6 +74,7 @@ class _Sink:
         await self.writer.write(chunk)
 
     async def close(self) -> None:
+        self.ended = True
         if self.writer is not None:
             self.file.staged = await self.writer.close()
             self.file.size = self.size
@@ -121,6 +123,8 @@ class StreamedForm:
                 await self._drain()
             parser.finalize()
             await self._drain()
+            if not all(sink.ended for sink in self.sinks):
+                raise ApiError(400, "invalid_upload", "the multipart body ends inside the file")
         except FormParserError:
             await self.abort()
             raise ApiError(400, "invalid_upload", "the multipart body is malformed") from None

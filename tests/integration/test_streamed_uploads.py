@@ -161,3 +161,68 @@ async def test_staging_left_by_a_crash_is_swept_when_the_gateway_starts(
     assert not stale.exists()
     assert fresh.exists()
     fresh.unlink()
+
+
+def _raw(parts: list[tuple[str, str | None, bytes]], end: bool = True) -> bytes:
+    body = b""
+    for name, filename, data in parts:
+        disposition = f'form-data; name="{name}"' + (f'; filename="{filename}"' if filename else "")
+        body += f"--xyz\r\nContent-Disposition: {disposition}\r\n\r\n".encode() + data + b"\r\n"
+    return body + (b"--xyz--\r\n" if end else b"")
+
+
+async def test_malformed_multipart_bodies_are_refused_precisely_and_leave_nothing(
+    stack: Stack,
+    dev_stack: DevStack,
+    nc: NatsClient,
+    tmp_path: Path,
+    gated: tuple[str, GatedActivities],  # noqa: F811
+) -> None:
+    task_queue, _ = gated
+    _, path = await open_cycle(stack, dev_stack, task_queue)
+    pdf = b"%PDF-1.4\n" + b"1" * 200_000
+    targets = ("targets", None, TARGETS.encode())
+    multipart = "multipart/form-data; boundary=xyz"
+    cases = [
+        ("no boundary", "multipart/form-data", _raw([targets]), 400, "invalid_upload"),
+        ("not multipart", multipart, b"just some bytes", 400, "invalid_upload"),
+        (
+            "cut off in the file",
+            multipart,
+            _raw([("file", "p.pdf", pdf)])[:-40],
+            400,
+            "invalid_upload",
+        ),
+        (
+            "two files",
+            multipart,
+            _raw([("file", "a.pdf", pdf), ("file", "b.pdf", pdf), targets]),
+            422,
+            "invalid_upload",
+        ),
+        (
+            "a path for a name",
+            multipart,
+            _raw([("file", "../p.pdf", pdf), targets]),
+            422,
+            "invalid_filename",
+        ),
+        ("no file", multipart, _raw([targets]), 422, "invalid_request"),
+        (
+            "an empty file",
+            multipart,
+            _raw([("file", "p.pdf", b""), targets]),
+            422,
+            "invalid_upload",
+        ),
+    ]
+    async with gateway(stack, dev_stack, nc, tmp_path, task_queue=task_queue) as (http, who):
+        await until(http, path, who, lambda s: s["stage"] == "plan_filing")
+        before = _objects(stack)
+        for what, content_type, body, status, code in cases:
+            headers = {**who, "Content-Type": content_type}
+            resp = await http.post(f"{path}/plan", headers=headers, content=body)
+            assert (resp.status_code, resp.json()["code"]) == (status, code), (what, resp.text)
+            assert _objects(stack) == before, what
+        state = (await http.get(path, headers=who)).json()
+        assert not state["plan_filed"]
