@@ -1,7 +1,8 @@
 """The token of an upload is checked before its body is read.
 
-FastAPI parses (and spools to disk) a multipart body before it resolves any dependency, so a
-route's own authentication would come after up to the whole upload limit has been received.
+A multipart body is parsed before any dependency is resolved (the filing routes stream its file
+to a staging object, ``upload_stream.py``), so a route's own authentication would come after up
+to the whole upload limit has been received and stored.
 This ASGI middleware answers a multipart request without a valid token (401), or with one whose
 role may not file at the addressed base (403), before a byte of the body is read. The route still
 makes its full check (the base's existence, the cycle's state) once it runs.
