@@ -6,7 +6,8 @@ review.opened consumer publishing the same assignment again is dropped by JetStr
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import asyncio
+from collections.abc import Callable, Iterable
 from datetime import datetime
 
 from faststream.nats import NatsBroker
@@ -99,3 +100,14 @@ class Events:
         publisher = EventPublisher(self._broker.connection.jetstream())
         for event in events:
             await publisher.publish(event)
+
+    def from_thread(self) -> Callable[[list[CloudEvent]], None]:
+        """A publish for a use case running in a worker thread (``asyncio.to_thread``), made on
+        the event loop: it has the loop publish and waits until JetStream has them."""
+        loop = asyncio.get_running_loop()
+
+        def publish(events: list[CloudEvent]) -> None:
+            if events:
+                asyncio.run_coroutine_threadsafe(self.publish(events), loop).result()
+
+        return publish
