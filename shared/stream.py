@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
-
 from nats.errors import TimeoutError as NatsTimeoutError
 from nats.js import JetStreamContext
 from nats.js.api import DiscardPolicy, RetentionPolicy, StorageType, StreamConfig
 from nats.js.errors import BadRequestError, NotFoundError, ServiceUnavailableError
+
+from shared.retrying import retrying
 
 EVENTS_STREAM = "NAVCYCLE_EVENTS"
 EVENTS_SUBJECTS = ["navcycle.events.>"]
@@ -78,12 +78,7 @@ async def ensure_events_stream(
     """Create the streams, or bring existing ones to our definition. Safe on every start, and
     from many processes at once. ``replicas`` above 1 needs a JetStream cluster of that size."""
     for config in (events_stream_config(duplicate_window_s, replicas), dlq_stream_config(replicas)):
-        for attempt in range(1, _ATTEMPTS + 1):
-            try:
-                await _ensure(js, config)
-                break
-            except (NatsTimeoutError, ServiceUnavailableError):
-                # A stream just created by another process has no leader for a moment.
-                if attempt == _ATTEMPTS:
-                    raise
-                await asyncio.sleep(attempt * 0.5)
+        # A stream just created by another process has no leader for a moment.
+        await retrying(on=(NatsTimeoutError, ServiceUnavailableError), attempts=_ATTEMPTS)(
+            _ensure, js, config
+        )

@@ -11,7 +11,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlparse
@@ -28,6 +27,7 @@ from shared.clients import nats_options
 from shared.contracts import search_attributes as sa
 from shared.logging import get_logger
 from shared.nats_auth import CONFIG_FILE, read_embedded_passwords, write_embedded_auth
+from shared.retrying import polled, retrying
 from shared.settings import Settings
 from shared.temporal import connect_temporal
 
@@ -137,14 +137,12 @@ def start_nats(settings: Settings, stack: Stack, env: dict[str, str]) -> dict[st
 
 
 async def wait_for(predicate, what: str, limit_s: float, stack: Stack) -> None:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + limit_s
-    while time.monotonic() < deadline:
+    async def ready() -> bool:
         if failure := stack.failed():
             raise RuntimeError(failure)
-        if await predicate():
-            return
-        await asyncio.sleep(0.3)
-    raise TimeoutError(f"{what} was not ready after {limit_s:.0f}s")
+        return bool(await predicate())
+
+    await polled(ready, what=what, every=0.3, seconds=limit_s)
 
 
 async def ensure_search_attributes(settings: Settings) -> None:
@@ -211,7 +209,9 @@ async def bring_up(settings: Settings, stack: Stack) -> None:
 
     await wait_for(lambda: tcp(n_host, n_port), "nats-server", 30, stack)
     await wait_for(lambda: tcp(t_host, t_port), "Temporal", 90, stack)
-    await _retry(lambda: ensure_search_attributes(settings), 60)
+    await retrying(on=Exception, seconds=60, step=0.5, growing=False)(
+        ensure_search_attributes, settings
+    )
 
     for name in SERVICES:
         argv = [sys.executable, "-m", "services.cli.main", "serve", name]
@@ -250,18 +250,6 @@ async def sync_schedules(settings: Settings) -> list[str]:
     ]
     log.info("schedules.synced", schedules=ids)
     return ids
-
-
-async def _retry(fn, limit_s: float) -> None:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + limit_s
-    while True:
-        try:
-            await fn()
-            return
-        except Exception:
-            if time.monotonic() > deadline:
-                raise
-            await asyncio.sleep(0.5)
 
 
 def banner(settings: Settings) -> str:

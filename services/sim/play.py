@@ -42,6 +42,7 @@ from shared.domain.rules import ProgramRules
 from shared.eventlog import read_events
 from shared.events.subjects import event_filter
 from shared.objectstore import ObjectStore, sha256_hex
+from shared.retrying import polled, retrying
 from shared.stream import EVENTS_STREAM
 from workflows.cycle import AnnualCycleWorkflow
 from workflows.program_year import ProgramYearWorkflow
@@ -155,13 +156,9 @@ class Actors:
 
     async def state(self, base: str) -> Any:
         """The cycle's state, asked again when a loaded server times out."""
-        for attempt in range(_ATTEMPTS):
-            try:
-                return await self.handle(base).query(AnnualCycleWorkflow.state)
-            except RPCError:
-                if attempt == _ATTEMPTS - 1:
-                    raise
-                await asyncio.sleep(min(5.0, 0.5 * (attempt + 1)))
+        return await retrying(on=RPCError, attempts=_ATTEMPTS)(
+            self.handle(base).query, AnnualCycleWorkflow.state
+        )
 
     async def _think(self, share: float, deadline: str, base: str) -> None:
         if share <= 0:
@@ -190,25 +187,28 @@ class Actors:
         async with self._gate:
             self.updates += 1
             attempt_id = update_id
-            for attempt in range(_ATTEMPTS):
-                try:
-                    return await self.handle(base).execute_update(update, arg, id=attempt_id)
-                except WorkflowUpdateFailedError as exc:
-                    cause = exc.cause
-                    if isinstance(cause, ApplicationError) and cause.type in _REFUSED_LATE:
-                        raise Refused(cause.type) from exc
-                    raise
-                except (WorkflowUpdateRPCTimeoutOrCancelledError, RPCError) as exc:
-                    # A loaded server times out: the same id again is applied at most once. A
-                    # server that lost the update ("not found") needs a new id; if the first
-                    # did land after all, the cycle refuses the second as a duplicate.
-                    if isinstance(exc, RPCError) and "already completed" in str(exc):
-                        raise Refused("cycle_closed") from exc
-                    if attempt == _ATTEMPTS - 1:
+            # A loaded server times out: the same id again is applied at most once. A server
+            # that lost the update ("not found") needs a new id; if the first did land after
+            # all, the cycle refuses the second as a duplicate.
+            tries = retrying(
+                on=(WorkflowUpdateRPCTimeoutOrCancelledError, RPCError), attempts=_ATTEMPTS
+            )
+            async for attempt in tries:
+                with attempt:
+                    try:
+                        return await self.handle(base).execute_update(update, arg, id=attempt_id)
+                    except WorkflowUpdateFailedError as exc:
+                        cause = exc.cause
+                        if isinstance(cause, ApplicationError) and cause.type in _REFUSED_LATE:
+                            raise Refused(cause.type) from exc
                         raise
-                    if isinstance(exc, RPCError) and "not found" in str(exc):
-                        attempt_id = f"{update_id}~{attempt + 1}"
-                    await asyncio.sleep(min(5.0, 0.5 * (attempt + 1)))
+                    except RPCError as exc:
+                        if "already completed" in str(exc):
+                            raise Refused("cycle_closed") from exc
+                        if "not found" in str(exc):
+                            attempt_id = f"{update_id}~{attempt.retry_state.attempt_number}"
+                        raise
+            raise AssertionError("unreachable: the last try's failure is raised")
 
     async def plan(self, s: BaseScript) -> None:
         await self._think(s.plan_delay, "plan", s.base)
@@ -364,15 +364,15 @@ async def each(
 
 async def publication_end(program_year: Any) -> datetime:
     """When the year's 公示 ends, once its results are published."""
-    for _ in range(6000):
-        try:
-            state = await program_year.query(ProgramYearWorkflow.state)
-            if state.publication_until is not None:
-                return state.publication_until  # type: ignore[no-any-return]
-        except RPCError:  # a loaded server timed out: ask again
-            pass
-        await asyncio.sleep(0.1)
-    raise RuntimeError("the year's results were never published")
+
+    async def published() -> datetime | None:
+        state = await program_year.query(ProgramYearWorkflow.state)
+        return state.publication_until  # type: ignore[no-any-return]
+
+    # A loaded server times out a query: ask again.
+    return await polled(
+        published, what="the year's results", every=0.1, attempts=6000, ignoring=RPCError
+    )
 
 
 async def play_year(
@@ -395,13 +395,14 @@ async def play_year(
         ProgramYearWorkflow.run, program_year_id(rules.id, year)
     )
     t0 = await clock.now()
-    for _ in range(6000):  # polling a query: there is nothing to wait on but the workflow
-        try:
-            if (await program_year.query(ProgramYearWorkflow.state)).opened >= len(names):
-                break
-        except RPCError:  # a loaded server timed out: ask again
-            pass
-        await asyncio.sleep(0.1)
+
+    async def all_opened() -> bool:
+        return bool((await program_year.query(ProgramYearWorkflow.state)).opened >= len(names))
+
+    # Polling a query: there is nothing to wait on but the workflow (wait_opened below is
+    # the bound).
+    with contextlib.suppress(TimeoutError):
+        await polled(all_opened, what="every cycle", every=0.1, attempts=6000, ignoring=RPCError)
     actors = Actors(client, objects, rules, year, clock)
     # A person can miss a deadline (in virtual time only when the server skipped ahead under
     # load): the refusal is counted and reported, and that person's part ends there.
@@ -479,9 +480,11 @@ def replace_delays(s: BaseScript) -> BaseScript:
 async def wait_opened(js: Any, program: str, year: int, count: int) -> None:
     """Let the opening storm settle: people act once every cycle has published cycle.opened."""
     subject = event_filter(program, year, event_type="cycle.opened")
-    for _ in range(1200):
+
+    async def opened() -> bool:
         info = await js.stream_info(EVENTS_STREAM, subjects_filter=subject)
-        if sum((info.state.subjects or {}).values()) >= count:
-            return
-        await asyncio.sleep(0.25)
-    raise TimeoutError(f"not every cycle of {program}/{year} opened")
+        return bool(sum((info.state.subjects or {}).values()) >= count)
+
+    await polled(
+        opened, what=f"cycle.opened of every cycle of {program}/{year}", every=0.25, attempts=1200
+    )
