@@ -7,7 +7,6 @@ their provisional deadlines again. ``show ID`` prints the current version.
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import json
 import sys
@@ -35,12 +34,6 @@ from shared.domain.holidays import (
 from shared.rpc import RpcClient, RpcError
 from shared.settings import Settings
 from shared.temporal import connect_temporal
-
-
-def command(settings: Settings, args: argparse.Namespace) -> int:
-    if args.action == "apply":
-        return calendar_apply(settings, args.file)
-    return calendar_show(settings, args.id, as_json=args.json)
 
 
 def calendar_apply(settings: Settings, path: Path) -> int:

@@ -1,22 +1,463 @@
-"""``navcycle``: one console script for everything an operator does."""
+"""``navcycle``: one console script for everything an operator does.
+
+The command tree, its options and its bilingual help, on Typer; the work of each command is in
+its module (``ops``, ``admin``, ``bases_admin``, ``calendar``, ``notices``, ``stack``). Shell
+completion comes with Typer: ``navcycle --install-completion``.
+"""
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import contextlib
 import os
 import signal
 import sys
-from collections.abc import Callable, Coroutine
+from collections.abc import Coroutine
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Literal, NoReturn
 
-from services.gateway.identity.tokens import ROLES
+import typer
+
+from services.gateway.identity.tokens import Role
 from shared.domain import stage_machine
 from shared.logging import configure_logging
 from shared.settings import Settings
+
+Process = Literal["registry", "filings", "assessment", "notifier", "dashboard", "worker", "gateway"]
+JSON = Annotated[bool, typer.Option("--json", help="以 JSON 输出 / print JSON for scripts")]
+PROGRAM = Annotated[str, typer.Option(help="项目 / the program id")]
+YEAR = Annotated[int, typer.Option(help="年度 / the year")]
+BASE = Annotated[str, typer.Option(help="基地 / the base id")]
+REASON = Annotated[str, typer.Option(help="理由（记入审计）/ why, recorded in the audit log")]
+SOME_PROGRAM = Annotated[str | None, typer.Option("--program", help="项目 / the program id")]
+SOME_YEAR = Annotated[int | None, typer.Option("--year", help="年度 / the year")]
+WORKFLOW_IDS = Annotated[
+    list[str] | None,
+    typer.Option("--workflow-id", help="工作流 ID，可重复 / a workflow id (repeatable)"),
+]
+LIFETIME = Annotated[
+    str | None,
+    typer.Option(
+        help="令牌有效期 / token lifetime: P90D, PT12H or days "
+        "(default NAVCYCLE_TOKEN_LIFETIME_DAYS)"
+    ),
+]
+
+app = typer.Typer(
+    name="navcycle",
+    help="navcycle：专利导航服务基地年度周期 / yearly cycles of patent navigation service bases",
+    no_args_is_help=True,
+    # Plain tracebacks: a pretty one would print local variables, settings and secrets among them.
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+user_app = typer.Typer(help="用户及其令牌 / users and their bearer tokens", no_args_is_help=True)
+program_app = typer.Typer(help="项目规则 / program rules", no_args_is_help=True)
+calendar_app = typer.Typer(
+    help="节假日安排，用于计算工作日 / holiday tables for working days", no_args_is_help=True
+)
+dashboard_app = typer.Typer(help="看板投影 / dashboard projections", no_args_is_help=True)
+base_app = typer.Typer(
+    help="基地状态：恢复被撤销的基地 / a base's status: reinstate a de-listed base, with a reason",
+    no_args_is_help=True,
+)
+experts_app = typer.Typer(
+    help="重新指派评审专家 / reassign the experts of an open review, with a reason",
+    no_args_is_help=True,
+)
+notices_app = typer.Typer(
+    help="通知投递：重新投递失败的通知 / notice deliveries: put dead-lettered ones back",
+    no_args_is_help=True,
+)
+for sub, name in (
+    (user_app, "user"),
+    (program_app, "program"),
+    (calendar_app, "calendar"),
+    (dashboard_app, "dashboard"),
+    (base_app, "base"),
+    (experts_app, "experts"),
+    (notices_app, "notices"),
+):
+    app.add_typer(sub, name=name)
+
+
+def _one_shot() -> Settings:
+    """Settings for a command that does one thing and exits. Its stdout is its output (tables,
+    --json): the Temporal core's own warnings (a failing replay's, say) must not land in it."""
+    from services.cli.ops import quiet_temporal_core
+
+    quiet_temporal_core()
+    settings = Settings()
+    configure_logging(settings.log_format, "WARNING", service="cli")
+    return settings
+
+
+def _exit(code: int) -> NoReturn:
+    raise typer.Exit(code)
+
+
+@app.command(help="在本机启动整套服务 / start the whole stack on this machine")
+def up() -> None:
+    from services.cli.stack import run_up
+
+    settings = Settings()
+    configure_logging(settings.log_format, settings.log_level, service="up")
+    _exit(run_up(settings))
+
+
+@app.command(help="运行其中一个进程 / run one process of the stack")
+def serve(name: Annotated[Process, typer.Argument(help="进程 / the process")]) -> None:
+    settings = Settings()
+    configure_logging(settings.log_format, settings.log_level, service=name)
+    asyncio.run(_until_signalled(_serve(name, settings)))
+
+
+@user_app.command("add", help="创建用户，最后一行是令牌 / create a user; prints its token last")
+def user_add(
+    name: Annotated[str, typer.Option(help="用户名 / the user's name")],
+    role: Annotated[Role, typer.Option(help="角色 / the role")],
+    program: SOME_PROGRAM = None,
+    region: Annotated[str | None, typer.Option(help="地区代码 / region code")] = None,
+    base: Annotated[str | None, typer.Option(help="基地 / the base id")] = None,
+    documents: Annotated[
+        bool,
+        typer.Option(
+            "--documents",
+            help="可查阅基地文件（仅限其项目与地区）/ a viewer or operator may read the bases' "
+            "documents (its program and region only)",
+        ),
+    ] = False,
+    expires_in: LIFETIME = None,
+) -> None:
+    from services.cli import admin
+
+    settings = _one_shot()
+    _exit(
+        admin.user_add(
+            settings,
+            name=name,
+            role=role,
+            program=program,
+            region=region,
+            base=base,
+            expires_in=expires_in,
+            documents=documents,
+        )
+    )
+
+
+@user_app.command(
+    "revoke", help="撤销用户令牌，用户名不再复用 / revoke a user's token; the name stays taken"
+)
+def user_revoke(name: Annotated[str, typer.Option(help="用户名 / the user's name")]) -> None:
+    from services.cli import admin
+
+    _exit(admin.user_revoke(_one_shot(), name=name))
+
+
+@user_app.command(
+    "rotate", help="更换令牌，旧令牌立即失效 / a new token; the old one stops working"
+)
+def user_rotate(
+    name: Annotated[str, typer.Option(help="用户名 / the user's name")],
+    expires_in: LIFETIME = None,
+) -> None:
+    from services.cli import admin
+
+    _exit(admin.user_rotate(_one_shot(), name=name, expires_in=expires_in))
+
+
+@user_app.command(
+    "list",
+    help="用户：角色、范围、到期、最近使用、撤销 / users: role, scope, expiry, last use, revoked",
+)
+def user_list(as_json: JSON = False) -> None:
+    from services.cli import admin
+
+    _exit(admin.user_list(_one_shot(), as_json=as_json))
+
+
+@program_app.command(
+    "apply",
+    help="应用规则文件，有变化则生成新版本 / apply a rules file: a new version if it changed",
+)
+def program_apply(file: Annotated[Path, typer.Argument(help="规则文件 / the rules file")]) -> None:
+    from services.cli import admin
+
+    _exit(admin.program_apply(_one_shot(), file))
+
+
+@calendar_app.command(
+    "apply", help="应用节假日表，所含年度替换已存 / apply a holiday table; its years replace stored"
+)
+def calendar_apply(
+    file: Annotated[Path, typer.Argument(help="节假日表文件 / the table's file")],
+) -> None:
+    from services.cli.calendar import calendar_apply as apply
+
+    _exit(apply(_one_shot(), file))
+
+
+@calendar_app.command(
+    "show", help="显示节假日表的当前版本 / print a holiday table's current version"
+)
+def calendar_show(
+    id: Annotated[str, typer.Argument(help="节假日表 ID / the table's id, e.g. cn-statutory")],
+    as_json: Annotated[
+        bool, typer.Option("--json", help="以 JSON 输出已存版本 / the stored version as JSON")
+    ] = False,
+) -> None:
+    from services.cli.calendar import calendar_show as show
+
+    _exit(show(_one_shot(), id, as_json=as_json))
+
+
+@app.command(help="用当前代码重放工作流历史 / replay workflow histories against this code")
+def replay(
+    paths: Annotated[
+        list[Path] | None,
+        typer.Argument(help="历史 JSON 文件或目录 / history JSON files or folders"),
+    ] = None,
+    workflow_id: WORKFLOW_IDS = None,
+    program: SOME_PROGRAM = None,
+    year: SOME_YEAR = None,
+    all_: Annotated[
+        bool,
+        typer.Option("--all", help="服务器上所有周期与项目年度 / every cycle and program year"),
+    ] = False,
+    parallel: Annotated[int, typer.Option(help="并行数 / histories replayed at once")] = 4,
+    as_json: JSON = False,
+) -> None:
+    from services.cli import ops
+
+    _exit(
+        ops.replay_command(
+            _one_shot(),
+            workflow_ids=workflow_id or [],
+            program=program,
+            year=year,
+            all_=all_,
+            paths=paths or [],
+            parallel=parallel,
+            as_json=as_json,
+        )
+    )
+
+
+@app.command(help="读取事件日志：tail 跟随，replay 回放 / read the event log: tail or replay")
+def events(
+    mode: Annotated[
+        Literal["tail", "replay"],
+        typer.Argument(help="tail 跟随新事件，replay 读出已有事件 / tail follows, replay reads"),
+    ],
+    program: SOME_PROGRAM = None,
+    year: SOME_YEAR = None,
+    base: Annotated[str | None, typer.Option(help="基地 / the base id")] = None,
+    event_type: Annotated[
+        str | None, typer.Option("--type", help="事件类型 / event type, e.g. plan.filed")
+    ] = None,
+    since_seq: Annotated[
+        int | None, typer.Option(help="起始序号 / from this stream sequence")
+    ] = None,
+    since: Annotated[
+        datetime | None,
+        typer.Option(
+            parser=datetime.fromisoformat,
+            help="起始时间 / ISO time, e.g. 2026-03-01T00:00:00+08:00",
+        ),
+    ] = None,
+    as_json: JSON = False,
+) -> None:
+    from services.cli import ops
+
+    _exit(
+        ops.events_command(
+            _one_shot(),
+            follow=mode == "tail",
+            program=program,
+            year=year,
+            base=base,
+            event_type=event_type,
+            since_seq=since_seq,
+            since=since,
+            as_json=as_json,
+        )
+    )
+
+
+@app.command(
+    help="用虚拟人员模拟整个项目年度 / simulate a whole program year with synthetic people"
+)
+def demo(
+    preset: Annotated[
+        str | None,
+        typer.Option(
+            help="模拟项目（sim-<preset>，【模拟】）所依据的 deploy/programs 预设 / the preset a "
+            "simulation program is made from; default demo-fast (a year in about two minutes), "
+            "or with --virtual henan-nav-base (a real calendar of months, skipped through)"
+        ),
+    ] = None,
+    program: Annotated[
+        str | None,
+        typer.Option(
+            help="运行已有的模拟项目，其他项目一律拒绝 / play an existing simulation program "
+            "(simulation: true); any other is refused"
+        ),
+    ] = None,
+    bases: Annotated[int, typer.Option(help="基地数 / how many bases")] = 100,
+    virtual: Annotated[
+        bool,
+        typer.Option(
+            "--virtual", help="在时间跳跃服务器上运行 / run under the time-skipping server"
+        ),
+    ] = False,
+    year: Annotated[
+        int | None,
+        typer.Option(help="年度，默认为第一个未启动的年度 / default: the first year not launched"),
+    ] = None,
+    seed: Annotated[int, typer.Option(help="随机种子 / random seed")] = 2026,
+    as_json: JSON = False,
+) -> None:
+    from services.cli import ops
+
+    if preset is not None and program is not None:
+        raise typer.BadParameter(
+            "--preset 与 --program 只能选一个 / not allowed with --preset", param_hint="--program"
+        )
+    _exit(
+        ops.demo_command(
+            _one_shot(),
+            program=program,
+            preset=preset or ("henan-nav-base" if virtual else "demo-fast"),
+            year=year,
+            bases=bases,
+            virtual=virtual,
+            seed=seed,
+            as_json=as_json,
+        )
+    )
+
+
+@app.command(help="将周期重置到某一阶段，并说明理由 / move cycles back to a stage, with a reason")
+def reset(
+    to: Annotated[
+        str,
+        typer.Option(help="目标阶段 / the stage: " + ", ".join(stage_machine.reset_targets())),
+    ],
+    reason: REASON,
+    workflow_id: WORKFLOW_IDS = None,
+    program: SOME_PROGRAM = None,
+    year: SOME_YEAR = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="只显示将会重置的周期 / only show what would reset")
+    ] = False,
+    as_json: JSON = False,
+) -> None:
+    from services.cli import ops
+
+    _exit(
+        ops.reset_command(
+            _one_shot(),
+            workflow_ids=workflow_id or [],
+            program=program,
+            year=year,
+            to=to,
+            reason=reason,
+            dry_run=dry_run,
+            as_json=as_json,
+        )
+    )
+
+
+@dashboard_app.command(
+    "rebuild", help="从事件日志重建看板投影 / rebuild the projections from the event log"
+)
+def dashboard_rebuild(as_json: JSON = False) -> None:
+    from services.cli import ops
+
+    _exit(ops.dashboard_rebuild_command(_one_shot(), as_json=as_json))
+
+
+@app.command(help="按其他规则重新评定已结束的年度 / re-grade a finished year under other rules")
+def whatif(
+    program: PROGRAM,
+    year: YEAR,
+    rules: Annotated[Path, typer.Option(help="规则文件 / the rules file to grade by")],
+    as_json: JSON = False,
+) -> None:
+    from services.cli import ops
+
+    _exit(
+        ops.whatif_command(
+            _one_shot(), program=program, year=year, rules_file=rules, as_json=as_json
+        )
+    )
+
+
+@base_app.command("reinstate", help="恢复被撤销的基地 / reinstate a de-listed base")
+def base_reinstate(program: PROGRAM, base: BASE, reason: REASON) -> None:
+    from services.cli import bases_admin
+
+    _exit(bases_admin.base_reinstate(_one_shot(), program=program, base=base, reason=reason))
+
+
+@experts_app.command("reassign", help="重新指派评审专家 / reassign a review's experts")
+def experts_reassign(
+    program: PROGRAM,
+    year: YEAR,
+    base: BASE,
+    reason: REASON,
+    replace: Annotated[
+        list[str] | None,
+        typer.Option(help="要替换的专家，可重复 / an expert to replace (repeatable)"),
+    ] = None,
+    keep: Annotated[
+        list[str] | None,
+        typer.Option(help="或：留任的专家，可重复 / or: an expert who stays (repeatable)"),
+    ] = None,
+    round_: Annotated[
+        int | None, typer.Option("--round", help="评审轮次，默认最新 / default: the latest round")
+    ] = None,
+) -> None:
+    from services.cli import bases_admin
+
+    _exit(
+        bases_admin.experts_reassign(
+            _one_shot(),
+            program=program,
+            year=year,
+            base=base,
+            replace=replace or None,
+            keep=keep or None,
+            reason=reason,
+            round_=round_,
+        )
+    )
+
+
+@notices_app.command("resend", help="重新投递失败的通知 / put dead-lettered deliveries back")
+def notices_resend(
+    delivery_id: Annotated[
+        int | None, typer.Option("--id", help="一条失败投递 / one dead delivery")
+    ] = None,
+    all_dead: Annotated[
+        bool, typer.Option("--all-dead", help="全部失败投递 / every dead delivery")
+    ] = False,
+    as_json: JSON = False,
+) -> None:
+    from services.cli import notices
+
+    if (delivery_id is None) == (not all_dead):
+        raise typer.BadParameter(
+            "--id 与 --all-dead 必选其一 / one of --id or --all-dead is required",
+            param_hint="--id / --all-dead",
+        )
+    _exit(
+        notices.resend_command(
+            _one_shot(), delivery_id=delivery_id, all_dead=all_dead, as_json=as_json
+        )
+    )
 
 
 def _serve(name: str, settings: Settings) -> Coroutine[Any, Any, None]:
@@ -58,8 +499,17 @@ async def _until_signalled(coro: Coroutine[Any, Any, None]) -> None:
         await task
 
 
+def run(argv: list[str] | None = None) -> int:
+    """Parse ``argv`` and run the command; its exit code (2 for a usage error, as argparse)."""
+    try:
+        app(args=argv, prog_name="navcycle")
+    except SystemExit as exc:
+        return exc.code if isinstance(exc.code, int) else int(exc.code is not None)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
-    code = _main(argv)
+    code = run(argv)
     if argv is None and (len(sys.argv) < 2 or sys.argv[1] not in ("up", "serve")):
         # One-shot commands end here: skip interpreter finalisation, where the Temporal core's
         # native threads can abort the process after the work is done and printed.
@@ -67,240 +517,6 @@ def main(argv: list[str] | None = None) -> int:
         sys.stderr.flush()
         os._exit(code)
     return code
-
-
-def _main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="navcycle", description="navcycle: 专利导航服务基地年度周期"
-    )
-    sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser("up", help="start the whole stack on this machine")
-    serve = sub.add_parser("serve", help="run one process of the stack")
-    serve.add_argument(
-        "name",
-        choices=["registry", "filings", "assessment", "notifier", "dashboard", "worker", "gateway"],
-    )
-    user = sub.add_parser("user", help="users and their bearer tokens")
-    user_sub = user.add_subparsers(dest="action", required=True)
-    add = user_sub.add_parser("add", help="create a user; prints its token as the last line")
-    add.add_argument("--name", required=True)
-    add.add_argument("--role", required=True, choices=ROLES)
-    add.add_argument("--program")
-    add.add_argument("--region")
-    add.add_argument("--base")
-    add.add_argument(
-        "--documents",
-        action="store_true",
-        help="a viewer or operator may read the bases' documents (its program and region only)",
-    )
-    lifetime_help = "token lifetime: P90D, PT12H or days (default NAVCYCLE_TOKEN_LIFETIME_DAYS)"
-    add.add_argument("--expires-in", help=lifetime_help)
-    revoke = user_sub.add_parser("revoke", help="revoke a user's token; the name stays taken")
-    revoke.add_argument("--name", required=True)
-    rotate = user_sub.add_parser("rotate", help="a new token for a user; the old one stops working")
-    rotate.add_argument("--name", required=True)
-    rotate.add_argument("--expires-in", help=lifetime_help)
-    listing = user_sub.add_parser("list", help="users: role, scope, expiry, last use, revoked")
-    listing.add_argument("--json", action="store_true")
-    program = sub.add_parser("program", help="program rules")
-    program_sub = program.add_subparsers(dest="action", required=True)
-    apply = program_sub.add_parser("apply", help="apply a rules file: a new version if it changed")
-    apply.add_argument("file", type=Path)
-    cal = sub.add_parser("calendar", help="holiday tables (节假日安排) for working days")
-    cal_sub = cal.add_subparsers(dest="action", required=True)
-    cal_apply = cal_sub.add_parser("apply", help="apply a holiday table; its years replace stored")
-    cal_apply.add_argument("file", type=Path)
-    cal_show = cal_sub.add_parser("show", help="print a holiday table's current version")
-    cal_show.add_argument("id", help="the table's id, e.g. cn-statutory")
-    cal_show.add_argument("--json", action="store_true", help="the stored version as JSON")
-    rp = sub.add_parser("replay", help="replay workflow histories against this code")
-    rp.add_argument("paths", nargs="*", type=Path, help="history JSON files or folders")
-    rp.add_argument("--workflow-id", action="append", default=[])
-    rp.add_argument("--program")
-    rp.add_argument("--year", type=int)
-    rp.add_argument("--all", action="store_true", help="every cycle and program year on the server")
-    rp.add_argument("--parallel", type=int, default=4)
-    rp.add_argument("--json", action="store_true")
-    ev = sub.add_parser("events", help="read the event log")
-    ev.add_argument("mode", choices=["tail", "replay"])
-    ev.add_argument("--program")
-    ev.add_argument("--year", type=int)
-    ev.add_argument("--base")
-    ev.add_argument("--type", dest="event_type")
-    ev.add_argument("--since-seq", type=int)
-    ev.add_argument(
-        "--since", type=datetime.fromisoformat, help="ISO time, e.g. 2026-03-01T00:00:00+08:00"
-    )
-    ev.add_argument("--json", action="store_true")
-    demo = sub.add_parser("demo", help="simulate a whole program year with synthetic people")
-    demo_program = demo.add_mutually_exclusive_group()
-    demo_program.add_argument(
-        "--preset",
-        help="the preset in deploy/programs a simulation program (sim-<preset>, 【模拟】) is made "
-        "from; default demo-fast (a year in about two minutes), or with --virtual henan-nav-base "
-        "(a real calendar of months, skipped through)",
-    )
-    demo_program.add_argument(
-        "--program",
-        help="play an existing simulation program (simulation: true); any other is refused",
-    )
-    demo.add_argument("--bases", type=int, default=100)
-    demo.add_argument("--virtual", action="store_true", help="run under the time-skipping server")
-    demo.add_argument("--year", type=int, help="default: the first year not launched yet")
-    demo.add_argument("--seed", type=int, default=2026)
-    demo.add_argument("--json", action="store_true")
-    rs = sub.add_parser("reset", help="move cycles back to a stage, with a reason")
-    rs.add_argument("--workflow-id", action="append", default=[])
-    rs.add_argument("--program")
-    rs.add_argument("--year", type=int)
-    rs.add_argument(
-        "--to",
-        required=True,
-        help=", ".join(stage_machine.reset_targets()),
-    )
-    rs.add_argument("--reason", required=True)
-    rs.add_argument("--dry-run", action="store_true")
-    rs.add_argument("--json", action="store_true")
-    dash = sub.add_parser("dashboard", help="dashboard projections")
-    dash.add_argument("action", choices=["rebuild"])
-    dash.add_argument("--json", action="store_true")
-    wi = sub.add_parser("whatif", help="re-grade a finished year under other rules")
-    wi.add_argument("--program", required=True)
-    wi.add_argument("--year", type=int, required=True)
-    wi.add_argument("--rules", type=Path, required=True)
-    wi.add_argument("--json", action="store_true")
-    bs = sub.add_parser("base", help="a base's status: reinstate a de-listed base, with a reason")
-    bs.add_argument("action", choices=["reinstate"])
-    bs.add_argument("--program", required=True)
-    bs.add_argument("--base", required=True)
-    bs.add_argument("--reason", required=True)
-    ex = sub.add_parser("experts", help="reassign the experts of an open review, with a reason")
-    ex.add_argument("action", choices=["reassign"])
-    ex.add_argument("--program", required=True)
-    ex.add_argument("--year", type=int, required=True)
-    ex.add_argument("--base", required=True)
-    ex.add_argument("--replace", action="append", help="an expert to replace (repeatable)")
-    ex.add_argument("--keep", action="append", help="or: an expert who stays (repeatable)")
-    ex.add_argument("--round", type=int, help="default: the latest round")
-    ex.add_argument("--reason", required=True)
-    nt = sub.add_parser("notices", help="notice deliveries: put dead-lettered ones back")
-    nt.add_argument("action", choices=["resend"])
-    nt_which = nt.add_mutually_exclusive_group(required=True)
-    nt_which.add_argument("--id", type=int, help="one dead delivery")
-    nt_which.add_argument("--all-dead", action="store_true", help="every dead delivery")
-    nt.add_argument("--json", action="store_true")
-    args = parser.parse_args(argv)
-    if args.command not in ("up", "serve"):
-        # A one-shot command's stdout is its output (tables, --json): the Temporal core's own
-        # warnings (a failing replay's, say) must not land in it.
-        from services.cli.ops import quiet_temporal_core
-
-        quiet_temporal_core()
-
-    settings = Settings()
-    if args.command == "up":
-        configure_logging(settings.log_format, settings.log_level, service="up")
-        from services.cli.stack import run_up
-
-        return run_up(settings)
-    if args.command == "serve":
-        configure_logging(settings.log_format, settings.log_level, service=args.name)
-        asyncio.run(_until_signalled(_serve(args.name, settings)))
-        return 0
-    configure_logging(settings.log_format, "WARNING", service="cli")
-    return _one_shot(args, settings)
-
-
-def _one_shot(args: argparse.Namespace, settings: Settings) -> int:
-    """The operator commands that do one thing and exit."""
-    from services.cli import admin, bases_admin, notices, ops
-    from services.cli.calendar import command as calendar_command
-
-    def user() -> int:
-        if args.action == "revoke":
-            return admin.user_revoke(settings, name=args.name)
-        if args.action == "rotate":
-            return admin.user_rotate(settings, name=args.name, expires_in=args.expires_in)
-        if args.action == "list":
-            return admin.user_list(settings, as_json=args.json)
-        return admin.user_add(
-            settings,
-            name=args.name,
-            role=args.role,
-            program=args.program,
-            region=args.region,
-            base=args.base,
-            expires_in=args.expires_in,
-            documents=args.documents,
-        )
-
-    commands: dict[str, Callable[[], int]] = {
-        "notices": lambda: notices.resend_command(
-            settings, delivery_id=args.id, all_dead=args.all_dead, as_json=args.json
-        ),
-        "user": user,
-        "program": lambda: admin.program_apply(settings, args.file),
-        "calendar": lambda: calendar_command(settings, args),
-        "replay": lambda: ops.replay_command(
-            settings,
-            workflow_ids=args.workflow_id,
-            program=args.program,
-            year=args.year,
-            all_=args.all,
-            paths=args.paths,
-            parallel=args.parallel,
-            as_json=args.json,
-        ),
-        "events": lambda: ops.events_command(
-            settings,
-            follow=args.mode == "tail",
-            program=args.program,
-            year=args.year,
-            base=args.base,
-            event_type=args.event_type,
-            since_seq=args.since_seq,
-            since=args.since,
-            as_json=args.json,
-        ),
-        "demo": lambda: ops.demo_command(
-            settings,
-            program=args.program,
-            preset=args.preset or ("henan-nav-base" if args.virtual else "demo-fast"),
-            year=args.year,
-            bases=args.bases,
-            virtual=args.virtual,
-            seed=args.seed,
-            as_json=args.json,
-        ),
-        "whatif": lambda: ops.whatif_command(
-            settings, program=args.program, year=args.year, rules_file=args.rules, as_json=args.json
-        ),
-        "reset": lambda: ops.reset_command(
-            settings,
-            workflow_ids=args.workflow_id,
-            program=args.program,
-            year=args.year,
-            to=args.to,
-            reason=args.reason,
-            dry_run=args.dry_run,
-            as_json=args.json,
-        ),
-        "dashboard": lambda: ops.dashboard_rebuild_command(settings, as_json=args.json),
-        "base": lambda: bases_admin.base_reinstate(
-            settings, program=args.program, base=args.base, reason=args.reason
-        ),
-        "experts": lambda: bases_admin.experts_reassign(
-            settings,
-            program=args.program,
-            year=args.year,
-            base=args.base,
-            replace=args.replace,
-            keep=args.keep,
-            reason=args.reason,
-            round_=args.round,
-        ),
-    }
-    return commands[args.command]()
 
 
 if __name__ == "__main__":

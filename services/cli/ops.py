@@ -15,7 +15,7 @@ from nats.js.api import ConsumerConfig, DeliverPolicy
 from temporalio.client import Client, WorkflowHistory
 from temporalio.service import RPCError
 
-from services.cli.progress import Progress, table
+from services.cli.progress import Bars
 from shared.clients import nats_options
 from shared.domain.rules import ProgramRules
 from shared.eventlog import read_events
@@ -25,13 +25,14 @@ from shared.rpc import ServiceUnavailable
 from shared.settings import DEPLOY_DIR, Settings
 from shared.stream import EVENTS_STREAM
 from shared.temporal import connect_temporal
+from shared.text_table import text_table as table
 from workflows.registry import WORKFLOWS
 from workflows.replay import ReplayOutcome, history_files, load_history_file, replay
 from workflows.replay_advice import next_steps, summary
 
 
 async def _server_histories(
-    client: Client, ids: Sequence[str], query: str | None, progress: Progress | None
+    client: Client, ids: Sequence[str], query: str | None, progress: Bars | None
 ) -> list[WorkflowHistory]:
     wanted = list(ids)
     if query is not None:
@@ -40,7 +41,7 @@ async def _server_histories(
     for n, workflow_id in enumerate(wanted, 1):
         histories.append(await client.get_workflow_handle(workflow_id).fetch_history())
         if progress:
-            progress.update(n, "fetching")
+            progress.update("fetching", n, len(wanted))
     return histories
 
 
@@ -226,28 +227,25 @@ def demo_command(
         print(f"error: {found}", file=sys.stderr)
         return 2
     rules = found
-    bars: dict[str, Progress] = {}
-
-    def progress(phase: str, done: int, total: int) -> None:
-        bars.setdefault(phase, Progress(phase, total)).update(done)
 
     def launched(y: int) -> None:
         print(f"{rules.id} {y}: launched on the running stack 已启动", file=sys.stderr)
 
     try:
-        summary = asyncio.run(
-            run_virtual_year(rules, bases=bases, seed=seed, progress=progress)
-            if virtual
-            else run_live_year(
-                settings,
-                rules,
-                bases=bases,
-                year=year,
-                seed=seed,
-                progress=progress,
-                on_launch=launched,
+        with Bars() as bars:
+            summary = asyncio.run(
+                run_virtual_year(rules, bases=bases, seed=seed, progress=bars.update)
+                if virtual
+                else run_live_year(
+                    settings,
+                    rules,
+                    bases=bases,
+                    year=year,
+                    seed=seed,
+                    progress=bars.update,
+                    on_launch=launched,
+                )
             )
-        )
     except (ServiceUnavailable, RPCError, OSError) as exc:
         hint = "" if virtual else "; is the stack up (`navcycle up`)?"
         print(f"error: {type(exc).__name__}: {exc}{hint}", file=sys.stderr)
@@ -449,9 +447,9 @@ def dashboard_rebuild_command(settings: Settings, *, as_json: bool) -> int:
                     target="dashboard projections",
                 ),
             )
-            info = await js.stream_info(EVENTS_STREAM)
-            bar = Progress("events", max(1, info.state.last_seq))
-            return await rebuild(js, engine, bar.update)
+            total = (await js.stream_info(EVENTS_STREAM)).state.last_seq
+            with Bars() as bars:
+                return await rebuild(js, engine, lambda done: bars.update("events", done, total))
         finally:
             await nc.close()
 

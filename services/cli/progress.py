@@ -1,47 +1,51 @@
-"""A plain progress bar on stderr and aligned summary tables, for long operator commands."""
+"""Progress bars on stderr for long operator commands, drawn by rich, on a terminal only: a
+redirected or captured stderr (scripts, tests, CI logs) gets none, stdout is never touched."""
 
 from __future__ import annotations
 
 import sys
-import time
-from collections.abc import Sequence
+from types import TracebackType
+
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+)
 
 
-class Progress:
-    def __init__(self, label: str, total: int, enabled: bool = True) -> None:
-        self._label, self._total, self._enabled = (
-            label,
-            max(total, 1),
-            enabled and sys.stderr.isatty(),
+class Bars:
+    """One bar per phase (``fetching``, ``events``, a simulated year's stages), all in one
+    display: rich allows a single live display at a time."""
+
+    def __init__(self) -> None:
+        self._progress = Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=Console(stderr=True),
+            disable=not sys.stderr.isatty(),
         )
-        self._started = time.monotonic()
+        self._phases: dict[str, TaskID] = {}
 
-    def update(self, done: int, label: str | None = None) -> None:
-        if not self._enabled:
-            return
-        width = 30
-        filled = int(width * done / self._total)
-        sys.stderr.write(
-            f"\r{label or self._label:<16} [{'#' * filled}{'.' * (width - filled)}] "
-            f"{done}/{self._total}"
-            f"  {time.monotonic() - self._started:5.1f}s"
-        )
-        if done >= self._total:
-            sys.stderr.write("\n")
-        sys.stderr.flush()
+    def __enter__(self) -> Bars:
+        self._progress.start()
+        return self
 
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        trace: TracebackType | None,
+    ) -> None:
+        self._progress.stop()
 
-def table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
-    cells = [[str(h) for h in headers], *[[str(c) for c in row] for row in rows]]
-    widths = [max(_width(r[i]) for r in cells) for i in range(len(headers))]
-    lines = []
-    for n, row in enumerate(cells):
-        lines.append("  ".join(c + " " * (w - _width(c)) for c, w in zip(row, widths, strict=True)))
-        if n == 0:
-            lines.append("  ".join("-" * w for w in widths))
-    return "\n".join(lines)
-
-
-def _width(text: str) -> int:
-    # CJK characters take two columns in a terminal.
-    return sum(2 if ord(c) > 0x2E80 else 1 for c in text)
+    def update(self, phase: str, done: int, total: int) -> None:
+        total = max(total, 1)
+        if phase not in self._phases:
+            self._phases[phase] = self._progress.add_task(phase, total=total)
+        self._progress.update(self._phases[phase], completed=done, total=total)

@@ -9,6 +9,7 @@ from datetime import datetime
 
 from services.gateway.identity.tokens import UserListing
 from shared.domain.wording import moment_zh
+from shared.text_table import text_table
 
 HEADERS = (
     "用户 name",
@@ -48,15 +49,6 @@ def _row(user: UserListing, now: datetime) -> tuple[str, ...]:
     )
 
 
-def _width(text: str) -> int:
-    """Terminal columns: a CJK character takes two."""
-    return sum(2 if ord(c) >= 0x1100 else 1 for c in text)
-
-
-def _pad(text: str, width: int) -> str:
-    return text + " " * (width - _width(text))
-
-
 def user_table(users: Sequence[UserListing], *, now: datetime, as_json: bool = False) -> str:
     if as_json:
         return json.dumps(
@@ -78,8 +70,6 @@ def user_table(users: Sequence[UserListing], *, now: datetime, as_json: bool = F
             ensure_ascii=False,
             indent=2,
         )
-    rows = [HEADERS, *(_row(u, now) for u in users)]
-    widths = [max(_width(r[i]) for r in rows) for i in range(len(HEADERS))]
-    lines = ["  ".join(_pad(c, w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows]
+    lines = text_table(HEADERS, [_row(u, now) for u in users], rule=False).splitlines()
     note = "时间为北京时间 / times are Beijing time" if users else "尚无用户 / no users yet"
     return "\n".join([*lines, note])
