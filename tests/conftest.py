@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import os
 import shutil
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -39,6 +40,25 @@ from workflows.activities import CycleActivities
 from workflows.worker import build_worker
 
 REPO = Path(__file__).resolve().parent.parent
+
+# PostgreSQL tests: each carries the `postgres` marker and is skipped here, before its fixtures
+# run, when no test server is named. A fixture run on both databases takes ``params=DATABASES``.
+POSTGRES_URL_VARIABLE = "NAVCYCLE_TEST_POSTGRES_URL"
+DATABASES = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    if item.get_closest_marker("postgres") and not os.environ.get(POSTGRES_URL_VARIABLE):
+        pytest.skip(f"{POSTGRES_URL_VARIABLE} is not set")
+
+
+def postgres_url() -> str:
+    """The test PostgreSQL server, for a test marked ``postgres`` (never reached without one)."""
+    url = os.environ.get(POSTGRES_URL_VARIABLE)
+    if not url:
+        raise RuntimeError(f"{POSTGRES_URL_VARIABLE} is not set: mark the test postgres")
+    return url
 
 
 @pytest.fixture(scope="session")

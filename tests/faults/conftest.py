@@ -7,7 +7,6 @@ property of what it left, or what one fault did (see tests/faults/year.py for th
 from __future__ import annotations
 
 import asyncio
-import os
 import sys
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -16,6 +15,7 @@ import pytest
 from sqlalchemy import Engine
 
 from shared.db import make_engine
+from tests.conftest import postgres_url
 from tests.faults import holdings
 from tests.faults.stack import FaultStack, fault_stack
 from tests.faults.year import FaultyYear, deliver_again, describe, faulty_year
@@ -29,19 +29,10 @@ class Played:
 
 
 @pytest.fixture(scope="package")
-def postgres_url() -> str:
-    url = os.environ.get("NAVCYCLE_TEST_POSTGRES_URL")
-    if not url:
-        pytest.skip("NAVCYCLE_TEST_POSTGRES_URL is not set (make faults sets a local default)")
-    return url
-
-
-@pytest.fixture(scope="package")
-async def played(
-    tmp_path_factory: pytest.TempPathFactory, postgres_url: str
-) -> AsyncIterator[Played]:
+async def played(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Played]:
+    """For tests marked ``postgres`` (make faults names a local server by default)."""
     root = tmp_path_factory.mktemp("faults")
-    with fault_stack(root, postgres_url) as stack:
+    with fault_stack(root, postgres_url()) as stack:
         engine = make_engine(stack.database_url)
         try:
             await stack.up()

@@ -44,7 +44,7 @@ from workflows.program_year import ProgramYearWorkflow
 from workflows.replay import replay
 
 # The first test waits for the year (the package fixture); each one after that is quick.
-pytestmark = pytest.mark.timeout(1800)
+pytestmark = [pytest.mark.timeout(1800), pytest.mark.postgres]
 
 FILED = {EventType.PLAN_FILED, EventType.SELFEVAL_FILED, EventType.RECTIFICATION_FILED}
 

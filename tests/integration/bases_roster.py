@@ -4,14 +4,12 @@ so their queue groups answer only these tests."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import AsyncIterator, Iterator
 from contextlib import ExitStack, asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import nats
-import pytest
 from nats.aio.client import Client as NatsClient
 from sqlalchemy import Engine
 
@@ -26,10 +24,9 @@ from shared.domain.rules import ProgramRules
 from shared.migrations import upgrade
 from shared.rpc import RpcClient
 from shared.stream import ensure_events_stream
+from tests.conftest import postgres_url
 from tests.helpers import fresh_database
 from tests.servers import nats_server
-
-PG_URL = os.environ.get("NAVCYCLE_TEST_POSTGRES_URL")
 
 
 @dataclass
@@ -49,11 +46,9 @@ def _databases(kind: str, root: Path) -> Iterator[tuple[Engine, Engine]]:
             make_engine(f"sqlite:///{root / 'assessment.db'}"),
         )
         return
-    if not PG_URL:
-        pytest.skip("NAVCYCLE_TEST_POSTGRES_URL is not set")
     with ExitStack() as stack:
-        _, reg = stack.enter_context(fresh_database(PG_URL))
-        _, ass = stack.enter_context(fresh_database(PG_URL))
+        _, reg = stack.enter_context(fresh_database(postgres_url()))
+        _, ass = stack.enter_context(fresh_database(postgres_url()))
         engines = (make_engine(reg), make_engine(ass))
         yield engines
         for engine in engines:

@@ -34,13 +34,14 @@ from shared.events.subjects import event_filter
 from shared.events.types import EventType
 from shared.publisher import EventPublisher
 from shared.rpc import Empty, RpcError
+from tests.conftest import DATABASES
 from tests.helpers import demo_rules
 from tests.integration.bases_roster import Services, add_base, add_program, running_services
 
 P = "demo-fast"
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(params=DATABASES)
 async def svc(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Services]:
     async with running_services(request.param, tmp_path) as services:
         yield services

@@ -4,7 +4,6 @@ bundled tables never overwrite a bureau's correction."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -28,10 +27,10 @@ from shared.domain.holidays import load_holiday_table_file, parse_holiday_table
 from shared.migrations import upgrade
 from shared.rpc import RpcClient, RpcError
 from shared.settings import DEPLOY_DIR
+from tests.conftest import DATABASES, postgres_url
 from tests.helpers import fresh_database
 from tests.servers import nats_server
 
-PG_URL = os.environ.get("NAVCYCLE_TEST_POSTGRES_URL")
 BUNDLED = DEPLOY_DIR / "calendars"
 
 YEAR_2027: dict[str, Any] = {
@@ -52,15 +51,13 @@ def _database(kind: str, root: Path) -> Iterator[Engine]:
     if kind == "sqlite":
         yield make_engine(f"sqlite:///{root / 'registry.db'}")
         return
-    if not PG_URL:
-        pytest.skip("NAVCYCLE_TEST_POSTGRES_URL is not set")
-    with fresh_database(PG_URL) as (_, url):
+    with fresh_database(postgres_url()) as (_, url):
         engine = make_engine(url)
         yield engine
         engine.dispose()
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(params=DATABASES)
 async def registry(
     request: pytest.FixtureRequest, tmp_path: Path
 ) -> AsyncIterator[tuple[RpcClient, Engine]]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,25 +14,22 @@ from services.registry import store
 from services.registry.tables import TABLES as REGISTRY_TABLES
 from shared.contracts.registry import BaseRegistration
 from shared.db import create_tables, make_engine, session_scope
+from tests.conftest import DATABASES, postgres_url
 from tests.helpers import demo_rules
 
-PG_URL = os.environ.get("NAVCYCLE_TEST_POSTGRES_URL")
 
-
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(params=DATABASES)
 def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
     if request.param == "sqlite":
         eng = make_engine(f"sqlite:///{tmp_path / 'db.sqlite'}")
         create_tables(eng, [*REGISTRY_TABLES, *FILINGS_TABLES])
         yield eng
         return
-    if not PG_URL:
-        pytest.skip("NAVCYCLE_TEST_POSTGRES_URL is not set")
-    admin = make_engine(PG_URL)
+    admin = make_engine(postgres_url())
     schema = f"t_{uuid.uuid4().hex[:10]}"
     with admin.begin() as conn:
         conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    eng = make_engine(PG_URL).execution_options(schema_translate_map={None: schema})
+    eng = make_engine(postgres_url()).execution_options(schema_translate_map={None: schema})
     create_tables(eng, [*REGISTRY_TABLES, *FILINGS_TABLES])
     yield eng
     with admin.begin() as conn:

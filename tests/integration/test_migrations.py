@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,24 +20,21 @@ from services.notifier.tables import MIGRATIONS as NOTIFIER
 from services.registry.tables import MIGRATIONS as REGISTRY
 from shared.db import make_engine
 from shared.migrations import upgrade
+from tests.conftest import DATABASES, postgres_url
 
 SERVICES = [REGISTRY, FILINGS, ASSESSMENT, NOTIFIER, DASHBOARD, GATEWAY]
 
-PG_URL = os.environ.get("NAVCYCLE_TEST_POSTGRES_URL")
 
-
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(params=DATABASES)
 def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
     if request.param == "sqlite":
         yield make_engine(f"sqlite:///{tmp_path / 'migrated.db'}")
         return
-    if not PG_URL:
-        pytest.skip("NAVCYCLE_TEST_POSTGRES_URL is not set")
     schema = f"m_{uuid.uuid4().hex[:10]}"
-    admin = make_engine(PG_URL)
+    admin = make_engine(postgres_url())
     with admin.begin() as conn:
         conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    yield make_engine(PG_URL + f"?options=-csearch_path%3D{schema}")
+    yield make_engine(postgres_url() + f"?options=-csearch_path%3D{schema}")
     with admin.begin() as conn:
         conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
 

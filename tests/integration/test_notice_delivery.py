@@ -10,7 +10,6 @@ import asyncio
 import email
 import email.policy
 import json
-import os
 import threading
 import time
 import uuid
@@ -48,10 +47,10 @@ from shared.events.types import EventType
 from shared.migrations import upgrade
 from shared.publisher import EventPublisher
 from shared.stream import EVENTS_STREAM
+from tests.conftest import DATABASES, postgres_url
 from tests.helpers import fresh_database
 
 SECRET = "delivery-test-key"
-PG_URL = os.environ.get("NAVCYCLE_TEST_POSTGRES_URL")
 
 
 class Receiver:
@@ -123,7 +122,7 @@ def sink() -> Iterator[tuple[Sink, int]]:
     controller.stop()
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(params=DATABASES)
 def db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[Engine, str]]:
     """The notifier's migrated database and its URL."""
     if request.param == "sqlite":
@@ -132,9 +131,7 @@ def db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[Engine,
         upgrade(engine, NOTIFIER_MIGRATIONS)
         yield engine, url
         return
-    if not PG_URL:
-        pytest.skip("NAVCYCLE_TEST_POSTGRES_URL is not set")
-    with fresh_database(PG_URL) as (_, url):
+    with fresh_database(postgres_url()) as (_, url):
         engine = make_engine(url)
         upgrade(engine, NOTIFIER_MIGRATIONS)
         yield engine, url
