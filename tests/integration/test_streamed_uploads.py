@@ -16,6 +16,7 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
+import httpx
 from nats.aio.client import Client as NatsClient
 
 from services.gateway.upload_stream import STAGING
@@ -26,7 +27,6 @@ from tests.integration.test_filing_answers import (
     gated,  # noqa: F401 - the fixture
     gateway,
     open_cycle,
-    until,
 )
 from tests.integration.test_refused_upload import _objects
 
@@ -51,6 +51,15 @@ class MadeUpPdf:
         return chunk
 
 
+async def _plan_filing(http: httpx.AsyncClient, path: str, who: dict[str, str]) -> None:
+    for _ in range(300):
+        resp = await http.get(path, headers=who)
+        if resp.status_code == 200 and resp.json()["stage"] == "plan_filing":
+            return
+        await asyncio.sleep(0.2)
+    raise AssertionError(f"the cycle never reached plan_filing: {resp.text}")
+
+
 def _staged(stack: Stack) -> list[str]:
     return [key for key in _objects(stack) if key.startswith(f"{STAGING}/")]
 
@@ -71,7 +80,7 @@ async def test_a_50_mb_plan_is_filed_with_memory_far_below_its_size(
     year, path = await open_cycle(stack, dev_stack, task_queue)
     settings = {"task_queue": task_queue, "update_answer_wait_s": 0}
     async with gateway(stack, dev_stack, nc, tmp_path, **settings) as (http, who):
-        await until(http, path, who, lambda s: s["stage"] == "plan_filing")
+        await _plan_filing(http, path, who)
         body = MadeUpPdf(50_000_000)
         tracemalloc.start()
         try:
@@ -103,7 +112,7 @@ async def test_a_file_over_the_limit_is_refused_as_it_arrives_and_leaves_nothing
     _, path = await open_cycle(stack, dev_stack, task_queue)
     settings = {"task_queue": task_queue, "upload_max_bytes": 2 * MIB}
     async with gateway(stack, dev_stack, nc, tmp_path, **settings) as (http, who):
-        await until(http, path, who, lambda s: s["stage"] == "plan_filing")
+        await _plan_filing(http, path, who)
         before = _objects(stack)
         body = MadeUpPdf(40 * MIB)
         resp = await http.post(f"{path}/plan", headers=who, **_form(body))
@@ -130,7 +139,7 @@ async def test_a_zip_bomb_is_refused_from_its_staged_object_and_leaves_nothing(
     task_queue, _ = gated
     _, path = await open_cycle(stack, dev_stack, task_queue)
     async with gateway(stack, dev_stack, nc, tmp_path, task_queue=task_queue) as (http, who):
-        await until(http, path, who, lambda s: s["stage"] == "plan_filing")
+        await _plan_filing(http, path, who)
         before = _objects(stack)
         form = _form(out.getvalue(), "plan.zip")
         resp = await http.post(f"{path}/plan", headers=who, **form)
@@ -217,7 +226,7 @@ async def test_malformed_multipart_bodies_are_refused_precisely_and_leave_nothin
         ),
     ]
     async with gateway(stack, dev_stack, nc, tmp_path, task_queue=task_queue) as (http, who):
-        await until(http, path, who, lambda s: s["stage"] == "plan_filing")
+        await _plan_filing(http, path, who)
         before = _objects(stack)
         for what, content_type, body, status, code in cases:
             headers = {**who, "Content-Type": content_type}
