@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
-from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import URL, Dialect, Engine, Executable, event, make_url
+from sqlalchemy import URL, Engine, event, make_url
 from sqlmodel import Session, SQLModel, create_engine
 
 
@@ -69,72 +67,3 @@ def session_scope(engine: Engine) -> Iterator[Session]:
 def ping(engine: Engine) -> None:
     with engine.connect() as conn:
         conn.exec_driver_sql("SELECT 1")
-
-
-@dataclass(frozen=True)
-class _Compiled:
-    sql: str
-    names: list[str]
-    values: Callable[[dict[str, Any]], tuple[Any, ...]]  # a row's values in the bind order
-    processors: list[tuple[int, Callable[[Any], Any]]]  # (position, the type's bind processor)
-    positional: bool
-
-
-class BulkStatement:
-    """One Core statement run for many rows straight through the driver's ``executemany``.
-
-    SQLAlchemy's own executemany spends more time building each row's parameters than the
-    database spends storing it; this compiles the statement once per dialect and converts each
-    row with the columns' bind processors (which is all SQLAlchemy would do to the values).
-    """
-
-    def __init__(self, statement: Executable) -> None:
-        self._statement = statement
-        self._compiled: dict[str, _Compiled] = {}
-
-    def _compile(self, dialect: Dialect) -> _Compiled:
-        compiled = self._compiled.get(dialect.name)
-        if compiled is None:
-            sql = self._statement.compile(dialect=dialect)  # type: ignore[attr-defined]
-            names = list(sql.positiontup or sql.binds)
-            processors = [
-                (i, p)
-                for i, n in enumerate(names)
-                if (p := sql.binds[n].type.dialect_impl(dialect).bind_processor(dialect))
-                is not None
-            ]
-            compiled = self._compiled[dialect.name] = _Compiled(
-                sql.string, names, itemgetter(*names), processors, dialect.positional
-            )
-        return compiled
-
-    def run(self, session: Session, rows: Sequence[dict[str, Any]]) -> None:
-        if not rows:
-            return
-        connection = session.connection()
-        if connection.get_execution_options().get("schema_translate_map"):
-            session.execute(self._statement, list(rows))  # tables renamed per connection: slow way
-            return
-        c = self._compile(connection.dialect)
-        params: list[Any] = []
-        for row in rows:
-            values: tuple[Any, ...] | list[Any] = c.values(row)
-            if c.processors:
-                values = list(values)
-                for i, process in c.processors:
-                    values[i] = process(values[i])  # type: ignore[index]
-            params.append(
-                tuple(values) if c.positional else dict(zip(c.names, values, strict=True))
-            )
-        cursor = connection.connection.cursor()
-        try:
-            cursor.executemany(c.sql, params)
-        finally:
-            cursor.close()
-
-
-def _getter(names: list[str]) -> Callable[[dict[str, Any]], tuple[Any, ...]]:
-    get = itemgetter(*names)
-    if len(names) == 1:
-        return lambda row: (get(row),)
-    return get  # type: ignore[no-any-return]

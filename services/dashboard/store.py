@@ -8,7 +8,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import Engine, Table, bindparam, func, update
+from sqlalchemy import Engine, Table, func, update
 from sqlmodel import Session, SQLModel, col, delete, select
 
 from services.dashboard import answers
@@ -26,6 +26,7 @@ from services.dashboard.projection import (
     touched,
 )
 from services.dashboard.tables import Checkpoint, CycleRow, ObjectionRow, TimelineRow, YearRow
+from shared.bulk import insert_rows, update_rows
 from shared.consumer import Delivered
 from shared.contracts.dashboard import (
     BaseTimeline,
@@ -37,7 +38,7 @@ from shared.contracts.dashboard import (
     YearList,
     YearRef,
 )
-from shared.db import BulkStatement, session_scope
+from shared.db import session_scope
 from shared.events.envelope import CloudEvent
 
 
@@ -88,8 +89,8 @@ def project(session: Session, batch: list[Delivered], checkpoint: str) -> list[D
     fresh = _not_applied(session, batch)
     if not fresh:
         return []
-    # Core statements, each an executemany: the ORM's unit of work costs more than the SQL.
-    _INSERT_TIMELINE.run(session, [_timeline_row(d.event, d.stream_seq) for d in fresh])
+    # Core writes, a table at a time: the ORM's unit of work costs more than the SQL.
+    insert_rows(session, _TIMELINE, [_timeline_row(d.event, d.stream_seq) for d in fresh])
     touches = [touched(d.event) for d in fresh]
     fold = Fold(
         cycles=CYCLES.load(session, {k for t in touches for k in t.cycles}),
@@ -156,13 +157,14 @@ class _Kind(Generic[V]):
     def write(
         self, session: Session, views: dict[tuple[Any, ...], V], stored: set[tuple[Any, ...]]
     ) -> None:
-        _update(self).run(session, [_pk_params(self, v) for k, v in views.items() if k in stored])
-        _insert(self).run(session, [self.row(v) for k, v in views.items() if k not in stored])
+        updates = [_pk_params(self, v) for k, v in views.items() if k in stored]
+        update_rows(session, self.table, self.pk, updates)
+        insert_rows(session, self.table, [self.row(v) for k, v in views.items() if k not in stored])
 
     def insert_all(self, session: Session, views: list[V]) -> None:
         rows = [self.row(v) for v in views]
         for start in range(0, len(rows), 5000):
-            _insert(self).run(session, rows[start : start + 5000])
+            insert_rows(session, self.table, rows[start : start + 5000])
 
 
 CYCLES = _Kind(
@@ -170,30 +172,10 @@ CYCLES = _Kind(
 )
 YEARS = _Kind(YearRow, YearView, ("program", "year"), ("counts", "corrected"), ("program",))
 OBJECTIONS = _Kind(ObjectionRow, ObjectionView, ("objection_id",))
-_STATEMENTS: dict[tuple[str, str], BulkStatement] = {}
-
-
-def _update(kind: _Kind[Any]) -> BulkStatement:
-    """One row by primary key; the keys are bound as ``pk_<column>``, the values by name."""
-    name = (kind.table.name, "update")
-    if name not in _STATEMENTS:
-        t = kind.table
-        _STATEMENTS[name] = BulkStatement(
-            t.update()
-            .where(*(t.c[k] == bindparam(f"pk_{k}") for k in kind.pk))
-            .values({c.name: bindparam(c.name) for c in t.columns if c.name not in kind.pk})
-        )
-    return _STATEMENTS[name]
-
-
-def _insert(kind: _Kind[Any]) -> BulkStatement:
-    name = (kind.table.name, "insert")
-    if name not in _STATEMENTS:
-        _STATEMENTS[name] = BulkStatement(kind.table.insert())
-    return _STATEMENTS[name]
 
 
 def _pk_params(kind: _Kind[V], view: V) -> dict[str, Any]:
+    """A view's row for ``update_rows``: the primary key's values as ``pk_<column>``."""
     params = kind.row(view)
     for k in kind.pk:
         params[f"pk_{k}"] = params.pop(k)
@@ -201,7 +183,6 @@ def _pk_params(kind: _Kind[V], view: V) -> dict[str, Any]:
 
 
 _TIMELINE: Table = TimelineRow.__table__  # type: ignore[attr-defined]
-_INSERT_TIMELINE = BulkStatement(_TIMELINE.insert())
 
 
 def _not_applied(session: Session, batch: list[Delivered]) -> list[Delivered]:
@@ -265,7 +246,7 @@ def swap(session: Session, aside: Aside, checkpoint: str) -> None:
         session.exec(delete(table))  # type: ignore[call-overload]
     rows = list(aside.timeline.values())
     for start in range(0, len(rows), 5000):
-        _INSERT_TIMELINE.run(session, rows[start : start + 5000])
+        insert_rows(session, _TIMELINE, rows[start : start + 5000])
     CYCLES.insert_all(session, list(aside.fold.cycles.values()))
     YEARS.insert_all(session, list(aside.fold.years.values()))
     OBJECTIONS.insert_all(session, list(aside.fold.objections.values()))
