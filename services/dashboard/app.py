@@ -11,7 +11,7 @@ from faststream.nats import NatsRouter
 from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError
 
-from services.dashboard import store
+from services.dashboard import store, use_cases
 from services.dashboard.rebuild import CHECKPOINT
 from shared.consumer import BatchConsumer, Delivered
 from shared.contracts.dashboard import (
@@ -26,7 +26,7 @@ from shared.contracts.dashboard import (
     updated_subject,
 )
 from shared.db import impatient, session_scope
-from shared.rpc import Empty, rpc_handler
+from shared.rpc import Empty
 from shared.service import ServiceBroker, rpc_subscriber, service_broker
 
 SERVICE = "dashboard"
@@ -38,34 +38,24 @@ def build_router(engine: Engine) -> NatsRouter:
     subscriber = rpc_subscriber(router, SERVICE)
 
     @subscriber("years")
-    @rpc_handler(Empty)
     async def years(_: Empty) -> YearList:
-        with session_scope(engine) as session:
-            return store.years(session)
+        return await asyncio.to_thread(use_cases.years, engine)
 
     @subscriber("counts")
-    @rpc_handler(YearQuery)
     async def counts(req: YearQuery) -> YearCounts:
-        with session_scope(engine) as session:
-            return store.year_counts(session, req.program, req.year, CHECKPOINT)
+        return await asyncio.to_thread(use_cases.counts, engine, req)
 
     @subscriber("cycles")
-    @rpc_handler(YearQuery)
     async def cycles(req: YearQuery) -> CycleList:
-        with session_scope(engine) as session:
-            return store.year_cycles(session, req.program, req.year)
+        return await asyncio.to_thread(use_cases.cycles, engine, req)
 
     @subscriber("objections")
-    @rpc_handler(YearQuery)
     async def objections(req: YearQuery) -> ObjectionsList:
-        with session_scope(engine) as session:
-            return store.year_objections(session, req.program, req.year)
+        return await asyncio.to_thread(use_cases.objections, engine, req)
 
     @subscriber("timeline")
-    @rpc_handler(BaseQuery)
     async def timeline(req: BaseQuery) -> BaseTimeline:
-        with session_scope(engine) as session:
-            return store.base_timeline(session, req.program, req.year, req.base)
+        return await asyncio.to_thread(use_cases.timeline, engine, req)
 
     return router
 

@@ -1,0 +1,53 @@
+"""The dashboard's questions, one function each: plain functions of the database and a request
+model that return the reply model. The handlers in ``app.py`` run them in a thread, so a query
+waiting for the projection lock (held while a rebuild swaps) never stalls the event consumer or
+the health checks; tests call them directly, with no broker.
+
+None refuses: a program year nobody has projected is an empty answer, not an error. Who may see
+what (grade counts before the 公示, one base's timeline) is the gateway's need-to-know rule.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import Engine
+
+from services.dashboard import store
+from services.dashboard.rebuild import CHECKPOINT
+from shared.contracts.dashboard import (
+    BaseQuery,
+    BaseTimeline,
+    CycleList,
+    ObjectionsList,
+    YearCounts,
+    YearList,
+    YearQuery,
+)
+from shared.db import session_scope
+
+
+def years(engine: Engine) -> YearList:
+    """Every program year projected, newest first, with its number of bases."""
+    with session_scope(engine) as session:
+        return store.years(session)
+
+
+def counts(engine: Engine, req: YearQuery) -> YearCounts:
+    """A year's bases by stage and by grade, the overdue by city, its 公示, and the stream
+    position the projection has reached."""
+    with session_scope(engine) as session:
+        return store.year_counts(session, req.program, req.year, CHECKPOINT)
+
+
+def cycles(engine: Engine, req: YearQuery) -> CycleList:
+    with session_scope(engine) as session:
+        return store.year_cycles(session, req.program, req.year)
+
+
+def objections(engine: Engine, req: YearQuery) -> ObjectionsList:
+    with session_scope(engine) as session:
+        return store.year_objections(session, req.program, req.year)
+
+
+def timeline(engine: Engine, req: BaseQuery) -> BaseTimeline:
+    with session_scope(engine) as session:
+        return store.base_timeline(session, req.program, req.year, req.base)
