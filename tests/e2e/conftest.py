@@ -1,6 +1,8 @@
 """The whole stack started by `navcycle up` for end-to-end tests, shared by the e2e modules.
 
-The stack is stopped by the last test of test_stack.py, which checks the shutdown is clean.
+The session fixture starts it for the first test that needs it, whichever file or selection that
+is, and stops it in its finalizer the way an operator does (Ctrl-C), failing the run if the
+shutdown is not clean: a non-zero exit, or a process of the stack still running.
 """
 
 from __future__ import annotations
@@ -63,19 +65,46 @@ def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
 
-def processes_using(marker: str) -> list[int]:
-    found = []
+@dataclass(frozen=True)
+class Process:
+    pid: int
+    ppid: int
+    argv: list[str]
+
+
+def processes_using(marker: str) -> dict[int, Process]:
+    """Every process with ``marker`` in its environment or command line, by pid."""
+    found = {}
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
         try:
             environ = (entry / "environ").read_bytes()
             cmdline = (entry / "cmdline").read_bytes()
+            stat = (entry / "stat").read_text()
         except OSError:
             continue
         if marker.encode() in environ or marker.encode() in cmdline:
-            found.append(int(entry.name))
+            ppid = int(stat.rpartition(")")[2].split()[1])  # after "pid (comm) state"
+            argv = [a.decode(errors="replace") for a in cmdline.split(b"\0") if a]
+            found[int(entry.name)] = Process(int(entry.name), ppid, argv)
     return found
+
+
+def stop_cleanly(stack: RunningStack) -> None:
+    """Ctrl-C, as an operator stops ``navcycle up``: it exits 0 and leaves no process behind."""
+    marker = str(stack.state_dir)
+    stack.proc.send_signal(signal.SIGINT)
+    try:
+        stack.proc.wait(60)
+    except subprocess.TimeoutExpired:
+        stack.proc.kill()
+        pytest.fail("navcycle up did not stop within 60 s of Ctrl-C")
+    assert stack.proc.returncode == 0, f"navcycle up exited with {stack.proc.returncode}"
+    deadline = time.monotonic() + 10
+    while (left := processes_using(marker)) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not left, f"still running after navcycle up stopped: {list(left.values())}"
 
 
 @pytest.fixture(scope="session")
@@ -122,12 +151,7 @@ def running_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningS
     # navcycle up runs nats-server with users of its own: tests connect as its operator.
     stack.nats_url = Settings(state_dir=state, nats_url=stack.nats_url).nats_servers[0]
     yield stack
-    if proc.poll() is None:  # the Ctrl-C test did not run: stop it the same way
-        proc.send_signal(signal.SIGINT)
-        try:
-            proc.wait(60)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+    stop_cleanly(stack)
 
 
 @pytest.fixture(scope="session")

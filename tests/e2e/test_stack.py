@@ -1,20 +1,22 @@
-"""The whole stack through ``navcycle up``: file a plan over HTTP, see the event on NATS, stop
-cleanly with no stray processes."""
+"""The whole stack through ``navcycle up``: file a plan over HTTP, see the event on NATS; exactly
+the processes it should run (the e2e fixture's finalizer stops them with Ctrl-C and checks none
+is left)."""
 
 from __future__ import annotations
 
 import asyncio
 import hashlib
 import json
-import signal
-import time
+from collections import Counter
+from pathlib import Path
 
 import httpx
 import nats
 
+from services.cli.stack import SERVICES
 from shared.eventlog import read_events
 from shared.events.subjects import event_filter
-from tests.e2e.conftest import RunningStack, bearer, processes_using
+from tests.e2e.conftest import Process, RunningStack, bearer, processes_using
 
 PDF = b"%PDF-1.4\n% plan for e2e\n"
 TARGETS = [{"key": "patents", "name": "新增发明专利", "target": 30, "unit": "件"}]
@@ -111,11 +113,23 @@ async def test_each_program_gets_its_yearly_launch_schedule(running_stack: Runni
     assert {"launch/demo-fast", "launch/henan-nav-base", "launch/inner-mongolia-nav-base"} <= ids
 
 
-def test_ctrl_c_stops_everything(running_stack: RunningStack) -> None:
-    marker = str(running_stack.state_dir)
-    assert len(processes_using(marker)) >= 5  # temporal, nats, and the four processes
-    running_stack.proc.send_signal(signal.SIGINT)
-    running_stack.proc.wait(60)
-    assert running_stack.proc.returncode == 0
-    time.sleep(0.5)
-    assert processes_using(marker) == []
+def _role(process: Process) -> str:
+    argv = process.argv
+    return argv[argv.index("serve") + 1] if "serve" in argv else Path(argv[0]).name
+
+
+def test_up_runs_exactly_its_two_servers_and_seven_services(running_stack: RunningStack) -> None:
+    """What Ctrl-C must stop (the session fixture's finalizer checks that it does)."""
+    found = processes_using(str(running_stack.state_dir))
+    up = running_stack.proc.pid
+    children = {pid: p for pid, p in found.items() if p.ppid == up}
+    assert Counter(_role(p) for p in children.values()) == Counter(
+        ["temporal", "nats-server", *SERVICES]
+    ), [p.argv for p in children.values()]
+    (gateway,) = (pid for pid, p in children.items() if _role(p) == "gateway")
+    # Besides: only the gateway's render process and its resource tracker, once it has rendered.
+    others = [p for pid, p in found.items() if pid != up and pid not in children]
+    assert all(p.ppid == gateway and "multiprocessing" in " ".join(p.argv) for p in others), [
+        p.argv for p in others
+    ]
+    assert len(others) <= 2, [p.argv for p in others]
