@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import importlib
 import os
 import signal
 import sys
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any, Literal, NoReturn
@@ -25,6 +26,15 @@ from shared.logging import configure_logging
 from shared.settings import Settings
 
 Process = Literal["registry", "filings", "assessment", "notifier", "dashboard", "worker", "gateway"]
+_PROCESSES = {  # the module whose serve(settings) runs each process
+    "registry": "services.registry.main",
+    "filings": "services.filings.main",
+    "assessment": "services.assessment.main",
+    "notifier": "services.notifier.main",
+    "dashboard": "services.dashboard.main",
+    "worker": "workflows.worker",
+    "gateway": "services.gateway.main",
+}
 JSON = Annotated[bool, typer.Option("--json", help="以 JSON 输出 / print JSON for scripts")]
 PROGRAM = Annotated[str, typer.Option(help="项目 / the program id")]
 YEAR = Annotated[int, typer.Option(help="年度 / the year")]
@@ -461,33 +471,11 @@ def notices_resend(
 
 
 def _serve(name: str, settings: Settings) -> Coroutine[Any, Any, None]:
-    if name == "registry":
-        from services.registry.main import serve as registry
-
-        return registry(settings)
-    if name == "filings":
-        from services.filings.main import serve as filings
-
-        return filings(settings)
-    if name == "assessment":
-        from services.assessment.main import serve as assessment
-
-        return assessment(settings)
-    if name == "notifier":
-        from services.notifier.main import serve as notifier
-
-        return notifier(settings)
-    if name == "dashboard":
-        from services.dashboard.main import serve as dashboard
-
-        return dashboard(settings)
-    if name == "worker":
-        from workflows.worker import serve as worker
-
-        return worker(settings)
-    from services.gateway.main import serve as gateway
-
-    return gateway(settings)
+    # Imported on demand: each process loads only its own service.
+    serve: Callable[[Settings], Coroutine[Any, Any, None]] = importlib.import_module(
+        _PROCESSES[name]
+    ).serve
+    return serve(settings)
 
 
 async def _until_signalled(coro: Coroutine[Any, Any, None]) -> None:

@@ -108,3 +108,15 @@ def test_progress_bars_stay_off_a_stderr_that_is_no_terminal(
         bars.update("events", 500, 1000)
         bars.update("events", 1000, 1000)
     assert capsys.readouterr() == ("", "")
+
+
+def test_every_process_serve_names_has_a_serve_function() -> None:
+    import importlib
+    from typing import get_args
+
+    from services.cli.main import _PROCESSES, Process
+    from services.cli.stack import SERVICES
+
+    assert list(get_args(Process)) == list(_PROCESSES) == SERVICES
+    for module in _PROCESSES.values():
+        assert callable(importlib.import_module(module).serve), module
