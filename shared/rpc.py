@@ -138,14 +138,3 @@ class RpcClient:
             headers={"content-type": "application/json"},
         )
         return raw.data, dict(raw.headers or {})
-
-
-def rpc_handler(request_model: type[BaseModel]) -> Any:
-    """Formerly wrapped a handler into ``(NatsMessage) -> bytes``; now the handler itself is
-    typed and :class:`RpcErrors` makes the replies, so this returns it unchanged. Being removed
-    service by service."""
-
-    def wrap(fn: Any) -> Any:
-        return fn
-
-    return wrap

@@ -9,7 +9,13 @@ import yaml
 from faststream.nats import NatsBroker, NatsRouter
 from sqlalchemy import Engine
 
-from services.registry import calendars, store, use_cases
+from services.registry import store, use_cases
+from shared.contracts.calendars import (
+    ApplyCalendar,
+    CalendarApplyResult,
+    CalendarVersionPublic,
+    GetCalendar,
+)
 from shared.contracts.registry import (
     ApplyRules,
     BaseList,
@@ -104,7 +110,14 @@ def build_router(engine: Engine) -> NatsRouter:
     async def bases_reinstate(req: Reinstate) -> Reinstated:
         return await asyncio.to_thread(use_cases.reinstate, engine, req)
 
-    router.include_router(calendars.build_router(engine))
+    @subscriber("calendars.apply")
+    async def calendars_apply(req: ApplyCalendar) -> CalendarApplyResult:
+        return await asyncio.to_thread(use_cases.apply_calendar, engine, req)
+
+    @subscriber("calendars.get")
+    async def calendars_get(req: GetCalendar) -> CalendarVersionPublic:
+        return await asyncio.to_thread(use_cases.get_calendar, engine, req)
+
     return router
 
 

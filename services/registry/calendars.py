@@ -1,4 +1,5 @@
-"""The holiday tables a bureau maintains: stored versions, the merge rule, and their RPCs.
+"""The holiday tables a bureau maintains: stored versions and the merge rule (their RPCs are
+``use_cases.apply_calendar`` and ``use_cases.get_calendar``).
 
 Applying a table replaces the years it contains and keeps the stored years it does not mention,
 so a bureau can apply the 2027 notice alone. A table equal to the stored one makes no version.
@@ -11,32 +12,22 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from faststream.nats import NatsRouter
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
 from services.registry.tables import CalendarVersion
-from shared.contracts.calendars import (
-    ApplyCalendar,
-    CalendarApplyResult,
-    CalendarVersionPublic,
-    GetCalendar,
-)
+from shared.contracts.calendars import CalendarVersionPublic
 from shared.db import session_scope
 from shared.domain.holidays import (
     HolidayTable,
-    HolidayTableError,
     holiday_table_digest,
     holiday_table_document,
     load_holiday_table_file,
     parse_holiday_table,
 )
 from shared.logging import get_logger
-from shared.rpc import RpcError, rpc_handler
-from shared.service import rpc_subscriber
 
 log = get_logger("registry.calendars")
-SERVICE = "registry"
 
 
 @dataclass(frozen=True)
@@ -108,51 +99,3 @@ def load_bundled_calendars(engine: Engine, calendars_dir: Path) -> None:
                 years=applied.years,
                 source=path.name,
             )
-
-
-def build_router(engine: Engine) -> NatsRouter:
-    router = NatsRouter()
-    subscriber = rpc_subscriber(router, SERVICE)
-
-    @subscriber("calendars.apply")
-    @rpc_handler(ApplyCalendar)
-    async def calendars_apply(req: ApplyCalendar) -> CalendarApplyResult:
-        try:
-            table = parse_holiday_table(req.document)
-        except HolidayTableError as exc:
-            raise RpcError("invalid_calendar", str(exc), 422, errors=exc.errors) from None
-        with session_scope(engine) as session:
-            applied = apply_calendar(
-                session, table=table, source=req.source, only_new_years=req.only_new_years
-            )
-            result = CalendarApplyResult(
-                calendar=table.id,
-                version=applied.row.version,
-                created=applied.created,
-                years=applied.years,
-                digest=applied.row.digest,
-            )
-        if applied.created:
-            log.info(
-                "calendar.applied",
-                calendar=table.id,
-                version=result.version,
-                years=result.years,
-                source=req.source,
-            )
-        return result
-
-    @subscriber("calendars.get")
-    @rpc_handler(GetCalendar)
-    async def calendars_get(req: GetCalendar) -> CalendarVersionPublic:
-        with session_scope(engine) as session:
-            row = current_calendar(session, calendar=req.calendar)
-            if row is None:
-                raise RpcError(
-                    "calendar_not_found",
-                    f"no holiday table {req.calendar!r} (没有该节假日表)",
-                    404,
-                )
-            return to_public(row)
-
-    return router

@@ -6,8 +6,14 @@ from __future__ import annotations
 
 from sqlalchemy import Engine
 
-from services.registry import registration, store
+from services.registry import calendars, registration, store
 from services.registry import status as base_status
+from shared.contracts.calendars import (
+    ApplyCalendar,
+    CalendarApplyResult,
+    CalendarVersionPublic,
+    GetCalendar,
+)
 from shared.contracts.cycle import BaseInfo
 from shared.contracts.registry import (
     ApplyRules,
@@ -28,6 +34,7 @@ from shared.contracts.registry import (
     RulesApplied,
 )
 from shared.db import session_scope
+from shared.domain.holidays import HolidayTableError, parse_holiday_table
 from shared.domain.rules import ProgramRules, RulesError, parse_rules
 from shared.logging import get_logger
 from shared.rpc import RpcError
@@ -123,3 +130,41 @@ def reinstate(engine: Engine, req: Reinstate) -> Reinstated:
         done = base_status.reinstate(session, req)
     log.info("base.reinstated", program=req.program, base=req.base, by=req.by)
     return done
+
+
+def apply_calendar(engine: Engine, req: ApplyCalendar) -> CalendarApplyResult:
+    """Merge a holiday table into the stored one: a new version only when a year changed."""
+    try:
+        table = parse_holiday_table(req.document)
+    except HolidayTableError as exc:
+        raise RpcError("invalid_calendar", str(exc), 422, errors=exc.errors) from None
+    with session_scope(engine) as session:
+        applied = calendars.apply_calendar(
+            session, table=table, source=req.source, only_new_years=req.only_new_years
+        )
+    result = CalendarApplyResult(
+        calendar=table.id,
+        version=applied.row.version,
+        created=applied.created,
+        years=applied.years,
+        digest=applied.row.digest,
+    )
+    if applied.created:
+        log.info(
+            "calendar.applied",
+            calendar=table.id,
+            version=result.version,
+            years=result.years,
+            source=req.source,
+        )
+    return result
+
+
+def get_calendar(engine: Engine, req: GetCalendar) -> CalendarVersionPublic:
+    with session_scope(engine) as session:
+        row = calendars.current_calendar(session, calendar=req.calendar)
+        if row is None:
+            raise RpcError(
+                "calendar_not_found", f"no holiday table {req.calendar!r} (没有该节假日表)", 404
+            )
+        return calendars.to_public(row)

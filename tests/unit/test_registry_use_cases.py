@@ -13,6 +13,7 @@ from sqlalchemy import Engine
 
 from services.registry import use_cases
 from services.registry.tables import MIGRATIONS as REGISTRY_MIGRATIONS
+from shared.contracts.calendars import ApplyCalendar, GetCalendar
 from shared.contracts.registry import (
     ApplyRules,
     BaseRegistration,
@@ -114,3 +115,40 @@ def test_a_base_outside_the_programs_region_is_not_eligible(engine: Engine) -> N
             RegisterBase(program=PROGRAM, registration=_registration("far", region="410100")),
         )
     assert (caught.value.code, caught.value.status) == ("not_eligible", 422)
+
+
+HOLIDAYS_2027: dict[str, Any] = {
+    "id": "cn-test",
+    "name": "测试节假日表 / test holidays",
+    "years": {"2027": {"source": "测试 / test", "holidays": ["2027-01-01"], "workdays": []}},
+}
+
+
+def test_a_holiday_table_is_versioned_only_when_a_year_changes(engine: Engine) -> None:
+    first = use_cases.apply_calendar(engine, ApplyCalendar(document=HOLIDAYS_2027))
+    assert (first.calendar, first.version, first.created, first.years) == (
+        "cn-test",
+        1,
+        True,
+        [2027],
+    )
+    again = use_cases.apply_calendar(engine, ApplyCalendar(document=HOLIDAYS_2027))
+    assert (again.version, again.created, again.years) == (1, False, [])
+    more = dict(HOLIDAYS_2027, years={"2028": {"source": "s", "holidays": ["2028-01-01"]}})
+    merged = use_cases.apply_calendar(engine, ApplyCalendar(document=more, source="cli"))
+    assert (merged.version, merged.years) == (2, [2028])
+    current = use_cases.get_calendar(engine, GetCalendar(calendar="cn-test"))
+    assert (current.version, current.source, current.digest) == (2, "cli", merged.digest)
+    years = current.document["years"]
+    assert isinstance(years, dict) and sorted(years) == ["2027", "2028"]  # 2027 kept
+
+
+def test_a_bad_or_unknown_holiday_table_is_refused(engine: Engine) -> None:
+    bad = dict(HOLIDAYS_2027, years={"2027": {"source": "s", "holidays": ["2026-13-40"]}})
+    with pytest.raises(RpcError) as caught:
+        use_cases.apply_calendar(engine, ApplyCalendar(document=bad))
+    assert (caught.value.code, caught.value.status) == ("invalid_calendar", 422)
+    assert caught.value.details["errors"]
+    with pytest.raises(RpcError) as unknown:
+        use_cases.get_calendar(engine, GetCalendar(calendar="cn-test"))
+    assert (unknown.value.code, unknown.value.status) == ("calendar_not_found", 404)
