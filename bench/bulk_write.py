@@ -3,15 +3,20 @@
 The rows are the pipeline's: its flood (30,000 ``lifecycle`` events over 1,000 bases) cut into
 the consumer's batches (500), each folded as ``store.project`` folds it (timeline rows inserted;
 the views it moved updated by key when stored, inserted when new), one transaction a batch, into
-the dashboard's migrated tables. Only the writes are timed (the commit too, reported apart).
+the dashboard's migrated tables. Only the writes are timed (the commits are reported apart).
 
-Ways: ``bulk_statement`` (the hand-written one: the statement compiled once, rows converted with
-the columns' bind processors, the driver's ``executemany``); ``executemany``
-(``session.execute(statement, rows)``, SQLAlchemy 2's own); ``insertmanyvalues`` (the inserts
-with ``RETURNING`` of the key, so SQLAlchemy batches them into multi-row ``VALUES``; updates as
-``executemany``); ``copy`` (PostgreSQL: psycopg ``COPY`` into the table, the updates ``COPY``-ed
-into a temporary table then ``UPDATE ... FROM`` it). Each way runs ``rounds`` times on fresh
-tables, interleaved with the others; the best round counts.
+Ways: ``bulk_statement`` (the hand-written one ``shared/db.py`` had: the statement compiled once,
+rows converted with the columns' bind processors, the raw cursor's ``executemany``; kept here
+only as the reference); ``executemany`` (``session.execute(statement, rows)``, SQLAlchemy 2's
+own); ``insertmanyvalues`` (the inserts with ``RETURNING`` of the key, so SQLAlchemy batches
+them into multi-row ``VALUES``; updates as ``executemany``); ``copy`` (PostgreSQL: psycopg
+``COPY`` into the table; the updates ``COPY``-ed into a temporary table, then one
+``UPDATE ... FROM`` it). Each way runs ``rounds`` times on fresh tables, interleaved with the
+others; the best round counts, and every way must store the same rows.
+
+The rule (issue 17): ``BulkStatement`` stays only if it is at least 1.5x faster than the best
+library way on both databases. It was not (PostgreSQL: as fast as ``COPY``), so the dashboard
+writes with ``shared/bulk.py``: ``COPY`` on PostgreSQL, ``executemany`` on SQLite.
 """
 
 from __future__ import annotations
@@ -32,6 +37,7 @@ from sqlalchemy import Engine, Table
 from sqlmodel import Session
 
 from bench.events import lifecycle
+from bench.report import REPORT, Row, ratio
 from services.dashboard import store
 from services.dashboard.tables import MIGRATIONS
 from shared.bulk import copy_insert, copy_update, update_statement
@@ -40,6 +46,7 @@ from shared.migrations import upgrade
 
 PROGRAM, YEAR = "bench-pipe", 2026
 KEEP_RATIO = 1.5  # the hand-written way stays only if it is this much faster than the best other
+NAVCYCLE_WAY = {"sqlite": "executemany", "postgresql": "copy"}  # what shared/bulk.py does
 
 
 @dataclass
@@ -306,6 +313,27 @@ def run(
         out["postgresql"] = compare(lambda: postgres_db(pg), [*plain, "copy"], work, rounds)
     else:
         out["postgresql"] = "skipped: NAVCYCLE_BENCH_POSTGRES_URL is not set"
+    return out
+
+
+def rows(figures: dict[str, Any]) -> list[Row]:
+    """The table's rows: navcycle's way (``shared/bulk.py``) against ``BulkStatement``."""
+    out: list[Row] = []
+    for db in ("sqlite", "postgresql"):
+        found = figures.get(db)
+        if not isinstance(found, dict):
+            continue
+        ways = found["ways"]
+        mine, reference = ways[NAVCYCLE_WAY[db]], ways["bulk_statement"]
+        out.append(
+            Row(
+                f"dashboard writes, {db}: {NAVCYCLE_WAY[db]} vs BulkStatement",
+                f"{mine['write_us_per_event']:,.1f} µs/ev",
+                f"{reference['write_us_per_event']:,.1f} µs/ev",
+                REPORT,
+                ratio(mine["write_s"], reference["write_s"]),
+            )
+        )
     return out
 
 

@@ -9,6 +9,9 @@ same bytes and headers to a stream of the same configuration, read by an ordered
 First a flood (the maximum sustained rate: messages through the whole way per second while it
 has a backlog), then a fixed 500 events/s for some seconds (p50 and p99 lag), then the same at a
 rate the dashboard keeps up with (half its sustained rate, at most 500/s) on both sides.
+
+Last, the dashboard's writes of the flood alone (``bench.bulk_write``): the library paths it
+uses against the hand-written ``BulkStatement`` it replaced, on SQLite and PostgreSQL.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ from nats.aio.client import Client as NatsClient
 from nats.aio.msg import Msg
 from nats.js import JetStreamContext
 
+from bench import bulk_write
 from bench.events import lifecycle
 from bench.report import REPORT, Goal, Outcome, Row, ratio, say
 from bench.resources import cpu_seconds
@@ -279,7 +283,12 @@ async def run(
             floor = await measure(floor_side, rate, seconds, floor_flood)
             floor["easy"] = await paced_lag(floor_side, "easy", easy, seconds)
             await nc.close()
-    return _outcome(rate, nav, floor)
+    say(NAME, f"the projection's writes of {flood_count:,} events, every way")
+    writes = await asyncio.to_thread(bulk_write.run, events=flood_count)
+    outcome = _outcome(rate, nav, floor)
+    outcome.rows.extend(bulk_write.rows(writes))
+    outcome.figures["bulk_write"] = writes
+    return outcome
 
 
 def _outcome(rate: float, nav: dict[str, Any], floor: dict[str, Any]) -> Outcome:
