@@ -2,17 +2,27 @@
 
 from __future__ import annotations
 
+import inspect
 import itertools
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import httpx
 import psycopg
 from temporalio.client import WorkflowHandle
+from tenacity import (
+    AsyncRetrying,
+    RetryCallState,
+    retry_if_exception_type,
+    retry_if_result,
+    stop_after_delay,
+    wait_fixed,
+)
 
 from shared.contracts.cycle import Actor, BaseInfo, CycleInput, Upload
 from shared.contracts.workflow_names import cycle_id
@@ -141,3 +151,53 @@ def fresh_database(server_url: str) -> Iterator[tuple[str, str]]:
     finally:
         with psycopg.connect(server_url, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+async def until(
+    probe: Callable[[], Any],
+    ok: Callable[[Any], object] = bool,
+    what: str = "the expected state",
+    *,
+    limit_s: float = 60,
+    every: float = 0.05,
+    ignoring: type[BaseException] | tuple[type[BaseException], ...] = (),
+) -> Any:
+    """``probe()`` (plain or async) again every ``every`` seconds until ``ok`` of what it gives
+    holds, and that; after ``limit_s`` seconds an AssertionError naming ``what`` and the last
+    thing seen. A failure in ``ignoring`` (a workflow not started yet) counts as not yet."""
+
+    async def look() -> Any:
+        seen = probe()
+        return await seen if inspect.isawaitable(seen) else seen
+
+    def never(state: RetryCallState) -> Any:
+        last = state.outcome and (state.outcome.exception() or state.outcome.result())
+        raise AssertionError(f"{what} never happened in {limit_s:.0f} s: {last!r}")
+
+    return await AsyncRetrying(
+        stop=stop_after_delay(limit_s),
+        wait=wait_fixed(every),
+        retry=retry_if_exception_type(ignoring) | retry_if_result(lambda v: not ok(v)),
+        retry_error_callback=never,
+    )(look)
+
+
+async def until_json(
+    http: httpx.AsyncClient,
+    path: str,
+    headers: dict[str, str],
+    check: Callable[[Any], bool],
+    limit_s: float = 60,
+) -> Any:
+    """GET ``path`` every 0.2 s until a 200 whose JSON body passes ``check``; that body."""
+
+    async def get() -> tuple[int, Any]:
+        resp = await http.get(path, headers=headers)
+        json = resp.headers.get("content-type", "").startswith("application/json")
+        return resp.status_code, resp.json() if json else resp.text
+
+    def done(seen: tuple[int, Any]) -> bool:
+        return seen[0] == 200 and check(seen[1])
+
+    _, body = await until(get, done, limit_s=limit_s, every=0.2, what=f"GET {path}")
+    return body

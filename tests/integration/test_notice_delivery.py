@@ -48,7 +48,7 @@ from shared.migrations import upgrade
 from shared.publisher import EventPublisher
 from shared.stream import EVENTS_STREAM
 from tests.conftest import DATABASES, postgres_url
-from tests.helpers import fresh_database
+from tests.helpers import fresh_database, until
 
 SECRET = "delivery-test-key"
 
@@ -195,13 +195,6 @@ def _rows(engine: Engine, event: CloudEvent) -> list[Delivery]:
     return sorted(rows, key=lambda r: (r.channel, r.recipient))
 
 
-async def _until(check: Callable[[], bool], seconds: float = 15) -> None:
-    deadline = time.monotonic() + seconds
-    while not check():
-        assert time.monotonic() < deadline, "timed out"
-        await asyncio.sleep(0.05)
-
-
 async def test_a_notice_committed_before_a_stop_is_delivered_once_after_the_restart(
     nc: NatsClient,
     db: tuple[Engine, str],
@@ -215,7 +208,7 @@ async def test_a_notice_committed_before_a_stop_is_delivered_once_after_the_rest
     first = notifiers(recipients)
     await first.start(deliver=False)  # the process stops between the commit and the send
     event = await _publish(nc)
-    await _until(lambda: len(_rows(engine, event)) == 3)
+    await until(lambda: len(_rows(engine, event)) == 3)
     await first.stop()
     assert [(r.channel, r.status) for r in _rows(engine, event)] == [
         ("email", "pending"),
@@ -226,7 +219,7 @@ async def test_a_notice_committed_before_a_stop_is_delivered_once_after_the_rest
 
     second = notifiers(recipients)
     await second.start()
-    await _until(lambda: all(r.status == "sent" for r in _rows(engine, event)))
+    await until(lambda: all(r.status == "sent" for r in _rows(engine, event)))
     await asyncio.sleep(0.3)  # nothing more arrives
     [call] = receiver.of(event, "/ok")
     headers = call["headers"]
@@ -248,8 +241,8 @@ async def test_a_notice_committed_before_a_stop_is_delivered_once_after_the_rest
 
     monkeypatch.setattr(sender_module, "record_sent", lose_first)
     again = await _publish(nc)
-    await _until(lambda: len(_rows(engine, again)) == 3)
-    await _until(lambda: all(r.status == "sent" for r in _rows(engine, again)))
+    await until(lambda: len(_rows(engine, again)) == 3)
+    await until(lambda: all(r.status == "sent" for r in _rows(engine, again)))
     copies = receiver.of(again, "/ok") + [
         {"headers": {NOTICE_ID_HEADER: str(m[NOTICE_ID_HEADER]), "to": str(m["To"])}}
         for m in sink[0].of(again)
@@ -271,7 +264,7 @@ async def test_a_failing_webhook_is_retried_dead_lettered_and_resent_by_the_comm
     service = notifiers(Recipients([f"{receiver.url}/flaky"], []))
     await service.start()
     event = await _publish(nc)
-    await _until(lambda: [r.status for r in _rows(engine, event)] == ["dead"])
+    await until(lambda: [r.status for r in _rows(engine, event)] == ["dead"])
     [row] = _rows(engine, event)
     assert (row.attempts, row.last_error) == (3, "HTTP 503")
     assert len(receiver.of(event, "/flaky")) == 3  # every try, then no more
@@ -283,7 +276,7 @@ async def test_a_failing_webhook_is_retried_dead_lettered_and_resent_by_the_comm
     assert await asyncio.to_thread(navcycle, ["notices", "resend", "--id", "999999"]) == 1
     receiver.failing = False
     assert await asyncio.to_thread(navcycle, ["notices", "resend", "--all-dead"]) == 0
-    await _until(lambda: [r.status for r in _rows(engine, event)] == ["sent"])
+    await until(lambda: [r.status for r in _rows(engine, event)] == ["sent"])
     calls = receiver.of(event, "/flaky")
     assert len(calls) == 4
     assert {c["headers"][NOTICE_ID_HEADER] for c in calls} == {f"{event.id}.base"}
@@ -301,8 +294,8 @@ async def test_a_slow_endpoint_holds_up_no_other(
     await service.start()
     events = [await _publish(nc) for _ in range(2)]
     started = time.time()
-    await _until(lambda: all(len(receiver.of(e, "/ok")) == 1 for e in events), seconds=2.5)
+    await until(lambda: all(len(receiver.of(e, "/ok")) == 1 for e in events), limit_s=2.5)
     assert time.time() - started < 2.5  # well before the slow endpoint's 3 s answer
     assert all(receiver.of(e, "/slow") == [] for e in events)
-    await _until(lambda: all(r.status == "sent" for e in events for r in _rows(engine, e)))
+    await until(lambda: all(r.status == "sent" for e in events for r in _rows(engine, e)))
     assert all(len(receiver.of(e, "/slow")) == 1 for e in events)
