@@ -3,7 +3,6 @@ and dead-lettered, a database outage waited out, a consumer left by an older ver
 
 from __future__ import annotations
 
-import asyncio
 from collections import Counter
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
@@ -20,6 +19,7 @@ from shared.events.types import EventType
 from shared.publisher import EventPublisher
 from shared.service import ServiceBroker
 from shared.stream import DLQ_STREAM, EVENTS_STREAM
+from tests.helpers import until
 
 
 def _events(program: str, count: int) -> list[CloudEvent]:
@@ -35,14 +35,6 @@ def _events(program: str, count: int) -> list[CloudEvent]:
         )
         for n in range(1, count + 1)
     ]
-
-
-async def _until(check: Callable[[], bool], limit_s: float = 30) -> None:
-    for _ in range(int(limit_s * 20)):
-        if check():
-            return
-        await asyncio.sleep(0.05)
-    raise AssertionError("timed out")
 
 
 async def _dead(nc: NatsClient, consumer: str) -> int:
@@ -89,14 +81,11 @@ async def test_a_backlog_comes_in_batches_and_a_bad_event_is_dead_lettered_alone
     broker = _consumer(nats_url, "batchbad", handler, max_deliver=3)
     await broker.start()
     try:
-        await _until(lambda: len(applied) == 59)
+        await until(lambda: len(applied) == 59)
         assert max(sizes) > 1, "a waiting backlog was handed over one event at a time"
         assert poison not in applied and all(n == 1 for n in applied.values())
         assert order == [e.id for e in events if e.id != poison], "applied out of order"
-        for _ in range(100):
-            if await _dead(nc, "batch-batchbad") == 1:
-                break
-            await asyncio.sleep(0.05)
+        await until(lambda: _dead(nc, "batch-batchbad"), lambda n: n == 1)
         dead = await nc.jetstream().get_last_msg(DLQ_STREAM, dlq_subject("batch-batchbad"))
         assert CloudEvent.from_json(dead.data).id == poison
         assert dead.headers and "after 3 attempts" in dead.headers["Navcycle-Dead-Reason"]
@@ -123,7 +112,7 @@ async def test_a_database_outage_is_waited_out_rather_than_dead_lettered(
     try:
         for event in events:
             await EventPublisher(nc.jetstream()).publish(event)
-        await _until(lambda: len(applied) == 10)
+        await until(lambda: len(applied) == 10)
         assert failures == 8
         assert await _dead(nc, "batch-batchdown") == 0
     finally:
@@ -156,10 +145,10 @@ async def test_a_consumer_left_by_an_older_version_is_replaced_from_the_checkpoi
     broker = _consumer(nats_url, program, handler, start_after=first)
     await broker.start()
     try:
-        await _until(lambda: len(applied) == 2)
+        await until(lambda: len(applied) == 2)
         # Nothing more comes: a marker published behind them is the next and last applied.
         await EventPublisher(js).publish(marker)
-        await _until(lambda: marker.sequence in applied)
+        await until(lambda: marker.sequence in applied)
         assert applied == [5, 6, 7]
         info = await js.consumer_info(EVENTS_STREAM, f"batch-{program}")
         assert info.config.deliver_subject and info.config.ack_policy == AckPolicy.ALL

@@ -32,6 +32,7 @@ from shared.publisher import EventPublisher
 from shared.rpc import Empty, RpcClient
 from shared.stream import EVENTS_STREAM
 from tests.event_samples import required
+from tests.helpers import until
 
 STEPS = [
     (EventType.CYCLE_OPENED, {}),
@@ -77,11 +78,7 @@ async def test_live_projections_equal_a_rebuild_from_sequence_one(
             await publisher.publish(event)
 
         for _attempt in range(5):
-            last = (await js.stream_info(EVENTS_STREAM)).state.last_seq
-            for _ in range(600):
-                if store.checkpoint(live, CHECKPOINT) >= last:
-                    break
-                await asyncio.sleep(0.05)
+            last = await _caught_up(live, js)
             count = (await rebuild(js, rebuilt)).events
             if store.checkpoint(rebuilt, CHECKPOINT) == store.checkpoint(live, CHECKPOINT) == last:
                 break  # nothing arrived while rebuilding: the two read the same log
@@ -325,11 +322,12 @@ def _event(program: str, base: str, n: int, event_type: EventType, data: dict) -
 
 async def _caught_up(engine, js, limit_s: float = 30) -> int:  # type: ignore[no-untyped-def]
     last = (await js.stream_info(EVENTS_STREAM)).state.last_seq
-    for _ in range(int(limit_s * 20)):
-        if store.checkpoint(engine, CHECKPOINT) >= last:
-            return last
-        await asyncio.sleep(0.05)
-    raise AssertionError(f"the projections never reached sequence {last}")
+    await until(
+        lambda: store.checkpoint(engine, CHECKPOINT) >= last,
+        what=f"the projections at sequence {last}",
+        limit_s=limit_s,
+    )
+    return last
 
 
 async def test_a_rebuild_swaps_in_while_the_live_service_writes_and_loses_nothing(
@@ -424,10 +422,7 @@ async def test_counts_overdue_and_timelines_are_answered_and_changes_announced(
         ]
         for event in published:
             await publisher.publish(event)  # type: ignore[arg-type]
-        for _ in range(600):
-            if len(_announced(heard)) >= 4:
-                break
-            await asyncio.sleep(0.05)
+        await until(lambda: len(_announced(heard)) >= 4)
         assert _announced(heard) == [e.id for e in published]  # type: ignore[attr-defined]
         rpc = RpcClient(nc)
         counts = await rpc.call(

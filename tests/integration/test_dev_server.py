@@ -14,20 +14,17 @@ from shared.contracts.workflow_names import cycle_id, program_year_id
 from shared.schedules import ensure_program_schedule, iana_zone, schedule_id
 from shared.starters import start_program_year
 from tests.conftest import DevStack, Stack
-from tests.helpers import base_actor, demo_rules, upload
+from tests.helpers import base_actor, demo_rules, until, upload
 from tests.integration import driver
 from workflows.cycle import AnnualCycleWorkflow
 from workflows.launch import LaunchYearWorkflow
 
 
 async def _listed(client: Client, query: str, expected: int) -> list[str]:
-    ids: list[str] = []
-    for _ in range(100):
-        ids = [w.id async for w in client.list_workflows(query)]
-        if len(ids) >= expected:
-            return ids
-        await asyncio.sleep(0.2)
-    return ids
+    async def listed() -> list[str]:
+        return [w.id async for w in client.list_workflows(query)]
+
+    return await until(listed, lambda ids: len(ids) >= expected, query, every=0.2)
 
 
 async def test_search_attributes_follow_stage_and_grade(stack: Stack, dev_stack: DevStack) -> None:
@@ -64,10 +61,7 @@ async def test_search_attributes_follow_stage_and_grade(stack: Stack, dev_stack:
     )
     assert await _listed(client, "NavBase = 's1' AND NavStage = 'implementing'", 1) == [cycle.id]
 
-    for _ in range(100):
-        if (await driver.state(cycle)).stage == "under_review":
-            break
-        await asyncio.sleep(0.2)
+    await until(lambda: driver.state(cycle), lambda s: s.stage == "under_review", every=0.2)
     await driver.score(cycle, "e1", driver.scores(rules, 90))
     outcome = await cycle.result()
     assert outcome.stage == "closed" and outcome.final_grade == "excellent"
@@ -159,10 +153,7 @@ async def test_a_reset_with_a_reason_moves_a_cycle_back_and_it_completes(
         AnnualCycleWorkflow.file_self_evaluation,
         FileSelfEvaluation(upload=report, actor=base_actor("zz-biomed")),
     )
-    for _ in range(100):
-        if (await driver.state(handle)).stage == "under_review":
-            break
-        await asyncio.sleep(0.1)
+    await until(lambda: driver.state(handle), lambda s: s.stage == "under_review", every=0.1)
     mistaken = await driver.score(handle, "e1", driver.scores(rules, 20))  # meant 80
     assert mistaken.decision is not None and mistaken.decision.grade == "fail"
     assert (await driver.state(handle)).stage == "rectifying"
@@ -192,12 +183,11 @@ async def test_a_reset_with_a_reason_moves_a_cycle_back_and_it_completes(
     )
 
     fresh = client.get_workflow_handle_for(AnnualCycleWorkflow.run, handle.id)
-    for _ in range(100):
-        state = await driver.state(fresh)
-        if state.stage == "under_review" and state.scores_received == 0:
-            break
-        await asyncio.sleep(0.1)
-    assert state.stage == "under_review" and state.scores_received == 0
+    await until(
+        lambda: driver.state(fresh),
+        lambda s: s.stage == "under_review" and s.scores_received == 0,
+        every=0.1,
+    )
     corrected = await driver.score(fresh, "e1", driver.scores(rules, 80))
     assert corrected.decision is not None and corrected.decision.grade == "pass"
     outcome = await fresh.result()

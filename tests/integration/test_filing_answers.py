@@ -36,7 +36,7 @@ from shared.publisher import EventPublisher
 from shared.rpc import RpcClient
 from shared.settings import Settings
 from tests.conftest import DevStack, Stack
-from tests.helpers import demo_rules, event_types, start_cycle
+from tests.helpers import demo_rules, event_types, start_cycle, until_json
 from tests.integration import driver
 from workflows.activities import CycleActivities
 from workflows.worker import build_worker
@@ -130,19 +130,6 @@ def plan_form(text: str) -> tuple[bytes, dict[str, Any]]:
     }
 
 
-async def until(
-    http: httpx.AsyncClient, path: str, headers: dict[str, str], check: Callable[[Any], bool]
-) -> Any:
-    body: Any = None
-    for _ in range(300):
-        resp = await http.get(path, headers=headers)
-        body = resp.json()
-        if resp.status_code == 200 and check(body):
-            return body
-        await asyncio.sleep(0.2)
-    raise AssertionError(f"{path} never reached the expected state: {body}")
-
-
 async def receipt_after_retries(
     http: httpx.AsyncClient, url: str, headers: dict[str, str], form: dict[str, Any]
 ) -> httpx.Response:
@@ -179,7 +166,7 @@ async def test_a_filing_not_recorded_within_the_wait_is_202_and_recorded_after(
     data, form = plan_form("recorded after the answer")
     keyed = {"Idempotency-Key": "answers-late-1"}
     async with gateway(stack, dev_stack, nc, tmp_path, update_answer_wait_s=0) as (http, who):
-        await until(http, path, who, lambda s: s["stage"] == "plan_filing")
+        await until_json(http, path, who, lambda s: s["stage"] == "plan_filing")
         first = await http.post(f"{path}/plan", headers={**who, **keyed}, **form)
         body = accepted_answer(first, path, "idem:answers-late-1")
         stored = body["document"]
@@ -187,7 +174,7 @@ async def test_a_filing_not_recorded_within_the_wait_is_202_and_recorded_after(
         assert stored["size"] == len(data) and stored["filename"] == "实施方案.pdf"
         assert await stack.objects.get(stored["key"]) == data
 
-        state = await until(
+        state = await until_json(
             http, first.headers["location"], who, lambda s: s["stage"] != "plan_filing"
         )
         assert state["stage"] == "plan_review" and state["plan_filed"] is True
@@ -221,7 +208,7 @@ async def test_a_retry_while_the_filing_runs_is_202_then_201_with_the_same_recei
     keyed = {"Idempotency-Key": "answers-retry-1"}
     settings = {"task_queue": task_queue, "update_answer_wait_s": 0.5}
     async with gateway(stack, dev_stack, nc, tmp_path, **settings) as (http, who):
-        await until(http, path, who, lambda s: s["stage"] == "plan_filing")
+        await until_json(http, path, who, lambda s: s["stage"] == "plan_filing")
         first = await http.post(f"{path}/plan", headers={**who, **keyed}, **form)
         assert accepted_answer(first, path, "idem:answers-retry-1")["document"] is not None
 
@@ -237,7 +224,7 @@ async def test_a_retry_while_the_filing_runs_is_202_then_201_with_the_same_recei
         assert state["stage"] == "plan_filing" and state["plan_filed"] is True
 
         acts.gate.set()
-        state = await until(http, path, who, lambda s: s["stage"] == "plan_review")
+        state = await until_json(http, path, who, lambda s: s["stage"] == "plan_review")
         [doc] = state["documents"]
         done = await receipt_after_retries(http, f"{path}/plan", {**who, **keyed}, form)
         receipts = [done.json()]
@@ -273,7 +260,7 @@ async def test_the_validator_refusing_is_a_409_even_with_no_wait(
     _, path = await open_cycle(stack, dev_stack, task_queue)
     settings = {"task_queue": task_queue, "update_answer_wait_s": 0}
     async with gateway(stack, dev_stack, nc, tmp_path, **settings) as (http, who):
-        await until(http, path, who, lambda s: s["stage"] == "plan_filing")
+        await until_json(http, path, who, lambda s: s["stage"] == "plan_filing")
         first = await http.post(f"{path}/plan", headers=who, **plan_form("first")[1])
         assert first.status_code == 202, first.text
         assert first.json()["update_id"]  # the client's own id when no key was sent
@@ -308,7 +295,7 @@ async def test_a_filing_no_worker_accepts_is_503_worker_unavailable(
     async with worker:
         _, path = await open_cycle(stack, dev_stack, task_queue)
         async with gateway(stack, dev_stack, nc, tmp_path, task_queue=task_queue) as (http, who):
-            await until(http, path, who, lambda s: s["stage"] == "plan_filing")
+            await until_json(http, path, who, lambda s: s["stage"] == "plan_filing")
 
     # The worker is gone. The stage query would already answer 503: skip it, so that it is the
     # update that no worker accepts.
@@ -332,7 +319,7 @@ async def test_a_filing_recorded_within_the_wait_is_201_with_its_receipt(
     _, path = await open_cycle(stack, dev_stack, dev_stack.task_queue)
     data, form = plan_form("recorded at once")
     async with gateway(stack, dev_stack, nc, tmp_path) as (http, who):  # the default wait
-        await until(http, path, who, lambda s: s["stage"] == "plan_filing")
+        await until_json(http, path, who, lambda s: s["stage"] == "plan_filing")
         filed = await http.post(f"{path}/plan", headers=who, **form)
         assert filed.status_code == 201, filed.text
         assert "location" not in filed.headers

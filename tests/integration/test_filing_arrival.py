@@ -24,9 +24,9 @@ from shared.domain.stages import Stage
 from shared.publisher import EventPublisher
 from shared.rpc import RpcClient
 from tests.conftest import DevStack, Stack
-from tests.helpers import demo_rules, start_cycle
+from tests.helpers import demo_rules, start_cycle, until, until_json
 from tests.integration import driver
-from tests.integration.test_filing_answers import BASE, PROGRAM, _years, gateway, plan_form, until
+from tests.integration.test_filing_answers import BASE, PROGRAM, _years, gateway, plan_form
 from workflows.activities import CycleActivities
 from workflows.cycle import AnnualCycleWorkflow
 from workflows.worker import build_worker
@@ -99,7 +99,7 @@ async def file_while_the_worker_is_away(
     monkeypatch.setattr(cycles, "store_upload", store_then_leave)
     settings = {"task_queue": away.task_queue, "update_answer_wait_s": 30}
     async with gateway(stack, dev_stack, nc, tmp_path, **settings) as (http, who):
-        state = await until(http, path, who, lambda s: s["stage"] == "plan_filing")
+        state = await until_json(http, path, who, lambda s: s["stage"] == "plan_filing")
         due = datetime.fromisoformat(state["deadlines"]["plan"])
         sent = datetime.now(UTC)
         assert due - sent > timedelta(seconds=3), "the cycle took too long to open"
@@ -127,11 +127,11 @@ async def test_a_plan_sent_before_the_deadline_and_accepted_after_it_is_admitted
     assert arrived.utcoffset() == timedelta(hours=8)  # Beijing time on the wire
 
     handle = dev_stack.client.get_workflow_handle(cycle_id(PROGRAM, year, BASE))
-    for _ in range(100):
-        state = await handle.query(AnnualCycleWorkflow.state)
-        if state.stage != Stage.PLAN_FILING:
-            break
-        await asyncio.sleep(0.2)
+    state = await until(
+        lambda: handle.query(AnnualCycleWorkflow.state),
+        lambda s: s.stage != Stage.PLAN_FILING,
+        every=0.2,
+    )
     assert state.stage == Stage.PLAN_REVIEW, state.stage
     [doc] = state.documents
     assert doc.filed_at == arrived  # filed when sent, not when the worker came back

@@ -37,6 +37,7 @@ from shared.events.types import EventType
 from shared.migrations import upgrade
 from shared.publisher import EventPublisher
 from shared.rpc import RpcClient
+from tests.helpers import until
 
 SECRET = "notifier-test-key"
 
@@ -144,11 +145,10 @@ async def test_a_rectification_order_reaches_inbox_webhook_and_mail(
         # This event's mail only: the notifier reads the whole log, other tests' mails arrive too.
         return [m for m in parsed if event.id in str(m.get("Message-ID", ""))]
 
-    for _ in range(600):
-        inbox = await _inbox(nc, audiences=["base"], program="notify", base="n1")
-        if inbox.notices and len(mine("/broken")) >= 3 and mail():
-            break
-        await asyncio.sleep(0.05)
+    inbox = await until(
+        lambda: _inbox(nc, audiences=["base"], program="notify", base="n1"),
+        lambda inbox: inbox.notices and len(mine("/broken")) >= 3 and mail(),
+    )
     assert [n.title_zh for n in inbox.notices] == ["整改通知"]
     assert inbox.notices[0].region == "410100" and "2026年8月31日24时前" in inbox.notices[0].body_zh
 
@@ -190,12 +190,11 @@ async def test_a_rectification_order_reaches_inbox_webhook_and_mail(
         data={"round": 1, "due": "2026-09-01T00:00:00+08:00", "region": "410100"},
     )
     await EventPublisher(nc.jetstream()).publish(marker)
-    for _ in range(600):
-        if (await _inbox(nc, audiences=["base"], program="notify", base="n1-marker")).notices:
-            break
-        await asyncio.sleep(0.05)
-    else:
-        raise AssertionError("the marker behind the duplicate was never applied")
+    await until(
+        lambda: _inbox(nc, audiences=["base"], program="notify", base="n1-marker"),
+        lambda inbox: inbox.notices,
+        "the marker behind the duplicate",
+    )
     assert len((await _inbox(nc, audiences=["base"], program="notify", base="n1")).notices) == 1
 
 
@@ -213,11 +212,10 @@ async def test_city_inbox_is_scoped_by_region(notifier: Any, nc: NatsClient) -> 
                 data={"due": "x", "region": region},
             )
         )
-    for _ in range(600):
-        zz = await _inbox(nc, audiences=["city"], program="notify", region_prefix="4101")
-        if zz.notices:
-            break
-        await asyncio.sleep(0.05)
+    zz = await until(
+        lambda: _inbox(nc, audiences=["city"], program="notify", region_prefix="4101"),
+        lambda inbox: inbox.notices,
+    )
     assert [n.base for n in zz.notices] == ["c1"]
 
 

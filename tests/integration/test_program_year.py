@@ -20,7 +20,7 @@ from shared.eventlog import read_events
 from shared.events.subjects import event_filter
 from shared.settings import DEPLOY_DIR
 from tests.conftest import Stack
-from tests.helpers import demo_rules, fresh_year, record_history
+from tests.helpers import demo_rules, fresh_year, record_history, until
 from tests.integration import driver, presets
 from workflows.cycle import AnnualCycleWorkflow
 from workflows.program_year import ProgramYearWorkflow
@@ -35,13 +35,11 @@ async def launch(
         id=program_year_id(rules.id, year),
         task_queue=stack.task_queue,
     )
-    for _ in range(200):
-        state = await handle.query(ProgramYearWorkflow.state)
-        if state.phase != "launching" and state.opened == expected:
-            break
-        await asyncio.sleep(0.05)
-    else:
-        raise AssertionError(f"expected {expected} cycles, state {state}")
+    await until(
+        lambda: handle.query(ProgramYearWorkflow.state),
+        lambda s: s.phase != "launching" and s.opened == expected,
+        f"{expected} cycles opened",
+    )
     # The test server reports a child started a moment before it takes updates.
     for base in await _bases(stack, rules.id):
         for _ in range(100):

@@ -5,7 +5,6 @@ the gateway in process."""
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 from collections.abc import Callable
 from pathlib import Path
@@ -18,6 +17,7 @@ from services.gateway.routes import cycles
 from shared.contracts.cycle import CycleState
 from shared.contracts.workflow_names import cycle_id
 from tests.conftest import DevStack, Stack
+from tests.helpers import until
 from tests.integration.test_filing_answers import (
     BASE,
     PROGRAM,
@@ -37,14 +37,14 @@ def _objects(stack: Stack) -> set[str]:
 
 async def _until(dev_stack: DevStack, year: int, check: Callable[[CycleState], bool]) -> None:
     handle = dev_stack.client.get_workflow_handle(cycle_id(PROGRAM, year, BASE))
-    for _ in range(300):
-        try:
-            if check(await handle.query(AnnualCycleWorkflow.state)):
-                return
-        except Exception:  # not started yet
-            pass
-        await asyncio.sleep(0.2)
-    raise AssertionError("the cycle never reached the expected state")
+    # A failing query is a cycle not started yet.
+    await until(
+        lambda: handle.query(AnnualCycleWorkflow.state),
+        check,
+        "the cycle's state",
+        every=0.2,
+        ignoring=Exception,
+    )
 
 
 async def test_a_refused_filing_leaves_no_object_and_an_accepted_ones_stays(

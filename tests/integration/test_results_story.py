@@ -15,13 +15,11 @@ server skip ahead.
 
 from __future__ import annotations
 
-import asyncio
 import csv
 import io
 import itertools
 import re
-import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any, TypeVar
@@ -40,7 +38,7 @@ from shared.domain.stages import Stage
 from shared.eventlog import read_events
 from shared.events.subjects import event_filter
 from tests.conftest import Stack
-from tests.helpers import demo_rules, record_history
+from tests.helpers import demo_rules, record_history, until
 from tests.integration import driver
 from tests.integration.gateway_fixture import Api, gateway
 from tests.integration.test_program_year import cycles, finish, launch
@@ -89,19 +87,6 @@ def story_rules() -> ProgramRules:
 async def api(stack: Stack, nc: NatsClient, tmp_path: Path) -> AsyncIterator[Api]:
     async with gateway(stack, nc, tmp_path, USERS) as api:
         yield api
-
-
-async def until(probe: Callable[[], Awaitable[T]], ok: Callable[[T], bool], what: str) -> T:
-    """Poll in real time (never letting the server skip ahead) until ``ok``; a minute is
-    generous on a loaded machine, where each step takes well under a second."""
-    deadline = time.monotonic() + 60
-    while True:
-        seen = await probe()
-        if ok(seen):
-            return seen
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{what} never happened: {seen}")
-        await asyncio.sleep(0.05)
 
 
 async def score_open_review(

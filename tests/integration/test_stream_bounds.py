@@ -5,7 +5,6 @@ nats-server."""
 
 from __future__ import annotations
 
-import asyncio
 import threading
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -31,6 +30,7 @@ from shared.migrations import upgrade
 from shared.rpc import RpcClient
 from shared.settings import Settings
 from shared.stream import ensure_events_stream
+from tests.helpers import until
 
 STREAM = "/v1/programs/p1/years/2030/dashboard/stream"
 
@@ -110,11 +110,8 @@ async def test_streams_are_capped_per_user_and_overall(
             app.state.stream_slots.total = 3  # the gateway is full: another user waits too
             full = await http.get(STREAM, headers=two)
             assert (full.status_code, full.json()["code"]) == (429, "too_many_streams")
-        for _ in range(50):  # the closed streams give their slots back
-            if app.state.stream_slots.open == 0:
-                break
-            await asyncio.sleep(0.1)
-        assert app.state.stream_slots.open == 0
+        # The closed streams give their slots back.
+        await until(lambda: app.state.stream_slots.open == 0, every=0.1)
         async with http.stream("GET", STREAM, headers=two) as again:
             assert again.status_code == 200
 

@@ -32,7 +32,7 @@ from shared.events.subjects import event_filter
 from shared.reinstatement import record_reinstatement
 from shared.rpc import RpcClient, RpcError
 from tests.conftest import Stack
-from tests.helpers import CITY, PROVINCE, demo_rules, fresh_year, record_history
+from tests.helpers import CITY, PROVINCE, demo_rules, fresh_year, record_history, until
 from tests.integration import driver
 from tests.integration.presets import apply_test_years, preset, register, this_year
 from tests.integration.test_program_year import cycles, finish, launch
@@ -47,22 +47,18 @@ async def year_events(stack: Stack, program: str, year: int, base: str | None = 
 
 
 async def wait_phase(handle: WorkflowHandle[Any, Any], phase: str) -> Any:
-    for _ in range(400):
-        state = await handle.query(ProgramYearWorkflow.state)
-        if state.phase == phase:
-            return state
-        await asyncio.sleep(0.05)
-    raise AssertionError(f"program year never reached {phase}: {state}")
+    return await until(
+        lambda: handle.query(ProgramYearWorkflow.state),
+        lambda s: s.phase == phase,
+        f"the program year's {phase}",
+    )
 
 
 async def wait_stage(handle: WorkflowHandle[Any, Any], stage: Stage) -> Any:
     """The cycle's state once it reaches ``stage`` (signals and activities take real time)."""
-    for _ in range(200):
-        state = await driver.state(handle)
-        if state.stage == stage:
-            return state
-        await asyncio.sleep(0.05)
-    raise AssertionError(f"the cycle never reached {stage}: {state.stage}")
+    return await until(
+        lambda: driver.state(handle), lambda s: s.stage == stage, f"the cycle's {stage}"
+    )
 
 
 async def apply_year(
