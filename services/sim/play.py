@@ -371,7 +371,7 @@ async def publication_end(program_year: Any) -> datetime:
 
     # A loaded server times out a query: ask again.
     return await polled(
-        published, what="the year's results", every=0.1, attempts=6000, ignoring=RPCError
+        published, what="the year's publication", every=0.1, attempts=6000, ignoring=RPCError
     )
 
 
