@@ -36,6 +36,7 @@ from shared.publisher import EventPublisher
 from shared.service import url_inbox_prefix
 from shared.settings import with_credentials
 from shared.stream import EVENTS_STREAM, ensure_events_stream
+from tests.helpers import until
 
 OPENED = "navcycle.events.demo-fast.2031.b1.review.opened"
 
@@ -59,10 +60,7 @@ class Errors:
 
     async def settle(self, count: int) -> None:
         """Refusals arrive after the call that caused them: wait for ``count`` of them."""
-        for _ in range(50):
-            if len(self.violations()) >= count:
-                return
-            await asyncio.sleep(0.05)
+        await until(self.violations, lambda seen: len(seen) >= count, f"{count} refusals")
 
 
 @pytest.fixture(scope="module")
@@ -382,12 +380,12 @@ def test_a_service_broker_takes_its_users_inbox() -> None:
 
 
 async def _consumed(js: JetStreamContext, consumer: str, seq: int) -> None:
-    for _ in range(100):
-        info = await js.consumer_info(EVENTS_STREAM, consumer)
-        if info.ack_floor and (info.ack_floor.stream_seq or 0) >= seq:
-            return
-        await asyncio.sleep(0.1)
-    raise AssertionError(f"{consumer} did not acknowledge {seq}: {info}")
+    await until(
+        lambda: js.consumer_info(EVENTS_STREAM, consumer),
+        lambda info: info.ack_floor and (info.ack_floor.stream_seq or 0) >= seq,
+        f"{consumer} acknowledging {seq}",
+        every=0.1,
+    )
 
 
 async def test_a_reader_cannot_delete_another_services_consumer(
