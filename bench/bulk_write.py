@@ -15,8 +15,8 @@ them into multi-row ``VALUES``; updates as ``executemany``); ``copy`` (PostgreSQ
 others; the best round counts, and every way must store the same rows.
 
 The rule (issue 17): ``BulkStatement`` stays only if it is at least 1.5x faster than the best
-library way on both databases. It was not (PostgreSQL: as fast as ``COPY``), so the dashboard
-writes with ``shared/bulk.py``: ``COPY`` on PostgreSQL, ``executemany`` on SQLite.
+library way on both databases. It was not (PostgreSQL: no faster than ``COPY``), so the
+dashboard writes with ``shared/bulk.py``: ``COPY`` on PostgreSQL, ``executemany`` on SQLite.
 """
 
 from __future__ import annotations
