@@ -70,7 +70,9 @@ def test_updates_by_key_store_what_sqlalchemy_stores(dashboard_db: Engine) -> No
                 for b in ("x", "y", "z")
             ],
         )
-    view = {c.name: None for c in cycles.columns if c.name not in ("program", "year", "base")}
+    view: dict[str, object] = {
+        c.name: None for c in cycles.columns if c.name not in ("program", "year", "base")
+    }
     view.update(
         region="410100",
         stage="graded",
