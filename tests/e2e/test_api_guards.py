@@ -23,6 +23,7 @@ from services.gateway.openapi_doc import described_app
 from shared.stream import EVENTS_STREAM
 from tests.e2e import world as w
 from tests.e2e.conftest import bearer
+from tests.helpers import until_json
 
 G1, G2, F1, F2 = ("gate", "g1"), ("gate", "g2"), ("gate-fast", "f1"), ("gate-fast", "f2")
 ELF = b"\x7fELF\x02\x01\x01" + b"\x00" * 64
@@ -1079,14 +1080,14 @@ async def test_expert_sheets_each_its_own_then_the_province_then_averages_after_
             await http.post(f"{P}/{program}/bases", json=base, headers=h["admin"])
         ).status_code == 201
         assert (await http.post(f"{year}/launch", headers=h["admin"])).status_code == 202
-        await w.until(http, cycle, h["p1"], lambda s: s["stage"] == "plan_filing")
+        await until_json(http, cycle, h["p1"], lambda s: s["stage"] == "plan_filing")
         filed = await http.post(f"{cycle}/plan", headers=h["p1"], **upload())
         assert filed.status_code == 201, filed.text
         report: dict[str, Any] = {"files": {"file": ("r.pdf", w.PDF + b"pub", "application/pdf")}}
         assert (
             await http.post(f"{cycle}/self-evaluation", headers=h["p1"], **report)
         ).status_code == 201
-        await w.until(http, cycle, h["a"], lambda s: s["stage"] == "under_review")
+        await until_json(http, cycle, h["a"], lambda s: s["stage"] == "under_review")
         scored = await http.post(
             f"{cycle}/scores", headers=h["a"], json={"scores": dict.fromkeys(SCORES, 80)}
         )

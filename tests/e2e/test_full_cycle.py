@@ -13,6 +13,7 @@ import yaml
 from shared.domain.rules import load_rules_file
 from shared.settings import DEPLOY_DIR
 from tests.e2e.conftest import RunningStack, bearer
+from tests.helpers import until_json
 
 PROGRAM, YEAR = "demo-fast", 2030
 OURS = ("e2e-1", "e2e-2")
@@ -38,23 +39,6 @@ def _base(base_id: str, region: str, domain: str, staff: int = 10) -> dict[str, 
         "staff": {"total": staff, "senior_full_time": min(4, staff)},
         "pct_minimum_data": True,
     }
-
-
-async def _until(
-    http: httpx.AsyncClient, path: str, headers: dict[str, str], check, limit_s: float = 60
-):  # type: ignore[no-untyped-def]
-    body = None
-    for _ in range(int(limit_s * 5)):
-        resp = await http.get(path, headers=headers)
-        body = (
-            resp.json()
-            if resp.headers.get("content-type", "").startswith("application/json")
-            else None
-        )
-        if resp.status_code == 200 and check(body):
-            return body
-        await asyncio.sleep(0.2)
-    raise AssertionError(f"{path} never reached the expected state: {body}")
 
 
 async def test_a_year_from_program_apply_to_results_export(running_stack: RunningStack) -> None:
@@ -89,7 +73,7 @@ async def test_a_year_from_program_apply_to_results_export(running_stack: Runnin
 
         assert (await http.post(f"{year}/launch", headers=admin)).status_code == 202
         for base, who in (("e2e-1", one), ("e2e-2", two)):
-            opened = await _until(
+            opened = await until_json(
                 http, f"{year}/bases/{base}", who, lambda b: b["stage"] == "plan_filing"
             )
             words = opened["deadline_words"]["plan"]  # beside the instant, in words
@@ -146,7 +130,7 @@ async def test_a_year_from_program_apply_to_results_export(running_stack: Runnin
 
         keys = [i["key"] for i in _rules()["rubric"]["indicators"]]
         for base, value in (("e2e-1", 90), ("e2e-2", 50)):
-            await _until(
+            await until_json(
                 http,
                 f"{year}/bases/{base}",
                 expert,
@@ -159,20 +143,22 @@ async def test_a_year_from_program_apply_to_results_export(running_stack: Runnin
                 headers=expert,
             )
             assert scored.status_code == 201 and scored.json()["status"] == "graded", scored.text
-        await _until(http, f"{year}/bases/e2e-2", two, lambda b: b["stage"] == "rectifying")
+        await until_json(http, f"{year}/bases/e2e-2", two, lambda b: b["stage"] == "rectifying")
         fixed = await http.post(
             f"{year}/bases/e2e-2/rectification",
             headers=two,
             files={"file": ("整改报告.pdf", b"%PDF-1.4 fixed", "application/pdf")},
         )
         assert fixed.status_code == 201, fixed.text
-        await _until(http, f"{year}/bases/e2e-2", expert, lambda b: b["stage"] == "under_review")
+        await until_json(
+            http, f"{year}/bases/e2e-2", expert, lambda b: b["stage"] == "under_review"
+        )
         again = await http.post(
             f"{year}/bases/e2e-2/scores", json={"scores": dict.fromkeys(keys, 75)}, headers=expert
         )
         assert again.json()["grade"] == "pass", again.text
 
-        notice = await _until(
+        notice = await until_json(
             http,
             f"{year}/results?format=json",
             {},
@@ -189,10 +175,12 @@ async def test_a_year_from_program_apply_to_results_export(running_stack: Runnin
         xlsx = await http.get(f"{year}/results?format=xlsx")
         assert xlsx.content[:2] == b"PK"
 
-        closed = await _until(http, f"{year}/bases/e2e-1", one, lambda b: b["stage"] == "closed")
+        closed = await until_json(
+            http, f"{year}/bases/e2e-1", one, lambda b: b["stage"] == "closed"
+        )
         assert closed["final_grade"] == "excellent"
-        await _until(http, f"{year}/bases/e2e-2", two, lambda b: b["stage"] == "closed")
-        view = await _until(http, year, viewer, lambda v: v["stages"].get("closed") == 2)
+        await until_json(http, f"{year}/bases/e2e-2", two, lambda b: b["stage"] == "closed")
+        view = await until_json(http, year, viewer, lambda v: v["stages"].get("closed") == 2)
         # With the 3 seeded bases, whose missed plans end in rectifications of their own.
         assert view["cycles"] == 5 and view["phase"] in ("concluding", "done")
 
@@ -202,7 +190,7 @@ async def test_a_year_from_program_apply_to_results_export(running_stack: Runnin
         denied = await http.get(f"/v1/documents/{plan_doc}", headers=one)
         assert (denied.status_code, denied.json()["code"]) == (404, "document_not_found")
 
-        inbox = await _until(
+        inbox = await until_json(
             http,
             "/v1/inbox",
             two,

@@ -8,7 +8,6 @@ gate-fast: no verification, short windows. f1 (Zhengzhou) is under review with o
 
 from __future__ import annotations
 
-import asyncio
 import json
 from dataclasses import dataclass, field
 from typing import Any
@@ -18,6 +17,7 @@ import httpx
 from shared.domain.rules import load_rules_file
 from shared.settings import DEPLOY_DIR
 from tests.e2e.conftest import RunningStack, bearer
+from tests.helpers import until_json
 
 YEAR = 2032
 TARGETS = json.dumps([{"key": "patents", "name": "新增发明专利", "target": 30, "unit": "件"}])
@@ -124,7 +124,7 @@ async def build(stack: RunningStack) -> World:
             ).status_code == 202
         for program, b, who in (("gate", "g1", "base_g1"), ("gate-fast", "f1", "base_f1")):
             path = world.cycle(program, b)
-            await until(http, path, h[who], lambda s: s["stage"] == "plan_filing")
+            await until_json(http, path, h[who], lambda s: s["stage"] == "plan_filing")
             filed = await http.post(
                 f"{path}/plan",
                 headers=h[who],
@@ -140,7 +140,7 @@ async def build(stack: RunningStack) -> World:
             files={"file": ("r.pdf", PDF + b"report", "application/pdf")},
         )
         assert report.status_code == 201, report.text
-        await until(
+        await until_json(
             http,
             world.cycle("gate-fast", "f1"),
             h["expert_fast"],
@@ -148,7 +148,7 @@ async def build(stack: RunningStack) -> World:
         )
         # f2 missed its plan: failed, and waiting for the year's final results (rectification
         # follows the final grade, after 公示).
-        await until(
+        await until_json(
             http, world.cycle("gate-fast", "f2"), h["base_f2"], lambda s: s["stage"] == "graded"
         )
     return world
@@ -160,16 +160,3 @@ def granted(stack: RunningStack, name: str, program: str) -> str:
     done = stack.cli(*args, "--documents", timeout=60)
     assert done.returncode == 0, done.stderr
     return done.stdout.strip().splitlines()[-1]
-
-
-async def until(
-    http: httpx.AsyncClient, path: str, headers: dict[str, str], check, limit_s: float = 60
-) -> Any:  # type: ignore[no-untyped-def]
-    body: Any = None
-    for _ in range(int(limit_s * 5)):
-        resp = await http.get(path, headers=headers)
-        body = resp.json() if resp.status_code == 200 else resp.text
-        if resp.status_code == 200 and check(body):
-            return body
-        await asyncio.sleep(0.2)
-    raise AssertionError(f"{path} never reached the expected state: {body}")
