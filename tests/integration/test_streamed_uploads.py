@@ -21,6 +21,7 @@ from nats.aio.client import Client as NatsClient
 
 from services.gateway.upload_stream import STAGING
 from tests.conftest import DevStack, Stack
+from tests.helpers import until_json
 from tests.integration.test_filing_answers import (
     TARGETS,
     GatedActivities,
@@ -52,12 +53,7 @@ class MadeUpPdf:
 
 
 async def _plan_filing(http: httpx.AsyncClient, path: str, who: dict[str, str]) -> None:
-    for _ in range(300):
-        resp = await http.get(path, headers=who)
-        if resp.status_code == 200 and resp.json()["stage"] == "plan_filing":
-            return
-        await asyncio.sleep(0.2)
-    raise AssertionError(f"the cycle never reached plan_filing: {resp.text}")
+    await until_json(http, path, who, lambda s: s["stage"] == "plan_filing")
 
 
 def _staged(stack: Stack) -> list[str]:
