@@ -5,7 +5,6 @@ would be 404 program_year_not_found instead."""
 
 from __future__ import annotations
 
-import asyncio
 import itertools
 from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
@@ -20,7 +19,7 @@ from services.gateway.identity.tokens import Principal
 from services.gateway.routes import objections
 from shared.domain.rules import ProgramRules
 from tests.conftest import Stack
-from tests.helpers import demo_rules
+from tests.helpers import demo_rules, until
 from tests.integration import driver
 from tests.integration.gateway_fixture import Api, gateway
 from tests.integration.test_program_year import cycles, launch
@@ -196,12 +195,12 @@ async def published_year(stack: Stack, bases: list[str]) -> tuple[ProgramRules, 
     await stack.env.sleep(timedelta(seconds=61))
     for base, handle in handles.items():
         await driver.score(handle, "e1", driver.scores(rules, 80 if base == BASE else 70))
-    for _ in range(200):
-        state = await program_year.query(ProgramYearWorkflow.state)
-        if state.phase == "publication":
-            return rules, year, program_year
-        await asyncio.sleep(0.05)
-    raise AssertionError(f"the year never reached 公示: {state}")
+    await until(
+        lambda: program_year.query(ProgramYearWorkflow.state),
+        lambda state: state.phase == "publication",
+        "the year's 公示",
+    )
+    return rules, year, program_year
 
 
 async def test_objections_lodged_listed_and_decided_through_the_api(api: Api, stack: Stack) -> None:

@@ -6,7 +6,6 @@ nats-server, the local object store, and the gateway in process."""
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import io
 import os
@@ -21,7 +20,7 @@ from nats.aio.client import Client as NatsClient
 
 from services.gateway.upload_stream import STAGING
 from tests.conftest import DevStack, Stack
-from tests.helpers import until_json
+from tests.helpers import until, until_json
 from tests.integration.test_filing_answers import (
     TARGETS,
     GatedActivities,
@@ -159,11 +158,7 @@ async def test_staging_left_by_a_crash_is_swept_when_the_gateway_starts(
     old = time.time() - 2 * 3600
     os.utime(stale, (old, old))
     async with gateway(stack, dev_stack, nc, tmp_path):
-        for _ in range(50):
-            if not stale.exists():
-                break
-            await asyncio.sleep(0.1)
-    assert not stale.exists()
+        await until(lambda: not stale.exists(), what="the stale staging swept", every=0.1)
     assert fresh.exists()
     fresh.unlink()
 
