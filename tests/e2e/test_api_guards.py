@@ -23,7 +23,7 @@ from services.gateway.openapi_doc import described_app
 from shared.stream import EVENTS_STREAM
 from tests.e2e import world as w
 from tests.e2e.conftest import bearer
-from tests.helpers import until_json
+from tests.helpers import until, until_json
 
 G1, G2, F1, F2 = ("gate", "g1"), ("gate", "g2"), ("gate-fast", "f1"), ("gate-fast", "f2")
 ELF = b"\x7fELF\x02\x01\x01" + b"\x00" * 64
@@ -1112,12 +1112,13 @@ async def test_expert_sheets_each_its_own_then_the_province_then_averages_after_
             f"{cycle}/scores", headers=h["b"], json={"scores": dict.fromkeys(SCORES, 90)}
         )
         assert graded.status_code == 201, graded.text
-        for _ in range(300):  # the year publishes its 公示 once every cycle is graded
-            if (await http.get(f"{year}/results")).status_code == 200:
-                break
-            await asyncio.sleep(0.2)
-        else:
-            raise AssertionError("the results were never published")
+        # The year publishes its 公示 once every cycle is graded.
+        await until(
+            lambda: http.get(f"{year}/results"),
+            lambda resp: resp.status_code == 200,
+            "the results' publication",
+            every=0.2,
+        )
 
         as_admin = (await http.get(cycle, headers=h["admin"])).json()
         as_base = (await http.get(cycle, headers=h["p1"])).json()

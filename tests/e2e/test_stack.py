@@ -4,7 +4,6 @@ is left)."""
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import json
 from collections import Counter
@@ -17,6 +16,7 @@ from services.cli.stack import SERVICES
 from shared.eventlog import read_events
 from shared.events.subjects import event_filter
 from tests.e2e.conftest import Process, RunningStack, bearer, processes_using
+from tests.helpers import until
 
 PDF = b"%PDF-1.4\n% plan for e2e\n"
 TARGETS = [{"key": "patents", "name": "新增发明专利", "target": 30, "unit": "件"}]
@@ -66,10 +66,9 @@ async def test_plan_filed_over_http_lands_on_the_event_stream(running_stack: Run
         assert again.json()["status"] == "already_launched"
 
         cycle = f"/v1/programs/demo-fast/years/{year}/bases/{base}"
-        for _ in range(300):
-            if (await http.get(cycle, headers=filer)).status_code == 200:
-                break
-            await asyncio.sleep(0.1)
+        await until(
+            lambda: http.get(cycle, headers=filer), lambda resp: resp.status_code == 200, every=0.1
+        )
         filed = await http.post(
             f"{cycle}/plan",
             files={"file": ("plan.pdf", PDF, "application/pdf")},
