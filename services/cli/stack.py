@@ -9,13 +9,10 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import subprocess
 import sys
-from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlparse
 
-import httpx
 from temporalio.api.enums.v1 import IndexedValueType
 from temporalio.api.operatorservice.v1 import (
     AddSearchAttributesRequest,
@@ -27,8 +24,9 @@ from shared.clients import nats_options
 from shared.contracts import search_attributes as sa
 from shared.logging import get_logger
 from shared.nats_auth import CONFIG_FILE, read_embedded_passwords, write_embedded_auth
-from shared.retrying import polled, retrying
+from shared.retrying import retrying
 from shared.settings import Settings
+from shared.supervisor import Supervisor, answers, http_probe, port_probe
 from shared.temporal import connect_temporal
 
 log = get_logger("up")
@@ -37,53 +35,6 @@ _KINDS = {
     "KEYWORD": IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
     "INT": IndexedValueType.INDEXED_VALUE_TYPE_INT,
 }
-
-
-@dataclass
-class Stack:
-    settings: Settings
-    processes: list[tuple[str, subprocess.Popen[bytes]]] = field(default_factory=list)
-
-    def start(self, name: str, argv: list[str], env: dict[str, str]) -> None:
-        logs = self.settings.state_dir / "logs"
-        logs.mkdir(parents=True, exist_ok=True)
-        out = open(logs / f"{name}.log", "ab")
-        proc = subprocess.Popen(
-            argv, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
-        )
-        self.processes.append((name, proc))
-        log.info("process.started", name=name, pid=proc.pid, log=str(logs / f"{name}.log"))
-
-    def failed(self) -> str | None:
-        for name, proc in self.processes:
-            if proc.poll() is not None:
-                logs = self.settings.state_dir / "logs" / f"{name}.log"
-                return f"{name} exited with {proc.returncode}; see {logs}"
-        return None
-
-    def stop(self, timeout: float = 15.0) -> None:
-        # Reverse order: the gateway and worker go before the servers they depend on.
-        for name, proc in reversed(self.processes):
-            if proc.poll() is None:
-                proc.send_signal(signal.SIGTERM)
-                try:
-                    proc.wait(timeout)
-                except subprocess.TimeoutExpired:
-                    log.warning("process.killed", name=name, pid=proc.pid)
-                    proc.kill()
-                    proc.wait()
-            log.info("process.stopped", name=name, code=proc.returncode)
-        self.processes.clear()
-
-
-def answers(host: str, port: int, timeout: float = 0.5) -> bool:
-    import socket
-
-    try:
-        with socket.create_connection((host, port), timeout=timeout):
-            return True
-    except OSError:
-        return False
 
 
 def _host_port(address: str) -> tuple[str, int]:
@@ -111,7 +62,7 @@ def service_env(env: dict[str, str], name: str, passwords: dict[str, str]) -> di
     return {**env, "NAVCYCLE_NATS_USER": name, "NAVCYCLE_NATS_PASSWORD": passwords[name]}
 
 
-def start_nats(settings: Settings, stack: Stack, env: dict[str, str]) -> dict[str, str]:
+def start_nats(settings: Settings, stack: Supervisor, env: dict[str, str]) -> dict[str, str]:
     """A nats-server of our own, with new passwords for its users; returns them."""
     state = settings.state_dir.resolve()
     nats_url = urlparse(settings.nats_url.split(",")[0].strip())
@@ -136,15 +87,6 @@ def start_nats(settings: Settings, stack: Stack, env: dict[str, str]) -> dict[st
     return passwords
 
 
-async def wait_for(predicate, what: str, limit_s: float, stack: Stack) -> None:  # type: ignore[no-untyped-def]
-    async def ready() -> bool:
-        if failure := stack.failed():
-            raise RuntimeError(failure)
-        return bool(await predicate())
-
-    await polled(ready, what=what, every=0.3, seconds=limit_s)
-
-
 async def ensure_search_attributes(settings: Settings) -> None:
     client = await connect_temporal(settings.temporal_address, settings.temporal_namespace)
     existing = await client.operator_service.list_search_attributes(
@@ -163,7 +105,7 @@ async def ensure_search_attributes(settings: Settings) -> None:
         )
 
 
-async def bring_up(settings: Settings, stack: Stack) -> None:
+async def bring_up(settings: Settings, stack: Supervisor) -> None:
     state = settings.state_dir.resolve()
     state.mkdir(parents=True, exist_ok=True)
     env = child_env(settings)
@@ -204,11 +146,8 @@ async def bring_up(settings: Settings, stack: Stack) -> None:
         passwords = start_nats(settings, stack, env)
         log.info("nats.users", users=sorted(passwords), dir=str(settings.nats_auth_dir))
 
-    async def tcp(host: str, port: int) -> bool:
-        return answers(host, port)
-
-    await wait_for(lambda: tcp(n_host, n_port), "nats-server", 30, stack)
-    await wait_for(lambda: tcp(t_host, t_port), "Temporal", 90, stack)
+    await stack.wait_ready("nats-server", port_probe(n_host, n_port), 30)
+    await stack.wait_ready("Temporal", port_probe(t_host, t_port), 90)
     await retrying(on=Exception, seconds=60, step=0.5, growing=False)(
         ensure_search_attributes, settings
     )
@@ -218,15 +157,7 @@ async def bring_up(settings: Settings, stack: Stack) -> None:
         stack.start(name, argv, service_env(env, name, passwords))
 
     url = f"{settings.gateway_url}/healthz"
-
-    async def healthy() -> bool:
-        try:
-            async with httpx.AsyncClient(timeout=5) as client:
-                return (await client.get(url)).status_code == 200
-        except httpx.HTTPError:
-            return False
-
-    await wait_for(healthy, "the gateway health check", 120, stack)
+    await stack.wait_ready("the gateway health check", http_probe(url), 120)
     await sync_schedules(settings)
 
 
@@ -268,7 +199,7 @@ def banner(settings: Settings) -> str:
 
 
 def run_up(settings: Settings) -> int:
-    stack = Stack(settings)
+    stack = Supervisor(settings.state_dir / "logs")
     stop = asyncio.Event()
 
     async def main() -> int:
@@ -286,8 +217,8 @@ def run_up(settings: Settings) -> int:
                 return 1
             print(banner(settings), flush=True)
             while not stop.is_set():
-                if failure := stack.failed():
-                    log.error("process.exited", detail=failure)
+                if failed := stack.exited(tail=15):
+                    log.error("process.exited", detail="\n".join(failed))
                     return 1
                 try:
                     await asyncio.wait_for(stop.wait(), 1.0)
@@ -300,6 +231,6 @@ def run_up(settings: Settings) -> int:
     try:
         code = asyncio.run(main())
     finally:
-        stack.stop()
+        stack.stop_all(timeout=15.0)
         print("navcycle stopped / 已停止", flush=True)
     return code
