@@ -8,17 +8,13 @@ server behind a proxy that can be cut.
 
 from __future__ import annotations
 
-import asyncio
 import os
 import signal
-import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO
 
 import httpx
 import psycopg
@@ -29,9 +25,10 @@ from shared.binaries import find_binary
 from shared.contracts import search_attributes as sa
 from shared.objectstore import S3ObjectStore
 from shared.settings import Settings
+from shared.supervisor import Supervisor, answers
 from tests.faults.proxy import TcpProxy
 from tests.helpers import fresh_database
-from tests.servers import free_port, moto_s3, wait_port
+from tests.servers import free_port, moto_s3
 
 SERVICES = ["registry", "filings", "assessment", "notifier", "dashboard", "worker", "gateway"]
 
@@ -48,14 +45,6 @@ def terminate_connections(server_url: str, database: str) -> int:
 
 
 @dataclass
-class Process:
-    name: str
-    argv: list[str]
-    proc: subprocess.Popen[bytes]
-    log: IO[bytes]
-
-
-@dataclass
 class FaultStack:
     root: Path
     database: str
@@ -66,8 +55,16 @@ class FaultStack:
     nats_port: int = field(default_factory=free_port)
     temporal_port: int = field(default_factory=free_port)
     http_port: int = field(default_factory=free_port)
-    processes: dict[str, Process] = field(default_factory=dict)
     bucket: str = "navcycle-faults"
+    supervisor: Supervisor = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.supervisor = Supervisor(self.root / "logs")
+
+    @property
+    def processes(self) -> list[str]:
+        """The names of the running parts, in order of start."""
+        return list(self.supervisor.processes)
 
     @property
     def state_dir(self) -> Path:
@@ -123,32 +120,15 @@ class FaultStack:
 
     # ------------------------------------------------------------------ processes
 
-    def start(self, name: str, argv: list[str]) -> Process:
-        logs = self.root / "logs"
-        logs.mkdir(parents=True, exist_ok=True)
-        log = open(logs / f"{name}.log", "ab")  # closed in stop()
-        proc = subprocess.Popen(
-            argv, env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
-        )
-        self.processes[name] = Process(name, argv, proc, log)
-        return self.processes[name]
+    def start(self, name: str, argv: list[str]) -> None:
+        self.supervisor.start(name, argv, self.env)
 
     def pid(self, name: str) -> int:
-        return self.processes[name].proc.pid
+        return self.supervisor.pid(name)
 
-    def stop(self, name: str, sig: int = signal.SIGTERM, timeout: float = 20.0) -> int | None:
+    def stop(self, name: str, sig: int = signal.SIGINT, timeout: float = 20.0) -> int | None:
         """Stop one process (``SIGKILL`` for a crash); returns its exit code."""
-        process = self.processes.pop(name)
-        proc = process.proc
-        if proc.poll() is None:
-            proc.send_signal(sig)
-            try:
-                proc.wait(timeout)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(10)
-        process.log.close()
-        return proc.returncode
+        return self.supervisor.stop(name, sig, timeout)
 
     def stop_all(self) -> None:
         """The gateway and the services first, the servers they use last."""
@@ -157,17 +137,10 @@ class FaultStack:
             self.stop(name)
 
     def exited(self) -> list[str]:
-        return [
-            f"{p.name} exited with {p.proc.returncode}"
-            for p in self.processes.values()
-            if p.proc.poll() is not None
-        ]
+        return self.supervisor.exited()
 
     def log_tail(self, name: str, lines: int = 40) -> str:
-        path = self.root / "logs" / f"{name}.log"
-        if not path.exists():
-            return ""
-        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+        return self.supervisor.tail(name, lines)
 
     # ------------------------------------------------------------------ the parts
 
@@ -185,7 +158,9 @@ class FaultStack:
                 str(self.state_dir / "nats"),
             ],
         )
-        wait_port(self.nats_port, 30)
+        self.supervisor.wait_ready_blocking(
+            "nats-server", lambda: answers("127.0.0.1", self.nats_port), 30
+        )
 
     def start_temporal(self) -> None:
         argv = [
@@ -205,7 +180,9 @@ class FaultStack:
         for key in sa.ALL:
             argv += ["--search-attribute", f"{key.name}={key.indexed_value_type.name.capitalize()}"]
         self.start("temporal", argv)
-        wait_port(self.temporal_port, 90)
+        self.supervisor.wait_ready_blocking(
+            "Temporal", lambda: answers("127.0.0.1", self.temporal_port), 90
+        )
 
     def start_service(self, name: str) -> None:
         self.start(name, [sys.executable, "-m", "services.cli.main", "serve", name])
@@ -219,23 +196,21 @@ class FaultStack:
 
     async def wait_healthy(self, limit_s: float = 180.0, *components: str) -> None:
         """Until ``/healthz`` says ok (for the named components, or all of them)."""
-        deadline = time.monotonic() + limit_s
         body: dict[str, object] = {}
-        while time.monotonic() < deadline:
-            if failed := self.exited():
-                raise RuntimeError(f"{failed}: {self._tails()}")
+
+        async def healthy() -> bool:
+            nonlocal body
             body = await self.health()
             parts = body.get("components") or {}
             assert isinstance(parts, dict)
-            if components and all((parts.get(c) or {}).get("status") == "ok" for c in components):
-                return
-            if not components and body.get("status") == "ok":
-                return
-            await asyncio.sleep(0.5)
-        raise TimeoutError(f"the stack is not healthy after {limit_s:.0f}s: {body}")
+            if components:
+                return all((parts.get(c) or {}).get("status") == "ok" for c in components)
+            return body.get("status") == "ok"
 
-    def _tails(self) -> str:
-        return "\n".join(f"--- {n}\n{self.log_tail(n, 15)}" for n in self.processes)
+        try:
+            await self.supervisor.wait_ready("the stack's /healthz", healthy, limit_s)
+        except TimeoutError as exc:
+            raise TimeoutError(f"{exc}: {body}") from None
 
     async def up(self) -> None:
         self.state_dir.mkdir(parents=True, exist_ok=True)
