@@ -13,6 +13,7 @@ import asyncio
 import subprocess
 import tempfile
 import time
+from contextlib import AbstractAsyncContextManager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -50,7 +51,9 @@ def waiting_rules() -> ProgramRules:
     return ProgramRules.model_validate(doc)
 
 
-def start_worker(temporal: str, nats_url: str, state: Path) -> subprocess.Popen[bytes]:
+def start_worker(
+    temporal: str, nats_url: str, state: Path
+) -> AbstractAsyncContextManager[subprocess.Popen[bytes]]:
     return serve("worker", state, temporal_address=temporal, nats_url=nats_url, task_queue=QUEUE)
 
 
@@ -126,12 +129,8 @@ async def run(cycles: int = 10_000, limit_s: float = 1800) -> Outcome:
             await ensure_events_stream(js, Settings().event_duplicate_window_s)
             async with dev_server() as env:
                 address = env.client.service_client.config.target_host
-                proc = start_worker(address, nats_url, root / "state")
-                try:
+                async with start_worker(address, nats_url, root / "state") as proc:
                     figures = await _measure(env.client, js, proc, cycles, limit_s)
-                finally:
-                    proc.terminate()
-                    await asyncio.to_thread(proc.wait, 30)
             await nc.close()
     mb = figures["peak_rss_mb"]
     row = Row(

@@ -23,6 +23,7 @@ import subprocess
 import tempfile
 import time
 from collections.abc import Callable, Coroutine, Iterable
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -181,7 +182,9 @@ async def paced_lag(side: Side, tag: str, rate: float, seconds: float) -> dict[s
 # ---------------------------------------------------------------- navcycle: the dashboard
 
 
-def start_dashboard(nats_url: str, state: Path) -> subprocess.Popen[bytes]:
+def start_dashboard(
+    nats_url: str, state: Path
+) -> AbstractAsyncContextManager[subprocess.Popen[bytes]]:
     """``navcycle serve dashboard``: SQLite in ``state``, migrated on start, as deployed."""
     return serve("dashboard", state, nats_url=nats_url)
 
@@ -267,8 +270,7 @@ async def run(
         with nats_server(root / "nats") as nats_url:
             nc = await nats.connect(nats_url)
             js = nc.jetstream()
-            proc = start_dashboard(nats_url, root / "state")
-            try:
+            async with start_dashboard(nats_url, root / "state") as proc:
                 await wait_healthy(nc, proc)
                 say(NAME, "dashboard service up (its own process, SQLite)")
                 nav_side = await navcycle_way(nc, js, proc.pid)
@@ -276,9 +278,6 @@ async def run(
                 # Also the lag at a rate the dashboard keeps up with, if 500/s is beyond it.
                 easy = min(rate, max(5.0, 0.5 * nav["sustained_rate"]))
                 nav["easy"] = await paced_lag(nav_side, "easy", easy, seconds)
-            finally:
-                proc.terminate()
-                await asyncio.to_thread(proc.wait, 15)
             floor_side = await floor_way(js)
             floor = await measure(floor_side, rate, seconds, floor_flood)
             floor["easy"] = await paced_lag(floor_side, "easy", easy, seconds)

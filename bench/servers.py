@@ -17,6 +17,7 @@ from temporalio.testing import WorkflowEnvironment
 from shared.binaries import find_binary
 from shared.contracts import search_attributes as sa
 from shared.embedded import free_port
+from shared.supervisor import Supervisor
 
 
 @asynccontextmanager
@@ -39,22 +40,25 @@ async def dev_server(root: Path | None = None) -> AsyncIterator[WorkflowEnvironm
         await env.shutdown()
 
 
-def serve(service: str, state: Path, **env: str) -> subprocess.Popen[bytes]:
-    """``navcycle serve <service>`` in its own process, as deployed: its state (SQLite) in
-    ``state``, JSON logs at WARNING to ``state/<service>.log``, and ``env`` as NAVCYCLE_*
-    settings (``nats_url="..."`` sets NAVCYCLE_NATS_URL)."""
+@asynccontextmanager
+async def serve(service: str, state: Path, **env: str) -> AsyncIterator[subprocess.Popen[bytes]]:
+    """``navcycle serve <service>`` in its own process, as deployed, until the block ends: its
+    state (SQLite) in ``state``, JSON logs at WARNING to ``state/<service>.log``, and ``env`` as
+    NAVCYCLE_* settings (``nats_url="..."`` sets NAVCYCLE_NATS_URL)."""
     settings = {f"NAVCYCLE_{k.upper()}": v for k, v in env.items()}
-    state.mkdir(parents=True, exist_ok=True)
-    with open(state / f"{service}.log", "ab") as log:
-        return subprocess.Popen(
-            [sys.executable, "-m", "services.cli.main", "serve", service],
-            env=dict(
-                os.environ,
-                NAVCYCLE_STATE_DIR=str(state),
-                NAVCYCLE_LOG_FORMAT="json",
-                NAVCYCLE_LOG_LEVEL="WARNING",
-                **settings,
-            ),
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
+    supervisor = Supervisor(state)
+    process = supervisor.start(
+        service,
+        [sys.executable, "-m", "services.cli.main", "serve", service],
+        dict(
+            os.environ,
+            NAVCYCLE_STATE_DIR=str(state),
+            NAVCYCLE_LOG_FORMAT="json",
+            NAVCYCLE_LOG_LEVEL="WARNING",
+            **settings,
+        ),
+    )
+    try:
+        yield process.proc
+    finally:
+        await asyncio.to_thread(supervisor.stop_all)
