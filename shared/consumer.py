@@ -34,6 +34,7 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from shared.events.envelope import CloudEvent
+from shared.events.payloads import UnknownPayload
 from shared.logging import get_logger
 from shared.nats_auth import SHARED_INBOX
 from shared.service import ServiceBroker
@@ -43,7 +44,7 @@ log = get_logger("consumer")
 ALL_EVENTS = "navcycle.events.>"
 # A handler gets the event and its stream sequence (a checkpoint for projections).
 Handler = Callable[[CloudEvent, int], Awaitable[None]]
-_UNREADABLE = (ValidationError, json.JSONDecodeError, UnicodeDecodeError)
+_UNREADABLE = (ValidationError, UnknownPayload, json.JSONDecodeError, UnicodeDecodeError)
 
 
 @dataclass(frozen=True)
@@ -134,7 +135,7 @@ def event_consumer(
     async def consume(msg: NatsMessage) -> None:
         raw = msg.raw_message
         try:
-            event = CloudEvent.from_json(msg.body)
+            event = CloudEvent.read(msg.body)
         except _UNREADABLE as exc:
             await dead_letter(broker, name, msg.body, raw.subject, f"unreadable event: {exc}")
             await msg.ack()
@@ -265,7 +266,7 @@ class BatchConsumer:
         readable: list[tuple[Msg, Delivered]] = []
         for msg in msgs:
             try:
-                event = CloudEvent.from_json(msg.data)
+                event = CloudEvent.read(msg.data)
             except _UNREADABLE as exc:
                 await dead_letter(
                     self._broker, self.name, msg.data, msg.subject, f"unreadable event: {exc}"

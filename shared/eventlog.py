@@ -13,6 +13,7 @@ from nats.js.errors import NotFoundError
 from pydantic import ValidationError
 
 from shared.events.envelope import CloudEvent
+from shared.events.payloads import UnknownPayload
 from shared.stream import EVENTS_STREAM
 
 _END = object()
@@ -41,7 +42,7 @@ async def stream_events(
     reads several times faster than pulling. It ends at the last event that was pending when
     it started reading.
 
-    A message that is not a CloudEvent raises, unless ``unreadable`` is given: then its stream
+    A message that is not a readable CloudEvent (its payload too) raises, unless ``unreadable`` is given: then its stream
     sequence is noted there and reading goes on (the consumers dead-letter such messages).
     """
     arrived: asyncio.Queue[Msg | object] = asyncio.Queue()
@@ -69,8 +70,8 @@ async def stream_events(
             assert isinstance(msg, Msg)
             seq = msg.metadata.sequence.stream
             try:
-                event = CloudEvent.from_json(msg.data)
-            except ValidationError:
+                event = CloudEvent.read(msg.data)
+            except (ValidationError, UnknownPayload):
                 if unreadable is None:
                     raise
                 unreadable.append(seq)

@@ -71,6 +71,18 @@ class CloudEvent(BaseModel):
     def from_json(cls, raw: bytes | str) -> CloudEvent:
         return cls.model_validate_json(raw)
 
+    @classmethod
+    def read(cls, raw: bytes | str) -> CloudEvent:
+        """An event from the log that its consumers can read: the envelope and its payload model.
+
+        Raises ``ValidationError`` (or ``UnknownPayload`` for a type or version with no model), so
+        a reader puts a bad event aside (dead letter, skipped count) at the edge instead of
+        failing on it later, again and again, in the middle of a batch.
+        """
+        event = cls.from_json(raw)
+        read_payload(event)
+        return event
+
 
 def new_event(
     *,

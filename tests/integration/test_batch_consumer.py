@@ -154,3 +154,37 @@ async def test_a_consumer_left_by_an_older_version_is_replaced_from_the_checkpoi
         assert info.config.deliver_subject and info.config.ack_policy == AckPolicy.ALL
     finally:
         await broker.stop()
+
+
+async def test_an_event_whose_payload_does_not_read_is_dead_lettered_at_the_edge(
+    nats_url: str, nc: NatsClient
+) -> None:
+    """A well-formed envelope whose payload misses what its model requires never reaches the
+    handler (it would fail it on every retry); the events behind it are applied."""
+    js = nc.jetstream()
+    bad = new_event(
+        event_type=EventType.PLAN_FILED,
+        program="batchpayload",
+        year=2026,
+        base="b1",
+        time=datetime.now(UTC),
+        stream_key="cycle/batchpayload@run",
+        sequence=1,
+        data={},  # no document: PlanFiled requires one
+    )
+    good = _events("batchpayload", 3)[1:]
+    for event in (bad, *good):
+        await EventPublisher(js).publish(event)
+    seen: list[str] = []
+
+    async def handler(batch: list[Delivered]) -> None:
+        seen.extend(d.event.id for d in batch)
+
+    broker = _consumer(nats_url, "batchpayload", handler)
+    await broker.start()
+    try:
+        await until(lambda: list(seen), lambda ids: len(ids) == len(good))
+        assert seen == [e.id for e in good]
+        assert await until(lambda: _dead(nc, "batch-batchpayload"), lambda n: n == 1)
+    finally:
+        await broker.stop()

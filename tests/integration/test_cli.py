@@ -68,6 +68,7 @@ async def test_events_tail_prints_new_events_live_filtered_by_base(nats_url: str
     from shared.events.envelope import new_event
     from shared.events.types import EventType
     from shared.publisher import EventPublisher
+    from tests.event_samples import required
 
     def event(base: str, n: int):  # type: ignore[no-untyped-def]
         return new_event(
@@ -78,7 +79,7 @@ async def test_events_tail_prints_new_events_live_filtered_by_base(nats_url: str
             time=datetime.now(UTC),
             stream_key=f"cycle/tail/2026/{base}@run",
             sequence=n,
-            data={},
+            data=required(EventType.PLAN_FILED),
         )
 
     publisher = EventPublisher(nc.jetstream())

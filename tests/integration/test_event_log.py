@@ -10,6 +10,7 @@ from shared.events.subjects import event_filter
 from shared.events.types import EventType
 from shared.publisher import EventPublisher
 from shared.stream import EVENTS_STREAM, ensure_events_stream
+from tests.event_samples import required
 
 
 async def test_publishing_the_same_event_twice_stores_it_once(nc: NatsClient) -> None:
@@ -23,6 +24,7 @@ async def test_publishing_the_same_event_twice_stores_it_once(nc: NatsClient) ->
         time=datetime.now(UTC),
         stream_key="cycle/dedup/2026/b1",
         sequence=1,
+        data=required(EventType.PLAN_FILED),
     )
     first = await publisher.publish(event)
     second = await publisher.publish(event)
@@ -57,6 +59,7 @@ async def test_read_events_from_a_sequence(nc: NatsClient) -> None:
             time=datetime.now(UTC),
             stream_key="k",
             sequence=n,
+            data=required(EventType.REMINDER_SENT),
         )
         seqs.append((await publisher.publish(event)).stream_seq)
     later = await read_events(js, event_filter("since"), since_seq=seqs[1])
