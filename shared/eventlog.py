@@ -42,8 +42,9 @@ async def stream_events(
     reads several times faster than pulling. It ends at the last event that was pending when
     it started reading.
 
-    A message that is not a readable CloudEvent (its payload too) raises, unless ``unreadable`` is given: then its stream
-    sequence is noted there and reading goes on (the consumers dead-letter such messages).
+    A message that is not a readable CloudEvent (envelope and payload) raises, unless
+    ``unreadable`` is given: then its stream sequence is noted there and reading goes on (the
+    consumers dead-letter such messages).
     """
     arrived: asyncio.Queue[Msg | object] = asyncio.Queue()
 
