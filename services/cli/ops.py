@@ -463,7 +463,7 @@ def dashboard_rebuild_command(settings: Settings, *, as_json: bool) -> int:
             [
                 ("events 事件", report.events),
                 ("arrived while rebuilding 重建期间到达", report.caught_up),
-                ("not CloudEvents, skipped 跳过", report.skipped),
+                ("unreadable, skipped 无法读取而跳过", report.skipped),
                 ("checkpoint 检查点", report.stream_seq),
                 ("seconds 秒", f"{report.seconds:.2f}"),
                 ("events/s 事件/秒", f"{report.rate:,.0f}"),
