@@ -1,13 +1,9 @@
 """The object store against a local directory and a real S3-protocol server (moto)."""
 
-from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
-
 import pytest
 from minio import Minio
 
 from shared.objectstore import (
-    LocalObjectStore,
     ObjectConflict,
     ObjectMissing,
     ObjectStore,
@@ -15,23 +11,7 @@ from shared.objectstore import (
     S3ObjectStore,
     sha256_hex,
 )
-from tests.servers import free_port, moto_s3
-
-
-@pytest.fixture(scope="module")
-def s3_endpoint() -> Iterator[str]:
-    with moto_s3() as endpoint:
-        yield endpoint
-
-
-@pytest.fixture(params=["local", "s3"])
-async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[ObjectStore]:
-    if request.param == "local":
-        yield LocalObjectStore(tmp_path / "objects")
-    else:
-        endpoint = request.getfixturevalue("s3_endpoint")
-        client = Minio(endpoint, access_key="test", secret_key="test", secure=False)
-        yield S3ObjectStore(client, f"navcycle-{tmp_path.name.lower().replace('_', '-')[:40]}")
+from tests.servers import free_port
 
 
 async def test_put_get_and_stat(store: ObjectStore) -> None:

@@ -10,7 +10,6 @@ import os
 import time
 import tracemalloc
 import zipfile
-from collections.abc import AsyncIterator, Iterator
 from datetime import timedelta
 from pathlib import Path
 
@@ -30,26 +29,10 @@ from shared.objectstore import (
     S3ObjectStore,
     StoredObject,
 )
-from tests.servers import free_port, moto_s3
+from tests.servers import free_port
 
 MIB = 1024 * 1024
 CHUNK = 64 * 1024
-
-
-@pytest.fixture(scope="module")
-def s3_endpoint() -> Iterator[str]:
-    with moto_s3() as endpoint:
-        yield endpoint
-
-
-@pytest.fixture(params=["local", "s3"])
-async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[ObjectStore]:
-    if request.param == "local":
-        yield LocalObjectStore(tmp_path / "objects")
-    else:
-        endpoint = request.getfixturevalue("s3_endpoint")
-        client = Minio(endpoint, access_key="test", secret_key="test", secure=False)
-        yield S3ObjectStore(client, f"stream-{tmp_path.name.lower().replace('_', '-')[:40]}")
 
 
 def _chunks(total: int, seed: bytes = b"") -> list[bytes]:
