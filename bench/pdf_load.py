@@ -35,7 +35,7 @@ from bench.report import Goal, Outcome, Row, ratio, say
 from bench.stats import summary_ms
 from shared.contracts.results import ResultEntry, ResultsNotice, dump_results, results_key
 from shared.events.envelope import new_event
-from shared.events.types import EventType
+from shared.events.payloads.results import ResultsPublished, StoredNotice
 from shared.objectstore import LocalObjectStore
 from shared.publisher import EventPublisher
 from shared.settings import Settings
@@ -83,19 +83,15 @@ async def publish(stack: rush.Stack) -> None:
     nc = await nats.connect(stack.nats_url)
     try:
         event = new_event(
-            event_type=EventType.RESULTS_PUBLISHED,
+            payload=ResultsPublished(
+                results=StoredNotice(key=stored.key, sha256=stored.sha256, size=stored.size)
+            ),
             program=rush.PROGRAM,
             year=NOTICE_YEAR,
             base=None,
             time=datetime.now(UTC),
             stream_key=f"year/{rush.PROGRAM}/{NOTICE_YEAR}@bench",
             sequence=1,
-            data={
-                "notice": 1,
-                "kind": "original",
-                "results": {"key": stored.key, "sha256": stored.sha256, "size": stored.size},
-                "entries": None,
-            },
         )
         await EventPublisher(nc.jetstream()).publish(event)
     finally:

@@ -28,7 +28,7 @@ from services.gateway.routes.documents import exports_of
 from shared.contracts.results import ResultEntry, ResultsNotice, dump_results, results_key
 from shared.db import make_engine
 from shared.events.envelope import new_event
-from shared.events.types import EventType
+from shared.events.payloads.results import ResultsPublished, StoredNotice
 from shared.migrations import upgrade
 from shared.publisher import EventPublisher
 from tests.conftest import DevStack, Stack
@@ -69,19 +69,15 @@ async def publish_notice(nc: NatsClient, objects: object, year: int = NOTICE_YEA
         results_key(PROGRAM, year), dump_results(notice), "application/json"
     )
     event = new_event(
-        event_type=EventType.RESULTS_PUBLISHED,
+        payload=ResultsPublished(
+            results=StoredNotice(key=stored.key, sha256=stored.sha256, size=stored.size)
+        ),
         program=PROGRAM,
         year=year,
         base=None,
         time=datetime.now(UTC),
         stream_key=f"year/{PROGRAM}/{year}@pdf-load",
         sequence=1,
-        data={
-            "notice": 1,
-            "kind": "original",
-            "results": {"key": stored.key, "sha256": stored.sha256, "size": stored.size},
-            "entries": None,
-        },
     )
     await EventPublisher(nc.jetstream()).publish(event)
 
