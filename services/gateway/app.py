@@ -7,7 +7,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from services.gateway import openapi_doc, problems, staging_sweep, warm_exports
+from services.gateway import openapi_doc, portal, problems, staging_sweep, warm_exports
 from services.gateway.arrival_stamp import ArrivalStamp
 from services.gateway.deps import Deps
 from services.gateway.limits import BodyLimit
@@ -64,6 +64,7 @@ def create_app(
     app.include_router(inbox.router)
     app.include_router(dashboard.router)
     app.include_router(pages.router)
+    portal.install(app)  # the work portal's pages, under /portal
     return app
 
 

@@ -1,0 +1,7 @@
+"""The base pages of the portal."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+router = APIRouter(include_in_schema=False)

@@ -1,0 +1,7 @@
+"""The officer pages of the portal."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+router = APIRouter(include_in_schema=False)
