@@ -22,6 +22,8 @@ from shared.contracts.assessment import (
     AssignmentQuery,
     Assignments,
     ExpertRemoved,
+    ExpertReviews,
+    ExpertReviewsQuery,
     OpenAssignments,
     ReassignExperts,
     RemoveExpert,
@@ -116,6 +118,10 @@ def build_router(engine: Engine, sink: events.Events) -> NatsRouter:
     @subscriber("assignments.current")
     async def assignments(req: AssignmentQuery) -> Assignments:
         return await asyncio.to_thread(use_cases.current_assignments, engine, req)
+
+    @subscriber("assignments.of_expert")
+    async def expert_reviews(req: ExpertReviewsQuery) -> ExpertReviews:
+        return await asyncio.to_thread(use_cases.expert_reviews, engine, req)
 
     return router
 

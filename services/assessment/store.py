@@ -286,6 +286,23 @@ def open_reviews_of(session: Session, *, program: str, expert: str) -> list[Assi
     ]
 
 
+def places_of(session: Session, *, program: str, expert: str) -> list[AssignmentRow]:
+    """The expert's places on the latest round of each review (replaced ones left out): the
+    reviews ``current_assignments`` names the expert on."""
+    rows = session.exec(
+        select(AssignmentRow).where(
+            AssignmentRow.program == program,
+            AssignmentRow.expert == expert,
+            col(AssignmentRow.replaced_at).is_(None),
+        )
+    ).all()
+    return [
+        r
+        for r in rows
+        if r.round == latest_round(session, program=program, year=r.year, base=r.base)
+    ]
+
+
 def current_assignments(
     session: Session, *, program: str, year: int, base: str
 ) -> tuple[int | None, list[AssignmentRow]]:

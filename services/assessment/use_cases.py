@@ -23,6 +23,9 @@ from shared.contracts.assessment import (
     AssignmentQuery,
     Assignments,
     ExpertRemoved,
+    ExpertReview,
+    ExpertReviews,
+    ExpertReviewsQuery,
     OpenAssignments,
     ReassignExperts,
     RemoveExpert,
@@ -254,3 +257,21 @@ def current_assignments(engine: Engine, req: AssignmentQuery) -> Assignments:
             session, program=req.program, year=req.year, base=req.base
         )
         return _answer(round_, rows)
+
+
+def expert_reviews(engine: Engine, req: ExpertReviewsQuery) -> ExpertReviews:
+    with session_scope(engine) as session:
+        rows = store.places_of(session, program=req.program, expert=req.expert)
+        reviews = [
+            ExpertReview(
+                year=r.year,
+                base=r.base,
+                round=r.round,
+                due=r.due,
+                decided=store.is_decided(
+                    session, program=r.program, year=r.year, base=r.base, round_=r.round
+                ),
+            )
+            for r in rows
+        ]
+    return ExpertReviews(reviews=sorted(reviews, key=lambda r: (-r.year, r.base)))

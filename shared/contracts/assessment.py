@@ -35,6 +35,28 @@ class Assignments(BaseModel):
         return expert in self.experts
 
 
+class ExpertReviewsQuery(BaseModel):
+    """The reviews an expert holds a place on now, in one program."""
+
+    program: str = Field(pattern=_ID)
+    expert: str = Field(min_length=1, max_length=100)
+
+
+class ExpertReview(BaseModel):
+    year: int
+    base: str
+    round: int
+    due: datetime | None = None
+    decided: bool = Field(description="The round's grade is recorded")
+
+
+class ExpertReviews(BaseModel):
+    """Each review whose latest round counts the expert among its experts (what
+    ``assignments.current`` answers per base), newest year first."""
+
+    reviews: list[ExpertReview]
+
+
 class OpenAssignments(BaseModel):
     """Assign a review round before it opens: idempotent per (program, year, base, round).
 

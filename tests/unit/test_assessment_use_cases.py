@@ -18,6 +18,7 @@ from services.assessment.tables import AssignmentRow, DecisionRow
 from shared.contracts.assessment import (
     AddExpert,
     AssignmentQuery,
+    ExpertReviewsQuery,
     OpenAssignments,
     ReassignExperts,
     RemoveExpert,
@@ -163,3 +164,24 @@ def test_removing_an_expert_not_on_the_roster_changes_nothing(engine: Engine) ->
     publish = Published(engine)
     done = use_cases.remove_expert(engine, RemoveExpert(program=P, expert="e9", by="a"), publish)
     assert (done.removed, done.reassigned, done.unfilled, publish.events) == (False, [], [], [])
+
+
+def test_an_expert_is_told_the_reviews_it_holds_a_place_on_now(engine: Engine) -> None:
+    publish = Published(engine)
+    _open(engine, publish)  # b1: e1, e2
+    _open(engine, publish, base="b2")  # b2: e3, e4
+    use_cases.reassign_experts(
+        engine,
+        ReassignExperts(program=P, year=2026, base="b1", replace=["e1"], reason="silent", by="p"),
+        publish,
+    )
+    mine = use_cases.expert_reviews(engine, ExpertReviewsQuery(program=P, expert="e2"))
+    assert [(r.year, r.base, r.round, r.decided) for r in mine.reviews] == [(2026, "b1", 0, False)]
+    replaced = use_cases.expert_reviews(engine, ExpertReviewsQuery(program=P, expert="e1"))
+    assert replaced.reviews == []
+    for expert in ("e2", "e3"):
+        current = use_cases.current_assignments(
+            engine, AssignmentQuery(program=P, year=2026, base="b1")
+        )
+        listed = use_cases.expert_reviews(engine, ExpertReviewsQuery(program=P, expert=expert))
+        assert (expert in current.experts) == any(r.base == "b1" for r in listed.reviews)
