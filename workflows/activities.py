@@ -16,6 +16,7 @@ from temporalio.common import (
 from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
+from shared.bases_listing import all_bases
 from shared.contracts import search_attributes as sa
 from shared.contracts.activities import (
     BaseStatusRequest,
@@ -41,14 +42,12 @@ from shared.contracts.cycle import BaseDelisted, CycleInput, FinalGrade
 from shared.contracts.filings import DocumentRecord
 from shared.contracts.program_year import LaunchRequest, LaunchResult
 from shared.contracts.registry import (
-    BaseList,
     BasePublic,
     BasesPage,
     BaseStatusChange,
     BaseStatusResult,
     GetBase,
     GetProgram,
-    ListBases,
     ListBasesRequest,
     PinnedRules,
 )
@@ -251,10 +250,7 @@ class CycleActivities:
         assert self._temporal is not None, "signalling cycles needs a Temporal client"
         bases = req.bases
         if not bases:
-            listed = await self._rpc.call(
-                "registry", "bases.list", ListBases(program=req.program), BaseList
-            )
-            bases = [str(b["id"]) for b in listed.bases]
+            bases = [str(b["id"]) for b in await all_bases(self._rpc, req.program)]
         delivered = 0
         for i, base in enumerate(bases):
             handle = self._temporal.get_workflow_handle(cycle_id(req.program, req.year, base))

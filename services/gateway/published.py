@@ -15,7 +15,8 @@ from services.gateway.auth import rpc
 from services.gateway.deps import Deps
 from services.gateway.notice_refs import StoredNotice
 from services.gateway.problems import ApiError
-from shared.contracts.registry import BaseList, GetProgram, ListBases, PinnedRules
+from shared.bases_listing import all_bases
+from shared.contracts.registry import GetProgram, PinnedRules
 from shared.contracts.results import (
     NoticeList,
     NoticeRef,
@@ -112,10 +113,8 @@ async def load_notice(deps: Deps, program: str, year: int, number: int | None) -
 
 async def _complete(deps: Deps, notice: ResultsNotice) -> ResultsNotice:
     if any(not (e.name and e.region and e.domain) for e in notice.entries):
-        listed = await rpc(
-            deps.rpc.call("registry", "bases.list", ListBases(program=notice.program), BaseList)
-        )
-        info = {str(b["id"]): b for b in listed.bases}
+        listed = await rpc(all_bases(deps.rpc, notice.program))
+        info = {str(b["id"]): b for b in listed}
         notice.entries = [
             e.model_copy(
                 update={

@@ -87,14 +87,24 @@ def bases_page(
 
 
 def list_bases(
-    session: Session, *, program: str, status: str | None, region: str | None
+    session: Session,
+    *,
+    program: str,
+    status: str | None,
+    region: str | None,
+    after: str | None = None,
+    limit: int | None = None,
 ) -> list[BaseRow]:
+    """The program's bases in id order, after ``after``, at most ``limit``."""
     query = select(BaseRow).where(BaseRow.program == program)
     if status:
         query = query.where(BaseRow.status == status)
     if region:
         query = query.where(col(BaseRow.region).startswith(region_prefix(region)))
-    return list(session.exec(query.order_by(col(BaseRow.id))))
+    if after:
+        query = query.where(BaseRow.id > after)
+    query = query.order_by(col(BaseRow.id))
+    return list(session.exec(query if limit is None else query.limit(limit)))
 
 
 def current_rules_all(session: Session) -> list[RulesVersion]:

@@ -8,6 +8,7 @@ from sqlalchemy import Engine
 
 from services.registry import calendars, registration, store
 from services.registry import status as base_status
+from shared import paging
 from shared.contracts.calendars import (
     ApplyCalendar,
     CalendarApplyResult,
@@ -103,9 +104,20 @@ def active_bases(engine: Engine, req: ListBasesRequest) -> BasesPage:
 
 
 def list_bases(engine: Engine, req: ListBases) -> BaseList:
+    """One page of the program's bases: ``req.limit`` at most, and never more JSON than
+    :data:`~shared.paging.REPLY_BUDGET_BYTES`; ``next_cursor`` when more follow."""
     with session_scope(engine) as session:
-        rows = store.list_bases(session, program=req.program, status=req.status, region=req.region)
-    return BaseList(bases=[store.to_public(r).model_dump() for r in rows])
+        rows = store.list_bases(
+            session,
+            program=req.program,
+            status=req.status,
+            region=req.region,
+            after=req.cursor,
+            limit=req.limit + 1,  # one more tells that another page follows
+        )
+        public = [store.to_public(r).model_dump(mode="json") for r in rows]
+    page, more = paging.cut(public, limit=req.limit, size_of=paging.json_size)
+    return BaseList(bases=page, next_cursor=str(page[-1]["id"]) if more else None)
 
 
 def change_status(engine: Engine, req: BaseStatusChange) -> BaseStatusResult:

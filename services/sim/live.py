@@ -22,16 +22,15 @@ from services.sim.programs import (
     sim_experts,
     synthetic_applicant,
 )
+from shared.bases_listing import all_bases
 from shared.clients import connect_nats, object_store
 from shared.contracts.assessment import AddExpert
 from shared.contracts.registry import (
     ApplyRules,
-    BaseList,
     BasePublic,
     BaseRegistration,
     BasesPage,
     GetProgram,
-    ListBases,
     ListBasesRequest,
     PinnedRules,
     RegisterBase,
@@ -128,8 +127,8 @@ async def run_live_year(
         rpc = RpcClient(nc, 30)
         document = rules.model_dump(mode="json", by_alias=True)
         await rpc.call("registry", "rules.apply", ApplyRules(document=document), RulesApplied)
-        listed = await rpc.call("registry", "bases.list", ListBases(program=rules.id), BaseList)
-        known = {str(b["id"]) for b in listed.bases}  # de-listed ones too: they stay registered
+        # De-listed ones too: they stay registered.
+        known = {str(b["id"]) for b in await all_bases(rpc, rules.id)}
         cities = sim_cities(rules)
         for n in range(bases):
             name = f"sim-{n:05d}"

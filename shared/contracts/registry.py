@@ -11,6 +11,7 @@ from shared.contracts.cycle import BaseInfo
 from shared.contracts.strict import StrictModel
 from shared.domain.base_status import Status as BaseStatus
 from shared.domain.rules import ProgramRules
+from shared.paging import MAX_PAGE
 
 
 class Staff(BaseModel):
@@ -94,9 +95,13 @@ class BasesPage(StrictModel):
 
 
 class ListBases(BaseModel):
+    """A page of a program's bases, in id order after ``cursor`` (``bases.list``)."""
+
     program: str
     status: BaseStatus | None = None
     region: str | None = None
+    cursor: str | None = Field(None, max_length=64, description="next_cursor of the page before")
+    limit: int = Field(MAX_PAGE, ge=1, le=MAX_PAGE)
 
 
 class PinnedRules(BaseModel):
@@ -112,6 +117,7 @@ class ProgramList(BaseModel):
 
 class BaseList(BaseModel):
     bases: list[dict[str, object]]
+    next_cursor: str | None = Field(None, description="ask again with this cursor for more")
 
 
 class GetBase(BaseModel):

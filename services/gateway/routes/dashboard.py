@@ -22,6 +22,7 @@ from services.gateway.problems import ApiError
 from services.gateway.published import load_notice
 from services.gateway.routes.params import Base, Program, Year
 from services.gateway.stream_slots import RECHECK_S, Slot, stream_slots, token_refusal
+from shared.bases_listing import all_bases
 from shared.contracts.dashboard import (
     BaseQuery,
     BaseTimeline,
@@ -34,7 +35,6 @@ from shared.contracts.dashboard import (
     YearQuery,
     updated_subject,
 )
-from shared.contracts.registry import BaseList, ListBases
 from shared.contracts.results import OUTCOME_EN, OUTCOME_ZH
 from shared.rpc import Empty
 
@@ -171,10 +171,8 @@ async def _regions(deps: Deps, user: Principal, program: str) -> dict[str, str]:
     the base)."""
     if row_scope(user, Target(program=program)) != "region":
         return {}
-    listed = await rpc(
-        deps.rpc.call("registry", "bases.list", ListBases(program=program), BaseList)
-    )
-    return {str(b["id"]): str(b["region"]) for b in listed.bases}
+    listed = await rpc(all_bases(deps.rpc, program))
+    return {str(b["id"]): str(b["region"]) for b in listed}
 
 
 @dataclass

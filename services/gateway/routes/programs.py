@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import APIRouter, Body, Query
 from nats.errors import Error as NatsError
 
-from services.gateway.auth import UserDep, require, rpc
+from services.gateway.auth import UserDep, base_of, require, rpc
 from services.gateway.deps import Deps, DepsDep
 from services.gateway.identity.tokens import Principal
 from services.gateway.problem_docs import authenticated
@@ -28,7 +28,9 @@ from shared.contracts.registry import (
     RulesApplied,
 )
 from shared.domain.grading import rubric_scale_description
+from shared.domain.regions import is_within
 from shared.logging import get_logger
+from shared.paging import MAX_PAGE
 from shared.schedules import ensure_program_schedule
 
 router = APIRouter(prefix="/v1/programs/{program}", tags=["programs"])
@@ -118,8 +120,19 @@ async def list_bases(
     user: UserDep,
     status: BaseStatus | None = None,
     region: str | None = Query(None, pattern=r"^\d{6}$"),
+    cursor: str | None = Query(
+        None, max_length=64, description="the next_cursor of the page before / 上一页的 next_cursor"
+    ),
+    limit: int = Query(MAX_PAGE, ge=1, le=MAX_PAGE, description="bases per page / 每页基地数"),
 ) -> BaseList:
+    """A page of the program's bases in id order; ``next_cursor`` when more follow."""
     await require(deps, user, "read_program", program=program)
+    if user.role == "base_user":  # its own base, wherever it falls in the pages
+        own = (await base_of(deps, program, user.base or "")).model_dump(mode="json")
+        wanted = (status is None or own["status"] == status) and (
+            region is None or is_within(str(own["region"]), region)
+        )
+        return BaseList(bases=[own] if wanted else [])
     regional = user.role in ("city_officer", "viewer", "operator") and user.region is not None
     if regional:
         region = region or user.region
@@ -127,14 +140,10 @@ async def list_bases(
         deps.rpc.call(
             "registry",
             "bases.list",
-            ListBases(program=program, status=status, region=region),
+            ListBases(program=program, status=status, region=region, cursor=cursor, limit=limit),
             BaseList,
         )
     )
     if regional and user.region:
-        from shared.domain.regions import is_within
-
         listed.bases = [b for b in listed.bases if is_within(str(b["region"]), user.region)]
-    if user.role == "base_user":
-        listed.bases = [b for b in listed.bases if b["id"] == user.base]
     return listed
