@@ -4,11 +4,25 @@ from __future__ import annotations
 
 import logging
 import sys
-from typing import Any
+from typing import Any, TextIO, cast
 
 import structlog
 
 from shared.redact import redact_event
+
+
+class _Stderr:
+    """``sys.stderr`` as it is when a line is written, not as it was when logging was configured.
+
+    Loggers are cached on first use, each holding the stream it was given. Whoever swaps
+    ``sys.stderr`` for a while and closes its replacement (a test's output capture, a command
+    runner) would otherwise leave every cached logger writing to a closed file."""
+
+    def write(self, text: str) -> int:
+        return sys.stderr.write(text)
+
+    def flush(self) -> None:
+        sys.stderr.flush()
 
 
 def configure_logging(fmt: str = "auto", level: str = "INFO", *, service: str = "") -> None:
@@ -25,11 +39,11 @@ def configure_logging(fmt: str = "auto", level: str = "INFO", *, service: str = 
     structlog.configure(
         processors=[*shared, structlog.processors.format_exc_info, redact_event, renderer],
         wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level.upper())),
-        logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
+        logger_factory=structlog.PrintLoggerFactory(file=cast(TextIO, _Stderr())),
         cache_logger_on_first_use=True,
     )
     # Route the standard library (uvicorn, temporalio, faststream) through the same renderer.
-    handler = logging.StreamHandler(sys.stderr)
+    handler = logging.StreamHandler(cast(TextIO, _Stderr()))
     handler.setFormatter(
         structlog.stdlib.ProcessorFormatter(
             foreign_pre_chain=[*shared, redact_event], processor=renderer

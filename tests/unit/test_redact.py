@@ -3,9 +3,7 @@ bearer tokens, exceptions, and the standard library's records (uvicorn, temporal
 
 from __future__ import annotations
 
-import io
 import logging
-import sys
 from collections.abc import Iterator
 
 import pytest
@@ -25,24 +23,34 @@ SECRETS = {
 }
 
 
+class Captured:
+    """What was written to stderr since the test began (log lines go to ``sys.stderr`` as it is
+    when they are written: here pytest's capture)."""
+
+    def __init__(self, capsys: pytest.CaptureFixture[str]) -> None:
+        self._capsys, self._err = capsys, ""
+
+    def getvalue(self) -> str:
+        self._err += self._capsys.readouterr().err
+        return self._err
+
+
 @pytest.fixture
-def captured() -> Iterator[io.StringIO]:
-    """Logging configured as every process configures it, writing to a buffer."""
+def captured(capsys: pytest.CaptureFixture[str]) -> Iterator[Captured]:
+    """Logging configured as every process configures it, writing to stderr."""
     saved_config, saved_handlers = structlog.get_config(), logging.getLogger().handlers[:]
-    saved_level, saved_stderr = logging.getLogger().level, sys.stderr
+    saved_level = logging.getLogger().level
     # uvicorn cuts its access logger off when access_log=False; here it is on, as it would be
     # if anyone turned it on.
     access = logging.getLogger("uvicorn.access")
     saved_access = access.propagate, access.disabled, access.level
     access.propagate, access.disabled, access.level = True, False, logging.NOTSET
-    buffer = io.StringIO()
-    sys.stderr = buffer
+    capsys.readouterr()
     try:
         configure_logging("json", "DEBUG", service="redact-test")
-        yield buffer
+        yield Captured(capsys)
     finally:
         access.propagate, access.disabled, access.level = saved_access
-        sys.stderr = saved_stderr
         structlog.configure(**saved_config)
         logging.getLogger().handlers[:] = saved_handlers
         logging.getLogger().setLevel(saved_level)
@@ -62,7 +70,7 @@ def _settings() -> Settings:
     )
 
 
-def test_nothing_secret_is_logged_whatever_the_way_it_is_logged(captured: io.StringIO) -> None:
+def test_nothing_secret_is_logged_whatever_the_way_it_is_logged(captured: Captured) -> None:
     settings, log = _settings(), get_logger("redact-test")
     log.info("settings.loaded", settings=settings)
     log.info("nats.existing", url=settings.nats_url)
