@@ -1,10 +1,12 @@
 """Replay: recorded cycle histories (tests/histories, real runs of every path of the cycle)
-replayed against the code as ``navcycle replay`` does it, against the Temporal Replayer on
-trivial histories (a workflow that returns at once, recorded on the dev server), with the same
-data converter and sandbox, one replayer each."""
+replayed as ``navcycle replay`` does it (spread over one process per core), against the SDK's
+Replayer on the same histories in one process, events per second each; and the Replayer on
+trivial histories (a workflow that returns at once, recorded on the dev server) as the floor
+of one history's fixed cost."""
 
 from __future__ import annotations
 
+import asyncio
 import time
 from pathlib import Path
 from typing import Any
@@ -17,7 +19,13 @@ from bench.report import REPORT, Outcome, Row, ratio, say
 from bench.servers import dev_server
 from bench.trivial_workflow import Trivial
 from shared.settings import REPO_ROOT
-from workflows.replay import history_files, load_history_file, replay
+from workflows.replay import (
+    default_processes,
+    history_files,
+    load_history_file,
+    replay,
+    replay_spread,
+)
 
 NAME = "replay"
 HISTORIES = REPO_ROOT / "tests" / "histories"
@@ -55,10 +63,16 @@ async def run(repeat: int = 50, folder: Path = HISTORIES) -> Outcome:
     recorded = [load_history_file(f) for f in history_files([folder])]
     cycles = [h for h in recorded if h.workflow_id.startswith("cycle/")]
     navcycle = cycles * repeat
-    say(NAME, f"navcycle: {len(navcycle)} replays of {len(cycles)} recorded cycle histories")
+    processes = default_processes()
+    say(NAME, f"navcycle: {len(navcycle)} replays of {len(cycles)} histories on {processes} cores")
     started, cpu = time.monotonic(), time.process_time()
-    outcomes = await replay(navcycle)
+    outcomes = await asyncio.to_thread(replay_spread, navcycle, processes=processes)
     nav_s, nav_cpu = time.monotonic() - started, time.process_time() - cpu
+
+    say(NAME, f"SDK Replayer: the same {len(navcycle)} histories in one process")
+    started = time.monotonic()
+    sdk_outcomes = await replay(navcycle)
+    sdk_s = time.monotonic() - started
     failed = [o for o in outcomes if not o.ok]
 
     trivial = [await trivial_history()] * len(navcycle)
@@ -78,7 +92,13 @@ async def run(repeat: int = 50, folder: Path = HISTORIES) -> Outcome:
             "cpu_s": round(nav_cpu, 2),
             "histories_per_s": round(nav_rate, 1),
             "events_per_s": round(_events(navcycle) / nav_s, 1),
+            "processes": processes,
             "failed": [f"{o.workflow_id}: {o.reason}" for o in failed[:5]],
+        },
+        "sdk_replayer_one_process": {
+            "seconds": round(sdk_s, 2),
+            "events_per_s": round(_events(navcycle) / sdk_s, 1),
+            "failed": sum(not o.ok for o in sdk_outcomes),
         },
         "floor": {
             "histories": len(trivial),
@@ -91,6 +111,13 @@ async def run(repeat: int = 50, folder: Path = HISTORIES) -> Outcome:
         },
     }
     rows = [
+        Row(
+            f"replay on {processes} cores vs the SDK Replayer in one process: events per second",
+            f"{_events(navcycle) / nav_s:,.0f} events/s",
+            f"{_events(navcycle) / sdk_s:,.0f} events/s",
+            REPORT,
+            ratio(_events(navcycle) / nav_s, _events(navcycle) / sdk_s),
+        ),
         Row(
             "replay: histories per second",
             f"{nav_rate:,.0f}/s = {_events(navcycle) / nav_s:,.0f} events/s ({len(failed)} failed)",

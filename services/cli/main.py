@@ -236,7 +236,15 @@ def replay(
         bool,
         typer.Option("--all", help="服务器上所有周期与项目年度 / every cycle and program year"),
     ] = False,
-    parallel: Annotated[int, typer.Option(help="并行数 / histories replayed at once")] = 4,
+    processes: Annotated[
+        int,
+        typer.Option(
+            "--processes",
+            "--parallel",
+            min=0,
+            help="进程数，0 为每个 CPU 核一个 / worker processes, 0 for one per core",
+        ),
+    ] = 0,
     as_json: JSON = False,
 ) -> None:
     from services.cli import ops
@@ -249,7 +257,7 @@ def replay(
             year=year,
             all_=all_,
             paths=paths or [],
-            parallel=parallel,
+            processes=processes,
             as_json=as_json,
         )
     )

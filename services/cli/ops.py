@@ -27,7 +27,7 @@ from shared.stream import EVENTS_STREAM
 from shared.temporal import connect_temporal
 from shared.text_table import text_table as table
 from workflows.registry import WORKFLOWS
-from workflows.replay import ReplayOutcome, history_files, load_history_file, replay
+from workflows.replay import history_files, load_history_file, replay_spread
 from workflows.replay_advice import next_steps, summary
 
 
@@ -45,14 +45,6 @@ async def _server_histories(
     return histories
 
 
-async def _replay_parallel(
-    histories: list[WorkflowHistory], parallel: int, workflows: Sequence[type]
-) -> list[ReplayOutcome]:
-    chunks = [histories[i::parallel] for i in range(parallel) if histories[i::parallel]]
-    results = await asyncio.gather(*(replay(chunk, workflows) for chunk in chunks))
-    return [outcome for chunk in results for outcome in chunk]
-
-
 def replay_command(
     settings: Settings,
     *,
@@ -61,12 +53,13 @@ def replay_command(
     year: int | None,
     all_: bool,
     paths: list[Path],
-    parallel: int,
+    processes: int,
     as_json: bool,
     workflows: Sequence[type] = WORKFLOWS,
 ) -> int:
     """Replay histories (files, or fetched from the server) against ``workflows``, this code's
-    by default; under each failure, what to do next (workflows/README.md)."""
+    by default, over ``processes`` cores (0: every core); under each failure, what to do next
+    (workflows/README.md)."""
     query = None
     if all_:
         query = "WorkflowType = 'AnnualCycleWorkflow' OR WorkflowType = 'ProgramYearWorkflow'"
@@ -77,16 +70,20 @@ def replay_command(
     # A history does not say where it came from: the file it was read from, or the server.
     sources = {history.workflow_id: name for name, history in files.items()}
 
-    async def run() -> list[ReplayOutcome]:
+    async def fetch(progress: Bars) -> list[WorkflowHistory]:
+        client = await connect_temporal(settings.temporal_address, settings.temporal_namespace)
+        return await _server_histories(client, workflow_ids, query, progress)
+
+    with Bars() as progress:
         histories = list(files.values())
         if workflow_ids or query:
-            client = await connect_temporal(settings.temporal_address, settings.temporal_namespace)
-            histories += await _server_histories(client, workflow_ids, query, None)
-        if not histories:
-            return []
-        return await _replay_parallel(histories, max(1, parallel), workflows)
-
-    outcomes = asyncio.run(run())
+            histories += asyncio.run(fetch(progress))
+        outcomes = replay_spread(
+            histories,
+            processes=processes or None,
+            workflows=workflows,
+            progress=lambda done, total: progress.update("replaying", done, total),
+        )
     failed = [o for o in outcomes if not o.ok]
     advice = {
         o.workflow_id: next_steps(o.workflow_id, o.reason, sources.get(o.workflow_id, "server"))

@@ -15,7 +15,14 @@ from shared.settings import Settings
 from tests.helpers import HISTORIES
 from tests.nondeterministic import ReorderedCycle
 from workflows.program_year import ProgramYearWorkflow
-from workflows.replay import history_files, load_history_file, replay
+from workflows.replay import (
+    SHARES_PER_PROCESS,
+    SPREAD_FROM,
+    history_files,
+    load_history_file,
+    replay,
+    replay_spread,
+)
 
 
 def _histories():  # type: ignore[no-untyped-def]
@@ -55,7 +62,7 @@ async def test_replay_json_carries_the_next_steps_of_each_failure(
         year=None,
         all_=False,
         paths=[*happy, *program_year],
-        parallel=1,
+        processes=1,
         as_json=True,
         workflows=[ReorderedCycle, ProgramYearWorkflow],
     )
@@ -67,3 +74,21 @@ async def test_replay_json_carries_the_next_steps_of_each_failure(
     assert cycle["next_steps"].startswith(f"{cycle['workflow_id']} ({happy[0]}) no longer")
     assert "first mismatch: history event 5 (ActivityTaskScheduled)" in cycle["next_steps"]
     assert "workflow.patched" in cycle["next_steps"] and "navcycle reset" in cycle["next_steps"]
+
+
+def test_replay_spreads_over_processes_and_keeps_each_outcome_in_place() -> None:
+    """Enough histories to spread (more than SPREAD_FROM) over two worker processes: the same
+    outcomes as one Replayer, in the same order, and a nondeterministic change still fails each
+    cycle there (the workflows travel to the processes by reference)."""
+    histories = _histories()
+    many = histories * (SPREAD_FROM // len(histories) + 2)
+    seen: list[tuple[int, int]] = []
+    outcomes = replay_spread(many, processes=2, progress=lambda d, t: seen.append((d, t)))
+    assert [o.workflow_id for o in outcomes] == [h.workflow_id for h in many]
+    assert all(o.ok for o in outcomes), [o for o in outcomes if not o.ok][:2]
+    assert len(seen) == 2 * SHARES_PER_PROCESS and seen[-1] == (len(many), len(many))
+    assert [d for d, _ in seen] == sorted(d for d, _ in seen)
+
+    changed = replay_spread(many, processes=2, workflows=[ReorderedCycle, ProgramYearWorkflow])
+    failed = {o.workflow_id for o in changed if not o.ok}
+    assert failed == {h.workflow_id for h in many if h.workflow_id.startswith("cycle/")}
