@@ -1,0 +1,343 @@
+"""The base pages of the portal on the real stack: the Temporal dev server (real time, so a
+filing's arrival and its deadline are judged on one clock), the services on a real nats-server,
+the stack's object store, and the gateway in process. Pages are read as a base's staff would
+read them and parsed with the stdlib; the plan is filed with the multipart request the page's
+own form describes (its action, its field names)."""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import json
+import re
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from html.parser import HTMLParser
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from nats.aio.client import Client as NatsClient
+
+from services.gateway.app import create_app
+from services.gateway.deps import Deps
+from services.gateway.identity.tables import MIGRATIONS as GATEWAY_MIGRATIONS
+from services.gateway.identity.tokens import Principal, add_user
+from services.gateway.portal.base_pages import countdown
+from shared.db import make_engine
+from shared.domain.wording import BEIJING
+from shared.migrations import upgrade
+from shared.rpc import RpcClient
+from shared.settings import Settings
+from tests.conftest import DevStack, Stack
+from tests.helpers import demo_rules, start_cycle, until_json
+from tests.integration import driver
+
+PROGRAM = "portal-base"
+BASE, OTHER = "pb-biomed", "pb-agri"  # both registered in Zhengzhou (410100)
+_years = itertools.count(2061)  # each test a cycle of its own (the gateway takes years to 2100)
+RETURN_COMMENT = "目标值过低，请将新增发明专利目标提高到40件"
+
+USERS = {
+    "staff": Principal(name="pb-staff", role="base_user", program=PROGRAM, base=BASE),
+    "other": Principal(name="pb-other", role="base_user", program=PROGRAM, base=OTHER),
+    "city": Principal(name="pb-zhengzhou", role="city_officer", region="410100"),
+    "far_city": Principal(name="pb-luoyang", role="city_officer", region="410300"),
+    "admin": Principal(name="pb-admin", role="province_admin", program=PROGRAM),
+}
+
+
+@dataclass
+class Portal:
+    http: httpx.AsyncClient
+    tokens: dict[str, str]
+
+    def auth(self, who: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.tokens[who]}"}
+
+
+@asynccontextmanager
+async def portal(
+    stack: Stack, dev_stack: DevStack, nc: NatsClient, tmp: Path
+) -> AsyncIterator[Portal]:
+    users = make_engine(f"sqlite:///{tmp / f'gateway-{uuid.uuid4().hex[:6]}.db'}")
+    upgrade(users, GATEWAY_MIGRATIONS)
+    tokens = {who: add_user(users, p) for who, p in USERS.items()}
+    config = Settings(  # type: ignore[call-arg]
+        _env_file=None, state_dir=tmp, task_queue=dev_stack.task_queue
+    )
+
+    async def build() -> Deps:
+        return Deps(config, dev_stack.client, nc, RpcClient(nc), stack.objects, users)
+
+    async def close(_: Deps) -> None:
+        pass
+
+    app = create_app(build, close)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(
+            transport=transport, base_url="http://gateway", timeout=120
+        ) as http:
+            yield Portal(http, tokens)
+
+
+@pytest.fixture
+async def api(stack: Stack, dev_stack: DevStack, nc: NatsClient, tmp_path: Path) -> Any:
+    async with portal(stack, dev_stack, nc, tmp_path) as found:
+        yield found
+
+
+async def open_cycle(
+    stack: Stack, dev_stack: DevStack, api: Portal, year: int | None = None
+) -> tuple[int, str]:
+    """A cycle of the base in plan_filing with an hour to file; its API state path."""
+    rules = demo_rules(
+        id=PROGRAM,
+        calendar__reminders=[],
+        calendar__plan_window="PT1H",
+        calendar__plan_review_window="PT1H",
+        calendar__self_evaluation_due="PT2H",
+    )
+    driver.register(stack, rules, [BASE, OTHER])
+    year = year or next(_years)
+    await start_cycle(
+        dev_stack.client,
+        dev_stack.task_queue,
+        rules,
+        year,
+        base=BASE,
+        launched_at=datetime.now(UTC),
+    )
+    path = f"/v1/programs/{PROGRAM}/years/{year}/bases/{BASE}"
+    await until_json(api.http, path, api.auth("staff"), lambda s: s["stage"] == "plan_filing")
+    return year, path
+
+
+# ------------------------------------------------------------------------ reading the HTML
+
+
+@dataclass
+class Element:
+    tag: str
+    attrs: dict[str, str]
+    text: str = ""
+
+
+class Page(HTMLParser):
+    """Elements with an id, forms with their fields, and the text of each id'd element."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.ids: dict[str, Element] = {}
+        self.forms: dict[str, dict[str, Any]] = {}
+        self.rows: list[Element] = []
+        self._open: list[Element] = []
+        self._form: str | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        found = Element(tag, {k: v or "" for k, v in attrs})
+        if tag == "form" and "id" in found.attrs:
+            self._form = found.attrs["id"]
+            self.forms[self._form] = {"attrs": found.attrs, "fields": []}
+        if tag in ("input", "textarea", "select") and self._form and "name" in found.attrs:
+            self.forms[self._form]["fields"].append(found.attrs)
+        if tag == "tr" and ("data-receipt" in found.attrs or "data-returned" in found.attrs):
+            self.rows.append(found)
+        if "id" in found.attrs:
+            self.ids[found.attrs["id"]] = found
+        if tag not in ("input", "br", "meta", "link", "img"):
+            self._open.append(found)
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "form":
+            self._form = None
+        for i in range(len(self._open) - 1, -1, -1):
+            if self._open[i].tag == tag:
+                del self._open[i:]
+                break
+
+    def handle_data(self, data: str) -> None:
+        for element in self._open:
+            element.text += data
+
+    def text(self, element_id: str) -> str:
+        return " ".join(self.ids[element_id].text.split())
+
+
+async def page(api: Portal, path: str, who: str = "staff") -> tuple[Page, str]:
+    resp = await api.http.get(path, headers=api.auth(who))
+    assert resp.status_code == 200, resp.text
+    assert resp.headers["content-type"].startswith("text/html")
+    parsed = Page()
+    parsed.feed(resp.text)
+    return parsed, resp.text
+
+
+def multipart_of(form: dict[str, Any], files: dict[str, bytes]) -> dict[str, Any]:
+    """The request portal.js sends for this form: FormData of its named fields (the CSRF token
+    left out), the file parts with the given bytes."""
+    data: dict[str, str] = {}
+    sent: dict[str, tuple[str, bytes, str]] = {}
+    for f in form["fields"]:
+        name = f["name"]
+        if name == "csrf_token":
+            continue
+        if f.get("type") == "file":
+            sent[name] = ("实施方案.pdf", files[name], "application/pdf")
+        else:
+            data[name] = f.get("value", "")
+    return {"data": data, "files": sent}
+
+
+# ------------------------------------------------------------------------------- the tests
+
+
+async def test_a_launched_cycle_shows_its_stage_deadline_and_what_to_do_in_both_languages(
+    api: Portal, stack: Stack, dev_stack: DevStack
+) -> None:
+    year, path = await open_cycle(stack, dev_stack, api)
+    state = (await api.http.get(path, headers=api.auth("staff"))).json()
+    zh, html = await page(api, f"/portal/base/{year}")
+    assert '<html lang="zh-CN">' in html
+    assert zh.text("base-stage") == "实施方案备案"
+    assert zh.ids["base-glance"].attrs["data-stage"] == "plan_filing"
+    counted = zh.text("base-countdown")
+    # An hour to file: a countdown in minutes, then the deadline as the API words it.
+    assert re.fullmatch(r"还剩约 \d+ 分钟，.+", counted), counted
+    assert counted.endswith(state["deadline_words"]["plan"]["zh"]), (counted, state)
+    assert zh.ids["base-countdown"].attrs["data-overdue"] == "false"
+    assert "请填写目标表并上传实施方案" in zh.text("base-expected")
+    assert "plan-form" in zh.forms and "尚未提交任何材料" in zh.text("receipts-none")
+
+    en, html = await page(api, f"/portal/base/{year}?lang=en")
+    assert '<html lang="en">' in html
+    assert en.text("base-stage") == "Filing the implementation plan"
+    counted = en.text("base-countdown")
+    assert re.fullmatch(r"About \d+ minutes left, .+", counted), counted
+    assert counted.endswith(state["deadline_words"]["plan"]["en"])
+    assert "upload the implementation plan" in en.text("base-expected")
+
+
+async def test_a_plan_filed_as_the_form_sends_it_is_shown_with_its_receipt_then_returned(
+    api: Portal, stack: Stack, dev_stack: DevStack
+) -> None:
+    year, path = await open_cycle(stack, dev_stack, api)
+    before, _ = await page(api, f"/portal/base/{year}")
+    form = before.forms["plan-form"]
+    assert form["attrs"]["action"] == f"{path}/plan"
+    assert form["attrs"]["enctype"] == "multipart/form-data"
+    assert "data-api" in form["attrs"]
+    names = {f["name"] for f in form["fields"]}
+    assert names == {"csrf_token", "targets", "file"}, names
+
+    # What base.js puts in the hidden field once the person has filled in two rows.
+    targets = [
+        {"key": "patents", "name": "新增发明专利", "target": 30, "unit": "件"},
+        {"key": "reports", "name": "导航报告", "target": 4, "unit": "份"},
+    ]
+    for f in form["fields"]:
+        if f["name"] == "targets":
+            f["value"] = json.dumps(targets, ensure_ascii=False)
+    plan = f"%PDF-1.4\n% portal plan {uuid.uuid4().hex}\n".encode()
+    resp = await api.http.post(
+        form["attrs"]["action"],
+        headers={**api.auth("staff"), "Idempotency-Key": form["attrs"]["data-idempotency"]},
+        **multipart_of(form, {"file": plan}),
+    )
+    assert resp.status_code in (201, 202), resp.text
+    await until_json(api.http, path, api.auth("staff"), lambda s: s["stage"] == "plan_review")
+
+    filed, _ = await page(api, f"/portal/base/{year}")
+    assert filed.text("base-stage") == "方案核实"
+    assert "等待市知识产权局核实" in filed.text("base-expected")
+    assert "plan-form" not in filed.forms  # filed: nothing to file now
+    receipts = [r for r in filed.rows if "data-receipt" in r.attrs]
+    assert len(receipts) == 1
+    digest = hashlib.sha256(plan).hexdigest()
+    assert receipts[0].attrs["data-sha256"] == digest
+    row = " ".join(receipts[0].text.split())
+    assert row.startswith("实施方案 1 实施方案.pdf " + digest), row
+    assert re.search(r"\d{4}年\d{1,2}月\d{1,2}日\d{1,2}时", row), row  # arrival in words
+    assert filed.text("targets-filed").count("件") == 1 and "导航报告" in filed.text(
+        "targets-filed"
+    )
+
+    # The city returns it with a comment: the page shows the comment and the form again.
+    returned = await api.http.post(
+        f"{path}/plan/review",
+        json={"decision": "return", "comment": RETURN_COMMENT},
+        headers=api.auth("city"),
+    )
+    assert returned.status_code == 200, returned.text
+    await until_json(api.http, path, api.auth("staff"), lambda s: s["stage"] == "plan_filing")
+    again, html = await page(api, f"/portal/base/{year}")
+    comments = [r for r in again.rows if "data-returned" in r.attrs]
+    assert len(comments) == 1 and RETURN_COMMENT in comments[0].text
+    assert "市级核实" in comments[0].text
+    assert "实施方案已被退回" in again.text("base-expected")
+    assert "plan-form" in again.forms  # to refile, with the targets filed before
+    assert 'value="导航报告"' in html
+    en, _ = await page(api, f"/portal/base/{year}?lang=en")
+    assert "City verification" in " ".join(r.text for r in en.rows if "data-returned" in r.attrs)
+    assert "Implementation plan" in en.text("receipts-table")
+
+
+async def test_another_base_and_other_readers_get_what_the_api_gives_them(
+    api: Portal, stack: Stack, dev_stack: DevStack
+) -> None:
+    year, path = await open_cycle(stack, dev_stack, api)
+    mine = f"/portal/base/{year}/{BASE}?program={PROGRAM}"
+    for who in ("other", "far_city"):
+        api_answer = await api.http.get(path, headers=api.auth(who))
+        resp = await api.http.get(mine, headers=api.auth(who))
+        assert api_answer.status_code == resp.status_code == 404, (who, resp.text)
+        assert 'data-code="base_not_found"' in resp.text
+    # The other base's own page does not show this base either.
+    resp = await api.http.get(f"/portal/base/{year}", headers=api.auth("other"))
+    assert resp.status_code == 404, resp.text
+    # Whoever may read the cycle sees it, without the forms only the base may send.
+    city, _ = await page(api, mine, "city")
+    assert city.text("base-stage") == "实施方案备案" and "plan-form" not in city.forms
+    staff, _ = await page(api, mine, "staff")
+    assert "plan-form" in staff.forms
+    # No session: sent to sign in and back.
+    resp = await api.http.get(mine)
+    assert resp.status_code == 303
+    assert resp.headers["location"].startswith("/portal/signin?next=")
+    # An officer has no base page of its own.
+    resp = await api.http.get("/portal/base", headers=api.auth("city"))
+    assert resp.status_code == 404
+
+
+async def test_the_base_home_opens_the_latest_launched_year(
+    api: Portal, stack: Stack, dev_stack: DevStack
+) -> None:
+    latest = datetime.now(BEIJING).year + 1
+    year, _ = await open_cycle(stack, dev_stack, api, year=latest)
+    home, _ = await page(api, "/portal/base")
+    assert home.ids["base-glance"].attrs["data-year"] == str(year)
+    assert home.text("base-stage") == "实施方案备案"
+    # Another base of the program, with no cycle: no year found, said in words.
+    none, _ = await page(api, "/portal/base", "other")
+    assert "尚未找到本基地已启动的年度" in none.text("base-no-year")
+
+
+def test_countdowns_in_words() -> None:
+    now = datetime(2027, 3, 20, 4, 0, tzinfo=UTC)  # 12:00 Beijing time
+    by_day = datetime(2027, 4, 1, 16, 0, tzinfo=UTC)  # 24:00 of 1 April, Beijing time
+    said = countdown(by_day, None, now, "zh")
+    assert (said.text, said.overdue) == ("还剩 13 天，2027年4月1日24时前", False)
+    assert countdown(by_day, None, now, "en").text == "13 days left, by end of 1 April 2027"
+    last_day = now.replace(month=4, day=1)
+    assert countdown(by_day, None, last_day, "zh").text == "今天截止，2027年4月1日24时前"
+    late = countdown(by_day, None, by_day + timedelta(days=3, hours=2), "en")
+    assert (late.text, late.overdue) == ("3 days overdue (by end of 1 April 2027)", True)
+    soon = countdown(now + timedelta(minutes=30), None, now, "zh")
+    assert soon.text.startswith("还剩约 30 分钟，2027年3月20日12时30分前")
+    hours = countdown(now + timedelta(hours=5), None, now, "en")
+    assert hours.text.startswith("About 5 hours left, by 17:00 on 20 March 2027")
