@@ -23,6 +23,7 @@ from services.gateway.portal import (
     common_pages,
     expert_pages,
     officer_pages,
+    registration_pages,
     session,
     signin_pages,
 )
@@ -33,5 +34,12 @@ STATIC = files("services.gateway.portal").joinpath("static")
 def install(app: FastAPI) -> None:
     session.install(app)
     app.mount("/portal/static", StaticFiles(directory=str(STATIC)), name="portal-static")
-    for module in (signin_pages, common_pages, base_pages, officer_pages, expert_pages):
+    for module in (
+        signin_pages,
+        common_pages,
+        base_pages,
+        officer_pages,
+        expert_pages,
+        registration_pages,
+    ):
         app.include_router(module.router)
