@@ -1,0 +1,297 @@
+"""The officers' pages of the portal on the real test stack: the gateway in process, the registry
+and filings on a real nats-server, cycles on the Temporal test server. A base files its plan
+through the API; the pages are read as each officer would, and the forms' requests are sent as
+``static/portal.js`` sends them (the form's action, its fields as JSON, its Idempotency-Key)."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import re
+from collections.abc import AsyncIterator
+from html.parser import HTMLParser
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from nats.aio.client import Client as NatsClient
+
+from services.gateway.identity.tokens import Principal
+from shared.domain.rules import ProgramRules
+from tests.conftest import Stack
+from tests.helpers import demo_rules, until
+from tests.integration import driver
+from tests.integration.gateway_fixture import Api, gateway
+from tests.integration.test_program_year import launch
+
+PROGRAM = "portal-officer"
+ZZ = "po-zz-biomed"  # Zhengzhou, 410100
+LY = "po-ly-newmat"  # Luoyang, 410300
+_years = itertools.count(2051)
+TARGETS = [
+    {"key": "patents", "name": "新增发明专利", "target": 30, "unit": "件"},
+    {"key": "reports", "name": "导航报告", "target": 4, "unit": "份"},
+]
+
+USERS = {
+    "admin": Principal(name="po-admin", role="province_admin", program=PROGRAM),
+    "zz_city": Principal(name="po-zhengzhou", role="city_officer", region="410100"),
+    "ly_city": Principal(name="po-luoyang", role="city_officer", region="410300"),
+    "zz_staff": Principal(name="po-zz-staff", role="base_user", program=PROGRAM, base=ZZ),
+    "ly_staff": Principal(name="po-ly-staff", role="base_user", program=PROGRAM, base=LY),
+}
+
+
+class Page(HTMLParser):
+    """What the tests look at in a page: its forms (with their fields), rows by data-base, the
+    text, and elements by id."""
+
+    def __init__(self, html: str) -> None:
+        super().__init__(convert_charrefs=True)
+        self.forms: dict[str, dict[str, Any]] = {}
+        self.rows: dict[str, dict[str, str]] = {}
+        self.ids: dict[str, dict[str, str]] = {}
+        self.text: list[str] = []
+        self._form: dict[str, Any] | None = None
+        self.feed(html)
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = {k: v or "" for k, v in attrs}
+        if "id" in a:
+            self.ids[a["id"]] = {"tag": tag, **a}
+        if tag == "form":
+            self._form = {**a, "fields": {}}
+            self.forms[a.get("id", f"form-{len(self.forms)}")] = self._form
+        elif tag in ("input", "select", "textarea") and self._form is not None and a.get("name"):
+            self._form["fields"].setdefault(a["name"], []).append(a)
+        elif tag == "tr" and "data-base" in a:
+            self.rows[a["data-base"]] = a
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "form":
+            self._form = None
+
+    def handle_data(self, data: str) -> None:
+        if data.strip():
+            self.text.append(data.strip())
+
+    @property
+    def words(self) -> str:
+        return " ".join(self.text)
+
+
+@pytest.fixture
+async def api(stack: Stack, nc: NatsClient, tmp_path: Path) -> AsyncIterator[Api]:
+    async with gateway(stack, nc, tmp_path, USERS) as api:
+        api.http.timeout = httpx.Timeout(60)
+        yield api
+
+
+async def year_with_plan(stack: Stack, api: Api) -> tuple[ProgramRules, int]:
+    """A launched year of the two bases, the Zhengzhou base's plan filed through the API."""
+    rules = demo_rules(
+        id=PROGRAM,
+        calendar__reminders=[],
+        calendar__plan_window="P30D",
+        calendar__plan_review_window="P10D",
+    )
+    driver.register(stack, rules, [ZZ], region="410100")
+    driver.register(stack, rules, [LY], region="410300")
+    year = next(_years)
+    await launch(stack, rules, year, expected=2)
+    url = f"/v1/programs/{PROGRAM}/years/{year}/bases/{ZZ}"
+    filed = await api.http.post(
+        f"{url}/plan",
+        files={"file": ("实施方案.pdf", b"%PDF-1.4\n% portal officer plan\n", "application/pdf")},
+        data={"targets": json.dumps(TARGETS)},
+        headers=api.auth("zz_staff"),
+    )
+    assert filed.status_code in (201, 202), filed.text
+    await until(
+        lambda: api.http.get(url, headers=api.auth("admin")),
+        lambda r: r.status_code == 200 and r.json()["verification_step"] == "city",
+        "the plan awaiting the city step",
+    )
+    return rules, year
+
+
+async def open_page(api: Api, who: str, path: str, status: int = 200) -> Page:
+    resp = await api.http.get(path, headers=api.auth(who))
+    assert resp.status_code == status, resp.text
+    assert resp.headers["content-type"].startswith("text/html")
+    return Page(resp.text)
+
+
+async def send_form(api: Api, who: str, form: dict[str, Any], **values: Any) -> httpx.Response:
+    """The request portal.js makes for ``form``: its hidden fields and ``values`` as JSON."""
+    body: dict[str, Any] = {}
+    for name, elements in form["fields"].items():
+        for el in elements:
+            if el.get("type") == "hidden" and name != "csrf_token":
+                body[name] = el.get("value", "")
+    for name, value in values.items():
+        assert name in form["fields"], f"the form has no field {name}: {form['fields']}"
+        body[name] = value
+    headers = {**api.auth(who), "Idempotency-Key": form["data-idempotency"]}
+    return await api.http.post(form["action"], json=body, headers=headers)
+
+
+def queue(program: str, year: int, **more: str) -> str:
+    extra = "".join(f"&{k}={v}" for k, v in more.items())
+    return f"/portal/officer?program={program}&year={year}{extra}"
+
+
+async def test_the_city_queue_shows_its_regions_plan_and_not_anothers(
+    stack: Stack, api: Api
+) -> None:
+    _, year = await year_with_plan(stack, api)
+    zz = await open_page(api, "zz_city", queue(PROGRAM, year))
+    row = zz.rows[ZZ]
+    assert row["data-step"] == "city" and row["data-overdue"] == "false"
+    assert "市级核实" in zz.words and f"基地 {ZZ}" in zz.words
+    assert "共 1 项待办" in zz.words
+    # The step's deadline in words, and what is left of it.
+    assert re.search(r"\d{4}年\d{1,2}月\d{1,2}日24时前", zz.words), zz.words
+    assert re.search(r"还剩 \d+ 天", zz.words), zz.words
+    assert "410100" in zz.words  # the city filter offers the region's city
+
+    ly = await open_page(api, "ly_city", queue(PROGRAM, year))
+    assert ZZ not in ly.rows and "queue-empty" in ly.ids
+    # The province sees no province step yet: the city has not decided.
+    admin = await open_page(api, "admin", queue(PROGRAM, year))
+    assert ZZ not in admin.rows
+
+    en = await open_page(api, "zz_city", queue(PROGRAM, year, lang="en"))
+    assert "City verification" in en.words and re.search(r"\d+ days left", en.words)
+    # Filtered by another city: the row is not listed.
+    other = await open_page(api, "admin", queue(PROGRAM, year, city="410300"))
+    assert ZZ not in other.rows
+
+
+async def test_approving_as_the_form_sends_moves_the_plan_to_the_province(
+    stack: Stack, api: Api
+) -> None:
+    _, year = await year_with_plan(stack, api)
+    plan = await open_page(api, "zz_city", f"/portal/officer/{year}/{ZZ}?program={PROGRAM}")
+    assert plan.ids["plan-facts-list"]["data-step"] == "city"
+    # The document opens from the API's download route; the targets are beside it.
+    link = plan.ids["plan-document-link"]["href"]
+    assert re.fullmatch(r"/v1/documents/[0-9a-f-]{36}", link), link
+    doc = await api.http.get(link, headers=api.auth("zz_city"))
+    assert doc.status_code == 200 and doc.content.startswith(b"%PDF-1.4\n% portal officer plan")
+    assert "新增发明专利" in plan.words and "导航报告" in plan.words
+    form = plan.forms["review-form"]
+    assert form["action"] == f"/v1/programs/{PROGRAM}/years/{year}/bases/{ZZ}/plan/review"
+    assert "data-api" in form and "take_over" not in form["fields"]
+
+    approved = await send_form(api, "zz_city", form, decision="approve", comment="同意")
+    assert approved.status_code == 200, approved.text
+    assert approved.json()["stage"] == "plan_review"
+
+    province = await open_page(api, "admin", queue(PROGRAM, year))
+    assert province.rows[ZZ]["data-step"] == "province"
+    assert ZZ not in (await open_page(api, "zz_city", queue(PROGRAM, year))).rows
+    # The same request again (the same key) is answered once, not applied twice.
+    again = await send_form(api, "zz_city", form, decision="approve", comment="同意")
+    assert again.status_code == 200, again.text
+    city_again = await open_page(api, "zz_city", f"/portal/officer/{year}/{ZZ}?program={PROGRAM}")
+    assert "review-form" not in city_again.forms and "review-not-yours" in city_again.ids
+
+
+async def test_returning_with_a_comment_sends_the_plan_back_to_the_base(
+    stack: Stack, api: Api
+) -> None:
+    _, year = await year_with_plan(stack, api)
+    plan = await open_page(api, "zz_city", f"/portal/officer/{year}/{ZZ}?program={PROGRAM}")
+    comment = "目标值偏低，请补充导航报告的具体选题"
+    returned = await send_form(
+        api, "zz_city", plan.forms["review-form"], decision="return", comment=comment
+    )
+    assert returned.status_code == 200, returned.text
+    assert returned.json()["stage"] == "plan_filing"
+    state = await api.http.get(
+        f"/v1/programs/{PROGRAM}/years/{year}/bases/{ZZ}", headers=api.auth("zz_staff")
+    )
+    assert state.json()["stage"] == "plan_filing" and state.json()["verification_step"] is None
+    after = await open_page(api, "zz_city", f"/portal/officer/{year}/{ZZ}?program={PROGRAM}")
+    assert after.ids["plan-facts-list"]["data-stage"] == "plan_filing"
+    assert comment in after.words and "退回修改" in after.words
+    assert ZZ not in (await open_page(api, "zz_city", queue(PROGRAM, year))).rows
+
+
+async def test_a_refusal_comes_back_with_its_code_for_the_form(stack: Stack, api: Api) -> None:
+    """The province may not take the city step without a reason: the route's 422, which
+    portal.js shows beside the reason field."""
+    _, year = await year_with_plan(stack, api)
+    plan = await open_page(api, "admin", f"/portal/officer/{year}/{ZZ}?program={PROGRAM}")
+    form = plan.forms["review-form"]
+    assert {"take_over", "reason", "decision", "comment"} <= set(form["fields"])
+    refused = await send_form(api, "admin", form, decision="approve", take_over=True, reason="")
+    assert refused.status_code == 422 and refused.json()["code"] == "reason_required"
+    assert (
+        'data-error-for="reason"'
+        in (
+            await api.http.get(
+                f"/portal/officer/{year}/{ZZ}?program={PROGRAM}", headers=api.auth("admin")
+            )
+        ).text
+    )
+
+
+async def test_the_province_desk_lists_its_forms(stack: Stack, api: Api) -> None:
+    _, year = await year_with_plan(stack, api)
+    desk = await open_page(api, "admin", f"/portal/province?program={PROGRAM}&year={year}")
+    base = f"/v1/programs/{PROGRAM}/years/{year}"
+    assert desk.forms["launch-form"]["action"] == f"{base}/launch"
+    extend = desk.forms["extend-form"]
+    assert extend["data-build"] == "extend" and {"deadline", "until", "reason"} <= set(
+        extend["fields"]
+    )
+    assert extend["action"].startswith(f"{base}/bases/") and extend["action"].endswith("/deadlines")
+    assert desk.ids["extend-base"]["data-action-template"] == f"{base}/bases/{{base}}/deadlines"
+    reassign = desk.forms["reassign-form"]
+    assert reassign["action"].endswith("/review/experts") and "replace" in reassign["fields"]
+    assert "objections-section" in desk.ids and "本年度没有异议" in desk.words
+    assert desk.ids["dashboard-link"]["href"] == "/dashboard"
+    assert desk.ids["year-summary-section"]["data-phase"] != ""
+    assert desk.rows[ZZ]["data-stage"] == "plan_review" and desk.rows[LY]["data-stage"] == (
+        "plan_filing"
+    )
+    # The extension as the form sends it (officer.js: Beijing time and the chosen base).
+    extended = await api.http.post(
+        f"{base}/bases/{LY}/deadlines",
+        json={"deadline": "plan", "until": "2099-05-01T18:00:00+08:00", "reason": "系统故障"},
+        headers=api.auth("admin"),
+    )
+    assert extended.status_code == 200, extended.text
+
+
+@pytest.mark.parametrize(
+    ("who", "path", "status"),
+    [
+        ("zz_staff", "/portal/officer?program={p}&year={y}", 403),
+        ("zz_staff", "/portal/officer/{y}/" + ZZ + "?program={p}", 403),
+        ("zz_staff", "/portal/province?program={p}&year={y}", 403),
+        ("zz_city", "/portal/province?program={p}&year={y}", 403),
+        ("ly_city", "/portal/officer/{y}/" + ZZ + "?program={p}", 404),
+    ],
+)
+async def test_who_may_not_is_refused(
+    stack: Stack, api: Api, who: str, path: str, status: int
+) -> None:
+    year = 2050  # the refusals come before any cycle is read
+    rules = demo_rules(id=PROGRAM, calendar__reminders=[])
+    driver.register(stack, rules, [ZZ], region="410100")
+    driver.register(stack, rules, [LY], region="410300")
+    page = await open_page(api, who, path.format(p=PROGRAM, y=year), status=status)
+    assert page.ids["problem"]["data-problem-status"] == str(status)
+    assert "review-form" not in page.forms and ZZ not in page.rows
+
+
+async def test_without_a_session_the_pages_send_to_sign_in(api: Api) -> None:
+    for path in ("/portal/officer", f"/portal/officer/2050/{ZZ}", "/portal/province"):
+        resp = await api.http.get(path, follow_redirects=False)
+        assert resp.status_code == 303 and resp.headers["location"].startswith(
+            "/portal/signin?next="
+        ), path
