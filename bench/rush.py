@@ -1,6 +1,8 @@
 """Deadline rush: N bases file their 1 MB plans at the same moment, through the gateway of a whole
 stack started by ``navcycle up`` (its own nats-server, Temporal dev server and every service, on
-free ports, state in a temporary directory). The floor: N concurrent puts of the same bytes into
+free ports, state in a temporary directory). Two floors: N concurrent updates to N waiting bare
+workflows on the same Temporal server and storage (bench/floor_updates.py: what the engine
+itself allows, compared by recorded rate and p99), and N concurrent puts of the same bytes into
 the same object store the gateway writes to (shared/objectstore.py).
 
 Every filing is one HTTP request as a base's browser would send it: bearer token, multipart file
@@ -39,6 +41,7 @@ import httpx
 import nats
 from temporalio.api.enums.v1 import EventType as HistoryEventType
 
+from bench.floor_updates import UpdateFloor, update_floor
 from bench.report import Goal, Outcome, Row, ratio, say
 from bench.resources import CpuMeter
 from bench.stats import summary_ms
@@ -392,16 +395,53 @@ async def run(filings: int = 500, size: int = 1_048_576) -> Outcome:
             cpu = meter.stop()
             filed = await plans_recorded(stack, filings, started_at)
             timelines = await update_timelines(stack, results)
+            say(NAME, f"engine floor: {filings} updates to {filings} waiting bare workflows")
+            client = await connect_temporal(stack.env["NAVCYCLE_TEMPORAL_ADDRESS"], "default")
+            engine = await update_floor(client, filings)
             say(NAME, "floor: the same bytes put straight into the object store")
             floor = await floor_puts(LocalObjectStore(Settings(state_dir=state).objects_dir), docs)
             logs = _log_tails(state)
         finally:
             await stack_down(stack)
     outcome = _outcome(filings, size, timelines, wall, filed, floor, logs)
+    _engine_rows(outcome, timelines, engine)
     outcome.figures["navcycle"]["cpu_s_by_process"] = meter.by_process
     outcome.figures["navcycle"]["cpu_s"] = round(cpu, 1)
     outcome.figures["navcycle"]["update_timeline"] = timeline_figures(timelines)
     return outcome
+
+
+def _engine_rows(outcome: Outcome, timelines: list[Timeline], engine: UpdateFloor) -> None:
+    """navcycle's filings against the engine's floor: plans recorded per second over the rush
+    (from the first request to the last plan recorded) and p99 until recorded."""
+    completed = [t.completed for t in timelines if t.completed is not None]
+    span = max(completed) if completed else math.nan
+    nav_rate = len(completed) / span if completed else 0.0
+    nav = summary_ms(completed)
+    flo = summary_ms(engine.latencies_s)
+    outcome.figures["engine_floor"] = {
+        "updates": len(engine.latencies_s),
+        "wall_s": round(engine.wall_s, 2),
+        "recorded_per_s": round(engine.rate_per_s, 1),
+        "latency": flo,
+        "navcycle_recorded_per_s": round(nav_rate, 1),
+    }
+    outcome.rows[1:1] = [
+        Row(
+            "deadline rush: plans recorded per second vs bare updates on the same server",
+            f"{nav_rate:,.1f}/s",
+            f"{engine.rate_per_s:,.1f}/s",
+            Goal("report"),
+            ratio(nav_rate, engine.rate_per_s),
+        ),
+        Row(
+            "deadline rush: p99 until recorded vs bare updates",
+            f"{nav.get('p99_ms', math.nan) / 1000:,.2f} s",
+            f"{flo['p99_ms'] / 1000:,.2f} s",
+            Goal("report"),
+            ratio(nav.get("p99_ms", math.nan), flo["p99_ms"]),
+        ),
+    ]
 
 
 def _log_tails(state: Path) -> dict[str, list[str]]:
