@@ -17,7 +17,7 @@ from services.gateway.identity.tokens import Principal
 from services.gateway.portal.problem_words import PROBLEM_WORDS
 from services.gateway.portal.render import lang_of, page
 from services.gateway.portal.session import PortalUser
-from services.gateway.portal.words import words
+from services.gateway.portal.words import say, words
 from services.gateway.problems import ApiError
 from services.gateway.routes import inbox as inbox_route
 from services.gateway.routes import programs as programs_route
@@ -340,6 +340,7 @@ async def rules(
         pinned=pinned,
         rubric=rubric,
         windows=windows(pinned.rules, lang),
+        chain=" → ".join(say(f"common.rules.step.{s}", lang) for s in pinned.rules.verification),
         period=period_zh if lang == "zh" else period_en,
     )
 
