@@ -177,9 +177,15 @@ async def test_approving_as_the_form_sends_moves_the_plan_to_the_province(
     assert plan.ids["plan-facts-list"]["data-step"] == "city"
     # The document opens from the API's download route; the targets are beside it.
     link = plan.ids["plan-document-link"]["href"]
-    assert re.fullmatch(r"/v1/documents/[0-9a-f-]{36}", link), link
+    assert re.fullmatch(r"/v1/documents/[0-9a-f-]{36}\?disposition=inline", link), link
+    assert plan.ids["plan-document-frame"]["src"] == link
     doc = await api.http.get(link, headers=api.auth("zz_city"))
     assert doc.status_code == 200 and doc.content.startswith(b"%PDF-1.4\n% portal officer plan")
+    assert doc.headers["content-disposition"].startswith("inline; filename*=UTF-8''")
+    # The route's default is still a download; another region's officer reads nothing.
+    plain = await api.http.get(link.split("?")[0], headers=api.auth("zz_city"))
+    assert plain.headers["content-disposition"].startswith("attachment;")
+    assert (await api.http.get(link, headers=api.auth("ly_city"))).status_code == 404
     assert "新增发明专利" in plan.words and "导航报告" in plan.words
     form = plan.forms["review-form"]
     assert form["action"] == f"/v1/programs/{PROGRAM}/years/{year}/bases/{ZZ}/plan/review"

@@ -45,6 +45,9 @@ async def download(
     deps: DepsDep,
     user: UserDep,
     document_id: str = Path(pattern=r"^[0-9a-f-]{36}$"),
+    disposition: Literal["attachment", "inline"] = Query(
+        "attachment", description="inline: for a browser to show it (the portal's viewer)"
+    ),
 ) -> Response:
     # A document the caller may not see is answered as one that does not exist.
     hidden = ApiError(404, "document_not_found", f"no document {document_id}")
@@ -78,7 +81,7 @@ async def download(
         data,
         media_type=doc.content_type,
         headers={
-            "Content-Disposition": f"attachment; filename*=UTF-8''{name}",
+            "Content-Disposition": f"{disposition}; filename*=UTF-8''{name}",
             "X-Checksum-Sha256": doc.sha256,
         },
     )
