@@ -8,16 +8,6 @@
 // (BigInt) on what was typed, so 2.675 rounds to 2.68 here as it does on the server.
 (function () {
   "use strict";
-  const form = document.getElementById("score-form");
-  if (!form) return;
-  const decimals = Number(form.dataset.decimals || "2");
-  const scale = form.dataset.scale || "points";
-  const inputs = Array.from(form.querySelectorAll("input[data-score]"));
-  const total = document.getElementById("score-total");
-  const ready = document.getElementById("score-ready");
-  const button = document.getElementById("score-submit");
-  const touched = new Set();
-
   // A non-negative decimal as {n, scale}: value = n / 10^scale. null if not such a number.
   function parseDec(text) {
     const s = String(text).trim().toLowerCase();
@@ -41,6 +31,33 @@
     if (digits > 0) s = s.slice(0, -digits) + "." + s.slice(-digits);
     return String(Number((neg ? "-" : "") + s)); // 84.50 -> "84.5", as the server shows it
   }
+  // The total of one sheet: scores and weights as typed (strings), on the rubric's scale.
+  function totalOf(scores, weights, scale, decimals) {
+    const averages = scores.map((s, i) => ({ avg: at(parseDec(s), decimals), w: weights[i] }));
+    let result;
+    if (scale === "points") {
+      result = averages.reduce((sum, a) => sum + a.avg, 0n); // already at `decimals`
+    } else {
+      const W = 20; // weights to 20 places: exact for any weight a rules file states
+      const num = averages.reduce((sum, a) => sum + a.avg * at(parseDec(a.w), W), 0n);
+      const den = averages.reduce((sum, a) => sum + at(parseDec(a.w), W), 0n);
+      // num / den is at `decimals` places already; half up on the remainder.
+      result = den === 0n ? 0n : (num * 2n + den) / (2n * den);
+    }
+    return show(result, decimals);
+  }
+  window.expertScoreTotal = totalOf; // checked against shared/domain/grading.py by a unit test
+
+  const form = document.getElementById("score-form");
+  if (!form) return;
+  const decimals = Number(form.dataset.decimals || "2");
+  const scale = form.dataset.scale || "points";
+  const inputs = Array.from(form.querySelectorAll("input[data-score]"));
+  const total = document.getElementById("score-total");
+  const ready = document.getElementById("score-ready");
+  const button = document.getElementById("score-submit");
+  const touched = new Set();
+
   function check(input) {
     const d = parseDec(input.value);
     const max = parseDec(input.dataset.max);
@@ -55,7 +72,7 @@
 
   function update() {
     let allValid = true;
-    const averages = [];
+    const typed = [];
     for (const input of inputs) {
       const d = input.value.trim() === "" ? null : check(input);
       const slot = form.querySelector(`[data-error-for="${CSS.escape(input.name)}"]`);
@@ -64,20 +81,11 @@
       if (bad) input.setAttribute("aria-invalid", "true");
       else input.removeAttribute("aria-invalid");
       if (d === null) { allValid = false; continue; }
-      averages.push({ avg: at(d, decimals), weight: parseDec(input.dataset.weight || "1") });
+      typed.push(input.value.trim());
     }
-    if (averages.length === inputs.length && inputs.length > 0) {
-      let result;
-      if (scale === "points") {
-        result = averages.reduce((sum, a) => sum + a.avg, 0n); // already at `decimals`
-      } else {
-        const W = 20; // weights to 20 places: exact for any weight a rules file states
-        const num = averages.reduce((sum, a) => sum + a.avg * at(a.weight, W), 0n);
-        const den = averages.reduce((sum, a) => sum + at(a.weight, W), 0n);
-        // num / den is at `decimals` places already; half up on the remainder.
-        result = den === 0n ? 0n : (num * 2n + den) / (2n * den);
-      }
-      total.value = show(result, decimals);
+    if (allValid && inputs.length > 0) {
+      const weights = inputs.map((input) => input.dataset.weight || "1");
+      total.value = totalOf(typed, weights, scale, decimals);
       total.textContent = total.value;
     } else {
       total.value = "—";
