@@ -9,6 +9,7 @@ import itertools
 import json
 import re
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
@@ -18,16 +19,22 @@ import pytest
 from nats.aio.client import Client as NatsClient
 
 from services.gateway.identity.tokens import Principal
+from services.gateway.portal.officer_pages import BaseCycle, queue_items
+from shared.contracts.cycle import CycleState
 from shared.domain.rules import ProgramRules
+from shared.domain.stages import Stage
 from tests.conftest import Stack
 from tests.helpers import demo_rules, until
 from tests.integration import driver
+from tests.integration import test_objection_routes as objection_routes
 from tests.integration.gateway_fixture import Api, gateway
+from tests.integration.test_objection_routes import published_year
 from tests.integration.test_program_year import launch
 
 PROGRAM = "portal-officer"
 ZZ = "po-zz-biomed"  # Zhengzhou, 410100
 LY = "po-ly-newmat"  # Luoyang, 410300
+OBJ_PROGRAM = objection_routes.PROGRAM  # a year in 公示 is built by its tests' helper
 _years = itertools.count(2051)
 TARGETS = [
     {"key": "patents", "name": "新增发明专利", "target": 30, "unit": "件"},
@@ -40,6 +47,10 @@ USERS = {
     "ly_city": Principal(name="po-luoyang", role="city_officer", region="410300"),
     "zz_staff": Principal(name="po-zz-staff", role="base_user", program=PROGRAM, base=ZZ),
     "ly_staff": Principal(name="po-ly-staff", role="base_user", program=PROGRAM, base=LY),
+    "obj_admin": Principal(name="po-obj-admin", role="province_admin", program=OBJ_PROGRAM),
+    "obj_staff": Principal(
+        name="po-obj-staff", role="base_user", program=OBJ_PROGRAM, base=objection_routes.BASE
+    ),
 }
 
 
@@ -88,13 +99,16 @@ async def api(stack: Stack, nc: NatsClient, tmp_path: Path) -> AsyncIterator[Api
         yield api
 
 
-async def year_with_plan(stack: Stack, api: Api) -> tuple[ProgramRules, int]:
+async def year_with_plan(stack: Stack, api: Api, **rules_changes: Any) -> tuple[ProgramRules, int]:
     """A launched year of the two bases, the Zhengzhou base's plan filed through the API."""
     rules = demo_rules(
         id=PROGRAM,
-        calendar__reminders=[],
-        calendar__plan_window="P30D",
-        calendar__plan_review_window="P10D",
+        **{
+            "calendar__reminders": [],
+            "calendar__plan_window": "P30D",
+            "calendar__plan_review_window": "P10D",
+            **rules_changes,
+        },
     )
     driver.register(stack, rules, [ZZ], region="410100")
     driver.register(stack, rules, [LY], region="410300")
@@ -301,3 +315,93 @@ async def test_without_a_session_the_pages_send_to_sign_in(api: Api) -> None:
         assert resp.status_code == 303 and resp.headers["location"].startswith(
             "/portal/signin?next="
         ), path
+
+
+async def test_a_silent_city_step_is_offered_to_the_province_to_take_over(
+    stack: Stack, api: Api
+) -> None:
+    """With plan_review_silence: province, a city step silent past its window is the
+    province's: its queue lists it as a take-over, and its form sends take_over and reason."""
+    _, year = await year_with_plan(
+        stack, api, calendar__plan_review_window="PT1H", outcomes__plan_review_silence="province"
+    )
+    state_url = f"/v1/programs/{PROGRAM}/years/{year}/bases/{ZZ}"
+    before = await open_page(api, "admin", queue(PROGRAM, year))
+    assert ZZ not in before.rows  # the city's window is still open
+    await stack.env.sleep(timedelta(minutes=61))
+    await until(
+        lambda: api.http.get(state_url, headers=api.auth("admin")),
+        lambda r: r.json()["step_taken_by"] == "province",
+        "the silent city step handed to the province",
+    )
+    province = await open_page(api, "admin", queue(PROGRAM, year))
+    assert province.rows[ZZ]["data-step"] == "city"
+    assert "可由省局代为核实" in province.words
+    plan = await open_page(api, "admin", f"/portal/officer/{year}/{ZZ}?program={PROGRAM}")
+    taken = await send_form(
+        api,
+        "admin",
+        plan.forms["review-form"],
+        decision="approve",
+        comment="方案可行",
+        take_over=True,
+        reason="市局逾期未核实，由省局代为核实",
+    )
+    assert taken.status_code == 200, taken.text
+    after = await open_page(api, "admin", queue(PROGRAM, year))
+    assert after.rows[ZZ]["data-step"] == "province"
+
+
+async def test_the_province_decides_an_objection_from_its_desk(stack: Stack, api: Api) -> None:
+    """A year in 公示 (the objection routes' own program); an objection lodged by a base is
+    listed with its form, and the decision the form sends is recorded."""
+    _, year, _ = await published_year(stack, [objection_routes.BASE, "ly-agri"])
+    program = objection_routes.PROGRAM
+    url = f"/v1/programs/{program}/years/{year}/objections"
+    lodged = await api.http.post(
+        url,
+        json={"base": objection_routes.BASE, "grounds": "自评报告中的专利数量与实际不符"},
+        headers=api.auth("obj_staff"),
+    )
+    assert lodged.status_code == 201, lodged.text
+    objection_id = lodged.json()["objection_id"]
+    desk = await open_page(api, "obj_admin", f"/portal/province?program={program}&year={year}")
+    assert "自评报告中的专利数量与实际不符" in desk.words and "待处理" in desk.words
+    form = desk.forms[f"objection-{objection_id}-form"]
+    assert form["action"] == f"{url}/{objection_id}/decision"
+    decided = await send_form(
+        api, "obj_admin", form, decision="dismiss", reason="专利数量经核对无误"
+    )
+    assert decided.status_code == 200 and decided.json()["status"] == "dismissed", decided.text
+    again = await open_page(api, "obj_admin", f"/portal/province?program={program}&year={year}")
+    assert f"objection-{objection_id}-form" not in again.forms
+    assert "异议不成立" in again.words
+
+
+def test_overdue_items_come_first() -> None:
+    now = datetime.now(UTC)
+    officer = USERS["zz_city"]
+
+    def row(base: str, due: datetime) -> BaseCycle:
+        state = CycleState(
+            program=PROGRAM,
+            year=2050,
+            base=base,
+            rules_version=1,
+            stage=Stage.PLAN_REVIEW,
+            verification_step="city",
+            deadlines={"plan_review": due},
+        )
+        return BaseCycle(base, base, "410100", "410100", state)
+
+    rows = [
+        row("b-later", now + timedelta(days=5)),
+        row("b-late", now - timedelta(days=2)),
+        row("b-soon", now + timedelta(hours=3)),
+        row("b-later-still", now + timedelta(days=9)),
+    ]
+    items = queue_items(officer, rows, "zh")
+    assert [i.base for i in items] == ["b-late", "b-soon", "b-later", "b-later-still"]
+    assert items[0].overdue and items[0].left_words == "已逾期 2 天"
+    assert items[1].left_words == "还剩 2 小时" and not items[1].overdue
+    assert [i.left_words for i in queue_items(officer, rows, "en")][2] == "4 days left"

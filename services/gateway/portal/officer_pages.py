@@ -339,11 +339,16 @@ async def _programs(deps: Deps, user: Principal) -> list[str]:
 
 
 async def _scope(deps: Deps, user: Principal, program: str | None, year: int | None) -> Scope:
+    """The program asked for is checked before anything else is read; without one, the first
+    of the programs the viewer may read."""
+    if program:
+        await require(deps, user, "read_program", program=program)
     programs = await _programs(deps, user)
-    chosen = program or (programs[0] if programs else user.program or "")
+    chosen = program or (programs[0] if programs else "")
     if not chosen:
         raise ApiError(404, "program_not_found", "no program this account may read")
-    await require(deps, user, "read_program", program=chosen)
+    if not program:
+        await require(deps, user, "read_program", program=chosen)
     return Scope(chosen, year or datetime.now(BEIJING).year, programs)
 
 
