@@ -265,11 +265,7 @@ async def test_the_validator_refusing_is_a_409_even_with_no_wait(
         assert first.status_code == 202, first.text
         assert first.json()["update_id"]  # the client's own id when no key was sent
 
-        async def no_precheck(*_: Any) -> None:
-            return None
-
-        # Only the workflow's validator is left to see the plan is already filed.
-        monkeypatch.setattr(cycles, "_precheck", no_precheck)
+        # The workflow's validator is the one judge: it sees the plan is already filed.
         second = await http.post(
             f"{path}/plan",
             headers={**who, "Idempotency-Key": "answers-refused-1"},
@@ -297,12 +293,7 @@ async def test_a_filing_no_worker_accepts_is_503_worker_unavailable(
         async with gateway(stack, dev_stack, nc, tmp_path, task_queue=task_queue) as (http, who):
             await until_json(http, path, who, lambda s: s["stage"] == "plan_filing")
 
-    # The worker is gone. The stage query would already answer 503: skip it, so that it is the
-    # update that no worker accepts.
-    async def no_precheck(*_: Any) -> None:
-        return None
-
-    monkeypatch.setattr(cycles, "_precheck", no_precheck)
+    # The worker is gone: the filing's update is not accepted (no stage query comes first).
     monkeypatch.setattr(cycles, "ACCEPT_TIMEOUT", timedelta(seconds=2))
     async with gateway(stack, dev_stack, nc, tmp_path, task_queue=task_queue) as (http, who):
         started = time.monotonic()

@@ -8,12 +8,10 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import pytest
 from nats.aio.client import Client as NatsClient
 
-from services.gateway.routes import cycles
 from shared.contracts.cycle import CycleState
 from shared.contracts.workflow_names import cycle_id
 from tests.conftest import DevStack, Stack
@@ -65,11 +63,7 @@ async def test_a_refused_filing_leaves_no_object_and_an_accepted_ones_stays(
         acts.gate.set()
         await _until(dev_stack, year, lambda s: s.plan_filed)
 
-        async def no_precheck(*_: Any) -> None:
-            return None
-
-        # Only the workflow's validator is left to see the plan is already filed.
-        monkeypatch.setattr(cycles, "_precheck", no_precheck)
+        # The workflow's validator is the one judge: it sees the plan is already filed.
         before = _objects(stack)
         second_bytes, second = plan_form(f"refused {year}")
         refused = await http.post(f"{path}/plan", headers=who, **second)

@@ -12,7 +12,7 @@ import asyncio
 import json
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Annotated, Any, Literal, TypeVar
 
 from fastapi import APIRouter, File, Form, UploadFile
@@ -46,7 +46,7 @@ from services.gateway.public_models import (
     ScoreAnswer,
 )
 from services.gateway.routes.params import Base, IdempotencyKey, Program, Year
-from services.gateway.temporal_errors import HTTP_STATUS, call_workflow
+from services.gateway.temporal_errors import call_workflow
 from services.gateway.upload_cleanup import RefusedUpload
 from services.gateway.upload_stream import StreamedUploads, staged_file
 from services.gateway.uploads import check_filename, store_upload
@@ -71,10 +71,10 @@ from shared.contracts.cycle import (
 )
 from shared.contracts.registry import GetProgram, PinnedRules
 from shared.contracts.workflow_names import cycle_id, program_year_id
-from shared.domain.admission import FilingKind, filing_refusal
-from shared.domain.arrival import admission_time
+from shared.domain.admission import FilingKind
+from shared.domain.errors import DEADLINE_PASSED
 from shared.domain.stages import Stage
-from shared.domain.wording import deadline_en, deadline_zh
+from shared.domain.wording import deadline_en, deadline_zh, end_en, end_zh
 from shared.starters import start_program_year
 
 T = TypeVar("T")
@@ -249,18 +249,26 @@ async def cycle_state(
     return CyclePublic.of(state, words)
 
 
-async def _precheck(
-    deps: Deps, program: str, year: int, base: str, kind: FilingKind, received_at: datetime
-) -> None:
-    """Refuse early, before storing any bytes; the workflow's validator still decides. Judged
-    by the filing's arrival, as the validator judges it."""
-    state = await _state(deps, program, year, base)
-    skew = timedelta(seconds=deps.settings.arrival_max_skew_s)
-    admission = admission_time(received_at, datetime.now(UTC), skew)
-    refusal = admission.refusal or filing_refusal(state, kind, admission.at)
-    if refusal is not None:
-        code, message = refusal
-        raise ApiError(HTTP_STATUS[code], code, message, stage=state.stage.value)
+async def _with_deadline(
+    deps: Deps, program: str, year: int, base: str, kind: FilingKind, exc: ApiError
+) -> ApiError:
+    """A filing refused as too late, with its deadline and the deadline in words (the portal
+    says them): the cycle's validator names the refusal, the cycle's state the deadline. Read
+    only for that refusal, so an accepted filing costs no query."""
+    exc.extra.setdefault("filing", kind)
+    if exc.code != DEADLINE_PASSED or "deadline_words" in exc.extra:
+        return exc
+    try:
+        state = await _state(deps, program, year, base)
+    except ApiError:
+        return exc  # the refusal stands without the words
+    due = state.deadlines.get(kind)
+    if due is not None:
+        info = state.deadline_info.get(kind)
+        last_day = info.last_day if info else None
+        exc.extra["deadline"] = due.isoformat()
+        exc.extra["deadline_words"] = {"zh": end_zh(due, last_day), "en": end_en(due, last_day)}
+    return exc
 
 
 def _parse(adapter: TypeAdapter[Any], raw: str, code: str, what: str) -> Any:
@@ -424,11 +432,11 @@ async def _filing(
     file: UploadFile,
     received_at: datetime,
 ) -> Upload:
-    # The file is staged already (within the size limit); it gets its content key only once
-    # the cycle's state admits the filing.
+    # The file is staged already (within the size limit); it gets its content key now, and is
+    # removed again if the cycle refuses the filing (RefusedUpload): the cycle's validator is
+    # the one judge, and an accepted filing costs the engine no query.
     staged = staged_file(file)
     check_filename(staged.filename or "")
-    await _precheck(deps, program, year, base, kind, received_at)
     return await store_upload(
         deps.objects,
         file=staged,
@@ -494,6 +502,28 @@ async def _file(
     if earlier is not None:
         return earlier
     upload = await _filing(deps, user, program, year, base, kind, file, received_at)
+    try:
+        return await _recorded(
+            deps, program, year, base, upload, received_at, update, request, what, key
+        )
+    except ApiError as exc:
+        raise await _with_deadline(deps, program, year, base, kind, exc) from None
+
+
+async def _recorded(
+    deps: Deps,
+    program: str,
+    year: int,
+    base: str,
+    upload: Upload,
+    received_at: datetime,
+    update: str,
+    request: Callable[[Upload], Any],
+    what: str,
+    key: str | None,
+) -> Any:
+    """The filing's update: accepted within ACCEPT_TIMEOUT (else 503), answered with its result
+    if it completes within ``update_answer_wait_s``, else 202; a refused upload is removed."""
     cycle = _cycle(deps, program, year, base)
     refused = RefusedUpload(deps, cycle, program, year, base, upload)  # then not left stored
     # The Idempotency-Key becomes the update id: Temporal applies one update id once.
