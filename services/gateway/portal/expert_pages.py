@@ -112,6 +112,10 @@ words(
         "expert.form.score_of": ("{name}的评分（0至{max}分）", "Score for {name} (0 to {max})"),
         "expert.form.vetoes": ("否决项（如存在请勾选）", "Veto items (tick any that applies)"),
         "expert.form.vetoes.none": ("本项目不设否决项。", "This program has no veto items."),
+        "expert.form.veto_undefined": (
+            "规则未给出定义，请按项目实施方案的规定判断。",
+            "The rules give no definition: judge by the program's scheme.",
+        ),
         "expert.form.veto_outcome": ("勾选任一否决项：{what}", "Ticking any veto: {what}"),
         "expert.form.comment": ("评审意见", "Comment"),
         "expert.form.comment_hint": (
