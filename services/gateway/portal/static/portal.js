@@ -15,7 +15,9 @@
 (function () {
   "use strict";
   const lang = document.body.dataset.lang || "zh";
-  const words = JSON.parse(document.getElementById("problem-words")?.textContent || "{}");
+  // Problem texts (problem_words.py): per code, a text with {placeholders} first, the plain one last.
+  const table = JSON.parse(document.getElementById("problem-words")?.textContent || "{}");
+  const words = table.codes || {};
   const csrf = document.querySelector('meta[name="csrf-token"]')?.content || "";
   const say = (zh, en) => (lang === "zh" ? zh : en);
   window.portalBuilders = window.portalBuilders || {};
@@ -61,8 +63,36 @@
     if (alert) alert.textContent = "";
   }
 
+  // {x} is filled from the problem: x_words[lang], the words of its value, a size, or the value.
+  function fieldWords(problem, key) {
+    const own = problem[key + "_words"];
+    if (own && typeof own === "object" && own[lang]) return String(own[lang]);
+    const value = problem[key];
+    if (value === undefined || value === null || value === "" || typeof value === "object") return null;
+    const named = (table.values || {})[key];
+    if (named) return named[value] ?? null;
+    if ((table.formats || {})[key] === "bytes" && typeof value === "number") {
+      const mb = value / 1048576;
+      return mb >= 1 ? `${+mb.toFixed(1)} MB` : `${Math.ceil(value / 1024)} KB`;
+    }
+    return String(value);
+  }
+
+  function problemWords(problem) {
+    for (const text of words[problem.code] || []) {
+      let whole = true;
+      const said = text.replace(/\{(\w+)\}/g, (_, key) => {
+        const value = fieldWords(problem, key);
+        if (value === null) whole = false;
+        return value ?? "";
+      });
+      if (whole) return said;
+    }
+    return "";
+  }
+
   function problemText(problem) {
-    const said = words[problem.code];
+    const said = problemWords(problem);
     return said || problem.detail || problem.title || say("提交失败。", "Not accepted.");
   }
 
@@ -73,7 +103,8 @@
       const field = String(e.field || "").replace(/^body\./, "");
       const slot = form.querySelector(`[data-error-for="${CSS.escape(field)}"]`);
       if (slot) {
-        slot.textContent = (words[problem.code] ? words[problem.code] + " " : "") + (e.message || "");
+        const said = problemWords(problem);
+        slot.textContent = (said ? said + " " : "") + (e.message || "");
         const input = form.querySelector(`[name="${CSS.escape(field)}"]`);
         if (input) input.setAttribute("aria-invalid", "true");
         placed = true;
@@ -85,7 +116,7 @@
     }
     if (alert && !placed) {
       alert.textContent = problemText(problem);
-      if (problem.detail && words[problem.code]) {
+      if (problem.detail && problemWords(problem)) {
         const small = document.createElement("span");
         small.className = "hint";
         small.textContent = ` (${problem.code}: ${problem.detail})`;
