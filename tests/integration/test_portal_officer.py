@@ -405,3 +405,15 @@ def test_overdue_items_come_first() -> None:
     assert items[0].overdue and items[0].left_words == "已逾期 2 天"
     assert items[1].left_words == "还剩 2 小时" and not items[1].overdue
     assert [i.left_words for i in queue_items(officer, rows, "en")][2] == "4 days left"
+
+
+async def test_the_province_desk_of_a_year_not_launched(stack: Stack, api: Api) -> None:
+    rules = demo_rules(id=PROGRAM, calendar__reminders=[])
+    driver.register(stack, rules, [ZZ], region="410100")
+    desk = await open_page(api, "admin", f"/portal/province?program={PROGRAM}&year=2049")
+    assert desk.ids["year-summary-section"]["data-phase"] == ""
+    assert "本年度尚未启动" in desk.words and "objections-none" in desk.ids
+    assert desk.forms["launch-form"]["action"] == f"/v1/programs/{PROGRAM}/years/2049/launch"
+    assert not desk.rows  # no cycle of any base yet
+    empty = await open_page(api, "zz_city", queue(PROGRAM, 2049))
+    assert "queue-empty" in empty.ids

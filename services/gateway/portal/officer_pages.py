@@ -163,6 +163,7 @@ words(
         # province desk
         "province.title": ("省局工作台", "Province desk"),
         "province.summary": ("全年概况", "The whole year"),
+        "province.register": ("登记基地", "Register bases"),
         "province.phase": ("年度状态", "Year"),
         "province.phase.none": ("本年度尚未启动。", "This year has not been launched."),
         "province.phase.value": ("{phase}（已开启 {n} 个周期）", "{phase} ({n} cycles opened)"),
