@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from html.parser import HTMLParser
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import httpx
 import pytest
@@ -34,8 +34,11 @@ from shared.migrations import upgrade
 from shared.rpc import RpcClient
 from shared.settings import Settings
 from tests.conftest import DevStack, Stack
-from tests.helpers import demo_rules, start_cycle, until_json
+from tests.helpers import demo_rules, start_cycle, until, until_json
 from tests.integration import driver
+from tests.integration.gateway_fixture import gateway
+from tests.integration.test_program_year import cycles, launch
+from workflows.program_year import ProgramYearWorkflow
 
 PROGRAM = "portal-base"
 BASE, OTHER = "pb-biomed", "pb-agri"  # both registered in Zhengzhou (410100)
@@ -49,6 +52,14 @@ USERS = {
     "far_city": Principal(name="pb-luoyang", role="city_officer", region="410300"),
     "admin": Principal(name="pb-admin", role="province_admin", program=PROGRAM),
 }
+
+
+class Reader(Protocol):
+    """A gateway a test reads pages from: this module's, or tests.integration.gateway_fixture's."""
+
+    http: httpx.AsyncClient
+
+    def auth(self, who: str) -> dict[str, str]: ...
 
 
 @dataclass
@@ -169,7 +180,7 @@ class Page(HTMLParser):
         return " ".join(self.ids[element_id].text.split())
 
 
-async def page(api: Portal, path: str, who: str = "staff") -> tuple[Page, str]:
+async def page(api: Reader, path: str, who: str = "staff") -> tuple[Page, str]:
     resp = await api.http.get(path, headers=api.auth(who))
     assert resp.status_code == 200, resp.text
     assert resp.headers["content-type"].startswith("text/html")
@@ -341,3 +352,113 @@ def test_countdowns_in_words() -> None:
     assert soon.text.startswith("还剩约 30 分钟，2027年3月20日12时30分前")
     hours = countdown(now + timedelta(hours=5), None, now, "en")
     assert hours.text.startswith("About 5 hours left, by 17:00 on 20 March 2027")
+
+
+async def test_the_self_evaluation_is_filed_against_the_targets_with_the_completion_shown(
+    api: Portal, stack: Stack, dev_stack: DevStack
+) -> None:
+    year, path = await open_cycle(stack, dev_stack, api)
+    first, _ = await page(api, f"/portal/base/{year}")
+    form = first.forms["plan-form"]
+    for f in form["fields"]:
+        if f["name"] == "targets":
+            f["value"] = json.dumps([{"key": "patents", "name": "新增发明专利", "target": 30}])
+    plan = f"%PDF-1.4\n% plan {uuid.uuid4().hex}\n".encode()
+    filed = await api.http.post(
+        form["attrs"]["action"], headers=api.auth("staff"), **multipart_of(form, {"file": plan})
+    )
+    assert filed.status_code in (201, 202), filed.text
+    for step, who in (("city", "city"), ("province", "admin")):
+
+        def awaits(s: dict[str, Any], step: str = step) -> bool:
+            return s["verification_step"] == step
+
+        await until_json(api.http, path, api.auth("staff"), awaits)
+        approved = await api.http.post(
+            f"{path}/plan/review", json={"decision": "approve"}, headers=api.auth(who)
+        )
+        assert approved.status_code == 200, approved.text
+    await until_json(api.http, path, api.auth("staff"), lambda s: s["stage"] == "implementing")
+
+    now, _ = await page(api, f"/portal/base/{year}")
+    assert now.text("base-stage") == "实施建设"
+    assert "填报目标完成情况" in now.text("base-expected")
+    form = now.forms["selfeval-form"]
+    assert form["attrs"]["action"] == f"{path}/self-evaluation"
+    assert {f["name"] for f in form["fields"]} == {"csrf_token", "actuals", "file"}
+    assert now.ids["actual-1"].attrs["data-actual-key"] == "patents"
+    for f in form["fields"]:
+        if f["name"] == "actuals":
+            f["value"] = json.dumps({"patents": 33})  # what base.js keeps there
+    report = f"%PDF-1.4\n% report {uuid.uuid4().hex}\n".encode()
+    resp = await api.http.post(
+        form["attrs"]["action"], headers=api.auth("staff"), **multipart_of(form, {"file": report})
+    )
+    assert resp.status_code in (201, 202), resp.text
+    await until_json(api.http, path, api.auth("staff"), lambda s: s["actuals"] == {"patents": 33})
+    after, _ = await page(api, f"/portal/base/{year}")
+    assert "110.0%" in after.text("targets-filed")  # 33 of 30, as the review computes it
+    kinds = [r.text.split()[0] for r in after.rows if "data-receipt" in r.attrs]
+    assert kinds == ["实施方案", "年度自评报告"]
+    assert hashlib.sha256(report).hexdigest() in {r.attrs["data-sha256"] for r in after.rows}
+
+
+# ------------------------------------------------------------ after the 公示 (time-skipping)
+
+PUBLISHED = "portal-base-pub"
+_published_years = itertools.count(2081)
+
+
+async def test_after_publication_the_grade_averages_and_an_objection_form(
+    stack: Stack, nc: NatsClient, tmp_path: Path
+) -> None:
+    """A program year in 公示 on the time-skipping server: the base sees its grade and the
+    indicator averages (never the sheets), lodges an objection with the form's own fields, and
+    sees it listed; the other base sees neither this base's grade nor its objection."""
+    rules = demo_rules(
+        id=PUBLISHED, verification=[], calendar__publication_period="PT1H", calendar__reminders=[]
+    )
+    driver.register(stack, rules, [BASE, OTHER])
+    year = next(_published_years)
+    program_year = await launch(stack, rules, year, expected=2)
+    handles = cycles(stack, rules, year, [BASE, OTHER])
+    for handle in handles.values():
+        await driver.file_plan(stack, handle, f"%PDF-1.4 {handle.id}".encode())
+        await driver.file_self_evaluation(stack, handle)
+    await stack.env.sleep(timedelta(seconds=61))
+    for base, handle in handles.items():
+        await driver.score(handle, "e1", driver.scores(rules, 80 if base == BASE else 70))
+    await until(
+        lambda: program_year.query(ProgramYearWorkflow.state),
+        lambda state: state.phase == "publication",
+        "the year's 公示",
+    )
+    users = {
+        "staff": Principal(name="pbp-staff", role="base_user", program=PUBLISHED, base=BASE),
+        "other": Principal(name="pbp-other", role="base_user", program=PUBLISHED, base=OTHER),
+    }
+    async with gateway(stack, nc, tmp_path, users) as api:
+        shown, _ = await page(api, f"/portal/base/{year}")
+        assert shown.text("result-grade") == "合格"
+        assert shown.text("result-total") == "80.0"
+        averages = shown.text("averages")
+        for indicator in rules.rubric.indicators:
+            assert indicator.name in averages
+        assert "结果公示中" in shown.text("base-expected")
+        form = shown.forms["objection-form"]
+        assert form["attrs"]["action"] == f"/v1/programs/{PUBLISHED}/years/{year}/objections"
+        fields = {f["name"]: f.get("value", "") for f in form["fields"]}
+        assert set(fields) == {"csrf_token", "base", "grounds", "contact"}
+        body = {"base": fields["base"], "grounds": "专家评分未计入本基地新增的导航报告"}
+        lodged = await api.http.post(form["attrs"]["action"], json=body, headers=api.auth("staff"))
+        assert lodged.status_code == 201, lodged.text
+        listed, _ = await page(api, f"/portal/base/{year}")
+        assert "专家评分未计入" in listed.text("objections-table")
+        assert "已受理，待处理" in listed.text("objections-table")
+        en, _ = await page(api, f"/portal/base/{year}?lang=en")
+        assert en.text("result-grade") == "Pass"
+        # The switch is kept in a cookie: Chinese again only when asked.
+        path = f"/portal/base/{year}?lang=zh"
+        other, html = await page(api, path, "other")
+        assert other.text("result-grade") == "合格" and "专家评分未计入" not in html
+        assert other.text("result-total") == "70.0"
