@@ -197,3 +197,58 @@ async def test_the_expert_pages_are_for_signed_in_experts(api: Api) -> None:
     # A base's staff reading a review page of another base: 404, as the API answers.
     other = await get(api, "staff", f"/portal/expert/2061/{BASES[1]}")
     assert other.status_code == 404
+
+
+async def test_on_points_with_two_experts_each_sees_only_its_own_sheet(
+    api: Api, stack: Stack
+) -> None:
+    document = rules_of_test().model_dump(mode="json", by_alias=True)
+    document["rubric"] |= {"scale": "points", "experts_required": 2}
+    rules = ProgramRules.model_validate(document)
+    driver.register(stack, rules, BASES)
+    year = next(_years)
+    await launch(stack, rules, year, expected=len(BASES))
+    handle = cycles(stack, rules, year, BASES)[BASES[0]]
+    for h in cycles(stack, rules, year, BASES).values():
+        await driver.file_plan(stack, h, f"%PDF-1.4 {h.id}".encode())
+        await driver.file_self_evaluation(stack, h)
+    await stack.env.sleep(timedelta(seconds=61))
+    state = await until(
+        lambda: handle.query(AnnualCycleWorkflow.state),
+        lambda s: s.stage.value == "under_review" and len(s.experts) == 2,
+        "two experts on the review",
+    )
+    first, second = state.experts
+    url = f"/portal/expert/{year}/{BASES[0]}"
+
+    # Points: each indicator out of its own maximum, no weight column.
+    html = Html((await get(api, first, url)).text)
+    inputs = html.find("input", data_score=None)
+    assert [float(f["max"]) for f in inputs] == [
+        i.maximum("points") for i in rules.rubric.indicators
+    ]
+    assert not html.find("td", data_weight_of=None)
+    assert html.find("form", id="score-form", data_scale="points")
+
+    sheets = {
+        first: dict(zip(rules.rubric.keys, [25, 12.5, 27, 18, 4.5], strict=True)),
+        second: dict(zip(rules.rubric.keys, [20, 10, 22, 15, 3], strict=True)),
+    }
+    for expert, scores in sheets.items():
+        page_ = Html((await get(api, expert, url)).text)
+        form = page_.find("form", id="score-form")[0]
+        sent = await api.http.post(
+            form["action"],
+            json=form_body(page_, scores, [], f"{expert} 的意见"),
+            headers={**api.auth(expert), "Idempotency-Key": form["data-idempotency"]},
+        )
+        assert sent.status_code == 201, sent.text
+
+    for expert, scores in sheets.items():
+        after = Html((await get(api, expert, url)).text)
+        values = [float(v["data-sheet-value"]) for v in after.find("td", data_sheet_value=None)]
+        assert values == list(scores.values())  # its own sheet, and no co-reviewer's
+        shown = after.all_text()
+        other = next(e for e in sheets if e != expert)
+        assert f"{expert} 的意见" in shown and f"{other} 的意见" not in shown
+        assert after.find("p", data_sheet_total=f"{sum(scores.values()):g}")
