@@ -80,8 +80,12 @@ async def under_review(stack: Stack, rules: ProgramRules) -> tuple[int, dict[str
     await stack.env.sleep(timedelta(seconds=61))
     experts = {}
     for base, handle in handles.items():
+
+        async def cycle_state(h: Any = handle) -> Any:
+            return await h.query(AnnualCycleWorkflow.state)
+
         state = await until(
-            lambda h=handle: h.query(AnnualCycleWorkflow.state),
+            cycle_state,
             lambda s: s.stage.value == "under_review" and s.experts,
             f"{base} under review with its expert",
         )
@@ -230,7 +234,7 @@ async def test_on_points_with_two_experts_each_sees_only_its_own_sheet(
     assert not html.find("td", data_weight_of=None)
     assert html.find("form", id="score-form", data_scale="points")
 
-    sheets = {
+    sheets: dict[str, dict[str, float]] = {
         first: dict(zip(rules.rubric.keys, [25, 12.5, 27, 18, 4.5], strict=True)),
         second: dict(zip(rules.rubric.keys, [20, 10, 22, 15, 3], strict=True)),
     }
