@@ -6,6 +6,7 @@ portal's script (run by node) turns it into
 from __future__ import annotations
 
 import itertools
+import json
 import re
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
@@ -62,8 +63,20 @@ async def test_a_late_plan_is_refused_in_words_with_its_deadline(stack: Stack, a
     assert re.fullmatch(r"\d{4}年\d{1,2}月\d{1,2}日24时", words["zh"]), words
     assert re.fullmatch(r"end of \d{1,2} [A-Z][a-z]+ \d{4}", words["en"]), words
 
-    zh = shown("zh", problem)
+    tables = {lang: await page_table(api, lang) for lang in ("zh", "en")}
+    zh = shown("zh", problem, tables["zh"])
     assert zh == f"方案提交已截止（{words['zh']}）。如需延期，请联系省知识产权局。"
-    assert shown("en", problem) == DETAILED_WORDS["deadline_passed"][1].format(
+    assert shown("en", problem, tables["en"]) == DETAILED_WORDS["deadline_passed"][1].format(
         filing="plan", deadline=words["en"]
     )
+
+
+async def page_table(api: Api, lang: str) -> str:
+    """The problem words a portal page embeds for its script (``#problem-words``)."""
+    page = await api.http.get(f"/portal/help?lang={lang}", headers=api.auth("staff"))
+    assert page.status_code == 200, page.text
+    found = re.search(r'<script type="application/json" id="problem-words">(.*?)</script>',
+                      page.text, re.S)  # fmt: skip
+    assert found is not None
+    assert "deadline_passed" in json.loads(found.group(1))["codes"]
+    return found.group(1)

@@ -397,10 +397,11 @@ process.stdout.write(alert.textContent);
 """
 
 
-def shown(lang: str, problem: dict[str, Any]) -> str:
-    """What portal.js puts in a form's error slot for ``problem`` on a page in ``lang``."""
+def shown(lang: str, problem: dict[str, Any], page_table: str | None = None) -> str:
+    """What portal.js puts in a form's error slot for ``problem`` on a page in ``lang`` (whose
+    ``#problem-words`` is ``page_table``, else what render.page would embed)."""
     assert NODE is not None
-    table = json.dumps(pw.problem_words(lang), ensure_ascii=False)  # type: ignore[arg-type]
+    table = page_table or json.dumps(pw.problem_words(lang), ensure_ascii=False)  # type: ignore[arg-type]
     done = subprocess.run(
         [NODE, "-e", HARNESS, str(PORTAL_JS), lang, table, json.dumps(problem)],
         capture_output=True,
