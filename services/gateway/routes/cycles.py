@@ -79,12 +79,11 @@ from shared.starters import start_program_year
 
 T = TypeVar("T")
 
-# Reviews, scores and extensions: how long the gateway waits for the update's result.
-UPDATE_TIMEOUT = timedelta(seconds=20)
-# Filings: how long the gateway waits for the cycle to accept the update (its validator ran in a
-# workflow task). Generous, as acceptance queues behind every other filing in a deadline rush
-# (bench/rush.py, 500 at once on 2 shared cores: up to 50 s from the request, the stage query
-# and the upload included); past it the worker is taken to be away: 503 worker_unavailable.
+# Filings and decisions (reviews, scores, extensions): how long the gateway waits for the cycle
+# to accept the update (its validator ran in a workflow task). Generous, as acceptance queues
+# behind every other filing in a deadline rush (bench/rush.py, 500 at once on 2 shared cores: up
+# to 50 s from the request, the upload included); past it the worker is taken to be away: 503
+# worker_unavailable. Accepted but not completed within update_answer_wait_s: 202.
 ACCEPT_TIMEOUT = timedelta(seconds=60)
 _ACCEPTED_STAGE = (
     UpdateWorkflowExecutionLifecycleStage.UPDATE_WORKFLOW_EXECUTION_LIFECYCLE_STAGE_ACCEPTED
@@ -108,6 +107,18 @@ class LaunchAccepted(BaseModel):
     workflow_id: str
     status: Literal["launched", "already_launched"]
     rules_version: int
+
+
+class UpdateAccepted(BaseModel):
+    """The answer 202 to a decision (a plan review, scores, an extension): the cycle accepted
+    it and is still acting on it; retry with the same Idempotency-Key for its answer."""
+
+    status: Literal["accepted"] = "accepted"
+    message: str = Field(description="For a person, in Chinese and English")
+    update_id: str = Field(
+        description="The Temporal update id: idem:<Idempotency-Key> when one was sent"
+    )
+    location: str = Field(description="The cycle state to poll (also the Location header)")
 
 
 class FilingAccepted(BaseModel):
@@ -135,6 +146,13 @@ class FilingAccepted(BaseModel):
     )
 
 
+_DECISION_ACCEPTED: dict[int | str, dict[str, Any]] = {
+    202: {
+        "model": UpdateAccepted,
+        "description": "Accepted by the cycle, which is still acting on it",
+        "headers": {"Location": {"description": "The cycle state", "schema": {"type": "string"}}},
+    }
+}
 _ACCEPTED_RESPONSE: dict[int | str, dict[str, Any]] = {
     202: {
         "model": FilingAccepted,
@@ -302,37 +320,60 @@ async def _update(
     what: str,
     key: str | None,
 ) -> Any:
+    """The update's result, or ``_Pending`` (answered 202) when the cycle accepted it and has
+    not completed it within ``update_answer_wait_s``: a slow worker never turns an accepted
+    decision into a 503. Not accepted within ACCEPT_TIMEOUT: 503 worker_unavailable."""
     handle = _cycle(deps, program, year, base)
     # The Idempotency-Key becomes the update id: Temporal applies one update id once.
-    update_id = f"idem:{key}" if key else None
-    return await call_workflow(
-        handle.execute_update(
-            update,
-            arg,
-            id=update_id,
-            result_type=UPDATE_RESULTS[update],
-            rpc_timeout=UPDATE_TIMEOUT,
+    started = await call_workflow(
+        _within(
+            ACCEPT_TIMEOUT.total_seconds(),
+            handle.start_update(
+                update,
+                arg,
+                id=f"idem:{key}" if key else None,
+                result_type=UPDATE_RESULTS[update],
+                wait_for_stage=WorkflowUpdateStage.ACCEPTED,
+                rpc_timeout=ACCEPT_TIMEOUT,
+            ),
         ),
         what=what,
     )
+    wait = deps.settings.update_answer_wait_s
+    return await call_workflow(_result_within(started, wait), what=what)
 
 
 async def _replayed(
     deps: Deps, program: str, year: int, base: str, key: str | None, result_type: type
 ) -> Any:
-    """The outcome of an earlier request with this Idempotency-Key, or ``None`` if there was
-    none. A retry gets the first answer, even when the cycle has moved on since."""
+    """The outcome of an earlier request with this Idempotency-Key (``_Pending`` while it is
+    still being processed), or ``None`` if there was none. A retry gets the first answer, even
+    when the cycle has moved on since."""
     if not key:
         return None
     handle = _cycle(deps, program, year, base).get_update_handle(
         f"idem:{key}", result_type=result_type
     )
     try:
-        return await call_workflow(handle.result(rpc_timeout=UPDATE_TIMEOUT), what="the retry")
+        completed = await call_workflow(
+            _within(ACCEPT_TIMEOUT.total_seconds(), _until_accepted(deps.temporal, handle)),
+            what="the retry",
+        )
     except ApiError as exc:
         if exc.code == "cycle_not_found":
             return None  # no such update yet: this is the first request
         raise
+    wait = ACCEPT_TIMEOUT.total_seconds() if completed else deps.settings.update_answer_wait_s
+    return await call_workflow(_result_within(handle, wait), what="the retry")
+
+
+def _still_processing(program: str, year: int, base: str, pending: _Pending) -> JSONResponse:
+    """202: the cycle accepted the decision and is still acting on it."""
+    location = f"/v1/programs/{program}/years/{year}/bases/{base}"
+    body = UpdateAccepted(message=ACCEPTED_MESSAGE, update_id=pending.update_id, location=location)
+    return JSONResponse(
+        body.model_dump(mode="json"), status_code=202, headers={"Location": location}
+    )
 
 
 # ------------------------------------------------------------------------- filings
@@ -395,31 +436,6 @@ async def _until_accepted(client: Client, handle: WorkflowUpdateHandle[Any]) -> 
             return True
         if polled.stage >= _ACCEPTED_STAGE:
             return False
-
-
-async def _refiled(
-    deps: Deps, program: str, year: int, base: str, key: str | None
-) -> Receipt | _Pending | None:
-    """An earlier filing with this Idempotency-Key: its receipt, ``_Pending`` while the cycle is
-    still recording it, or ``None`` if there was none (or the cycle refused it: a refused
-    update leaves nothing behind, so the retry is judged afresh)."""
-    if not key:
-        return None
-    handle = _cycle(deps, program, year, base).get_update_handle(f"idem:{key}", result_type=Receipt)
-    try:
-        completed = await call_workflow(
-            _within(ACCEPT_TIMEOUT.total_seconds(), _until_accepted(deps.temporal, handle)),
-            what="the retry",
-        )
-    except ApiError as exc:
-        if exc.code == "cycle_not_found":
-            return None  # no such update yet: this is the first request
-        raise
-    if completed:  # its receipt, whatever the answer wait
-        limit = ACCEPT_TIMEOUT.total_seconds()
-        return await call_workflow(_within(limit, handle.result()), what="the retry")
-    wait = deps.settings.update_answer_wait_s
-    return await call_workflow(_result_within(handle, wait), what="the retry")
 
 
 async def _filing(
@@ -496,7 +512,7 @@ async def _file(
     """
     await require(deps, user, "file", program=program, base=base, year=year)
     key = scoped_key(user, kind, key)
-    earlier = await _refiled(deps, program, year, base, key)
+    earlier = await _replayed(deps, program, year, base, key, Receipt)
     if isinstance(earlier, _Pending):
         return _accepted(program, year, base, earlier, None, None)
     if earlier is not None:
@@ -589,7 +605,12 @@ async def file_plan(
     )
 
 
-@router.post("/bases/{base}/plan/review", status_code=200, responses=authenticated(409))
+@router.post(
+    "/bases/{base}/plan/review",
+    status_code=200,
+    response_model=PlanReviewAnswer,
+    responses={**_DECISION_ACCEPTED, **authenticated(409)},
+)
 async def review_plan(
     program: Program,
     year: Year,
@@ -598,13 +619,16 @@ async def review_plan(
     deps: DepsDep,
     user: UserDep,
     idempotency_key: IdempotencyKey = None,
-) -> PlanReviewAnswer:
+) -> Any:
     # Who may verify at all is checked before a key is replayed or the cycle is read; which
     # step they may take, once the cycle says which is pending.
     verifier: Action = "verify_province" if user.role == "province_admin" else "verify_city"
     await require(deps, user, verifier, program=program, base=base, year=year)
     idempotency_key = scoped_key(user, "plan_review", idempotency_key)
-    if (stage := await _replayed(deps, program, year, base, idempotency_key, Stage)) is not None:
+    stage = await _replayed(deps, program, year, base, idempotency_key, Stage)
+    if isinstance(stage, _Pending):
+        return _still_processing(program, year, base, stage)
+    if stage is not None:
         return PlanReviewAnswer(step=body.step or "", decision=body.decision, stage=stage)
     state = await _state(deps, program, year, base)
     step = state.verification_step
@@ -641,6 +665,8 @@ async def review_plan(
         "the plan review",
         idempotency_key,
     )
+    if isinstance(stage, _Pending):
+        return _still_processing(program, year, base, stage)
     return PlanReviewAnswer(step=step, decision=body.decision, stage=stage)
 
 
@@ -680,7 +706,12 @@ async def file_self_evaluation(
     )
 
 
-@router.post("/bases/{base}/scores", status_code=201, responses=authenticated(409))
+@router.post(
+    "/bases/{base}/scores",
+    status_code=201,
+    response_model=ScoreAnswer,
+    responses={**_DECISION_ACCEPTED, **authenticated(409)},
+)
 async def submit_scores(
     program: Program,
     year: Year,
@@ -689,7 +720,7 @@ async def submit_scores(
     deps: DepsDep,
     user: UserDep,
     idempotency_key: IdempotencyKey = None,
-) -> ScoreAnswer:
+) -> Any:
     await require(deps, user, "score", program=program, base=base, year=year)
     idempotency_key = scoped_key(user, "score", idempotency_key)
     receipt = await _replayed(deps, program, year, base, idempotency_key, ScoreReceipt)
@@ -710,6 +741,8 @@ async def submit_scores(
             "the scores",
             idempotency_key,
         )
+    if isinstance(receipt, _Pending):
+        return _still_processing(program, year, base, receipt)
     return _score_answer(receipt, user.name)
 
 
@@ -752,7 +785,12 @@ async def file_rectification(
     )
 
 
-@router.post("/bases/{base}/deadlines", status_code=200, responses=authenticated(409))
+@router.post(
+    "/bases/{base}/deadlines",
+    status_code=200,
+    response_model=DeadlineExtended,
+    responses={**_DECISION_ACCEPTED, **authenticated(409)},
+)
 async def extend_deadline(
     program: Program,
     year: Year,
@@ -761,7 +799,7 @@ async def extend_deadline(
     deps: DepsDep,
     user: UserDep,
     idempotency_key: IdempotencyKey = None,
-) -> DeadlineExtended:
+) -> Any:
     await require(deps, user, "administer", program=program, base=base, year=year)
     if body.until.tzinfo is None:
         raise ApiError(
@@ -785,4 +823,6 @@ async def extend_deadline(
         "the extension",
         idempotency_key,
     )
+    if isinstance(until, _Pending):
+        return _still_processing(program, year, base, until)
     return DeadlineExtended(deadline=body.deadline, until=until, reason=body.reason)
