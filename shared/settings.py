@@ -84,6 +84,18 @@ class Settings(BaseSettings):
         le=3660,
         description="How long a new or rotated bearer token lives unless given --expires-in",
     )
+    signin_link_minutes: int = Field(
+        1440,
+        ge=1,
+        le=43200,
+        description="How long a portal sign-in link (navcycle user add --link, user link) works",
+    )
+    portal_idle_minutes: int = Field(
+        30,
+        ge=1,
+        le=1440,
+        description="A portal session unused this long ends; the person signs in again",
+    )
 
     programs_dir: Path = DEPLOY_DIR / "programs"
     bases_file: Path | None = DEPLOY_DIR / "bases.yaml"

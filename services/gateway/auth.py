@@ -1,17 +1,26 @@
-"""Bearer-token authentication and the authorisation check every route makes."""
+"""Authentication (a bearer token, or the portal's session cookie with its CSRF token) and the
+authorisation check every route makes."""
 
 from __future__ import annotations
 
 import asyncio
 from typing import Annotated
 
-from fastapi import Depends, Header, Security
+from fastapi import Depends, Header, Request, Security
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from services.gateway.access import HIDDEN, Action, Target, allowed
 from services.gateway.deps import Deps, DepsDep
+from services.gateway.identity.portal_sessions import SessionRefused
 from services.gateway.identity.tokens import Principal, TokenRefused, identify
 from services.gateway.problems import ApiError
+from services.gateway.session_cookie import (
+    CSRF_HEADER,
+    SESSION_COOKIE,
+    UNSAFE_METHODS,
+    cookie_session,
+    csrf_ok,
+)
 from shared.contracts.assessment import AssignmentQuery, Assignments
 from shared.contracts.registry import BasePublic, GetBase, GetProgram, PinnedRules
 from shared.rpc import RpcError
@@ -30,10 +39,20 @@ BEARER = HTTPBearer(
 
 
 async def current_user(
+    request: Request,
     deps: DepsDep,
     authorization: Annotated[str | None, Header(include_in_schema=False)] = None,
     _declared: Annotated[HTTPAuthorizationCredentials | None, Security(BEARER)] = None,
 ) -> Principal:
+    return await caller(deps, request, authorization)
+
+
+async def caller(deps: Deps, request: Request, authorization: str | None) -> Principal:
+    """Who makes ``request``: a bearer token (machines, scripts), else the portal's session
+    cookie, with which every unsafe method must carry the session's CSRF token in
+    ``X-CSRF-Token`` (403 ``csrf_failed``); a bearer request needs none."""
+    if not authorization and request.cookies.get(SESSION_COOKIE):
+        return await _session_caller(deps, request)
     if not authorization:
         raise ApiError(401, "unauthenticated", "send Authorization: Bearer <token>")
     scheme, _, token = authorization.partition(" ")
@@ -43,6 +62,25 @@ async def current_user(
         return await asyncio.to_thread(identify, deps.users, token.strip())
     except TokenRefused as refused:
         raise ApiError(401, refused.code, refused.message) from None
+
+
+async def _session_caller(deps: Deps, request: Request) -> Principal:
+    try:
+        user = await cookie_session(deps, request)
+    except SessionRefused as refused:
+        if refused.reason == "session_expired":
+            raise ApiError(
+                401, "session_expired", "the portal session was idle too long; sign in again"
+            ) from None
+        raise ApiError(
+            401, "unauthenticated", "the portal session has ended; sign in again"
+        ) from None
+    assert user is not None
+    if request.method in UNSAFE_METHODS and not csrf_ok(request, request.headers.get(CSRF_HEADER)):
+        raise ApiError(
+            403, "csrf_failed", f"a request signed in by the portal session must send {CSRF_HEADER}"
+        )
+    return user
 
 
 UserDep = Annotated[Principal, Depends(current_user)]

@@ -37,6 +37,12 @@ TITLES = {
     "object_store_unavailable": "Document storage is unavailable",
     "database_unavailable": "The database is unavailable",
     "internal_error": "Internal error",
+    "csrf_failed": "The request lacks the session's CSRF token",
+    "session_expired": "The portal session has expired",
+    "signin_link_invalid": "No such sign-in link",
+    "signin_link_used": "The sign-in link has been used",
+    "signin_link_expired": "The sign-in link has expired",
+    "signin_user_revoked": "The user has been revoked",
 }
 
 

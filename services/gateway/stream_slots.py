@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from fastapi import Request
 
-from services.gateway.auth import current_user
+from services.gateway.auth import caller
 from services.gateway.deps import Deps
 from services.gateway.problems import ApiError
 
@@ -79,9 +79,10 @@ def stream_slots(request: Request) -> StreamSlots:
 
 
 async def token_refusal(deps: Deps, request: Request) -> str | None:
-    """The code refusing the request's token now (revoked, expired), or None while it holds."""
+    """The code refusing the request's token or session now (revoked, expired), or None while it
+    holds."""
     try:
-        await current_user(deps, request.headers.get("authorization"))
+        await caller(deps, request, request.headers.get("authorization"))
     except ApiError as exc:
         return exc.code
     return None

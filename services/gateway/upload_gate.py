@@ -3,7 +3,8 @@
 A multipart body is parsed before any dependency is resolved (the filing routes stream its file
 to a staging object, ``upload_stream.py``), so a route's own authentication would come after up
 to the whole upload limit has been received and stored.
-This ASGI middleware answers a multipart request without a valid token (401), or with one whose
+This ASGI middleware answers a multipart request without a valid token or portal session (401;
+a session's upload without its CSRF token, 403), or with one whose
 role may not file at the addressed base (403), before a byte of the body is read. The route still
 makes its full check (the base's existence, the cycle's state) once it runs.
 """
@@ -12,10 +13,11 @@ from __future__ import annotations
 
 import re
 
+from starlette.requests import Request
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from services.gateway.access import Target, allowed
-from services.gateway.auth import current_user
+from services.gateway.auth import caller
 from services.gateway.deps import Deps
 from services.gateway.problems import ApiError, problem
 
@@ -51,7 +53,9 @@ class UploadGate:
     async def _admit(scope: Scope) -> None:
         deps: Deps = scope["app"].state.deps
         authorization = dict(scope.get("headers") or []).get(b"authorization")
-        user = await current_user(deps, authorization.decode("latin-1") if authorization else None)
+        user = await caller(
+            deps, Request(scope), authorization.decode("latin-1") if authorization else None
+        )
         filing = FILING.match(scope.get("path", ""))
         target = Target(program=filing["program"], base=filing["base"]) if filing else None
         if target is None or not allowed(user, "file", target):

@@ -11,7 +11,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
+from fastapi import FastAPI
 from nats.aio.client import Client as NatsClient
+from sqlalchemy import Engine
 
 from services.gateway.app import create_app
 from services.gateway.deps import Deps
@@ -30,6 +32,8 @@ CLIENT_ADDRESS = ("203.0.113.7", 4000)
 class Api:
     http: httpx.AsyncClient
     tokens: dict[str, str]
+    users: Engine  # the gateway's own database (users, sign-in links, portal sessions)
+    app: FastAPI
 
     def auth(self, who: str) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.tokens[who]}"}
@@ -55,4 +59,4 @@ async def gateway(
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app, client=CLIENT_ADDRESS)
         async with httpx.AsyncClient(transport=transport, base_url="http://gateway") as http:
-            yield Api(http, tokens)
+            yield Api(http, tokens, engine, app)

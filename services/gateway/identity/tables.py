@@ -1,4 +1,5 @@
-"""The gateway's own table: users and the hashes of their bearer tokens.
+"""The gateway's own tables: users and the hashes of their bearer tokens, and the hashes of the
+portal's one-time sign-in links and sessions.
 
 A name, once given, stays taken: a revoked user keeps its row and its name, so a new user can
 never inherit what was assigned to that name (an expert's reviews)."""
@@ -39,7 +40,37 @@ class UserRow(SQLModel, table=True):
     documents: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
 
 
-TABLES: list[type[SQLModel]] = [UserRow]
+class SigninLinkRow(SQLModel, table=True):
+    """A one-time sign-in link to the portal: only its hash is kept; it works once, until
+    ``expires_at`` (``navcycle user add --link`` / ``navcycle user link``)."""
+
+    __tablename__ = "gateway_signin_links"
+
+    id: int | None = Field(default=None, primary_key=True)
+    link_sha256: str = Field(index=True, unique=True, max_length=64)
+    user_name: str = Field(index=True, max_length=100)
+    created_at: datetime = Field(default_factory=_now)
+    expires_at: datetime
+    used_at: datetime | None = None
+
+
+class PortalSessionRow(SQLModel, table=True):
+    """A portal session: the hash of the random id its cookie carries, whose it is, when it was
+    last seen (written at most once a minute) and when and why it ended."""
+
+    __tablename__ = "gateway_portal_sessions"
+
+    id: int | None = Field(default=None, primary_key=True)
+    session_sha256: str = Field(index=True, unique=True, max_length=64)
+    user_name: str = Field(index=True, max_length=100)
+    created_at: datetime = Field(default_factory=_now)
+    last_seen_at: datetime = Field(default_factory=_now)
+    ended_at: datetime | None = None
+    # signed_out, session_expired (idle) or account_revoked
+    end_reason: str | None = Field(default=None, max_length=32)
+
+
+TABLES: list[type[SQLModel]] = [UserRow, SigninLinkRow, PortalSessionRow]
 
 # What the shared migration runner migrates for this service (tables gateway_*).
 MIGRATIONS = ServiceMigrations("gateway", Path(__file__).parent / "migrations", TABLES)

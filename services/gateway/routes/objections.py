@@ -25,7 +25,7 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from services.gateway.access import Target, allowed
 from services.gateway.arrival_stamp import ArrivalDep
-from services.gateway.auth import UserDep, current_user, require
+from services.gateway.auth import UserDep, caller, require
 from services.gateway.deps import Deps, DepsDep
 from services.gateway.identity.tokens import Principal
 from services.gateway.problem_docs import OPTIONAL_BEARER, authenticated, problem_responses
@@ -33,6 +33,7 @@ from services.gateway.problems import ApiError, problem
 from services.gateway.public_rate import PublicRate
 from services.gateway.rate_limit import SlidingWindow
 from services.gateway.routes.params import ID, IdempotencyKey, Program, Year
+from services.gateway.session_cookie import SESSION_COOKIE
 from services.gateway.temporal_errors import call_workflow
 from shared.contracts import workflow_names as names
 from shared.contracts.objections import (
@@ -75,13 +76,15 @@ class DecisionBody(_Body):
 
 
 async def optional_user(
-    deps: DepsDep, authorization: Annotated[str | None, Header(include_in_schema=False)] = None
+    request: Request,
+    deps: DepsDep,
+    authorization: Annotated[str | None, Header(include_in_schema=False)] = None,
 ) -> Principal | None:
-    """No Authorization header: the public. A header that does not authenticate is still 401,
-    never a silent fall back to the public."""
-    if authorization is None:
+    """No Authorization header and no portal session: the public. A header or a session that
+    does not authenticate is still 401, never a silent fall back to the public."""
+    if authorization is None and not request.cookies.get(SESSION_COOKIE):
         return None
-    return await current_user(deps, authorization)
+    return await caller(deps, request, authorization)
 
 
 OptionalUserDep = Annotated[Principal | None, Depends(optional_user)]
