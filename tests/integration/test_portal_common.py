@@ -184,6 +184,7 @@ async def test_the_inbox_shows_a_notice_addressed_to_the_base(
     )
     row = html.text("tr", data_notice_year=str(year))
     assert "整改通知" in row and "2031年8月31日24时前" in row and f"基地 {BASE}" in row
+    assert html.find("a", data_notice_link=None, href=f"/portal/base/{year}")
     english = Html((await api.http.get("/portal/inbox?lang=en", headers=api.auth("staff"))).text)
     assert "Rectification ordered" in english.text("tr", data_notice_year=str(year))
     # Another base's staff in the program does not see it (the inbox route's audiences).

@@ -57,6 +57,7 @@ words(
         "common.inbox.about": ("涉及", "About"),
         "common.inbox.about_base": ("{year}年度 · 基地 {base}", "{year} · base {base}"),
         "common.inbox.about_year": ("{year}年度", "{year}"),
+        "common.inbox.open_named": ("查看 {base}", "Open {base}"),
         "common.program.label": ("项目编号", "Program id"),
         "common.program.ask": (
             "您的账号未限定项目，请输入要查看的项目编号。",
@@ -307,8 +308,22 @@ async def inbox(request: Request, deps: DepsDep, user: PortalUser) -> HTMLRespon
         "common_inbox.html",
         user=user,
         notices=notices,
+        link=lambda n: notice_link(user, n.year, n.base),
         when=moment_zh if lang_of(request) == "zh" else moment_en,
     )
+
+
+def notice_link(user: Principal, year: int, base: str) -> str | None:
+    """Where the person acts on a notice about ``base`` in ``year``: their own page of it."""
+    if not base:
+        return None
+    if user.role == "expert":
+        return f"/portal/expert/{year}/{base}"
+    if user.role == "base_user":
+        return f"/portal/base/{year}" if base == user.base else None
+    if user.role in ("city_officer", "province_admin"):
+        return f"/portal/officer/{year}/{base}"
+    return None
 
 
 def _program_asked(user: Principal, asked: str | None) -> str | None:
