@@ -29,6 +29,7 @@ from services.gateway.identity.tables import MIGRATIONS as GATEWAY_MIGRATIONS
 from services.gateway.identity.tokens import Principal, add_user
 from services.gateway.portal.base_pages import countdown
 from shared.db import make_engine
+from shared.domain.stages import Stage
 from shared.domain.wording import BEIJING
 from shared.migrations import upgrade
 from shared.rpc import RpcClient
@@ -409,25 +410,34 @@ PUBLISHED = "portal-base-pub"
 _published_years = itertools.count(2081)
 
 
-async def test_after_publication_the_grade_averages_and_an_objection_form(
+FAILING = "pb-fix"
+
+
+async def test_after_publication_the_grade_averages_an_objection_then_the_rectification(
     stack: Stack, nc: NatsClient, tmp_path: Path
 ) -> None:
     """A program year in 公示 on the time-skipping server: the base sees its grade and the
     indicator averages (never the sheets), lodges an objection with the form's own fields, and
-    sees it listed; the other base sees neither this base's grade nor its objection."""
+    sees it listed; the other base sees neither this base's grade nor its objection. Once the
+    results are final, the failed base files its rectification report with its form."""
     rules = demo_rules(
-        id=PUBLISHED, verification=[], calendar__publication_period="PT1H", calendar__reminders=[]
+        id=PUBLISHED,
+        verification=[],
+        calendar__publication_period="PT1H",
+        calendar__rectification_period="PT1H",
+        calendar__reminders=[],
     )
-    driver.register(stack, rules, [BASE, OTHER])
+    driver.register(stack, rules, [BASE, OTHER, FAILING])
     year = next(_published_years)
-    program_year = await launch(stack, rules, year, expected=2)
-    handles = cycles(stack, rules, year, [BASE, OTHER])
+    program_year = await launch(stack, rules, year, expected=3)
+    handles = cycles(stack, rules, year, [BASE, OTHER, FAILING])
     for handle in handles.values():
         await driver.file_plan(stack, handle, f"%PDF-1.4 {handle.id}".encode())
         await driver.file_self_evaluation(stack, handle)
     await stack.env.sleep(timedelta(seconds=61))
+    totals = {BASE: 80, OTHER: 70, FAILING: 40}
     for base, handle in handles.items():
-        await driver.score(handle, "e1", driver.scores(rules, 80 if base == BASE else 70))
+        await driver.score(handle, "e1", driver.scores(rules, totals[base]))
     await until(
         lambda: program_year.query(ProgramYearWorkflow.state),
         lambda state: state.phase == "publication",
@@ -436,6 +446,8 @@ async def test_after_publication_the_grade_averages_and_an_objection_form(
     users = {
         "staff": Principal(name="pbp-staff", role="base_user", program=PUBLISHED, base=BASE),
         "other": Principal(name="pbp-other", role="base_user", program=PUBLISHED, base=OTHER),
+        "fix": Principal(name="pbp-fix", role="base_user", program=PUBLISHED, base=FAILING),
+        "admin": Principal(name="pbp-admin", role="province_admin", program=PUBLISHED),
     }
     async with gateway(stack, nc, tmp_path, users) as api:
         shown, _ = await page(api, f"/portal/base/{year}")
@@ -462,3 +474,53 @@ async def test_after_publication_the_grade_averages_and_an_objection_form(
         other, html = await page(api, path, "other")
         assert other.text("result-grade") == "合格" and "专家评分未计入" not in html
         assert other.text("result-total") == "70.0"
+
+        # The objection decided and the 公示 over: the failed base is ordered to rectify.
+        decided = await api.http.post(
+            f"{form['attrs']['action']}/{lodged.json()['objection_id']}/decision",
+            json={"decision": "dismiss", "reason": "导航报告不在本年度评估范围内"},
+            headers=api.auth("admin"),
+        )
+        assert decided.status_code == 200, decided.text
+        state = await program_year.query(ProgramYearWorkflow.state)
+        assert state.publication_until is not None
+        await stack.env.sleep(state.publication_until - await stack.env.get_current_time())
+        await stack.env.sleep(timedelta(minutes=1))
+        await until(
+            lambda: driver.state(handles[FAILING]),
+            lambda s: s.stage == Stage.RECTIFYING,
+            "the rectification",
+        )
+        decided_page, _ = await page(api, f"/portal/base/{year}")
+        assert "异议不成立" in decided_page.text("objections-table")
+        fix, _ = await page(api, f"/portal/base/{year}", "fix")
+        assert fix.text("base-stage").startswith("限期整改")
+        assert "请按要求整改" in fix.text("base-expected")
+        assert fix.text("result-grade") == "不合格"
+        rect = fix.forms["rect-form"]
+        cycle_path = f"/v1/programs/{PUBLISHED}/years/{year}/bases/{FAILING}"
+        assert rect["attrs"]["action"] == f"{cycle_path}/rectification"
+        assert {f["name"] for f in rect["fields"]} == {"csrf_token", "file"}
+        report = f"%PDF-1.4\n% rectified {uuid.uuid4().hex}\n".encode()
+        resp = await api.http.post(
+            rect["attrs"]["action"],
+            headers=api.auth("fix"),
+            **multipart_of(rect, {"file": report}),
+        )
+        assert resp.status_code in (201, 202), resp.text
+        await until(
+            lambda: driver.state(handles[FAILING]),
+            lambda s: any(d.kind == "rectification" for d in s.documents),
+            "the rectification report recorded",
+        )
+        filed, _ = await page(api, f"/portal/base/{year}", "fix")
+        assert "rect-form" not in filed.forms
+        # Filed: the re-review opens at once, and the stage says which round it is.
+        assert filed.text("base-stage") == "绩效评估（整改复评第 1 轮）"
+        assert "专家正在评审" in filed.text("base-expected")
+        receipt = [r for r in filed.rows if r.attrs.get("data-sha256") == sha256_of(report)]
+        assert len(receipt) == 1 and receipt[0].text.split()[0] == "整改报告"
+
+
+def sha256_of(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()

@@ -76,7 +76,7 @@ words(
         "base.deadline": ("下一截止时间", "Next deadline"),
         "base.deadline.none": ("当前阶段没有截止时间。", "No deadline in this stage."),
         "base.expected": ("现在需要做什么", "What is expected now"),
-        "base.round.n": ("（整改复评第 {n} 轮）", "(rectification re-review {n})"),
+        "base.round.n": ("（整改复评第 {n} 轮）", " (rectification re-review {n})"),
         "base.sep": ("：", ": "),
         # Stages, in words.
         "base.stage.plan_filing": ("实施方案备案", "Filing the implementation plan"),
