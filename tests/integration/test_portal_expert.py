@@ -171,7 +171,9 @@ async def test_an_expert_sees_its_review_scores_it_and_then_sees_its_sheet(
     assert sent.status_code == 201, sent.text
     assert sent.json()["status"] == "graded"
 
-    after = Html((await get(api, me, page_url)).text)
+    assert form["data-next"] == f"{page_url}?sent=1"  # where portal.js goes after a 2xx
+    after = Html((await get(api, me, form["data-next"])).text)
+    assert not after.find(id="score-pending")  # recorded (201): the sheet, not "being recorded"
     assert not after.find("form", id="score-form")  # sent once: no second form
     sheet = after.find("section", data_sheet_round="0")
     assert sheet, "the expert's own sheet"

@@ -112,6 +112,12 @@ words(
         "expert.form.score_of": ("{name}的评分（0至{max}分）", "Score for {name} (0 to {max})"),
         "expert.form.vetoes": ("否决项（如存在请勾选）", "Veto items (tick any that applies)"),
         "expert.form.vetoes.none": ("本项目不设否决项。", "This program has no veto items."),
+        "expert.form.pending": (
+            "评分已受理，系统正在记录，请稍后刷新本页查看您的评分表。",
+            "Your scores are accepted and being recorded: refresh this page shortly to see"
+            " your sheet.",
+        ),
+        "expert.form.refresh": ("刷新", "Refresh"),
         "expert.form.veto_undefined": (
             "规则未给出定义，请按项目实施方案的规定判断。",
             "The rules give no definition: judge by the program's scheme.",
@@ -331,6 +337,7 @@ async def expert_review(
     deps: DepsDep,
     user: PortalUser,
     program: str | None = PROGRAM,
+    sent: bool = False,
 ) -> HTMLResponse:
     lang = lang_of(request)
     chosen = _program(user, program)
@@ -385,5 +392,8 @@ async def expert_review(
             i.key: (i.name if lang == "zh" or not i.name_en else i.name_en)
             for i in rubric.indicators
         },
-        here=str(request.url.path) + (f"?program={program}" if program else ""),
+        # After a 2xx the scores are at least accepted by the cycle (202 while it records them):
+        # the page says so rather than offer the form again.
+        pending=sent and open_for_me,
+        here=str(request.url.path) + (f"?program={program}&sent=1" if program else "?sent=1"),
     )
