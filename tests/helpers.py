@@ -24,6 +24,7 @@ from tenacity import (
     wait_fixed,
 )
 
+from services.sim.people import Cast
 from shared.contracts.cycle import Actor, BaseInfo, CycleInput, Upload
 from shared.contracts.workflow_names import cycle_id
 from shared.domain.rules import ProgramRules, load_rules_file
@@ -38,22 +39,20 @@ _years = itertools.count(2101)
 
 # Who acts in the tests' cycles: their bases lie in Zhengzhou (410100), in Henan.
 CITY = Actor(name="city-zz", role="city_officer", region="410100")
-PROVINCE = Actor(name="province-admin", role="province_admin")
+PROVINCE = Cast().officer("province")
 
 
 def base_actor(base: str) -> Actor:
-    return Actor(name=f"staff-{base}", role="base_user", base=base)
+    return Cast().staff(base)
 
 
 def expert_actor(name: str) -> Actor:
-    return Actor(name=name, role="expert")
+    return Cast.expert(name)
 
 
 def step_actor(step: str, region: str = "410100") -> Actor:
     """The officer of a verification step for a base in ``region`` (a city officer there)."""
-    if step != "city":
-        return PROVINCE
-    return Actor(name=f"city-{region}", role="city_officer", region=region)
+    return Cast(region=region).officer(step)
 
 
 PDF = b"%PDF-1.4\n% navcycle test document\n"

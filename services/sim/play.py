@@ -15,41 +15,25 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
-from temporalio.client import (
-    Client,
-    WorkflowHandle,
-    WorkflowUpdateFailedError,
-    WorkflowUpdateRPCTimeoutOrCancelledError,
-)
-from temporalio.exceptions import ApplicationError
+from temporalio.client import Client, WorkflowHandle
 from temporalio.service import RPCError
 
 from services.sim.actors import BaseScript, scripts
-from shared.contracts.cycle import (
-    Actor,
-    FilePlan,
-    FileRectification,
-    FileSelfEvaluation,
-    ReviewPlan,
-    SubmitScore,
-    Target,
-    Upload,
-)
+from services.sim.people import Cast, PatientTemporalChannel, People, Refused
+from shared.contracts.cycle import CycleState
 from shared.contracts.workflow_names import cycle_id, program_year_id
-from shared.domain import errors
 from shared.domain.grading import DecisionRecord, recompute
 from shared.domain.rules import ProgramRules
 from shared.eventlog import read_events
 from shared.events.subjects import event_filter
-from shared.objectstore import ObjectStore, sha256_hex
-from shared.retrying import polled, retrying
+from shared.objectstore import ObjectStore
+from shared.retrying import polled
 from shared.stream import EVENTS_STREAM
 from workflows.cycle import AnnualCycleWorkflow
 from workflows.program_year import ProgramYearWorkflow
 
 Progress = Callable[[str, int, int], None]
 CITIES = ["410100", "410200", "410300", "410400", "410500", "410700", "410800", "411000"]
-TARGETS = [Target(key="patents", name="新增发明专利", target=30, unit="件")]
 
 
 class Clock(Protocol):
@@ -115,17 +99,10 @@ class YearSummary:
         }
 
 
-class Refused(Exception):
-    """The cycle turned a person's input down (too late, or no longer the stage for it): in
-    real time, as in life, that happens; the person's part in the year ends there."""
-
-    def __init__(self, code: str) -> None:
-        super().__init__(code)
-        self.code = code
-
-
 class Actors:
-    """Plays the bases, the city and province officers and the experts."""
+    """Plays the bases, the city and province officers and the experts of a year's scripts:
+    each person takes their time, then acts as :class:`People` do, patiently (see
+    :class:`PatientTemporalChannel`)."""
 
     def __init__(
         self,
@@ -135,18 +112,24 @@ class Actors:
         year: int,
         clock: Clock,
     ) -> None:
-        self._client, self._objects, self._rules, self._year = client, objects, rules, year
+        def handle(base: str) -> WorkflowHandle[Any, Any]:
+            return client.get_workflow_handle_for(
+                AnnualCycleWorkflow.run, cycle_id(rules.id, year, base)
+            )
+
+        self.channel = PatientTemporalChannel(handle, objects)
+        # A simulated city officer covers the program's whole region.
+        self.people = People(self.channel, rules, Cast(region=rules.region, prefix="sim-"))
         self._clock = clock
-        # Enough concurrency to keep the worker busy without starving its workflow tasks.
-        self._gate = asyncio.Semaphore(16)
-        self.updates = 0
         self.late_refused = 0
         self.refused: Counter[str] = Counter()
 
+    @property
+    def updates(self) -> int:
+        return self.channel.updates
+
     def handle(self, base: str) -> WorkflowHandle[Any, Any]:
-        return self._client.get_workflow_handle_for(
-            AnnualCycleWorkflow.run, cycle_id(self._rules.id, self._year, base)
-        )
+        return self.channel.handle(base)
 
     async def stage(self, base: str) -> str:
         return (await self.state(base)).stage.value
@@ -154,11 +137,9 @@ class Actors:
     async def deadline(self, base: str, name: str) -> datetime | None:
         return (await self.state(base)).deadlines.get(name)
 
-    async def state(self, base: str) -> Any:
+    async def state(self, base: str) -> CycleState:
         """The cycle's state, asked again when a loaded server times out."""
-        return await retrying(on=RPCError, attempts=_ATTEMPTS)(
-            self.handle(base).query, AnnualCycleWorkflow.state
-        )
+        return await self.channel.state(base)
 
     async def _think(self, share: float, deadline: str, base: str) -> None:
         if share <= 0:
@@ -167,85 +148,9 @@ class Actors:
         if due is not None:
             await self._clock.think(share * (due - await self._clock.now()).total_seconds())
 
-    async def _upload(self, base: str, kind: str, text: str) -> Upload:
-        data = f"%PDF-1.4\n% {kind} of {base}: {text}\n".encode()
-        key = f"documents/{self._rules.id}/{self._year}/{base}/{kind}/{sha256_hex(data)}.pdf"
-        stored = await self._objects.put(key, data, "application/pdf")
-        return Upload(
-            key=key,
-            sha256=stored.sha256,
-            size=stored.size,
-            content_type="application/pdf",
-            filename=f"{kind}.pdf",
-            filed_by=base,
-        )
-
-    async def _update(self, base: str, update: Any, arg: Any, key: str) -> Any:
-        """An update with a stable id, retried when the server times out under load: the
-        server applies one update id once, so a retry never files twice."""
-        update_id = f"sim/{base}/{key}"
-        async with self._gate:
-            self.updates += 1
-            attempt_id = update_id
-            # A loaded server times out: the same id again is applied at most once. A server
-            # that lost the update ("not found") needs a new id; if the first did land after
-            # all, the cycle refuses the second as a duplicate.
-            tries = retrying(
-                on=(WorkflowUpdateRPCTimeoutOrCancelledError, RPCError), attempts=_ATTEMPTS
-            )
-            async for attempt in tries:
-                with attempt:
-                    try:
-                        return await self.handle(base).execute_update(update, arg, id=attempt_id)
-                    except WorkflowUpdateFailedError as exc:
-                        cause = exc.cause
-                        if isinstance(cause, ApplicationError) and cause.type in _REFUSED_LATE:
-                            raise Refused(cause.type) from exc
-                        raise
-                    except RPCError as exc:
-                        if "already completed" in str(exc):
-                            raise Refused("cycle_closed") from exc
-                        if "not found" in str(exc):
-                            attempt_id = f"{update_id}~{attempt.retry_state.attempt_number}"
-                        raise
-            raise AssertionError("unreachable: the last try's failure is raised")
-
     async def plan(self, s: BaseScript) -> None:
         await self._think(s.plan_delay, "plan", s.base)
-        upload = await self._upload(s.base, "plan", "v1")
-        await self._update(
-            s.base,
-            AnnualCycleWorkflow.file_plan,
-            FilePlan(upload=upload, targets=TARGETS, actor=self._staff(s.base)),
-            "plan-1",
-        )
-        steps = list(self._rules.verification)
-        if s.returned_once and steps:
-            await self._update(
-                s.base,
-                AnnualCycleWorkflow.review_plan,
-                ReviewPlan(
-                    step=steps[0],
-                    decision="return",
-                    comment="目标需量化",
-                    actor=self._officer(steps[0]),
-                ),
-                "return-1",
-            )
-            upload = await self._upload(s.base, "plan", "v2")
-            await self._update(
-                s.base,
-                AnnualCycleWorkflow.file_plan,
-                FilePlan(upload=upload, targets=TARGETS, actor=self._staff(s.base)),
-                "plan-2",
-            )
-        for step in steps:
-            await self._update(
-                s.base,
-                AnnualCycleWorkflow.review_plan,
-                ReviewPlan(step=step, decision="approve", actor=self._officer(step)),
-                f"approve-{step}",
-            )
+        await self.people.plan(s.base, returned_once=s.returned_once)
 
     async def late_plan(self, s: BaseScript) -> None:
         """A base that files after the deadline, and is refused."""
@@ -253,67 +158,20 @@ class Actors:
         if due is None:
             return
         await self._clock.pass_until(due + timedelta(seconds=1))
-        upload = await self._upload(s.base, "plan", "late")
         try:
-            await self._update(
-                s.base,
-                AnnualCycleWorkflow.file_plan,
-                FilePlan(upload=upload, targets=TARGETS, actor=self._staff(s.base)),
-                "plan-late",
-            )
+            await self.people.file_plan(s.base, "late", "plan-late")
         except Refused:
             self.late_refused += 1
 
     async def report(self, s: BaseScript) -> None:
         await self._think(s.report_delay, "self_evaluation", s.base)
-        upload = await self._upload(s.base, "self_evaluation", "report")
-        actual = round(30 * s.score / 80, 1)
-        await self._update(
-            s.base,
-            AnnualCycleWorkflow.file_self_evaluation,
-            FileSelfEvaluation(
-                upload=upload, actuals={"patents": actual}, actor=self._staff(s.base)
-            ),
-            "report",
-        )
+        await self.people.report(s.base, round(30 * s.score / 80, 1))
 
-    async def score(self, s: BaseScript, value: float, veto: bool, round_: int = 0) -> None:
-        vetoes = [self._rules.rubric.vetoes[0]] if veto and self._rules.rubric.vetoes else []
-        # The experts the review was assigned (the cycle accepts no one else's sheet).
-        experts = (await self.state(s.base)).experts
-        for n, expert in enumerate(experts[: self._rules.rubric.experts_required]):
-            scores = dict.fromkeys(self._rules.rubric.keys, value)
-            await self._update(
-                s.base,
-                AnnualCycleWorkflow.submit_score,
-                SubmitScore(
-                    expert=expert,
-                    scores=scores,
-                    vetoes=vetoes,
-                    actor=Actor(name=expert, role="expert"),
-                ),
-                f"score-{round_}-{n}",
-            )
+    async def score(self, s: BaseScript, value: float, veto: bool) -> None:
+        await self.people.score(s.base, value, veto=veto)
 
     async def rectify(self, s: BaseScript) -> None:
-        upload = await self._upload(s.base, "rectification", "fixed")
-        await self._update(
-            s.base,
-            AnnualCycleWorkflow.file_rectification,
-            FileRectification(upload=upload, actor=self._staff(s.base)),
-            "rectification-1",
-        )
-        await self.score(s, max(70.0, s.score), veto=False, round_=1)
-
-    @staticmethod
-    def _staff(base: str) -> Actor:
-        return Actor(name=f"sim-staff-{base}", role="base_user", base=base)
-
-    def _officer(self, step: str) -> Actor:
-        # A simulated city officer covers the program's whole region.
-        if step == "city":
-            return Actor(name="sim-city", role="city_officer", region=self._rules.region)
-        return Actor(name="sim-province", role="province_admin")
+        await self.people.rectify(s.base, max(70.0, s.score))
 
     async def settled_stage(self, base: str, leaving: str, attempts: int = 50) -> str:
         """The stage once the cycle has moved on from ``leaving`` (grading takes a moment)."""
@@ -324,16 +182,6 @@ class Actors:
             await asyncio.sleep(0.2)
             stage = await self.stage(base)
         return stage
-
-
-# Refusals a person meets in a real year (or after a retry whose first try landed after all).
-_REFUSED_LATE = {
-    errors.DEADLINE_PASSED,
-    errors.WRONG_STAGE,
-    errors.DUPLICATE_FILING,
-    errors.ALREADY_SCORED,
-}
-_ATTEMPTS = 30  # about two minutes of a server too busy to answer
 
 
 async def each(

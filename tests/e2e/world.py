@@ -8,19 +8,20 @@ gate-fast: no verification, short windows. f1 (Zhengzhou) is under review with o
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
 
+from services.sim.people import TARGETS as PLAN_TARGETS
+from services.sim.people import HttpChannel, HttpUser, People, targets_form
 from shared.domain.rules import load_rules_file
 from shared.settings import DEPLOY_DIR
 from tests.e2e.conftest import RunningStack, bearer
 from tests.helpers import until_json
 
 YEAR = 2032
-TARGETS = json.dumps([{"key": "patents", "name": "新增发明专利", "target": 30, "unit": "件"}])
+TARGETS = targets_form(PLAN_TARGETS)
 PDF = b"%PDF-1.4\n% guard tests\n"
 
 
@@ -122,24 +123,21 @@ async def build(stack: RunningStack) -> World:
             assert (
                 await http.post(f"/v1/programs/{program}/years/{YEAR}/launch", headers=h[admin])
             ).status_code == 202
-        for program, b, who in (("gate", "g1", "base_g1"), ("gate-fast", "f1", "base_f1")):
-            path = world.cycle(program, b)
-            await until_json(http, path, h[who], lambda s: s["stage"] == "plan_filing")
-            filed = await http.post(
-                f"{path}/plan",
-                headers=h[who],
-                data={"targets": TARGETS},
-                files={"file": ("plan.pdf", PDF + b.encode(), "application/pdf")},
+        # The bases act as services.sim.people's people do, each as its own user.
+        program_of = {"g1": "gate", "f1": "gate-fast"}
+        people = People(
+            HttpChannel(
+                lambda name: world.cycle(program_of[name], name),
+                lambda actor: HttpUser(http, h[f"base_{actor.base}"]),
             )
-            assert filed.status_code == 201, filed.text
-            if b == "g1":
-                world.plan_document = filed.json()["document_id"]
-        report = await http.post(
-            f"{world.cycle('gate-fast', 'f1')}/self-evaluation",
-            headers=h["base_f1"],
-            files={"file": ("r.pdf", PDF + b"report", "application/pdf")},
         )
-        assert report.status_code == 201, report.text
+        for name, program in program_of.items():
+            path = world.cycle(program, name)
+            await until_json(http, path, h[f"base_{name}"], lambda s: s["stage"] == "plan_filing")
+            filed = await people.file_plan(name)
+            if name == "g1":
+                world.plan_document = filed["document_id"]
+        await people.report("f1")
         await until_json(
             http,
             world.cycle("gate-fast", "f1"),

@@ -1,5 +1,6 @@
-"""The people of a faulty year: patient synthetic people, and a few bases that go through the
-gateway over HTTP as a browser would.
+"""The patience of a faulty year's people: synthetic people, and a few bases that go through
+the gateway over HTTP as a browser would (what each does, and in which order, is
+:mod:`services.sim.people`'s).
 
 A real person whose upload fails, or whose page does not load, tries again a little later. The
 synthetic people of ``services.sim.play`` retry a busy Temporal server, but not an object store
@@ -11,8 +12,6 @@ the people saw.
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import json
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -36,7 +35,6 @@ UNAVAILABLE_CODES = {
     "object_store_unavailable",
     "database_unavailable",
 }
-TARGETS = [{"key": "patents", "name": "新增发明专利", "target": 30, "unit": "件"}]
 
 
 @dataclass(frozen=True)
@@ -222,24 +220,3 @@ class GatewayPerson:
             if not waitable or time.monotonic() > deadline:
                 raise AssertionError(f"{method} {path}: {resp.status_code} {resp.text[:500]}")
             await asyncio.sleep(1.0)
-
-
-def document(base: str, kind: str, text: str) -> tuple[str, bytes]:
-    data = f"%PDF-1.4\n% {kind} of {base} over HTTP: {text}\n".encode()
-    return hashlib.sha256(data).hexdigest(), data
-
-
-def plan_form(base: str, text: str = "v1") -> dict[str, Any]:
-    _, data = document(base, "plan", text)
-    return {
-        "files": {"file": ("plan.pdf", data, "application/pdf")},
-        "data": {"targets": json.dumps(TARGETS)},
-    }
-
-
-def report_form(base: str) -> dict[str, Any]:
-    _, data = document(base, "self_evaluation", "report")
-    return {
-        "files": {"file": ("report.pdf", data, "application/pdf")},
-        "data": {"actuals": json.dumps({"patents": 33})},
-    }

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import signal
 import sys
 import time
@@ -33,9 +34,11 @@ from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 
 from services.gateway.identity.tokens import Principal, add_user
+from services.sim.people import TARGETS, Cast, HttpChannel, People, document
 from services.sim.play import CITIES, RealClock, YearSummary, play_year
 from shared.clients import connect_nats, object_store
 from shared.contracts.assessment import AddExpert
+from shared.contracts.cycle import Actor
 from shared.contracts.filings import DocumentList, ListDocuments
 from shared.contracts.registry import (
     ApplyRules,
@@ -52,16 +55,7 @@ from shared.rpc import Empty, RpcClient
 from shared.settings import DEPLOY_DIR
 from shared.starters import start_program_year
 from shared.stream import EVENTS_STREAM
-from tests.faults.people import (
-    GatewayLog,
-    GatewayPerson,
-    Patience,
-    PatientObjects,
-    PatientQueries,
-    document,
-    plan_form,
-    report_form,
-)
+from tests.faults.people import GatewayLog, GatewayPerson, Patience, PatientObjects, PatientQueries
 from tests.faults.stack import FaultStack, terminate_connections
 
 PROGRAM = "faults-year"
@@ -224,33 +218,35 @@ class GatewayCast:
     def path(self, base: str, tail: str = "") -> str:
         return f"/v1/programs/{PROGRAM}/years/{YEAR}/bases/{base}{tail}"
 
+    def speaker(self, actor: Actor) -> GatewayPerson:
+        """The user who plays ``actor``: a base's own user, the fault year's officers and
+        expert."""
+        officers = {"city_officer": "fault-city", "province_admin": "fault-admin"}
+        name = f"user-{actor.base}" if actor.role == "base_user" else actor.name
+        return self.person(officers.get(actor.role, name))
+
+    @property
+    def channel(self) -> HttpChannel:
+        return HttpChannel(self.path, self.speaker, experts=["fault-expert"])
+
+    @property
+    def people(self) -> People:
+        return People(self.channel, self.record.rules, Cast(region=REGION))
+
 
 async def gateway_base(
     cast: GatewayCast, base: str, before_plan: Callable[[], Awaitable[None]] | None = None
 ) -> None:
-    """A base, its city officer, the province and the expert, all through the HTTP API."""
-    me = cast.person(f"user-{base}")
+    """A base, its city officer, the province and the expert, all through the HTTP API, as
+    :class:`People` act."""
+    me, people = cast.person(f"user-{base}"), cast.people
     await me.call("GET", cast.path(base), expect=200, also_wait_for=frozenset({"cycle_not_found"}))
     if before_plan is not None:
         await before_plan()
-    headers = {"Idempotency-Key": f"{base}-plan"}
-    receipt = await me.call(
-        "POST", cast.path(base, "/plan"), expect=201, headers=headers, **plan_form(base)
-    )
-    cast.record.gateway.receipts.setdefault(base, []).append(receipt)
-    body = {"decision": "approve"}
-    city, province = cast.person("fault-city"), cast.person("fault-admin")
-    await city.call("POST", cast.path(base, "/plan/review"), expect=200, json=body)
-    await province.call("POST", cast.path(base, "/plan/review"), expect=200, json=body)
-    headers = {"Idempotency-Key": f"{base}-report"}
-    receipt = await me.call(
-        "POST",
-        cast.path(base, "/self-evaluation"),
-        expect=201,
-        headers=headers,
-        **report_form(base),
-    )
-    cast.record.gateway.receipts[base].append(receipt)
+    receipts = cast.record.gateway.receipts.setdefault(base, [])
+    receipts.append(await people.plan(base))
+    receipts.append(await people.report(base))
+    province = cast.person("fault-admin")
     for _ in range(600):
         state = await province.call("GET", cast.path(base), expect=200)
         if state["stage"] == "under_review":
@@ -259,14 +255,7 @@ async def gateway_base(
     expert = cast.person("fault-expert")
     # The expert may read and score once the assessment service has assigned the review.
     await expert.call("GET", cast.path(base), expect=200, also_wait_for=frozenset({"forbidden"}))
-    scores = {key: 90.0 for key in cast.record.rules.rubric.keys}
-    await expert.call(
-        "POST",
-        cast.path(base, "/scores"),
-        expect=201,
-        json={"scores": scores},
-        headers={"Idempotency-Key": f"{base}-score"},
-    )
+    await people.score(base, 90.0)
 
 
 # ---------------------------------------------------------------------- the faults
@@ -309,13 +298,10 @@ class Faults:
         rec = self.record.faults["object_store"]
         await self.s3_down.wait()
         me = self.cast.person(f"user-{base}")
+        # The very request the base's plan filing makes (the same Idempotency-Key).
+        plan = self.cast.channel.plan_request(base, document(base, "plan", "v1"), TARGETS, "plan-1")
         try:
-            resp = await me.once(
-                "POST",
-                self.cast.path(base, "/plan"),
-                headers={"Idempotency-Key": f"{base}-plan"},
-                **plan_form(base),
-            )
+            resp = await me.once(plan.method, plan.path, **plan.kwargs)
             rec.detail["refused"] = {
                 "status": resp.status_code,
                 "content_type": resp.headers.get("content-type", ""),
@@ -340,7 +326,7 @@ class Faults:
         )
         events = await read_events(self.js, event_filter(PROGRAM, YEAR, base))
         direct = self.stack.direct_objects()
-        sha, _ = document(base, kind, "v1")
+        sha = hashlib.sha256(document(base, kind, "v1")).hexdigest()
         key = f"documents/{PROGRAM}/{YEAR}/{base}/{kind}/{sha}.pdf"
         return {
             "plan_filed": state["plan_filed"],

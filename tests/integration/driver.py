@@ -1,4 +1,8 @@
-"""Acting out the people of a cycle against a running workflow (bases, officers, experts)."""
+"""Acting out the people of a cycle against a running workflow (bases, officers, experts).
+
+The acts and their order are :mod:`services.sim.people`'s; here they go straight to one
+cycle's workflow handle, one try each, with the tests' cast (:data:`tests.helpers` actors).
+"""
 
 from __future__ import annotations
 
@@ -9,28 +13,15 @@ from temporalio.client import WorkflowHandle
 
 from services.assessment import store as assessment_store
 from services.registry import store
-from shared.contracts.cycle import (
-    CycleState,
-    FilePlan,
-    FileRectification,
-    FileSelfEvaluation,
-    ReviewPlan,
-    ScoreReceipt,
-    SubmitScore,
-    Target,
-)
+from services.sim.people import TARGETS, Cast, People, TemporalChannel, scores
+from shared.contracts.cycle import CycleState, ScoreReceipt
 from shared.contracts.registry import BaseRegistration
 from shared.db import session_scope
 from shared.domain.rules import ProgramRules
 from tests.conftest import Stack
-from tests.helpers import base_actor, expert_actor, step_actor, upload
 from workflows.cycle import AnnualCycleWorkflow
 
-TARGETS = [Target(key="patents", name="新增发明专利", target=30, unit="件")]
-
-
-def scores(rules: ProgramRules, value: float) -> dict[str, float]:
-    return dict.fromkeys(rules.rubric.keys, value)
+__all__ = ["TARGETS", "scores"]
 
 
 EXPERTS = ["e1", "e2", "e3", "e4", "e5", "e6"]
@@ -78,14 +69,26 @@ async def state(handle: WorkflowHandle[Any, Any]) -> CycleState:
     return await handle.query(AnnualCycleWorkflow.state)
 
 
+def base_of(handle: WorkflowHandle[Any, Any]) -> str:
+    return handle.id.rsplit("/", 1)[-1]
+
+
+def people(
+    handle: WorkflowHandle[Any, Any],
+    rules: ProgramRules | None = None,
+    stack: Stack | None = None,
+    region: str = "410100",
+) -> People:
+    """The people of ``handle``'s cycle (``rules`` for the acts that follow the program's
+    verification steps or rubric)."""
+    channel = TemporalChannel(lambda _: handle, stack.objects if stack else None)
+    return People(channel, rules, Cast(region=region))
+
+
 async def file_plan(
     stack: Stack, handle: WorkflowHandle[Any, Any], content: bytes = b"%PDF-1.4 plan"
 ) -> Any:
-    doc = await upload(stack.objects, "plan", content, year=hash(handle.id) % 10_000)
-    return await handle.execute_update(
-        AnnualCycleWorkflow.file_plan,
-        FilePlan(upload=doc, targets=TARGETS, actor=base_actor(base_of(handle))),
-    )
+    return await people(handle, stack=stack).file_plan(base_of(handle), data=content)
 
 
 async def review(
@@ -95,34 +98,20 @@ async def review(
     comment: str = "",
     region: str = "410100",
 ) -> Any:
-    return await handle.execute_update(
-        AnnualCycleWorkflow.review_plan,
-        ReviewPlan(
-            step=step,  # type: ignore[arg-type]
-            decision=decision,  # type: ignore[arg-type]
-            comment=comment,
-            actor=step_actor(step, region),
-        ),
-    )
+    return await people(handle, region=region).review(base_of(handle), step, decision, comment)
 
 
 async def approve_all(
     handle: WorkflowHandle[Any, Any], rules: ProgramRules, region: str = "410100"
 ) -> None:
-    for step in rules.verification:
-        await review(handle, step, region=region)
+    await people(handle, rules, region=region).approve(base_of(handle))
 
 
 async def file_self_evaluation(
     stack: Stack, handle: WorkflowHandle[Any, Any], actual: float = 33
 ) -> Any:
-    doc = await upload(stack.objects, "self_evaluation", b"%PDF-1.4 report " + handle.id.encode())
-    return await handle.execute_update(
-        AnnualCycleWorkflow.file_self_evaluation,
-        FileSelfEvaluation(
-            upload=doc, actuals={"patents": actual}, actor=base_actor(base_of(handle))
-        ),
-    )
+    data = b"%PDF-1.4 report " + handle.id.encode()
+    return await people(handle, stack=stack).report(base_of(handle), actual, data=data)
 
 
 async def score(
@@ -132,10 +121,12 @@ async def score(
     vetoes: list[str] | None = None,
 ) -> ScoreReceipt:
     expert = await assigned(handle, expert)
-    return await handle.execute_update(
-        AnnualCycleWorkflow.submit_score,
-        SubmitScore(expert=expert, scores=values, vetoes=vetoes or [], actor=expert_actor(expert)),
+    cycle = people(handle)
+    actor = cycle.cast.expert(expert)
+    receipt: ScoreReceipt = await cycle.channel.submit_score(
+        base_of(handle), actor, values, vetoes or [], key=f"score-{expert}"
     )
+    return receipt
 
 
 async def assigned(handle: WorkflowHandle[Any, Any], expert: str) -> str:
@@ -147,20 +138,14 @@ async def assigned(handle: WorkflowHandle[Any, Any], expert: str) -> str:
     return experts[int(match[1]) - 1]
 
 
-def base_of(handle: WorkflowHandle[Any, Any]) -> str:
-    return handle.id.rsplit("/", 1)[-1]
-
-
 async def file_rectification(stack: Stack, handle: WorkflowHandle[Any, Any], n: int = 1) -> Any:
-    doc = await upload(stack.objects, "rectification", f"%PDF-1.4 fix {n} {handle.id}".encode())
-    return await handle.execute_update(
-        AnnualCycleWorkflow.file_rectification,
-        FileRectification(upload=doc, actor=base_actor(base_of(handle))),
-    )
+    data = f"%PDF-1.4 fix {n} {handle.id}".encode()
+    return await people(handle, stack=stack).file_rectification(base_of(handle), n, data)
 
 
 async def to_implementing(
     stack: Stack, handle: WorkflowHandle[Any, Any], rules: ProgramRules, region: str = "410100"
 ) -> None:
-    await file_plan(stack, handle, f"%PDF-1.4 plan {handle.id}".encode())
-    await approve_all(handle, rules, region)
+    """The plan filed and approved at every step."""
+    data = f"%PDF-1.4 plan {handle.id}".encode()
+    await people(handle, rules, stack, region).plan(base_of(handle), data=data)
