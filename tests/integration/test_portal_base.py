@@ -22,12 +22,15 @@ from typing import Any, Protocol
 import httpx
 import pytest
 from nats.aio.client import Client as NatsClient
+from sqlalchemy import Engine
 
 from services.gateway.app import create_app
 from services.gateway.deps import Deps
+from services.gateway.identity.portal_sessions import issue_link
 from services.gateway.identity.tables import MIGRATIONS as GATEWAY_MIGRATIONS
 from services.gateway.identity.tokens import Principal, add_user
 from services.gateway.portal.base_pages import countdown
+from services.gateway.session_cookie import CSRF_HEADER, SESSION_COOKIE
 from shared.db import make_engine
 from shared.domain.stages import Stage
 from shared.domain.wording import BEIJING
@@ -67,6 +70,7 @@ class Reader(Protocol):
 class Portal:
     http: httpx.AsyncClient
     tokens: dict[str, str]
+    users: Engine
 
     def auth(self, who: str) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.tokens[who]}"}
@@ -95,7 +99,7 @@ async def portal(
         async with httpx.AsyncClient(
             transport=transport, base_url="http://gateway", timeout=120
         ) as http:
-            yield Portal(http, tokens)
+            yield Portal(http, tokens, users)
 
 
 @pytest.fixture
@@ -297,6 +301,45 @@ async def test_a_plan_filed_as_the_form_sends_it_is_shown_with_its_receipt_then_
     en, _ = await page(api, f"/portal/base/{year}?lang=en")
     assert "City verification" in " ".join(r.text for r in en.rows if "data-returned" in r.attrs)
     assert "Implementation plan" in en.text("receipts-table")
+
+
+async def test_signed_in_with_a_link_the_form_posts_with_the_session_and_its_csrf_token(
+    api: Portal, stack: Stack, dev_stack: DevStack
+) -> None:
+    """As the browser does it: a one-time link for a session cookie, the page's CSRF token
+    (its meta tag) in X-CSRF-Token beside the cookie, as portal.js sends the form; without the
+    token the API refuses the filing and nothing is filed."""
+    year, path = await open_cycle(stack, dev_stack, api)
+    issued = issue_link(api.users, USERS["staff"].name, lifetime=timedelta(minutes=5))
+    signed = await api.http.post("/portal/signin", data={"token": issued.token})
+    assert signed.status_code == 303, signed.text
+    session = api.http.cookies.get(SESSION_COOKIE)
+    api.http.cookies.clear()
+    assert session
+    jar = {"Cookie": f"{SESSION_COOKIE}={session}"}
+    resp = await api.http.get(f"/portal/base/{year}", headers=jar)
+    assert resp.status_code == 200, resp.text
+    shown = Page()
+    shown.feed(resp.text)
+    token = re.search(r'<meta name="csrf-token" content="([^"]+)">', resp.text)
+    assert token, resp.text
+    form = shown.forms["plan-form"]
+    for f in form["fields"]:
+        if f["name"] == "targets":
+            f["value"] = json.dumps([{"key": "patents", "name": "新增发明专利", "target": 30}])
+    plan = f"%PDF-1.4\n% session plan {uuid.uuid4().hex}\n".encode()
+    refused = await api.http.post(
+        form["attrs"]["action"], headers=jar, **multipart_of(form, {"file": plan})
+    )
+    assert refused.status_code == 403 and refused.json()["code"] == "csrf_failed", refused.text
+    filed = await api.http.post(
+        form["attrs"]["action"],
+        headers={**jar, CSRF_HEADER: token[1]},
+        **multipart_of(form, {"file": plan}),
+    )
+    assert filed.status_code in (201, 202), filed.text
+    state = await until_json(api.http, path, api.auth("staff"), lambda s: s["plan_filed"])
+    assert [d["sha256"] for d in state["documents"]] == [sha256_of(plan)]  # filed once
 
 
 async def test_another_base_and_other_readers_get_what_the_api_gives_them(
