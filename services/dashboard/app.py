@@ -18,6 +18,7 @@ from shared.contracts.dashboard import (
     BaseQuery,
     BaseTimeline,
     CycleList,
+    CyclesQuery,
     ObjectionsList,
     ProjectionUpdated,
     YearCounts,
@@ -46,7 +47,7 @@ def build_router(engine: Engine) -> NatsRouter:
         return await asyncio.to_thread(use_cases.counts, engine, req)
 
     @subscriber("cycles")
-    async def cycles(req: YearQuery) -> CycleList:
+    async def cycles(req: CyclesQuery) -> CycleList:
         return await asyncio.to_thread(use_cases.cycles, engine, req)
 
     @subscriber("objections")

@@ -26,6 +26,7 @@ from services.dashboard.projection import (
     touched,
 )
 from services.dashboard.tables import Checkpoint, CycleRow, ObjectionRow, TimelineRow, YearRow
+from shared import paging
 from shared.bulk import insert_rows, update_rows
 from shared.consumer import Delivered
 from shared.contracts.dashboard import (
@@ -40,6 +41,7 @@ from shared.contracts.dashboard import (
 )
 from shared.db import session_scope
 from shared.events.envelope import CloudEvent
+from shared.paging import MAX_PAGE
 
 
 def lock(session: Session, name: str) -> int:
@@ -344,11 +346,22 @@ def year_counts(session: Session, program: str, year: int, checkpoint: str) -> Y
 
 
 def _objections_of(
-    session: Session, program: str, year: int, base: str | None = None
+    session: Session,
+    program: str,
+    year: int,
+    base: str | None = None,
+    *,
+    since: str | None = None,
+    until: str | None = None,
 ) -> list[ObjectionRow]:
+    """The year's objections (one base's; or of the bases after ``since`` up to ``until``)."""
     where = [col(ObjectionRow.program) == program, col(ObjectionRow.year) == year]
     if base is not None:
         where.append(col(ObjectionRow.base) == base)
+    if since is not None:
+        where.append(col(ObjectionRow.base) > since)
+    if until is not None:
+        where.append(col(ObjectionRow.base) <= until)
     rows = session.exec(
         select(ObjectionRow)
         .where(*where)
@@ -398,17 +411,30 @@ def base_timeline(session: Session, program: str, year: int, base: str) -> BaseT
     )
 
 
-def year_cycles(session: Session, program: str, year: int) -> CycleList:
-    rows = session.exec(
-        select(CycleRow)
-        .where(col(CycleRow.program) == program, col(CycleRow.year) == year)
-        .order_by(col(CycleRow.base))
+def year_cycles(
+    session: Session, program: str, year: int, *, after: str | None = None, limit: int = MAX_PAGE
+) -> CycleList:
+    """A page of the year's cycles in base order after ``after``: ``limit`` at most and never
+    more JSON than the reply budget; ``next_cursor`` when more follow."""
+    where = [col(CycleRow.program) == program, col(CycleRow.year) == year]
+    if after:
+        where.append(col(CycleRow.base) > after)
+    rows = list(
+        session.exec(select(CycleRow).where(*where).order_by(col(CycleRow.base)).limit(limit + 1))
     )
     by_base: dict[str, list[ObjectionRow]] = defaultdict(list)
-    for o in _objections_of(session, program, year):
-        by_base[o.base].append(o)
+    if rows:
+        for o in _objections_of(session, program, year, since=after, until=rows[-1].base):
+            by_base[o.base].append(o)
+    summaries = [answers.summary(r, by_base[r.base]) for r in rows]
+    page, more = paging.cut(
+        summaries, limit=limit, size_of=lambda c: len(c.model_dump_json().encode())
+    )
     return CycleList(
-        program=program, year=year, cycles=[answers.summary(r, by_base[r.base]) for r in rows]
+        program=program,
+        year=year,
+        cycles=page,
+        next_cursor=page[-1].base if more else None,
     )
 
 

@@ -17,6 +17,7 @@ from shared.contracts.dashboard import (
     BaseQuery,
     BaseTimeline,
     CycleList,
+    CyclesQuery,
     ObjectionsList,
     YearCounts,
     YearList,
@@ -38,9 +39,9 @@ def counts(engine: Engine, req: YearQuery) -> YearCounts:
         return store.year_counts(session, req.program, req.year, CHECKPOINT)
 
 
-def cycles(engine: Engine, req: YearQuery) -> CycleList:
+def cycles(engine: Engine, req: CyclesQuery) -> CycleList:
     with session_scope(engine) as session:
-        return store.year_cycles(session, req.program, req.year)
+        return store.year_cycles(session, req.program, req.year, after=req.cursor, limit=req.limit)
 
 
 def objections(engine: Engine, req: YearQuery) -> ObjectionsList:

@@ -6,10 +6,19 @@ from datetime import datetime
 
 from pydantic import BaseModel, Field
 
+from shared.paging import MAX_PAGE
+
 
 class YearQuery(BaseModel):
     program: str = Field(pattern=r"^[A-Za-z0-9_-]{1,64}$")
     year: int = Field(ge=2000, le=2200)
+
+
+class CyclesQuery(YearQuery):
+    """A page of a year's cycles, in base order after ``cursor`` (``dashboard.cycles``)."""
+
+    cursor: str | None = Field(None, max_length=64, description="next_cursor of the page before")
+    limit: int = Field(MAX_PAGE, ge=1, le=MAX_PAGE)
 
 
 class BaseQuery(YearQuery):
@@ -154,6 +163,7 @@ class CycleList(BaseModel):
     program: str
     year: int
     cycles: list[CycleSummary]
+    next_cursor: str | None = Field(None, description="ask again with this cursor for more")
 
 
 class ObjectionsList(BaseModel):

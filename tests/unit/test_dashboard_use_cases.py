@@ -17,7 +17,7 @@ from services.dashboard import store, use_cases
 from services.dashboard.rebuild import CHECKPOINT
 from services.dashboard.tables import MIGRATIONS as DASHBOARD_MIGRATIONS
 from shared.consumer import Delivered
-from shared.contracts.dashboard import BaseQuery, YearQuery
+from shared.contracts.dashboard import BaseQuery, CyclesQuery, YearQuery
 from shared.db import make_engine, session_scope
 from shared.events.envelope import CloudEvent, new_event
 from shared.events.types import EventType
@@ -64,11 +64,20 @@ def test_a_projected_year_is_listed_counted_and_summarised(engine: Engine) -> No
     counts = use_cases.counts(engine, YearQuery(program="p", year=2026))
     assert (counts.bases, counts.by_stage, counts.stream_seq) == (2, {"plan_filing": 2}, 3)
     assert [b.base for b in counts.overdue_by_city["410300"]] == ["b2"]
-    cycles = use_cases.cycles(engine, YearQuery(program="p", year=2026))
+    cycles = use_cases.cycles(engine, CyclesQuery(program="p", year=2026))
     assert [(c.base, c.region, c.overdue) for c in cycles.cycles] == [
         ("b1", "410102", 0),
         ("b2", "410302", 1),
     ]
+    assert cycles.next_cursor is None
+
+
+def test_a_years_cycles_come_in_pages_that_follow_each_other(engine: Engine) -> None:
+    first = use_cases.cycles(engine, CyclesQuery(program="p", year=2026, limit=1))
+    assert ([c.base for c in first.cycles], first.next_cursor) == (["b1"], "b1")
+    rest = use_cases.cycles(engine, CyclesQuery(program="p", year=2026, cursor="b1", limit=1))
+    assert ([c.base for c in rest.cycles], rest.next_cursor) == (["b2"], None)
+    assert rest.cycles[0].overdue == 1  # the row of a later page is as whole as on the first
 
 
 def test_a_bases_timeline_lists_its_events_in_stream_order(engine: Engine) -> None:
@@ -81,7 +90,7 @@ def test_a_bases_timeline_lists_its_events_in_stream_order(engine: Engine) -> No
 
 
 def test_a_year_nobody_projected_is_an_empty_answer(engine: Engine) -> None:
-    other = YearQuery(program="p", year=2027)
+    other = CyclesQuery(program="p", year=2027)
     assert (use_cases.counts(engine, other).bases, use_cases.cycles(engine, other).cycles) == (
         0,
         [],

@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.sse import EventSourceResponse, ServerSentEvent
 
 from services.gateway import need_to_know
@@ -27,6 +27,7 @@ from shared.contracts.dashboard import (
     BaseQuery,
     BaseTimeline,
     CycleList,
+    CyclesQuery,
     CycleSummary,
     ObjectionsList,
     ProjectionUpdated,
@@ -36,6 +37,7 @@ from shared.contracts.dashboard import (
     updated_subject,
 )
 from shared.contracts.results import OUTCOME_EN, OUTCOME_ZH
+from shared.paging import MAX_PAGE
 from shared.rpc import Empty
 
 router = APIRouter(tags=["dashboard"])
@@ -78,14 +80,23 @@ async def dashboard_counts(
 
 
 @router.get(f"{YEAR}/dashboard/cycles", responses=authenticated())
-async def dashboard_cycles(program: Program, year: Year, deps: DepsDep, user: UserDep) -> CycleList:
-    """Each base's stage, deadlines and objections, with the grade, outcome and reason the
-    latest 公示 notice (original or supplementary) gives it. Only the bases the caller may see,
-    and a grade before publication only to the province and the base's city."""
+async def dashboard_cycles(
+    program: Program,
+    year: Year,
+    deps: DepsDep,
+    user: UserDep,
+    cursor: str | None = Query(
+        None, max_length=64, description="the next_cursor of the page before / 上一页的 next_cursor"
+    ),
+    limit: int = Query(MAX_PAGE, ge=1, le=MAX_PAGE, description="cycles per page / 每页周期数"),
+) -> CycleList:
+    """A page of the year's bases (in base order; ``next_cursor`` when more follow): each
+    base's stage, deadlines and objections, with the grade, outcome and reason the latest 公示
+    notice (original or supplementary) gives it. Only the bases the caller may see, and a grade
+    before publication only to the province and the base's city."""
     await require(deps, user, "read_program", program=program)
-    listed = await rpc(
-        deps.rpc.call("dashboard", "cycles", YearQuery(program=program, year=year), CycleList)
-    )
+    ask = CyclesQuery(program=program, year=year, cursor=cursor, limit=limit)
+    listed = await rpc(deps.rpc.call("dashboard", "cycles", ask, CycleList))
     listed.cycles = need_to_know.cycle_rows(
         user, program, await _as_published(deps, program, year, listed.cycles)
     )
