@@ -24,13 +24,13 @@ from tenacity import (
     wait_fixed,
 )
 
-from services.sim.people import Cast
+from services.sim.people import Cast, stored_pdf
 from shared.contracts.cycle import Actor, BaseInfo, CycleInput, Upload
 from shared.contracts.workflow_names import cycle_id
 from shared.domain.rules import ProgramRules, load_rules_file
 from shared.eventlog import read_events
 from shared.events.subjects import event_filter
-from shared.objectstore import ObjectStore, sha256_hex
+from shared.objectstore import ObjectStore
 from shared.settings import DEPLOY_DIR
 from workflows.cycle import AnnualCycleWorkflow
 from workflows.replay import history_filename
@@ -76,15 +76,7 @@ def demo_rules(**changes: Any) -> ProgramRules:
 
 
 async def upload(objects: ObjectStore, kind: str, data: bytes = PDF, year: int = 0) -> Upload:
-    key = f"documents/test/{year}/{kind}/{sha256_hex(data)}.pdf"
-    stored = await objects.put(key, data, "application/pdf")
-    return Upload(
-        key=stored.key,
-        sha256=stored.sha256,
-        size=stored.size,
-        content_type="application/pdf",
-        filename=f"{kind}.pdf",
-    )
+    return await stored_pdf(objects, f"documents/test/{year}", kind, data)
 
 
 async def start_cycle(

@@ -60,6 +60,22 @@ def targets_form(targets: list[Target]) -> str:
     return json.dumps([t.model_dump(mode="json") for t in targets])
 
 
+async def stored_pdf(
+    objects: ObjectStore, prefix: str, kind: str, data: bytes, filed_by: str | None = None
+) -> Upload:
+    """``data`` stored as ``{prefix}/{kind}/{sha256}.pdf``, and the upload naming it."""
+    stored = await objects.put(f"{prefix}/{kind}/{sha256_hex(data)}.pdf", data, "application/pdf")
+    by = {"filed_by": filed_by} if filed_by else {}
+    return Upload(
+        key=stored.key,
+        sha256=stored.sha256,
+        size=stored.size,
+        content_type="application/pdf",
+        filename=f"{kind}.pdf",
+        **by,
+    )
+
+
 def scores(rules: ProgramRules, value: float) -> dict[str, float]:
     """``value`` for every indicator of the program's rubric."""
     return dict.fromkeys(rules.rubric.keys, value)
@@ -237,16 +253,7 @@ class TemporalChannel:
         if self._objects is None:
             raise ValueError("this channel has no object store to file documents in")
         where = self.handle(base).id.removeprefix("cycle/")  # program/year/base
-        key = f"documents/{where}/{kind}/{sha256_hex(data)}.pdf"
-        stored = await self._objects.put(key, data, "application/pdf")
-        return Upload(
-            key=stored.key,
-            sha256=stored.sha256,
-            size=stored.size,
-            content_type="application/pdf",
-            filename=f"{kind}.pdf",
-            filed_by=base,
-        )
+        return await stored_pdf(self._objects, f"documents/{where}", kind, data, filed_by=base)
 
     async def file_plan(
         self, base: str, actor: Actor, data: bytes, targets: list[Target], key: str
