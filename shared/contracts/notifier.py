@@ -6,6 +6,8 @@ from datetime import datetime
 
 from pydantic import BaseModel, Field
 
+from shared.paging import MAX_PAGE
+
 
 class InboxQuery(BaseModel):
     audiences: list[str] = Field(description="base | city | province | program")
@@ -13,7 +15,10 @@ class InboxQuery(BaseModel):
     base: str | None = None
     region_prefix: str | None = None
     recipient: str | None = Field(None, description="The caller's user name: their own notices")
-    limit: int = Field(100, ge=1, le=500)
+    limit: int = Field(100, ge=1, le=MAX_PAGE)
+    cursor: str | None = Field(
+        None, pattern=r"^\d{1,18}$", description="next_cursor of the page before: older notices"
+    )
 
 
 class NoticePublic(BaseModel):
@@ -33,3 +38,4 @@ class NoticePublic(BaseModel):
 
 class Inbox(BaseModel):
     notices: list[NoticePublic]
+    next_cursor: str | None = Field(None, description="ask again with this cursor for older ones")

@@ -9,6 +9,7 @@ from services.gateway.deps import DepsDep
 from services.gateway.problem_docs import authenticated
 from shared.contracts.notifier import Inbox, InboxQuery
 from shared.domain.regions import region_prefix
+from shared.paging import MAX_PAGE
 
 router = APIRouter(tags=["inbox"])
 
@@ -23,7 +24,15 @@ AUDIENCES = {
 
 
 @router.get("/v1/inbox", responses=authenticated())
-async def inbox(deps: DepsDep, user: UserDep, limit: int = Query(100, ge=1, le=500)) -> Inbox:
+async def inbox(
+    deps: DepsDep,
+    user: UserDep,
+    limit: int = Query(100, ge=1, le=MAX_PAGE),
+    cursor: str | None = Query(
+        None, pattern=r"^\d{1,18}$", description="next_cursor of the page before / 更早的通知"
+    ),
+) -> Inbox:
+    """The caller's notices, newest first, a page at a time (``next_cursor`` for older ones)."""
     query = InboxQuery(
         audiences=AUDIENCES[user.role],
         program=user.program,
@@ -33,5 +42,6 @@ async def inbox(deps: DepsDep, user: UserDep, limit: int = Query(100, ge=1, le=5
         else None,
         recipient=user.name,
         limit=limit,
+        cursor=cursor,
     )
     return await rpc(deps.rpc.call("notifier", "inbox.list", query, Inbox))
