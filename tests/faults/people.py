@@ -196,8 +196,8 @@ class GatewayPerson:
         **kwargs: Any,
     ) -> Any:
         """Until the expected status; 503s with a stable code (and ``also_wait_for`` codes)
-        are waited out, and so is a filing's 202 (accepted, still being recorded) when the
-        request has an Idempotency-Key, whose retry answers the receipt once recorded; anything
+        are waited out, and so is a 202 (a filing or a decision accepted, still being acted on)
+        when the request has an Idempotency-Key, whose retry answers once it is done; anything
         else fails the person."""
         deadline = time.monotonic() + patience_s
         while True:
@@ -215,7 +215,7 @@ class GatewayPerson:
             waitable = (
                 (resp.status_code == 503 and code in UNAVAILABLE_CODES)
                 or code in also_wait_for
-                or (resp.status_code == 202 and expect == 201 and keyed)
+                or (resp.status_code == 202 and keyed)
             )
             if not waitable or time.monotonic() > deadline:
                 raise AssertionError(f"{method} {path}: {resp.status_code} {resp.text[:500]}")
