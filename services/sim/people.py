@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -384,17 +385,25 @@ class UnexpectedAnswer(Exception):
 
 
 class HttpUser:
-    """A user of the HTTP API who asks once."""
+    """A user of the HTTP API who asks once; a keyed request answered 202 (accepted, still
+    being acted on) is asked again with the same Idempotency-Key until it has its answer."""
 
-    def __init__(self, http: httpx.AsyncClient, headers: dict[str, str]) -> None:
-        self._http, self.headers = http, headers
+    def __init__(
+        self, http: httpx.AsyncClient, headers: dict[str, str], patience_s: float = 120.0
+    ) -> None:
+        self._http, self.headers, self._patience_s = http, headers, patience_s
 
     async def call(self, method: str, path: str, *, expect: int, **kwargs: Any) -> Any:
         headers = {**self.headers, **kwargs.pop("headers", {})}
-        resp = await self._http.request(method, path, headers=headers, **kwargs)
-        if resp.status_code != expect:
-            raise UnexpectedAnswer(method, path, resp)
-        return resp.json()
+        keyed = "Idempotency-Key" in headers
+        deadline = time.monotonic() + self._patience_s
+        while True:
+            resp = await self._http.request(method, path, headers=headers, **kwargs)
+            if resp.status_code == expect:
+                return resp.json()
+            if not (resp.status_code == 202 and keyed and time.monotonic() < deadline):
+                raise UnexpectedAnswer(method, path, resp)
+            await asyncio.sleep(0.5)
 
 
 @dataclass(frozen=True)
