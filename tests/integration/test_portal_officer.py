@@ -23,6 +23,7 @@ from services.gateway.portal.officer_pages import BaseCycle, queue_items
 from shared.contracts.cycle import CycleState
 from shared.domain.rules import ProgramRules
 from shared.domain.stages import Stage
+from shared.domain.wording import BEIJING
 from tests.conftest import Stack
 from tests.helpers import demo_rules, until
 from tests.integration import driver
@@ -417,3 +418,16 @@ async def test_the_province_desk_of_a_year_not_launched(stack: Stack, api: Api) 
     assert not desk.rows  # no cycle of any base yet
     empty = await open_page(api, "zz_city", queue(PROGRAM, 2049))
     assert "queue-empty" in empty.ids
+
+
+async def test_without_a_year_the_queue_shows_the_latest_launched_one(
+    stack: Stack, api: Api
+) -> None:
+    rules = demo_rules(id="portal-officer-now", calendar__reminders=[])
+    driver.register(stack, rules, ["po-now-base"], region="410100")
+    this_year = datetime.now(BEIJING).year
+    first = await open_page(api, "zz_city", "/portal/officer?program=portal-officer-now")
+    assert first.ids["filter-year"]["value"] == str(this_year)  # none launched: this year
+    await launch(stack, rules, this_year + 1, expected=1)
+    shown = await open_page(api, "zz_city", "/portal/officer?program=portal-officer-now")
+    assert shown.ids["filter-year"]["value"] == str(this_year + 1)

@@ -350,7 +350,15 @@ async def _scope(deps: Deps, user: Principal, program: str | None, year: int | N
         raise ApiError(404, "program_not_found", "no program this account may read")
     if not program:
         await require(deps, user, "read_program", program=chosen)
-    return Scope(chosen, year or datetime.now(BEIJING).year, programs)
+    return Scope(chosen, year or await _latest_year(deps, chosen), programs)
+
+
+async def _latest_year(deps: Deps, program: str) -> int:
+    """The latest launched year of ``program`` around today (this year when none is)."""
+    this_year = datetime.now(BEIJING).year
+    candidates = list(range(this_year + 1, this_year - 3, -1))
+    found = await asyncio.gather(*(_phase(deps, Scope(program, y)) for y in candidates))
+    return next((y for y, (phase, _) in zip(candidates, found, strict=True) if phase), this_year)
 
 
 async def _bases(deps: Deps, program: str) -> list[dict[str, object]]:
