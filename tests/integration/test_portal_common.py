@@ -15,6 +15,7 @@ import pytest
 from nats.aio.client import Client as NatsClient
 
 from services.gateway.identity.tokens import Principal
+from services.gateway.portal import common_pages
 from services.notifier.app import Notifier, build_notifier
 from services.notifier.outbox import Recipients
 from services.notifier.sender import OutboxSender, SenderLimits
@@ -190,3 +191,40 @@ async def test_the_inbox_shows_a_notice_addressed_to_the_base(
     # Another base's staff in the program does not see it (the inbox route's audiences).
     expert_view = Html((await api.http.get("/portal/inbox", headers=api.auth("expert"))).text)
     assert not expert_view.find("tr", data_notice_year=str(year), data_notice_base=BASE)
+
+
+async def test_the_inbox_pages_to_older_notices(
+    api: Api, nc: NatsClient, notifier: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(common_pages, "INBOX_PAGE", 2)
+    year = 2032
+    for n in range(3):
+        await EventPublisher(nc.jetstream()).publish(
+            new_event(
+                event_type=EventType.RECTIFICATION_ORDERED,
+                program=PROGRAM,
+                year=year,
+                base=BASE,
+                time=datetime.now(UTC),
+                stream_key=f"cycle/{PROGRAM}/{year}/{BASE}/{uuid.uuid4().hex[:6]}",
+                sequence=9,
+                data={"round": 1, "due": f"2032-09-0{n + 1}T00:00:00+08:00", "region": "410100"},
+            )
+        )
+
+    async def page(path: str) -> Html:
+        return Html((await api.http.get(path, headers=api.auth("staff"))).text)
+
+    first = await until(
+        lambda: page("/portal/inbox"),
+        lambda h: h.find("a", id="inbox-older"),
+        "a first page of two with a link to older notices",
+    )
+    newest = [r["data-notice-year"] for r in first.find("tr", data_notice_kind=None)]
+    assert newest == [str(year)] * 2
+    assert "2032年9月2日24时前" in first.all_text()  # the newest first: 3 September's notice
+    older = await page(first.find("a", id="inbox-older")[0]["href"])
+    rows = older.find("tr", data_notice_kind=None)
+    assert len(rows) == 1 and "2032年8月31日24时前" in older.all_text()
+    assert older.find("a", id="inbox-newest", href="/portal/inbox")
+    assert not older.find("a", id="inbox-older")

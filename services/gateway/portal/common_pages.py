@@ -50,7 +50,12 @@ words(
         "common.home.help": ("使用帮助", "Help"),
         "common.inbox.title": ("通知", "Inbox"),
         "common.inbox.empty": ("暂无通知。", "No notices yet."),
-        "common.inbox.count": ("共 {n} 条通知，最新的在前。", "{n} notices, newest first."),
+        "common.inbox.count": (
+            "本页 {n} 条通知，最新的在前。",
+            "{n} notices on this page, newest first.",
+        ),
+        "common.inbox.older": ("更早的通知", "Older notices"),
+        "common.inbox.newest": ("回到最新通知", "Back to the newest"),
         "common.inbox.caption": ("发给您的通知", "Notices addressed to you"),
         "common.inbox.when": ("时间", "When"),
         "common.inbox.what": ("通知", "Notice"),
@@ -296,10 +301,18 @@ async def home(request: Request, user: PortalUser) -> Response:
     return page(request, "common_home.html", user=user)
 
 
+INBOX_PAGE = 50
+
+
 @router.get("/portal/inbox")
-async def inbox(request: Request, deps: DepsDep, user: PortalUser) -> HTMLResponse:
-    try:
-        found = await inbox_route.inbox(deps, user, limit=200)
+async def inbox(
+    request: Request,
+    deps: DepsDep,
+    user: PortalUser,
+    cursor: str | None = Query(None, pattern=r"^\d{1,18}$"),
+) -> HTMLResponse:
+    try:  # every argument given: a route function called directly has no FastAPI defaults
+        found = await inbox_route.inbox(deps, user, limit=INBOX_PAGE, cursor=cursor)
     except ApiError as exc:
         return problem_page(request, user, exc)
     notices = sorted(found.notices, key=lambda n: n.created_at, reverse=True)
@@ -308,6 +321,8 @@ async def inbox(request: Request, deps: DepsDep, user: PortalUser) -> HTMLRespon
         "common_inbox.html",
         user=user,
         notices=notices,
+        older=f"/portal/inbox?cursor={found.next_cursor}" if found.next_cursor else None,
+        first_page=cursor is None,
         link=lambda n: notice_link(user, n.year, n.base),
         when=moment_zh if lang_of(request) == "zh" else moment_en,
     )
