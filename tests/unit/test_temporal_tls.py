@@ -70,16 +70,27 @@ def test_the_compose_certificates_make_a_mutual_tls_handshake(tmp_path: Path) ->
 
 
 def handshake(server: ssl.SSLContext, client: ssl.SSLContext, name: str) -> Exception | None:
-    """The client's failure, if any; the server side runs in a thread."""
+    """The client's failure, if any; the server side runs in a thread.
+
+    The server keeps its end open until the client is done: closed at once after refusing a
+    certificate, the client's write could meet the closed socket (an EOF error) before it read the
+    server's alert."""
     a, b = socket.socketpair()
     errors: list[Exception] = []
+    client_done = threading.Event()
 
     def serve() -> None:
+        # (a failed handshake inside wrap_socket would close the socket at once)
+        tls = server.wrap_socket(a, server_side=True, do_handshake_on_connect=False)
         try:
-            with server.wrap_socket(a, server_side=True) as tls:
-                tls.recv(1)
+            tls.do_handshake()
+            tls.recv(1)
+            tls.sendall(b"y")
         except (ssl.SSLError, OSError) as exc:
             errors.append(exc)
+        finally:
+            client_done.wait(5)
+            tls.close()
 
     thread = threading.Thread(target=serve)
     thread.start()
@@ -90,6 +101,7 @@ def handshake(server: ssl.SSLContext, client: ssl.SSLContext, name: str) -> Exce
     except (ssl.SSLError, OSError) as exc:
         return exc
     finally:
+        client_done.set()
         b.close()
         thread.join(5)
     return errors[0] if errors else None
