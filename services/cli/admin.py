@@ -17,6 +17,7 @@ from sqlmodel import col, select
 
 from services.gateway.access import SCOPED_TO_PROGRAM, unused_scope_flags
 from services.gateway.identity.lifetime import BadLifetime, parse_lifetime
+from services.gateway.identity.portal_sessions import IssuedLink, discard_link, issue_link
 from services.gateway.identity.tables import MIGRATIONS as GATEWAY_MIGRATIONS
 from services.gateway.identity.tables import UserRow
 from services.gateway.identity.tokens import (
@@ -70,6 +71,7 @@ def user_add(
     base: str | None,
     expires_in: str | None = None,
     documents: bool = False,
+    link: bool = False,
 ) -> int:
     if refused := scope_refusal(
         role, program=program, region=region, base=base, documents=documents
@@ -101,7 +103,7 @@ def user_add(
     engine = make_engine(settings.database_url_for("gateway"))
     upgrade(engine, GATEWAY_MIGRATIONS)
 
-    async def add(nc: NatsClient) -> str:
+    async def add(nc: NatsClient) -> tuple[str, IssuedLink | None]:
         issued = datetime.now(UTC)
         token = add_user(engine, principal, lifetime=lifetime, now=issued)
         scope = {
@@ -134,19 +136,78 @@ def user_add(
                     "add the user again once the stack runs",
                     file=sys.stderr,
                 )
-        return token
+        if not link:
+            return token, None
+        try:
+            return token, await _signin_link(settings, engine, nc, name)
+        except AuditUnavailable as exc:  # the user stands: its token must still be shown
+            print(
+                f"warning: {exc}; 请稍后运行 navcycle user link --name {name} / issue one later"
+                f" with navcycle user link --name {name}",
+                file=sys.stderr,
+            )
+            return token, None
 
     try:
-        token = asyncio.run(_audited(settings, add))
+        token, signin = asyncio.run(_audited(settings, add))
     except (UserExists, AuditUnavailable) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    if signin is not None:
+        _print_link(settings, signin)
     print(
         f"created {role} {name}, valid {_days(lifetime)}; the token is shown once"
         f" / 已创建，令牌仅显示一次:",
         file=sys.stderr,
     )
     print(token)
+    return 0
+
+
+async def _signin_link(settings: Settings, engine: Engine, nc: NatsClient, name: str) -> IssuedLink:
+    """A one-time portal sign-in link for ``name``, audited (without the link) or not issued."""
+    issued = issue_link(engine, name, lifetime=timedelta(minutes=settings.signin_link_minutes))
+    event = audit.operator_action(
+        actor=audit.cli_actor(),
+        via="cli",
+        action="user.link",
+        target=f"user/{name}",
+        arguments={"expires_at": issued.expires_at.isoformat()},
+        program=issued.program,
+    )
+    try:
+        await audit.record(nc.jetstream(), event)
+    except nats.errors.Error as exc:
+        discard_link(engine, issued.token)  # no record, no link
+        raise AuditUnavailable(
+            f"the audit record was not written, so no sign-in link was issued for {name}: {exc}"
+        ) from None
+    return issued
+
+
+def _print_link(settings: Settings, issued: IssuedLink) -> None:
+    print(
+        f"one-time sign-in link, works once until {issued.expires_at.isoformat()}"
+        " / 一次性登录链接（仅可使用一次）:",
+        file=sys.stderr,
+    )
+    print(issued.url(settings.gateway_url))
+
+
+def user_link(settings: Settings, *, name: str) -> int:
+    """A new one-time portal sign-in link for an existing active user (its token unchanged)."""
+    engine = make_engine(settings.database_url_for("gateway"))
+    upgrade(engine, GATEWAY_MIGRATIONS)
+
+    async def issue(nc: NatsClient) -> IssuedLink:
+        return await _signin_link(settings, engine, nc, name)
+
+    try:
+        issued = asyncio.run(_audited(settings, issue))
+    except (NoActiveUser, AuditUnavailable) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    _print_link(settings, issued)
     return 0
 
 

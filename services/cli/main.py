@@ -139,6 +139,14 @@ def user_add(
         ),
     ] = False,
     expires_in: LIFETIME = None,
+    link: Annotated[
+        bool,
+        typer.Option(
+            "--link",
+            help="另打印一次性登录链接（网页工作平台）/ also print a one-time sign-in link to the"
+            " portal (NAVCYCLE_SIGNIN_LINK_MINUTES)",
+        ),
+    ] = False,
 ) -> None:
     from services.cli import admin
 
@@ -153,8 +161,20 @@ def user_add(
             base=base,
             expires_in=expires_in,
             documents=documents,
+            link=link,
         )
     )
+
+
+@user_app.command(
+    "link",
+    help="签发一次性登录链接，仅可使用一次 / a new one-time sign-in link to the portal for an"
+    " active user",
+)
+def user_link(name: Annotated[str, typer.Option(help="用户名 / the user's name")]) -> None:
+    from services.cli import admin
+
+    _exit(admin.user_link(_one_shot(), name=name))
 
 
 @user_app.command(

@@ -17,18 +17,20 @@ import httpx
 import pytest
 from fastapi import APIRouter
 from nats.aio.client import Client as NatsClient
-from sqlalchemy import text, update
+from sqlalchemy import Engine, text, update
 from sqlmodel import col
 
-from services.gateway.identity.portal_sessions import issue_link
+from services.gateway.identity.portal_sessions import LinkRefused, issue_link, use_link
 from services.gateway.identity.tables import PortalSessionRow, SigninLinkRow
 from services.gateway.identity.tokens import Principal, revoke_user
 from services.gateway.portal.session import PortalUser
-from shared.db import session_scope
+from shared.db import make_engine, session_scope
+from shared.settings import Settings
 from tests.conftest import Stack
 from tests.helpers import demo_rules
 from tests.integration import driver
 from tests.integration.gateway_fixture import Api, gateway
+from tests.integration.test_audit import _audit_events, _cli_env, _run, _secret_free
 
 PROGRAM = "portal-signin"
 BASE = "zz-biomed"
@@ -58,8 +60,8 @@ async def api(stack: Stack, nc: NatsClient, tmp_path: Path) -> AsyncIterator[Api
 
 
 def link(api: Api, who: str, *, minutes: int = 60, now: datetime | None = None) -> str:
-    token, _ = issue_link(api.users, USERS[who].name, lifetime=timedelta(minutes=minutes), now=now)
-    return token
+    issued = issue_link(api.users, USERS[who].name, lifetime=timedelta(minutes=minutes), now=now)
+    return issued.token
 
 
 def cookie(session_id: str) -> dict[str, str]:
@@ -365,3 +367,53 @@ async def test_a_revoked_users_session_ends(api: Api) -> None:
     resp = await api.http.get("/portal/probe-signed-in", headers=cookie(session_id))
     assert resp.status_code == 303 and "reason=account_revoked" in resp.headers["location"]
     assert session_row(api, session_id).end_reason == "account_revoked"
+
+
+async def test_the_cli_prints_a_one_time_link_and_audits_it_without_the_link(
+    nc: NatsClient, nats_url: str, tmp_path: Path
+) -> None:
+    env = _cli_env(tmp_path, nats_url, NAVCYCLE_SIGNIN_LINK_MINUTES="90", NAVCYCLE_HTTP_PORT="8765")
+    added = await _run(
+        env, "user", "add", "--name", "ps-cli-wang", "--role", "base_user",
+        "--program", "portal-cli", "--base", "b1", "--link",
+    )  # fmt: skip
+    assert added.returncode == 0, added.stderr
+    *_, url, token = added.stdout.strip().splitlines()
+    assert token.startswith("nvc_")  # the API token stays the last line
+    found = re.fullmatch(r"http://127\.0\.0\.1:8765/portal/signin/(nvl_\S+)", url)
+    assert found, added.stdout
+    first = found[1]
+    users = make_engine(Settings(_env_file=None, state_dir=tmp_path).database_url_for("gateway"))  # type: ignore[call-arg]
+    lifetime = link_expiry(users, first) - datetime.now(UTC)
+    assert timedelta(minutes=89) < lifetime <= timedelta(minutes=90)
+
+    again = await _run(env, "user", "link", "--name", "ps-cli-wang")
+    assert again.returncode == 0, again.stderr
+    second = again.stdout.strip().rsplit("/", 1)[-1]
+    assert second.startswith("nvl_") and second != first
+    for issued in (first, second):  # each works once
+        assert use_link(users, issued).user.name == "ps-cli-wang"
+        with pytest.raises(LinkRefused) as refused:
+            use_link(users, issued)
+        assert refused.value.code == "signin_link_used"
+
+    add, link_1, link_2 = await _audit_events(nc, "portal-cli", "user/ps-cli-wang")
+    assert [e.data["action"] for e in (add, link_1, link_2)] == [
+        "user.add", "user.link", "user.link",
+    ]  # fmt: skip
+    assert set(link_1.data["arguments"]) == {"expires_at"}
+    assert all(_secret_free(e, token, first, second) for e in (add, link_1, link_2))
+
+    assert (await _run(env, "user", "revoke", "--name", "ps-cli-wang")).returncode == 0
+    for name in ("ps-cli-wang", "nobody"):
+        refused_cli = await _run(env, "user", "link", "--name", name)
+        assert refused_cli.returncode == 2 and f"no active user {name!r}" in refused_cli.stderr
+        assert "nvl_" not in refused_cli.stdout
+    assert len(await _audit_events(nc, "portal-cli", "user/ps-cli-wang")) == 3
+
+
+def link_expiry(users: Engine, token: str) -> datetime:
+    digest = hashlib.sha256(token.encode()).hexdigest()
+    with session_scope(users) as session:
+        row = session.query(SigninLinkRow).filter_by(link_sha256=digest).one()
+        return row.expires_at.astimezone(UTC)

@@ -41,7 +41,7 @@ def test_the_command_tree_is_todays() -> None:
     assert sorted(" ".join(path) for path, _ in COMMANDS if path) == sorted(
         [
             "up", "serve", "replay", "events", "demo", "reset", "whatif",
-            "user", "user add", "user revoke", "user rotate", "user list",
+            "user", "user add", "user revoke", "user rotate", "user list", "user link",
             "program", "program apply", "calendar", "calendar apply", "calendar show",
             "dashboard", "dashboard rebuild", "base", "base reinstate",
             "experts", "experts reassign", "notices", "notices resend",

@@ -3,10 +3,15 @@ expert sheets, and what the gateway's view filters leave of each. Pure checks, n
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from fastapi import FastAPI
+from fastapi.dependencies.models import Dependant
+from fastapi.routing import APIRoute
+from starlette.routing import BaseRoute, Mount, Route
 
 from services.gateway import need_to_know
 from services.gateway.access import (
@@ -18,7 +23,10 @@ from services.gateway.access import (
     sheet_access,
     unused_scope_flags,
 )
+from services.gateway.auth import current_user
 from services.gateway.identity.tokens import Principal
+from services.gateway.openapi_doc import described_app
+from services.gateway.portal.session import PortalUser, form_csrf, portal_user
 from shared.contracts.cycle import CycleState, HistoryStep
 from shared.contracts.dashboard import (
     AppliedEvent,
@@ -411,3 +419,93 @@ def test_a_timeline_names_a_grade_only_once_published_or_to_the_province_and_cit
     assert need_to_know.timeline(ZZ_STAFF, P, line).events[0].detail is None
     published = line.model_copy(update={"cycle": _row("zz-biomed", "410100", notice=1)})
     assert need_to_know.timeline(ZZ_STAFF, P, published).events[0].detail == "grade: pass"
+
+
+# The portal: every page asks who is signed in, through the same policy as the API, except these
+# public ones (with the reason); every form it posts carries the session's CSRF token, except
+# the sign-in itself (its link is the credential, and a post from another site is refused).
+PORTAL_PUBLIC = {
+    ("GET", "/portal/signin"): "how to get a sign-in link, and why the person is here",
+    ("GET", "/portal/signin/{token}"): "the link's page: a button; it uses nothing",
+    ("POST", "/portal/signin"): "uses the link, which is the credential",
+    ("POST", "/portal/signout"): "ends the cookie's session, CSRF-checked",
+}
+PORTAL_MOUNTS = {"/portal/static": "the stylesheet and scripts"}
+PORTAL_CSRF_EXEMPT = {("POST", "/portal/signin")}
+
+
+def _flat_routes(
+    routes: Sequence[BaseRoute], prefix: str = "", included: tuple[object, ...] = ()
+) -> Iterator[tuple[str, tuple[object, ...], BaseRoute]]:
+    """Every route with its full path and the dependencies its inclusion adds; FastAPI keeps an
+    included router as one entry of ``app.routes`` (``original_router``)."""
+    for route in routes:
+        inner = getattr(route, "original_router", None)
+        if inner is None:
+            yield prefix + str(getattr(route, "path", "")), included, route
+            continue
+        context = route.include_context  # type: ignore[attr-defined]
+        added = tuple(d.dependency for d in context.dependencies)
+        yield from _flat_routes(inner.routes, prefix + context.prefix, included + added)
+
+
+def _portal_route_problems(app: FastAPI) -> list[str]:
+    """Portal routes that ask no one who is signed in, or post without the CSRF check."""
+
+    def calls(dependant: Dependant) -> set[object]:
+        found: set[object] = set()
+        for sub in dependant.dependencies:
+            found |= {sub.call} | calls(sub)
+        return found
+
+    found = []
+    for path, included, route in _flat_routes(app.routes):
+        if path != "/portal" and not path.startswith("/portal/"):
+            continue
+        if isinstance(route, Mount):
+            if path not in PORTAL_MOUNTS:
+                found.append(f"{path}: a mount not among the public ones")
+            continue
+        if not isinstance(route, APIRoute):
+            found.append(f"{path}: not an APIRoute, its dependencies cannot be checked")
+            continue
+        asked = calls(route.dependant) | set(included)
+        for method in sorted(route.methods):
+            key = (method, path)
+            if key not in PORTAL_PUBLIC and not asked & {portal_user, current_user}:
+                found.append(f"{method} {path}: asks no one who is signed in")
+            unsafe = method in {"POST", "PUT", "PATCH", "DELETE"}
+            if unsafe and key not in PORTAL_CSRF_EXEMPT and not asked & {form_csrf, current_user}:
+                found.append(f"{method} {path}: posts without the CSRF check")
+    return found
+
+
+def test_every_portal_route_asks_who_is_signed_in_or_is_public_by_design() -> None:
+    app = described_app()
+    portal = {
+        (method, path)
+        for path, _, route in _flat_routes(app.routes)
+        if path.startswith("/portal") and isinstance(route, APIRoute)
+        for method in route.methods
+    }
+    assert portal >= set(PORTAL_PUBLIC) | {("GET", "/portal")}  # the walk sees the pages
+    assert _portal_route_problems(app) == []
+
+
+def test_the_portal_route_check_catches_an_unguarded_page_and_an_unchecked_form() -> None:
+    app = described_app()
+
+    @app.get("/portal/leak")
+    async def leak() -> str:
+        return "every base's grades"
+
+    @app.post("/portal/change")
+    async def change(user: PortalUser) -> str:
+        return user.name
+
+    app.router.routes.append(Route("/portal/raw", lambda request: None))
+    assert _portal_route_problems(app) == [
+        "GET /portal/leak: asks no one who is signed in",
+        "POST /portal/change: posts without the CSRF check",
+        "/portal/raw: not an APIRoute, its dependencies cannot be checked",
+    ]

@@ -95,10 +95,23 @@ def _principal(row: UserRow) -> Principal:
     )
 
 
+@dataclass(frozen=True)
+class IssuedLink:
+    """A new sign-in link: its token (shown once, never stored), its expiry, the user's
+    program (where its issue is audited)."""
+
+    token: str
+    expires_at: datetime
+    program: str | None
+
+    def url(self, gateway_url: str) -> str:
+        return f"{gateway_url.rstrip('/')}/portal/signin/{self.token}"
+
+
 def issue_link(
     engine: Engine, name: str, *, lifetime: timedelta, now: datetime | None = None
-) -> tuple[str, datetime]:
-    """A new one-time sign-in link token for the active user ``name``, and when it expires."""
+) -> IssuedLink:
+    """A new one-time sign-in link for the active user ``name``, working for ``lifetime``."""
     token, issued = LINK_PREFIX + secrets.token_urlsafe(32), _utc(now)
     with session_scope(engine) as session:
         user = session.exec(select(UserRow).where(UserRow.name == name)).first()
@@ -112,7 +125,7 @@ def issue_link(
                 expires_at=issued + lifetime,
             )
         )
-    return token, issued + lifetime
+        return IssuedLink(token, issued + lifetime, user.program)
 
 
 def discard_link(engine: Engine, token: str) -> None:
