@@ -225,8 +225,14 @@ async def test_a_sign_in_posted_from_another_site_is_refused(api: Api) -> None:
     )
     refused_page(resp, 403, "csrf_failed")
     assert link_row(api, token).used_at is None
+    proxied = await api.http.post(
+        "/portal/signin",
+        data={"token": token},
+        headers={"Origin": "https://portal.example", "X-Forwarded-Host": "portal.example"},
+    )
+    assert proxied.status_code == 303  # behind a proxy that says which host it forwarded
     same = await api.http.post(
-        "/portal/signin", data={"token": token}, headers={"Origin": "http://gateway"}
+        "/portal/signin", data={"token": link(api, "staff")}, headers={"Origin": "http://gateway"}
     )
     assert same.status_code == 303
 

@@ -136,11 +136,13 @@ def is_https(request: Request) -> bool:
 
 def same_origin(request: Request) -> bool:
     """A sign-in post sent by another site (login CSRF) is refused: its Origin, when the
-    browser sends one, names this host."""
+    browser sends one, names this host (or the host a proxy says it forwarded)."""
     origin = request.headers.get("origin")
     if origin is None:
         return True
-    return urlsplit(origin).netloc.lower() == request.headers.get("host", "").lower()
+    hosts = {request.headers.get("host", "")}
+    hosts |= {h.strip() for h in request.headers.get("x-forwarded-host", "").split(",")}
+    return urlsplit(origin).netloc.lower() in {h.lower() for h in hosts if h}
 
 
 @router.get("/portal/signin", response_class=HTMLResponse)
