@@ -9,7 +9,9 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
+import os
 import re
+import shutil
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -567,3 +569,105 @@ async def test_after_publication_the_grade_averages_an_objection_then_the_rectif
 
 def sha256_of(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
+
+
+# ------------------------------------------------------------------- in a real browser
+
+CHROMIUM = os.environ.get("NAVCYCLE_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
+HAVE_CHROMIUM = os.path.exists(CHROMIUM)
+ORIGIN = "http://portal.test"
+
+
+async def _through_gateway(api: Portal, route: Any) -> None:
+    """Chromium's request answered by the in-process gateway, as a server would answer it."""
+    request = route.request
+    headers = {k: v for k, v in (await request.all_headers()).items() if not k.startswith(":")}
+    answer = await api.http.request(
+        request.method,
+        request.url.removeprefix(ORIGIN),
+        headers=headers,
+        content=request.post_data_buffer,
+    )
+    kept = {
+        k: v
+        for k, v in answer.headers.items()
+        if k.lower() not in ("content-length", "content-encoding", "transfer-encoding")
+    }
+    await route.fulfill(status=answer.status_code, headers=kept, body=answer.content)
+
+
+async def test_in_chromium_the_target_editor_checks_as_one_types_and_the_plan_is_filed(
+    api: Portal, stack: Stack, dev_stack: DevStack, tmp_path: Path
+) -> None:
+    """The page's own scripts at work (base.js and portal.js), in headless Chromium on a phone's
+    screen, against the gateway in process: a duplicate key and a missing name are said next to
+    their fields as they are typed and keep the form from being sent; a removed row takes its
+    problem with it; the plan goes with the session cookie and the CSRF token, with its
+    progress bar, and comes back as a receipt with the file's sha256. axe-core (WCAG 2.0/2.1
+    A and AA) finds nothing on the page before or after."""
+    from playwright.async_api import async_playwright
+
+    from tests.e2e.portal_people import axe_violations
+
+    assert HAVE_CHROMIUM, f"no chromium at {CHROMIUM}: make browser"
+    year, path = await open_cycle(stack, dev_stack, api)
+    issued = issue_link(api.users, USERS["staff"].name, lifetime=timedelta(minutes=5))
+    signed = await api.http.post("/portal/signin", data={"token": issued.token})
+    assert signed.status_code == 303, signed.text
+    session = api.http.cookies.get(SESSION_COOKIE)
+    api.http.cookies.clear()
+    assert session
+    plan = f"%PDF-1.4\n% browser plan {uuid.uuid4().hex}\n".encode()
+    async with async_playwright() as pw:
+        browser = await pw.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        try:
+            context = await browser.new_context(viewport={"width": 390, "height": 844})
+            await context.add_cookies([{"name": SESSION_COOKIE, "value": session, "url": ORIGIN}])
+            page = await context.new_page()
+            failures: list[str] = []
+            page.on("pageerror", lambda e: failures.append(str(e)))
+            await page.route("**/*", lambda route: _through_gateway(api, route))
+            await page.goto(f"{ORIGIN}/portal/base/{year}")
+            assert await page.text_content("#base-stage") == "实施方案备案"
+            assert await axe_violations(page) == []
+
+            await page.fill("#target-1-key", "patents")
+            await page.fill("#target-1-name", "新增发明专利")
+            await page.fill("#target-1-target", "30")
+            await page.fill("#target-1-unit", "件")
+            await page.click("#add-target")
+            await page.fill("#target-2-key", "patents")
+            await page.locator("#target-2-key").blur()
+            assert await page.text_content("#target-2-key-error") == "编号与其他行重复。"
+            assert await page.get_attribute("#target-2-key", "aria-invalid") == "true"
+            await page.set_input_files(
+                "#plan-file",
+                files=[{"name": "实施方案.pdf", "mimeType": "application/pdf", "buffer": plan}],
+            )
+            await page.click("#plan-submit")  # refused by the page: nothing is sent
+            assert await page.text_content("#plan-form [data-form-error]") == "请先改正标出的问题。"
+            assert await page.text_content("#target-2-name-error") == "请填写名称（1–200 个字符）。"
+            state = (await api.http.get(path, headers=api.auth("staff"))).json()
+            assert state["documents"] == []
+
+            await page.click("#targets-rows tr:nth-child(2) [data-remove-row]")
+            assert await page.locator("#targets-rows tr").count() == 1
+            sent = json.loads(await page.input_value("#plan-targets"))
+            assert sent == [{"key": "patents", "name": "新增发明专利", "target": 30, "unit": "件"}]
+            async with page.expect_request(f"{ORIGIN}{path}/plan") as posting:
+                async with page.expect_navigation():  # portal.js reloads the page once filed
+                    await page.click("#plan-submit")
+            posted = await posting.value
+            assert posted.method == "POST"
+            assert (await posted.all_headers())["x-csrf-token"]
+            assert posted.headers["content-type"].startswith("multipart/form-data")
+            state = await until_json(api.http, path, api.auth("staff"), lambda s: s["plan_filed"])
+            assert state["targets"] == sent
+            await page.reload()
+            receipt = page.locator("tr[data-receipt]")
+            assert await receipt.get_attribute("data-sha256") == sha256_of(plan)
+            assert await axe_violations(page) == []
+            await page.screenshot(path=str(tmp_path / "base-filed-phone.png"), full_page=True)
+            assert failures == []
+        finally:
+            await browser.close()
