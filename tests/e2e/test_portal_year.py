@@ -25,10 +25,12 @@ import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 import pytest_asyncio
 import yaml
+from playwright.async_api import FilePayload
 
 from shared.domain.rules import load_rules_file
 from shared.settings import DEPLOY_DIR
@@ -50,7 +52,6 @@ BASES = {
     "pa": {"name": "郑州金水专利导航服务基地", "region": "410105", "domain": "生物医药"},
     "pb": {"name": "郑州高新专利导航服务基地", "region": "410102", "domain": "新能源"},
 }
-TARGETS = [("patents", "新增发明专利", "30", "件"), ("reports", "导航分析报告", "4", "份")]
 HAVE_CHROMIUM = Path(CHROMIUM).exists()
 
 
@@ -72,10 +73,10 @@ def _link(stack: RunningStack, name: str, role: str, **scope: str) -> str:
         argv += [f"--{key}", value]
     done = stack.cli(*argv, timeout=60)
     assert done.returncode == 0, done.stderr
-    links = re.findall(r"https?://\S+/portal/signin/\S+|/portal/signin/\S+", done.stdout)
+    links = re.findall(r"\S*/portal/signin/\S+", done.stdout)
     assert links, done.stdout + done.stderr
-    link = links[-1]
-    return link if link.startswith("http") else stack.url + link
+    printed = urlsplit(links[-1])  # on this stack's own address, whatever host it names
+    return f"{stack.url}{printed.path}" + (f"?{printed.query}" if printed.query else "")
 
 
 @pytest_asyncio.fixture
@@ -138,6 +139,14 @@ async def test_a_demo_fast_year_done_only_through_the_portal(
         )
         await person.sign_in(link)
         people[label] = person
+    # A sign-in link works once: opened again (in another browser) it is refused in words.
+    again = await browser.new_context()
+    reopened = await again.new_page()
+    answer = await reopened.goto(links["province"])
+    assert answer is not None and answer.status == 410, answer and answer.status
+    assert await reopened.locator("form[action^='/portal/signin'] button").count() == 0
+    await again.close()
+
     year = Year(people, audit)
     try:
         await year.play()
@@ -154,6 +163,7 @@ async def test_a_demo_fast_year_done_only_through_the_portal(
         + "".join(f"{who} {url} {lang} {size}\n" for who, url, lang, size in audit.checked),
         encoding="utf-8",
     )
+    problems |= audit.live
     assert not problems, json.dumps(problems, ensure_ascii=False, indent=1)[:20_000]
     assert {lang for _, _, lang, _ in audit.checked} >= {"zh", "en"}
     assert {size for _, _, _, size in audit.checked} == {"laptop", "phone"}
@@ -170,6 +180,7 @@ class Year:
         self.audit = audit
         self.steps: list[dict[str, Any]] = []
         self.launched = 0.0
+        self.reviewer: dict[str, str] = {}  # base -> the expert label who reviews it
 
     def step(self, who: str, what: str, **detail: Any) -> None:
         at = round(time.monotonic() - self.launched, 1) if self.launched else None
@@ -178,6 +189,27 @@ class Year:
     async def play(self) -> None:
         await self.register_bases()
         await self.launch()
+        # demo-fast: plans are due 20 s after the launch, each verification step has 20 s, the
+        # self-evaluation is due at 60 s. The two bases and the officers act side by side.
+        await asyncio.gather(self.file_plan("pa", PLAN_A), self.file_plan("pb", PLAN_B))
+        await self.verify("city", "pa", "return", RETURN_COMMENT)
+        await asyncio.gather(
+            self.refile_after_return("pa"), self.verify("city", "pb", "approve", "")
+        )
+        await self.verify("city", "pa", "approve", "已按意见修改，同意。")
+        await self.verify("province", "pb", "approve", "")
+        await self.verify("province", "pa", "approve", "同意备案。")
+        await asyncio.gather(
+            self.self_evaluate("pa", {"patents": "36", "reports": "4"}, ("90.0%", "100.0%")),
+            self.self_evaluate("pb", {"patents": "15", "reports": "2"}, ("50.0%", "50.0%")),
+        )
+        await self.score_round_0()
+        await self.object_during_publication("pb")
+        await self.decide_objection("pb")
+        await self.rectify("pb")
+        await self.score_rectification("pb")
+        await self.results_published()
+        await self.everyone_reads_and_is_shot()
 
     # ------------------------------------------------------------------ registration, launch
 
@@ -213,12 +245,288 @@ class Year:
     async def launch(self) -> None:
         province = self.p["province"]
         page = await province.go(f"/portal/province?program={PROGRAM}&year={YEAR}")
+        assert await page.locator("#year-summary-section").get_attribute("data-phase") == ""
         await shoot(province, "province-desk-before-launch")
         assert await province.submit("#launch-form") == ""
         self.launched = time.monotonic()
         self.step("province", "launched", year=YEAR)
-        del page
+
+    # ------------------------------------------------------------------ plans and verification
+
+    async def file_plan(self, base: str, plan: list[tuple[str, str, str, str]]) -> None:
+        staff = self.p[base]
+        page = await staff.until_shown("/portal/base", "#plan-form", limit_s=30, every_s=0.5)
+        assert await page.locator("#base-glance").get_attribute("data-stage") == "plan_filing"
+        countdown = (await page.locator("#base-countdown").inner_text()).strip()
+        assert countdown, "no countdown in words"
+        for i, (key, name, target, unit) in enumerate(plan, start=1):
+            if i > 1:
+                await page.click("#add-target")
+            await page.fill(f"#target-{i}-key", key)
+            await page.fill(f"#target-{i}-name", name)
+            await page.fill(f"#target-{i}-target", target)
+            await page.fill(f"#target-{i}-unit", unit)
+        await page.set_input_files("#plan-file", files=[_pdf("实施方案.pdf", f"plan of {base}")])
+        assert await staff.submit("#plan-form") == ""
+        receipts = page.locator("#receipts-table tr[data-receipt]")
+        assert await receipts.count() == 1, await staff.main_text()
+        assert re.fullmatch(
+            r"[0-9a-f]{64}", await receipts.first.get_attribute("data-sha256") or ""
+        )
+        self.step(base, "plan filed", countdown=countdown)
+
+    async def verify(self, who: str, base: str, decision: str, comment: str) -> None:
+        """An officer opens the base's plan from the queue (the targets beside the document)
+        and approves or returns it with a comment."""
+        officer = self.p[who]
+        queue = f"/portal/officer?program={PROGRAM}&year={YEAR}"
+        row = f"#officer-queue tr[data-base='{base}'][data-step='{who}']"
+        page = await officer.until_shown(queue, row, limit_s=30, every_s=0.5)
+        await page.click(f"{row} a[data-open-plan='{base}']")
+        await page.wait_for_selector("#review-form")
+        await officer.audit.keep(officer)
+        assert await page.locator("#plan-targets-table tr[data-target='patents']").count() == 1
+        assert await page.locator("#plan-document-link").count() == 1
+        await page.check(f"#review-{decision}")
+        if comment:
+            await page.fill("#review-comment", comment)
+        said = await officer.submit("#review-form")
+        assert said == "", said
+        assert "/portal/officer" in page.url
+        self.step(who, f"plan {decision}", base=base, comment=comment)
+
+    async def refile_after_return(self, base: str) -> None:
+        """The returned plan: the officer's comment on the base's page; the target raised and
+        the plan dropped onto the page again."""
+        staff = self.p[base]
+        page = await staff.until_shown("/portal/base", "#returns tr[data-returned]", limit_s=30)
+        shown = await page.locator("#returns [data-comment]").first.text_content()
+        assert RETURN_COMMENT in (shown or ""), await staff.main_text()
+        await page.wait_for_selector("#plan-form")
+        await page.fill("#target-1-target", "40")
+        await _drop_file(page, "#plan-drop", "实施方案（修改稿）.pdf", f"plan of {base}, v2")
+        chosen = await page.locator("[data-chosen-for='plan-file']").inner_text()
+        assert "实施方案（修改稿）.pdf" in chosen
+        assert await staff.submit("#plan-form") == ""
+        versions = await page.locator("#receipts-table tr[data-receipt] td.num").all_inner_texts()
+        assert "2" in [v.strip() for v in versions], versions
+        self.step(base, "plan refiled after its return")
+
+    # ------------------------------------------------------------------ self-evaluation
+
+    async def self_evaluate(
+        self, base: str, actuals: dict[str, str], completions: tuple[str, ...]
+    ) -> None:
+        staff = self.p[base]
+        page = await staff.until_shown("/portal/base", "#selfeval-form", limit_s=40)
+        rows = page.locator("#actuals-table tr[data-actual-row]")
+        keys = [await rows.nth(i).get_attribute("data-key") for i in range(await rows.count())]
+        assert keys == [k for k, *_ in PLAN_A], keys
+        for i, key in enumerate(keys, start=1):
+            await page.fill(f"#actual-{i}", actuals[str(key)])
+        shown = tuple(
+            [
+                (t or "").strip()
+                for t in await page.locator("output[data-completion]").all_inner_texts()
+            ]
+        )
+        assert shown == completions, shown  # the completion as they type
+        await page.set_input_files(
+            "#selfeval-file", files=[_pdf("自评报告.pdf", f"self-evaluation of {base}")]
+        )
+        before = await page.locator("#receipts-table tr[data-receipt]").count()
+        assert await staff.submit("#selfeval-form") == ""
+        kinds = await page.locator("#receipts-table tr[data-receipt] th").all_inner_texts()
+        assert len(kinds) == before + 1, kinds  # the report's receipt beside the plans'
+        self.step(base, "self-evaluation filed", completion=shown)
+
+    # ------------------------------------------------------------------ review, 公示
+
+    async def _assigned(self, base: str, round_: int) -> tuple[Person, Any]:
+        """The expert whose list holds ``base``'s open review of ``round_``, on its page."""
+        deadline = time.monotonic() + 90
+        while True:
+            for label in ("expert1", "expert2"):
+                expert = self.p[label]
+                page = await expert.go("/portal/expert", keep=False)
+                row = page.locator(f"#expert-reviews tr[data-review-base='{base}']")
+                if await row.count():
+                    await expert.audit.keep(expert)
+                    await row.first.locator("a").click()
+                    await page.wait_for_selector("#review-facts")
+                    facts = page.locator("#review-facts")
+                    if await page.locator("#score-form").count() and await facts.get_attribute(
+                        "data-round"
+                    ) == str(round_):
+                        await expert.audit.keep(expert)
+                        return expert, page
+            assert time.monotonic() < deadline, f"no expert holds {base}'s review {round_}"
+            await asyncio.sleep(1)
+
+    async def score(
+        self, base: str, round_: int, value: str, vetoes: tuple[str, ...], comment: str
+    ) -> None:
+        expert, page = await self._assigned(base, round_)
+        assert await page.locator("#review-targets tr[data-target='patents']").count() == 1
+        assert await page.locator("#review-documents tr[data-document-kind]").count() >= 2
+        inputs = page.locator("#score-table input[data-score]")
+        assert await page.locator("#score-submit").is_disabled()  # nothing sent until valid
+        count = await inputs.count()
+        for i in range(count):
+            await inputs.nth(i).fill(value)
+        total = (await page.locator("#score-total").inner_text()).strip()
+        assert total.startswith(value), total  # equal scores: the weighted total is the same
+        for veto in vetoes:
+            await page.check(f"#veto-{veto}")
+        await page.fill("#score-comment", comment)
+        assert await page.locator("#score-submit").is_enabled()
+        said = await expert.submit("#score-form")
+        assert said == "", said
+        sheet = page.locator(f"#sheet-{round_}")
+        await sheet.wait_for()
+        assert await sheet.locator("[data-sheet-vetoes]").get_attribute("data-sheet-vetoes") == (
+            " ".join(vetoes)
+        )
+        self.reviewer[f"{base}/{round_}"] = expert.label
+        self.step(expert.label, "scored", base=base, round=round_, total=total, vetoes=vetoes)
+
+    async def score_round_0(self) -> None:
+        await self.score("pa", 0, "90", (), "导航成果运用充分，数据库建设完善。")
+        await self.score("pb", 0, "70", ("false_materials",), "自评材料中专利数据与检索结果不符。")
+
+    async def object_during_publication(self, base: str) -> None:
+        """公示 lasts 10 s in demo-fast: the vetoed base's staff lodge an objection in it."""
+        staff = self.p[base]
+        page = await staff.until_shown("/portal/base", "#objection-form", limit_s=90, every_s=0.5)
+        await page.fill("#objection-grounds", OBJECTION)
+        await page.fill("#objection-contact", "0371-12345678")
+        said = await staff.submit("#objection-form")
+        assert said == "", said
+        row = page.locator("#objections-table tr[data-objection]")
+        assert await row.count() == 1 and await row.get_attribute("data-status") == "lodged"
+        self.step(base, "objection lodged during 公示")
+
+    async def decide_objection(self, base: str) -> None:
+        province = self.p["province"]
+        desk = f"/portal/province?program={PROGRAM}&year={YEAR}"
+        page = await province.until_shown(desk, "form[data-objection]", limit_s=30)
+        form = page.locator("form[data-objection]").first
+        objection = await form.get_attribute("data-objection")
+        await page.check(f"#objection-{objection}-dismiss")
+        await page.fill(f"#objection-{objection}-reason", DISMISSAL)
+        said = await province.submit(f"#objection-{objection}-form")
+        assert said == "", said
+        row = page.locator(f"#objections-table tr[data-objection='{objection}']")
+        assert await row.get_attribute("data-status") == "dismissed"
+        staff = self.p[base]
+        page = await staff.go("/portal/base")
+        mine = page.locator(f"#objections-table tr[data-objection='{objection}']")
+        assert await mine.get_attribute("data-status") == "dismissed"
+        assert DISMISSAL in await mine.inner_text()
+        self.step("province", "objection dismissed", base=base)
+
+    # ------------------------------------------------------------------ rectification
+
+    async def rectify(self, base: str) -> None:
+        staff = self.p[base]
+        page = await staff.until_shown("/portal/base", "#rect-form", limit_s=60, every_s=0.5)
+        assert await page.locator("#base-glance").get_attribute("data-stage") == "rectifying"
+        await page.set_input_files(
+            "#rect-file", files=[_pdf("整改报告.pdf", f"rectification of {base}")]
+        )
+        assert await staff.submit("#rect-form") == ""
+        self.step(base, "rectification report filed")
+
+    async def score_rectification(self, base: str) -> None:
+        await self.score(base, 1, "75", (), "整改到位，材料已更正。")
+
+    # ------------------------------------------------------------------ results
+
+    async def results_published(self) -> None:
+        """The grades on the bases' pages after 公示, the year done on the province's desk,
+        and the published results (the public 公示 page) naming both bases."""
+        expected = {"pa": ("优秀", "closed"), "pb": ("不合格", "closed")}
+        for base, (grade, _) in expected.items():
+            staff = self.p[base]
+            page = await staff.until_shown("/portal/base", "#result-grade", limit_s=120)
+            shown = (await page.locator("#result-grade").inner_text()).strip()
+            assert shown == grade, (base, shown)
+            averages = await page.locator("#averages tr[data-average]").count()
+            assert averages == 5, averages  # demo-fast's five indicators
+            self.step(base, "result shown", grade=shown)
+        province = self.p["province"]
+        page = await province.until_shown(
+            f"/portal/province?program={PROGRAM}&year={YEAR}",
+            "#year-summary-section[data-phase='done']",
+            limit_s=180,
+        )
+        stages = {
+            await r.get_attribute("data-base"): await r.get_attribute("data-stage")
+            for r in await page.locator("#province-bases tr[data-base]").all()
+        }
+        assert stages == {b: stage for b, (_, stage) in expected.items()}, stages
+        self.step("province", "year done", stages=stages)
+        await page.click("#dashboard-link")  # the whole year, on the dashboard
+        await page.wait_for_load_state("load")
+        assert urlsplit(page.url).path == "/dashboard"
+        results = await province.go(f"/results/{PROGRAM}/{YEAR}", keep=False)
+        rows = results.locator("tr[data-base]")
+        assert {await r.get_attribute("data-base") for r in await rows.all()} == {"pa", "pb"}
+        await results.screenshot(path=str(artifact(f"portal-results-{PROGRAM}-{YEAR}.png")))
+        self.step("province", "results published", page=f"/results/{PROGRAM}/{YEAR}")
+
+    async def everyone_reads_and_is_shot(self) -> None:
+        """Each person's inbox, the rules and the help; each role's main page at both sizes."""
+        mains = {
+            "province": f"/portal/province?program={PROGRAM}&year={YEAR}",
+            "city": f"/portal/officer?program={PROGRAM}&year={YEAR}",
+            "pa": "/portal/base",
+            "pb": "/portal/base",
+            "expert1": "/portal/expert",
+            "expert2": "/portal/expert",
+        }
+        for label, person in self.p.items():
+            inbox = await person.go("/portal/inbox")
+            assert await inbox.locator("main").inner_text()
+            await person.go("/portal/rules")
+            await person.go("/portal/help")
+            await person.go(mains[label])
+            await shoot(person, f"{label}-{person.role}")
+        # The language switch is a link in every page's header; the choice is kept.
+        pa = self.p["pa"]
+        await pa.go("/portal/base")
+        await pa.page.click("header .who a[href*='lang=en']")
+        await pa.page.wait_for_load_state("load")
+        assert await pa.page.evaluate("document.documentElement.lang") == "en"
+        await pa.go("/portal/base")
+        assert await pa.page.evaluate("document.documentElement.lang") == "en"
+        await shoot(pa, "pa-base_user-en")
+        self.step("pa", "read the page in English")
 
 
-async def _sleep_until(deadline: float) -> None:
-    await asyncio.sleep(max(0.0, deadline - time.monotonic()))
+PLAN_A = [("patents", "新增发明专利", "30", "件"), ("reports", "导航分析报告", "4", "份")]
+PLAN_B = PLAN_A
+RETURN_COMMENT = "新增发明专利目标偏低，请提高到40件后重新提交。"
+OBJECTION = "专利数据差异系检索口径不同所致，并非虚假材料，请复核。"
+DISMISSAL = "经复核，自评材料与检索结果确有不符，维持评审结论。"
+
+
+def _pdf(name: str, text: str) -> FilePayload:
+    body = f"%PDF-1.4\n% {text}\n".encode()
+    return {"name": name, "mimeType": "application/pdf", "buffer": body}
+
+
+async def _drop_file(page: Any, zone: str, name: str, text: str) -> None:
+    """A file dragged from the desktop and dropped on the page's drop zone."""
+    await page.evaluate(
+        """([zone, name, text]) => {
+          const dt = new DataTransfer();
+          dt.items.add(new File([`%PDF-1.4\n% ${text}\n`], name, {type: 'application/pdf'}));
+          const target = document.querySelector(zone);
+          for (const type of ['dragenter', 'dragover', 'drop']) {
+            target.dispatchEvent(new DragEvent(type, {dataTransfer: dt, bubbles: true,
+                                                      cancelable: true}));
+          }
+        }""",
+        [zone, name, text],
+    )
