@@ -55,7 +55,8 @@ NAME = "year"
 PROGRAM, YEAR = "bench-year", 2026
 NAV_QUEUE, FLOOR_QUEUE = "bench-year", "bench-year-floor"
 GOAL = Goal("max_ratio", 1.5)
-# The play's updates keep at most this many in flight (services/sim/play.py); so does the floor.
+# The play's updates keep at most this many in flight (PatientTemporalChannel in
+# services/sim/people.py); so does the floor.
 IN_FLIGHT = 16
 
 
