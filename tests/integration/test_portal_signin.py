@@ -196,6 +196,7 @@ async def test_expired_unknown_and_revoked_links_are_refused_in_words(api: Api) 
     refused_page(await sign_in(api, unknown), 404, "signin_link_invalid")
     refused_page(await api.http.get(f"/portal/signin/{unknown}"), 404, "signin_link_invalid")
     refused_page(await sign_in(api, ""), 404, "signin_link_invalid")
+    refused_page(await sign_in(api, "nvl_" + "x" * 5000), 404, "signin_link_invalid")
 
     token = link(api, "gone")
     assert revoke_user(api.users, "ps-gone")

@@ -195,8 +195,8 @@ async def signin_link(request: Request, deps: DepsDep, token: str, next: str = H
 async def signin(
     request: Request,
     deps: DepsDep,
-    token: Annotated[str, Form(max_length=200)] = "",
-    next: Annotated[str, Form(max_length=2000)] = HOME,
+    token: Annotated[str, Form()] = "",
+    next: Annotated[str, Form()] = HOME,
 ) -> Response:
     if not same_origin(request):
         raise CsrfFailed()
