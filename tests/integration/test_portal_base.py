@@ -605,7 +605,7 @@ async def test_in_chromium_the_target_editor_checks_as_one_types_and_the_plan_is
     problem with it; the plan goes with the session cookie and the CSRF token, with its
     progress bar, and comes back as a receipt with the file's sha256. axe-core (WCAG 2.0/2.1
     A and AA) finds nothing on the page before or after."""
-    from playwright.async_api import async_playwright
+    from playwright.async_api import FilePayload, async_playwright
 
     from tests.e2e.portal_people import axe_violations
 
@@ -640,10 +640,12 @@ async def test_in_chromium_the_target_editor_checks_as_one_types_and_the_plan_is
             await page.locator("#target-2-key").blur()
             assert await page.text_content("#target-2-key-error") == "编号与其他行重复。"
             assert await page.get_attribute("#target-2-key", "aria-invalid") == "true"
-            await page.set_input_files(
-                "#plan-file",
-                files=[{"name": "实施方案.pdf", "mimeType": "application/pdf", "buffer": plan}],
-            )
+            chosen: FilePayload = {
+                "name": "实施方案.pdf",
+                "mimeType": "application/pdf",
+                "buffer": plan,
+            }
+            await page.set_input_files("#plan-file", files=[chosen])
             await page.click("#plan-submit")  # refused by the page: nothing is sent
             assert await page.text_content("#plan-form [data-form-error]") == "请先改正标出的问题。"
             assert await page.text_content("#target-2-name-error") == "请填写名称（1–200 个字符）。"
