@@ -222,6 +222,7 @@ async def test_a_launched_cycle_shows_its_stage_deadline_and_what_to_do_in_both_
     state = (await api.http.get(path, headers=api.auth("staff"))).json()
     zh, html = await page(api, f"/portal/base/{year}")
     assert '<html lang="zh-CN">' in html
+    assert zh.text("base-h1") == f"基地 {BASE}：{year}年度工作 编号 {BASE}"  # its registered name
     assert zh.text("base-stage") == "实施方案备案"
     assert zh.ids["base-glance"].attrs["data-stage"] == "plan_filing"
     counted = zh.text("base-countdown")

@@ -25,7 +25,7 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from services.gateway.access import Target as Scope
 from services.gateway.access import allowed
-from services.gateway.auth import rpc
+from services.gateway.auth import base_of, rpc
 from services.gateway.deps import Deps, DepsDep
 from services.gateway.identity.tokens import Principal
 from services.gateway.portal.problem_words import PROBLEM_WORDS
@@ -63,6 +63,7 @@ words(
     {
         "base.title": ("{year}年度 · 基地工作台", "{year} · Base workspace"),
         "base.h1": ("{name}：{year}年度工作", "{name}: the {year} cycle"),
+        "base.id": ("编号 {base}", "id {base}"),
         "base.year.pick": ("年度", "Year"),
         "base.year.go": ("查看该年度", "Show that year"),
         "base.year.none": (
@@ -317,6 +318,7 @@ class BaseView:
     program: str
     year: int
     base: str
+    base_name: str
     cycle: CyclePublic
     stage_words: str
     expected: list[str]
@@ -435,6 +437,7 @@ async def build_view(
 ) -> BaseView:
     """Everything the page shows, read as the API reads it for ``user``."""
     cycle = await cycles.cycle_state(program, year, base, deps, user)  # require(read_cycle)
+    registered = await base_of(deps, program, base)  # read only once the cycle may be read
     can_file = allowed(user, "file", Scope(program=program, base=base))
     state = await _year_state(deps, program, year)
     published = bool(state and state.notices > 0)
@@ -517,6 +520,7 @@ async def build_view(
         program=program,
         year=year,
         base=base,
+        base_name=registered.name,
         cycle=cycle,
         stage_words=say(f"base.stage.{stage.value}", lang),
         expected=[say(k, lang) for k in _expected(cycle, rect_filed, may_object)],
