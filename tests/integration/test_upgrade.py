@@ -182,7 +182,7 @@ async def test_the_change_without_patched_fails_replay_with_the_next_steps(
         year=None,
         all_=False,
         paths=[tmp_path],
-        parallel=1,
+        processes=1,
         as_json=False,
         workflows=[UnguardedCycle, ProgramYearWorkflow],
     )
