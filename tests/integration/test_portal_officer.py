@@ -307,6 +307,8 @@ async def test_who_may_not_is_refused(
     driver.register(stack, rules, [LY], region="410300")
     page = await open_page(api, who, path.format(p=PROGRAM, y=year), status=status)
     assert page.ids["problem"]["data-problem-status"] == str(status)
+    if who == "zz_staff":
+        assert "此页面供市、省知识产权局使用" in page.words
     assert "review-form" not in page.forms and ZZ not in page.rows
 
 

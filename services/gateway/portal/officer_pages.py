@@ -480,6 +480,11 @@ def _problem_page(request: Request, user: Principal, exc: ApiError) -> HTMLRespo
         problem_text=text,
         problem_status=exc.status,
         problem_code=exc.code,
+        problem_hint=(
+            say("officer.problem.not_officer", lang)
+            if exc.code == "forbidden" and user.role not in OFFICERS
+            else ""
+        ),
     )
 
 
