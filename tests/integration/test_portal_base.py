@@ -397,6 +397,8 @@ def test_countdowns_in_words() -> None:
     assert (late.text, late.overdue) == ("3 days overdue (by end of 1 April 2027)", True)
     soon = countdown(now + timedelta(minutes=30), None, now, "zh")
     assert soon.text.startswith("还剩约 30 分钟，2027年3月20日12时30分前")
+    last = countdown(now + timedelta(seconds=40), None, now, "en")
+    assert last.text.startswith("Less than a minute left, by 12:00:40 on 20 March 2027")
     hours = countdown(now + timedelta(hours=5), None, now, "en")
     assert hours.text.startswith("About 5 hours left, by 17:00 on 20 March 2027")
 

@@ -152,6 +152,7 @@ words(
         "base.left.today": ("今天截止，{when}", "Due today, {when}"),
         "base.left.hours": ("还剩约 {n} 小时，{when}", "About {n} hours left, {when}"),
         "base.left.minutes": ("还剩约 {n} 分钟，{when}", "About {n} minutes left, {when}"),
+        "base.left.minute": ("还剩不到 1 分钟，{when}", "Less than a minute left, {when}"),
         "base.overdue.days": ("已逾期 {n} 天（{when}）", "{n} days overdue ({when})"),
         "base.overdue.day": ("已逾期 1 天（{when}）", "1 day overdue ({when})"),
         "base.overdue.now": ("已过截止时间（{when}）", "The deadline has passed ({when})"),
@@ -372,8 +373,9 @@ def countdown(
     if left >= timedelta(hours=2):
         hours = math.ceil(left / timedelta(hours=1))
         return Countdown(say("base.left.hours", lang, n=hours, when=when), False)
-    minutes = max(1, math.ceil(left / timedelta(minutes=1)))
-    return Countdown(say("base.left.minutes", lang, n=minutes, when=when), False)
+    minutes = math.ceil(left / timedelta(minutes=1))
+    key = "base.left.minute" if minutes <= 1 else "base.left.minutes"
+    return Countdown(say(key, lang, n=minutes, when=when), False)
 
 
 def _moment(instant: datetime, lang: Lang) -> str:
