@@ -25,6 +25,7 @@ from shared.contracts.activities import (
     FinalizeCyclesRequest,
     OpenCyclesRequest,
     PublishRequest,
+    RecordFiling,
     ResolvedDeadline,
     ResolveDeadlineRequest,
     SignalCyclesRequest,
@@ -85,6 +86,16 @@ class CycleActivities:
     @activity.defn
     async def register_document(self, req: DocumentRecord) -> None:
         await self._rpc.call("filings", "documents.register", req, Empty)
+
+    @activity.defn
+    async def record_filing(self, req: RecordFiling) -> int:
+        """A filing's two calls in one (a local activity inside the filing's update, so the
+        filing costs the engine no activity task): the document registered with the filings
+        service, then the event published. Both are idempotent (the document id and the event
+        id are fixed by the workflow), so a retry repeats neither."""
+        await self._rpc.call("filings", "documents.register", req.document, Empty)
+        published = await self._publisher.publish(req.event)
+        return published.stream_seq
 
     @activity.defn
     async def load_rules(self, req: GetProgram) -> PinnedRules:

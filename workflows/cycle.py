@@ -31,6 +31,7 @@ with workflow.unsafe.imports_passed_through():
         EndLaterCyclesRequest,
         ExpertsRequest,
         PublishRequest,
+        RecordFiling,
         SignalCyclesRequest,
     )
     from shared.contracts.calendars import CalendarApplied
@@ -76,13 +77,16 @@ with workflow.unsafe.imports_passed_through():
     from shared.domain.stages import Stage
     from shared.domain.timespec import parse_utc_offset
     from shared.events import payloads as ev
-    from shared.events.envelope import new_event
+    from shared.events.envelope import CloudEvent, new_event
     from shared.events.types import EventType
     from workflows.activities import CycleActivities
     from workflows.authority import Act, actor_refusal
     from workflows.errors import rejected
 
 ACTIVITY_TIMEOUT = timedelta(seconds=30)
+# A filing's document registration and event in one local activity (issue 15: a filing costs the
+# engine close to a bare update); cycles that filed before this replay their two activities.
+FILING_IN_ONE_CALL = "filing-in-one-local-activity"
 RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(seconds=30))
 # Expert assignment: a short roster comes back to the cycle, which tells the province and
 # asks again each day; anything else is retried like every activity.
@@ -614,12 +618,13 @@ class AnnualCycleWorkflow(CycleClock):
     async def file_plan(self, req: FilePlan) -> Receipt:
         self._s.plan_filed = True
         self._s.targets = list(req.targets)
-        doc = await self._store_document("plan", req.upload, req.received_at)
-        await self._emit(
-            ev.PlanFiled(
+        doc = await self._record_filing(
+            "plan",
+            req,
+            lambda doc: ev.PlanFiled(
                 document=doc.model_dump(mode="json"),
                 targets=[t.model_dump() for t in req.targets],
-            )
+            ),
         )
         self._plan_recorded = True
         # Answer once the plan has moved on to verification, so the next step can act at once.
@@ -674,9 +679,10 @@ class AnnualCycleWorkflow(CycleClock):
     @workflow.update(name=names.FILE_SELF_EVALUATION)
     async def file_self_evaluation(self, req: FileSelfEvaluation) -> Receipt:
         self._s.actuals = dict(req.actuals)
-        doc = await self._store_document("self_evaluation", req.upload, req.received_at)
-        await self._emit(
-            ev.SelfevalFiled(document=doc.model_dump(mode="json"), actuals=req.actuals)
+        doc = await self._record_filing(
+            "self_evaluation",
+            req,
+            lambda doc: ev.SelfevalFiled(document=doc.model_dump(mode="json"), actuals=req.actuals),
         )
         self._selfeval_filed = True
         return _receipt(doc)
@@ -737,8 +743,11 @@ class AnnualCycleWorkflow(CycleClock):
     async def file_rectification(self, req: FileRectification) -> Receipt:
         round_ = self._s.round
         self._s.rectification_filed_round = round_
-        doc = await self._store_document("rectification", req.upload, req.received_at)
-        await self._emit(ev.RectificationFiled(round=round_, document=doc.model_dump(mode="json")))
+        doc = await self._record_filing(
+            "rectification",
+            req,
+            lambda doc: ev.RectificationFiled(round=round_, document=doc.model_dump(mode="json")),
+        )
         self._rectification_recorded_round = round_
         # Answer once the re-review is open, so experts can score at once.
         await workflow.wait_condition(
@@ -874,9 +883,10 @@ class AnnualCycleWorkflow(CycleClock):
             return Admission(at=workflow.now(), basis="now")
         return admission_time(received_at, workflow.now(), timedelta(seconds=skew))
 
-    async def _store_document(
+    def _document(
         self, kind: Any, upload: Upload, received_at: datetime | None = None
     ) -> DocumentRef:
+        """The filed document, in the cycle's state (before any await)."""
         version = 1 + sum(1 for d in self._s.documents if d.kind == kind)
         wf_id = workflow.info().workflow_id
         doc = DocumentRef(
@@ -892,17 +902,52 @@ class AnnualCycleWorkflow(CycleClock):
             filed_at=self._admission(received_at).at,
         )
         self._s.documents.append(doc)
+        return doc
+
+    def _document_record(self, doc: DocumentRef) -> DocumentRecord:
+        return DocumentRecord(
+            program=self._s.program, year=self._s.year, base=self._s.base, document=doc
+        )
+
+    async def _record_filing(
+        self,
+        kind: Any,
+        req: FilePlan | FileSelfEvaluation | FileRectification,
+        payload: Callable[[DocumentRef], ev.EventPayload],
+    ) -> DocumentRef:
+        """A filing recorded: its document registered with the filings service and its event
+        published. Since FILING_IN_ONE_CALL, in one local activity inside the update's first
+        workflow task; before it (histories recorded earlier), two activities."""
+        doc = self._document(kind, req.upload, req.received_at)
+        if workflow.patched(FILING_IN_ONE_CALL):
+            event = self._event(payload(doc))
+            await workflow.execute_local_activity_method(
+                CycleActivities.record_filing,
+                RecordFiling(document=self._document_record(doc), event=event),
+                start_to_close_timeout=ACTIVITY_TIMEOUT,
+                retry_policy=RETRY,
+            )
+            return doc
         await workflow.execute_activity_method(
             CycleActivities.register_document,
-            DocumentRecord(
-                program=self._s.program, year=self._s.year, base=self._s.base, document=doc
-            ),
+            self._document_record(doc),
             start_to_close_timeout=ACTIVITY_TIMEOUT,
             retry_policy=RETRY,
         )
+        await self._emit(payload(doc))
         return doc
 
     async def _emit(self, payload: ev.EventPayload) -> None:
+        event = self._event(payload)
+        await workflow.execute_activity_method(
+            CycleActivities.publish_event,
+            PublishRequest(event=event),
+            start_to_close_timeout=ACTIVITY_TIMEOUT,
+            retry_policy=RETRY,
+        )
+
+    def _event(self, payload: ev.EventPayload) -> CloudEvent:
+        """The step's event, numbered and in the cycle's timeline (before any await)."""
         # The sequence is taken before any await, so concurrent handlers never share a number.
         self._seq += 1
         seq, now = self._seq, workflow.now()
@@ -930,12 +975,7 @@ class AnnualCycleWorkflow(CycleClock):
         self._s.history.append(
             HistoryStep(at=now, event=payload.event_type.value, sequence=seq, detail=detail)
         )
-        await workflow.execute_activity_method(
-            CycleActivities.publish_event,
-            PublishRequest(event=event),
-            start_to_close_timeout=ACTIVITY_TIMEOUT,
-            retry_policy=RETRY,
-        )
+        return event
 
     async def _set_base_status(self, status: Any, reason: str) -> None:
         """The registry guards the base's status: a later cycle can never bring a de-listed base

@@ -17,6 +17,7 @@ def activity_methods(acts: CycleActivities) -> list[Callable[..., Any]]:
     return [
         acts.publish_event,
         acts.register_document,
+        acts.record_filing,
         acts.load_rules,
         acts.list_bases,
         acts.set_base_status,

@@ -8,6 +8,7 @@ from typing import Any
 from pydantic import Field
 
 from shared.contracts.cycle import BaseInfo
+from shared.contracts.filings import DocumentRecord
 from shared.contracts.results import ResultsNotice
 from shared.contracts.strict import StrictModel
 from shared.domain.base_status import Status as BaseStatus
@@ -62,6 +63,13 @@ class OpenCyclesRequest(StrictModel):
 
 
 class PublishRequest(StrictModel):
+    event: CloudEvent
+
+
+class RecordFiling(StrictModel):
+    """A filing recorded in one call: its document registered, then its event published."""
+
+    document: DocumentRecord
     event: CloudEvent
 
 

@@ -29,6 +29,7 @@ from services.gateway.deps import Deps
 from services.gateway.identity.tables import MIGRATIONS as GATEWAY_MIGRATIONS
 from services.gateway.identity.tokens import Principal, add_user
 from services.gateway.routes import cycles
+from shared.contracts.activities import RecordFiling
 from shared.contracts.filings import DocumentRecord
 from shared.db import make_engine
 from shared.migrations import upgrade
@@ -50,8 +51,9 @@ Gateway = Callable[..., Any]
 
 
 class GatedActivities(CycleActivities):
-    """The worker's activities, with document registration held until the test opens the gate:
-    the filing update is accepted at once and completes only then."""
+    """The worker's activities, with document registration (a filing's local activity, or the
+    activity of a cycle that filed before it) held until the test opens the gate: the filing
+    update is accepted at once and completes only then."""
 
     def __init__(self, *args: Any) -> None:
         super().__init__(*args)
@@ -61,6 +63,11 @@ class GatedActivities(CycleActivities):
     async def register_document(self, req: DocumentRecord) -> None:
         await self.gate.wait()
         await super().register_document(req)
+
+    @activity.defn(name="record_filing")
+    async def record_filing(self, req: RecordFiling) -> int:
+        await self.gate.wait()
+        return await super().record_filing(req)
 
 
 @pytest.fixture
@@ -158,17 +165,24 @@ def accepted_answer(resp: httpx.Response, path: str, update_id: str) -> dict[str
 
 
 async def test_a_filing_not_recorded_within_the_wait_is_202_and_recorded_after(
-    stack: Stack, dev_stack: DevStack, nc: NatsClient, tmp_path: Path
+    stack: Stack,
+    dev_stack: DevStack,
+    nc: NatsClient,
+    tmp_path: Path,
+    gated: tuple[str, GatedActivities],
 ) -> None:
-    """With no time to wait, the answer is 202 as soon as the cycle accepted the plan; the plan
-    is then recorded without the client, and a retry with the key gets the receipt."""
-    _, path = await open_cycle(stack, dev_stack, dev_stack.task_queue)
+    """With no time to wait and the recording held, the answer is 202 as soon as the cycle
+    accepted the plan; the plan is then recorded without the client, and a retry with the key
+    gets the receipt. (Recorded in the accepting workflow task, it would be 201 at once.)"""
+    task_queue, acts = gated
+    _, path = await open_cycle(stack, dev_stack, task_queue)
     data, form = plan_form("recorded after the answer")
     keyed = {"Idempotency-Key": "answers-late-1"}
     async with gateway(stack, dev_stack, nc, tmp_path, update_answer_wait_s=0) as (http, who):
         await until_json(http, path, who, lambda s: s["stage"] == "plan_filing")
         first = await http.post(f"{path}/plan", headers={**who, **keyed}, **form)
         body = accepted_answer(first, path, "idem:answers-late-1")
+        acts.gate.set()
         stored = body["document"]
         assert stored["sha256"] == hashlib.sha256(data).hexdigest()
         assert stored["size"] == len(data) and stored["filename"] == "实施方案.pdf"
