@@ -66,6 +66,13 @@ class Settings(BaseSettings):
 
     http_host: str = "127.0.0.1"
     http_port: int = 8000
+    public_url: str | None = Field(
+        None,
+        description=(
+            "The address people open the portal at (https://…, behind a TLS proxy): sign-in"
+            " links are made with it; by default the gateway's own host and port"
+        ),
+    )
 
     database_url: str | None = Field(
         None, description="SQLAlchemy URL; unset means one SQLite file per service in state_dir"
@@ -202,6 +209,11 @@ class Settings(BaseSettings):
     @property
     def gateway_url(self) -> str:
         return f"http://{self.http_host}:{self.http_port}"
+
+    @property
+    def portal_url(self) -> str:
+        """Where people reach the gateway: ``public_url``, else the gateway's own address."""
+        return (self.public_url or self.gateway_url).rstrip("/")
 
     def database_url_for(self, service: str) -> str:
         if self.database_url:

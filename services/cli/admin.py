@@ -191,7 +191,7 @@ def _print_link(settings: Settings, issued: IssuedLink) -> None:
         " / 一次性登录链接（仅可使用一次）:",
         file=sys.stderr,
     )
-    print(issued.url(settings.gateway_url))
+    print(issued.url(settings.portal_url))
 
 
 def user_link(settings: Settings, *, name: str) -> int:

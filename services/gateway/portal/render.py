@@ -67,7 +67,10 @@ def page(
         nav=nav,
         path=request.url.path,
         csrf=getattr(request.state, "csrf", ""),
-        problem_words_json=json.dumps(problem_words(lang), ensure_ascii=False),
+        # Inside <script>: "</" may not appear as such in it.
+        problem_words_json=json.dumps(problem_words(lang), ensure_ascii=False).replace(
+            "</", "<\\/"
+        ),
         **context,
     )
     response = HTMLResponse(html, status_code=status, headers={"Cache-Control": "no-store"})
