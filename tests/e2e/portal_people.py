@@ -120,16 +120,17 @@ class Audit:
         width, height = SIZES["laptop"]
         await person.page.set_viewport_size({"width": width, "height": height})
 
-    async def keep(self, person: Person) -> None:
+    async def keep(self, person: Person, status: int | None = None) -> None:
         """The page ``person`` is on, fetched again in both languages with their session (the
-        language the person reads is fetched last, so their choice stays as it was)."""
+        language the person reads is fetched last, so their choice stays as it was); a 2xx
+        answer, or ``status`` (a refusal's page)."""
         url = without_lang(person.page.url)
         if "/portal" not in urlsplit(url).path:
             return
         current = await person.page.evaluate("() => document.body.dataset.lang || 'zh'")
         for lang in sorted(LANGS, key=lambda item: item == current):
             answer = await person.context.request.get(with_lang(url, lang))
-            if not answer.ok:
+            if (answer.status != status) if status else not answer.ok:
                 raise AssertionError(f"{person.label}: {url} ({lang}) answered {answer.status}")
             html = await answer.text()
             steady = VARYING.sub("", html)
@@ -229,10 +230,13 @@ class Person:
             await self.audit.keep(self)
         return self.page
 
-    async def status_of(self, path: str) -> int:
-        """What a page answers this person, without keeping it (a refusal, a missing page)."""
-        answer = await self.context.request.get(self.base_url + path, max_redirects=0)
-        return answer.status
+    async def refused(self, path: str, status: int) -> Page:
+        """Open a page the person may not see: it answers ``status`` with the refusal in words
+        (kept for the accessibility check too)."""
+        answer = await self.page.goto(self.base_url + path)
+        assert answer is not None and answer.status == status, (path, answer and answer.status)
+        await self.audit.keep(self, status)
+        return self.page
 
     async def main_text(self) -> str:
         try:

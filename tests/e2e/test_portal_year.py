@@ -147,27 +147,33 @@ async def test_a_demo_fast_year_done_only_through_the_portal(
     assert await reopened.locator("form[action^='/portal/signin'] button").count() == 0
     await again.close()
 
-    year = Year(people, audit)
+    await play_and_check(Year(people, audit), audit)
+
+
+async def play_and_check(year: Year, audit: Audit) -> None:
+    """The year played, its steps saved; then every page the people visited checked by
+    axe-core in both languages at both sizes, the rules run listed in an artifact."""
     try:
         await year.play()
     finally:
         (artifact("portal-year-steps.json")).write_text(
             json.dumps(year.steps, ensure_ascii=False, indent=1), encoding="utf-8"
         )
-
-    # The accessibility check of every page the people visited, both languages, both sizes.
     problems = await audit.check()
-    rules = await axe_rules(people["province"].page)
+    rules = await axe_rules(year.p["province"].page)
     artifact("portal-axe-rules.txt").write_text(
         f"tags: {' '.join(AXE_TAGS)}\nrules ({len(rules)}): {' '.join(rules)}\n"
+        f"pages kept: {len(audit.shown)}, checks: {len(audit.checked)}\n"
         + "".join(f"{who} {url} {lang} {size}\n" for who, url, lang, size in audit.checked),
         encoding="utf-8",
     )
+    visited = audit.pages()
+    assert visited >= PORTAL_PAGES, sorted(PORTAL_PAGES - visited)
     problems |= audit.live
     assert not problems, json.dumps(problems, ensure_ascii=False, indent=1)[:20_000]
     assert {lang for _, _, lang, _ in audit.checked} >= {"zh", "en"}
     assert {size for _, _, _, size in audit.checked} == {"laptop", "phone"}
-    for person in people.values():
+    for person in year.p.values():
         await person.context.close()
 
 
@@ -492,8 +498,20 @@ class Year:
             await person.go("/portal/help")
             await person.go(mains[label])
             await shoot(person, f"{label}-{person.role}")
-        # The language switch is a link in every page's header; the choice is kept.
+        # Need to know: a base's staff opening the other base's page learn no more than from a
+        # base that does not exist (404, as the API answers).
         pa = self.p["pa"]
+        other = await pa.refused(f"/portal/base/{YEAR}/pb", 404)
+        said = other.locator("#base-problem")
+        code, words = await said.get_attribute("data-code"), await said.inner_text()
+        assert code and words.strip()
+        assert BASES["pb"]["name"] not in await other.content()
+        missing = await pa.refused(f"/portal/base/{YEAR}/no-such-base", 404)
+        assert await missing.locator("#base-problem").get_attribute("data-code") == code
+        assert await missing.locator("#base-problem").inner_text() == words
+        self.step("pa", "another base's page refused as a missing one", status=404)
+
+        # The language switch is a link in every page's header; the choice is kept.
         await pa.go("/portal/base")
         await pa.page.click("header .who a[href*='lang=en']")
         await pa.page.wait_for_load_state("load")
@@ -504,6 +522,22 @@ class Year:
         self.step("pa", "read the page in English")
 
 
+# Every portal page of the year, as the people reached them (paths; the year and bases filled).
+PORTAL_PAGES = {
+    "/portal/province/bases",
+    "/portal/province",
+    "/portal/officer",
+    f"/portal/officer/{YEAR}/pa",
+    f"/portal/officer/{YEAR}/pb",
+    "/portal/base",
+    f"/portal/base/{YEAR}/pb",
+    "/portal/expert",
+    f"/portal/expert/{YEAR}/pa",
+    f"/portal/expert/{YEAR}/pb",
+    "/portal/inbox",
+    "/portal/rules",
+    "/portal/help",
+}
 PLAN_A = [("patents", "新增发明专利", "30", "件"), ("reports", "导航分析报告", "4", "份")]
 PLAN_B = PLAN_A
 RETURN_COMMENT = "新增发明专利目标偏低，请提高到40件后重新提交。"
