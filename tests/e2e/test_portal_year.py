@@ -108,6 +108,30 @@ async def test_axe_finds_what_the_portal_pages_are_checked_for(browser: Any) -> 
     await page.close()
 
 
+async def test_a_sign_in_link_signs_in_in_chromium(
+    running_stack: RunningStack, browser: Any
+) -> None:
+    """The link's page and its button, as a person clicks it: a session, on the portal's home.
+    The post's Origin is what Chromium sends for this page (its Referrer-Policy decides it:
+    no-referrer makes it "null"), so the login-CSRF check is tried as browsers meet it."""
+    link = _link(running_stack, "portal-signin-viewer", "viewer", program=PROGRAM)
+    context = await browser.new_context()
+    page = await context.new_page()
+    posted: list[dict[str, str]] = []
+    page.on("request", lambda r: posted.append(r.headers) if r.method == "POST" else None)
+    await page.goto(link)
+    await page.click("form[action^='/portal/signin'] button[type=submit]")
+    await page.wait_for_load_state("load")
+    origins = [h.get("origin") for h in posted]
+    assert "/portal/signin" not in page.url, (
+        f"not signed in; the sign-in post carried Origin {origins}: "
+        + await page.locator("main").inner_text()
+    )
+    cookies = {c["name"]: c for c in await context.cookies()}
+    assert cookies["nvc_session"]["httpOnly"] and cookies["nvc_session"]["sameSite"] == "Strict"
+    await context.close()
+
+
 @pytest.mark.timeout(1500)
 async def test_a_demo_fast_year_done_only_through_the_portal(
     running_stack: RunningStack, browser: Any, tmp_path: Path
