@@ -190,7 +190,10 @@
     }
     if (status) status.textContent = "";
     if (answer.status === 401) {
-      window.location.assign("/portal/signin?next=" + encodeURIComponent(location.pathname));
+      // Back to this very page after signing in, and the sign-in page says why (e.g. idle).
+      const why = (await readProblem(answer.text, 401)).code || "unauthenticated";
+      const back = encodeURIComponent(location.pathname + location.search);
+      window.location.assign(`/portal/signin?next=${back}&reason=${encodeURIComponent(why)}`);
       return;
     }
     const problem = answer.status === 0
