@@ -218,6 +218,7 @@ class Year:
 
     async def play(self) -> None:
         await self.register_bases()
+        await self.a_post_without_the_csrf_token_is_refused()
         await self.launch()
         # demo-fast: plans are due 20 s after the launch, each verification step has 20 s, the
         # self-evaluation is due at 60 s. The two bases and the officers act side by side.
@@ -240,6 +241,7 @@ class Year:
         await self.score_rectification("pb")
         await self.results_published()
         await self.everyone_reads_and_is_shot()
+        await self.sign_out("expert2")
 
     # ------------------------------------------------------------------ registration, launch
 
@@ -260,6 +262,38 @@ class Year:
             assert await row.count() == 1 and await row.get_attribute("data-status") == "active"
             self.step("province", "registered", base=base_id)
         assert await page.locator("#registered-bases tr[data-base='pz']").count() == 0
+
+    async def a_post_without_the_csrf_token_is_refused(self) -> None:
+        """A script of the signed-in province's page posting to the API with the session
+        cookie but without X-CSRF-Token (what another site's script could send): refused,
+        nothing registered."""
+        province = self.p["province"]
+        page = province.page
+        answer = await page.evaluate(
+            """async ([url, body]) => {
+              const r = await fetch(url, {method: 'POST', body: JSON.stringify(body),
+                                          headers: {'Content-Type': 'application/json'}});
+              return {status: r.status, body: await r.json()};
+            }""",
+            [
+                f"/v1/programs/{PROGRAM}/bases",
+                _registration_body("pz", BASES["pb"] | {"domain": "新材料"}),
+            ],
+        )
+        assert (answer["status"], answer["body"]["code"]) == (403, "csrf_failed"), answer
+        page = await province.go(f"/portal/province/bases?program={PROGRAM}")
+        assert await page.locator("#registered-bases tr[data-base='pz']").count() == 0
+        self.step("province", "a post without the CSRF token refused", status=403)
+
+    async def sign_out(self, who: str) -> None:
+        person = self.p[who]
+        await person.go("/portal/help")
+        async with person.page.expect_navigation():
+            await person.page.click("header form[action='/portal/signout'] button")
+        assert urlsplit(person.page.url).path == "/portal/signin", person.page.url
+        await person.page.goto(person.base_url + "/portal/expert")
+        assert urlsplit(person.page.url).path == "/portal/signin", "still signed in"
+        self.step(who, "signed out; the portal asks them to sign in again")
 
     @staticmethod
     async def _fill_base(page: Any, base_id: str, base: dict[str, str], staff: Any) -> None:
@@ -567,6 +601,18 @@ PLAN_B = PLAN_A
 RETURN_COMMENT = "新增发明专利目标偏低，请提高到40件后重新提交。"
 OBJECTION = "专利数据差异系检索口径不同所致，并非虚假材料，请复核。"
 DISMISSAL = "经复核，自评材料与检索结果确有不符，维持评审结论。"
+
+
+def _registration_body(base_id: str, base: dict[str, str]) -> dict[str, Any]:
+    return {
+        "id": base_id,
+        "name": base["name"],
+        "region": base["region"],
+        "domain": base["domain"],
+        "host_type": "园区",
+        "staff": {"total": 10, "senior_full_time": 4},
+        "pct_minimum_data": True,
+    }
 
 
 def _pdf(name: str, text: str) -> FilePayload:
