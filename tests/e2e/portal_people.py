@@ -299,15 +299,19 @@ async def _settle(page: Page, form: str, timeout_s: float) -> str:
     raise AssertionError(f"no answer to {form} within {timeout_s}s on {page.url}")
 
 
-async def shoot(person: Person, name: str) -> list[Path]:
+async def shoot(person: Person, name: str, *, check: bool = True) -> list[Path]:
     """The person's current page at both sizes (full page), saved as artifacts, each size also
-    checked by axe-core as it is shown (in :attr:`Audit.live`); the viewport goes back to the
-    laptop's."""
+    checked by axe-core as it is shown (in :attr:`Audit.live`; ``check=False`` while a window
+    of seconds runs: the page is kept and checked after the year anyway); the viewport goes
+    back to the laptop's."""
     saved = []
     for size, (width, height) in SIZES.items():
         await person.page.set_viewport_size({"width": width, "height": height})
         path = artifact(f"portal-{name}-{width}x{height}.png")
         await person.page.screenshot(path=str(path), full_page=True)
+        saved.append(path)
+        if not check:
+            continue
         found = await axe_violations(person.page)
         lang = await person.page.evaluate("() => document.body.dataset.lang || 'zh'")
         person.audit.checked.append((person.label, person.page.url, lang, size))
@@ -317,7 +321,6 @@ async def shoot(person: Person, name: str) -> list[Path]:
             "() => document.documentElement.scrollWidth - document.documentElement.clientWidth"
         )
         assert overflow <= 1, f"{name} scrolls sideways by {overflow}px at {width}x{height}"
-        saved.append(path)
     width, height = SIZES["laptop"]
     await person.page.set_viewport_size({"width": width, "height": height})
     return saved

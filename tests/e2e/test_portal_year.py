@@ -331,6 +331,8 @@ class Year:
             await page.fill(f"#target-{i}-target", target)
             await page.fill(f"#target-{i}-unit", unit)
         await page.set_input_files("#plan-file", files=[_pdf("实施方案.pdf", f"plan of {base}")])
+        if base == "pa":
+            await shoot(staff, "pa-plan-form-filled", check=False)
         assert await staff.submit("#plan-form") == ""
         receipts = page.locator("#receipts-table tr[data-receipt]")
         assert await receipts.count() == 1, await staff.main_text()
@@ -351,6 +353,8 @@ class Year:
         await officer.audit.keep(officer)
         assert await page.locator("#plan-targets-table tr[data-target='patents']").count() == 1
         assert await page.locator("#plan-document-link").count() == 1
+        if decision == "return":
+            await shoot(officer, f"{who}-plan-{base}", check=False)
         await page.check(f"#review-{decision}")
         if comment:
             await page.fill("#review-comment", comment)
@@ -444,6 +448,8 @@ class Year:
             await page.check(f"#veto-{veto}")
         await page.fill("#score-comment", comment)
         assert await page.locator("#score-submit").is_enabled()
+        if vetoes:
+            await shoot(expert, f"{expert.label}-score-form-{base}-veto", check=False)
         said = await expert.submit("#score-form")
         assert said == "", said
         sheet = page.locator(f"#sheet-{round_}")
