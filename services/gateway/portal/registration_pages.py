@@ -29,7 +29,7 @@ from services.gateway.routes import programs
 from shared.contracts.registry import GetProgram, PinnedRules
 from shared.paging import MAX_PAGE
 
-router = APIRouter()
+router = APIRouter(include_in_schema=False)  # pages, not API: kept out of OpenAPI
 ID = r"^[A-Za-z0-9_-]{1,64}$"
 
 words(
