@@ -78,8 +78,14 @@ def notes(applied: list[Delivered]) -> list[ProjectionUpdated]:
 
 
 def build_broker(
-    nats_url: str | list[str], engine: Engine, start_after: int = 0, max_batch: int = 500
+    nats_url: str | list[str],
+    engine: Engine,
+    start_after: int = 0,
+    max_batch: int = 500,
+    consumer: str = SERVICE,
 ) -> ServiceBroker:
+    """The dashboard service. ``consumer`` names its durable consumer, which belongs with the
+    database it fills: another database (a test's) takes a consumer of its own."""
     broker = service_broker(SERVICE, nats_url, engine, build_router(engine))
     quick = impatient(engine)
 
@@ -104,7 +110,7 @@ def build_broker(
 
     broker.attach(
         BatchConsumer(
-            broker, name=SERVICE, handler=handle, start_after=start_after, max_batch=max_batch
+            broker, name=consumer, handler=handle, start_after=start_after, max_batch=max_batch
         )
     )
     return broker

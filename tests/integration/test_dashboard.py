@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
+import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -55,7 +56,9 @@ async def test_live_projections_equal_a_rebuild_from_sequence_one(
     rebuilt = make_engine(f"sqlite:///{tmp_path / 'rebuilt.db'}")
     for engine in (live, rebuilt):
         upgrade(engine, DASHBOARD_MIGRATIONS)
-    broker = build_broker(nats_url, live)
+    # A consumer of its own, as its database is new: the session's "dashboard" durable may have
+    # been moved on by other tests (whichever ran before).
+    broker = build_broker(nats_url, live, consumer=f"dashboard-{uuid.uuid4().hex[:8]}")
     await broker.start()
     try:
         js = nc.jetstream()
@@ -340,7 +343,9 @@ async def test_a_rebuild_swaps_in_while_the_live_service_writes_and_loses_nothin
         upgrade(engine, DASHBOARD_MIGRATIONS)
     js = nc.jetstream()
     publisher = EventPublisher(js)
-    broker = build_broker(nats_url, live)
+    # A consumer of its own, as its database is new: the session's "dashboard" durable may have
+    # been moved on by other tests (whichever ran before).
+    broker = build_broker(nats_url, live, consumer=f"dashboard-{uuid.uuid4().hex[:8]}")
     await broker.start()
     try:
 
@@ -375,8 +380,11 @@ async def test_a_service_whose_consumer_was_lost_resumes_after_its_stored_checkp
     js = nc.jetstream()
     engine = make_engine(f"sqlite:///{tmp_path / 'resume.db'}")
     upgrade(engine, DASHBOARD_MIGRATIONS)
+    publisher = EventPublisher(js)
+    # Events the service had applied before it lost its consumer (whatever other tests left).
+    opened = _event("resume-before", "r0", 1, EventType.CYCLE_OPENED, {"region": "410200"})
+    await publisher.publish(opened)  # type: ignore[arg-type]
     before = (await js.stream_info(EVENTS_STREAM)).state.last_seq
-    assert before > 0, "earlier tests left events on the log"
     with session_scope(engine) as session:  # a service that had applied everything so far
         store.lock(session, CHECKPOINT)
         store.swap(session, store.Aside(stream_seq=before), CHECKPOINT)
@@ -384,7 +392,6 @@ async def test_a_service_whose_consumer_was_lost_resumes_after_its_stored_checkp
         await js.delete_consumer(EVENTS_STREAM, "dashboard")  # NATS lost the consumer
     except Exception:
         pass
-    publisher = EventPublisher(js)
     for n, (event_type, data) in enumerate(STEPS[:2], 1):
         await publisher.publish(_event("resume", "r1", n, event_type, {**data, "region": "410200"}))  # type: ignore[arg-type]
 
@@ -409,7 +416,7 @@ async def test_counts_overdue_and_timelines_are_answered_and_changes_announced(
     js = nc.jetstream()
     heard: list[bytes] = []
     sub = await nc.subscribe("navcycle.projection.updated.rpcdash.2026", cb=_keep(heard))
-    broker = build_broker(nats_url, engine)
+    broker = build_broker(nats_url, engine, consumer=f"dashboard-{uuid.uuid4().hex[:8]}")
     await broker.start()
     try:
         publisher = EventPublisher(js)
@@ -465,7 +472,7 @@ async def test_while_a_swap_holds_the_projection_lock_the_service_answers_and_th
 ) -> None:
     """Events are applied on the event loop, but a held lock is waited for off it."""
     js = nc.jetstream()
-    broker = build_broker(nats_url, dashboard_db)
+    broker = build_broker(nats_url, dashboard_db, consumer=f"dashboard-{uuid.uuid4().hex[:8]}")
     await broker.start()
     release = threading.Event()
     locked = threading.Event()

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import statistics
 import time
+import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -95,7 +96,7 @@ async def rendered_in_background(cache: ExportCache, limit_s: float = 60) -> Non
 async def dashboard(nats_url: str, tmp_path: Path) -> AsyncIterator[None]:
     engine = make_engine(f"sqlite:///{tmp_path / 'dashboard.db'}")
     upgrade(engine, DASHBOARD_MIGRATIONS)
-    broker = build_broker(nats_url, engine)
+    broker = build_broker(nats_url, engine, consumer=f"dashboard-{uuid.uuid4().hex[:8]}")
     await broker.start()
     yield
     await broker.stop()

@@ -6,6 +6,7 @@ nats-server."""
 from __future__ import annotations
 
 import threading
+import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
@@ -47,7 +48,7 @@ async def dashboard(nats_url: str, nc: NatsClient, tmp_path: Path) -> AsyncItera
     await ensure_events_stream(nc.jetstream(), 120)
     engine = make_engine(f"sqlite:///{tmp_path / 'dashboard.db'}")
     upgrade(engine, DASHBOARD_MIGRATIONS)
-    broker = build_broker(nats_url, engine)
+    broker = build_broker(nats_url, engine, consumer=f"dashboard-{uuid.uuid4().hex[:8]}")
     await broker.start()
     yield
     await broker.stop()
