@@ -67,4 +67,13 @@ async def call_workflow(awaitable: Awaitable[T], *, what: str) -> T:
             raise ApiError(503, "worker_unavailable", f"{what}: Temporal did not answer") from None
         if exc.status == RPCStatusCode.FAILED_PRECONDITION:
             raise ApiError(409, "wrong_stage", f"{what}: the cycle has ended") from None
+        if exc.status == RPCStatusCode.RESOURCE_EXHAUSTED:
+            # The engine sheds load (e.g. "consistent query buffer is full" in a rush): a retry
+            # in a moment passes; it is no fault of the request.
+            raise ApiError(
+                503,
+                "service_unavailable",
+                f"{what}: Temporal is busy ({exc.message}); try again shortly",
+                retry_after=2,
+            ) from None
         raise
