@@ -1,4 +1,7 @@
-"""A whole program year through the HTTP API alone: program apply to results export."""
+"""A whole program year through the HTTP API alone: program apply to results export.
+
+The year is played once for the module by the ``finished_year`` fixture, whichever test asks for
+it first: the operators' test needs the year finished, whatever order the tests run in."""
 
 from __future__ import annotations
 
@@ -8,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 import yaml
 
 from shared.domain.rules import load_rules_file
@@ -41,7 +45,10 @@ def _base(base_id: str, region: str, domain: str, staff: int = 10) -> dict[str, 
     }
 
 
-async def test_a_year_from_program_apply_to_results_export(running_stack: RunningStack) -> None:
+@pytest.fixture(scope="module")
+async def finished_year(running_stack: RunningStack) -> dict[str, Any]:
+    """The year played through the API, each step checked as it goes; base e2e-2's inbox at the
+    end."""
     t = running_stack.token
     admin = bearer(t("e2e-admin", "province_admin", program=PROGRAM))
     zhengzhou = bearer(t("e2e-zz", "city_officer", region="410100", program=PROGRAM))
@@ -190,19 +197,24 @@ async def test_a_year_from_program_apply_to_results_export(running_stack: Runnin
         denied = await http.get(f"/v1/documents/{plan_doc}", headers=one)
         assert (denied.status_code, denied.json()["code"]) == (404, "document_not_found")
 
-        inbox = await until_json(
+        inbox: dict[str, Any] = await until_json(
             http,
             "/v1/inbox",
             two,
             lambda b: any(n["kind"] == "rectification" for n in b["notices"]),
         )
-        kinds = {n["kind"] for n in inbox["notices"]}
-        assert {"launch", "rectification", "publication"} <= kinds
-        assert all(n["base"] in ("e2e-2", "_") for n in inbox["notices"])
+    return inbox
+
+
+async def test_a_year_from_program_apply_to_results_export(finished_year: dict[str, Any]) -> None:
+    inbox = finished_year
+    kinds = {n["kind"] for n in inbox["notices"]}
+    assert {"launch", "rectification", "publication"} <= kinds
+    assert all(n["base"] in ("e2e-2", "_") for n in inbox["notices"])
 
 
 async def test_operators_replay_read_and_regrade_the_finished_year(
-    running_stack: RunningStack, tmp_path: Path
+    running_stack: RunningStack, finished_year: dict[str, Any], tmp_path: Path
 ) -> None:
     replayed = await asyncio.to_thread(
         running_stack.cli, "replay", "--program", PROGRAM, "--year", str(YEAR), "--json"

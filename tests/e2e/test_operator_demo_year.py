@@ -2,7 +2,8 @@
 replayed (clean, and failing under a deliberately nondeterministic change), its projections
 rebuilt, and its 公示 published as a page, CSV and a PDF notice.
 
-The tests run in file order and share the year; the first one plays it.
+The tests share the year, played once for the module by the ``played`` fixture (whichever test
+asks for it first, in any order), which watches it in Chromium as it plays.
 """
 
 from __future__ import annotations
@@ -42,7 +43,9 @@ STAGES = [
     "excluded",
 ]
 HAVE_CHROMIUM = Path(CHROMIUM).exists()
-PLAYED: dict[str, Any] = {}  # what the first test saw, for the ones after it
+# The first test to ask for ``played`` waits for a real-time year: about two minutes, more on a
+# loaded machine.
+pytestmark = pytest.mark.timeout(1200)
 
 # What the page shows, read from its DOM.
 READ_PAGE = """() => {
@@ -76,10 +79,11 @@ def _save(path: str, data: bytes) -> None:
     Path(path).write_bytes(data)
 
 
-@pytest.mark.timeout(1200)  # a real-time year: about two minutes, more on a loaded machine
-async def test_the_dashboard_follows_a_demo_year_live_in_chromium(
-    running_stack: RunningStack,
-) -> None:
+@pytest.fixture(scope="module")
+async def played(running_stack: RunningStack) -> dict[str, Any]:
+    """The demo year, played once and watched live in Chromium: what the people in the demo
+    ended with (``summary``), the page's states as they changed (``seen``), the API's counts at
+    the end (``api``) and the viewer's token."""
     from playwright.async_api import async_playwright
 
     assert HAVE_CHROMIUM, f"no chromium at {CHROMIUM}: apt-get install chromium"
@@ -147,6 +151,11 @@ async def test_the_dashboard_follows_a_demo_year_live_in_chromium(
                 demo.kill()
                 await demo.wait()
 
+    return {"summary": summary, "token": token, "seen": seen, "api": api}
+
+
+async def test_the_dashboard_follows_a_demo_year_live_in_chromium(played: dict[str, Any]) -> None:
+    seen, api, summary = played["seen"], played["api"], played["summary"]
     assert len(seen) >= 5, f"the counts changed only {len(seen)} times: {seen}"
     assert len({json.dumps(s["stages"], sort_keys=True) for s in seen}) >= 4, seen
     assert any(s["stages"].get("implementing") for s in seen), "never saw a base implementing"
@@ -154,7 +163,6 @@ async def test_the_dashboard_follows_a_demo_year_live_in_chromium(
     assert api["by_stage"] == summary["outcomes"]
     assert summary["recompute_mismatches"] == []
     assert _size(_artifact(f"dashboard-{PROGRAM}-{YEAR}.png")) > 10_000
-    PLAYED.update(summary=summary, token=token)
 
 
 async def _api_counts(stack: RunningStack, token: str) -> dict[str, Any]:
@@ -180,14 +188,13 @@ def _shown_view(shown: dict[str, Any]) -> dict[str, Any]:
 
 
 def test_the_demo_year_replays_clean_and_a_nondeterministic_change_names_the_workflow(
-    running_stack: RunningStack,
+    running_stack: RunningStack, played: dict[str, Any]
 ) -> None:
-    assert PLAYED, "the demo year did not run"
     clean = running_stack.cli("replay", "--program", PROGRAM, "--year", str(YEAR), "--json")
     assert clean.returncode == 0, clean.stdout[-3000:] + clean.stderr[-3000:]
     outcomes = json.loads(clean.stdout)
     cycles = [o for o in outcomes if o["workflow_id"].startswith(f"cycle/{PROGRAM}/{YEAR}/")]
-    assert len(cycles) == PLAYED["summary"]["bases"] >= BASES
+    assert len(cycles) == played["summary"]["bases"] >= BASES
     assert all(o["ok"] for o in outcomes)
 
     # The same replay with one extra timer at the start of every cycle: not committed code,
@@ -218,9 +225,8 @@ def test_the_demo_year_replays_clean_and_a_nondeterministic_change_names_the_wor
 
 
 async def test_a_rebuild_on_the_stack_equals_the_live_projections(
-    running_stack: RunningStack,
+    running_stack: RunningStack, played: dict[str, Any]
 ) -> None:
-    assert PLAYED, "the demo year did not run"
     engine = make_engine(f"sqlite:///{running_stack.state_dir / 'dashboard.db'}")
     import nats
 
@@ -250,17 +256,18 @@ async def test_a_rebuild_on_the_stack_equals_the_live_projections(
     assert [r for r in rebuilt_timeline if r["stream_seq"] <= last] == live[1]
     assert (
         sum(1 for c in live[0] if c["program"] == PROGRAM and c["year"] == YEAR)
-        == (PLAYED["summary"]["bases"])
+        == (played["summary"]["bases"])
     )
 
 
-async def test_the_published_results_page_csv_and_pdf_notice(running_stack: RunningStack) -> None:
-    assert PLAYED, "the demo year did not run"
+async def test_the_published_results_page_csv_and_pdf_notice(
+    running_stack: RunningStack, played: dict[str, Any]
+) -> None:
     api = f"/v1/programs/{PROGRAM}/years/{YEAR}/results"
     async with httpx.AsyncClient(base_url=running_stack.url, timeout=30) as http:
         rows = (await http.get(api)).json()["entries"]
-        excluded = PLAYED["summary"]["grades"].get("excluded", 0)
-        assert len(rows) == PLAYED["summary"]["bases"] - excluded > 0
+        excluded = played["summary"]["grades"].get("excluded", 0)
+        assert len(rows) == played["summary"]["bases"] - excluded > 0
 
         page = await http.get(f"/results/{PROGRAM}/{YEAR}")
         assert page.status_code == 200 and "公示" in page.text
@@ -288,6 +295,6 @@ async def test_the_published_results_page_csv_and_pdf_notice(running_stack: Runn
         # Nothing the simulation did reached the real program's record.
         real = await http.get(f"/v1/programs/{REAL}/years/{YEAR}/results")
         assert real.status_code == 404 and real.json()["code"] == "results_not_published"
-        program = await http.get(f"/v1/programs/{PROGRAM}", headers=bearer(PLAYED["token"]))
+        program = await http.get(f"/v1/programs/{PROGRAM}", headers=bearer(played["token"]))
         assert program.json()["rules"]["simulation"] is True, program.text
         assert program.json()["rules"]["name"].startswith("【模拟】")
