@@ -2,90 +2,29 @@
 the same path): its answer once the cycle has acted on it, 202 Accepted with a Location once the
 cycle has accepted it but is still acting, never a 503 for an accepted decision; a retry with the
 same Idempotency-Key gets the first answer. Against the Temporal dev server, with a worker whose
-event publishing waits for the test."""
+event publishing waits for the test (test_filing_answers' gated worker)."""
 
 from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
-import httpx
-import pytest
 from nats.aio.client import Client as NatsClient
-from temporalio import activity
 
-from services.gateway.app import create_app
-from services.gateway.deps import Deps
-from services.gateway.identity.tables import MIGRATIONS as GATEWAY_MIGRATIONS
-from services.gateway.identity.tokens import Principal, add_user
-from shared.contracts.activities import PublishRequest
-from shared.db import make_engine
-from shared.migrations import upgrade
-from shared.publisher import EventPublisher
-from shared.rpc import RpcClient
-from shared.settings import Settings
+from services.gateway.identity.tokens import Principal
 from tests.conftest import DevStack, Stack
 from tests.helpers import until_json
-from tests.integration.test_filing_answers import PROGRAM, open_cycle
-from workflows.activities import CycleActivities
-from workflows.worker import build_worker
+from tests.integration.test_filing_answers import (
+    PROGRAM,
+    GatedActivities,
+    gated,
+    gateway,
+    open_cycle,
+)
 
-
-class HeldEvents(CycleActivities):
-    """The worker's activities, with event publishing held while the gate is closed."""
-
-    def __init__(self, *args: Any) -> None:
-        super().__init__(*args)
-        self.gate = asyncio.Event()
-        self.gate.set()
-
-    @activity.defn(name="publish_event")
-    async def publish_event(self, req: PublishRequest) -> int:
-        await self.gate.wait()
-        return await super().publish_event(req)
-
-
-@pytest.fixture
-async def held(
-    stack: Stack, dev_stack: DevStack, nc: NatsClient
-) -> AsyncIterator[tuple[str, HeldEvents]]:
-    task_queue = f"held-{uuid.uuid4().hex[:8]}"
-    acts = HeldEvents(
-        EventPublisher(nc.jetstream()), RpcClient(nc), stack.objects, dev_stack.client
-    )
-    async with build_worker(dev_stack.client, task_queue, acts):
-        yield task_queue, acts
-        acts.gate.set()
-
-
-@asynccontextmanager
-async def province_gateway(
-    stack: Stack, dev_stack: DevStack, nc: NatsClient, tmp: Path
-) -> AsyncIterator[tuple[httpx.AsyncClient, dict[str, str]]]:
-    users = make_engine(f"sqlite:///{tmp / f'gateway-{uuid.uuid4().hex[:6]}.db'}")
-    upgrade(users, GATEWAY_MIGRATIONS)
-    name = f"province-{uuid.uuid4().hex[:6]}"
-    token = add_user(users, Principal(name=name, role="province_admin", program=PROGRAM))
-    config = Settings(_env_file=None, state_dir=tmp, update_answer_wait_s=0.5)  # type: ignore[call-arg]
-
-    async def build() -> Deps:
-        return Deps(config, dev_stack.client, nc, RpcClient(nc), stack.objects, users)
-
-    async def close(_: Deps) -> None:
-        pass
-
-    app = create_app(build, close)
-    async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(
-            transport=transport, base_url="http://gateway", timeout=120
-        ) as http:
-            yield http, {"Authorization": f"Bearer {token}"}
+__all__ = ["gated"]  # the fixture, shared with test_filing_answers
 
 
 async def test_an_accepted_decision_still_being_acted_on_is_202_then_its_answer(
@@ -93,16 +32,20 @@ async def test_an_accepted_decision_still_being_acted_on_is_202_then_its_answer(
     dev_stack: DevStack,
     nc: NatsClient,
     tmp_path: Path,
-    held: tuple[str, HeldEvents],
+    gated: tuple[str, GatedActivities],
 ) -> None:
-    task_queue, acts = held
+    task_queue, acts = gated
+    acts.gate.set()  # filings go through; the decision's event is what waits
     _, path = await open_cycle(stack, dev_stack, task_queue)
     until = (datetime.now(UTC) + timedelta(days=40)).replace(microsecond=0)
     body = {"deadline": "plan", "until": until.isoformat(), "reason": "系统维护 / maintenance"}
-    async with province_gateway(stack, dev_stack, nc, tmp_path) as (http, who):
+    province = Principal(name=f"province-{uuid.uuid4().hex[:6]}", role="province_admin",
+                         program=PROGRAM)  # fmt: skip
+    wait = {"update_answer_wait_s": 0.5}
+    async with gateway(stack, dev_stack, nc, tmp_path, province, **wait) as (http, who):
         await until_json(http, path, who, lambda s: s["stage"] == "plan_filing")
         keyed = {**who, "Idempotency-Key": "extend-held-1"}
-        acts.gate.clear()  # the cycle accepts the extension, then waits to publish its event
+        acts.events.clear()  # the cycle accepts the extension, then waits to publish its event
         first = await http.post(f"{path}/deadlines", headers=keyed, json=body)
         assert first.status_code == 202, first.text
         assert first.headers["location"] == path
@@ -116,7 +59,7 @@ async def test_an_accepted_decision_still_being_acted_on_is_202_then_its_answer(
         again = await http.post(f"{path}/deadlines", headers=keyed, json=body)
         assert again.status_code == 202, again.text
 
-        acts.gate.set()
+        acts.events.set()
         state = await until_json(
             http, path, who, lambda s: s["deadlines"]["plan"].startswith(until.date().isoformat())
         )

@@ -29,7 +29,7 @@ from services.gateway.deps import Deps
 from services.gateway.identity.tables import MIGRATIONS as GATEWAY_MIGRATIONS
 from services.gateway.identity.tokens import Principal, add_user
 from services.gateway.routes import cycles
-from shared.contracts.activities import RecordFiling
+from shared.contracts.activities import PublishRequest, RecordFiling
 from shared.contracts.filings import DocumentRecord
 from shared.db import make_engine
 from shared.migrations import upgrade
@@ -52,12 +52,20 @@ Gateway = Callable[..., Any]
 
 class GatedActivities(CycleActivities):
     """The worker's activities, with document registration (a filing's local activity, or the
-    activity of a cycle that filed before it) held until the test opens the gate: the filing
-    update is accepted at once and completes only then."""
+    activity of a cycle that filed before it) held until the test opens ``gate``: the filing
+    update is accepted at once and completes only then. Event publishing is held while
+    ``events`` is closed (open unless a test closes it): a decision's update then waits."""
 
     def __init__(self, *args: Any) -> None:
         super().__init__(*args)
         self.gate = asyncio.Event()
+        self.events = asyncio.Event()
+        self.events.set()
+
+    @activity.defn(name="publish_event")
+    async def publish_event(self, req: PublishRequest) -> int:
+        await self.events.wait()
+        return await super().publish_event(req)
 
     @activity.defn(name="register_document")
     async def register_document(self, req: DocumentRecord) -> None:
@@ -81,21 +89,26 @@ async def gated(
     async with build_worker(dev_stack.client, task_queue, acts):
         yield task_queue, acts
         acts.gate.set()  # let the worker shut down without an activity held
+        acts.events.set()
 
 
 @asynccontextmanager
 async def gateway(
-    stack: Stack, dev_stack: DevStack, nc: NatsClient, tmp: Path, **settings: Any
+    stack: Stack,
+    dev_stack: DevStack,
+    nc: NatsClient,
+    tmp: Path,
+    who: Principal | None = None,
+    **settings: Any,
 ) -> AsyncIterator[tuple[httpx.AsyncClient, dict[str, str]]]:
-    """The gateway in process with these settings, and a base user's headers."""
+    """The gateway in process with these settings, and the headers of ``who`` (by default a
+    staff member of the base)."""
     users = make_engine(f"sqlite:///{tmp / f'gateway-{uuid.uuid4().hex[:6]}.db'}")
     upgrade(users, GATEWAY_MIGRATIONS)
-    token = add_user(
-        users,
-        Principal(
-            name=f"staff-{uuid.uuid4().hex[:6]}", role="base_user", program=PROGRAM, base=BASE
-        ),
+    staff = Principal(
+        name=f"staff-{uuid.uuid4().hex[:6]}", role="base_user", program=PROGRAM, base=BASE
     )
+    token = add_user(users, who or staff)
     config = Settings(_env_file=None, state_dir=tmp, **settings)  # type: ignore[call-arg]
 
     async def build() -> Deps:
