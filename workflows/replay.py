@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import multiprocessing
 import os
+import sys
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
@@ -81,7 +82,10 @@ def default_processes() -> int:
 
 
 def _replay_share(share: list[tuple[str, str]], workflows: Sequence[type]) -> list[ReplayOutcome]:
-    """In a worker process: the histories of one share, as (workflow id, JSON)."""
+    """In a worker process: the histories of one share, as (workflow id, JSON). Its answer is
+    its return value; what the SDK core prints (its warnings go to stdout) goes to stderr, so
+    the parent's stdout (``navcycle replay --json``) stays its own."""
+    os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
     histories = [WorkflowHistory.from_json(wid, text) for wid, text in share]
     return asyncio.run(replay(histories, workflows))
 

@@ -7,6 +7,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -92,3 +95,31 @@ def test_replay_spreads_over_processes_and_keeps_each_outcome_in_place() -> None
     changed = replay_spread(many, processes=2, workflows=[ReorderedCycle, ProgramYearWorkflow])
     failed = {o.workflow_id for o in changed if not o.ok}
     assert failed == {h.workflow_id for h in many if h.workflow_id.startswith("cycle/")}
+
+
+def test_replay_json_over_processes_is_json_alone(tmp_path: Path) -> None:
+    """`navcycle replay --json` spread over worker processes, its replays failing under a
+    nondeterministic change: stdout is the JSON and nothing else (the SDK core in each worker
+    process prints a failing replay's warnings to stdout)."""
+    for copy in range(3):  # enough histories to spread: each file three times, by other names
+        for path in history_files([HISTORIES]):
+            (tmp_path / f"{copy}-{path.name}").write_bytes(path.read_bytes())
+    script = (
+        "import os, sys\n"
+        "from tests.nondeterministic import ReorderedCycle\n"
+        "from workflows.cycle import AnnualCycleWorkflow\n"
+        "from workflows.registry import WORKFLOWS\n"
+        "WORKFLOWS[WORKFLOWS.index(AnnualCycleWorkflow)] = ReorderedCycle\n"
+        "from services.cli.main import main\n"
+        f"code = main(['replay', '{tmp_path}', '--json', '--processes', '2'])\n"
+        "sys.stdout.flush()\n"
+        "os._exit(code)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=600
+    )
+    assert done.returncode == 1, done.stderr[-2000:]
+    outcomes = json.loads(done.stdout)
+    assert len(outcomes) >= SPREAD_FROM
+    failed = {o["workflow_id"] for o in outcomes if not o["ok"]}
+    assert failed == {o["workflow_id"] for o in outcomes if o["workflow_id"].startswith("cycle/")}
