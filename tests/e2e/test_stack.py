@@ -8,18 +8,31 @@ import hashlib
 import json
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 import httpx
 import nats
 
 from services.cli.stack import SERVICES
+from shared.domain.rules import load_rules_file
 from shared.eventlog import read_events
 from shared.events.subjects import event_filter
+from shared.settings import DEPLOY_DIR
 from tests.e2e.conftest import Process, RunningStack, bearer, processes_using
 from tests.helpers import until
 
 PDF = b"%PDF-1.4\n% plan for e2e\n"
 TARGETS = [{"key": "patents", "name": "新增发明专利", "target": 30, "unit": "件"}]
+PROGRAM = "stack-fast"
+
+
+def _rules() -> dict[str, Any]:
+    """demo-fast's rules as they ship, under this module's program id."""
+    doc = load_rules_file(DEPLOY_DIR / "programs" / "demo-fast.yaml").model_dump(
+        mode="json", by_alias=True
+    )
+    doc["id"] = PROGRAM
+    return doc
 
 
 def test_healthz_reports_every_component(running_stack: RunningStack) -> None:
@@ -39,14 +52,19 @@ def test_healthz_reports_every_component(running_stack: RunningStack) -> None:
 
 
 async def test_plan_filed_over_http_lands_on_the_event_stream(running_stack: RunningStack) -> None:
+    """On a program of its own (the demo-fast rules under another id): the session's other
+    tests, in random order, share neither its bases nor its experts (an expert added to
+    demo-fast here could be given another test's review)."""
     url, year, base = running_stack.url, 2031, "e2e-stack"
-    admin = bearer(running_stack.token("demo-admin", "province_admin", program="demo-fast"))
-    filer = bearer(running_stack.token("stack-base", "base_user", program="demo-fast", base=base))
+    admin = bearer(running_stack.token("stack-admin", "province_admin", program=PROGRAM))
+    filer = bearer(running_stack.token("stack-base", "base_user", program=PROGRAM, base=base))
     # A launch needs a roster long enough for a review (roster_too_short otherwise).
-    running_stack.token("stack-expert", "expert", program="demo-fast")
+    running_stack.token("stack-expert", "expert", program=PROGRAM)
     async with httpx.AsyncClient(base_url=url, timeout=30) as http:
+        applied = await http.put(f"/v1/programs/{PROGRAM}", json=_rules(), headers=admin)
+        assert applied.status_code == 200, applied.text
         registered = await http.post(
-            "/v1/programs/demo-fast/bases",
+            f"/v1/programs/{PROGRAM}/bases",
             headers=admin,
             json={
                 "id": base,
@@ -59,13 +77,13 @@ async def test_plan_filed_over_http_lands_on_the_event_stream(running_stack: Run
             },
         )
         assert registered.status_code == 201, registered.text
-        assert (await http.post(f"/v1/programs/demo-fast/years/{year}/launch")).status_code == 401
-        launched = await http.post(f"/v1/programs/demo-fast/years/{year}/launch", headers=admin)
+        assert (await http.post(f"/v1/programs/{PROGRAM}/years/{year}/launch")).status_code == 401
+        launched = await http.post(f"/v1/programs/{PROGRAM}/years/{year}/launch", headers=admin)
         assert launched.status_code == 202, launched.text
-        again = await http.post(f"/v1/programs/demo-fast/years/{year}/launch", headers=admin)
+        again = await http.post(f"/v1/programs/{PROGRAM}/years/{year}/launch", headers=admin)
         assert again.json()["status"] == "already_launched"
 
-        cycle = f"/v1/programs/demo-fast/years/{year}/bases/{base}"
+        cycle = f"/v1/programs/{PROGRAM}/years/{year}/bases/{base}"
         await until(
             lambda: http.get(cycle, headers=filer), lambda resp: resp.status_code == 200, every=0.1
         )
@@ -92,15 +110,13 @@ async def test_plan_filed_over_http_lands_on_the_event_stream(running_stack: Run
 
     nc = await nats.connect(running_stack.nats_url)
     try:
-        events = await read_events(
-            nc.jetstream(), event_filter("demo-fast", year, base, "plan.filed")
-        )
+        events = await read_events(nc.jetstream(), event_filter(PROGRAM, year, base, "plan.filed"))
     finally:
         await nc.close()
     assert len(events) == 1
     event = events[0][1].model_dump(mode="json")
     assert event["specversion"] == "1.0" and event["type"] == "navcycle.plan.filed"
-    assert event["subject"] == f"demo-fast/{year}/{base}"
+    assert event["subject"] == f"{PROGRAM}/{year}/{base}"
     assert event["data"]["document"]["sha256"] == receipt["sha256"]
 
 
