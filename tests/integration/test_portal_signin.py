@@ -148,7 +148,7 @@ async def test_opening_a_link_does_not_use_it_and_signing_in_sets_a_strict_cooki
         assert page.status_code == 200, page.text
         assert f'name="token" value="{token}"' in page.text
         assert 'name="next" value="/portal/base"' in page.text
-        assert page.headers["referrer-policy"] == "no-referrer"
+        assert page.headers["referrer-policy"] == "same-origin"  # never to another site
         assert "set-cookie" not in page.headers
     assert link_row(api, token).used_at is None
 

@@ -186,8 +186,10 @@ async def signin_link(request: Request, deps: DepsDep, token: str, next: str = H
             next=safe_next(next),
             idle_minutes=deps.settings.portal_idle_minutes,
         )
-    # The token is in this page's address: it must not travel on in a Referer.
-    response.headers["Referrer-Policy"] = "no-referrer"
+    # The token is in this page's address: it must not travel on in a Referer to another site.
+    # same-origin, not no-referrer: under no-referrer Chromium sends the sign-in post with
+    # "Origin: null", which the login-CSRF check cannot tell from a post by another site.
+    response.headers["Referrer-Policy"] = "same-origin"
     return response
 
 
