@@ -22,10 +22,10 @@ from shared.contracts.registry import BaseRegistration
 from shared.db import make_engine, session_scope
 from shared.domain.rules import ProgramRules
 from shared.migrations import upgrade
-from shared.rpc import RpcClient
+from shared.rpc import Empty, RpcClient, ServiceHealth, ServiceUnavailable
 from shared.stream import ensure_events_stream
 from tests.conftest import postgres_url
-from tests.helpers import fresh_database
+from tests.helpers import fresh_database, until
 from tests.servers import nats_server
 
 
@@ -66,6 +66,15 @@ async def running_services(kind: str, root: Path) -> AsyncIterator[Services]:
         brokers = [registry_broker(url, reg), assessment_broker(url, ass)]
         for broker in brokers:
             await broker.start()
+        rpc = RpcClient(nc, 2)
+        for service in ("registry", "assessment"):
+            # Started is not yet heard: the first request may beat the subscription to the
+            # server ("no assessment service is running"), so each must answer first.
+            await until(
+                lambda s=service: rpc.call(s, "health", Empty(), ServiceHealth),  # type: ignore[misc]
+                what=f"the {service} service answering",
+                ignoring=ServiceUnavailable,
+            )
         try:
             yield Services(nc, RpcClient(nc), url, reg, ass)
         finally:

@@ -490,7 +490,10 @@ async def test_while_a_swap_holds_the_projection_lock_the_service_answers_and_th
         await asyncio.to_thread(locked.wait, 10)
         publisher = EventPublisher(js)
         base = f"l-{dashboard_db.dialect.name}"  # one event id per database: not a duplicate
-        event = _event("locked", base, 1, EventType.CYCLE_OPENED, {"region": "410100"})
+        # A program per database too: a fresh database's own consumer reads the log from the
+        # start, the other database's event of this test included.
+        program = f"locked-{dashboard_db.dialect.name}"
+        event = _event(program, base, 1, EventType.CYCLE_OPENED, {"region": "410100"})
         await publisher.publish(event)  # type: ignore[arg-type]
         rpc = RpcClient(nc)
         for _ in range(5):  # it answers while the event waits for the lock
@@ -498,11 +501,11 @@ async def test_while_a_swap_holds_the_projection_lock_the_service_answers_and_th
             await rpc.call("dashboard", "years", Empty(), YearList)
             assert time.monotonic() - started < 1.0
             await asyncio.sleep(0.2)
-        assert not any(c["program"] == "locked" for c in store.cycles(dashboard_db))
+        assert not any(c["program"] == program for c in store.cycles(dashboard_db))
         release.set()
         await holder
         await _caught_up(dashboard_db, js)
-        assert [c["base"] for c in store.cycles(dashboard_db) if c["program"] == "locked"] == [base]
+        assert [c["base"] for c in store.cycles(dashboard_db) if c["program"] == program] == [base]
     finally:
         release.set()
         await broker.stop()
