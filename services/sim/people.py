@@ -29,7 +29,7 @@ from temporalio.client import (
     WorkflowUpdateRPCTimeoutOrCancelledError,
 )
 from temporalio.exceptions import ApplicationError
-from temporalio.service import RPCError, RPCStatusCode
+from temporalio.service import RPCError
 
 from shared.contracts.cycle import (
     Actor,
@@ -248,17 +248,7 @@ class TemporalChannel:
         return list((await self.state(base)).experts)
 
     async def _update(self, base: str, update: Any, arg: Any, key: str) -> Any:
-        # One try, errors as they come; except an update the server lost before any worker saw
-        # it ("update ... not found", NOT_FOUND on a workflow that exists: seen on the
-        # time-skipping test server), which was never applied and is sent once more.
-        for attempt in range(3):
-            try:
-                return await self.handle(base).execute_update(update, arg)
-            except RPCError as exc:
-                lost = exc.status == RPCStatusCode.NOT_FOUND and "update" in str(exc)
-                if not lost or attempt == 2:
-                    raise
-        raise AssertionError("unreachable: the last try's failure is raised")
+        return await self.handle(base).execute_update(update, arg)
 
     async def upload(self, base: str, kind: str, data: bytes) -> Upload:
         if self._objects is None:
