@@ -19,9 +19,8 @@ from fastapi.responses import HTMLResponse
 
 from services.gateway.auth import require, rpc
 from services.gateway.deps import DepsDep
-from services.gateway.identity.tokens import Principal
-from services.gateway.portal.problem_words import PROBLEM_WORDS
-from services.gateway.portal.render import lang_of, page
+from services.gateway.portal.common_pages import problem_page
+from services.gateway.portal.render import page
 from services.gateway.portal.session import PortalUser
 from services.gateway.portal.words import words
 from services.gateway.problems import ApiError
@@ -76,20 +75,6 @@ words(
 )
 
 
-def _problem(request: Request, user: Principal, exc: ApiError) -> HTMLResponse:
-    said = PROBLEM_WORDS.get(exc.code)
-    text = (said[0] if lang_of(request) == "zh" else said[1]) if said else exc.detail
-    return page(
-        request,
-        "common_problem.html",
-        user=user,
-        status=exc.status,
-        problem_status=exc.status,
-        problem_code=exc.code,
-        problem_text=text,
-    )
-
-
 @router.get("/portal/province/bases", response_class=HTMLResponse)
 async def province_bases(
     request: Request,
@@ -111,7 +96,7 @@ async def province_bases(
             chosen, deps, user, status=None, region=None, cursor=None, limit=MAX_PAGE
         )
     except ApiError as exc:
-        return _problem(request, user, exc)
+        return problem_page(request, user, exc)
     eligibility = pinned.rules.eligibility
     return page(
         request,
