@@ -198,8 +198,14 @@ async def published_year(stack: Stack, bases: list[str]) -> tuple[ProgramRules, 
         # An expert the review is assigned to: which one depends on the roster other tests of
         # the program left (random order); a name not on the review asks the assessment
         # service from inside the update, which the time-skipping server answers "not found".
-        assigned = (await handle.query(AnnualCycleWorkflow.state)).experts
-        await driver.score(handle, assigned[0], driver.scores(rules, 80 if base == BASE else 70))
+        state = await until(
+            lambda h=handle: h.query(AnnualCycleWorkflow.state),  # type: ignore[misc]
+            lambda state: state.experts,
+            "the review's experts",
+        )
+        await driver.score(
+            handle, state.experts[0], driver.scores(rules, 80 if base == BASE else 70)
+        )
     await until(
         lambda: program_year.query(ProgramYearWorkflow.state),
         lambda state: state.phase == "publication",
