@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import email
 import email.policy
 import threading
@@ -160,12 +159,13 @@ async def test_a_rectification_order_reaches_inbox_webhook_and_mail(
 
     assert good[0]["headers"][NOTICE_ID_HEADER] == f"{event.id}.base"
 
-    for _ in range(100):
+    def deliveries() -> list[Delivery]:
         with session_scope(notifier) as session:
-            rows = list(session.exec(select(Delivery).where(Delivery.event_id == event.id)))
-        if all(r.status != "pending" for r in rows):
-            break
-        await asyncio.sleep(0.05)
+            return list(session.exec(select(Delivery).where(Delivery.event_id == event.id)))
+
+    rows = await until(
+        deliveries, lambda rows: all(r.status != "pending" for r in rows), "every delivery ended"
+    )
     assert sorted((r.channel, r.recipient, r.status, r.attempts, r.last_error) for r in rows) == [
         ("email", "bureau@test", "sent", 1, ""),
         ("webhook", f"{receiver.url}/broken", "dead", 3, "HTTP 500"),
@@ -232,16 +232,14 @@ async def test_an_assignment_reaches_only_its_expert(notifier: Any, nc: NatsClie
         data={"expert": "exp-li", "round": 1, "due": "2026-10-16T00:00:00+08:00"},
     )
     await EventPublisher(js).publish(event)
-    mine: list[Any] = []
-    for _ in range(200):
-        theirs = await _inbox(
-            nc, audiences=["expert", "program"], program="notify", recipient="exp-li"
-        )
-        # Program-wide notices of the session's other tests may be there too.
-        mine = [n for n in theirs.notices if n.audience == "expert"]
-        if mine:
-            break
-        await asyncio.sleep(0.05)
+    # The notifier reads the whole log: in a long random-order run other modules' events come
+    # first, so the wait is the shared one (60 s), not a count of short sleeps.
+    theirs = await until(
+        lambda: _inbox(nc, audiences=["expert"], program="notify", recipient="exp-li"),
+        lambda inbox: inbox.notices,
+        "exp-li's assignment notice",
+    )
+    mine = theirs.notices
     assert [(n.kind, n.recipient) for n in mine] == [("expert_assigned", "exp-li")]
     assert "2026年10月15日24时前" in mine[0].body_zh
     other = await _inbox(nc, audiences=["expert", "program"], recipient="exp-wang")
