@@ -13,6 +13,7 @@ from shared.db import ping
 from shared.events.subjects import rpc_subject
 from shared.nats_auth import SHARED_INBOX, inbox_prefix
 from shared.rpc import Empty, RpcErrors, ServiceHealth
+from shared.settings import split_nats_urls
 
 Check = Callable[[], Awaitable[None]]
 
@@ -65,8 +66,7 @@ def health_router(service: str, check: Callable[[], Awaitable[dict[str, str]]]) 
 def url_inbox_prefix(nats_url: str | list[str]) -> str:
     """The inbox of the user whose credentials the (first) URL carries: a service's answers
     come there, where no other user may read them."""
-    first = nats_url if isinstance(nats_url, str) else (nats_url[0] if nats_url else "")
-    first = first.split(",")[0].strip()
+    first = split_nats_urls(nats_url)[0] if isinstance(nats_url, str) else nats_url[0]
     return inbox_prefix(urlsplit(first if "://" in first else f"nats://{first}").username)
 
 

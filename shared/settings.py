@@ -20,13 +20,32 @@ def with_credentials(url: str, user: str, password: str) -> str:
     return urlunsplit(parts._replace(netloc=userinfo + parts.netloc))
 
 
+def split_nats_urls(value: str) -> list[str]:
+    """The NATS servers a comma-separated setting lists (a cluster: ``nats://a:4222,nats://b:4222``),
+    blanks around each stripped. An empty entry is a typo, refused rather than skipped. The
+    message names the entry's position, never the URL (it may carry a password)."""
+    urls = [part.strip() for part in value.split(",")]
+    for n, url in enumerate(urls, 1):
+        if not url:
+            raise ValueError(
+                f"nats_url_empty_entry: entry {n} of {len(urls)} in the NATS URL list is empty;"
+                f" separate URLs with single commas / NATS 地址列表第 {n} 项（共 {len(urls)} 项）"
+                "为空，请用单个逗号分隔各地址"
+            )
+    return urls
+
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEPLOY_DIR = REPO_ROOT / "deploy"
 
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
-        env_prefix="NAVCYCLE_", env_file=".env", extra="ignore", frozen=True
+        env_prefix="NAVCYCLE_",
+        env_file=".env",
+        extra="ignore",
+        frozen=True,
+        hide_input_in_errors=True,  # a refused value may carry a password (a NATS URL's)
     )
 
     state_dir: Path = Field(Path(".navcycle"), description="Where embedded servers keep data")
@@ -147,6 +166,12 @@ class Settings(BaseSettings):
     log_format: Literal["auto", "console", "json"] = "auto"
     log_level: str = "INFO"
 
+    @field_validator("nats_url")
+    @classmethod
+    def _nats_list(cls, value: str) -> str:
+        split_nats_urls(value)
+        return value
+
     @field_validator("s3_endpoint")
     @classmethod
     def _no_scheme(cls, value: str | None) -> str | None:
@@ -173,7 +198,7 @@ class Settings(BaseSettings):
         if self.nats_user:
             secret = self.nats_password.get_secret_value() if self.nats_password else ""
             return self.nats_user, secret
-        first = urlsplit(self.nats_url.split(",")[0].strip())
+        first = urlsplit(split_nats_urls(self.nats_url)[0])
         if first.username:  # credentials written into the URL itself
             return first.username, first.password or ""
         from shared.nats_auth import OPERATOR, read_embedded_passwords
@@ -185,7 +210,7 @@ class Settings(BaseSettings):
     def nats_servers(self) -> list[str]:
         """The NATS URL setting may list a cluster, comma-separated. The process's credentials
         travel in each URL (nats-py and FastStream read them there), unless a URL has its own."""
-        urls = [url.strip() for url in self.nats_url.split(",") if url.strip()]
+        urls = split_nats_urls(self.nats_url)
         credentials = self.nats_credentials()
         if credentials is None:
             return urls

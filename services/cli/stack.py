@@ -25,7 +25,7 @@ from shared.contracts import search_attributes as sa
 from shared.logging import get_logger
 from shared.nats_auth import CONFIG_FILE, read_embedded_passwords, write_embedded_auth
 from shared.retrying import retrying
-from shared.settings import Settings
+from shared.settings import Settings, split_nats_urls
 from shared.supervisor import Supervisor, answers, http_probe, port_probe
 from shared.temporal import connect_temporal
 
@@ -40,6 +40,14 @@ _KINDS = {
 def _host_port(address: str) -> tuple[str, int]:
     host, _, port = address.rpartition(":")
     return host or "127.0.0.1", int(port)
+
+
+def nats_host_ports(settings: Settings) -> list[tuple[str, int]]:
+    """Host and port of every NATS server the setting lists (a cluster's, comma-separated)."""
+    parsed = [
+        urlparse(u if "://" in u else f"nats://{u}") for u in split_nats_urls(settings.nats_url)
+    ]
+    return [(url.hostname or "127.0.0.1", url.port or 4222) for url in parsed]
 
 
 def child_env(settings: Settings) -> dict[str, str]:
@@ -65,7 +73,7 @@ def service_env(env: dict[str, str], name: str, passwords: dict[str, str]) -> di
 def start_nats(settings: Settings, stack: Supervisor, env: dict[str, str]) -> dict[str, str]:
     """A nats-server of our own, with new passwords for its users; returns them."""
     state = settings.state_dir.resolve()
-    nats_url = urlparse(settings.nats_url.split(",")[0].strip())
+    host, port = nats_host_ports(settings)[0]
     # The monitoring port (the e2e tests read /connz) is in the config, on the loopback only.
     passwords = write_embedded_auth(settings.nats_auth_dir, monitor_port=settings.nats_monitor_port)
     stack.start(
@@ -76,9 +84,9 @@ def start_nats(settings: Settings, stack: Supervisor, env: dict[str, str]) -> di
             str(settings.nats_auth_dir.resolve() / CONFIG_FILE),
             "-js",
             "-a",
-            nats_url.hostname or "127.0.0.1",
+            host,
             "-p",
-            str(nats_url.port or 4222),
+            str(port),
             "-sd",
             str(state / "nats"),
         ],
@@ -135,9 +143,10 @@ async def bring_up(settings: Settings, stack: Supervisor) -> None:
             argv += ["--search-attribute", f"{key.name}={key.indexed_value_type.name.capitalize()}"]
         stack.start("temporal", argv, env)
 
-    nats_url = urlparse(settings.nats_url)
-    n_host, n_port = nats_url.hostname or "127.0.0.1", nats_url.port or 4222
-    if answers(n_host, n_port):
+    servers = nats_host_ports(settings)
+    live = [server for server in servers if answers(*server)]
+    n_host, n_port = (live or servers)[0]
+    if live:
         # Used as it is. The users written by an earlier start are passed on: a server of ours
         # still running knows them, and a server without authentication ignores them.
         passwords = read_embedded_passwords(settings.nats_auth_dir)
