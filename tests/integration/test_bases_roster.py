@@ -3,7 +3,6 @@ migrated SQLite and PostgreSQL databases."""
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -35,7 +34,7 @@ from shared.events.types import EventType
 from shared.publisher import EventPublisher
 from shared.rpc import Empty, RpcError
 from tests.conftest import DATABASES
-from tests.helpers import demo_rules
+from tests.helpers import demo_rules, until
 from tests.integration.bases_roster import Services, add_base, add_program, running_services
 
 P = "demo-fast"
@@ -197,18 +196,36 @@ async def _open(svc: Services, base: str, needed: int, round_: int = 0) -> Assig
     )
 
 
+async def _review_opened(svc: Services, base: str, experts: int) -> None:
+    """What the workflows published before assignments.open: round 0's review.opened."""
+    opened = new_event(
+        event_type=EventType.REVIEW_OPENED,
+        program="rp",
+        year=2026,
+        base=base,
+        time=datetime.now(UTC),
+        stream_key=f"cycle/rp/2026/{base}",
+        sequence=7,
+        data={"round": 0, "experts_required": experts},
+    )
+    await EventPublisher(svc.nc.jetstream()).publish(opened)
+
+
+async def _current(svc: Services, base: str) -> Assignments:
+    query = AssignmentQuery(program="rp", year=2026, base=base)
+    return await svc.rpc.call("assessment", "assignments.current", query, Assignments)
+
+
 async def _events(svc: Services, event_type: str, count: int) -> list[CloudEvent]:
-    found: list[CloudEvent] = []
-    for _ in range(100):
-        found = [
-            e
-            for _, e in await read_events(
-                svc.nc.jetstream(), event_filter("rp", None, None, event_type)
-            )
-        ]
-        if len(found) >= count:
-            break
-        await asyncio.sleep(0.05)
+    """The program's ``event_type`` events once there are at least ``count``."""
+
+    async def read() -> list[CloudEvent]:
+        filter_ = event_filter("rp", None, None, event_type)
+        return [e for _, e in await read_events(svc.nc.jetstream(), filter_)]
+
+    found: list[CloudEvent] = await until(
+        read, lambda found: len(found) >= count, f"{count} {event_type} events"
+    )
     return found
 
 
@@ -239,27 +256,15 @@ async def test_a_review_never_opens_with_a_short_roster(svc: Services) -> None:
         ("rp", 2026, "b1", 0)
     }
 
-    # The review.opened consumer of the same round changes nothing.
-    opened_event = new_event(
-        event_type=EventType.REVIEW_OPENED,
-        program="rp",
-        year=2026,
-        base="b1",
-        time=datetime.now(UTC),
-        stream_key="cycle/rp/2026/b1",
-        sequence=7,
-        data={"round": 0, "experts_required": 3},
-    )
-    await EventPublisher(svc.nc.jetstream()).publish(opened_event)
-    await asyncio.sleep(0.5)
-    current = await svc.rpc.call(
-        "assessment",
-        "assignments.current",
-        AssignmentQuery(program="rp", year=2026, base="b1"),
-        Assignments,
-    )
-    assert current.experts == ["e1", "e2", "e3"]
-    assert len(await _events(svc, "expert.assigned", 3)) == 3
+    # The review.opened consumer of the same round changes nothing. A marker behind it: the
+    # consumer takes one event at a time, in stream order, so once the marker's review (of
+    # another base) has its expert, the event before it has been handled.
+    await _review_opened(svc, "b1", 3)
+    await _review_opened(svc, "b-marker", 1)
+    await until(lambda: _current(svc, "b-marker"), lambda a: a.experts, "the marker's review")
+    assert (await _current(svc, "b1")).experts == ["e1", "e2", "e3"]
+    assigned = await _events(svc, "expert.assigned", 4)
+    assert len([e for e in assigned if e.base == "b1"]) == 3
 
 
 async def test_silent_experts_places_go_to_the_next_on_the_roster(svc: Services) -> None:
