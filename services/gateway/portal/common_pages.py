@@ -279,8 +279,11 @@ words(
 )
 
 
-def problem_page(request: Request, user: Principal | None, exc: ApiError) -> HTMLResponse:
-    """A refusal as a page: the API's status and code, and what to do next in words."""
+def problem_page(
+    request: Request, user: Principal | None, exc: ApiError, *, hint: str = ""
+) -> HTMLResponse:
+    """A refusal as a page: the API's status and code, and what to do next in words (with
+    ``hint``, a page's own word on it)."""
     said = PROBLEM_WORDS.get(exc.code)
     text = (said[0] if lang_of(request) == "zh" else said[1]) if said else exc.detail
     return page(
@@ -291,6 +294,7 @@ def problem_page(request: Request, user: Principal | None, exc: ApiError) -> HTM
         problem_status=exc.status,
         problem_code=exc.code,
         problem_text=text,
+        problem_hint=hint,
     )
 
 

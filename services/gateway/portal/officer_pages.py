@@ -35,7 +35,7 @@ from services.gateway.access import Target, allowed, row_visible
 from services.gateway.auth import require, rpc
 from services.gateway.deps import Deps, DepsDep
 from services.gateway.identity.tokens import Principal
-from services.gateway.portal.problem_words import PROBLEM_WORDS
+from services.gateway.portal.common_pages import problem_page
 from services.gateway.portal.render import lang_of, page
 from services.gateway.portal.session import PortalUser
 from services.gateway.portal.words import Lang, say, words
@@ -244,8 +244,6 @@ words(
         "officer.stage.excluded": ("未纳入评估", "Excluded"),
         "officer.stage.held": ("待上年度整改结束", "Held until last year's rectification ends"),
         "officer.stage.ended": ("因摘牌终止", "Ended by de-listing"),
-        "officer.problem.title": ("无法打开此页面", "This page cannot be shown"),
-        "officer.problem.status": ("（错误代码 {status}：{code}）", "(status {status}: {code})"),
         "officer.problem.not_officer": (
             "此页面供市、省知识产权局使用。",
             "This page is for the city and province IP offices.",
@@ -472,23 +470,10 @@ def _moment(at: datetime, lang: Lang) -> str:
 
 
 def _problem_page(request: Request, user: Principal, exc: ApiError) -> HTMLResponse:
-    lang = lang_of(request)
-    pair = PROBLEM_WORDS.get(exc.code)
-    text = (pair[0] if lang == "zh" else pair[1]) if pair else exc.detail
-    return page(
-        request,
-        "officer_problem.html",
-        user=user,
-        status=exc.status,
-        problem_text=text,
-        problem_status=exc.status,
-        problem_code=exc.code,
-        problem_hint=(
-            say("officer.problem.not_officer", lang)
-            if exc.code == "forbidden" and user.role not in OFFICERS
-            else ""
-        ),
-    )
+    """common_pages.problem_page, telling a non-officer refused whom the page is for."""
+    not_officer = exc.code == "forbidden" and user.role not in OFFICERS
+    hint = say("officer.problem.not_officer", lang_of(request)) if not_officer else ""
+    return problem_page(request, user, exc, hint=hint)
 
 
 def _officer(user: Principal) -> None:
