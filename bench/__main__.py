@@ -21,7 +21,7 @@ from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any
 
-from bench import memory, pdf_load, pipeline, rebuild, replay, rush, year
+from bench import memory, pdf_load, pipeline, rebuild, replay, rush, year, year_costs
 from bench.report import Goal, Outcome, Row, say, table, write_results
 from shared.logging import configure_logging
 
@@ -37,6 +37,7 @@ BENCHMARKS: dict[str, Runner] = {
     "pdf_load": lambda a: pdf_load.run(filings=a.pdf_filings),
     "memory": lambda a: memory.run(cycles=a.memory_cycles),
     "year": lambda a: year.run(bases=a.bases, scale=a.year_scale),
+    "cycle_costs": lambda a: year_costs.run(bases=a.cost_bases, scale=a.year_scale),
 }
 QUICK = {
     "replay_repeat": 5,
@@ -48,6 +49,7 @@ QUICK = {
     "pdf_filings": 20,
     "memory_cycles": 500,
     "bases": 50,
+    "cost_bases": 30,
     "year_scale": 0.3,
 }
 
@@ -59,6 +61,7 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--out", type=Path, default=Path(__file__).parent / "results.json")
     p.add_argument("--bases", type=int, default=1000, help="year: bases in the program year")
     p.add_argument("--year-scale", type=float, default=1.0, help="year: stretch the calendar")
+    p.add_argument("--cost-bases", type=int, default=300, help="cycle_costs: bases in its year")
     p.add_argument("--rate", type=float, default=500, help="pipeline: fixed events/s")
     p.add_argument("--pipeline-seconds", type=float, default=10, help="pipeline: at that rate")
     p.add_argument("--flood", type=int, default=30_000, help="pipeline: navcycle's flood")

@@ -60,6 +60,7 @@ class CycleShape:
     shape: Shape
     phases: list[int]  # the phase of each update, in the order they were accepted
     events: int
+    bytes: int = 0  # the history's events, protobuf-encoded (what the server stores, about)
 
 
 def shape_of(history: WorkflowHistory) -> CycleShape:
@@ -80,7 +81,8 @@ def shape_of(history: WorkflowHistory) -> CycleShape:
         signals_in=counts[_E.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED],
         signals_out=counts[_E.EVENT_TYPE_SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_INITIATED],
     )
-    return CycleShape(shape, phases, len(history.events))
+    size = sum(e.ByteSize() for e in history.events)
+    return CycleShape(shape, phases, len(history.events), size)
 
 
 async def fetch_shapes(client: Client, ids: list[str]) -> dict[str, CycleShape]:

@@ -40,8 +40,9 @@ def descendants(pid: int) -> list[int]:
     return out
 
 
-def cpu_seconds(pid: int) -> float:
-    """User plus system CPU of one live process (0 once it is gone)."""
+def cpu_seconds(pid: int | str) -> float:
+    """User plus system CPU of one live process (0 once it is gone), or of one thread, given
+    as ``"<pid>/task/<tid>"``."""
     try:
         stat = Path(f"/proc/{pid}/stat").read_text()
     except OSError:

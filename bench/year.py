@@ -30,6 +30,7 @@ from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
+from bench.cycle_costs import CycleCosts
 from bench.floor_models import BareCycleInput, BareYearInput, FloorActivities
 from bench.floor_workflows import BareCycle, BareYear
 from bench.history_shapes import CycleShape, QueryCounter, fetch_shapes, totals
@@ -166,12 +167,15 @@ async def navcycle_side(
         )
         async with build_worker(client, NAV_QUEUE, activities):
             clock = CalendarClock(client)
+            costs = CycleCosts(root, js)
+            await costs.start()
             meter = CpuMeter("bench: play, worker, registry, filings")
             meter.start()
             t0 = time.monotonic()
 
             def progress(phase: str, done: int, total: int) -> None:
                 if done == total:
+                    costs.mark(phase)
                     phase_done[phase] = round(time.monotonic() - t0, 1)
                     say(NAME, f"navcycle {phase}: {total} at {phase_done[phase]:.0f} s")
 
@@ -195,6 +199,7 @@ async def navcycle_side(
             say(NAME, f"navcycle year done in {wall:.0f} s (load average {load.get('mean')})")
             ids = [program_year_id(PROGRAM, YEAR), *(cycle_id(PROGRAM, YEAR, b) for b in names)]
             shapes = await fetch_shapes(client, ids)
+            per_cycle = await costs.finish([shapes[i] for i in ids[1:]])
     idle = clock.idle_s + final_idle
     if summary.refused:
         say(NAME, f"WARNING: deadlines refused some inputs {dict(summary.refused)}: --year-scale")
@@ -206,6 +211,7 @@ async def navcycle_side(
         "queries": sum(queries.by_workflow.values()),
         "cpu_s_by_process": meter.by_process,
         "load_avg_1m": load,
+        "per_cycle": per_cycle,
     }
     return SideResult(wall, wall - idle, cpu, detail), shapes, queries.by_workflow
 
@@ -314,16 +320,23 @@ async def _floor_updates(
 # ---------------------------------------------------------------- the benchmark
 
 
-async def run(bases: int = 1000, scale: float = 1.0, seed: int = 2026) -> Outcome:
-    with tempfile.TemporaryDirectory(prefix="navcycle-bench-year-") as tmp:
+@contextlib.asynccontextmanager
+async def year_engines(prefix: str) -> AsyncIterator[tuple[Path, str, WorkflowEnvironment]]:
+    """A temporary directory, a nats-server and the dev server (its database in memory)."""
+    with tempfile.TemporaryDirectory(prefix=prefix) as tmp:
         root = Path(tmp)
         with nats_server(root / "nats") as nats_url:
             async with dev_server() as env:
-                say(NAME, f"navcycle: a program year of {bases} bases on the dev server")
-                nav, shapes, queries = await navcycle_side(env, nats_url, root, bases, scale, seed)
-                names = [f"y{n:05d}" for n in range(bases)]
-                say(NAME, f"floor: {bases + 1} bare workflows with the same counts")
-                floor = await floor_side(env, shapes, queries, names)
+                yield root, nats_url, env
+
+
+async def run(bases: int = 1000, scale: float = 1.0, seed: int = 2026) -> Outcome:
+    async with year_engines("navcycle-bench-year-") as (root, nats_url, env):
+        say(NAME, f"navcycle: a program year of {bases} bases on the dev server")
+        nav, shapes, queries = await navcycle_side(env, nats_url, root, bases, scale, seed)
+        names = [f"y{n:05d}" for n in range(bases)]
+        say(NAME, f"floor: {bases + 1} bare workflows with the same counts")
+        floor = await floor_side(env, shapes, queries, names)
     return _outcome(bases, nav, floor, shapes)
 
 
