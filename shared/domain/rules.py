@@ -10,7 +10,7 @@ import json
 import re
 from decimal import Decimal
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, Protocol, TypeVar
 
 from pydantic import (
     AfterValidator,
@@ -23,6 +23,7 @@ from pydantic import (
 )
 
 from shared.domain.documents import InvalidDocument, load_mapping
+from shared.domain.targets import TargetRule, TargetScore
 from shared.domain.timespec import (
     Duration,
     MonthDay,
@@ -59,6 +60,23 @@ MonthDayStr = Annotated[str, AfterValidator(_month_day)]
 
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class _Keyed(Protocol):
+    @property
+    def key(self) -> str: ...
+
+
+_K = TypeVar("_K", bound=_Keyed)
+
+
+def _keys_once(what: str, items: list[_K]) -> list[_K]:
+    """Refuse a list whose items repeat a key: ``{what} keys repeat: a, b``."""
+    keys = [i.key for i in items]
+    dupes = sorted({k for k in keys if keys.count(k) > 1})
+    if dupes:
+        raise ValueError(f"{what} keys repeat: {', '.join(dupes)}")
+    return items
 
 
 class CalendarRules(_Model):
@@ -143,11 +161,7 @@ class EligibilityRules(_Model):
     @field_validator("declarations")
     @classmethod
     def _unique_declarations(cls, value: list[Declaration]) -> list[Declaration]:
-        keys = [d.key for d in value]
-        dupes = sorted({k for k in keys if keys.count(k) > 1})
-        if dupes:
-            raise ValueError(f"declaration keys repeat: {', '.join(dupes)}")
-        return value
+        return _keys_once("declaration", value)
 
 
 class Indicator(_Model):
@@ -164,6 +178,14 @@ class Indicator(_Model):
             " left out (every indicator is scored 0-100)"
         ),
     )
+    from_target: TargetScore | None = Field(
+        None,
+        description=(
+            "Scored from a target's completion instead of by experts: the target's key, or"
+            " {key, zero_at, full_at} (completion in percent scoring 0 and full marks, linear"
+            " between)"
+        ),
+    )
 
     @field_validator("key")
     @classmethod
@@ -171,6 +193,11 @@ class Indicator(_Model):
         if not _ID.fullmatch(value):
             raise ValueError("indicator key must be letters, digits, '-' or '_'")
         return value
+
+    @field_validator("from_target", mode="before")
+    @classmethod
+    def _target_key(cls, value: Any) -> Any:
+        return {"key": value} if isinstance(value, str) else value
 
     def maximum(self, scale: Scale) -> float:
         """The highest score an expert may give on ``scale``."""
@@ -371,11 +398,7 @@ class RubricRules(_Model):
     @field_validator("indicators")
     @classmethod
     def _unique(cls, value: list[Indicator]) -> list[Indicator]:
-        keys = [i.key for i in value]
-        dupes = sorted({k for k in keys if keys.count(k) > 1})
-        if dupes:
-            raise ValueError(f"indicator keys repeat: {', '.join(dupes)}")
-        return value
+        return _keys_once("indicator", value)
 
     @model_validator(mode="after")
     def _consistent(self) -> RubricRules:
@@ -501,6 +524,10 @@ class ProgramRules(_Model):
         None, description="Whether the yearly evaluation designates provincial bases, and how"
     )
     clauses: ProgramClauses = Field(default_factory=ProgramClauses)  # type: ignore[arg-type]
+    targets: list[TargetRule] = Field(
+        default_factory=list,
+        description="Quantified targets (目标任务), the program's own and each participant's",
+    )
     simulation: bool = Field(
         False, description="A simulated program (navcycle demo): never part of the record"
     )
@@ -529,6 +556,25 @@ class ProgramRules(_Model):
         if len(set(value)) != len(value):
             raise ValueError("a verification step may appear once")
         return value
+
+    @field_validator("targets")
+    @classmethod
+    def _unique_targets(cls, value: list[TargetRule]) -> list[TargetRule]:
+        return _keys_once("target", value)
+
+    @model_validator(mode="after")
+    def _indicator_targets(self) -> ProgramRules:
+        known = {t.key for t in self.targets}
+        unknown = sorted(
+            f"{i.key} -> {i.from_target.key}"
+            for i in self.rubric.indicators
+            if i.from_target is not None and i.from_target.key not in known
+        )
+        if unknown:
+            raise ValueError(
+                "indicators scored from targets the program does not have: " + ", ".join(unknown)
+            )
+        return self
 
     @field_validator("provenance")
     @classmethod
@@ -562,8 +608,18 @@ def load_rules_file(path: Path) -> ProgramRules:
 
 
 def rules_digest(rules: ProgramRules) -> str:
-    """A stable fingerprint: applying identical rules twice creates no new version."""
+    """A stable fingerprint: applying identical rules twice creates no new version.
+
+    Fields added since rules were first stored are left out while they hold their empty default
+    (a program without targets, an indicator not scored from one), so the digest of rules written
+    before them is unchanged and restarting the registry creates no new version of them."""
     import hashlib
 
-    canonical = json.dumps(rules.model_dump(mode="json", by_alias=True), sort_keys=True)
+    document = rules.model_dump(mode="json", by_alias=True)
+    if not document["targets"]:
+        del document["targets"]
+    for indicator in document["rubric"]["indicators"]:
+        if indicator["from_target"] is None:
+            del indicator["from_target"]
+    canonical = json.dumps(document, sort_keys=True)
     return hashlib.sha256(canonical.encode()).hexdigest()
