@@ -270,15 +270,22 @@ def reassign(
     return sorted(kept + added, key=lambda r: r.expert), replaced
 
 
+def _unreplaced_places(session: Session, *, program: str, expert: str) -> list[AssignmentRow]:
+    """Every place the expert holds (on any round) that nobody replaced it on."""
+    return list(
+        session.exec(
+            select(AssignmentRow).where(
+                AssignmentRow.program == program,
+                AssignmentRow.expert == expert,
+                col(AssignmentRow.replaced_at).is_(None),
+            )
+        ).all()
+    )
+
+
 def open_reviews_of(session: Session, *, program: str, expert: str) -> list[AssignmentRow]:
     """The expert's places on rounds with no recorded decision."""
-    rows = session.exec(
-        select(AssignmentRow).where(
-            AssignmentRow.program == program,
-            AssignmentRow.expert == expert,
-            col(AssignmentRow.replaced_at).is_(None),
-        )
-    ).all()
+    rows = _unreplaced_places(session, program=program, expert=expert)
     return [
         r
         for r in rows
@@ -289,13 +296,7 @@ def open_reviews_of(session: Session, *, program: str, expert: str) -> list[Assi
 def places_of(session: Session, *, program: str, expert: str) -> list[AssignmentRow]:
     """The expert's places on the latest round of each review (replaced ones left out): the
     reviews ``current_assignments`` names the expert on."""
-    rows = session.exec(
-        select(AssignmentRow).where(
-            AssignmentRow.program == program,
-            AssignmentRow.expert == expert,
-            col(AssignmentRow.replaced_at).is_(None),
-        )
-    ).all()
+    rows = _unreplaced_places(session, program=program, expert=expert)
     return [
         r
         for r in rows
