@@ -18,7 +18,7 @@ import sqlite3
 import threading
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from nats.js import JetStreamContext
 
@@ -87,6 +87,20 @@ async def dashboard_rows(js: JetStreamContext, root: Path) -> dict[str, int]:
     return {t: n for t, n in rows.items() if not t.startswith("alembic_version")}
 
 
+class Mark(NamedTuple):
+    """At a phase's end, since the year began: seconds, and CPU seconds of the server, of the
+    worker's threads and of the whole benchmark process."""
+
+    seconds: float
+    server: float
+    worker: float
+    process: float
+
+
+def _worker(threads: dict[str, float]) -> float:
+    return sum(threads.get(k, 0.0) for k in WORKER_THREADS)
+
+
 def _minus(after: dict[str, float], before: dict[str, float]) -> dict[str, float]:
     return {k: after[k] - before.get(k, 0.0) for k in after}
 
@@ -96,7 +110,7 @@ class CycleCosts:
 
     def __init__(self, root: Path, js: JetStreamContext) -> None:
         self._root, self._js = root, js
-        self._marks: dict[str, tuple[float, float]] = {}  # phase: (seconds, server CPU)
+        self._marks: dict[str, Mark] = {}
 
     async def start(self) -> None:
         info = await self._js.stream_info(EVENTS_STREAM)
@@ -107,7 +121,12 @@ class CycleCosts:
         self._t0, self._server = time.monotonic(), server_cpu_seconds()
 
     def mark(self, phase: str) -> None:
-        self._marks[phase] = (time.monotonic() - self._t0, server_cpu_seconds() - self._server)
+        self._marks[phase] = Mark(
+            time.monotonic() - self._t0,
+            server_cpu_seconds() - self._server,
+            _worker(_minus(thread_cpu_seconds(), self._threads)),
+            cpu_seconds(os.getpid()) - self._process,
+        )
 
     async def finish(self, cycles: list[CycleShape]) -> dict[str, Any]:
         """Per cycle, for the year's ``cycles`` (each base's, not the program year's)."""
@@ -142,7 +161,7 @@ def per_cycle(
     bases: int,
     wall: float,
     server: float,
-    marks: dict[str, tuple[float, float]],
+    marks: dict[str, Mark],
     threads: dict[str, float],
     process: float,
     events: int,
@@ -153,23 +172,24 @@ def per_cycle(
     def each(value: float, digits: int = 4) -> float:
         return round(value / bases, digits)
 
-    launch_s, launch_cpu = marks.get(LAUNCH, (0.0, 0.0))
-    filed_s, filed_cpu = marks.get(FILINGS, (launch_s, launch_cpu))
-    worker = sum(threads.get(k, 0.0) for k in WORKER_THREADS)
+    launch = marks.get(LAUNCH, Mark(0.0, 0.0, 0.0, 0.0))
+    filed = marks.get(FILINGS, launch)
     row_total = sum(n for tables in rows.values() for n in tables.values())
     history_bytes = sum(s.bytes for s in cycles)
     return {
         "bases": bases,
         "wall_s": round(wall, 1),
         "server_cpu_s": each(server),
-        "server_cpu_s_launch": each(launch_cpu),
-        "server_cpu_s_plan_filings": each(filed_cpu - launch_cpu),
-        "launch_s": round(launch_s, 1),
-        "plan_filings_s": round(filed_s - launch_s, 1),
-        "server_cpu_s_by_phase_end": {p: round(c, 1) for p, (_, c) in marks.items()},
-        "worker_cpu_s": each(worker),
+        "server_cpu_s_launch": each(launch.server),
+        "server_cpu_s_plan_filings": each(filed.server - launch.server),
+        "launch_s": round(launch.seconds, 1),
+        "plan_filings_s": round(filed.seconds - launch.seconds, 1),
+        "worker_cpu_s": each(_worker(threads)),
+        "worker_cpu_s_launch": each(launch.worker),
+        "worker_cpu_s_plan_filings": each(filed.worker - launch.worker),
         "worker_cpu_s_whole_process": each(process),
         "process_cpu_s_by_thread": {k: round(v, 1) for k, v in threads.items()},
+        "by_phase_end": {p: [round(x, 1) for x in m] for p, m in marks.items()},
         "history_bytes": round(history_bytes / len(cycles)) if cycles else None,
         "history_events": round(sum(s.events for s in cycles) / len(cycles), 1) if cycles else None,
         "histories_measured": len(cycles),

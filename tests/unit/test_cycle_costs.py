@@ -9,7 +9,7 @@ import time
 from contextlib import closing
 from pathlib import Path
 
-from bench.cycle_costs import per_cycle, sqlite_rows, thread_cpu_seconds
+from bench.cycle_costs import Mark, per_cycle, sqlite_rows, thread_cpu_seconds
 from bench.floor_models import Shape
 from bench.history_shapes import CycleShape
 
@@ -23,7 +23,11 @@ def test_costs_are_divided_by_the_cycles() -> None:
         bases=4,
         wall=100.04,
         server=2.0,
-        marks={"opened": (5.0, 0.4), "plans": (25.0, 1.2), "scores": (60.0, 1.8)},
+        marks={
+            "opened": Mark(5.0, 0.4, 0.04, 0.4),
+            "plans": Mark(25.0, 1.2, 0.12, 1.6),
+            "scores": Mark(60.0, 1.8, 0.6, 3.0),
+        },
         threads={"workflow code": 0.6, "SDK core (native threads)": 0.2, "main": 3.0},
         process=4.0,
         events=50,
@@ -39,13 +43,19 @@ def test_costs_are_divided_by_the_cycles() -> None:
         "server_cpu_s_plan_filings": 0.2,
         "launch_s": 5.0,
         "plan_filings_s": 20.0,
-        "server_cpu_s_by_phase_end": {"opened": 0.4, "plans": 1.2, "scores": 1.8},
         "worker_cpu_s": 0.2,
+        "worker_cpu_s_launch": 0.01,
+        "worker_cpu_s_plan_filings": 0.02,
         "worker_cpu_s_whole_process": 1.0,
         "process_cpu_s_by_thread": {
             "workflow code": 0.6,
             "SDK core (native threads)": 0.2,
             "main": 3.0,
+        },
+        "by_phase_end": {
+            "opened": [5.0, 0.4, 0.0, 0.4],
+            "plans": [25.0, 1.2, 0.1, 1.6],
+            "scores": [60.0, 1.8, 0.6, 3.0],
         },
         "history_bytes": 30_000,
         "history_events": 150.0,
