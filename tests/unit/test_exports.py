@@ -4,50 +4,34 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import UTC, date, datetime
 
 from openpyxl import load_workbook
 
 from services.gateway.exports import to_csv, to_xlsx
-from shared.contracts.results import ObjectionSummary, ResultEntry, ResultsNotice
+from shared.contracts.results import ObjectionSummary
+from tests.unit.notice_samples import failed, supplementary
 
-NOTICE = ResultsNotice(
-    program="nm",
-    year=2026,
-    program_name="专利导航服务基地",
-    issuer="内蒙古自治区知识产权局",
-    kind="supplementary",
-    number=2,
-    published_at=datetime(2027, 1, 10, 2, tzinfo=UTC),
-    publication_last_day=date(2027, 1, 15),
-    publication_period="5WD",
-    provisional=True,
-    changes_zh=["=呼和浩特基地整改合格"],
-    changes_en=["Hohhot base rectified"],
-    entries=[
-        ResultEntry(
-            base="hh",
-            name='=HYPERLINK("x")',
-            total=58.0,
-            grade="fail",
-            outcome="rectified",
-            reason_zh="整改报告经审核合格",
+NOTICE = supplementary(
+    [
+        failed(
+            "rectified",
+            "hh",
+            '=HYPERLINK("x")',
             reason_en="Rectification report accepted",
             corrected=True,
         ),
-        ResultEntry(
-            base="bt",
-            name="包头稀土基地",
-            total=90.0,
-            grade="fail",
-            outcome="vetoed",
-            reason_zh="一票否决：提供虚假材料",
-            reason_en="Vetoed: false materials",
+        failed(
+            "vetoed",
+            "bt",
+            "包头稀土基地",
             objections=[
                 ObjectionSummary(objection_id="o1", status="upheld", decision_reason="-重新评审")
             ],
         ),
     ],
+    provisional=True,
+    changes_zh=["=呼和浩特基地整改合格"],
+    changes_en=["Hohhot base rectified"],
 )
 
 

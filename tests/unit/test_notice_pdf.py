@@ -11,6 +11,7 @@ from pypdf import PdfReader
 
 from services.gateway.notice_pdf import notice_pdf
 from shared.contracts.results import ObjectionSummary, ResultEntry, ResultsNotice
+from tests.unit.notice_samples import failed
 
 
 def _notice(**changes: object) -> ResultsNotice:
@@ -24,16 +25,12 @@ def _notice(**changes: object) -> ResultsNotice:
             grade="excellent",
             rank_reason_zh="位列前15%",
         ),
-        ResultEntry(
-            base="ly",
-            name="洛阳<新材料>&基地",
+        failed(
+            "vetoed",
+            "ly",
+            "洛阳<新材料>&基地",
             region="410300",
             domain="新材料",
-            total=90.0,
-            grade="fail",
-            outcome="vetoed",
-            reason_zh="一票否决：提供虚假材料",
-            reason_en="Vetoed: false materials",
             objections=[
                 ObjectionSummary(
                     objection_id="o1",
@@ -43,15 +40,7 @@ def _notice(**changes: object) -> ResultsNotice:
                 )
             ],
         ),
-        ResultEntry(
-            base="kf",
-            name="开封农业基地",
-            region="410200",
-            total=58.0,
-            grade="fail",
-            outcome="rectified",
-            reason_zh="整改报告经审核合格",
-        ),
+        failed("rectified", "kf", "开封农业基地", region="410200"),
     ]
     base = {
         "program": "henan",

@@ -3,39 +3,26 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, date, datetime
 
 from services.gateway.routes.pages import render_results
-from shared.contracts.results import ObjectionSummary, ResultEntry, ResultsNotice
+from shared.contracts.results import ObjectionSummary
+from tests.unit.notice_samples import failed, supplementary
 
-NOTICE = ResultsNotice(
-    program="nm",
-    year=2026,
-    program_name="专利导航服务基地",
-    program_name_en="Patent navigation bases",
-    issuer="内蒙古自治区知识产权局",
-    kind="supplementary",
-    number=2,
-    published_at=datetime(2027, 1, 10, 2, tzinfo=UTC),
-    publication_last_day=date(2027, 1, 15),
-    publication_period="5WD",
-    changes_zh=["包头<稀土>基地更正为不合格"],
-    changes_en=["Baotou base corrected to Fail"],
-    entries=[
-        ResultEntry(
-            base="bt",
-            name="包头<稀土>基地",
-            total=90.0,
-            grade="fail",
-            outcome="vetoed",
-            reason_zh="一票否决：提供虚假材料",
-            reason_en="Vetoed: false materials",
+NOTICE = supplementary(
+    [
+        failed(
+            "vetoed",
+            "bt",
+            "包头<稀土>基地",
             corrected=True,
             objections=[
                 ObjectionSummary(objection_id="o1", status="upheld", decision_reason="属实")
             ],
         )
     ],
+    program_name_en="Patent navigation bases",
+    changes_zh=["包头<稀土>基地更正为不合格"],
+    changes_en=["Baotou base corrected to Fail"],
 )
 
 
