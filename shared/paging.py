@@ -24,7 +24,14 @@ class Page(Protocol):
 
 
 def json_size(item: Any) -> int:
-    return len(json.dumps(item, ensure_ascii=False, default=str).encode())
+    """The bytes of ``item`` as a reply carries it: the services' replies escape every
+    non-ASCII character (a Chinese character is six bytes there, not three)."""
+    return len(json.dumps(item, default=str))
+
+
+def model_size(model: Any) -> int:
+    """The bytes of a pydantic model in a reply (see :func:`json_size`)."""
+    return json_size(model.model_dump(mode="json"))
 
 
 def cut(

@@ -40,6 +40,17 @@ class RpcError(Exception):
         return {"code": self.code, "message": self.message, "status": self.status, **self.details}
 
 
+def unknown_cursor(cursor: str) -> RpcError:
+    """A page asked for after a cursor this list never gave (422 ``unknown_cursor``)."""
+    return RpcError(
+        "unknown_cursor",
+        f"未知的分页游标 {cursor!r}，请从第一页重新读取 / unknown cursor {cursor!r}: "
+        "read again from the first page",
+        422,
+        cursor=cursor,
+    )
+
+
 class ServiceUnavailable(RpcError):
     def __init__(self, message: str) -> None:
         super().__init__("service_unavailable", message, 503)

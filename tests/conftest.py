@@ -97,6 +97,7 @@ class Stack:
     task_queue: str
     registry_db: Engine
     assessment_db: Engine
+    filings_db: Engine
 
 
 @pytest.fixture(scope="session")
@@ -135,7 +136,15 @@ async def stack(
     worker: Worker = build_worker(ts_env.client, task_queue, activities)
     async with worker:
         yield Stack(
-            ts_env.client, ts_env, nc, objects, programs, task_queue, reg_engine, ass_engine
+            ts_env.client,
+            ts_env,
+            nc,
+            objects,
+            programs,
+            task_queue,
+            reg_engine,
+            ass_engine,
+            fil_engine,
         )
     for broker in brokers:
         await broker.stop()

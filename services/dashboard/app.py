@@ -20,14 +20,15 @@ from shared.contracts.dashboard import (
     CycleList,
     CyclesQuery,
     ObjectionsList,
+    ObjectionsQuery,
     ProjectionUpdated,
     YearCounts,
     YearList,
     YearQuery,
+    YearsQuery,
     updated_subject,
 )
 from shared.db import impatient, session_scope
-from shared.rpc import Empty
 from shared.service import ServiceBroker, rpc_subscriber, service_broker
 
 SERVICE = "dashboard"
@@ -39,8 +40,8 @@ def build_router(engine: Engine) -> NatsRouter:
     subscriber = rpc_subscriber(router, SERVICE)
 
     @subscriber("years")
-    async def years(_: Empty) -> YearList:
-        return await asyncio.to_thread(use_cases.years, engine)
+    async def years(req: YearsQuery) -> YearList:
+        return await asyncio.to_thread(use_cases.years, engine, req)
 
     @subscriber("counts")
     async def counts(req: YearQuery) -> YearCounts:
@@ -51,7 +52,7 @@ def build_router(engine: Engine) -> NatsRouter:
         return await asyncio.to_thread(use_cases.cycles, engine, req)
 
     @subscriber("objections")
-    async def objections(req: YearQuery) -> ObjectionsList:
+    async def objections(req: ObjectionsQuery) -> ObjectionsList:
         return await asyncio.to_thread(use_cases.objections, engine, req)
 
     @subscriber("timeline")

@@ -8,7 +8,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import Engine, Table, func, update
+from sqlalchemy import Engine, Table, func, literal, tuple_, update
 from sqlmodel import Session, SQLModel, col, delete, select
 
 from services.dashboard import answers
@@ -42,6 +42,7 @@ from shared.contracts.dashboard import (
 from shared.db import session_scope
 from shared.events.envelope import CloudEvent
 from shared.paging import MAX_PAGE
+from shared.rpc import unknown_cursor
 
 
 def lock(session: Session, name: str) -> int:
@@ -345,6 +346,15 @@ def year_counts(session: Session, program: str, year: int, checkpoint: str) -> Y
     )
 
 
+def _objection_order() -> tuple[Any, Any, Any]:
+    """The order objections are listed in: by base, then as received (none first), then id."""
+    return (
+        col(ObjectionRow.base),
+        func.coalesce(col(ObjectionRow.received_at), ""),
+        col(ObjectionRow.objection_id),
+    )
+
+
 def _objections_of(
     session: Session,
     program: str,
@@ -362,52 +372,81 @@ def _objections_of(
         where.append(col(ObjectionRow.base) > since)
     if until is not None:
         where.append(col(ObjectionRow.base) <= until)
-    rows = session.exec(
-        select(ObjectionRow)
-        .where(*where)
-        .order_by(
-            col(ObjectionRow.base), col(ObjectionRow.received_at), col(ObjectionRow.objection_id)
-        )
-    )
+    rows = session.exec(select(ObjectionRow).where(*where).order_by(*_objection_order()))
     return list(rows)
 
 
-def year_objections(session: Session, program: str, year: int) -> ObjectionsList:
+def year_objections(
+    session: Session, program: str, year: int, *, after: str | None = None, limit: int = MAX_PAGE
+) -> ObjectionsList:
+    """A page of the year's objections after the one ``after`` names: ``limit`` at most and
+    never more JSON than the reply budget; ``next_cursor`` when more follow."""
+    where = [col(ObjectionRow.program) == program, col(ObjectionRow.year) == year]
+    if after:
+        last = session.get(ObjectionRow, after)
+        if last is None or (last.program, last.year) != (program, year):
+            raise unknown_cursor(after)
+        where.append(
+            tuple_(*_objection_order())
+            > tuple_(
+                literal(last.base), literal(last.received_at or ""), literal(last.objection_id)
+            )
+        )
+    rows = session.exec(
+        select(ObjectionRow).where(*where).order_by(*_objection_order()).limit(limit + 1)
+    )
+    items = [answers.objection(o) for o in rows]
+    page, more = paging.cut(items, limit=limit, size_of=paging.model_size)
     return ObjectionsList(
         program=program,
         year=year,
-        objections=[answers.objection(o) for o in _objections_of(session, program, year)],
+        objections=page,
+        next_cursor=page[-1].objection_id if more else None,
     )
 
 
-def base_timeline(session: Session, program: str, year: int, base: str) -> BaseTimeline:
+def base_timeline(
+    session: Session,
+    program: str,
+    year: int,
+    base: str,
+    *,
+    after: int | None = None,
+    limit: int = MAX_PAGE,
+) -> BaseTimeline:
+    """The base's cycle and a page of its events in stream order after ``after``: ``limit`` at
+    most and never more JSON than the reply budget; ``next_cursor`` when more follow."""
     row = session.get(CycleRow, (program, year, base))
+    where = [
+        col(TimelineRow.program) == program,
+        col(TimelineRow.year) == year,
+        col(TimelineRow.base) == base,
+    ]
+    if after is not None:
+        where.append(col(TimelineRow.stream_seq) > after)
     events = session.exec(
-        select(TimelineRow)
-        .where(
-            col(TimelineRow.program) == program,
-            col(TimelineRow.year) == year,
-            col(TimelineRow.base) == base,
-        )
-        .order_by(col(TimelineRow.stream_seq))
+        select(TimelineRow).where(*where).order_by(col(TimelineRow.stream_seq)).limit(limit + 1)
     )
+    items = [
+        TimelineItem(
+            time=e.time,
+            sequence=e.sequence,
+            type=e.type,
+            document_id=e.document_id,
+            detail=e.detail,
+            stream_seq=e.stream_seq,
+        )
+        for e in events
+    ]
+    page, more = paging.cut(items, limit=limit, size_of=paging.model_size)
     mine = _objections_of(session, program, year, base)
     return BaseTimeline(
         program=program,
         year=year,
         base=base,
         cycle=None if row is None else answers.summary(row, mine),
-        events=[
-            TimelineItem(
-                time=e.time,
-                sequence=e.sequence,
-                type=e.type,
-                document_id=e.document_id,
-                detail=e.detail,
-                stream_seq=e.stream_seq,
-            )
-            for e in events
-        ],
+        events=page,
+        next_cursor=str(page[-1].stream_seq) if more else None,
     )
 
 
@@ -427,9 +466,7 @@ def year_cycles(
         for o in _objections_of(session, program, year, since=after, until=rows[-1].base):
             by_base[o.base].append(o)
     summaries = [answers.summary(r, by_base[r.base]) for r in rows]
-    page, more = paging.cut(
-        summaries, limit=limit, size_of=lambda c: len(c.model_dump_json().encode())
-    )
+    page, more = paging.cut(summaries, limit=limit, size_of=paging.model_size)
     return CycleList(
         program=program,
         year=year,
@@ -438,10 +475,30 @@ def year_cycles(
     )
 
 
-def years(session: Session) -> YearList:
+def years(
+    session: Session,
+    *,
+    program: str | None = None,
+    after: str | None = None,
+    limit: int = MAX_PAGE,
+) -> YearList:
+    """A page of the program years projected (one program's, if given), newest first then by
+    program, after ``after`` (``year/program``), each with its number of bases;
+    ``next_cursor`` when more follow."""
+    query = select(CycleRow.program, CycleRow.year, func.count())
+    if program is not None:
+        query = query.where(col(CycleRow.program) == program)
+    if after:
+        last_year, last_program = after.split("/", 1)
+        query = query.where(
+            (col(CycleRow.year) < int(last_year))
+            | ((col(CycleRow.year) == int(last_year)) & (col(CycleRow.program) > last_program))
+        )
     rows = session.exec(
-        select(CycleRow.program, CycleRow.year, func.count())
-        .group_by(col(CycleRow.program), col(CycleRow.year))
+        query.group_by(col(CycleRow.program), col(CycleRow.year))
         .order_by(col(CycleRow.year).desc(), col(CycleRow.program))
+        .limit(limit + 1)
     )
-    return YearList(years=[YearRef(program=p, year=y, bases=n) for p, y, n in rows])
+    found = [YearRef(program=p, year=y, bases=n) for p, y, n in rows]
+    page, more = paging.cut(found, limit=limit, size_of=paging.model_size)
+    return YearList(years=page, next_cursor=f"{page[-1].year}/{page[-1].program}" if more else None)

@@ -19,17 +19,20 @@ from shared.contracts.dashboard import (
     CycleList,
     CyclesQuery,
     ObjectionsList,
+    ObjectionsQuery,
     YearCounts,
     YearList,
     YearQuery,
+    YearsQuery,
 )
 from shared.db import session_scope
 
 
-def years(engine: Engine) -> YearList:
-    """Every program year projected, newest first, with its number of bases."""
+def years(engine: Engine, req: YearsQuery | None = None) -> YearList:
+    """A page of the program years projected, newest first, with their numbers of bases."""
+    req = req or YearsQuery()
     with session_scope(engine) as session:
-        return store.years(session)
+        return store.years(session, program=req.program, after=req.cursor, limit=req.limit)
 
 
 def counts(engine: Engine, req: YearQuery) -> YearCounts:
@@ -44,11 +47,16 @@ def cycles(engine: Engine, req: CyclesQuery) -> CycleList:
         return store.year_cycles(session, req.program, req.year, after=req.cursor, limit=req.limit)
 
 
-def objections(engine: Engine, req: YearQuery) -> ObjectionsList:
+def objections(engine: Engine, req: ObjectionsQuery) -> ObjectionsList:
     with session_scope(engine) as session:
-        return store.year_objections(session, req.program, req.year)
+        return store.year_objections(
+            session, req.program, req.year, after=req.cursor, limit=req.limit
+        )
 
 
 def timeline(engine: Engine, req: BaseQuery) -> BaseTimeline:
     with session_scope(engine) as session:
-        return store.base_timeline(session, req.program, req.year, req.base)
+        after = int(req.cursor) if req.cursor else None
+        return store.base_timeline(
+            session, req.program, req.year, req.base, after=after, limit=req.limit
+        )

@@ -4,10 +4,11 @@ them in a thread; tests call them directly, with no broker."""
 
 from __future__ import annotations
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, literal, tuple_
 from sqlmodel import col, select
 
 from services.filings.tables import DocumentRow
+from shared import paging
 from shared.contracts.filings import (
     DocumentList,
     DocumentPublic,
@@ -18,7 +19,7 @@ from shared.contracts.filings import (
 from shared.db import session_scope
 from shared.logging import get_logger
 from shared.objectstore import StoredObject
-from shared.rpc import Empty, RpcError
+from shared.rpc import Empty, RpcError, unknown_cursor
 
 log = get_logger("filings")
 
@@ -78,15 +79,26 @@ def get_document(engine: Engine, req: GetDocument) -> DocumentPublic:
 
 
 def list_documents(engine: Engine, req: ListDocuments) -> DocumentList:
-    """A base's documents of one program year, in the order they were filed."""
+    """A page of a base's documents of one program year, in the order they were filed:
+    ``req.limit`` at most and never more JSON than the reply budget; ``next_cursor`` (the last
+    document's id) when more follow."""
+    where = [
+        col(DocumentRow.program) == req.program,
+        col(DocumentRow.year) == req.year,
+        col(DocumentRow.base) == req.base,
+    ]
+    order = (col(DocumentRow.filed_at), col(DocumentRow.document_id))
     with session_scope(engine) as session:
-        rows = session.exec(
-            select(DocumentRow)
-            .where(
-                DocumentRow.program == req.program,
-                DocumentRow.year == req.year,
-                DocumentRow.base == req.base,
-            )
-            .order_by(col(DocumentRow.filed_at))
-        )
-        return DocumentList(documents=[_public(r) for r in rows])
+        if req.cursor:
+            last = session.get(DocumentRow, req.cursor)
+            if last is None or (last.program, last.year, last.base) != (
+                req.program,
+                req.year,
+                req.base,
+            ):
+                raise unknown_cursor(req.cursor)
+            where.append(tuple_(*order) > tuple_(literal(last.filed_at), literal(last.document_id)))
+        rows = session.exec(select(DocumentRow).where(*where).order_by(*order).limit(req.limit + 1))
+        found = [_public(r) for r in rows]
+    page, more = paging.cut(found, limit=req.limit, size_of=paging.model_size)
+    return DocumentList(documents=page, next_cursor=page[-1].document_id if more else None)

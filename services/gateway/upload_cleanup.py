@@ -21,6 +21,7 @@ from shared.contracts import workflow_names as names
 from shared.contracts.cycle import CycleState, Upload
 from shared.contracts.filings import DocumentList, ListDocuments
 from shared.logging import get_logger
+from shared.paging import pages
 
 T = TypeVar("T")
 log = get_logger("gateway")
@@ -48,13 +49,15 @@ class RefusedUpload:
         state = await self.cycle.query(names.STATE, result_type=CycleState)
         if any(d.key == self.upload.key for d in state.documents):
             return True
-        listed = await self.deps.rpc.call(
-            "filings",
-            "documents.list",
-            ListDocuments(program=self.program, year=self.year, base=self.base),
-            DocumentList,
-        )
-        return any(d.key == self.upload.key for d in listed.documents)
+
+        async def page(cursor: str | None) -> DocumentList:
+            ask = ListDocuments(program=self.program, year=self.year, base=self.base, cursor=cursor)
+            return await self.deps.rpc.call("filings", "documents.list", ask, DocumentList)
+
+        async for listed in pages(page):
+            if any(d.key == self.upload.key for d in listed.documents):
+                return True
+        return False
 
     async def discard(self) -> None:
         """Remove the object unless a filing uses it. Never masks the refusal: a failure here

@@ -22,7 +22,36 @@ class CyclesQuery(YearQuery):
 
 
 class BaseQuery(YearQuery):
+    """One base's timeline: a page of its events in stream order after ``cursor``
+    (``dashboard.timeline``)."""
+
     base: str = Field(pattern=r"^[A-Za-z0-9_-]{1,64}$")
+    cursor: str | None = Field(
+        None, pattern=r"^\d{1,18}$", description="next_cursor of the page before"
+    )
+    limit: int = Field(MAX_PAGE, ge=1, le=MAX_PAGE)
+
+
+class ObjectionsQuery(YearQuery):
+    """A page of a year's objections, in base order after ``cursor`` (``dashboard.objections``)."""
+
+    cursor: str | None = Field(
+        None, pattern=r"^[A-Za-z0-9_-]{1,64}$", description="next_cursor of the page before"
+    )
+    limit: int = Field(MAX_PAGE, ge=1, le=MAX_PAGE)
+
+
+class YearsQuery(BaseModel):
+    """A page of the projected program years, newest first, after ``cursor``
+    (``dashboard.years``); one program's only when ``program`` is given."""
+
+    program: str | None = Field(None, pattern=r"^[A-Za-z0-9_-]{1,64}$")
+    cursor: str | None = Field(
+        None,
+        pattern=r"^\d{4}/[A-Za-z0-9_-]{1,64}$",
+        description="next_cursor of the page before (year/program)",
+    )
+    limit: int = Field(MAX_PAGE, ge=1, le=MAX_PAGE)
 
 
 class OverdueBase(BaseModel):
@@ -126,6 +155,7 @@ class BaseTimeline(BaseModel):
     base: str
     cycle: CycleSummary | None
     events: list[TimelineItem]
+    next_cursor: str | None = Field(None, description="ask again with this cursor for more")
 
 
 class YearRef(BaseModel):
@@ -136,6 +166,7 @@ class YearRef(BaseModel):
 
 class YearList(BaseModel):
     years: list[YearRef]
+    next_cursor: str | None = Field(None, description="ask again with this cursor for more")
 
 
 class AppliedEvent(BaseModel):
@@ -170,6 +201,7 @@ class ObjectionsList(BaseModel):
     program: str
     year: int
     objections: list[ObjectionItem]
+    next_cursor: str | None = Field(None, description="ask again with this cursor for more")
 
 
 YearCounts.model_rebuild()

@@ -38,7 +38,7 @@ from services.gateway.routes import cycles, objections
 from services.gateway.routes.params import ID, Base, Year
 from services.gateway.year_view import year_state
 from shared.contracts.cycle import Target
-from shared.contracts.dashboard import YearList
+from shared.contracts.dashboard import YearList, YearsQuery
 from shared.contracts.objections import Objection
 from shared.contracts.program_year import ProgramYearState
 from shared.contracts.results import OUTCOME_EN, OUTCOME_ZH
@@ -46,7 +46,7 @@ from shared.contracts.workflow_names import cycle_id
 from shared.domain.grading import completion_rates
 from shared.domain.stages import Stage
 from shared.domain.wording import BEIJING, deadline_en, deadline_zh, moment_en, moment_zh
-from shared.rpc import Empty
+from shared.paging import pages
 
 router = APIRouter(include_in_schema=False)
 
@@ -557,11 +557,20 @@ async def build_view(
 
 async def _dashboard_years(deps: Deps, program: str) -> set[int]:
     """The years the dashboard knows of the program (what GET /v1/dashboard/years lists)."""
+
+    async def page(cursor: str | None) -> YearList:
+        return await rpc(
+            deps.rpc.call(
+                "dashboard", "years", YearsQuery(program=program, cursor=cursor), YearList
+            )
+        )
+
     try:
-        listed = await rpc(deps.rpc.call("dashboard", "years", Empty(), YearList))
+        return {
+            y.year async for listed in pages(page) for y in listed.years if y.program == program
+        }
     except ApiError:
         return set()  # no dashboard service running: the cycles themselves are asked below
-    return {y.year for y in listed.years if y.program == program}
 
 
 async def _has_cycle(deps: Deps, program: str, year: int, base: str) -> bool:

@@ -20,7 +20,7 @@ from services.gateway.identity.tokens import Principal
 from services.gateway.problem_docs import authenticated
 from services.gateway.problems import ApiError
 from services.gateway.published import load_notice
-from services.gateway.routes.params import Base, Program, Year
+from services.gateway.routes.params import ID, Base, Program, Year, cursor_param, page_size
 from services.gateway.stream_slots import RECHECK_S, Slot, stream_slots, token_refusal
 from shared.bases_listing import all_bases
 from shared.contracts.dashboard import (
@@ -30,15 +30,16 @@ from shared.contracts.dashboard import (
     CyclesQuery,
     CycleSummary,
     ObjectionsList,
+    ObjectionsQuery,
     ProjectionUpdated,
     YearCounts,
     YearList,
     YearQuery,
+    YearsQuery,
     updated_subject,
 )
 from shared.contracts.results import OUTCOME_EN, OUTCOME_ZH
 from shared.paging import MAX_PAGE
-from shared.rpc import Empty
 
 router = APIRouter(tags=["dashboard"])
 YEAR = "/v1/programs/{program}/years/{year}"
@@ -52,11 +53,19 @@ async def _counts(deps: Deps, program: str, year: int) -> YearCounts:
 
 
 @router.get("/v1/dashboard/years", responses=authenticated())
-async def dashboard_years(deps: DepsDep, user: UserDep) -> YearList:
-    """Every program year the dashboard knows, that this user may read."""
-    listed = await rpc(deps.rpc.call("dashboard", "years", Empty(), YearList))
-    mine = [y for y in listed.years if await _may_read(deps, user, y.program)]
-    return YearList(years=mine)
+async def dashboard_years(
+    deps: DepsDep,
+    user: UserDep,
+    cursor: str | None = cursor_param(r"^\d{4}/[A-Za-z0-9_-]{1,64}$"),
+    limit: int = page_size("years", "年度"),
+) -> YearList:
+    """A page of the program years the dashboard knows (newest first; ``next_cursor`` when
+    more follow), those this user may read."""
+    ask = YearsQuery(program=user.program, cursor=cursor, limit=limit)
+    listed = await rpc(deps.rpc.call("dashboard", "years", ask, YearList))
+    readable = {p: await _may_read(deps, user, p) for p in {y.program for y in listed.years}}
+    listed.years = [y for y in listed.years if readable[y.program]]
+    return listed
 
 
 async def _may_read(deps: Deps, user: Principal, program: str) -> bool:
@@ -105,16 +114,19 @@ async def dashboard_cycles(
 
 @router.get(f"{YEAR}/dashboard/objections", responses=authenticated())
 async def dashboard_objections(
-    program: Program, year: Year, deps: DepsDep, user: UserDep
+    program: Program,
+    year: Year,
+    deps: DepsDep,
+    user: UserDep,
+    cursor: str | None = cursor_param(ID),
+    limit: int = page_size("objections", "异议"),
 ) -> ObjectionsList:
-    """异议及处理结果 — the year's objections and their outcomes, as the 公示 shows them (no
-    objector's name or contact)."""
+    """异议及处理结果 — a page of the year's objections and their outcomes (in base order;
+    ``next_cursor`` when more follow), as the 公示 shows them (no objector's name or contact).
+    A cursor this list never gave is 422 ``unknown_cursor``."""
     await require(deps, user, "read_program", program=program)
-    return await rpc(
-        deps.rpc.call(
-            "dashboard", "objections", YearQuery(program=program, year=year), ObjectionsList
-        )
-    )
+    ask = ObjectionsQuery(program=program, year=year, cursor=cursor, limit=limit)
+    return await rpc(deps.rpc.call("dashboard", "objections", ask, ObjectionsList))
 
 
 async def _as_published(
@@ -160,18 +172,19 @@ async def _as_published(
 
 @router.get(f"{YEAR}/bases/{{base}}/timeline", responses=authenticated())
 async def base_timeline(
-    program: Program, year: Year, base: Base, deps: DepsDep, user: UserDep
+    program: Program,
+    year: Year,
+    base: Base,
+    deps: DepsDep,
+    user: UserDep,
+    cursor: str | None = cursor_param(r"^\d{1,18}$"),
+    limit: int = page_size("events", "事件"),
 ) -> BaseTimeline:
-    """One base's events and documents in that year, in the order they happened."""
+    """One base's events and documents in that year, in the order they happened, a page at a
+    time (``next_cursor`` when more follow); every page carries the base's cycle."""
     await require(deps, user, "read_cycle", program=program, base=base, year=year)
-    line = await rpc(
-        deps.rpc.call(
-            "dashboard",
-            "timeline",
-            BaseQuery(program=program, year=year, base=base),
-            BaseTimeline,
-        )
-    )
+    ask = BaseQuery(program=program, year=year, base=base, cursor=cursor, limit=limit)
+    line = await rpc(deps.rpc.call("dashboard", "timeline", ask, BaseTimeline))
     if line.cycle is not None:
         [line.cycle] = await _as_published(deps, program, year, [line.cycle])
     return need_to_know.timeline(user, program, line)
