@@ -1,5 +1,6 @@
-"""Every value of the Henan and Inner Mongolia presets is traced to its seed clause or marked as
-the bureau's choice; quoted clauses occur verbatim in the seed; the README table lists them all."""
+"""Every value of the Henan, Inner Mongolia and Xing'an presets is traced to its seed clause or
+marked as the bureau's choice; quoted clauses occur verbatim in the seed; the README table lists
+them all."""
 
 from __future__ import annotations
 
@@ -14,7 +15,11 @@ from shared.settings import DEPLOY_DIR
 
 PROGRAMS = DEPLOY_DIR / "programs"
 SEEDS = {p.name[:3]: p.read_text(encoding="utf-8") for p in (PROGRAMS / "seeds").glob("*.txt")}
-PRESETS = {"henan-nav-base": "004", "inner-mongolia-nav-base": "000"}
+PRESETS = {
+    "henan-nav-base": "004",
+    "inner-mongolia-nav-base": "000",
+    "xingan-high-value-patents": "001",
+}
 README = (PROGRAMS / "README.md").read_text(encoding="utf-8")
 
 
@@ -53,9 +58,11 @@ def test_the_programs_clauses_are_its_own_seeds_words(program: str) -> None:
     seed = normalise(SEEDS[PRESETS[program]])
     for name, text in rules.clauses.model_dump().items():
         assert normalise(text) in seed, f"{name} is not a clause of seed {PRESETS[program]}"
-    other = normalise(SEEDS[next(s for s in set(PRESETS.values()) if s != PRESETS[program])])
     said = [t for t in rules.clauses.model_dump().values() if len(t) > 12]
-    assert not [t for t in said if normalise(t) in other], "a clause of the other program"
+    for other in sorted(set(PRESETS.values()) - {PRESETS[program]}):
+        assert not [t for t in said if normalise(t) in normalise(SEEDS[other])], other
+    for target in rules.targets:
+        assert normalise(target.clause) in seed, f"target {target.key}: not the seed's words"
 
 
 def test_a_value_without_provenance_is_found() -> None:
@@ -135,3 +142,32 @@ def test_an_empty_verification_chain_validates() -> None:
     document = _document("inner-mongolia-nav-base")
     document["verification"] = []
     assert ProgramRules.model_validate(document).verification == []
+
+
+def test_xingan_has_every_numeric_target_of_its_seed_with_its_kind_and_units() -> None:
+    rules = load_rules_file(PROGRAMS / "xingan-high-value-patents.yaml")
+    targets = {t.key: t for t in rules.targets}
+    assert len(targets) == 13
+    patents = targets["high_value_patents"]
+    assert (patents.kind, patents.comparison, patents.value) == ("stock", "more_than", 50)
+    assert (patents.baseline_year, patents.baseline_value, patents.horizon) == (2021, 25, 2025)
+    pledge = targets["pledge_financing"]
+    assert (pledge.kind, pledge.value, pledge.unit, pledge.lead_unit) == (
+        "cumulative",
+        20000,
+        "万元",
+        "盟金融办",
+    )
+    assert sorted(k for k, t in targets.items() if t.soft) == [
+        "new_invention_patents",
+        "patent_agency",
+    ]
+    assert sorted(k for k, t in targets.items() if t.kind == "milestone") == [
+        "ip_insurance",
+        "patent_agency",
+        "patent_award",
+    ]
+    assert {t.level for t in rules.targets} == {"program"}
+    assert targets["mediation_cases"].lead_unit == "盟中级人民法院"
+    assert all(t.start_year == 2022 and t.horizon == 2025 for t in rules.targets)
+    assert rules.region == "152200" and rules.verification == []
