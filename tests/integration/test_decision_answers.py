@@ -6,7 +6,6 @@ event publishing waits for the test (test_filing_answers' gated worker)."""
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -19,6 +18,7 @@ from tests.helpers import until_json
 from tests.integration.test_filing_answers import (
     PROGRAM,
     GatedActivities,
+    answered,
     gated,
     gateway,
     open_cycle,
@@ -64,11 +64,9 @@ async def test_an_accepted_decision_still_being_acted_on_is_202_then_its_answer(
             http, path, who, lambda s: s["deadlines"]["plan"].startswith(until.date().isoformat())
         )
         assert datetime.fromisoformat(state["deadlines"]["plan"]) == until
-        for _ in range(50):  # the update's completion may trail the state by a workflow task
-            done = await http.post(f"{path}/deadlines", headers=keyed, json=body)
-            if done.status_code != 202:
-                break
-            await asyncio.sleep(0.2)
+        done = await answered(
+            lambda: http.post(f"{path}/deadlines", headers=keyed, json=body), "the extension"
+        )
         assert done.status_code == 200, done.text
         assert done.json()["deadline"] == "plan"
         assert datetime.fromisoformat(done.json()["until"]) == until

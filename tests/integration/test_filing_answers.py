@@ -12,7 +12,7 @@ import itertools
 import json
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -37,7 +37,7 @@ from shared.publisher import EventPublisher
 from shared.rpc import RpcClient
 from shared.settings import Settings
 from tests.conftest import DevStack, Stack
-from tests.helpers import demo_rules, event_types, start_cycle, until_json
+from tests.helpers import demo_rules, event_types, start_cycle, until, until_json
 from tests.integration import driver
 from workflows.activities import CycleActivities
 from workflows.worker import build_worker
@@ -150,18 +150,24 @@ def plan_form(text: str) -> tuple[bytes, dict[str, Any]]:
     }
 
 
+async def answered(post: Callable[[], Awaitable[httpx.Response]], what: str) -> httpx.Response:
+    """``post()`` (a retry with the same key) again every 0.2 s while it answers 202: once the
+    cycle state shows the action done, the update's completion may still trail it by a workflow
+    task. The first other answer."""
+    resp: httpx.Response = await until(
+        post, lambda r: r.status_code != 202, f"an answer other than 202 to {what}", every=0.2
+    )
+    return resp
+
+
 async def receipt_after_retries(
     http: httpx.AsyncClient, url: str, headers: dict[str, str], form: dict[str, Any]
 ) -> httpx.Response:
-    """Retries with the same key once the cycle state shows the plan recorded: the update's
-    completion may trail the state by a workflow task (a 202 meanwhile), then the receipt."""
-    for _ in range(25):
-        resp = await http.post(url, headers=headers, **form)
-        if resp.status_code != 202:
-            assert resp.status_code == 201, resp.text
-            return resp
-        await asyncio.sleep(0.2)
-    raise AssertionError(f"still 202 five seconds after the plan was recorded: {resp.text}")
+    """Retries with the same key once the cycle state shows the plan recorded: a 202 while the
+    update's completion trails the state, then the receipt."""
+    resp = await answered(lambda: http.post(url, headers=headers, **form), "the plan's retry")
+    assert resp.status_code == 201, resp.text
+    return resp
 
 
 def accepted_answer(resp: httpx.Response, path: str, update_id: str) -> dict[str, Any]:

@@ -33,6 +33,7 @@ from shared.events.payloads.results import ResultsPublished, StoredNotice
 from shared.migrations import upgrade
 from shared.publisher import EventPublisher
 from tests.conftest import DevStack, Stack
+from tests.helpers import until, until_json
 from tests.integration.test_filing_answers import (
     PROGRAM,
     GatedActivities,
@@ -85,11 +86,7 @@ async def publish_notice(nc: NatsClient, objects: object, year: int = NOTICE_YEA
 
 async def rendered_in_background(cache: ExportCache, limit_s: float = 60) -> None:
     """Wait until the export cache holds a rendering no request asked for."""
-    for _ in range(int(limit_s * 20)):
-        if cache.rendered:
-            return
-        await asyncio.sleep(0.05)
-    raise AssertionError(f"nothing rendered within {limit_s} s of the publication")
+    await until(lambda: cache.rendered, bool, "a rendering after the publication", limit_s=limit_s)
 
 
 @pytest.fixture
@@ -163,9 +160,10 @@ async def test_filings_p99_barely_moves_under_200_pdf_requests_and_the_pdf_rende
     acts.gate.set()
     quiet_paths = [(await open_cycle(stack, dev_stack, task_queue))[1] for _ in range(FILINGS)]
     loaded_paths = [(await open_cycle(stack, dev_stack, task_queue))[1] for _ in range(FILINGS)]
-    await asyncio.sleep(2)  # the cycles reach plan_filing
     settings = {"task_queue": task_queue, "update_answer_wait_s": 0}
     async with gateway(stack, dev_stack, nc, tmp_path, **settings) as (http, who):
+        for path in quiet_paths + loaded_paths:
+            await until_json(http, path, who, lambda s: s["stage"] == "plan_filing")
         app = http._transport.app  # type: ignore[attr-defined]
         cache = exports_of(app.state)
         quiet = await _filings(http, who, quiet_paths)
