@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from datetime import UTC, datetime
 
 from nats.aio.client import Client as NatsClient
@@ -46,16 +45,12 @@ async def _dead_letters(js: JetStreamContext, subject: str) -> list[RawStreamMsg
 
 
 async def _assigned(rpc: RpcClient, base: str, count: int = 2) -> Assignments:
-    for _ in range(400):
-        got = await rpc.call(
-            "assessment",
-            "assignments.current",
-            AssignmentQuery(program="asg", year=2026, base=base),
-            Assignments,
-        )
-        if len(got.experts) >= count:
-            return got
-        await asyncio.sleep(0.05)
+    query = AssignmentQuery(program="asg", year=2026, base=base)
+    got: Assignments = await until(
+        lambda: rpc.call("assessment", "assignments.current", query, Assignments),
+        lambda got: len(got.experts) >= count,
+        f"{count} experts assigned to {base}",
+    )
     return got
 
 
