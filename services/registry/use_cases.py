@@ -100,7 +100,10 @@ def active_bases(engine: Engine, req: ListBasesRequest) -> BasesPage:
         BaseInfo(id=r.id, name=r.name, region=r.region, domain=r.domain, status=r.status)
         for r in rows
     ]
-    return BasesPage(bases=bases, next_cursor=rows[-1].id if len(rows) == limit else None)
+    # Never more JSON than the reply budget, however long the names.
+    page, cut_short = paging.cut(bases, limit=limit, size_of=paging.model_size)
+    more = cut_short or len(rows) == limit
+    return BasesPage(bases=page, next_cursor=page[-1].id if page and more else None)
 
 
 def list_bases(engine: Engine, req: ListBases) -> BaseList:

@@ -12,7 +12,9 @@ from services.gateway.identity.tokens import Principal
 from services.registry import store
 from services.registry.tables import BaseRow
 from shared.bases_listing import all_bases
+from shared.contracts.registry import BasesPage, ListBasesRequest
 from shared.db import session_scope
+from shared.events.subjects import rpc_subject
 from shared.paging import MAX_PAGE, REPLY_BUDGET_BYTES
 from shared.rpc import RpcClient
 from tests.conftest import Stack
@@ -110,3 +112,23 @@ async def test_more_bases_than_fit_in_one_message_are_read_back_whole(
     # Services that need every base read the same pages over NATS.
     listed = await all_bases(RpcClient(nc), program)
     assert [str(b["id"]) for b in listed] == expected
+
+    # The cycles' own listing (bases.active: id, name, region, domain and status, pages of up to
+    # 1,000 asked for) reads them back whole too, each reply within the budget.
+    active: list[str] = []
+    replies: list[int] = []
+    cursor = None
+    while True:
+        ask = ListBasesRequest(program=program, cursor=cursor, limit=1000)
+        reply = await nc.request(
+            rpc_subject("registry", "bases.active"), ask.model_dump_json().encode(), timeout=30
+        )
+        replies.append(len(reply.data))
+        page = BasesPage.model_validate_json(reply.data)
+        active += [b.id for b in page.bases]
+        cursor = page.next_cursor
+        if cursor is None:
+            break
+    assert active == expected
+    assert len(replies) == 4  # 3 full pages and an empty last one
+    assert max(replies) <= REPLY_BUDGET_BYTES + 1024
