@@ -187,6 +187,16 @@ async def _publish(
     return event
 
 
+async def _marker_behind(nc: NatsClient, engine: Engine, statuses: list[str]) -> None:
+    """A marker event published now, once its notices have ``statuses``: the notifier takes
+    events and claims notices in order, so what the events before it were to cause is done."""
+    marker = await _publish(nc)
+    await until(
+        lambda: [r.status for r in _rows(engine, marker)] == statuses,
+        what="the marker's notices " + ", ".join(statuses),
+    )
+
+
 def _rows(engine: Engine, event: CloudEvent) -> list[Delivery]:
     with session_scope(engine) as session:
         rows = list(session.exec(select(Delivery).where(Delivery.event_id == event.id)))
@@ -220,7 +230,7 @@ async def test_a_notice_committed_before_a_stop_is_delivered_once_after_the_rest
     second = notifiers(recipients)
     await second.start()
     await until(lambda: all(r.status == "sent" for r in _rows(engine, event)))
-    await asyncio.sleep(0.3)  # nothing more arrives
+    await _marker_behind(nc, engine, ["sent"] * 3)  # and nothing more arrives
     [call] = receiver.of(event, "/ok")
     headers = call["headers"]
     assert headers[NOTICE_ID_HEADER] == f"{event.id}.base"
@@ -268,7 +278,7 @@ async def test_a_failing_webhook_is_retried_dead_lettered_and_resent_by_the_comm
     [row] = _rows(engine, event)
     assert (row.attempts, row.last_error) == (3, "HTTP 503")
     assert len(receiver.of(event, "/flaky")) == 3  # every try, then no more
-    await asyncio.sleep(0.3)
+    await _marker_behind(nc, engine, ["dead"])
     assert len(receiver.of(event, "/flaky")) == 3
 
     monkeypatch.setenv("NAVCYCLE_DATABASE_URL", url)
