@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import sys
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TypeVar
@@ -284,13 +285,9 @@ def user_revoke(settings: Settings, *, name: str) -> int:
         event = audit.operator_action(
             actor=audit.cli_actor(), via="cli", action="user.revoke", target=f"user/{name}"
         )
-        try:
+        # A revocation stands even unrecorded: undoing it would be the greater harm.
+        with unrecorded(f"{name} is revoked, but its audit record failed"):
             await audit.record(nc.jetstream(), event)
-        except nats.errors.Error as exc:
-            # A revocation stands even unrecorded: undoing it would be the greater harm.
-            raise AuditUnavailable(
-                f"{name} is revoked, but its audit record failed: {exc}"
-            ) from None
         if expert_of is not None:
             await _off_the_roster(settings, nc, program=expert_of, expert=name)
         return True
@@ -366,13 +363,11 @@ def program_apply(settings: Settings, path: Path) -> int:
             arguments={**audit.rules_applied(applied, pinned), "file": str(path)},
             program=rules.id,
         )
-        try:
+        with unrecorded(
+            f"{rules.id} version {applied.version} is stored, but its audit record failed "
+            "and its launch schedule was not updated"
+        ):
             await audit.record(nc.jetstream(), event)
-        except nats.errors.Error as exc:
-            raise AuditUnavailable(
-                f"{rules.id} version {applied.version} is stored, but its audit record failed "
-                f"and its launch schedule was not updated: {exc}"
-            ) from None
         client = await connect_temporal(settings.temporal_address, settings.temporal_namespace)
         await ensure_program_schedule(client, pinned.rules, settings.task_queue)
         return applied
@@ -387,6 +382,16 @@ def program_apply(settings: Settings, path: Path) -> int:
 
 class AuditUnavailable(Exception):
     """The event log cannot be reached: the action is refused rather than left unrecorded."""
+
+
+@contextmanager
+def unrecorded(done: str) -> Iterator[None]:
+    """An event log failure inside becomes :class:`AuditUnavailable` saying ``done`` (what stands
+    and what failed) and the error: the command then answers that it was left unrecorded."""
+    try:
+        yield
+    except nats.errors.Error as exc:
+        raise AuditUnavailable(f"{done}: {exc}") from None
 
 
 class Refused:

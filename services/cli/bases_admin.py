@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import sys
 
-import nats
 from nats.aio.client import Client as NatsClient
 
-from services.cli.admin import AuditUnavailable, Refused, run_audited
+from services.cli.admin import Refused, run_audited, unrecorded
 from shared import audit
 from shared.contracts.assessment import Assignments, ReassignExperts
 from shared.contracts.registry import Reinstate, Reinstated
@@ -26,12 +25,8 @@ def base_reinstate(settings: Settings, *, program: str, base: str, reason: str) 
             Reinstate(program=program, base=base, reason=reason, by=actor),
             Reinstated,
         )
-        try:
+        with unrecorded(f"{base} is reinstated, but its event and audit record failed"):
             await record_reinstatement(nc.jetstream(), done, actor=actor, via="cli")
-        except nats.errors.Error as exc:
-            raise AuditUnavailable(
-                f"{base} is reinstated, but its event and audit record failed: {exc}"
-            ) from None
         return done
 
     done = run_audited(settings, reinstate)
@@ -84,12 +79,8 @@ def experts_reassign(
             year=year,
             base=base,
         )  # fmt: skip
-        try:
+        with unrecorded("the experts are reassigned, but the audit record failed"):
             await audit.record(nc.jetstream(), event)
-        except nats.errors.Error as exc:
-            raise AuditUnavailable(
-                f"the experts are reassigned, but the audit record failed: {exc}"
-            ) from None
         return done
 
     done = run_audited(settings, reassign)

@@ -15,7 +15,7 @@ from pathlib import Path
 import nats
 from nats.aio.client import Client as NatsClient
 
-from services.cli.admin import AuditUnavailable, Refused, run_audited
+from services.cli.admin import Refused, run_audited, unrecorded
 from shared import audit, calendar_signal
 from shared.calendar_events import record_calendar_applied
 from shared.clients import nats_options
@@ -57,7 +57,10 @@ def calendar_apply(settings: Settings, path: Path) -> int:
             ApplyCalendar(document=holiday_table_document(table), source=f"cli:{path.name}"),
             CalendarApplyResult,
         )
-        try:
+        with unrecorded(
+            f"{result.calendar} version {result.version} is stored, but its audit record "
+            "failed and running program years were not told"
+        ):
             await record_calendar_applied(
                 nc.jetstream(),
                 result,
@@ -65,11 +68,6 @@ def calendar_apply(settings: Settings, path: Path) -> int:
                 via="cli",
                 arguments={"file": str(path)},
             )
-        except nats.errors.Error as exc:
-            raise AuditUnavailable(
-                f"{result.calendar} version {result.version} is stored, but its audit record "
-                f"failed and running program years were not told: {exc}"
-            ) from None
         # Told even when nothing changed: a table stored while Temporal was away reaches the
         # program years when it is applied again (counting again is idempotent).
         client = await connect_temporal(settings.temporal_address, settings.temporal_namespace)
