@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import asyncio
 from datetime import timedelta
+from functools import partial
 from typing import Any
 
 from temporalio.client import WorkflowHandle
@@ -42,14 +42,13 @@ async def launch(
     )
     # The test server reports a child started a moment before it takes updates.
     for base in await _bases(stack, rules.id):
-        for _ in range(100):
-            try:
-                cycle = stack.client.get_workflow_handle(cycle_id(rules.id, year, base))
-                if (await cycle.query(AnnualCycleWorkflow.state)).history:
-                    break
-                await asyncio.sleep(0.05)
-            except RPCError:
-                await asyncio.sleep(0.05)
+        cycle = stack.client.get_workflow_handle(cycle_id(rules.id, year, base))
+        await until(
+            partial(cycle.query, AnnualCycleWorkflow.state),
+            lambda s: s.history,
+            f"the cycle of {base} answering",
+            ignoring=RPCError,
+        )
     return handle
 
 

@@ -6,7 +6,6 @@ Each test runs on a time-skipping server of its own (``dated_stack``) whose cloc
 
 from __future__ import annotations
 
-import asyncio
 from datetime import timedelta
 from typing import Any
 
@@ -462,15 +461,12 @@ async def test_a_change_after_publication_that_no_objection_asked_for_is_publish
         secret=(await cycle_input(handle)).parent_secret,
     )
     await program_year.signal(ProgramYearWorkflow.cycle_graded, regraded)
-    for _ in range(200):
-        notices = [
-            e.data
-            for e in await year_events(stack, rules.id, year, "_")
-            if e.type == "navcycle.results.corrected"
-        ]
-        if notices:
-            break
-        await asyncio.sleep(0.05)
+
+    async def corrections() -> list[Any]:
+        events = await year_events(stack, rules.id, year, "_")
+        return [e.data for e in events if e.type == "navcycle.results.corrected"]
+
+    notices = await until(corrections, bool, "a results.corrected notice")
     assert [n["corrected"] for n in notices] == [["rs-1"]] and notices[0]["notice"] == 2
     (entry,) = notices[0]["entries"]
     assert (entry["total"], entry["grade"], entry["corrected"]) == (55.0, "fail", True)
