@@ -57,6 +57,7 @@ from shared.starters import start_program_year
 from shared.stream import EVENTS_STREAM
 from tests.faults.people import GatewayLog, GatewayPerson, Patience, PatientObjects, PatientQueries
 from tests.faults.stack import FaultStack, terminate_connections
+from tests.helpers import until
 
 PROGRAM = "faults-year"
 YEAR = 2077
@@ -247,11 +248,13 @@ async def gateway_base(
     receipts.append(await people.plan(base))
     receipts.append(await people.report(base))
     province = cast.person("fault-admin")
-    for _ in range(600):
-        state = await province.call("GET", cast.path(base), expect=200)
-        if state["stage"] == "under_review":
-            break
-        await asyncio.sleep(1.0)
+    await until(
+        lambda: province.call("GET", cast.path(base), expect=200),
+        lambda state: state["stage"] == "under_review",
+        f"{base} under review",
+        limit_s=600,
+        every=1.0,
+    )
     expert = cast.person("fault-expert")
     # The expert may read and score once the assessment service has assigned the review.
     await expert.call("GET", cast.path(base), expect=200, also_wait_for=frozenset({"forbidden"}))
@@ -486,14 +489,15 @@ def _state(info: StreamInfo) -> dict[str, int]:
 
 
 async def _stream_info_when_back(js: JetStreamContext, limit_s: float = 60.0) -> StreamInfo:
-    deadline = time.monotonic() + limit_s
-    while True:
-        try:
-            return await js.stream_info(EVENTS_STREAM)
-        except Exception:
-            if time.monotonic() > deadline:
-                raise
-            await asyncio.sleep(0.5)
+    info: StreamInfo = await until(
+        lambda: js.stream_info(EVENTS_STREAM),
+        lambda _: True,
+        "the event stream back",
+        limit_s=limit_s,
+        every=0.5,
+        ignoring=Exception,
+    )
+    return info
 
 
 # ---------------------------------------------------------------------- the year
@@ -573,11 +577,10 @@ async def faulty_year(stack: FaultStack, *, bases: int = 200, gateway_bases: int
 
 async def consumers_caught_up(js: JetStreamContext, limit_s: float = 300.0) -> dict[str, int]:
     """Until every consumer has taken and acknowledged every event; their acknowledged floor."""
-    deadline = time.monotonic() + limit_s
-    states: dict[str, int | None] = {}
-    while time.monotonic() < deadline:
+
+    async def floors() -> tuple[int, dict[str, int | None]]:
         last = (await js.stream_info(EVENTS_STREAM)).state.last_seq
-        states = {}
+        states: dict[str, int | None] = {}
         for name in CONSUMERS:
             try:
                 info = await js.consumer_info(EVENTS_STREAM, name)
@@ -586,10 +589,16 @@ async def consumers_caught_up(js: JetStreamContext, limit_s: float = 300.0) -> d
                 continue
             idle = info.num_pending == 0 and info.num_ack_pending == 0
             states[name] = info.ack_floor.stream_seq if idle and info.ack_floor else None
-        if all(s == last for s in states.values()):
-            return {k: v for k, v in states.items() if v is not None}
-        await asyncio.sleep(0.5)
-    raise TimeoutError(f"the consumers did not catch up with the log: {states}")
+        return last, states
+
+    _, states = await until(
+        floors,
+        lambda seen: all(s == seen[0] for s in seen[1].values()),
+        "the consumers caught up with the log",
+        limit_s=limit_s,
+        every=0.5,
+    )
+    return {k: v for k, v in states.items() if v is not None}
 
 
 async def deliver_again(
