@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -384,6 +383,10 @@ class UnexpectedAnswer(Exception):
         self.status = resp.status_code
 
 
+class StillActing(UnexpectedAnswer):
+    """A keyed request answered 202: accepted, still being acted on."""
+
+
 class HttpUser:
     """A user of the HTTP API who asks once; a keyed request answered 202 (accepted, still
     being acted on) is asked again with the same Idempotency-Key until it has its answer."""
@@ -396,14 +399,17 @@ class HttpUser:
     async def call(self, method: str, path: str, *, expect: int, **kwargs: Any) -> Any:
         headers = {**self.headers, **kwargs.pop("headers", {})}
         keyed = "Idempotency-Key" in headers
-        deadline = time.monotonic() + self._patience_s
-        while True:
+
+        async def ask() -> Any:
             resp = await self._http.request(method, path, headers=headers, **kwargs)
             if resp.status_code == expect:
                 return resp.json()
-            if not (resp.status_code == 202 and keyed and time.monotonic() < deadline):
-                raise UnexpectedAnswer(method, path, resp)
-            await asyncio.sleep(0.5)
+            if resp.status_code == 202 and keyed:
+                raise StillActing(method, path, resp)
+            raise UnexpectedAnswer(method, path, resp)
+
+        patience = retrying(on=StillActing, seconds=self._patience_s, step=0.5, growing=False)
+        return await patience(ask)
 
 
 @dataclass(frozen=True)
