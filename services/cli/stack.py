@@ -50,6 +50,12 @@ def nats_host_ports(settings: Settings) -> list[tuple[str, int]]:
     return [(url.hostname or "127.0.0.1", url.port or 4222) for url in parsed]
 
 
+def running_nats(settings: Settings) -> tuple[str, int] | None:
+    """The first listed NATS server that answers, if any: ``navcycle up`` then uses the
+    servers as they are rather than start one of its own."""
+    return next((server for server in nats_host_ports(settings) if answers(*server)), None)
+
+
 def child_env(settings: Settings) -> dict[str, str]:
     env = dict(os.environ)
     env.update(
@@ -143,9 +149,8 @@ async def bring_up(settings: Settings, stack: Supervisor) -> None:
             argv += ["--search-attribute", f"{key.name}={key.indexed_value_type.name.capitalize()}"]
         stack.start("temporal", argv, env)
 
-    servers = nats_host_ports(settings)
-    live = [server for server in servers if answers(*server)]
-    n_host, n_port = (live or servers)[0]
+    live = running_nats(settings)
+    n_host, n_port = live or nats_host_ports(settings)[0]
     if live:
         # Used as it is. The users written by an earlier start are passed on: a server of ours
         # still running knows them, and a server without authentication ignores them.

@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from services.cli.stack import running_nats
 from services.registry.app import build_broker
 from services.registry.tables import MIGRATIONS as REGISTRY_MIGRATIONS
 from shared.clients import connect_nats
@@ -17,16 +18,16 @@ from shared.rpc import Empty, RpcClient, ServiceHealth
 from shared.settings import Settings
 
 
+def _settings(tmp_path: Path, nats_url: str) -> Settings:
+    return Settings(_env_file=None, state_dir=tmp_path, nats_url=nats_url)  # type: ignore[call-arg]
+
+
 async def test_a_list_with_a_dead_server_reaches_the_live_one(
     nats_url: str, tmp_path: Path
 ) -> None:
     live = urlsplit(nats_url).port
     dead = free_port()  # nothing listens there
-    settings = Settings(  # type: ignore[call-arg]
-        _env_file=None,
-        state_dir=tmp_path,
-        nats_url=f"nats://127.0.0.1:{dead} , nats://127.0.0.1:{live}",
-    )
+    settings = _settings(tmp_path, f"nats://127.0.0.1:{dead} , nats://127.0.0.1:{live}")
     assert settings.nats_servers == [f"nats://127.0.0.1:{dead}", f"nats://127.0.0.1:{live}"]
     engine = make_engine(f"sqlite:///{tmp_path / 'registry.db'}")
     upgrade(engine, REGISTRY_MIGRATIONS)
@@ -44,3 +45,10 @@ async def test_a_list_with_a_dead_server_reaches_the_live_one(
         await nc.drain()
         await broker.stop()
         engine.dispose()
+
+
+def test_navcycle_up_uses_a_listed_server_that_answers(nats_url: str, tmp_path: Path) -> None:
+    live, dead = urlsplit(nats_url).port, free_port()
+    listed = _settings(tmp_path, f"nats://127.0.0.1:{dead},nats://127.0.0.1:{live}")
+    assert running_nats(listed) == ("127.0.0.1", live)
+    assert running_nats(_settings(tmp_path, f"nats://127.0.0.1:{dead}")) is None
