@@ -27,6 +27,7 @@ from temporalio.client import (
 from temporalio.service import RPCError, RPCStatusCode
 
 from shared.objectstore import ObjectConflict, ObjectStore, ObjectStoreError, StoredObject
+from shared.retrying import retrying
 
 PATIENCE_S = 180.0
 UNAVAILABLE_CODES = {
@@ -154,6 +155,10 @@ class GatewayLog:
     receipts: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
 
 
+class NotYet(AssertionError):
+    """An answer a person waits out; the last one fails the person once its patience is out."""
+
+
 class GatewayPerson:
     """One user of the HTTP API who tries again, with the same Idempotency-Key, when the
     gateway says a part of the stack is unavailable (503 with a stable code)."""
@@ -199,24 +204,22 @@ class GatewayPerson:
         are waited out, and so is a 202 (a filing or a decision accepted, still being acted on)
         when the request has an Idempotency-Key, whose retry answers once it is done; anything
         else fails the person."""
-        deadline = time.monotonic() + patience_s
-        while True:
-            try:
-                resp, answer = await self._ask(method, path, **dict(kwargs))
-            except httpx.TransportError:
-                if time.monotonic() > deadline:
-                    raise
-                await asyncio.sleep(1.0)
-                continue
+        keyed = "Idempotency-Key" in kwargs.get("headers", {})
+
+        async def ask() -> Any:
+            resp, answer = await self._ask(method, path, **dict(kwargs))
             if resp.status_code == expect:
                 return resp.json()
             code = answer.code if answer else None
-            keyed = "Idempotency-Key" in kwargs.get("headers", {})
             waitable = (
                 (resp.status_code == 503 and code in UNAVAILABLE_CODES)
                 or code in also_wait_for
                 or (resp.status_code == 202 and keyed)
             )
-            if not waitable or time.monotonic() > deadline:
-                raise AssertionError(f"{method} {path}: {resp.status_code} {resp.text[:500]}")
-            await asyncio.sleep(1.0)
+            failure = NotYet if waitable else AssertionError
+            raise failure(f"{method} {path}: {resp.status_code} {resp.text[:500]}")
+
+        tries = retrying(
+            on=(NotYet, httpx.TransportError), seconds=patience_s, step=1.0, growing=False
+        )
+        return await tries(ask)
