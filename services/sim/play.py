@@ -173,15 +173,15 @@ class Actors:
     async def rectify(self, s: BaseScript) -> None:
         await self.people.rectify(s.base, max(70.0, s.score))
 
-    async def settled_stage(self, base: str, leaving: str, attempts: int = 50) -> str:
-        """The stage once the cycle has moved on from ``leaving`` (grading takes a moment)."""
-        stage = await self.stage(base)
-        for _ in range(attempts):
-            if stage != leaving:
-                break
-            await asyncio.sleep(0.2)
+    async def settled_stage(self, base: str, leaving: str, seconds: float = 60) -> str:
+        """The stage once the cycle has moved on from ``leaving`` (grading takes a moment; a
+        loaded machine may take many): ``TimeoutError`` if it never does within ``seconds``."""
+
+        async def moved_on() -> str | None:
             stage = await self.stage(base)
-        return stage
+            return None if stage == leaving else stage
+
+        return await polled(moved_on, what=f"{base} leaving {leaving}", every=0.2, seconds=seconds)
 
 
 async def each(
