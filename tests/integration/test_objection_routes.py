@@ -5,6 +5,7 @@ would be 404 program_year_not_found instead."""
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
@@ -14,6 +15,8 @@ from typing import Any
 import httpx
 import pytest
 from nats.aio.client import Client as NatsClient
+from temporalio.client import WorkflowHandle
+from temporalio.service import RPCError
 
 from services.gateway.identity.tokens import Principal
 from services.gateway.routes import objections
@@ -30,6 +33,7 @@ PROGRAM = "objections-http"
 BASE = "zz-biomed"  # registered in Zhengzhou (410100)
 YEAR = 2031  # never launched
 _years = itertools.count(2041)  # launched, one per test (the gateway takes years to 2100)
+_launched: list[WorkflowHandle[Any, Any]] = []  # the last year launched, and its cycles
 URL = f"/v1/programs/{PROGRAM}/years/{YEAR}/objections"
 GROUNDS = "该基地自评报告中的专利数据与实际不符"
 
@@ -181,15 +185,32 @@ async def test_an_oversized_body_is_413(api: Api) -> None:
 # ------------------------------------------------------------ against the real program year
 
 
+async def year_alone(
+    stack: Stack, rules: ProgramRules, bases: list[str]
+) -> tuple[int, WorkflowHandle[Any, Any], dict[str, WorkflowHandle[Any, Any]]]:
+    """A new year of these bases, launched with no earlier test's year of them still running.
+
+    The tests share one time-skipping server: a year left open (plans never filed, a review an
+    upheld objection reopened) runs on, and when a later test's sleep skips past its deadlines
+    the base fails, is not rectified and is de-listed, which ends the later year's cycle too."""
+    for earlier in _launched:
+        with contextlib.suppress(RPCError):
+            await earlier.terminate("the next test's year of the same bases")
+    _launched.clear()
+    driver.register(stack, rules, bases)  # after the terminations: active again
+    year = next(_years)
+    program_year = await launch(stack, rules, year, expected=len(bases))
+    handles = cycles(stack, rules, year, bases)
+    _launched.extend([program_year, *handles.values()])
+    return year, program_year, handles
+
+
 async def published_year(stack: Stack, bases: list[str]) -> tuple[ProgramRules, int, Any]:
     """A program year of these bases in 公示 (an hour long), on the time-skipping server."""
     rules = demo_rules(
         id=PROGRAM, verification=[], calendar__publication_period="PT1H", calendar__reminders=[]
     )
-    driver.register(stack, rules, bases)
-    year = next(_years)
-    program_year = await launch(stack, rules, year, expected=len(bases))
-    handles = cycles(stack, rules, year, bases)
+    year, program_year, handles = await year_alone(stack, rules, bases)
     for handle in handles.values():
         await driver.file_plan(stack, handle, f"%PDF-1.4 {handle.id}".encode())
         await driver.file_self_evaluation(stack, handle)
@@ -288,9 +309,7 @@ async def test_an_objection_outside_publication_is_409_not_in_publication(
     api: Api, stack: Stack
 ) -> None:
     rules = demo_rules(id=PROGRAM, verification=[], calendar__reminders=[])
-    driver.register(stack, rules, [BASE, "ly-agri"])
-    year = next(_years)
-    await launch(stack, rules, year, expected=2)  # cycles open: no results yet
+    year, _, _ = await year_alone(stack, rules, [BASE, "ly-agri"])  # cycles open: no results
     resp = await api.http.post(
         f"/v1/programs/{PROGRAM}/years/{year}/objections", json=body(), headers=api.auth("staff")
     )
