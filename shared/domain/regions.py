@@ -1,15 +1,28 @@
-"""GB/T 2260 administrative division codes: province ▶ city ▶ county."""
+"""GB/T 2260 administrative division codes: national ▶ province ▶ prefecture (city) ▶ county.
+
+``000000`` is the whole country (the national office, 国家知识产权局); ``xx0000`` a province,
+autonomous region or municipality; ``xxxx00`` a prefecture-level city or league (盟市, called
+``city`` in the code); any other code a county, district or banner (旗县区).
+"""
 
 from __future__ import annotations
 
 import re
+from typing import Literal
 
 _CODE = re.compile(r"^\d{6}$")
 
+NATIONAL = "000000"
+RegionLevel = Literal["national", "province", "city", "county"]
+LEVELS: tuple[RegionLevel, ...] = ("county", "city", "province", "national")
+"""From the lowest level to the highest."""
 
-def region_level(code: str) -> str:
+
+def region_level(code: str) -> RegionLevel:
     if not _CODE.fullmatch(code):
         raise ValueError(f"{code!r} is not a six-digit GB/T 2260 code")
+    if code == NATIONAL:
+        return "national"
     if code.endswith("0000"):
         return "province"
     if code.endswith("00"):
@@ -17,9 +30,15 @@ def region_level(code: str) -> str:
     return "county"
 
 
+def level_rank(level: RegionLevel) -> int:
+    """0 for a county up to 3 for the nation: a higher rank covers the lower ones."""
+    return LEVELS.index(level)
+
+
 def region_prefix(code: str) -> str:
     """The code prefix that every region under ``code`` (itself included) shares."""
-    return {"province": code[:2], "city": code[:4], "county": code}[region_level(code)]
+    level = region_level(code)
+    return {"national": "", "province": code[:2], "city": code[:4], "county": code}[level]
 
 
 def is_within(code: str, ancestor: str) -> bool:
@@ -27,9 +46,29 @@ def is_within(code: str, ancestor: str) -> bool:
 
 
 def parent_region(code: str) -> str | None:
+    """The region one level up: a county's city, a city's province, a province's nation."""
     level = region_level(code)
     if level == "county":
         return code[:4] + "00"
     if level == "city":
         return code[:2] + "0000"
+    if level == "province":
+        return NATIONAL
     return None
+
+
+def region_parents(code: str) -> list[str]:
+    """Every region above ``code``, nearest first, ending with the nation (``000000``)."""
+    parents: list[str] = []
+    parent = parent_region(code)
+    while parent is not None:
+        parents.append(parent)
+        parent = parent_region(parent)
+    return parents
+
+
+def region_at(code: str, level: RegionLevel) -> str | None:
+    """The region at ``level`` that ``code`` lies in (itself at its own level); None when
+    ``level`` is below the region's own."""
+    found = [r for r in [code, *region_parents(code)] if region_level(r) == level]
+    return found[0] if found else None

@@ -1,0 +1,202 @@
+"""Participant kinds in the program rules, region levels, and verification chains with national
+and aggregation steps."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from shared.domain.chains import ChainStep, aggregation, chain_problems
+from shared.domain.participants import (
+    DEFAULT_KIND,
+    UnknownKind,
+    kind_of,
+    kinds,
+    participant_rules,
+)
+from shared.domain.regions import (
+    is_within,
+    parent_region,
+    region_at,
+    region_level,
+    region_parents,
+    region_prefix,
+)
+from shared.domain.rules import RulesError, load_rules_file, parse_rules, rules_digest
+from shared.settings import DEPLOY_DIR
+
+PROGRAMS = DEPLOY_DIR / "programs"
+
+ZONE_TARGET = {
+    "key": "micro_projects",
+    "name_zh": "微观专利导航项目",
+    "name_en": "Micro navigation projects",
+    "unit": "个",
+    "kind": "yearly",
+    "value": 5,
+    "start_year": 2015,
+    "horizon": 2015,
+    "level": "participant",
+}
+
+
+def _demo() -> dict[str, Any]:
+    return load_rules_file(PROGRAMS / "demo-fast.yaml").model_dump(mode="json", by_alias=True)
+
+
+def _national(**participants: Any) -> dict[str, Any]:
+    return {**_demo(), "region": "000000", "participants": participants}
+
+
+def _zone(**parts: Any) -> dict[str, Any]:
+    return {"name_zh": "实验区", "name_en": "zone", **parts}
+
+
+def _errors(document: dict[str, Any]) -> str:
+    with pytest.raises(RulesError) as info:
+        parse_rules(document)
+    return str(info.value.errors)
+
+
+def test_region_levels_from_the_nation_to_a_county() -> None:
+    assert [region_level(c) for c in ("000000", "150000", "152200", "152201")] == [
+        "national",
+        "province",
+        "city",
+        "county",
+    ]
+    assert region_parents("152201") == ["152200", "150000", "000000"]
+    assert region_parents("150000") == ["000000"]
+    assert region_parents("000000") == []
+    assert parent_region("410000") == "000000"
+    assert region_prefix("000000") == "" and is_within("152201", "000000")
+    assert not is_within("410100", "150000")
+    assert region_at("152201", "province") == "150000"
+    assert region_at("152201", "county") == "152201"
+    assert region_at("150000", "city") is None
+    with pytest.raises(ValueError, match="six-digit"):
+        region_level("15220")
+
+
+def test_a_program_without_kinds_has_one_with_its_own_rules() -> None:
+    rules = load_rules_file(PROGRAMS / "inner-mongolia-nav-base.yaml")
+    assert kinds(rules) == [DEFAULT_KIND] == ["base"]
+    base = participant_rules(rules)
+    assert base.kind == "base"
+    assert base.eligibility == rules.eligibility and base.rubric == rules.rubric
+    assert [(s.level, s.kind) for s in base.chain] == [("city", "verify"), ("province", "verify")]
+    assert participant_rules(rules, "base") == base
+    with pytest.raises(UnknownKind) as info:
+        participant_rules(rules, "pilot_enterprise")
+    assert info.value.code == "unknown_participant_kind"
+    assert "无参与单位类型“pilot_enterprise”" in str(info.value)
+
+
+def test_each_kind_has_its_own_rules_and_falls_back_to_the_programs() -> None:
+    document = _national(
+        zone={
+            "name_zh": "国家专利导航产业发展实验区",
+            "name_en": "Patent navigation experimental zone",
+            "eligibility": {"min_staff": 3},
+            "targets": [ZONE_TARGET],
+            "chain": [
+                {"level": "province", "kind": "aggregate", "forward_by": "--05-08"},
+                "national",
+            ],
+        },
+        enterprise={
+            "name_zh": "国家专利运营试点企业",
+            "name_en": "Patent operation pilot enterprise",
+        },
+    )
+    document["verification"] = ["province"]
+    rules = parse_rules(document)
+    assert kinds(rules) == ["zone", "enterprise"]
+    assert kind_of(rules, None) == "zone"
+    zone = participant_rules(rules, "zone")
+    assert zone.eligibility.min_staff == 3 and zone.rubric == rules.rubric
+    assert [t.key for t in zone.targets] == ["micro_projects"]
+    assert [(s.level, s.kind, s.forward_by) for s in zone.chain] == [
+        ("province", "aggregate", "--05-08"),
+        ("national", "verify", None),
+    ]
+    step = aggregation(zone.chain)
+    assert step is not None and step.level == "province"
+    enterprise = participant_rules(rules, "enterprise")
+    assert enterprise.eligibility == rules.eligibility
+    assert [(s.level, s.kind) for s in enterprise.chain] == [("province", "verify")]
+    assert enterprise.targets == [] and aggregation(enterprise.chain) is None
+
+
+def test_program_kinds_change_the_digest_and_an_empty_list_does_not() -> None:
+    document = _demo()
+    plain = rules_digest(parse_rules(document))
+    assert rules_digest(parse_rules({**document, "participants": {}})) == plain
+    with_kind = {**document, "participants": {"base": {"name_zh": "基地", "name_en": "base"}}}
+    assert rules_digest(parse_rules(with_kind)) != plain
+
+
+def test_a_chain_must_go_up_once_per_level() -> None:
+    steps = [ChainStep.model_validate(s) for s in ("province", "city")]
+    assert chain_problems(steps, "000000") == [
+        "the chain must go up, city before province before national, not province → city"
+        " / 核实顺序须自下而上（市级、省级、国家级），现为省级→市级"
+    ]
+    twice = [ChainStep.model_validate(s) for s in ("city", "city")]
+    assert chain_problems(twice, "410000") == [
+        "a level may take one step of the chain / 同一层级在核实顺序中只能出现一次"
+    ]
+
+
+def test_an_aggregation_step_forwards_to_a_step_above_it_by_a_date() -> None:
+    last = [
+        ChainStep(level="city"),
+        ChainStep(level="province", kind="aggregate", forward_by="P1M"),
+    ]
+    assert chain_problems(last, "000000") == [
+        "the province aggregation step is last, so nobody receives what it forwards"
+        " / 省级汇总报送步骤之后须有接收的上级步骤"
+    ]
+    with pytest.raises(ValueError, match="省级汇总报送步骤须写明报送期限"):
+        ChainStep(level="province", kind="aggregate")
+    with pytest.raises(ValueError, match="只有汇总报送步骤有报送期限"):
+        ChainStep(level="city", forward_by="--05-08")
+    with pytest.raises(ValueError, match="is none of: an ISO-8601 duration"):
+        ChainStep(level="province", kind="aggregate", forward_by="5月8日")
+
+
+def test_a_national_step_needs_a_national_program() -> None:
+    errors = _errors(
+        {
+            **_demo(),
+            "participants": {"zone": _zone(chain=["national"])},
+        }
+    )
+    assert (
+        "zone: the program is issued at 410000 (province), so it has no national step"
+        " / 本项目由410000发布，核实顺序不能有国家级步骤"
+    ) in errors
+
+
+def test_a_kinds_targets_are_its_participants_and_its_indicators_name_them() -> None:
+    program_level = {**ZONE_TARGET, "level": "program"}
+    errors = _errors(_national(zone=_zone(targets=[program_level])))
+    assert (
+        "a participant kind's targets are each participant's (level: participant): micro_projects"
+        in errors
+    )
+    rubric = {
+        "version": "1",
+        "indicators": [{"key": "micro", "name": "微观导航", "weight": 1, "from_target": "nope"}],
+    }
+    errors = _errors(_national(zone=_zone(targets=[ZONE_TARGET], rubric=rubric)))
+    assert "zone: indicators scored from targets it does not have: micro -> nope" in errors
+    rubric["indicators"][0]["from_target"] = "micro_projects"  # type: ignore[index]
+    rules = parse_rules(_national(zone=_zone(targets=[ZONE_TARGET], rubric=rubric)))
+    assert participant_rules(rules, "zone").rubric.keys == ["micro"]
+
+
+def test_a_kind_key_is_an_identifier() -> None:
+    errors = _errors(_national(**{"试点 企业": {"name_zh": "企业", "name_en": "enterprise"}}))
+    assert "participant kind keys must be letters, digits, '-' or '_': 试点 企业" in errors
