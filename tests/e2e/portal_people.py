@@ -20,7 +20,6 @@ import hashlib
 import os
 import re
 import shutil
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib.resources import files
@@ -30,6 +29,8 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from playwright.async_api import Browser, BrowserContext, Page, Route
 from playwright.async_api import Error as PlaywrightError
+
+from tests.helpers import until
 
 ARTIFACTS = Path(os.environ.get("NAVCYCLE_TEST_ARTIFACTS", "test-artifacts"))
 CHROMIUM = os.environ.get("NAVCYCLE_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
@@ -261,22 +262,22 @@ class Person:
         self, path: str, selector: str, *, limit_s: float = 120, every_s: float = 1.0
     ) -> Page:
         """Reload ``path`` until ``selector`` is on it (the year moves in real time)."""
-        deadline = time.monotonic() + limit_s
-        while True:
+
+        async def count() -> int:
             await self.go(path, keep=False)
-            if await self.page.locator(selector).count():
-                await self.audit.keep(self)
-                return self.page
-            if time.monotonic() > deadline:
-                raise AssertionError(
-                    f"{self.label}: {selector} not on {path} within {limit_s}s:\n"
-                    + (await self.main_text())[:3000]
-                )
-            await asyncio.sleep(every_s)
+            return await self.page.locator(selector).count()
+
+        try:
+            await until(
+                count, what=f"{self.label}: {selector} on {path}", limit_s=limit_s, every=every_s
+            )
+        except AssertionError as exc:
+            raise AssertionError(f"{exc}:\n" + (await self.main_text())[:3000]) from None
+        await self.audit.keep(self)
+        return self.page
 
 
 async def _settle(page: Page, form: str, timeout_s: float) -> str:
-    deadline = time.monotonic() + timeout_s
     probe = """(sel) => {
       if (!window.__portalTestMark) return '__moved__';
       const f = document.querySelector(sel);
@@ -285,18 +286,14 @@ async def _settle(page: Page, form: str, timeout_s: float) -> str:
         .map((e) => e.textContent.trim()).filter(Boolean);
       return parts.join(' | ');
     }"""
-    while time.monotonic() < deadline:
-        try:
-            said = await page.evaluate(probe, form)
-        except PlaywrightError:  # the page is navigating: its context went away
-            await asyncio.sleep(0.1)
-            continue
-        if said == "__moved__":
-            return ""
-        if said:
-            return str(said)
-        await asyncio.sleep(0.1)
-    raise AssertionError(f"no answer to {form} within {timeout_s}s on {page.url}")
+    said = await until(
+        lambda: page.evaluate(probe, form),
+        what=f"an answer to {form} on {page.url}",
+        limit_s=timeout_s,
+        every=0.1,
+        ignoring=PlaywrightError,  # the page is navigating: its context went away
+    )
+    return "" if said == "__moved__" else str(said)
 
 
 async def shoot(person: Person, name: str, *, check: bool = True) -> list[Path]:

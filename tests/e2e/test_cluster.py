@@ -367,11 +367,14 @@ async def base_year(year: Year, base: str) -> None:
     if year.reported >= set(BASES):
         year.all_reported.set()
     expert = year.person(EXPERT)
-    while True:  # the review opens when the reports are due, with the expert assigned
-        state = await expert.call("GET", year.path(base), expect=200, also_wait_for=NOT_YET)
-        if state["stage"] == "under_review":
-            break
-        await asyncio.sleep(1.0)
+    # The review opens when the reports are due (two minutes), with the expert assigned.
+    await until(
+        lambda: expert.call("GET", year.path(base), expect=200, also_wait_for=NOT_YET),
+        lambda state: state["stage"] == "under_review",
+        f"{base} under review",
+        limit_s=300,
+        every=1.0,
+    )
     await people.score(base, SCORES[base])
 
 
@@ -629,17 +632,14 @@ async def test_a_year_on_a_three_node_cluster_with_two_workers_loses_nothing(
                 "excellent" if s >= 85 else "pass" for s in SCORES.values()
             )
             last_seq = max(seq for seq, _ in events)
-            counts = await admin.call(
-                "GET", f"/v1/programs/{PROGRAM}/years/{YEAR}/dashboard", expect=200
-            )
-            for _ in range(120):
-                if counts["stream_seq"] >= last_seq:
-                    break
-                await asyncio.sleep(0.5)
-                counts = await admin.call(
+            counts = await until(
+                lambda: admin.call(
                     "GET", f"/v1/programs/{PROGRAM}/years/{YEAR}/dashboard", expect=200
-                )
-            assert counts["stream_seq"] >= last_seq
+                ),
+                lambda counts: counts["stream_seq"] >= last_seq,
+                f"the dashboard read to {last_seq}",
+                every=0.5,
+            )
             assert counts["bases"] == len(BASES)
             assert counts["by_stage"] == {"closed": len(closed)} and len(closed) == len(BASES)
             assert counts["by_grade"] == dict(log_grades)

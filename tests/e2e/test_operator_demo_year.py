@@ -26,6 +26,7 @@ from services.dashboard import store
 from services.dashboard.rebuild import CHECKPOINT
 from shared.db import make_engine
 from tests.e2e.conftest import RunningStack, bearer
+from tests.helpers import until
 
 # `navcycle demo` plays only a simulation program: the one it makes from the demo-fast preset.
 PROGRAM, REAL, YEAR, BASES = "sim-demo-fast", "demo-fast", 2036, 50
@@ -120,14 +121,16 @@ async def played(running_stack: RunningStack) -> dict[str, Any]:
             out, err = playing.result()
             assert demo.returncode == 0, err.decode()[-3000:]
             summary = json.loads(out)
-            api = await _api_counts(running_stack, token)
-            for _ in range(120):  # the last notices are on their way
-                shown = await page.evaluate(READ_PAGE)
-                if _page_view(api) == _shown_view(shown):
-                    break
-                await asyncio.sleep(0.5)
-                api = await _api_counts(running_stack, token)
-            assert _shown_view(shown) == _page_view(api), (shown, api)
+
+            async def both() -> tuple[Any, Any]:
+                return await page.evaluate(READ_PAGE), await _api_counts(running_stack, token)
+
+            shown, api = await until(  # the last notices are on their way
+                both,
+                lambda seen: _shown_view(seen[0]) == _page_view(seen[1]),
+                "the page showing what the API counts",
+                every=0.5,
+            )
             assert shown["live"] == "live"
             await page.screenshot(path=_artifact(f"dashboard-{PROGRAM}-{YEAR}.png"))
 
@@ -234,10 +237,12 @@ async def test_a_rebuild_on_the_stack_equals_the_live_projections(
     try:
         for _attempt in range(5):
             last = (await nc.jetstream().stream_info("NAVCYCLE_EVENTS")).state.last_seq
-            for _ in range(300):
-                if store.checkpoint(engine, CHECKPOINT) >= last:
-                    break
-                await asyncio.sleep(0.2)
+            await until(
+                lambda: store.checkpoint(engine, CHECKPOINT),
+                lambda seq: seq >= last,  # noqa: B023 - used within this iteration
+                f"the dashboard's checkpoint at {last}",
+                every=0.2,
+            )
             live = (store.cycles(engine), store.timeline(engine))
             rebuilt = await asyncio.to_thread(running_stack.cli, "dashboard", "rebuild", "--json")
             assert rebuilt.returncode == 0, rebuilt.stderr

@@ -45,6 +45,7 @@ from tests.e2e.portal_people import (
     axe_violations,
     shoot,
 )
+from tests.helpers import until
 
 PROGRAM, YEAR = "demo-fast-portal", 2034
 CITY = "410100"  # Zhengzhou: both bases lie there, so one city officer verifies both
@@ -412,8 +413,8 @@ class Year:
 
     async def _assigned(self, base: str, round_: int) -> tuple[Person, Any]:
         """The expert whose list holds ``base``'s open review of ``round_``, on its page."""
-        deadline = time.monotonic() + 90
-        while True:
+
+        async def holder() -> tuple[Person, Any] | None:
             for label in ("expert1", "expert2"):
                 expert = self.p[label]
                 page = await expert.go("/portal/expert", keep=False)
@@ -428,8 +429,12 @@ class Year:
                     ) == str(round_):
                         await expert.audit.keep(expert)
                         return expert, page
-            assert time.monotonic() < deadline, f"no expert holds {base}'s review {round_}"
-            await asyncio.sleep(1)
+            return None
+
+        found: tuple[Person, Any] = await until(
+            holder, what=f"an expert holding {base}'s review {round_}", limit_s=90, every=1.0
+        )
+        return found
 
     async def score(
         self, base: str, round_: int, value: str, vetoes: tuple[str, ...], comment: str
