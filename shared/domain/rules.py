@@ -22,6 +22,7 @@ from pydantic import (
     model_validator,
 )
 
+from shared.domain.chains import ChainStep, chain_problems
 from shared.domain.documents import InvalidDocument, load_mapping
 from shared.domain.outcome_rules import ExitRule, PromotionRule, RewardTier
 from shared.domain.targets import TargetRule, TargetScore
@@ -529,6 +530,39 @@ class ProgramClauses(_Model):
     designation: str = ""
 
 
+class ParticipantKind(_Model):
+    """One kind of participant a program takes (a navigation base; a pilot enterprise, park,
+    industry alliance or service agency; a sub-district), with its own rules. Each part left
+    out is the program's own: its eligibility, its rubric, its verification chain."""
+
+    name_zh: str = Field(min_length=1)
+    name_en: str = Field(min_length=1)
+    eligibility: EligibilityRules | None = Field(None, description="None: the program's")
+    rubric: RubricRules | None = Field(None, description="None: the program's")
+    targets: list[TargetRule] = Field(
+        default_factory=list, description="Each participant's own targets (level: participant)"
+    )
+    chain: list[ChainStep] | None = Field(
+        None,
+        description=(
+            "Verification chain: steps at city, province or national level, each verify or"
+            " aggregate (with forward_by); None: the program's verification"
+        ),
+    )
+
+    @field_validator("targets")
+    @classmethod
+    def _participant_targets(cls, value: list[TargetRule]) -> list[TargetRule]:
+        program = sorted(t.key for t in value if t.level != "participant")
+        if program:
+            raise ValueError(
+                "a participant kind's targets are each participant's (level: participant): "
+                + ", ".join(program)
+                + " / 参与单位类型的目标应为各单位目标（level: participant）"
+            )
+        return _keys_once("target", value)
+
+
 class ProgramRules(_Model):
     id: str
     name: str
@@ -547,6 +581,13 @@ class ProgramRules(_Model):
     targets: list[TargetRule] = Field(
         default_factory=list,
         description="Quantified targets (目标任务), the program's own and each participant's",
+    )
+    participants: dict[str, ParticipantKind] = Field(
+        default_factory=dict,
+        description=(
+            "The kinds of participant, by key, each with its own rules; a registration names"
+            " its kind (the first by default). Empty: one kind, the program's own rules"
+        ),
     )
     simulation: bool = Field(
         False, description="A simulated program (navcycle demo): never part of the record"
@@ -596,6 +637,43 @@ class ProgramRules(_Model):
             )
         return self
 
+    @field_validator("participants")
+    @classmethod
+    def _kind_keys(cls, value: dict[str, ParticipantKind]) -> dict[str, ParticipantKind]:
+        bad = sorted(k for k in value if not _ID.fullmatch(k))
+        if bad:
+            raise ValueError(
+                "participant kind keys must be letters, digits, '-' or '_': " + ", ".join(bad)
+            )
+        return value
+
+    @model_validator(mode="after")
+    def _kinds(self) -> ProgramRules:
+        problems = []
+        for key, kind in self.participants.items():
+            known = {t.key for t in self.targets} | {t.key for t in kind.targets}
+            shared = sorted({t.key for t in self.targets} & {t.key for t in kind.targets})
+            if shared:
+                problems.append(
+                    f"{key}: targets repeat the program's keys: {', '.join(shared)}"
+                    f" / 参与单位类型{key}的目标与项目目标重名"
+                )
+            rubric = kind.rubric or self.rubric
+            unknown = sorted(
+                f"{i.key} -> {i.from_target.key}"
+                for i in rubric.indicators
+                if i.from_target is not None and i.from_target.key not in known
+            )
+            if unknown:
+                problems.append(
+                    f"{key}: indicators scored from targets it does not have: {', '.join(unknown)}"
+                    f" / 参与单位类型{key}的指标引用了不存在的目标"
+                )
+            problems += [f"{key}: {p}" for p in chain_problems(kind.chain or [], self.region)]
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
     @field_validator("provenance")
     @classmethod
     def _provenance(cls, value: dict[str, str]) -> dict[str, str]:
@@ -631,13 +709,15 @@ def rules_digest(rules: ProgramRules) -> str:
     """A stable fingerprint: applying identical rules twice creates no new version.
 
     Fields added since rules were first stored are left out while they hold their empty default
-    (a program without targets, an indicator not scored from one), so the digest of rules written
-    before them is unchanged and restarting the registry creates no new version of them."""
+    (a program without targets or participant kinds, an indicator not scored from one), so the
+    digest of rules written before them is unchanged and restarting the registry creates no new
+    version of them."""
     import hashlib
 
     document = rules.model_dump(mode="json", by_alias=True)
-    if not document["targets"]:
-        del document["targets"]
+    for name in ("targets", "participants"):
+        if not document[name]:
+            del document[name]
     for indicator in document["rubric"]["indicators"]:
         if indicator["from_target"] is None:
             del indicator["from_target"]
