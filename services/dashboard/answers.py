@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from datetime import date, datetime
 
+from services.dashboard.projection import key_time
 from services.dashboard.tables import CycleRow, ObjectionRow, YearRow
 from shared.contracts.dashboard import CycleSummary, DeadlineView, ObjectionItem, Publication
 from shared.contracts.results import (
@@ -79,6 +80,7 @@ def summary(row: CycleRow, objections: list[ObjectionRow]) -> CycleSummary:
         base=row.base,
         region=row.region,
         stage=row.stage,
+        stage_since=key_time(row.stage_key),
         grade=row.grade,
         total=row.total,
         overdue=row.overdue,

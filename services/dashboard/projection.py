@@ -72,6 +72,15 @@ def event_key(event: CloudEvent) -> str:
     return f"e|{instant}|{event.sequence:012d}|{event.id}"
 
 
+def key_time(key: str) -> str | None:
+    """The business time (ISO 8601, UTC) of the event an :func:`event_key` names; None for a
+    notice's key or none."""
+    kind, _, rest = key.partition("|")
+    if kind != "e" or not rest:
+        return None
+    return rest.split("|", 1)[0] + "+00:00"
+
+
 def notice_key(number: int) -> str:
     """Notice ``number``'s facts: above every event's (``n`` sorts after ``e``)."""
     return f"n|{number:06d}"

@@ -451,13 +451,22 @@ def base_timeline(
 
 
 def year_cycles(
-    session: Session, program: str, year: int, *, after: str | None = None, limit: int = MAX_PAGE
+    session: Session,
+    program: str,
+    year: int,
+    *,
+    after: str | None = None,
+    limit: int = MAX_PAGE,
+    stage: str | None = None,
 ) -> CycleList:
-    """A page of the year's cycles in base order after ``after``: ``limit`` at most and never
-    more JSON than the reply budget; ``next_cursor`` when more follow."""
+    """A page of the year's cycles (those in ``stage``, if given) in base order after
+    ``after``: ``limit`` at most and never more JSON than the reply budget; ``next_cursor``
+    when more follow."""
     where = [col(CycleRow.program) == program, col(CycleRow.year) == year]
     if after:
         where.append(col(CycleRow.base) > after)
+    if stage:
+        where.append(col(CycleRow.stage) == stage)
     rows = list(
         session.exec(select(CycleRow).where(*where).order_by(col(CycleRow.base)).limit(limit + 1))
     )

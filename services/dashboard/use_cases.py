@@ -44,7 +44,9 @@ def counts(engine: Engine, req: YearQuery) -> YearCounts:
 
 def cycles(engine: Engine, req: CyclesQuery) -> CycleList:
     with session_scope(engine) as session:
-        return store.year_cycles(session, req.program, req.year, after=req.cursor, limit=req.limit)
+        return store.year_cycles(
+            session, req.program, req.year, after=req.cursor, limit=req.limit, stage=req.stage
+        )
 
 
 def objections(engine: Engine, req: ObjectionsQuery) -> ObjectionsList:

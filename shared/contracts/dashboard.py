@@ -15,9 +15,13 @@ class YearQuery(BaseModel):
 
 
 class CyclesQuery(YearQuery):
-    """A page of a year's cycles, in base order after ``cursor`` (``dashboard.cycles``)."""
+    """A page of a year's cycles, in base order after ``cursor`` (``dashboard.cycles``); only
+    those in ``stage`` when given."""
 
     cursor: str | None = Field(None, max_length=64, description="next_cursor of the page before")
+    stage: str | None = Field(
+        None, pattern=r"^[a-z_]{1,16}$", description="only the cycles in this stage"
+    )
     limit: int = Field(MAX_PAGE, ge=1, le=MAX_PAGE)
 
 
@@ -132,6 +136,9 @@ class CycleSummary(BaseModel):
     base: str
     region: str
     stage: str
+    stage_since: str | None = Field(
+        None, description="When the event that moved the cycle to its stage happened (ISO 8601)"
+    )
     grade: str | None
     total: float | None
     overdue: int

@@ -14,6 +14,7 @@ import httpx
 from fastapi import FastAPI
 from nats.aio.client import Client as NatsClient
 from sqlalchemy import Engine
+from temporalio.client import Client
 
 from services.gateway.app import create_app
 from services.gateway.deps import Deps
@@ -41,16 +42,22 @@ class Api:
 
 @asynccontextmanager
 async def gateway(
-    stack: Stack, nc: NatsClient, tmp_path: Path, users: dict[str, Principal]
+    stack: Stack,
+    nc: NatsClient,
+    tmp_path: Path,
+    users: dict[str, Principal],
+    temporal: Client | None = None,
 ) -> AsyncIterator[Api]:
-    """The gateway with these users signed up; ``Api.auth(who)`` is the bearer header of one."""
+    """The gateway with these users signed up; ``Api.auth(who)`` is the bearer header of one.
+    ``temporal``: a client of the stack's server to use instead of the stack's own (one with an
+    interceptor, to count what the gateway asks)."""
     engine = make_engine(f"sqlite:///{tmp_path / f'gateway-{uuid.uuid4().hex[:6]}.db'}")
     upgrade(engine, GATEWAY_MIGRATIONS)
     tokens = {who: add_user(engine, p) for who, p in users.items()}
     config = Settings(_env_file=None, state_dir=tmp_path)  # type: ignore[call-arg]
 
     async def build() -> Deps:
-        return Deps(config, stack.client, nc, RpcClient(nc), stack.objects, engine)
+        return Deps(config, temporal or stack.client, nc, RpcClient(nc), stack.objects, engine)
 
     async def close(_: Deps) -> None:
         pass

@@ -1,13 +1,16 @@
 """The officers' pages of the portal on the real test stack: the gateway in process, the registry
 and filings on a real nats-server, cycles on the Temporal test server. A base files its plan
 through the API; the pages are read as each officer would, and the forms' requests are sent as
-``static/portal.js`` sends them (the form's action, its fields as JSON, its Idempotency-Key)."""
+``static/portal.js`` sends them (the form's action, its fields as JSON, its Idempotency-Key).
+The pages read the dashboard's projections (a dashboard service of the test's own, from the
+events each test makes), and the gateway's Temporal client counts the workflows it queries."""
 
 from __future__ import annotations
 
 import itertools
 import json
 import re
+import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from html.parser import HTMLParser
@@ -17,13 +20,23 @@ from typing import Any
 import httpx
 import pytest
 from nats.aio.client import Client as NatsClient
+from sqlalchemy import Engine
+from temporalio.client import Client, Interceptor, OutboundInterceptor, QueryWorkflowInput
 
+from services.dashboard.app import build_broker as dashboard_broker
+from services.dashboard.tables import MIGRATIONS as DASHBOARD_MIGRATIONS
 from services.gateway.identity.tokens import Principal
 from services.gateway.portal.officer_pages import BaseCycle, queue_items
+from shared.contracts import workflow_names as names
 from shared.contracts.cycle import CycleState
+from shared.contracts.dashboard import CycleList, CyclesQuery
+from shared.db import make_engine
 from shared.domain.rules import ProgramRules
 from shared.domain.stages import Stage
 from shared.domain.wording import BEIJING
+from shared.migrations import upgrade
+from shared.rpc import RpcClient
+from shared.stream import EVENTS_STREAM
 from tests.conftest import Stack
 from tests.helpers import demo_rules, until
 from tests.integration import driver
@@ -93,11 +106,68 @@ class Page(HTMLParser):
         return " ".join(self.text)
 
 
+class Queries(Interceptor):
+    """The workflow ids the gateway's Temporal client queries, in order (a client interceptor:
+    the real client asks the real server)."""
+
+    def __init__(self) -> None:
+        self.ids: list[str] = []
+
+    def intercept_client(self, next: OutboundInterceptor) -> OutboundInterceptor:
+        return _Counted(next, self.ids)
+
+
+class _Counted(OutboundInterceptor):
+    def __init__(self, next: OutboundInterceptor, ids: list[str]) -> None:
+        super().__init__(next)
+        self._ids = ids
+
+    async def query_workflow(self, input: QueryWorkflowInput) -> Any:
+        self._ids.append(input.id)
+        return await super().query_workflow(input)
+
+
 @pytest.fixture
-async def api(stack: Stack, nc: NatsClient, tmp_path: Path) -> AsyncIterator[Api]:
-    async with gateway(stack, nc, tmp_path, USERS) as api:
+async def dashboard(nats_url: str, nc: NatsClient, tmp_path: Path) -> AsyncIterator[Engine]:
+    """A dashboard service of the test's own, projecting the events from here on."""
+    engine = make_engine(f"sqlite:///{tmp_path / 'dashboard.db'}")
+    upgrade(engine, DASHBOARD_MIGRATIONS)
+    last = (await nc.jetstream().stream_info(EVENTS_STREAM)).state.last_seq
+    broker = dashboard_broker(
+        nats_url, engine, start_after=last, consumer=f"po-dash-{uuid.uuid4().hex[:8]}"
+    )
+    await broker.start()
+    try:
+        yield engine
+    finally:
+        await broker.stop()
+
+
+@pytest.fixture
+def queries() -> Queries:
+    return Queries()
+
+
+@pytest.fixture
+async def api(
+    stack: Stack, nc: NatsClient, tmp_path: Path, dashboard: Engine, queries: Queries
+) -> AsyncIterator[Api]:
+    config = stack.client.config()
+    config["interceptors"] = [queries]
+    counted = Client(**config)
+    async with gateway(stack, nc, tmp_path, USERS, temporal=counted) as api:
         api.http.timeout = httpx.Timeout(60)
         yield api
+
+
+async def projected(nc: NatsClient, program: str, year: int, base: str, stage: str) -> None:
+    """Until the dashboard's projection has ``base`` in ``stage`` (it follows the event log)."""
+    ask = CyclesQuery(program=program, year=year, stage=stage)
+    await until(
+        lambda: RpcClient(nc).call("dashboard", "cycles", ask, CycleList),
+        lambda listed: base in [c.base for c in listed.cycles],
+        f"the projection showing {base} in {stage}",
+    )
 
 
 async def year_with_plan(stack: Stack, api: Api, **rules_changes: Any) -> tuple[ProgramRules, int]:
@@ -128,6 +198,7 @@ async def year_with_plan(stack: Stack, api: Api, **rules_changes: Any) -> tuple[
         lambda r: r.status_code == 200 and r.json()["verification_step"] == "city",
         "the plan awaiting the city step",
     )
+    await projected(stack.nc, PROGRAM, year, ZZ, "plan_review")
     return rules, year
 
 
@@ -165,7 +236,7 @@ async def test_the_city_queue_shows_its_regions_plan_and_not_anothers(
     row = zz.rows[ZZ]
     assert row["data-step"] == "city" and row["data-overdue"] == "false"
     assert "市级核实" in zz.words and f"基地 {ZZ}" in zz.words
-    assert "共 1 项待办" in zz.words
+    assert "核实阶段共 1 个方案" in zz.words
     # The step's deadline in words, and what is left of it.
     assert re.search(r"\d{4}年\d{1,2}月\d{1,2}日24时前", zz.words), zz.words
     assert re.search(r"还剩 \d+ 天", zz.words), zz.words
@@ -182,6 +253,36 @@ async def test_the_city_queue_shows_its_regions_plan_and_not_anothers(
     # Filtered by another city: the row is not listed.
     other = await open_page(api, "admin", queue(PROGRAM, year, city="410300"))
     assert ZZ not in other.rows
+
+
+async def test_the_queue_asks_only_the_workflows_of_plans_in_verification(
+    stack: Stack, api: Api, queries: Queries
+) -> None:
+    """The Luoyang base, still filing, is in neither queue: the dashboard's projection says so,
+    and its workflow is never asked; the Zhengzhou plan's workflow is asked once a load. The
+    province desk asks no workflow while no base is under review."""
+    _, year = await year_with_plan(stack, api)
+    zz = names.cycle_id(PROGRAM, year, ZZ)
+    ask = CyclesQuery(program=PROGRAM, year=year, stage="plan_review")
+    listed = await RpcClient(stack.nc).call("dashboard", "cycles", ask, CycleList)
+    assert [c.base for c in listed.cycles] == [ZZ]  # the projection's plan_review rows alone
+    filed_at = datetime.fromisoformat(str(listed.cycles[0].stage_since))
+    now = await stack.env.get_current_time()  # the test server's clock, which skips ahead
+    assert abs(filed_at - now) < timedelta(minutes=5)  # as the plan was filed
+    for who in ("admin", "zz_city", "ly_city"):
+        queries.ids.clear()
+        shown = await open_page(api, who, queue(PROGRAM, year))
+        asked = [i for i in queries.ids if i.startswith("cycle/")]
+        if who == "ly_city":  # the Zhengzhou row is not Luoyang's to see: nothing asked
+            assert asked == [] and "queue-empty" in shown.ids
+        else:  # the city step is the city's (the province's window to take it over is shut)
+            assert asked == [zz], who
+            assert (ZZ in shown.rows) == (who == "zz_city") and LY not in shown.rows
+    queries.ids.clear()
+    desk = await open_page(api, "admin", f"/portal/province?program={PROGRAM}&year={year}")
+    assert [i for i in queries.ids if i.startswith("cycle/")] == []
+    assert desk.rows[ZZ]["data-stage"] == "plan_review"
+    assert "bases-more" not in desk.ids  # two bases: one page
 
 
 async def test_approving_as_the_form_sends_moves_the_plan_to_the_province(

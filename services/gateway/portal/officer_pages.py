@@ -15,6 +15,10 @@
 
 Reads go through the API's own checks: ``require`` for the program or the cycle, the policy's
 ``row_visible`` for each base's row (as the dashboard's rows), ``need_to_know`` on each state.
+The queue and the desk read the dashboard's projections and ask the cycle workflows of one page
+at most (``officer_sweep``): the queue ``PAGE_SIZE`` plans in verification a load, the desk
+``PAGE_SIZE`` rows a page (``?after=`` the cursor of its "next page" link), only those under
+review asked (for their experts); the counts by stage are the dashboard's.
 Every change is a form posted by ``static/portal.js`` to the ``/v1`` route named above.
 """
 
@@ -30,12 +34,20 @@ from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import HTMLResponse
 from pydantic import ValidationError
 
-from services.gateway import need_to_know
-from services.gateway.access import Target, allowed, row_visible
+from services.gateway.access import Target, allowed
 from services.gateway.auth import require, rpc
 from services.gateway.deps import Deps, DepsDep
 from services.gateway.identity.tokens import Principal
 from services.gateway.portal.common_pages import problem_page
+from services.gateway.portal.officer_sweep import (
+    BaseCycle,
+    city_of,
+    cycles_page,
+    desk_rows,
+    stage_counts,
+    states_of,
+    visible_in_stage,
+)
 from services.gateway.portal.render import lang_of, page
 from services.gateway.portal.session import PortalUser
 from services.gateway.portal.words import Lang, say, words
@@ -43,19 +55,16 @@ from services.gateway.problems import ApiError
 from services.gateway.public_models import CyclePublic
 from services.gateway.routes import cycles, objections
 from services.gateway.routes.params import ID
-from services.gateway.temporal_errors import call_workflow
 from services.gateway.year_view import year_state
-from shared.contracts import workflow_names as names
 from shared.contracts.cycle import CycleState
-from shared.contracts.registry import BaseList, ListBases, ProgramList
-from shared.domain.regions import parent_region, region_level
+from shared.contracts.dashboard import CycleSummary
+from shared.contracts.registry import ProgramList
 from shared.domain.wording import BEIJING, deadline_en, deadline_zh, moment_en, moment_zh
 from shared.rpc import Empty
 
 router = APIRouter(include_in_schema=False)
 
-PAGE_SIZE = 50
-SWEEP_CONCURRENCY = 8  # cycle states read at once while building a queue
+PAGE_SIZE = 50  # rows a page shows, and so the most cycle workflows one page load asks
 OFFICERS = ("city_officer", "province_admin")
 DEADLINE_NAMES = ("plan", "plan_review", "self_evaluation", "review", "rectification")
 STAGES = (
@@ -91,7 +100,10 @@ words(
         "officer.city": ("城市", "City"),
         "officer.city.all": ("全部城市", "All cities"),
         "officer.show": ("显示", "Show"),
-        "officer.queue.count": ("共 {n} 项待办。", "{n} item(s) awaiting you."),
+        "officer.queue.count": (
+            "核实阶段共 {n} 个方案；本页列出其中等待您核实的。",
+            "{n} plan(s) in verification; this page lists those awaiting your step.",
+        ),
         "officer.queue.empty": ("目前没有等待您核实的方案。", "No plan awaits your step now."),
         "officer.col.base": ("基地", "Base"),
         "officer.col.city": ("城市", "City"),
@@ -228,6 +240,8 @@ words(
         "officer.province.bases": ("各基地", "The bases"),
         "officer.province.col.experts": ("评审专家", "Experts"),
         "officer.province.no_bases": ("尚无基地周期。", "No base cycle yet."),
+        "officer.province.more": ("下一页基地", "Next page of bases"),
+        "officer.province.first": ("回到第一页", "Back to the first page"),
         "officer.deadline.plan": ("方案提交", "Plan filing"),
         "officer.deadline.plan_review": ("方案核实", "Plan verification"),
         "officer.deadline.self_evaluation": ("自评报告", "Self-evaluation"),
@@ -256,17 +270,6 @@ words(
 
 
 @dataclass
-class BaseCycle:
-    """One base's row: its registry entry and its cycle as the viewer may see it."""
-
-    id: str
-    name: str
-    region: str
-    city: str
-    state: CycleState
-
-
-@dataclass
 class QueueItem:
     base: str
     name: str
@@ -287,17 +290,6 @@ class Scope:
     program: str
     year: int
     programs: list[str] = field(default_factory=list)
-
-
-def city_of(region: str) -> str:
-    """The city a base's region lies in (a county's city; a city itself)."""
-    try:
-        level = region_level(region)
-    except ValueError:
-        return region
-    if level == "county":
-        return parent_region(region) or region
-    return region
 
 
 def left_words(due: datetime, now: datetime, lang: Lang) -> str:
@@ -360,63 +352,6 @@ async def _latest_year(deps: Deps, program: str) -> int:
     candidates = list(range(this_year + 1, this_year - 3, -1))
     found = await asyncio.gather(*(_phase(deps, Scope(program, y)) for y in candidates))
     return next((y for y, (phase, _) in zip(candidates, found, strict=True) if phase), this_year)
-
-
-async def _bases(deps: Deps, program: str) -> list[dict[str, object]]:
-    """The program's registered bases, page by page when the registry pages them."""
-    found: list[dict[str, object]] = []
-    cursor: str | None = None
-    while True:
-        ask = ListBases.model_validate({"program": program, "cursor": cursor})
-        listed = await rpc(deps.rpc.call("registry", "bases.list", ask, BaseList))
-        found.extend(listed.bases)
-        cursor = getattr(listed, "next_cursor", None)
-        if not cursor:
-            return found
-
-
-async def _state(deps: Deps, program: str, year: int, base: str) -> CycleState | None:
-    handle = deps.temporal.get_workflow_handle(names.cycle_id(program, year, base))
-    try:
-        state: CycleState = await call_workflow(
-            handle.query(names.STATE, result_type=CycleState), what="the cycle"
-        )
-    except ApiError as exc:
-        if exc.status == 404:
-            return None  # no cycle of this base in this year
-        raise
-    return state
-
-
-async def sweep(
-    deps: Deps, user: Principal, program: str, year: int, city: str | None = None
-) -> list[BaseCycle]:
-    """Each base's cycle of the year that ``user`` may see (the dashboard's row rule), as need
-    to know leaves it; ``city`` narrows to one city."""
-    rows = []
-    for b in await _bases(deps, program):
-        region = str(b.get("region", ""))
-        target = Target(program=program, base=str(b["id"]), region=region)
-        if not row_visible(user, target):
-            continue
-        if city and city_of(region) != city:
-            continue
-        rows.append(b)
-    limit = asyncio.Semaphore(SWEEP_CONCURRENCY)
-
-    async def one(b: dict[str, object]) -> BaseCycle | None:
-        async with limit:
-            state = await _state(deps, program, year, str(b["id"]))
-        if state is None:
-            return None
-        region = str(b.get("region", ""))
-        shown = need_to_know.cycle_state(
-            user, state, region=region, published=False, assigned=False
-        )
-        return BaseCycle(str(b["id"]), str(b.get("name", b["id"])), region, city_of(region), shown)
-
-    found = await asyncio.gather(*(one(b) for b in rows))
-    return [c for c in found if c is not None]
 
 
 def _awaits_me(
@@ -506,28 +441,33 @@ async def officer_queue(
     try:
         _officer(user)
         scope = await _scope(deps, user, program, year)
-        found = await sweep(deps, user, scope.program, scope.year)
+        waiting = await visible_in_stage(deps, user, scope.program, scope.year, "plan_review")
+        chosen = city or ""
+        shown = [c for c in waiting if not chosen or city_of(c.region) == chosen]
+        pages = max(1, -(-len(shown) // PAGE_SIZE))
+        page_no = min(page_no, pages)
+        start = (page_no - 1) * PAGE_SIZE
+        rows = in_verification_order(shown)[start : start + PAGE_SIZE]
+        found = await states_of(deps, user, scope.program, scope.year, rows)
     except ApiError as exc:
         return _problem_page(request, user, exc)
-    lang = lang_of(request)
-    cities = sorted({c.city for c in found})
-    chosen = city or ""
-    shown = [c for c in found if not chosen or c.city == chosen]
-    items = queue_items(user, shown, lang)
-    pages = max(1, -(-len(items) // PAGE_SIZE))
-    page_no = min(page_no, pages)
     return page(
         request,
         "officer_queue.html",
         user=user,
         scope=scope,
-        cities=cities,
+        cities=sorted({city_of(c.region) for c in waiting}),
         city=chosen,
-        items=items[(page_no - 1) * PAGE_SIZE : page_no * PAGE_SIZE],
-        total=len(items),
+        items=queue_items(user, found, lang_of(request)),
+        total=len(shown),
         page_no=page_no,
         pages=pages,
     )
+
+
+def in_verification_order(rows: list[CycleSummary]) -> list[CycleSummary]:
+    """The plans in verification, those that entered it first (so due first) at the front."""
+    return sorted(rows, key=lambda c: (c.stage_since is None, c.stage_since or "", c.base))
 
 
 @router.get("/portal/officer/{year}/{base}", response_class=HTMLResponse)
@@ -586,6 +526,7 @@ async def province_desk(
     user: PortalUser,
     program: ProgramQ = None,
     year: YearQ = None,
+    after: Annotated[str | None, Query(pattern=ID)] = None,
 ) -> HTMLResponse:
     lang = lang_of(request)
     try:
@@ -593,24 +534,15 @@ async def province_desk(
             raise ApiError(403, "forbidden", f"a {user.role} has no province desk")
         scope = await _scope(deps, user, program, year)
         await require(deps, user, "administer", program=scope.program)
-        found = await sweep(deps, user, scope.program, scope.year)
+        listed_rows = await cycles_page(
+            deps, scope.program, scope.year, cursor=after, limit=PAGE_SIZE
+        )
+        rows = await desk_rows(deps, user, scope.program, scope.year, listed_rows.cycles)
+        stages = await stage_counts(deps, scope.program, scope.year)
         phase, opened = await _phase(deps, scope)
         listed = await _objections(deps, user, scope) if phase else []
     except ApiError as exc:
         return _problem_page(request, user, exc)
-    stages: dict[str, int] = {}
-    for c in found:
-        stages[c.state.stage.value] = stages.get(c.state.stage.value, 0) + 1
-    rows = [
-        {
-            "base": c.id,
-            "name": c.name,
-            "city": c.city,
-            "stage": c.state.stage.value,
-            "experts": ", ".join(c.state.experts),
-        }
-        for c in sorted(found, key=lambda c: c.id)
-    ]
     return page(
         request,
         "officer_province.html",
@@ -618,9 +550,11 @@ async def province_desk(
         scope=scope,
         phase=phase,
         opened=opened,
-        stages=[(s, stages[s]) for s in STAGES if s in stages],
+        stages=[(s, stages[s]) for s in STAGES if stages.get(s)],
         rows=rows,
-        bases=[c.id for c in sorted(found, key=lambda c: c.id)],
+        bases=[r.base for r in rows],
+        after=after or "",
+        next_cursor=listed_rows.next_cursor,
         deadline_names=DEADLINE_NAMES,
         objections=listed,
         keys={"launch": _key(), "extend": _key(), "reassign": _key()},
