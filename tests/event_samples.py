@@ -23,6 +23,13 @@ _UNRECORDED: dict[EventType, dict[str, Any]] = {
     EventType.CALENDAR_APPLIED: {"calendar": "cn", "version": 1},
     EventType.EXPERT_ASSIGNED: {"expert": "exp-1"},
     EventType.PLAN_RETURNED: {"step": "city"},
+    EventType.OUTCOME_DECIDED: {
+        "kind": "exit",
+        "rule": "outcomes.exit",
+        "grades": [{"year": 2025, "grade": "fail"}, {"year": 2026, "grade": "fail"}],
+        "words_zh": "连续2年（2025—2026年度）评估不合格，予以摘牌，退出基地序列",
+        "words_en": "failed 2 years running (2025-2026): de-listed: the base leaves the programme",
+    },
 }
 
 

@@ -20,6 +20,7 @@ from shared.bases_listing import all_bases
 from shared.contracts import search_attributes as sa
 from shared.contracts.activities import (
     BaseStatusRequest,
+    DecideOutcomesRequest,
     EndLaterCyclesRequest,
     ExpertsRequest,
     FinalizeCyclesRequest,
@@ -61,6 +62,7 @@ from shared.objectstore import ObjectStore
 from shared.publisher import EventPublisher
 from shared.rpc import Empty, RpcClient, RpcError
 from shared.starters import start_program_year
+from workflows.outcome_decisions import decided_events
 
 
 class CycleActivities:
@@ -280,6 +282,18 @@ class CycleActivities:
         key = results_key(req.program, req.year, req.notice.number)
         stored = await self._objects.put(key, dump_results(req.notice), "application/json")
         return StoredResults(key=stored.key, sha256=stored.sha256, size=stored.size)
+
+    @activity.defn
+    async def decide_outcomes(self, req: DecideOutcomesRequest) -> int:
+        """The outcome rules applied to the year's final grades, each decision published as an
+        ``outcome.decided`` event (fixed ids: a retry publishes none twice); how many there were,
+        for the program year to number its next event after them."""
+        events = await decided_events(self._objects, req, activity.heartbeat)
+        for i, event in enumerate(events):
+            await self._publisher.publish(event)
+            if i % 100 == 0:
+                activity.heartbeat(i)
+        return len(events)
 
     @activity.defn
     async def launch_program_year(self, req: LaunchRequest) -> LaunchResult:

@@ -26,6 +26,7 @@ with workflow.unsafe.imports_passed_through():
     from shared.contracts import search_attributes as sa
     from shared.contracts import workflow_names as names
     from shared.contracts.activities import (
+        DecideOutcomesRequest,
         FinalizeCyclesRequest,
         OpenCyclesRequest,
         PublishRequest,
@@ -58,6 +59,9 @@ HISTORY_LIMIT = 10_000
 INLINE_RESULTS = 200
 ACTIVITY_TIMEOUT = timedelta(seconds=60)
 RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(seconds=30))
+# Outcome rules (tiers, promotion, exit) decided once the results are final: years that finalized
+# before this change have no marker and decide none.
+OUTCOME_DECISIONS = "outcome-decisions"
 
 
 @workflow.defn(name=names.PROGRAM_YEAR_WORKFLOW)
@@ -236,6 +240,35 @@ class ProgramYearWorkflow:
             heartbeat_timeout=timedelta(minutes=2),
             retry_policy=RETRY,
         )
+        if self._has_outcome_rules() and workflow.patched(OUTCOME_DECISIONS):
+            await self._decide_outcomes()
+
+    def _has_outcome_rules(self) -> bool:
+        outcomes = self._s.rules.outcomes if self._s.rules else None
+        return outcomes is not None and bool(outcomes.tiers or outcomes.promotion or outcomes.exit)
+
+    async def _decide_outcomes(self) -> None:
+        """One ``outcome.decided`` event per base and decision, published by one activity that
+        reads the earlier years' final grades (the history stays bounded at any number of bases);
+        the events take the next numbers of this year's stream."""
+        s = self._s
+        assert s.rules is not None and s.finalized_at is not None
+        published = await workflow.execute_activity_method(
+            CycleActivities.decide_outcomes,
+            DecideOutcomesRequest(
+                program=s.program,
+                year=s.year,
+                rules=s.rules,
+                grades=self._final_grades(),
+                decided_at=s.finalized_at,
+                stream_key=workflow.info().workflow_id,
+                first_sequence=s.sequence + 1,
+            ),
+            start_to_close_timeout=timedelta(minutes=30),
+            heartbeat_timeout=timedelta(minutes=2),
+            retry_policy=RETRY,
+        )
+        s.sequence += published
 
     # ---------------------------------------------------------------- notices
 

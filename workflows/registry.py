@@ -26,6 +26,7 @@ def activity_methods(acts: CycleActivities) -> list[Callable[..., Any]]:
         acts.open_cycles,
         acts.launch_program_year,
         acts.finalize_cycles,
+        acts.decide_outcomes,
         acts.open_assignments,
         acts.reassign_experts,
         acts.end_later_cycles,

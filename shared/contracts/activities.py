@@ -105,6 +105,19 @@ class StoredResults(StrictModel):
     size: int
 
 
+class DecideOutcomesRequest(StrictModel):
+    """The year's final grades, for the outcome rules: each decision is published as an event of
+    the program year's stream, numbered from ``first_sequence``."""
+
+    program: str
+    year: int
+    rules: ProgramRules
+    grades: dict[str, Grade]
+    decided_at: datetime
+    stream_key: str
+    first_sequence: int = Field(ge=1)
+
+
 class FinalizeCyclesRequest(StrictModel):
     program: str
     year: int

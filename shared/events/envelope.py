@@ -13,6 +13,9 @@ from shared.events.subjects import PROGRAM_WIDE, event_subject
 from shared.events.types import EventType
 
 _ID_NAMESPACE = uuid.UUID("6f1d3c1e-8a51-4d0b-9a53-2d6b1c0e9f00")
+# The program year's events on a base's subject that are not the cycle's own (outcome decisions):
+# the dashboard folds only the cycle's stream (source "navcycle/workflows") into a cycle's view.
+YEAR_SOURCE = "navcycle/workflows/program-year"
 
 
 def event_id(stream_key: str, sequence: int, event_type: EventType) -> str:

@@ -43,6 +43,7 @@ class EventType(StrEnum):
     RESULTS_CORRECTED = "results.corrected"  # 补充公示: a change after publication
     CALENDAR_APPLIED = "calendar.applied"
     BASE_DESIGNATED = "base.designated"  # 验收: designated a provincial base
+    OUTCOME_DECIDED = "outcome.decided"  # an outcome rule applied to a final grade
 
     @property
     def cloudevents_type(self) -> str:

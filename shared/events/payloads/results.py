@@ -5,6 +5,7 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict, Field
 
 from shared.contracts.results import ResultEntry
+from shared.domain.outcome_rules import OutcomeDecision
 from shared.events.payloads.base import EventPayload, IsoDay, IsoInstant, payload
 from shared.events.types import EventType
 
@@ -77,3 +78,10 @@ class ObjectionDecided(Objection):
     decision: str = Field(description="upheld | dismissed")
     reason: str = ""
     by: str = ""
+
+
+@payload(EventType.OUTCOME_DECIDED)
+class OutcomeDecided(EventPayload, OutcomeDecision):
+    """An outcome rule applied to a base's final grade once the year's results are final (a
+    reward tier, a promotion, an exit, a ban on re-applying), with its decision record. Published
+    by the program year on the base's subject, from ``YEAR_SOURCE``: not the cycle's stream."""
