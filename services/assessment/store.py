@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from sqlalchemy import ColumnElement, and_, func, or_
+from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
 from services.assessment.tables import (
@@ -293,15 +295,51 @@ def open_reviews_of(session: Session, *, program: str, expert: str) -> list[Assi
     ]
 
 
-def places_of(session: Session, *, program: str, expert: str) -> list[AssignmentRow]:
-    """The expert's places on the latest round of each review (replaced ones left out): the
-    reviews ``current_assignments`` names the expert on."""
-    rows = _unreplaced_places(session, program=program, expert=expert)
-    return [
-        r
-        for r in rows
-        if r.round == latest_round(session, program=program, year=r.year, base=r.base)
+def places_page(
+    session: Session, *, program: str, expert: str, after: tuple[int, str] | None, limit: int
+) -> list[tuple[AssignmentRow, bool]]:
+    """The expert's places on the latest round of each review (replaced ones left out: the
+    reviews ``current_assignments`` names the expert on), a page in one query: newest year
+    first, then by base, after ``after``'s year and base, ``limit`` + 1 rows to tell that more
+    follow; each with whether its round's grade is recorded."""
+    other = aliased(AssignmentRow)
+    latest = (
+        select(func.max(other.round))
+        .where(
+            other.program == AssignmentRow.program,
+            other.year == AssignmentRow.year,
+            other.base == AssignmentRow.base,
+        )
+        .scalar_subquery()
+    )
+    where: list[ColumnElement[bool]] = [
+        col(AssignmentRow.program) == program,
+        col(AssignmentRow.expert) == expert,
+        col(AssignmentRow.replaced_at).is_(None),
+        col(AssignmentRow.round) == latest,
     ]
+    if after is not None:
+        year, base = after
+        where.append(
+            or_(
+                col(AssignmentRow.year) < year,
+                and_(col(AssignmentRow.year) == year, col(AssignmentRow.base) > base),
+            )
+        )
+    decided = and_(
+        col(DecisionRow.program) == col(AssignmentRow.program),
+        col(DecisionRow.year) == col(AssignmentRow.year),
+        col(DecisionRow.base) == col(AssignmentRow.base),
+        col(DecisionRow.round) == col(AssignmentRow.round),
+    )
+    rows = session.exec(
+        select(AssignmentRow, col(DecisionRow.round).is_not(None))
+        .outerjoin(DecisionRow, decided)
+        .where(*where)
+        .order_by(col(AssignmentRow.year).desc(), col(AssignmentRow.base))
+        .limit(limit + 1)
+    )
+    return [(row, bool(done)) for row, done in rows]
 
 
 def current_assignments(

@@ -18,6 +18,7 @@ from sqlmodel import Session
 
 from services.assessment import events, store
 from services.assessment.tables import AssignmentRow
+from shared import paging
 from shared.contracts.assessment import (
     AddExpert,
     AssignmentQuery,
@@ -260,18 +261,20 @@ def current_assignments(engine: Engine, req: AssignmentQuery) -> Assignments:
 
 
 def expert_reviews(engine: Engine, req: ExpertReviewsQuery) -> ExpertReviews:
+    """A page of the expert's reviews, newest year first: ``limit`` at most and never more JSON
+    than the reply budget; ``next_cursor`` (``year/base``) when more follow."""
+    after = None
+    if req.cursor:
+        year, base = req.cursor.split("/", 1)
+        after = (int(year), base)
     with session_scope(engine) as session:
-        rows = store.places_of(session, program=req.program, expert=req.expert)
+        rows = store.places_page(
+            session, program=req.program, expert=req.expert, after=after, limit=req.limit
+        )
         reviews = [
-            ExpertReview(
-                year=r.year,
-                base=r.base,
-                round=r.round,
-                due=r.due,
-                decided=store.is_decided(
-                    session, program=r.program, year=r.year, base=r.base, round_=r.round
-                ),
-            )
-            for r in rows
+            ExpertReview(year=r.year, base=r.base, round=r.round, due=r.due, decided=decided)
+            for r, decided in rows
         ]
-    return ExpertReviews(reviews=sorted(reviews, key=lambda r: (-r.year, r.base)))
+    page, more = paging.cut(reviews, limit=req.limit, size_of=paging.model_size)
+    cursor = f"{page[-1].year}/{page[-1].base}" if more else None
+    return ExpertReviews(reviews=page, next_cursor=cursor)

@@ -6,6 +6,8 @@ from datetime import datetime
 
 from pydantic import BaseModel, Field, model_validator
 
+from shared.paging import MAX_PAGE
+
 _ID = r"^[A-Za-z0-9_-]{1,64}$"
 
 
@@ -36,10 +38,17 @@ class Assignments(BaseModel):
 
 
 class ExpertReviewsQuery(BaseModel):
-    """The reviews an expert holds a place on now, in one program."""
+    """A page of the reviews an expert holds a place on now, in one program, newest year first
+    then by base, after ``cursor`` (``assignments.of_expert``)."""
 
     program: str = Field(pattern=_ID)
     expert: str = Field(min_length=1, max_length=100)
+    cursor: str | None = Field(
+        None,
+        pattern=r"^\d{4}/[A-Za-z0-9_-]{1,64}$",
+        description="next_cursor of the page before (year/base)",
+    )
+    limit: int = Field(MAX_PAGE, ge=1, le=MAX_PAGE)
 
 
 class ExpertReview(BaseModel):
@@ -55,6 +64,7 @@ class ExpertReviews(BaseModel):
     ``assignments.current`` answers per base), newest year first."""
 
     reviews: list[ExpertReview]
+    next_cursor: str | None = Field(None, description="ask again with this cursor for more")
 
 
 class OpenAssignments(BaseModel):

@@ -38,11 +38,15 @@ from shared.domain.wording import deadline_en, deadline_zh, moment_en, moment_zh
 router = APIRouter(include_in_schema=False)
 
 PROGRAM = Query(None, pattern=r"^[A-Za-z0-9_-]{1,64}$")
+AFTER = Query(None, pattern=r"^\d{4}/[A-Za-z0-9_-]{1,64}$")
+EXPERT_PAGE = 50  # reviews a page lists (each row asks its cycle's state)
 SCORED = "review.scored"
 
 words(
     {
         "expert.list.title": ("我的评审任务", "My reviews"),
+        "expert.list.more": ("下一页评审任务", "Next page of reviews"),
+        "expert.list.first": ("回到第一页", "Back to the first page"),
         "expert.list.empty": (
             "目前没有分配给您的评审任务。分配后会在“通知”中告知您。",
             "No review is assigned to you now. You will be told in your inbox when one is.",
@@ -254,21 +258,22 @@ def _state_key(review: ExpertReview, state: CyclePublic | None, me: str) -> str:
     return "expert.state.closed"
 
 
-async def _reviews(deps: Deps, program: str, user: Principal) -> list[ExpertReview]:
+async def _reviews(deps: Deps, program: str, user: Principal, cursor: str | None) -> ExpertReviews:
+    """One page of the expert's reviews (``EXPERT_PAGE``), after ``cursor``."""
+    ask = ExpertReviewsQuery(program=program, expert=user.name, cursor=cursor, limit=EXPERT_PAGE)
     found: ExpertReviews = await rpc(
-        deps.rpc.call(
-            "assessment",
-            "assignments.of_expert",
-            ExpertReviewsQuery(program=program, expert=user.name),
-            ExpertReviews,
-        )
+        deps.rpc.call("assessment", "assignments.of_expert", ask, ExpertReviews)
     )
-    return found.reviews
+    return found
 
 
 @router.get("/portal/expert")
 async def expert_home(
-    request: Request, deps: DepsDep, user: PortalUser, program: str | None = PROGRAM
+    request: Request,
+    deps: DepsDep,
+    user: PortalUser,
+    program: str | None = PROGRAM,
+    after: str | None = AFTER,
 ) -> HTMLResponse:
     lang = lang_of(request)
     if user.role != "expert":
@@ -277,14 +282,22 @@ async def expert_home(
         )
     chosen = _program(user, program)
     if chosen is None:
-        return page(request, "expert_list.html", user=user, rows=None, program=None)
+        return page(
+            request,
+            "expert_list.html",
+            user=user,
+            rows=None,
+            program=None,
+            after="",
+            next_cursor=None,
+        )
     try:
         await require(deps, user, "read_program", program=chosen)
-        reviews = await _reviews(deps, chosen, user)
+        listed = await _reviews(deps, chosen, user, after)
     except ApiError as exc:
         return problem_page(request, user, exc)
     rows = []
-    for review in reviews:
+    for review in listed.reviews:
         try:  # the same checks as GET .../bases/{base}: a review no longer ours is left out
             state = await cycles_route.cycle_state(chosen, review.year, review.base, deps, user)
             found = await base_of(deps, chosen, review.base)
@@ -303,7 +316,15 @@ async def expert_home(
                 state=_state_key(review, state, user.name),
             )
         )
-    return page(request, "expert_list.html", user=user, rows=rows, program=chosen)
+    return page(
+        request,
+        "expert_list.html",
+        user=user,
+        rows=rows,
+        program=chosen,
+        after=after or "",
+        next_cursor=listed.next_cursor,
+    )
 
 
 def _targets(state: CyclePublic) -> list[dict[str, Any]]:
