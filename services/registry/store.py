@@ -47,6 +47,7 @@ def to_public(row: BaseRow) -> BasePublic:
             "region": row.region,
             "domain": row.domain,
             "host_type": row.host_type,
+            "kind": row.kind or None,
             "staff": {"total": row.staff_total, "senior_full_time": row.senior_full_time},
             "pct_minimum_data": row.pct_minimum_data,
             "declarations": row.declarations or {},
@@ -55,7 +56,11 @@ def to_public(row: BaseRow) -> BasePublic:
     )
 
 
-def add_base(session: Session, *, program: str, reg: BaseRegistration) -> BaseRow:
+def add_base(
+    session: Session, *, program: str, reg: BaseRegistration, kind: str | None = None
+) -> BaseRow:
+    """Store a base; ``kind`` is the participant kind resolved against the rules (None: the
+    kind the registration names, empty for the program's first or only kind)."""
     row = BaseRow(
         program=program,
         id=reg.id,
@@ -63,6 +68,7 @@ def add_base(session: Session, *, program: str, reg: BaseRegistration) -> BaseRo
         region=reg.region,
         domain=reg.domain,
         host_type=reg.host_type,
+        kind=reg.kind or "" if kind is None else kind,
         staff_total=reg.staff.total,
         senior_full_time=reg.staff.senior_full_time,
         pct_minimum_data=reg.pct_minimum_data,

@@ -36,6 +36,7 @@ class BaseRow(SQLModel, table=True):
     region: str = Field(max_length=6, index=True)
     domain: str = Field(max_length=64)
     host_type: str = Field(default="", max_length=64)
+    kind: str = Field(default="", max_length=64)  # participant kind; "" before kinds existed
     staff_total: int = 0
     senior_full_time: int = 0
     pct_minimum_data: bool = False

@@ -9,6 +9,7 @@ simulation. Any other program is refused before anything is touched.
 from __future__ import annotations
 
 from shared.domain.eligibility import Answer, Applicant
+from shared.domain.participants import participant_rules
 from shared.domain.regions import region_level
 from shared.domain.rules import ProgramRules
 
@@ -16,6 +17,7 @@ SIM_PREFIX = "sim-"
 SIM_NAME = "【模拟】"
 SIM_NAME_EN = "[Simulation] "
 SIM_EVIDENCE = "0" * 64  # the sha256 a synthetic base names as its evidence
+_PROVINCES = ("11", "12", "31", "32", "33", "37", "42", "44", "50", "51", "61", "65")
 
 
 class NotASimulation(Exception):
@@ -55,6 +57,8 @@ def sim_cities(rules: ProgramRules, count: int = 8) -> list[str]:
     """Regions within the program's region for synthetic bases, one per city in turn."""
     code = rules.region
     level = region_level(code)
+    if level == "national":
+        return [f"{p}0000" for p in _PROVINCES[:count]]
     if level == "province":
         return [f"{code[:2]}{n:02d}00" for n in range(1, count + 1)]
     if level == "city":
@@ -63,9 +67,10 @@ def sim_cities(rules: ProgramRules, count: int = 8) -> list[str]:
 
 
 def synthetic_applicant(rules: ProgramRules, n: int, region: str) -> Applicant:
-    """Synthetic base ``n``: it meets every condition of the program, declarations included,
-    and under one industry, one base (一产业一基地) it takes an industry of its own."""
-    e = rules.eligibility
+    """Synthetic base ``n``: it meets every condition of the program's first (or only) kind of
+    participant, declarations included, and under one industry, one base (一产业一基地) it takes
+    an industry of its own."""
+    e = participant_rules(rules).eligibility
     domain = e.domains[0] if e.domains else "新材料"
     if e.one_base_per_domain and n < len(e.domains):
         domain = e.domains[n]

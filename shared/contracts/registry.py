@@ -46,6 +46,14 @@ class BaseRegistration(BaseModel):
     region: str = Field(pattern=r"^\d{6}$", description="GB/T 2260 code")
     domain: str = Field(min_length=1, max_length=64)
     host_type: str = Field("", max_length=64, description="承担主体类型")
+    kind: str | None = Field(
+        None,
+        pattern=r"^[A-Za-z0-9_-]{1,64}$",
+        description=(
+            "参与单位类型 / The kind of participant, one of the program's participants (see"
+            " GET /v1/programs/{id}); left out: the program's first (or only) kind"
+        ),
+    )
     staff: Staff
     pct_minimum_data: bool = False
     declarations: dict[str, DeclarationAnswer] = Field(

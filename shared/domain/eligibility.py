@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from shared.domain.participants import participant_rules
 from shared.domain.regions import is_within
 from shared.domain.rules import EligibilityRules, ProgramRules
 
@@ -41,9 +42,12 @@ class Reason:
     message_zh: str
 
 
-def registration_reasons(rules: ProgramRules, applicant: Applicant) -> list[Reason]:
-    """Every reason a registration under the program is refused: its region, then its
-    conditions. Domain uniqueness needs the other bases (:func:`domain_taken`)."""
+def registration_reasons(
+    rules: ProgramRules, applicant: Applicant, kind: str | None = None
+) -> list[Reason]:
+    """Every reason a registration under the program is refused: its region, then the
+    conditions of its kind of participant (None: the program's first or only kind). Domain
+    uniqueness needs the other bases (:func:`domain_taken`)."""
     reasons = []
     if applicant.region is not None and not is_within(applicant.region, rules.region):
         reasons.append(
@@ -53,7 +57,7 @@ def registration_reasons(rules: ProgramRules, applicant: Applicant) -> list[Reas
                 f"所在地区{applicant.region}不在本项目地区{rules.region}范围内",
             )
         )
-    return reasons + ineligibility(rules.eligibility, applicant)
+    return reasons + ineligibility(participant_rules(rules, kind).eligibility, applicant)
 
 
 def ineligibility(rules: EligibilityRules, applicant: Applicant) -> list[Reason]:

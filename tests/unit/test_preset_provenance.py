@@ -1,6 +1,6 @@
-"""Every value of the Henan, Inner Mongolia and Xing'an presets is traced to its seed clause or
-marked as the bureau's choice; quoted clauses occur verbatim in the seed; the README table lists
-them all."""
+"""Every value of the Henan, Inner Mongolia, Xing'an and CNIPA 2015 presets is traced to its seed
+clause or marked as the bureau's choice; quoted clauses occur verbatim in the seed; the README
+table lists them all."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 import yaml
 
+from shared.domain.participants import participant_rules
 from shared.domain.provenance import leaf_paths, normalise, quotes, seeds_named, unquoted
 from shared.domain.rules import ProgramRules, RulesError, load_rules_file, parse_rules
 from shared.settings import DEPLOY_DIR
@@ -19,6 +20,7 @@ PRESETS = {
     "henan-nav-base": "004",
     "inner-mongolia-nav-base": "000",
     "xingan-high-value-patents": "001",
+    "cnipa-pilot-2015": "002",
 }
 README = (PROGRAMS / "README.md").read_text(encoding="utf-8")
 
@@ -61,7 +63,8 @@ def test_the_programs_clauses_are_its_own_seeds_words(program: str) -> None:
     said = [t for t in rules.clauses.model_dump().values() if len(t) > 12]
     for other in sorted(set(PRESETS.values()) - {PRESETS[program]}):
         assert not [t for t in said if normalise(t) in normalise(SEEDS[other])], other
-    for target in rules.targets:
+    kind_targets = [t for kind in rules.participants.values() for t in kind.targets]
+    for target in rules.targets + kind_targets:
         assert normalise(target.clause) in seed, f"target {target.key}: not the seed's words"
 
 
@@ -171,3 +174,42 @@ def test_xingan_has_every_numeric_target_of_its_seed_with_its_kind_and_units() -
     assert targets["mediation_cases"].lead_unit == "盟中级人民法院"
     assert all(t.start_year == 2022 and t.horizon == 2025 for t in rules.targets)
     assert rules.region == "152200" and rules.verification == []
+
+
+def test_cnipa_has_four_kinds_of_pilot_unit_forwarded_by_the_provinces() -> None:
+    rules = load_rules_file(PROGRAMS / "cnipa-pilot-2015.yaml")
+    assert rules.region == "000000"
+    assert {k: v.name_zh for k, v in rules.participants.items()} == {
+        "experimental_zone": "国家专利导航产业发展实验区",
+        "collaborative_pilot": "国家专利协同运用试点单位",
+        "operation_enterprise": "国家专利运营试点企业",
+        "trading_centre": "国家专利技术展示交易中心",
+    }
+    for key in rules.participants:
+        chain = participant_rules(rules, key).chain
+        assert [(s.level, s.kind, s.forward_by) for s in chain] == [
+            ("province", "aggregate", "--05-08"),
+            ("national", "verify", None),
+        ]
+    zone = participant_rules(rules, "experimental_zone")
+    (micro,) = zone.targets
+    assert (micro.kind, micro.comparison, micro.value, micro.level) == (
+        "yearly",
+        "at_least",
+        5,
+        "participant",
+    )
+    assert "one_plus_n" in {d.key for d in zone.eligibility.declarations}
+    scored = [i for i in zone.rubric.indicators if i.from_target is not None]
+    assert [(i.key, i.from_target.key) for i in scored if i.from_target] == [
+        ("navigation_projects", "micro_navigation_projects")
+    ]
+    enterprise = participant_rules(rules, "operation_enterprise")
+    assert enterprise.rubric == rules.rubric and enterprise.targets == []
+    assert [d.key for d in enterprise.eligibility.declarations] == [
+        "specialisation",
+        "operation_alliance",
+        "talent",
+    ]
+    assert rules.clauses.delisting == "建立试点退出机制"
+    assert rules.calendar.rectification_rounds == 1

@@ -13,6 +13,7 @@ from services.sim.programs import (
     synthetic_applicant,
 )
 from shared.domain.eligibility import domain_taken, registration_reasons
+from shared.domain.participants import participant_rules
 from shared.domain.regions import is_within
 from shared.domain.rules import load_rules_file
 from shared.settings import DEPLOY_DIR
@@ -39,11 +40,12 @@ def test_synthetic_bases_meet_the_programs_conditions(path) -> None:  # type: ig
     sim = simulation_of(load_rules_file(path))
     cities = sim_cities(sim)
     assert all(is_within(c, sim.region) for c in cities)
+    eligibility = participant_rules(sim).eligibility  # the first (or only) kind's
     taken: set[str] = set()
     for n in range(12):
         applicant = synthetic_applicant(sim, n, cities[n % len(cities)])
         assert registration_reasons(sim, applicant) == []
-        assert not domain_taken(sim.eligibility, applicant.domain, taken)
+        assert not domain_taken(eligibility, applicant.domain, taken)
         taken.add(applicant.domain)
         reg = synthetic_registration(sim, n, cities[n % len(cities)])
-        assert set(reg.declarations) == {d.key for d in sim.eligibility.declarations}
+        assert set(reg.declarations) == {d.key for d in eligibility.declarations}
