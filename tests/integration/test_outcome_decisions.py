@@ -15,7 +15,7 @@ from shared.eventlog import read_events
 from shared.events.envelope import YEAR_SOURCE
 from shared.events.subjects import event_filter
 from tests.conftest import Stack
-from tests.helpers import demo_rules, fresh_year, until
+from tests.helpers import demo_rules, fresh_year, record_history, until
 from tests.integration import driver
 from tests.integration.test_program_year import cycles, launch
 from tests.integration.test_results_story import score_open_review
@@ -57,9 +57,12 @@ async def decided(stack: Stack, year: int) -> list[tuple[int, Any]]:
     )
 
 
-async def play_year(stack: Stack, rules: ProgramRules, year: int, *, rectify: bool) -> Any:
+async def play_year(
+    stack: Stack, rules: ProgramRules, year: int, *, rectify: bool, history: str = ""
+) -> Any:
     """One year: both bases file, are scored, and the year's results become final; the failing
-    base rectifies (and stays) when ``rectify``, else its rectification lapses."""
+    base rectifies (and stays) when ``rectify``, else its rectification lapses. ``history``: the
+    name its program year's history is recorded under (for the replay tests)."""
     program_year = await launch(stack, rules, year, expected=2)
     handles = cycles(stack, rules, year, [FAILS, BEST])
     for handle in handles.values():
@@ -77,7 +80,10 @@ async def play_year(stack: Stack, rules: ProgramRules, year: int, *, rectify: bo
     if rectify:
         await driver.file_rectification(stack, handles[FAILS])
         await score_open_review(handles[FAILS], rules, 72, [])
-    return await program_year.result()
+    done = await program_year.result()
+    if history:
+        await record_history(program_year, history)
+    return done
 
 
 async def test_two_fails_exit_with_both_years_and_excellent_gets_its_tier(stack: Stack) -> None:
@@ -100,7 +106,9 @@ async def test_two_fails_exit_with_both_years_and_excellent_gets_its_tier(stack:
     assert tier.data["amount_yuan"] == 200000
     assert tier.data["words_zh"] == f"{first}年度评估优秀，给予A档奖励（200000元）"
 
-    done = await play_year(stack, rules, second, rectify=False)
+    done = await play_year(
+        stack, rules, second, rectify=False, history="program-year-outcome-decisions"
+    )
     assert done.phase == "done"
     events = {e.base: e for _, e in await decided(stack, second)}
     assert sorted(events) == [BEST, FAILS]
