@@ -21,6 +21,8 @@ from shared.contracts.dashboard import (
     CyclesQuery,
     ObjectionsList,
     ObjectionsQuery,
+    OverdueList,
+    OverdueQuery,
     ProjectionUpdated,
     YearCounts,
     YearList,
@@ -50,6 +52,10 @@ def build_router(engine: Engine) -> NatsRouter:
     @subscriber("cycles")
     async def cycles(req: CyclesQuery) -> CycleList:
         return await asyncio.to_thread(use_cases.cycles, engine, req)
+
+    @subscriber("overdue")
+    async def overdue(req: OverdueQuery) -> OverdueList:
+        return await asyncio.to_thread(use_cases.overdue, engine, req)
 
     @subscriber("objections")
     async def objections(req: ObjectionsQuery) -> ObjectionsList:

@@ -34,6 +34,7 @@ from shared.contracts.dashboard import (
     CycleList,
     ObjectionsList,
     OverdueBase,
+    OverdueList,
     TimelineItem,
     YearCounts,
     YearList,
@@ -319,14 +320,9 @@ def year_counts(session: Session, program: str, year: int, checkpoint: str) -> Y
     if published is not None and published.notice and not published.inline:
         # Above 200 bases the notice's entries are not on the event: its counts are.
         by_grade = {g: n for g, n in json.loads(published.counts).items() if n}
-    overdue: dict[str, list[OverdueBase]] = defaultdict(list)
-    late = session.exec(
-        select(CycleRow).where(*of_year, col(CycleRow.overdue) > 0).order_by(col(CycleRow.base))
-    )
-    for row in late:
-        overdue[city_of(row.region)].append(
-            OverdueBase(base=row.base, region=row.region, stage=row.stage, overdue=row.overdue)
-        )
+    overdue = session.exec(
+        select(func.count()).select_from(CycleRow).where(*of_year, col(CycleRow.overdue) > 0)
+    ).one()
     by_status = session.exec(
         select(ObjectionRow.status, func.count())
         .where(col(ObjectionRow.program) == program, col(ObjectionRow.year) == year)
@@ -339,10 +335,38 @@ def year_counts(session: Session, program: str, year: int, checkpoint: str) -> Y
         bases=sum(by_stage.values()),
         by_stage=by_stage,
         by_grade=by_grade,
-        overdue_by_city=dict(sorted(overdue.items())),
+        overdue=overdue,
         stream_seq=mark.stream_seq if mark else 0,
         publication=None if published is None else answers.publication(published),
         objections=dict(sorted(by_status)),
+    )
+
+
+def year_overdue(
+    session: Session, program: str, year: int, *, after: str | None = None, limit: int = MAX_PAGE
+) -> OverdueList:
+    """A page of the year's bases that missed a deadline, in base order after ``after``:
+    ``limit`` at most and never more JSON than the reply budget; ``next_cursor`` when more
+    follow."""
+    where = [
+        col(CycleRow.program) == program,
+        col(CycleRow.year) == year,
+        col(CycleRow.overdue) > 0,
+    ]
+    if after:
+        where.append(col(CycleRow.base) > after)
+    rows = session.exec(
+        select(CycleRow).where(*where).order_by(col(CycleRow.base)).limit(limit + 1)
+    )
+    items = [
+        OverdueBase(
+            base=r.base, region=r.region, city=city_of(r.region), stage=r.stage, overdue=r.overdue
+        )
+        for r in rows
+    ]
+    page, more = paging.cut(items, limit=limit, size_of=paging.model_size)
+    return OverdueList(
+        program=program, year=year, bases=page, next_cursor=page[-1].base if more else None
     )
 
 

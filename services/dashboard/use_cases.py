@@ -20,6 +20,8 @@ from shared.contracts.dashboard import (
     CyclesQuery,
     ObjectionsList,
     ObjectionsQuery,
+    OverdueList,
+    OverdueQuery,
     YearCounts,
     YearList,
     YearQuery,
@@ -36,8 +38,8 @@ def years(engine: Engine, req: YearsQuery | None = None) -> YearList:
 
 
 def counts(engine: Engine, req: YearQuery) -> YearCounts:
-    """A year's bases by stage and by grade, the overdue by city, its 公示, and the stream
-    position the projection has reached."""
+    """A year's bases by stage and by grade, how many are overdue (the list is
+    :func:`overdue`, paged), its 公示, and the stream position the projection has reached."""
     with session_scope(engine) as session:
         return store.year_counts(session, req.program, req.year, CHECKPOINT)
 
@@ -47,6 +49,11 @@ def cycles(engine: Engine, req: CyclesQuery) -> CycleList:
         return store.year_cycles(
             session, req.program, req.year, after=req.cursor, limit=req.limit, stage=req.stage
         )
+
+
+def overdue(engine: Engine, req: OverdueQuery) -> OverdueList:
+    with session_scope(engine) as session:
+        return store.year_overdue(session, req.program, req.year, after=req.cursor, limit=req.limit)
 
 
 def objections(engine: Engine, req: ObjectionsQuery) -> ObjectionsList:

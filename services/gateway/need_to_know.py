@@ -20,7 +20,13 @@ from services.gateway.access import (
 )
 from services.gateway.identity.tokens import Principal
 from shared.contracts.cycle import CycleState, HistoryStep
-from shared.contracts.dashboard import AppliedEvent, BaseTimeline, CycleSummary, YearCounts
+from shared.contracts.dashboard import (
+    AppliedEvent,
+    BaseTimeline,
+    CycleSummary,
+    OverdueBase,
+    YearCounts,
+)
 from shared.domain.grading import DecisionRecord
 
 SCORED = "review.scored"
@@ -64,19 +70,17 @@ def timeline(p: Principal, program: str, line: BaseTimeline) -> BaseTimeline:
 
 
 def counts(p: Principal, c: YearCounts) -> YearCounts:
-    """Counts by stage are for every reader of the program; by grade only once the 公示 is out,
-    or to those :func:`sees_grade_counts` names. The overdue lists name bases, so each keeps only
-    the rows the caller may see."""
-    overdue = {
-        city: kept
-        for city, rows in c.overdue_by_city.items()
-        if (kept := [r for r in rows if row_visible(p, _base(c.program, r.base, r.region))])
-    }
-    update: dict[str, Any] = {"overdue_by_city": overdue}
+    """Counts by stage (and how many bases are overdue) are for every reader of the program; by
+    grade only once the 公示 is out, or to those :func:`sees_grade_counts` names."""
     published = c.publication is not None
     if not sees_grade_counts(p, Target(program=c.program), published=published):
-        update["by_grade"] = {}
-    return c.model_copy(update=update)
+        return c.model_copy(update={"by_grade": {}})
+    return c
+
+
+def overdue_rows(p: Principal, program: str, rows: list[OverdueBase]) -> list[OverdueBase]:
+    """The overdue list names bases: each caller keeps only the rows it may see."""
+    return [r for r in rows if row_visible(p, _base(program, r.base, r.region))]
 
 
 def activity(

@@ -1,32 +1,36 @@
 """A program year at a glance: counts by stage and grade, and who is overdue.
 
-Everything comes from the dashboard's projections of the event log (one request/reply, however
-many bases), the phase from the program year; nothing scans Temporal visibility or re-reads the
-log per request. The overdue list names bases, so each caller sees only the rows the access
-policy lets it see.
+Everything comes from the dashboard's projections of the event log (a request/reply or two,
+however many bases), the phase from the program year; nothing scans Temporal visibility or
+re-reads the log per request. The overdue list names bases, so each caller sees only the rows
+the access policy lets it see; the view holds its first page (``OVERDUE_IN_VIEW``), and
+``overdue_next_cursor`` continues it at ``GET .../dashboard/overdue``.
 """
 
 from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
-from services.gateway.access import Target, row_visible, sees_grade_counts
+from services.gateway import need_to_know
+from services.gateway.access import Target, sees_grade_counts
 from services.gateway.auth import rpc
 from services.gateway.deps import Deps
 from services.gateway.identity.tokens import Principal
 from services.gateway.problems import ApiError
 from services.gateway.temporal_errors import call_workflow
 from shared.contracts import workflow_names as names
-from shared.contracts.dashboard import YearCounts, YearQuery
+from shared.contracts.dashboard import (
+    OverdueBase,
+    OverdueList,
+    OverdueQuery,
+    YearCounts,
+    YearQuery,
+)
 from shared.contracts.program_year import ProgramYearState
 from shared.contracts.workflow_names import program_year_id
+from shared.paging import MAX_PAGE
 
-
-class Overdue(BaseModel):
-    base: str
-    region: str | None
-    stage: str = Field(description="The cycle's stage now")
-    overdue: int = Field(description="How many of its deadlines it has missed")
+OVERDUE_IN_VIEW = 100  # overdue bases the year view holds; the rest are paged
 
 
 class YearView(BaseModel):
@@ -37,7 +41,12 @@ class YearView(BaseModel):
     cycles: int
     stages: dict[str, int]
     grades: dict[str, int]
-    overdue: list[Overdue]
+    overdue: list[OverdueBase] = Field(
+        description=f"The first {OVERDUE_IN_VIEW} at most of the overdue bases the caller may see"
+    )
+    overdue_next_cursor: str | None = Field(
+        None, description="More follow: GET .../dashboard/overdue?cursor= this"
+    )
 
 
 async def year_state(deps: Deps, program: str, year: int) -> ProgramYearState:
@@ -59,17 +68,28 @@ async def results_published(deps: Deps, program: str, year: int) -> bool:
         raise
 
 
+async def overdue_page(
+    deps: Deps,
+    user: Principal,
+    program: str,
+    year: int,
+    *,
+    cursor: str | None = None,
+    limit: int = MAX_PAGE,
+) -> OverdueList:
+    """A page of the dashboard's overdue list, the rows ``user`` may not see left out."""
+    ask = OverdueQuery(program=program, year=year, cursor=cursor, limit=limit)
+    listed = await rpc(deps.rpc.call("dashboard", "overdue", ask, OverdueList))
+    listed.bases = need_to_know.overdue_rows(user, program, listed.bases)
+    return listed
+
+
 async def year_view(deps: Deps, program: str, year: int, viewer: Principal) -> YearView:
     state = await year_state(deps, program, year)
     counts = await rpc(
         deps.rpc.call("dashboard", "counts", YearQuery(program=program, year=year), YearCounts)
     )
-    overdue = [
-        Overdue(base=row.base, region=row.region, stage=row.stage, overdue=row.overdue)
-        for rows in counts.overdue_by_city.values()
-        for row in rows
-        if row_visible(viewer, Target(program=program, base=row.base, region=row.region))
-    ]
+    overdue = await overdue_page(deps, viewer, program, year, limit=OVERDUE_IN_VIEW)
     return YearView(
         program=program,
         year=year,
@@ -83,5 +103,6 @@ async def year_view(deps: Deps, program: str, year: int, viewer: Principal) -> Y
             if sees_grade_counts(viewer, Target(program=program), published=state.notices > 0)
             else {}
         ),
-        overdue=sorted(overdue, key=lambda o: o.base),
+        overdue=overdue.bases,
+        overdue_next_cursor=overdue.next_cursor,
     )

@@ -45,6 +45,15 @@ class ObjectionsQuery(YearQuery):
     limit: int = Field(MAX_PAGE, ge=1, le=MAX_PAGE)
 
 
+class OverdueQuery(YearQuery):
+    """A page of a year's overdue bases, in base order after ``cursor`` (``dashboard.overdue``)."""
+
+    cursor: str | None = Field(
+        None, pattern=r"^[A-Za-z0-9_-]{1,64}$", description="next_cursor of the page before"
+    )
+    limit: int = Field(MAX_PAGE, ge=1, le=MAX_PAGE)
+
+
 class YearsQuery(BaseModel):
     """A page of the projected program years, newest first, after ``cursor``
     (``dashboard.years``); one program's only when ``program`` is given."""
@@ -61,8 +70,18 @@ class YearsQuery(BaseModel):
 class OverdueBase(BaseModel):
     base: str
     region: str
+    city: str = Field("", description="The city the base's region lies in")
     stage: str
-    overdue: int
+    overdue: int = Field(description="How many of its deadlines it has missed")
+
+
+class OverdueList(BaseModel):
+    """A page of the year's bases that missed a deadline (``dashboard.overdue``)."""
+
+    program: str
+    year: int
+    bases: list[OverdueBase]
+    next_cursor: str | None = Field(None, description="ask again with this cursor for more")
 
 
 class YearCounts(BaseModel):
@@ -71,7 +90,9 @@ class YearCounts(BaseModel):
     bases: int
     by_stage: dict[str, int]
     by_grade: dict[str, int]
-    overdue_by_city: dict[str, list[OverdueBase]]
+    overdue: int = Field(
+        description="How many bases missed a deadline (the list: dashboard.overdue, paged)"
+    )
     stream_seq: int = Field(description="The projections include every event up to here")
     publication: Publication | None = Field(None, description="The latest 公示 notice, if any")
     objections: dict[str, int] = Field(

@@ -20,6 +20,8 @@ from services.dashboard.tables import MIGRATIONS as DASHBOARD_MIGRATIONS
 from shared.contracts.dashboard import (
     BaseQuery,
     BaseTimeline,
+    OverdueList,
+    OverdueQuery,
     ProjectionUpdated,
     YearCounts,
     YearList,
@@ -437,8 +439,14 @@ async def test_counts_overdue_and_timelines_are_answered_and_changes_announced(
         )
         assert counts.bases == 2
         assert counts.by_stage == {"plan_review": 1, "plan_filing": 1}
-        assert list(counts.overdue_by_city) == ["410300"]
-        assert counts.overdue_by_city["410300"][0].base == "b1"
+        assert counts.overdue == 1
+        late = await rpc.call(
+            "dashboard", "overdue", OverdueQuery(program="rpcdash", year=2026), OverdueList
+        )
+        assert [(b.base, b.city, b.stage, b.overdue) for b in late.bases] == [
+            ("b1", "410300", "plan_filing", 1)
+        ]
+        assert late.next_cursor is None
         line = await rpc.call(
             "dashboard",
             "timeline",

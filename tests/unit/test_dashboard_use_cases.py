@@ -17,7 +17,7 @@ from services.dashboard import store, use_cases
 from services.dashboard.rebuild import CHECKPOINT
 from services.dashboard.tables import MIGRATIONS as DASHBOARD_MIGRATIONS
 from shared.consumer import Delivered
-from shared.contracts.dashboard import BaseQuery, CyclesQuery, YearQuery
+from shared.contracts.dashboard import BaseQuery, CyclesQuery, OverdueQuery, YearQuery
 from shared.db import make_engine, session_scope
 from shared.events.envelope import CloudEvent, new_event
 from shared.events.types import EventType
@@ -63,7 +63,14 @@ def test_a_projected_year_is_listed_counted_and_summarised(engine: Engine) -> No
     assert [(y.program, y.year, y.bases) for y in use_cases.years(engine).years] == [("p", 2026, 2)]
     counts = use_cases.counts(engine, YearQuery(program="p", year=2026))
     assert (counts.bases, counts.by_stage, counts.stream_seq) == (2, {"plan_filing": 2}, 3)
-    assert [b.base for b in counts.overdue_by_city["410300"]] == ["b2"]
+    assert counts.overdue == 1
+    late = use_cases.overdue(engine, OverdueQuery(program="p", year=2026))
+    assert [(b.base, b.region, b.city, b.overdue) for b in late.bases] == [
+        ("b2", "410302", "410300", 1)
+    ]
+    assert late.next_cursor is None
+    first = use_cases.overdue(engine, OverdueQuery(program="p", year=2026, limit=1))
+    assert [b.base for b in first.bases] == ["b2"] and first.next_cursor is None
     cycles = use_cases.cycles(engine, CyclesQuery(program="p", year=2026))
     assert [(c.base, c.region, c.overdue) for c in cycles.cycles] == [
         ("b1", "410102", 0),

@@ -205,23 +205,29 @@ def test_cycle_rows_hide_other_bases_and_provisional_grades() -> None:
     assert all(r.grade is None for r in need_to_know.cycle_rows(VIEWER, P, rows))
 
 
-def test_counts_keep_only_the_overdue_rows_a_reader_may_see() -> None:
+def test_the_overdue_list_keeps_only_the_rows_a_reader_may_see() -> None:
+    rows = [
+        OverdueBase(base="ly-agri", region="410300", city="410300", stage="plan", overdue=1),
+        OverdueBase(base="zz-biomed", region="410100", city="410100", stage="plan", overdue=1),
+    ]
+    assert need_to_know.overdue_rows(ADMIN, P, rows) == rows
+    assert need_to_know.overdue_rows(ZZ_STAFF, P, rows) == [rows[1]]
+    assert need_to_know.overdue_rows(EXPERT, P, rows) == []
+
+
+def test_counts_by_grade_only_to_whom_they_are_shown() -> None:
     counts = YearCounts(
         program=P,
         year=2027,
         bases=2,
         by_stage={"graded": 2},
         by_grade={"A": 2},
-        overdue_by_city={
-            "410100": [OverdueBase(base="zz-biomed", region="410100", stage="plan", overdue=1)],
-            "410300": [OverdueBase(base="ly-agri", region="410300", stage="plan", overdue=1)],
-        },
+        overdue=2,
         stream_seq=7,
     )
     assert need_to_know.counts(ADMIN, counts) == counts
-    assert list(need_to_know.counts(ZZ_STAFF, counts).overdue_by_city) == ["410100"]
     seen = need_to_know.counts(EXPERT, counts)
-    assert seen.overdue_by_city == {} and seen.by_stage == {"graded": 2}
+    assert seen.by_grade == {} and (seen.by_stage, seen.overdue) == ({"graded": 2}, 2)
 
 
 @pytest.mark.parametrize(
@@ -249,7 +255,7 @@ def test_who_sees_the_grade_distribution_before_and_after_the_notice(
         bases=3,
         by_stage={"graded": 2, "self_evaluation": 1},
         by_grade={"excellent": 1, "fail": 1},
-        overdue_by_city={},
+        overdue=0,
         stream_seq=9,
     )
     seen = need_to_know.counts(who, graded)

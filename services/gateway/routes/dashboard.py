@@ -22,6 +22,7 @@ from services.gateway.problems import ApiError
 from services.gateway.published import load_notice
 from services.gateway.routes.params import ID, Base, Program, Year, cursor_param, page_size
 from services.gateway.stream_slots import RECHECK_S, Slot, stream_slots, token_refusal
+from services.gateway.year_view import overdue_page
 from shared.bases_listing import all_bases
 from shared.contracts.dashboard import (
     BaseQuery,
@@ -31,6 +32,7 @@ from shared.contracts.dashboard import (
     CycleSummary,
     ObjectionsList,
     ObjectionsQuery,
+    OverdueList,
     ProjectionUpdated,
     YearCounts,
     YearList,
@@ -82,8 +84,8 @@ async def _may_read(deps: Deps, user: Principal, program: str) -> bool:
 async def dashboard_counts(
     program: Program, year: Year, deps: DepsDep, user: UserDep
 ) -> YearCounts:
-    """Counts by stage and grade, and overdue bases by city (those the caller may see), from the
-    event-log projections."""
+    """Counts by stage and grade, and how many bases are overdue (the list:
+    ``.../dashboard/overdue``), from the event-log projections."""
     await require(deps, user, "read_program", program=program)
     return need_to_know.counts(user, await _counts(deps, program, year))
 
@@ -110,6 +112,21 @@ async def dashboard_cycles(
         user, program, await _as_published(deps, program, year, listed.cycles)
     )
     return listed
+
+
+@router.get(f"{YEAR}/dashboard/overdue", responses=authenticated())
+async def dashboard_overdue(
+    program: Program,
+    year: Year,
+    deps: DepsDep,
+    user: UserDep,
+    cursor: str | None = cursor_param(ID),
+    limit: int = page_size("overdue bases", "逾期基地"),
+) -> OverdueList:
+    """逾期基地 — a page of the year's bases that missed a deadline (in base order, each with
+    its city; ``next_cursor`` when more follow), those the caller may see."""
+    await require(deps, user, "read_program", program=program)
+    return await overdue_page(deps, user, program, year, cursor=cursor, limit=limit)
 
 
 @router.get(f"{YEAR}/dashboard/objections", responses=authenticated())
