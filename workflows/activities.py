@@ -40,7 +40,7 @@ from shared.contracts.assessment import (
     ReassignExperts,
 )
 from shared.contracts.calendars import CalendarVersionPublic, GetCalendar
-from shared.contracts.cycle import BaseDelisted, CycleInput, FinalGrade
+from shared.contracts.cycle import BaseDelisted, BaseInfo, CycleInput, FinalGrade
 from shared.contracts.filings import DocumentRecord
 from shared.contracts.program_year import LaunchRequest, LaunchResult
 from shared.contracts.registry import (
@@ -56,13 +56,25 @@ from shared.contracts.registry import (
 from shared.contracts.results import dump_results, results_key
 from shared.contracts.workflow_names import cycle_id, program_year_id
 from shared.domain.holidays import HolidayCalendar, parse_holiday_table
+from shared.domain.participants import UnknownKind, pinned_rules
 from shared.domain.periods import resolve_period
+from shared.domain.rules import ProgramRules
 from shared.domain.timespec import Duration, parse_timespec, parse_utc_offset
 from shared.objectstore import ObjectStore
 from shared.publisher import EventPublisher
 from shared.rpc import Empty, RpcClient, RpcError
 from shared.starters import start_program_year
 from workflows.outcome_decisions import decided_events
+
+
+def _pinned(rules: ProgramRules, base: BaseInfo) -> ProgramRules:
+    """The rules a base's cycle pins: its kind's (:func:`pinned_rules`). A kind the program
+    no longer declares opens the cycle under the program's first kind, said in the log."""
+    try:
+        return pinned_rules(rules, base.kind or None)
+    except UnknownKind as exc:
+        activity.logger.warning("%s: base %s opens under the first kind", exc, base.id)
+        return pinned_rules(rules)
 
 
 class CycleActivities:
@@ -345,7 +357,7 @@ class CycleActivities:
                         program=req.program,
                         year=req.year,
                         base=base,
-                        rules=req.rules,
+                        rules=_pinned(req.rules, base),
                         rules_version=req.rules_version,
                         launched_at=req.launched_at,
                         parent_id=req.parent_id,

@@ -97,7 +97,9 @@ def active_bases(engine: Engine, req: ListBasesRequest) -> BasesPage:
             session, program=req.program, after=req.cursor, limit=limit, exclude_status="delisted"
         )
     bases = [
-        BaseInfo(id=r.id, name=r.name, region=r.region, domain=r.domain, status=r.status)
+        BaseInfo(
+            id=r.id, name=r.name, region=r.region, domain=r.domain, status=r.status, kind=r.kind
+        )
         for r in rows
     ]
     # Never more JSON than the reply budget, however long the names.

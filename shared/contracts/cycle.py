@@ -23,6 +23,9 @@ class BaseInfo(StrictModel):
     region: str
     domain: str = ""
     status: str = Field("active", description="The registry status when the cycle opened")
+    kind: str = Field(
+        "", description="The participant kind it registered as (empty: the program's first)"
+    )
 
 
 class CycleInput(StrictModel):

@@ -3,7 +3,8 @@
 A program declares its kinds of participant under ``participants`` (:class:`ParticipantKind`);
 a program without any has one kind, :data:`DEFAULT_KIND`, whose rules are the program's own, as
 every program had before kinds existed. Workflows and services ask :func:`participant_rules`,
-never the program's fields, for what applies to a participant. Pure: no I/O.
+never the program's fields, for what applies to a participant, and a cycle pins
+:func:`pinned_rules`, the program's rules with its kind's put in. Pure: no I/O.
 """
 
 from __future__ import annotations
@@ -85,3 +86,22 @@ def participant_rules(rules: ProgramRules, kind: str | None = None) -> Participa
         if own.chain is not None
         else [ChainStep(level=step) for step in rules.verification],
     )
+
+
+def pinned_rules(rules: ProgramRules, kind: str | None = None) -> ProgramRules:
+    """The rules a participant's cycle pins: the program's, with its kind's eligibility and
+    rubric, and the kind's targets beside the program's. The cycle runs the kind's chain when it
+    has only city and province verify steps; a chain with a national or aggregation step keeps
+    the program's ``verification``, which the cycle runs. A program without kinds: its rules,
+    unchanged."""
+    if not rules.participants:
+        return rules
+    own = participant_rules(rules, kind)
+    document = rules.model_dump(mode="json", by_alias=True)
+    document["participants"] = {}
+    document["eligibility"] = own.eligibility.model_dump(mode="json", by_alias=True)
+    document["rubric"] = own.rubric.model_dump(mode="json", by_alias=True)
+    document["targets"] += [t.model_dump(mode="json") for t in rules.participants[own.kind].targets]
+    if all(s.kind == "verify" and s.level != "national" for s in own.chain):
+        document["verification"] = [s.level for s in own.chain]
+    return ProgramRules.model_validate(document)

@@ -14,6 +14,7 @@ from shared.domain.participants import (
     kind_of,
     kinds,
     participant_rules,
+    pinned_rules,
 )
 from shared.domain.regions import (
     is_within,
@@ -200,3 +201,31 @@ def test_a_kinds_targets_are_its_participants_and_its_indicators_name_them() -> 
 def test_a_kind_key_is_an_identifier() -> None:
     errors = _errors(_national(**{"试点 企业": {"name_zh": "企业", "name_en": "enterprise"}}))
     assert "participant kind keys must be letters, digits, '-' or '_': 试点 企业" in errors
+
+
+def test_a_cycle_pins_its_kinds_rules_and_a_kindless_programs_unchanged() -> None:
+    plain = load_rules_file(PROGRAMS / "inner-mongolia-nav-base.yaml")
+    assert pinned_rules(plain) is plain and pinned_rules(plain, "base") is plain
+    rules = load_rules_file(PROGRAMS / "cnipa-pilot-2015.yaml")
+    zone = pinned_rules(rules, "experimental_zone")
+    assert zone.participants == {} and zone.id == rules.id and zone.calendar == rules.calendar
+    assert zone.rubric.version == "cnipa-2015-zone.1"
+    assert [d.key for d in zone.eligibility.declarations][:2] == [
+        "navigation_results",
+        "one_plus_n",
+    ]
+    assert [(t.key, t.level) for t in zone.targets] == [
+        ("micro_navigation_projects", "participant")
+    ]
+    assert zone.verification == ["province"]  # the chain's national step: the program's steps
+    enterprise = pinned_rules(rules, "operation_enterprise")
+    assert enterprise.rubric == rules.rubric and enterprise.targets == []
+    assert pinned_rules(rules) == zone  # no kind named: the first
+    document = _national(
+        town={"name_zh": "街镇", "name_en": "sub-district", "chain": []},
+        park={"name_zh": "园区", "name_en": "park", "chain": ["city", "province"]},
+    )
+    document["verification"] = ["province"]
+    two = parse_rules(document)
+    assert pinned_rules(two, "town").verification == []
+    assert pinned_rules(two, "park").verification == ["city", "province"]
