@@ -57,3 +57,4 @@ class Objection(_Model):
 
 class ObjectionList(_Model):
     objections: list[Objection] = Field(default_factory=list)
+    next_cursor: str | None = Field(None, description="ask again with this cursor for more")

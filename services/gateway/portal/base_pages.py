@@ -5,7 +5,7 @@
 from elsewhere uses; a base's staff reading another base get 404, as the API answers).
 
 Every read goes through the API's own route functions (:func:`cycles.cycle_state`,
-:func:`objections.list_objections`), so ``require`` and need to know decide what is shown; the
+:func:`objections.all_objections`), so ``require`` and need to know decide what is shown; the
 forms post to the ``/v1`` filing and objection routes (``static/portal.js``), never here.
 """
 
@@ -426,7 +426,7 @@ async def _year_state(deps: Deps, program: str, year: int) -> ProgramYearState |
 async def _objections(deps: Deps, user: Principal, program: str, year: int) -> list[Objection]:
     """The objections as the API lists them to ``user`` (a base: those about itself)."""
     try:
-        found = await objections.list_objections(program, year, deps, user)
+        found = await objections.all_objections(program, year, deps, user)
     except ApiError as exc:
         if exc.status in (404, 409):
             return []

@@ -575,7 +575,7 @@ async def _phase(deps: Deps, scope: Scope) -> tuple[str | None, int]:
 
 async def _objections(deps: Deps, user: Principal, scope: Scope) -> list[dict[str, Any]]:
     try:
-        listed = await objections.list_objections(scope.program, scope.year, deps, user)
+        listed = await objections.all_objections(scope.program, scope.year, deps, user)
     except (ApiError, ValidationError) as exc:
         if isinstance(exc, ApiError) and exc.status != 404:
             raise

@@ -32,9 +32,17 @@ from services.gateway.problem_docs import OPTIONAL_BEARER, authenticated, proble
 from services.gateway.problems import ApiError, problem
 from services.gateway.public_rate import PublicRate
 from services.gateway.rate_limit import SlidingWindow
-from services.gateway.routes.params import ID, IdempotencyKey, Program, Year
+from services.gateway.routes.params import (
+    ID,
+    IdempotencyKey,
+    Program,
+    Year,
+    cursor_param,
+    page_size,
+)
 from services.gateway.session_cookie import SESSION_COOKIE
 from services.gateway.temporal_errors import call_workflow
+from shared import paging
 from shared.contracts import workflow_names as names
 from shared.contracts.objections import (
     DecideObjection,
@@ -44,6 +52,7 @@ from shared.contracts.objections import (
     ObjectorRole,
 )
 from shared.contracts.workflow_names import program_year_id
+from shared.rpc import unknown_cursor
 
 T = TypeVar("T")
 
@@ -227,16 +236,40 @@ async def list_objections(
     year: Year,
     deps: DepsDep,
     user: OptionalUserDep,
+    cursor: str | None = cursor_param(ID),
+    limit: int = page_size("objections", "异议"),
 ) -> ObjectionList:
-    """异议及处理结果 — the objections and their outcomes. The province and operators see who
-    objected and how to reach them; a base sees the objections against itself; everyone else
-    sees them without the objector's name and contact, as the 公示 shows them."""
+    """异议及处理结果 — a page of the objections and their outcomes, in the order they were
+    lodged (``next_cursor`` when more follow; a cursor this list never gave is 422
+    ``unknown_cursor``). The province and operators see who objected and how to reach them; a
+    base sees the objections against itself; everyone else sees them without the objector's
+    name and contact, as the 公示 shows them."""
+    return page_of(await all_objections(program, year, deps, user), cursor, limit)
+
+
+async def all_objections(
+    program: str, year: int, deps: Deps, user: Principal | None
+) -> ObjectionList:
+    """Every objection of the year ``user`` may see, as the program year's query answers."""
     handle = _year(deps, program, year)
     found = await _call(
         handle.query(names.OBJECTIONS, result_type=ObjectionList, rpc_timeout=UPDATE_TIMEOUT),
         "the objections",
     )
     return visible(found, user, program)
+
+
+def page_of(found: ObjectionList, cursor: str | None, limit: int) -> ObjectionList:
+    """The objections after the one ``cursor`` names: ``limit`` at most, within the reply
+    budget."""
+    ids = [o.objection_id for o in found.objections]
+    if cursor is not None and cursor not in ids:
+        raise ApiError(422, "unknown_cursor", unknown_cursor(cursor).message, cursor=cursor)
+    start = ids.index(cursor) + 1 if cursor is not None else 0
+    shown, more = paging.cut(
+        found.objections[start : start + limit + 1], limit=limit, size_of=paging.model_size
+    )
+    return ObjectionList(objections=shown, next_cursor=shown[-1].objection_id if more else None)
 
 
 def visible(found: ObjectionList, user: Principal | None, program: str) -> ObjectionList:
