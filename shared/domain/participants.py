@@ -88,6 +88,15 @@ def participant_rules(rules: ProgramRules, kind: str | None = None) -> Participa
     )
 
 
+def kind_rubric(rules: ProgramRules, kind: str | None) -> RubricRules:
+    """The rubric a participant of ``kind`` is scored on; the program's for a kind it no longer
+    declares (a page shows what there is rather than fail)."""
+    try:
+        return participant_rules(rules, kind).rubric
+    except UnknownKind:
+        return rules.rubric
+
+
 def pinned_rules(rules: ProgramRules, kind: str | None = None) -> ProgramRules:
     """The rules a participant's cycle pins: the program's, with its kind's eligibility and
     rubric, and the kind's targets beside the program's. The cycle runs the kind's chain when it

@@ -69,11 +69,14 @@ async def api(stack: Stack, nc: NatsClient, tmp_path: Path) -> AsyncIterator[Api
         yield api
 
 
-async def under_review(stack: Stack, rules: ProgramRules) -> tuple[int, dict[str, str]]:
-    """A launched year whose two cycles are under review: the year and each base's expert."""
+async def under_review(
+    stack: Stack, rules: ProgramRules, bases: list[str] = BASES
+) -> tuple[int, dict[str, str]]:
+    """A launched year whose cycles (of ``bases``) are under review: the year and each base's
+    expert."""
     year = next(_years)
-    await launch(stack, rules, year, expected=len(BASES))
-    handles = cycles(stack, rules, year, BASES)
+    await launch(stack, rules, year, expected=len(bases))
+    handles = cycles(stack, rules, year, bases)
     for handle in handles.values():
         await driver.file_plan(stack, handle, f"%PDF-1.4 {handle.id}".encode())
         await driver.file_self_evaluation(stack, handle, actual=33)

@@ -31,7 +31,14 @@ from services.gateway.routes import cycles as cycles_route
 from services.gateway.routes import programs as programs_route
 from services.gateway.routes.params import Base, Year
 from shared.contracts.assessment import ExpertReview, ExpertReviews, ExpertReviewsQuery
-from shared.domain.grading import ScoreSheet, average_scores, completion_rates, total_score
+from shared.domain.grading import (
+    ScoreSheet,
+    average_scores,
+    completion_rates,
+    rubric_scale_description,
+    total_score,
+)
+from shared.domain.participants import kind_rubric
 from shared.domain.rules import RubricRules
 from shared.domain.wording import deadline_en, deadline_zh, moment_en, moment_zh
 
@@ -372,7 +379,9 @@ async def expert_review(
         pinned = await programs_route.get_program(chosen, deps, user)
     except ApiError as exc:
         return problem_page(request, user, exc)
-    rules = pinned.rules.rubric
+    rules = kind_rubric(pinned.rules, found.kind if found else None)
+    if rules != pinned.rules.rubric:  # the base's kind scores on a rubric of its own
+        rubric = Rubric.model_validate(rubric_scale_description(rules))
     sheets = own_sheets(state, user.name)
     totals = {
         round_: sheet_total(
