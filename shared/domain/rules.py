@@ -25,6 +25,7 @@ from pydantic import (
 from shared.domain.chains import ChainStep, chain_problems
 from shared.domain.documents import InvalidDocument, load_mapping
 from shared.domain.outcome_rules import ExitRule, PromotionRule, RewardTier
+from shared.domain.program_span import ProgramSpan
 from shared.domain.targets import TargetRule, TargetScore
 from shared.domain.timespec import (
     Duration,
@@ -589,6 +590,10 @@ class ProgramRules(_Model):
             " its kind (the first by default). Empty: one kind, the program's own rules"
         ),
     )
+    span: ProgramSpan | None = Field(
+        None,
+        description="A multi-year program's years, checkpoints and mid-term and final evaluations",
+    )
     simulation: bool = Field(
         False, description="A simulated program (navcycle demo): never part of the record"
     )
@@ -709,13 +714,13 @@ def rules_digest(rules: ProgramRules) -> str:
     """A stable fingerprint: applying identical rules twice creates no new version.
 
     Fields added since rules were first stored are left out while they hold their empty default
-    (a program without targets or participant kinds, an indicator not scored from one), so the
-    digest of rules written before them is unchanged and restarting the registry creates no new
-    version of them."""
+    (a program without targets, participant kinds or a span, an indicator not scored from one),
+    so the digest of rules written before them is unchanged and restarting the registry creates
+    no new version of them."""
     import hashlib
 
     document = rules.model_dump(mode="json", by_alias=True)
-    for name in ("targets", "participants"):
+    for name in ("targets", "participants", "span"):
         if not document[name]:
             del document[name]
     for indicator in document["rubric"]["indicators"]:

@@ -70,10 +70,11 @@ def test_a_bad_target_names_its_field() -> None:
 
 def _digest_before_targets(path: Path) -> str:
     """The digest as computed before targets existed: the dump without the new fields (targets,
-    from_target, participants)."""
+    from_target, participants, span)."""
     document = load_rules_file(path).model_dump(mode="json", by_alias=True)
     del document["targets"]
     assert document.pop("participants") == {}
+    assert document.pop("span") is None  # multi-year programs (shared/domain/program_span)
     for indicator in document["rubric"]["indicators"]:
         assert indicator.pop("from_target") is None
     for rule in ("tiers", "promotion", "exit"):  # the outcome rules (shared/domain/outcome_rules)
