@@ -14,6 +14,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from services.gateway.deps import DepsDep
 from services.gateway.identity.tokens import Principal
+from services.gateway.portal.kind_rows import kind_rows
 from services.gateway.portal.problem_words import PROBLEM_WORDS
 from services.gateway.portal.render import lang_of, page
 from services.gateway.portal.session import PortalUser
@@ -375,6 +376,7 @@ async def rules(
         rubric=rubric,
         windows=windows(pinned.rules, lang),
         chain=" → ".join(say(f"common.rules.step.{s}", lang) for s in pinned.rules.verification),
+        kinds=kind_rows(pinned.rules, lang),
         period=period_zh if lang == "zh" else period_en,
     )
 
