@@ -1,6 +1,6 @@
-"""Every value of the Henan, Inner Mongolia, Xing'an and CNIPA 2015 presets is traced to its seed
-clause or marked as the bureau's choice; quoted clauses occur verbatim in the seed; the README
-table lists them all."""
+"""Every value of the Henan, Inner Mongolia, Xing'an, CNIPA 2015 and Tianjin Xiqing presets is
+traced to its seed clause or marked as the bureau's choice; quoted clauses occur verbatim in the
+seed; the README table lists them all."""
 
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ PRESETS = {
     "inner-mongolia-nav-base": "000",
     "xingan-high-value-patents": "001",
     "cnipa-pilot-2015": "002",
+    "tianjin-xiqing-demo-district": "003",
 }
 README = (PROGRAMS / "README.md").read_text(encoding="utf-8")
 
@@ -213,3 +214,41 @@ def test_cnipa_has_four_kinds_of_pilot_unit_forwarded_by_the_provinces() -> None
     ]
     assert rules.clauses.delisting == "建立试点退出机制"
     assert rules.calendar.rectification_rounds == 1
+
+
+def test_tianjin_targets_have_the_seeds_kinds_and_its_sub_units_their_share() -> None:
+    rules = load_rules_file(PROGRAMS / "tianjin-xiqing-demo-district.yaml")
+    targets = {t.key: t for t in rules.targets}
+    assert len(targets) == 19
+    kinds = {k: (t.kind, t.comparison, t.value, t.upper, t.soft) for k, t in targets.items()}
+    assert kinds["new_pilot_enterprises"] == ("yearly", "at_least", 100, None, False)
+    assert kinds["pledge_financing"] == ("yearly", "at_least", 5000, None, False)
+    assert kinds["district_invention_share"] == ("ratio", "at_least", 30, None, False)
+    assert kinds["standard_enterprises"] == ("range", "at_least", 15, 30, False)
+    assert kinds["patent_applications"] == ("yearly_average", "more_than", 10000, None, False)
+    assert kinds["enforcement_cases"] == ("yearly_average", "at_least", 100, None, True)
+    enforcers = targets["licensed_enforcers"]
+    assert (enforcers.kind, enforcers.baseline_year, enforcers.baseline_value) == ("stock", 2015, 7)
+    assert sorted(k for k, t in targets.items() if t.level == "participant") == [
+        "unit_invention_share"
+    ]
+    assert {k: v.name_zh for k, v in rules.participants.items()} == {
+        "subdistrict": "街镇",
+        "development_zone": "开发区",
+    }
+    for kind, version in [
+        ("subdistrict", "xiqing-2020.1"),
+        ("development_zone", "xiqing-2020-zone.1"),
+    ]:
+        own = participant_rules(rules, kind)
+        assert own.rubric.version == version
+        assert [t.key for t in own.targets] == ["unit_invention_share"]
+        scored = [(i.key, i.from_target.key) for i in own.rubric.indicators if i.from_target]
+        assert scored == [("invention_share", "unit_invention_share")]
+        assert own.chain == []
+    assert [(t.key, t.grade, t.words_zh) for t in rules.outcomes.tiers] == [
+        ("A", "excellent", "给予一档绩效奖励"),
+        ("B", "pass", "给予二档绩效奖励"),
+    ]
+    assert rules.outcomes.exit is None and rules.calendar.rectification_rounds == 0
+    assert rules.region == "120111" and rules.verification == []
