@@ -48,7 +48,7 @@ def register_base(session: Session, *, program: str, reg: BaseRegistration) -> B
     try:
         kind = kind_of(rules, reg.kind)
     except UnknownKind as exc:
-        raise RpcError(exc.code, str(exc), 422, kinds=exc.known) from None
+        raise RpcError("unknown_participant_kind", str(exc), 422, kinds=exc.known) from None
     eligibility = participant_rules(rules, kind).eligibility
     reasons = registration_reasons(rules, applicant_of(reg), kind)
     if reasons:

@@ -285,6 +285,11 @@ PROBLEM_WORDS: dict[str, tuple[str, str]] = {
         "The base does not meet the conditions for registration. Please address the reasons"
         " listed and apply again, or contact your city IP office.",
     ),
+    "unknown_participant_kind": (
+        "本项目没有所选的参与单位类型。请从项目规则列出的类型中选择后重新登记。",
+        "The program has no such kind of participant. Please choose one of the kinds its rules"
+        " list and register again.",
+    ),
     "not_delisted": (
         "该基地未被摘牌，无需恢复。",
         "This base has not been de-listed; there is nothing to reinstate.",
