@@ -20,6 +20,7 @@ from shared.contracts.registry import (
 )
 from shared.domain.base_status import decide, decide_reinstatement
 from shared.domain.eligibility import domain_taken
+from shared.domain.participants import participant_rules, standing_kind
 from shared.domain.rules import ProgramRules
 from shared.domain.timespec import parse_utc_offset
 from shared.rpc import RpcError
@@ -81,9 +82,8 @@ def reinstate(session: Session, req: Reinstate) -> Reinstated:
     if decision.refused is not None:
         code = decision.refused.code
         raise RpcError(code, decision.refused.text, REFUSAL_STATUS.get(code, 409))
-    if domain_taken(
-        rules.eligibility, row.domain, store.active_domains(session, program=req.program)
-    ):
+    eligibility = participant_rules(rules, standing_kind(rules, row.kind or None)).eligibility
+    if domain_taken(eligibility, row.domain, store.active_domains(session, program=req.program)):
         raise RpcError(
             "domain_taken",
             f"该产业已有基地（一产业一基地），不能恢复 — another base now holds {row.domain}"

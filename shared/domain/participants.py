@@ -88,13 +88,18 @@ def participant_rules(rules: ProgramRules, kind: str | None = None) -> Participa
     )
 
 
-def kind_rubric(rules: ProgramRules, kind: str | None) -> RubricRules:
-    """The rubric a participant of ``kind`` is scored on; the program's for a kind it no longer
-    declares (a page shows what there is rather than fail)."""
+def standing_kind(rules: ProgramRules, kind: str | None) -> str:
+    """The kind a registered base stands under: its own, or the program's first when the
+    program no longer declares it (the cycle opens under it, and the pages show its rules)."""
     try:
-        return participant_rules(rules, kind).rubric
+        return kind_of(rules, kind)
     except UnknownKind:
-        return rules.rubric
+        return kinds(rules)[0]
+
+
+def kind_rubric(rules: ProgramRules, kind: str | None) -> RubricRules:
+    """The rubric a registered base of ``kind`` is scored on (:func:`standing_kind`)."""
+    return participant_rules(rules, standing_kind(rules, kind)).rubric
 
 
 def pinned_rules(rules: ProgramRules, kind: str | None = None) -> ProgramRules:

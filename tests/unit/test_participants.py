@@ -12,9 +12,11 @@ from shared.domain.participants import (
     DEFAULT_KIND,
     UnknownKind,
     kind_of,
+    kind_rubric,
     kinds,
     participant_rules,
     pinned_rules,
+    standing_kind,
 )
 from shared.domain.regions import (
     is_within,
@@ -229,3 +231,15 @@ def test_a_cycle_pins_its_kinds_rules_and_a_kindless_programs_unchanged() -> Non
     two = parse_rules(document)
     assert pinned_rules(two, "town").verification == []
     assert pinned_rules(two, "park").verification == ["city", "province"]
+
+
+def test_a_base_whose_kind_the_program_dropped_stands_under_the_first() -> None:
+    rules = load_rules_file(PROGRAMS / "cnipa-pilot-2015.yaml")
+    assert standing_kind(rules, "trading_centre") == "trading_centre"
+    assert standing_kind(rules, "sub_district") == "experimental_zone"
+    assert standing_kind(rules, None) == "experimental_zone"
+    assert kind_rubric(rules, "sub_district").version == "cnipa-2015-zone.1"
+    assert kind_rubric(rules, "trading_centre") == rules.rubric
+    plain = load_rules_file(PROGRAMS / "henan-nav-base.yaml")
+    assert standing_kind(plain, "trading_centre") == "base"
+    assert kind_rubric(plain, None) == plain.rubric
