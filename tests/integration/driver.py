@@ -7,6 +7,7 @@ cycle's workflow handle, one try each, with the tests' cast (:data:`tests.helper
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 from typing import Any
 
 from temporalio.client import WorkflowHandle
@@ -18,6 +19,7 @@ from shared.contracts.cycle import CycleState, ScoreReceipt
 from shared.contracts.registry import BaseRegistration
 from shared.db import session_scope
 from shared.domain.rules import ProgramRules
+from shared.domain.stages import Stage
 from tests.conftest import Stack
 from workflows.cycle import AnnualCycleWorkflow
 
@@ -149,3 +151,20 @@ async def to_implementing(
     """The plan filed and approved at every step."""
     data = f"%PDF-1.4 plan {handle.id}".encode()
     await people(handle, rules, stack, region).plan(base_of(handle), data=data)
+
+
+async def to_review(
+    stack: Stack,
+    handles: list[WorkflowHandle[Any, Any]],
+    rules: ProgramRules,
+    region: str = "410100",
+) -> None:
+    """Each cycle's plan accepted at every step and its self-evaluation filed, then time skipped
+    a minute past the self-evaluation's due date (the first cycle's), when the review opens."""
+    for handle in handles:
+        await to_implementing(stack, handle, rules, region)
+        await file_self_evaluation(stack, handle)
+    first = await state(handles[0])
+    assert first.stage == Stage.IMPLEMENTING
+    wait = first.deadlines["self_evaluation"] - await stack.env.get_current_time()
+    await stack.env.sleep(wait + timedelta(minutes=1))

@@ -12,7 +12,10 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
+from services.registry import store
 from shared.contracts.calendars import ApplyCalendar, CalendarApplyResult
+from shared.contracts.registry import BaseRegistration
+from shared.db import session_scope
 from shared.domain.holidays import holiday_table_document, load_holiday_table_file
 from shared.domain.rules import ProgramRules, load_rules_file
 from shared.rpc import RpcClient
@@ -93,6 +96,28 @@ async def register(
     await apply_holidays(stack, rules, holiday_table_document(load_holiday_table_file(BUNDLED)))
     first = await this_year(stack)
     await apply_test_years(stack, rules, list(range(first, first + known_years)))
+
+
+def register_units(
+    stack: Stack, rules: ProgramRules, units: dict[str, str], *, region: str, name: str
+) -> None:
+    """Participants of the program's kinds (``units``: base -> kind) in ``region``, each named
+    ``name`` and its id, with three staff, one senior; a unit already there stays."""
+    with session_scope(stack.registry_db) as session:
+        for base, kind in units.items():
+            if store.get_base(session, program=rules.id, base=base) is not None:
+                continue
+            reg = BaseRegistration.model_validate(
+                {
+                    "id": base,
+                    "name": f"{name} {base}",
+                    "region": region,
+                    "domain": "新材料",
+                    "kind": kind,
+                    "staff": {"total": 3, "senior_full_time": 1},
+                }
+            )
+            store.add_base(session, program=rules.id, reg=reg)
 
 
 async def this_year(stack: Stack) -> int:

@@ -155,13 +155,7 @@ async def _preset_year(stack: Stack, name: str, bases: list[str], scores: dict[s
     year = await presets.this_year(stack)
     program_year = await launch(stack, rules, year, expected=len(bases))
     handles = cycles(stack, rules, year, bases)
-    for handle in handles.values():
-        await driver.to_implementing(stack, handle, rules)
-        await driver.file_self_evaluation(stack, handle)
-    state = await driver.state(next(iter(handles.values())))
-    assert state.stage == Stage.IMPLEMENTING
-    wait = state.deadlines["self_evaluation"] - await stack.env.get_current_time()
-    await stack.env.sleep(wait + timedelta(minutes=1))
+    await driver.to_review(stack, list(handles.values()), rules)
     for base, handle in handles.items():
         assert (await driver.state(handle)).stage == Stage.UNDER_REVIEW
         for expert in (await driver.state(handle)).experts:
