@@ -28,10 +28,15 @@ class Rendered:
 
     def matches(self, if_none_match: str | None) -> bool:
         """Whether an ``If-None-Match`` header names this rendering (or is ``*``)."""
-        if not if_none_match:
-            return False
-        tags = {t.strip().removeprefix("W/") for t in if_none_match.split(",")}
-        return "*" in tags or self.etag in tags
+        return etag_matches(self.etag, if_none_match)
+
+
+def etag_matches(etag: str, if_none_match: str | None) -> bool:
+    """Whether an ``If-None-Match`` header names ``etag`` (or is ``*``)."""
+    if not if_none_match:
+        return False
+    tags = {t.strip().removeprefix("W/") for t in if_none_match.split(",")}
+    return "*" in tags or etag in tags
 
 
 class ExportCache:

@@ -1,5 +1,8 @@
 """公示 results as CSV (UTF-8 with a BOM, so Excel reads the Chinese) and XLSX.
 
+The CSV is made a chunk of rows at a time (:func:`csv_chunks`), so a response streams it; the
+XLSX is a zip whose directory comes last, so it is made whole (and rendered once per notice).
+
 Both carry, per base, the grade, the outcome (rectification ordered, rectified, de-listed,
 vetoed, overdue, ...) and its reason, and the objections with their outcomes, so they say what
 the notice says. Cells a spreadsheet would run as a formula are quoted.
@@ -9,7 +12,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from openpyxl import Workbook
@@ -73,14 +76,27 @@ def _row(e: ResultEntry) -> list[Any]:
     return [_safe(get(e)) for _, get in COLUMNS]
 
 
-def to_csv(notice: ResultsNotice) -> bytes:
-    """One header line and one line per base: the table a spreadsheet opens."""
+CSV_CHUNK_ROWS = 500  # rows a streamed CSV's chunk holds
+
+
+def csv_chunks(notice: ResultsNotice) -> Iterator[bytes]:
+    """The CSV, a chunk of ``CSV_CHUNK_ROWS`` rows at a time (the first with the BOM and the
+    header line): a response streams it without the whole file in memory."""
+    yield "\ufeff".encode() + _csv_lines([[label for label, _ in COLUMNS]])
+    entries = notice.entries
+    for start in range(0, len(entries), CSV_CHUNK_ROWS):
+        yield _csv_lines([_row(e) for e in entries[start : start + CSV_CHUNK_ROWS]])
+
+
+def _csv_lines(rows: list[list[Any]]) -> bytes:
     out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow([label for label, _ in COLUMNS])
-    for entry in notice.entries:
-        writer.writerow(_row(entry))
-    return "\ufeff".encode() + out.getvalue().encode("utf-8")
+    csv.writer(out).writerows(rows)
+    return out.getvalue().encode("utf-8")
+
+
+def to_csv(notice: ResultsNotice) -> bytes:
+    """One header line and one line per base: the table a spreadsheet opens (whole)."""
+    return b"".join(csv_chunks(notice))
 
 
 def heading(notice: ResultsNotice) -> tuple[str, str]:

@@ -10,6 +10,7 @@ import time
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -17,6 +18,7 @@ import pytest
 from services.gateway.app import create_app
 from services.gateway.deps import Deps
 from services.gateway.export_cache import ExportCache
+from services.gateway.exports import COLUMNS, CSV_CHUNK_ROWS, to_csv
 from services.gateway.rate_limit import SlidingWindow
 from shared.contracts.results import ResultEntry, ResultsNotice, dump_results, results_key
 from shared.objectstore import LocalObjectStore
@@ -63,6 +65,7 @@ async def gateway(tmp_path: Path) -> AsyncIterator[tuple[httpx.AsyncClient, obje
 
     app = create_app(build, close)
     app.state.public_reads = SlidingWindow(10_000, 60)  # the load below is one client
+    app.state.asgi_app = app  # driven with ASGI messages where httpx would join a stream
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(
@@ -114,7 +117,52 @@ async def test_an_etag_answers_304_and_each_format_renders_once(
     assert other.status_code == 200 and other.content == first.content
     xlsx = await http.get(RESULTS, params={"format": "xlsx"})
     assert xlsx.status_code == 200 and xlsx.headers["etag"] != first.headers["etag"]
-    assert state.exports.renders == 2  # type: ignore[attr-defined]
+    again_xlsx = await http.get(RESULTS, params={"format": "xlsx"})
+    assert again_xlsx.content == xlsx.content
+    assert state.exports.renders == 1  # type: ignore[attr-defined]  # the XLSX; the CSV streams
+
+
+async def test_the_csv_streams_a_chunk_of_rows_at_a_time(
+    gateway: tuple[httpx.AsyncClient, object],
+) -> None:
+    """The app's own ASGI messages (httpx's in-process transport joins them): the BOM and the
+    header, then a body message per CSV_CHUNK_ROWS rows, none sized in advance."""
+    _, state = gateway
+    sent: list[dict[str, Any]] = []
+
+    asked = asyncio.Event()
+    done = asyncio.Event()
+
+    async def receive() -> dict[str, Any]:
+        if not asked.is_set():
+            asked.set()
+            return {"type": "http.request", "body": b"", "more_body": False}
+        await done.wait()  # the client stays until the answer is sent
+        return {"type": "http.disconnect"}
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+        if message["type"] == "http.response.body" and not message.get("more_body"):
+            done.set()
+
+    scope = {
+        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "GET",
+        "scheme": "http", "path": RESULTS, "raw_path": RESULTS.encode(), "root_path": "",
+        "query_string": b"format=csv", "headers": [(b"host", b"gateway")],
+        "client": ("203.0.113.9", 4000), "server": ("gateway", 80),
+    }  # fmt: skip
+    await asyncio.wait_for(state.asgi_app(scope, receive, send), 30)  # type: ignore[attr-defined]
+    start = sent[0]
+    headers = {k.decode(): v.decode() for k, v in start["headers"]}
+    assert start["status"] == 200 and headers["content-type"].startswith("text/csv")
+    assert "content-length" not in headers
+    chunks = [m["body"] for m in sent[1:] if m["body"]]
+    assert len(chunks) == 1 + -(-ROWS // CSV_CHUNK_ROWS)
+    assert (
+        chunks[0] == "\ufeff".encode() + ",".join(label for label, _ in COLUMNS).encode() + b"\r\n"
+    )
+    assert b"".join(chunks) == to_csv(_notice())
+    assert state.exports.renders == 0  # type: ignore[attr-defined]  # nothing kept whole
 
 
 async def test_a_client_over_the_public_limit_gets_429_with_retry_after(
@@ -156,14 +204,14 @@ async def test_an_export_of_a_notice_not_stored_is_404_with_its_code(
     latest = await http.get(RESULTS, params={"format": "csv"})
     assert first.status_code == latest.status_code == 200
     assert first.headers["etag"] == latest.headers["etag"]
-    assert state.exports.renders == 1  # type: ignore[attr-defined]
+    assert state.exports.renders == 0  # type: ignore[attr-defined]  # the CSV streams
 
 
 async def test_a_notice_stored_again_is_rendered_again_once_its_lookup_is_stale(
     gateway: tuple[httpx.AsyncClient, object],
 ) -> None:
     http, state = gateway
-    before = await http.get(RESULTS, params={"format": "csv"})
+    before = await http.get(RESULTS, params={"format": "xlsx"})
     deps: Deps = state.deps  # type: ignore[attr-defined]
     objects = deps.objects
     assert isinstance(objects, LocalObjectStore)
@@ -171,6 +219,6 @@ async def test_a_notice_stored_again_is_rendered_again_once_its_lookup_is_stale(
     changed = _notice().model_copy(update={"entries": _notice().entries[:10]})
     await objects.put(results_key("p1", 2030), dump_results(changed), "application/json")
     state.notice_refs.forget("p1", 2030)  # type: ignore[attr-defined]  # as after REMEMBER_S
-    after = await http.get(RESULTS, params={"format": "csv"})
+    after = await http.get(RESULTS, params={"format": "xlsx"})
     assert after.status_code == 200 and after.headers["etag"] != before.headers["etag"]
     assert state.exports.renders == 2  # type: ignore[attr-defined]

@@ -7,14 +7,14 @@ from typing import Annotated, Literal
 from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Header, Path, Query, Request
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import JSONResponse, Response, StreamingResponse
 from starlette.datastructures import State
 
 from services.gateway.access import reads_documents
 from services.gateway.auth import UserDep, require, rpc
 from services.gateway.deps import Deps, DepsDep
-from services.gateway.export_cache import ExportCache, Rendered
-from services.gateway.exports import to_csv, to_xlsx
+from services.gateway.export_cache import ExportCache, Rendered, etag_matches
+from services.gateway.exports import csv_chunks, to_xlsx
 from services.gateway.notice_pdf import notice_pdf
 from services.gateway.notice_refs import NoticeRefs
 from services.gateway.problem_docs import authenticated, problem_responses
@@ -121,7 +121,6 @@ NoticeRefsDep = Annotated[NoticeRefs, Depends(notice_refs)]
 
 
 RENDERERS: dict[str, Callable[[ResultsNotice], bytes]] = {
-    "csv": to_csv,
     "xlsx": to_xlsx,
     "pdf": notice_pdf,
 }
@@ -186,19 +185,47 @@ async def results(
     """Public once published: a 公示 notice (the latest by default) with each base's grade,
     outcome and reason and the objections, as JSON (``ResultsNotice``), CSV (UTF-8 with a
     BOM), XLSX or the PDF notice. Each export is rendered once per notice and carries an
-    ``ETag``; ``If-None-Match`` with it answers 304."""
+    ``ETag``; ``If-None-Match`` with it answers 304. The CSV is streamed a chunk of rows at a
+    time, never whole in memory; XLSX and PDF (whose zip directory and cross-reference table
+    come last) are rendered whole, once per notice."""
     if format == "json":
         doc = await load_notice(deps, program, year, notice)
         return JSONResponse(doc.model_dump(mode="json"))
+    if format == "csv":
+        return await _streamed_csv(deps, refs, program, year, notice, if_none_match)
     number, rendered = await export(deps, cache, refs, program, year, notice, format)
-    headers = {
-        "ETag": rendered.etag,
-        "Cache-Control": "public, max-age=60",
-        "Content-Disposition": f"attachment; filename={program}-{year}-results-{number}.{format}",
-    }
+    headers = _export_headers(program, year, number, format, rendered.etag)
     if rendered.matches(if_none_match):
         return Response(status_code=304, headers=headers)
     return Response(rendered.body, media_type=MEDIA_TYPES[format], headers=headers)
+
+
+def _export_headers(program: str, year: int, number: int, format: str, etag: str) -> dict[str, str]:
+    return {
+        "ETag": etag,
+        "Cache-Control": "public, max-age=60",
+        "Content-Disposition": f"attachment; filename={program}-{year}-results-{number}.{format}",
+    }
+
+
+async def _streamed_csv(
+    deps: Deps,
+    refs: NoticeRefs,
+    program: str,
+    year: int,
+    number: int | None,
+    if_none_match: str | None,
+) -> Response:
+    """The CSV of notice ``number`` streamed from the stored notice. Its rendering is a function
+    of the stored notice alone, so the stored notice's digest is its strong ETag: a 304 is
+    answered without reading the notice."""
+    ref = await refs.get(program, year, number, lambda: notice_ref(deps, program, year, number))
+    headers = _export_headers(program, year, ref.number, "csv", f'"csv-{ref.digest}"')
+    if etag_matches(headers["ETag"], if_none_match):
+        return Response(status_code=304, headers=headers)
+    doc = await load_notice(deps, program, year, ref.number)
+    # A plain iterator: Starlette makes each chunk in a worker thread, off the event loop.
+    return StreamingResponse(csv_chunks(doc), media_type=MEDIA_TYPES["csv"], headers=headers)
 
 
 @router.get(
