@@ -23,6 +23,7 @@ from services.sim.people import Cast, PatientTemporalChannel, People, Refused
 from shared.contracts.cycle import CycleState
 from shared.contracts.workflow_names import cycle_id, program_year_id
 from shared.domain.grading import DecisionRecord, recompute
+from shared.domain.participants import pinned_rules
 from shared.domain.rules import ProgramRules
 from shared.eventlog import read_events
 from shared.events.subjects import event_filter
@@ -118,8 +119,11 @@ class Actors:
             )
 
         self.channel = PatientTemporalChannel(handle, objects)
-        # A simulated city officer covers the program's whole region.
-        self.people = People(self.channel, rules, Cast(region=rules.region, prefix="sim-"))
+        # A simulated city officer covers the program's whole region. Synthetic bases are of the
+        # program's first kind, so they act under the rules its cycles pin (its rubric).
+        self.people = People(
+            self.channel, pinned_rules(rules), Cast(region=rules.region, prefix="sim-")
+        )
         self._clock = clock
         self.late_refused = 0
         self.refused: Counter[str] = Counter()

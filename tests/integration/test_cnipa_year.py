@@ -7,7 +7,10 @@ national steps of the kinds' chains are not yet run by the workflow."""
 
 from __future__ import annotations
 
+from services.sim.virtual import run_virtual_year
+from shared.domain.rules import load_rules_file
 from shared.domain.stages import Stage
+from shared.settings import DEPLOY_DIR
 from tests.conftest import Stack
 from tests.integration import presets
 from tests.integration.kinds_year import run_kinds_year
@@ -40,3 +43,14 @@ async def test_a_cnipa_year_runs_each_kind_under_its_own_rules(dated_stack: Stac
     }
     for handle in run.handles.values():
         assert (await finish(stack, handle)).stage == Stage.CLOSED
+
+
+async def test_a_simulated_cnipa_year_scores_its_units_on_their_kinds_rubric() -> None:
+    """navcycle demo on the preset: the synthetic units are of the first kind (the zones), whose
+    cycles pin the zones' rubric, and the simulated experts score on it."""
+    rules = load_rules_file(DEPLOY_DIR / "programs" / "cnipa-pilot-2015.yaml")
+    summary = await run_virtual_year(rules, bases=8, year=2031)
+    assert summary.outcomes.total() == 8
+    assert set(summary.outcomes) <= {"closed", "delisted"}
+    assert summary.grades.total() == 8 and summary.recompute_mismatches == []
+    assert summary.refused == {}
