@@ -54,6 +54,7 @@ from shared.contracts.registry import (
     PinnedRules,
 )
 from shared.contracts.results import dump_results, results_key
+from shared.contracts.targets import ActualsByYear, ReadTargetActuals, StoreTargetActuals
 from shared.contracts.workflow_names import cycle_id, program_year_id
 from shared.domain.holidays import HolidayCalendar, parse_holiday_table
 from shared.domain.participants import UnknownKind, pinned_rules
@@ -65,6 +66,7 @@ from shared.publisher import EventPublisher
 from shared.rpc import Empty, RpcClient, RpcError
 from shared.starters import start_program_year
 from workflows.outcome_decisions import decided_events
+from workflows.target_actuals import read_actuals, store_actuals
 
 
 def _pinned(rules: ProgramRules, base: BaseInfo) -> ProgramRules:
@@ -306,6 +308,16 @@ class CycleActivities:
             if i % 100 == 0:
                 activity.heartbeat(i)
         return len(events)
+
+    @activity.defn
+    async def store_target_actuals(self, req: StoreTargetActuals) -> ActualsByYear:
+        """Keep the year's reported actuals; the earlier years' asked for, read back."""
+        await store_actuals(self._objects, req.program, req.year, req.actuals)
+        return ActualsByYear(years=await read_actuals(self._objects, req.program, req.earlier))
+
+    @activity.defn
+    async def read_target_actuals(self, req: ReadTargetActuals) -> ActualsByYear:
+        return ActualsByYear(years=await read_actuals(self._objects, req.program, req.years))
 
     @activity.defn
     async def launch_program_year(self, req: LaunchRequest) -> LaunchResult:

@@ -15,7 +15,9 @@ workflow's id as its parent and reports to it.
 
 from __future__ import annotations
 
+import asyncio
 import functools
+from collections import Counter
 from datetime import timedelta
 from typing import Any
 
@@ -44,8 +46,15 @@ with workflow.unsafe.imports_passed_through():
     from shared.contracts.program_year import ProgramYearInput, ProgramYearState
     from shared.contracts.registry import GetProgram, ListBasesRequest
     from shared.contracts.results import ObjectionSummary, ResultEntry, ResultsNotice
+    from shared.contracts.targets import (
+        ReadTargetActuals,
+        ReportTargetActuals,
+        StoreTargetActuals,
+        TargetProgressView,
+    )
     from shared.domain import errors
     from shared.domain.grading import Grade
+    from shared.domain.target_reports import ReportError, measure, parse_report, program_targets
     from shared.events import payloads as ev
     from shared.events.envelope import new_event
     from workflows.activities import CycleActivities
@@ -62,6 +71,10 @@ RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=time
 # Outcome rules (tiers, promotion, exit) decided once the results are final: years that finalized
 # before this change have no marker and decide none.
 OUTCOME_DECISIONS = "outcome-decisions"
+# Program-level target reports (an update) and, in a multi-year program's checkpoint years, the
+# targets measured when the year closes (program.evaluated in its mid-term and final years).
+TARGET_REPORTS = "target-reports"
+PROGRAM_EVALUATION = "program-evaluation"
 
 
 @workflow.defn(name=names.PROGRAM_YEAR_WORKFLOW)
@@ -70,6 +83,7 @@ class ProgramYearWorkflow:
     def __init__(self, inp: ProgramYearInput) -> None:
         self._s = inp.model_copy(deep=True)
         self._calendar: CalendarApplied | None = None
+        self._reporting = asyncio.Lock()
 
     @workflow.run
     async def run(self, inp: ProgramYearInput) -> ProgramYearState:
@@ -91,6 +105,8 @@ class ProgramYearWorkflow:
             s.regraded = []
             if self._outcomes_changed() or corrected:
                 await self._publish(kind="supplementary", corrected=corrected)
+            if self._checkpoint() and workflow.patched(PROGRAM_EVALUATION):
+                await self._evaluate()
             s.phase = "done"
         return self.state()
 
@@ -269,6 +285,133 @@ class ProgramYearWorkflow:
             retry_policy=RETRY,
         )
         s.sequence += published
+
+    # ---------------------------------------------------------------- targets
+
+    def _checkpoint(self) -> bool:
+        rules = self._s.rules
+        return (
+            rules is not None
+            and rules.span is not None
+            and rules.span.is_checkpoint(self._s.year)
+            and bool(program_targets(rules.targets))
+        )
+
+    def _years_read(self) -> list[int]:
+        """The years a measurement in this year reads: the span's up to this year; without a
+        span, from the first program-level target's start."""
+        s = self._s
+        assert s.rules is not None
+        if s.rules.span is not None:
+            return s.rules.span.years_read(s.year)
+        starts = [t.start_year for t in program_targets(s.rules.targets).values()]
+        return list(range(min(starts, default=s.year), s.year + 1))
+
+    def _progress(
+        self, by_year: dict[int, dict[str, Any]], evaluation: str | None, revision: int
+    ) -> TargetProgressView:
+        s = self._s
+        assert s.rules is not None
+        return TargetProgressView(
+            year=s.year,
+            revision=revision,
+            actuals=by_year.get(s.year, {}),
+            years_read=self._years_read(),
+            evaluation=evaluation,
+            targets=measure(s.rules.targets, by_year, s.year),
+        )
+
+    @workflow.update(name=names.REPORT_TARGET_ACTUALS)
+    async def report_target_actuals(self, req: ReportTargetActuals) -> TargetProgressView:
+        """The province's report of the year's actuals: kept (a later report replaces it; the
+        same actuals again change nothing), measured with the earlier years' reports, and
+        published as ``targets.reported``."""
+        s = self._s
+        assert s.rules is not None
+        actuals = dict(parse_report(s.rules.targets, req.actuals))
+        async with self._reporting:
+            current = s.targets
+            if current is not None and current.revision > 0 and current.actuals == actuals:
+                return current
+            workflow.patched(TARGET_REPORTS)
+            years = self._years_read()
+            earlier = await workflow.execute_activity_method(
+                CycleActivities.store_target_actuals,
+                StoreTargetActuals(
+                    program=s.program,
+                    year=s.year,
+                    actuals=actuals,
+                    earlier=[y for y in years if y != s.year],
+                ),
+                start_to_close_timeout=ACTIVITY_TIMEOUT,
+                retry_policy=RETRY,
+            )
+            view = self._progress(
+                {**earlier.years, s.year: actuals},
+                current.evaluation if current else None,
+                (current.revision if current else 0) + 1,
+            )
+            s.targets = view
+            await self._emit(
+                ev.TargetsReported(
+                    actuals=actuals,
+                    revision=view.revision,
+                    by=req.by,
+                    years_read=view.years_read,
+                    targets=[line.model_dump(mode="json") for line in view.targets],
+                )
+            )
+            return view
+
+    @report_target_actuals.validator
+    def _validate_report(self, req: ReportTargetActuals) -> None:
+        rules = self._s.rules
+        if rules is None:
+            raise rejected(
+                errors.WRONG_STAGE,
+                "该项目年度尚在启动中 / the program year is still launching",
+                phase=self._s.phase,
+            )
+        try:
+            parse_report(rules.targets, req.actuals)
+        except ReportError as exc:
+            # invalid_input (a 422 the API has words for), the reason's stable code beside it
+            raise rejected(errors.INVALID_INPUT, str(exc), reason=exc.code, keys=exc.keys) from None
+
+    @workflow.query(name=names.TARGET_PROGRESS)
+    def target_progress(self) -> TargetProgressView | None:
+        return self._s.targets
+
+    async def _evaluate(self) -> None:
+        """A checkpoint: the program-level targets measured on every year's reported actuals up
+        to this one; in the mid-term and final years published as ``program.evaluated``."""
+        s = self._s
+        assert s.rules is not None and s.rules.span is not None
+        async with self._reporting:
+            read = await workflow.execute_activity_method(
+                CycleActivities.read_target_actuals,
+                ReadTargetActuals(
+                    program=s.program, years=[y for y in self._years_read() if y != s.year]
+                ),
+                start_to_close_timeout=ACTIVITY_TIMEOUT,
+                retry_policy=RETRY,
+            )
+            by_year = dict(read.years)
+            if s.targets is not None and s.targets.revision > 0:
+                by_year[s.year] = s.targets.actuals
+            kind = s.rules.span.evaluation(s.year)
+            view = self._progress(by_year, kind, s.targets.revision if s.targets else 0)
+            s.targets = view
+            if kind is not None:
+                await self._emit(
+                    ev.ProgramEvaluated(
+                        kind=kind,
+                        years_read=view.years_read,
+                        years_reported=sorted(by_year),
+                        targets=[line.model_dump(mode="json") for line in view.targets],
+                        counts=dict(Counter(line.progress.status for line in view.targets)),
+                    )
+                )
 
     # ---------------------------------------------------------------- notices
 
@@ -534,6 +677,7 @@ class ProgramYearWorkflow:
             publication_provisional=s.publication_provisional,
             objections=len(s.objections),
             concluded=len(s.concluded),
+            targets=s.targets,
         )
 
     # ---------------------------------------------------------------- helpers

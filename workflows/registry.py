@@ -27,6 +27,8 @@ def activity_methods(acts: CycleActivities) -> list[Callable[..., Any]]:
         acts.launch_program_year,
         acts.finalize_cycles,
         acts.decide_outcomes,
+        acts.store_target_actuals,
+        acts.read_target_actuals,
         acts.open_assignments,
         acts.reassign_experts,
         acts.end_later_cycles,

@@ -10,6 +10,7 @@ from pydantic import Field
 from shared.contracts.cycle import CycleConcluded, CycleGraded
 from shared.contracts.objections import Objection
 from shared.contracts.strict import StrictModel
+from shared.contracts.targets import TargetProgressView
 from shared.domain.rules import ProgramRules
 
 
@@ -41,6 +42,9 @@ class ProgramYearInput(StrictModel):
     finalized_at: datetime | None = None
     concluded: dict[str, CycleConcluded] = Field(default_factory=dict)
     secret: str = Field("", description="Given to this year's cycles; their reports carry it")
+    targets: TargetProgressView | None = Field(
+        None, description="The year's reported target actuals and progress (None: no report yet)"
+    )
 
 
 class ProgramYearState(StrictModel):
@@ -56,6 +60,7 @@ class ProgramYearState(StrictModel):
     publication_provisional: bool = False
     objections: int = 0
     concluded: int = 0
+    targets: TargetProgressView | None = None
 
 
 class LaunchRequest(StrictModel):

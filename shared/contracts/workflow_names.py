@@ -32,6 +32,8 @@ CALENDAR_APPLIED = "calendar_applied"  # a program year's too
 LODGE_OBJECTION = "lodge_objection"
 DECIDE_OBJECTION = "decide_objection"
 OBJECTIONS = "objections"
+REPORT_TARGET_ACTUALS = "report_target_actuals"
+TARGET_PROGRESS = "target_progress"
 CYCLE_GRADED = "cycle_graded"
 CYCLE_CONCLUDED = "cycle_concluded"
 

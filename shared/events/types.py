@@ -44,6 +44,8 @@ class EventType(StrEnum):
     CALENDAR_APPLIED = "calendar.applied"
     BASE_DESIGNATED = "base.designated"  # 验收: designated a provincial base
     OUTCOME_DECIDED = "outcome.decided"  # an outcome rule applied to a final grade
+    TARGETS_REPORTED = "targets.reported"  # a year's actuals against the program's targets
+    PROGRAM_EVALUATED = "program.evaluated"  # a multi-year program's mid-term or final evaluation
 
     @property
     def cloudevents_type(self) -> str:

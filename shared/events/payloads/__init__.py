@@ -62,6 +62,7 @@ from shared.events.payloads.review import (
     ReviewOpened,
     ReviewScored,
 )
+from shared.events.payloads.targets import ProgramEvaluated, TargetsReported
 
 __all__ = [
     "SCHEMA_BASE_URL",
@@ -96,6 +97,7 @@ __all__ = [
     "PlanReturned",
     "PlanStepTakenOver",
     "PlanVerified",
+    "ProgramEvaluated",
     "ProgramLaunched",
     "RectificationFailed",
     "RectificationFiled",
@@ -112,6 +114,7 @@ __all__ = [
     "SelfevalOverdue",
     "StoredNotice",
     "TargetNote",
+    "TargetsReported",
     "UnknownPayload",
     "payload_model",
     "payload_models",
