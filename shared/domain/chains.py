@@ -9,11 +9,16 @@ Seed 002's provinces do this: 「汇总后于5月8日前报送我局」. Pure: n
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timezone
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from shared.domain.regions import RegionLevel, level_rank, region_level
+from shared.domain.holidays import WorkingDayCalendar
+from shared.domain.periods import Deadline, resolve_period
+from shared.domain.regions import RegionLevel, level_rank, region_at, region_level
 from shared.domain.timespec import parse_timespec
 
 ChainLevel = Literal["city", "province", "national"]
@@ -107,3 +112,37 @@ def _rank(level: ChainLevel) -> int:
 def aggregation(chain: list[ChainStep]) -> ChainStep | None:
     """The chain's aggregation step, if it has one (at most the first)."""
     return next((s for s in chain if s.kind == "aggregate"), None)
+
+
+@dataclass(frozen=True)
+class Forwarding:
+    """What one region's aggregation step forwards, as one filing of its own: its units' plans."""
+
+    region: str
+    units: tuple[str, ...]
+
+
+def forwardings(step: ChainStep, units: Mapping[str, str]) -> list[Forwarding]:
+    """The filings an aggregation ``step`` makes: each region at the step's level with the units
+    (id -> region code) lying in it, regions and units in code order."""
+    if step.kind != "aggregate":
+        raise ValueError(f"the {step.level} step verifies each plan; it forwards nothing")
+    grouped: dict[str, list[str]] = {}
+    for unit, region in units.items():
+        collector = region_at(region, step.level)
+        if collector is not None:
+            grouped.setdefault(collector, []).append(unit)
+    return [Forwarding(r, tuple(sorted(grouped[r]))) for r in sorted(grouped)]
+
+
+def forward_by(
+    step: ChainStep, *, launched_at: datetime, year: int, tz: timezone, days: WorkingDayCalendar
+) -> Deadline:
+    """When an aggregation step's filing is due: its ``forward_by`` from the year's launch,
+    counted as every other period of the program (a month-day in the program year, a holiday
+    moving the last day on)."""
+    if step.forward_by is None:
+        raise ValueError(f"the {step.level} step has no forward_by")
+    return resolve_period(
+        parse_timespec(step.forward_by), anchor=launched_at, year=year, tz=tz, days=days
+    )

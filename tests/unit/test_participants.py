@@ -3,11 +3,20 @@ and aggregation steps."""
 
 from __future__ import annotations
 
+from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
 
-from shared.domain.chains import ChainStep, aggregation, chain_problems
+from shared.domain.chains import (
+    ChainStep,
+    Forwarding,
+    aggregation,
+    chain_problems,
+    forward_by,
+    forwardings,
+)
+from shared.domain.holidays import HolidayCalendar, load_holiday_table_file
 from shared.domain.participants import (
     DEFAULT_KIND,
     UnknownKind,
@@ -243,3 +252,25 @@ def test_a_base_whose_kind_the_program_dropped_stands_under_the_first() -> None:
     plain = load_rules_file(PROGRAMS / "henan-nav-base.yaml")
     assert standing_kind(plain, "trading_centre") == "base"
     assert kind_rubric(plain, None) == plain.rubric
+
+
+def test_a_province_forwards_its_own_units_plans_by_its_date() -> None:
+    rules = load_rules_file(PROGRAMS / "cnipa-pilot-2015.yaml")
+    step = participant_rules(rules, "experimental_zone").chain[0]
+    units = {"suzhou": "320500", "nanjing": "320100", "shenzhen": "440300", "jiangning": "320115"}
+    assert forwardings(step, units) == [
+        Forwarding("320000", ("jiangning", "nanjing", "suzhou")),
+        Forwarding("440000", ("shenzhen",)),
+    ]
+    with pytest.raises(ValueError, match="forwards nothing"):
+        forwardings(ChainStep(level="national"), units)
+    beijing = timezone(timedelta(hours=8))
+    calendar = HolidayCalendar(
+        load_holiday_table_file(DEPLOY_DIR / "calendars" / "cn-statutory.yaml"),
+        package_fallback=False,
+    )
+    launched = datetime(2026, 4, 24, 9, 0, tzinfo=beijing)
+    due = forward_by(step, launched_at=launched, year=2026, tz=beijing, days=calendar)
+    # 8 May 2026 is a Friday and a working day: the end of that day, Beijing time
+    assert due.until == datetime(2026, 5, 9, 0, 0, tzinfo=beijing)
+    assert due.last_day == date(2026, 5, 8) and not due.provisional
