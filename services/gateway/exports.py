@@ -1,7 +1,9 @@
 """公示 results as CSV (UTF-8 with a BOM, so Excel reads the Chinese) and XLSX.
 
 The CSV is made a chunk of rows at a time (:func:`csv_chunks`), so a response streams it; the
-XLSX is a zip whose directory comes last, so it is made whole (and rendered once per notice).
+XLSX is a zip whose directory comes last, so it is made whole (and rendered once per notice),
+in openpyxl's write-only mode: rows go out as they are appended instead of staying as cell
+objects (20,000 rows: 1 MiB of Python memory at the peak instead of 74).
 
 Both carry, per base, the grade, the outcome (rectification ordered, rectified, de-listed,
 vetoed, overdue, ...) and its reason, and the objections with their outcomes, so they say what
@@ -124,10 +126,9 @@ def heading(notice: ResultsNotice) -> tuple[str, str]:
 
 
 def to_xlsx(notice: ResultsNotice) -> bytes:
-    book = Workbook()
-    sheet = book.active
-    assert sheet is not None
-    sheet.title = "公示结果"
+    # Write-only: each row is written out as it is appended, not kept as cell objects.
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet("公示结果")
     title, period = heading(notice)
     sheet.append([title])
     if period:
