@@ -22,6 +22,7 @@ from services.gateway.routes import (
     objections,
     pages,
     programs,
+    targets,
 )
 from services.gateway.upload_gate import UploadGate
 
@@ -60,6 +61,7 @@ def create_app(
     app.include_router(bases_admin.router)
     app.include_router(cycles.router)
     app.include_router(objections.router)
+    app.include_router(targets.router)
     app.include_router(documents.router)
     app.include_router(inbox.router)
     app.include_router(dashboard.router)

@@ -27,6 +27,7 @@ from shared.contracts.dashboard import (
     YearQuery,
 )
 from shared.contracts.program_year import ProgramYearState
+from shared.contracts.targets import TargetProgressView
 from shared.contracts.workflow_names import program_year_id
 from shared.paging import MAX_PAGE
 
@@ -46,6 +47,11 @@ class YearView(BaseModel):
     )
     overdue_next_cursor: str | None = Field(
         None, description="More follow: GET .../dashboard/overdue?cursor= this"
+    )
+    targets: TargetProgressView | None = Field(
+        None,
+        description="The program-level targets' progress to their horizons as the year's"
+        " reported actuals measure it (None: no report this year)",
     )
 
 
@@ -105,4 +111,5 @@ async def year_view(deps: Deps, program: str, year: int, viewer: Principal) -> Y
         ),
         overdue=overdue.bases,
         overdue_next_cursor=overdue.next_cursor,
+        targets=state.targets,
     )

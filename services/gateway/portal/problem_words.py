@@ -275,6 +275,23 @@ PROBLEM_WORDS: dict[str, tuple[str, str]] = {
         "该异议已处理，不能重复处理。请刷新页面查看处理结果。",
         "That objection has already been decided. Please reload the page to see the decision.",
     ),
+    # Program-level target reports
+    "unknown_target": (
+        "本项目没有所列的项目级目标。请核对目标名称，只填报项目规则列出的目标。",
+        "The program has no program-level target by that name. Please check the names and"
+        " report only the targets the program's rules list.",
+    ),
+    "invalid_actual": (
+        "所列目标的实际值格式不符：数值须不小于0，里程碑填“是”或“否”，比率须填分子和分母。请改正后重新提交。",
+        "The actuals of the targets listed are of the wrong form: a number must be at least 0,"
+        " a milestone yes or no, a ratio its numerator and denominator. Please correct them"
+        " and send the report again.",
+    ),
+    "year_closed": (
+        "该项目年度已结束，不再受理目标实际值。如需更正，请联系运维人员。",
+        "The program year has ended and target actuals are no longer taken. To correct them,"
+        " please contact the system operators.",
+    ),
     # Bases in the registry
     "base_exists": (
         "该基地已登记，无需重复登记。",

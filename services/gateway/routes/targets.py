@@ -1,0 +1,148 @@
+"""Program-level target reports (issue 16) over HTTP: the province admin of a program reports a
+year's actuals against its program-level targets and gets the progress back.
+
+The report lives in the program year's workflow (update ``report_target_actuals``, see
+``shared/contracts/targets.py``), which checks it against the rules the year pinned and refuses
+``invalid_input`` with the reason; here the reason is the answer's code: ``unknown_target``
+(a key the program has no program-level target for) or ``invalid_actual`` (a value of the
+wrong shape), both 422 with the keys at fault. A year whose workflow has ended is 409
+``year_closed``; a year never launched, 404 ``program_year_not_found``.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from fastapi import APIRouter
+from nats.errors import Error as NatsError
+from pydantic import BaseModel, ConfigDict, Field
+from temporalio.client import WorkflowExecutionStatus, WorkflowHandle
+from temporalio.service import RPCError, RPCStatusCode
+
+from services.gateway.auth import UserDep, require
+from services.gateway.deps import Deps, DepsDep
+from services.gateway.identity.tokens import Principal
+from services.gateway.problem_docs import authenticated
+from services.gateway.problems import ApiError
+from services.gateway.routes.params import IdempotencyKey, Program, Year
+from services.gateway.temporal_errors import call_workflow
+from shared import audit
+from shared.contracts import workflow_names as names
+from shared.contracts.targets import ReportTargetActuals, TargetProgressView
+from shared.contracts.workflow_names import program_year_id
+
+UPDATE_TIMEOUT = timedelta(seconds=20)
+
+router = APIRouter(prefix="/v1/programs/{program}/years/{year}", tags=["targets"])
+
+_CLOSED = ApiError(
+    409,
+    "year_closed",
+    "该项目年度已结束，不再受理目标实际值 — the program year has ended; target actuals are no"
+    " longer taken",
+)
+_NOT_LAUNCHED = ApiError(
+    404, "program_year_not_found", "该项目年度尚未启动 — no such program year has been launched"
+)
+
+
+class ActualsBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    actuals: dict[str, Any] = Field(
+        description="目标键 → 本年度实际值 — the year's actual by target key: a number (at least"
+        " 0), true/false for a milestone, {numerator, denominator} for a ratio"
+    )
+
+
+async def _ended(handle: WorkflowHandle[Any, Any]) -> bool:
+    try:
+        described = await handle.describe()
+    except RPCError as exc:
+        if exc.status == RPCStatusCode.NOT_FOUND:
+            return False
+        raise
+    return described.status not in (None, WorkflowExecutionStatus.RUNNING)
+
+
+async def _report(
+    handle: WorkflowHandle[Any, Any], req: ReportTargetActuals, key: str | None
+) -> TargetProgressView:
+    try:
+        return await handle.execute_update(
+            names.REPORT_TARGET_ACTUALS,
+            req,
+            id=f"target-actuals:{key}" if key else None,
+            result_type=TargetProgressView,
+            rpc_timeout=UPDATE_TIMEOUT,
+        )
+    except RPCError as exc:
+        if exc.status == RPCStatusCode.FAILED_PRECONDITION or (
+            exc.status == RPCStatusCode.NOT_FOUND and await _ended(handle)
+        ):
+            raise _CLOSED from None
+        if exc.status == RPCStatusCode.NOT_FOUND:
+            raise _NOT_LAUNCHED from None
+        raise
+
+
+def _refusal(exc: ApiError) -> ApiError:
+    """The workflow's ``invalid_input`` with a report's reason, under the reason's own code."""
+    reason, keys = exc.extra.get("reason"), exc.extra.get("keys", [])
+    if exc.code != "invalid_input":
+        return exc
+    if reason == "unknown_target":
+        return ApiError(422, "unknown_target", exc.detail, keys=keys)
+    if reason == "invalid_actual":
+        return ApiError(422, "invalid_actual", exc.detail, keys=keys)
+    return exc
+
+
+async def _audit(
+    deps: Deps, user: Principal, program: str, year: int, view: TargetProgressView
+) -> None:
+    event = audit.operator_action(
+        actor=user.name,
+        via="api",
+        action="targets.report",
+        target=f"targets/{program}/{year}",
+        arguments={"revision": view.revision, "keys": sorted(view.actuals), "role": user.role},
+        program=program,
+        year=year,
+    )
+    try:
+        await audit.record(deps.nats.jetstream(), event)
+    except NatsError as exc:
+        raise ApiError(
+            503,
+            "audit_unavailable",
+            f"revision {view.revision} is kept but its audit record was not written: {exc}",
+        ) from None
+
+
+@router.put(
+    "/target-actuals",
+    response_model=TargetProgressView,
+    responses=authenticated(404, 409, 422),
+)
+async def report_target_actuals(
+    program: Program,
+    year: Year,
+    body: ActualsBody,
+    deps: DepsDep,
+    user: UserDep,
+    idempotency_key: IdempotencyKey = None,
+) -> TargetProgressView:
+    """报告项目级目标实际值 — the year's actuals against the program-level targets, by the
+    program's province admin: kept (the same actuals again change nothing; others replace
+    them as a new revision) and answered with the progress to each target's horizon."""
+    await require(deps, user, "administer", program=program)
+    handle = deps.temporal.get_workflow_handle(program_year_id(program, year))
+    req = ReportTargetActuals(actuals=body.actuals, by=user.name)
+    try:
+        view = await call_workflow(_report(handle, req, idempotency_key), what="the report")
+    except ApiError as exc:
+        raise _refusal(exc) from None
+    await _audit(deps, user, program, year, view)
+    return view
