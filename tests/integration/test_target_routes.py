@@ -24,7 +24,7 @@ from tests.conftest import Stack
 from tests.integration import driver
 from tests.integration.gateway_fixture import Api, gateway
 from tests.integration.test_program_year import launch
-from tests.integration.test_xingan_years import ACTUALS, xingan_years
+from tests.integration.test_xingan_years import ACTUALS, lines, xingan_years
 
 PROGRAM = "xingan-years"  # the rules of test_xingan_years, in years of this test's own
 BASE = "xa-centre"
@@ -57,20 +57,6 @@ def problem(resp: httpx.Response, status: int, code: str) -> dict[str, Any]:
     return found
 
 
-def lines(view: dict[str, Any]) -> dict[str, tuple[Any, ...]]:
-    """key -> (figure, target, completion, status, zh words) of each target's line."""
-    return {
-        t["key"]: (
-            t["progress"]["figure"],
-            t["progress"]["target"],
-            t["progress"]["completion"],
-            t["progress"]["status"],
-            t["status_zh"],
-        )
-        for t in view["targets"]
-    }
-
-
 async def test_the_province_admin_reports_actuals_and_the_year_view_shows_progress(
     api: Api, stack: Stack
 ) -> None:
@@ -91,9 +77,11 @@ async def test_the_province_admin_reports_actuals_and_the_year_view_shows_progre
     view = first.json()
     assert (view["year"], view["revision"], view["years_read"]) == (year, 1, [year])
     assert view["actuals"]["pledge_financing"] == 6000
-    measured = lines(view)
+    measured = lines(view["targets"])
     assert len(measured) == 13
-    assert measured["new_invention_patents"] == (35.0, 30.0, 100.0, "met", "已完成")
+    assert measured["new_invention_patents"] == (35.0, 30.0, 100.0, "met")
+    words = {t["key"]: (t["status_zh"], t["status_en"]) for t in view["targets"]}
+    assert words["new_invention_patents"] == ("已完成", "met")
     again = await api.http.put(url, json={"actuals": ACTUALS[0]}, headers=api.auth("admin"))
     assert again.status_code == 200 and again.json() == view
 
