@@ -7,10 +7,10 @@ from fastapi import APIRouter
 from nats.errors import Error as NatsError
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from services.gateway import audited
 from services.gateway.auth import UserDep, require, rpc
 from services.gateway.deps import DepsDep
 from services.gateway.problem_docs import authenticated
-from services.gateway.problems import ApiError
 from services.gateway.routes.params import Base, Program, Year
 from shared import audit
 from shared.contracts.assessment import Assignments, ReassignExperts
@@ -43,14 +43,6 @@ class ReassignBody(BaseModel):
         return self
 
 
-def _audit_failed(what: str, exc: Exception) -> ApiError:
-    return ApiError(
-        503,
-        "audit_unavailable",
-        f"{what} stands, but its audit record was not written; tell the operator: {exc}",
-    )
-
-
 @router.post("/bases/{base}/reinstate", responses=authenticated(409))
 async def reinstate_base(
     program: Program, base: Base, body: ReinstateBody, deps: DepsDep, user: UserDep
@@ -71,7 +63,7 @@ async def reinstate_base(
             deps.nats.jetstream(), done, actor=user.name, via="api", role=user.role
         )
     except NatsError as exc:
-        raise _audit_failed(f"the reinstatement of {base}", exc) from None
+        raise audited.failed(f"the reinstatement of {base}", exc) from None
     log.info("base.reinstated", program=program, base=base, by=user.name)
     return done
 
@@ -117,8 +109,5 @@ async def reassign_experts(
         year=year,
         base=base,
     )
-    try:
-        await audit.record(deps.nats.jetstream(), event)
-    except NatsError as exc:
-        raise _audit_failed("the reassignment", exc) from None
+    await audited.record(deps, event, "the reassignment")
     return done

@@ -15,11 +15,11 @@ from datetime import timedelta
 from typing import Any
 
 from fastapi import APIRouter
-from nats.errors import Error as NatsError
 from pydantic import BaseModel, ConfigDict, Field
 from temporalio.client import WorkflowExecutionStatus, WorkflowHandle
 from temporalio.service import RPCError, RPCStatusCode
 
+from services.gateway import audited
 from services.gateway.auth import UserDep, require
 from services.gateway.deps import Deps, DepsDep
 from services.gateway.identity.tokens import Principal
@@ -111,14 +111,7 @@ async def _audit(
         program=program,
         year=year,
     )
-    try:
-        await audit.record(deps.nats.jetstream(), event)
-    except NatsError as exc:
-        raise ApiError(
-            503,
-            "audit_unavailable",
-            f"revision {view.revision} is kept but its audit record was not written: {exc}",
-        ) from None
+    await audited.record(deps, event, f"revision {view.revision} of the report")
 
 
 @router.put(
