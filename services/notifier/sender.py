@@ -89,8 +89,12 @@ class OutboxSender:
                 self.dispatch_due()
             except Exception:
                 log.exception("sender.claim_failed")  # a database outage: try at the next poll
+            # asyncio.timeout, not wait_for: on Python 3.11 wait_for swallows a cancel that
+            # lands as the wake-up comes, and stop() then waited for this loop for ever (a CI
+            # run's notifier fixture hung in teardown).
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), self._limits.poll_s)
+                async with asyncio.timeout(self._limits.poll_s):
+                    await self._wake.wait()
 
     def dispatch_due(self) -> int:
         """Claim due deliveries for the free slots and start a task for each."""

@@ -292,7 +292,8 @@ async def dashboard_stream(
                     return
                 checked = loop.time()
             try:
-                note = await asyncio.wait_for(changes.get(), RECHECK_S)
+                async with asyncio.timeout(RECHECK_S):  # not wait_for: it can swallow a cancel
+                    note = await changes.get()
             except TimeoutError:
                 continue
             await asyncio.sleep(COALESCE_S)
