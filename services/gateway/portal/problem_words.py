@@ -103,8 +103,7 @@ PROBLEM_WORDS: dict[str, tuple[str, str]] = {
     ),
     "unknown_cursor": (
         "该列表的翻页位置已失效。请回到列表第一页重新浏览。",
-        "That place in the list is no longer valid. Please go back to the first page of the"
-        " list.",
+        "That place in the list is no longer valid. Please go back to the first page of the list.",
     ),
     "invalid_input": (
         "所填内容不完整（例如代为核实须说明理由）。请补充后重新提交。",
