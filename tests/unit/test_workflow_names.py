@@ -53,6 +53,10 @@ def test_clients_decode_each_update_answer_as_the_cycle_returns_it(update: str) 
 
 def test_a_program_year_answers_every_shared_name() -> None:
     d = _defn(ProgramYearWorkflow)
-    assert set(d.updates) == {names.LODGE_OBJECTION, names.DECIDE_OBJECTION}
+    assert set(d.updates) == {
+        names.LODGE_OBJECTION,
+        names.DECIDE_OBJECTION,
+        names.REPORT_TARGET_ACTUALS,
+    }
     assert set(d.signals) == {names.CYCLE_GRADED, names.CYCLE_CONCLUDED, names.CALENDAR_APPLIED}
     assert set(d.queries) == {names.STATE, names.OBJECTIONS}
