@@ -59,4 +59,4 @@ def test_a_program_year_answers_every_shared_name() -> None:
         names.REPORT_TARGET_ACTUALS,
     }
     assert set(d.signals) == {names.CYCLE_GRADED, names.CYCLE_CONCLUDED, names.CALENDAR_APPLIED}
-    assert set(d.queries) == {names.STATE, names.OBJECTIONS}
+    assert set(d.queries) == {names.STATE, names.OBJECTIONS, names.TARGET_PROGRESS}
