@@ -4,7 +4,13 @@
   domain and status, and the registration form posted by ``static/portal.js`` to
   ``POST /v1/programs/{p}/bases``, where the eligibility check (staff, domain, one base per domain)
   and the audit are the API's. A refusal (``not_eligible``, ``domain_taken``, ``base_exists``) is
-  shown in words beside the form.
+  shown in words beside the form, with each unmet condition in the page's language.
+- A program with kinds of participant (``participants``) gets a kind selector, each kind's names
+  in Chinese and English, and the chosen kind's conditions and declarations: a checkbox each, and
+  where ``evidence_required`` an evidence file, whose SHA-256 the browser computes
+  (``static/registration.js``) and sends as the declaration's evidence reference, which is what
+  the API takes (a document id may be typed instead). The file itself is not uploaded: the
+  registration API takes references only.
 
 The page reads through the API's own checks: ``require(..., "administer")`` as the registration
 route asks, and the program's listing through the route function itself.
@@ -12,6 +18,7 @@ route asks, and the program's listing through the route function itself.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
@@ -22,10 +29,12 @@ from services.gateway.deps import DepsDep
 from services.gateway.portal.common_pages import problem_page
 from services.gateway.portal.render import page
 from services.gateway.portal.session import PortalUser
-from services.gateway.portal.words import words
+from services.gateway.portal.words import Lang, words
 from services.gateway.problems import ApiError
 from services.gateway.routes import programs
 from shared.contracts.registry import GetProgram, PinnedRules
+from shared.domain.participants import participant_rules
+from shared.domain.rules import Declaration, ProgramRules
 from shared.paging import MAX_PAGE
 
 router = APIRouter(include_in_schema=False)  # pages, not API: kept out of OpenAPI
@@ -71,6 +80,35 @@ words(
             "This program asks for at least {staff} staff, {senior} of them senior full-time.",
         ),
         "registration.submit": ("登记", "Register"),
+        "registration.field.kind": ("参与单位类型", "Kind of participant"),
+        "registration.kind.rules": ("{name}的登记条件", "Conditions for a {name}"),
+        "registration.kind.domains": ("建设领域：{domains}", "Domains: {domains}"),
+        "registration.kind.domains_open": (
+            "建设领域（可另填）：{domains}",
+            "Domains (others accepted): {domains}",
+        ),
+        "registration.kind.host_types": ("承担主体类型：{types}", "Host types: {types}"),
+        "registration.kind.pct": (
+            "专利数据资源应不低于PCT最低文献量。",
+            "Data resources must cover at least the PCT minimum documentation.",
+        ),
+        "registration.kind.one_per_domain": (
+            "一个产业领域只登记一个单位。",
+            "One unit per industry domain.",
+        ),
+        "registration.kind.declarations": (
+            "申报事项：勾选即声明属实；标明需附证明材料的，请选择证明材料文件。",
+            "Declarations: ticking one affirms it; where evidence is required, choose the"
+            " evidence file.",
+        ),
+        "registration.kind.none": ("本类型无申报事项。", "This kind has no declarations."),
+        "registration.kind.evidence_required": ("（需附证明材料）", "(evidence required)"),
+        "registration.kind.evidence_file": ("证明材料文件", "Evidence file"),
+        "registration.kind.evidence_ref": (
+            "证明材料编号或SHA-256（选择文件后自动填写）",
+            "Evidence document id or SHA-256 (filled in when a file is chosen)",
+        ),
+        "registration.reasons": ("未满足的条件：", "Conditions not met:"),
     }
 )
 
@@ -107,4 +145,49 @@ async def province_bases(
         domains=list(eligibility.domains or []),
         min_staff=eligibility.min_staff,
         min_senior=eligibility.min_senior_full_time,
+        kinds=kind_choices(pinned.rules),
     )
+
+
+@dataclass(frozen=True)
+class KindChoice:
+    """One kind of participant as the form offers it: its names and its conditions."""
+
+    key: str
+    name_zh: str
+    name_en: str
+    min_staff: int
+    min_senior: int
+    domains: list[str]
+    domains_open: bool
+    host_types: list[str]
+    pct: bool
+    one_per_domain: bool
+    declarations: list[Declaration]
+
+    def name(self, lang: Lang) -> str:
+        return self.name_zh if lang == "zh" else self.name_en
+
+
+def kind_choices(rules: ProgramRules) -> list[KindChoice]:
+    """The program's kinds in its order; none for a program of one kind (no selector)."""
+    choices = []
+    for key in rules.participants:
+        own = participant_rules(rules, key)
+        e = own.eligibility
+        choices.append(
+            KindChoice(
+                key=key,
+                name_zh=own.name_zh,
+                name_en=own.name_en,
+                min_staff=e.min_staff,
+                min_senior=e.min_senior_full_time,
+                domains=list(e.domains),
+                domains_open=e.domains_open,
+                host_types=list(e.host_types),
+                pct=e.require_pct_minimum_data,
+                one_per_domain=e.one_base_per_domain,
+                declarations=list(e.declarations),
+            )
+        )
+    return choices
