@@ -14,6 +14,7 @@ from typing import Any
 
 import httpx
 import psycopg
+from nats.aio.client import Client as NatsClient
 from temporalio.client import WorkflowHandle
 from tenacity import (
     AsyncRetrying,
@@ -32,6 +33,7 @@ from shared.eventlog import read_events
 from shared.events.subjects import event_filter
 from shared.objectstore import ObjectStore
 from shared.settings import DEPLOY_DIR
+from shared.stream import EVENTS_STREAM
 from workflows.cycle import AnnualCycleWorkflow
 from workflows.replay import history_filename
 
@@ -192,3 +194,10 @@ async def until_json(
 
     _, body = await until(get, done, limit_s=limit_s, every=0.2, what=f"GET {path}")
     return body
+
+
+async def log_end(nc: NatsClient) -> int:
+    """The event log's last sequence now: a consumer started after it reads only what a test
+    publishes from here on, not every event the session's other tests left on the shared log
+    (a fresh consumer at 0 read thousands of them first, past a minute late in the run)."""
+    return int((await nc.jetstream().stream_info(EVENTS_STREAM)).state.last_seq)

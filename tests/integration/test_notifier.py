@@ -5,6 +5,7 @@ from __future__ import annotations
 import email
 import email.policy
 import threading
+import uuid
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -36,7 +37,7 @@ from shared.events.types import EventType
 from shared.migrations import upgrade
 from shared.publisher import EventPublisher
 from shared.rpc import RpcClient
-from tests.helpers import until
+from tests.helpers import log_end, until
 
 SECRET = "notifier-test-key"
 
@@ -104,7 +105,15 @@ async def notifier(
         limits=SenderLimits(poll_s=0.05),
     )
     recipients = Recipients([f"{receiver.url}/ok", f"{receiver.url}/broken"], ["bureau@test"])
-    service: Notifier = build_notifier(nats_url, engine, sender, recipients)
+    # A consumer of its own from the log's end: the tests publish their events after this.
+    service: Notifier = build_notifier(
+        nats_url,
+        engine,
+        sender,
+        recipients,
+        consumer=f"notifier-{uuid.uuid4().hex[:8]}",
+        start_after=await log_end(nc),
+    )
     await service.start()
     yield engine
     await service.stop()
@@ -130,7 +139,7 @@ async def test_a_rectification_order_reaches_inbox_webhook_and_mail(
     await EventPublisher(nc.jetstream()).publish(event)
 
     def mine(path: str) -> list[dict[str, Any]]:
-        # The consumer reads the whole log: other tests' events arrive too.
+        # This event's calls only: the module's other tests publish events too.
         return [
             c
             for c in receiver.calls
@@ -141,7 +150,7 @@ async def test_a_rectification_order_reaches_inbox_webhook_and_mail(
         parsed = [
             email.message_from_bytes(m, policy=email.policy.default) for m in sink[0].messages
         ]
-        # This event's mail only: the notifier reads the whole log, other tests' mails arrive too.
+        # This event's mail only: the module's other tests' mails arrive too.
         return [m for m in parsed if event.id in str(m.get("Message-ID", ""))]
 
     inbox = await until(
@@ -232,8 +241,6 @@ async def test_an_assignment_reaches_only_its_expert(notifier: Any, nc: NatsClie
         data={"expert": "exp-li", "round": 1, "due": "2026-10-16T00:00:00+08:00"},
     )
     await EventPublisher(js).publish(event)
-    # The notifier reads the whole log: in a long random-order run other modules' events come
-    # first, so the wait is the shared one (60 s), not a count of short sleeps.
     theirs = await until(
         lambda: _inbox(nc, audiences=["expert"], program="notify", recipient="exp-li"),
         lambda inbox: inbox.notices,

@@ -32,7 +32,7 @@ from shared.events.types import EventType
 from shared.migrations import upgrade
 from shared.publisher import EventPublisher
 from tests.event_samples import required
-from tests.helpers import until
+from tests.helpers import log_end, until
 from tests.integration.test_batch_consumer import _dead
 from tests.unit.test_outcome_rules import RULES
 
@@ -72,7 +72,7 @@ async def test_the_dashboard_keeps_it_in_the_timeline_only(
     engine = make_engine(f"sqlite:///{tmp_path / 'dashboard.db'}")
     upgrade(engine, DASHBOARD_MIGRATIONS)
     consumer = f"dashboard-{uuid.uuid4().hex[:8]}"
-    broker = build_broker(nats_url, engine, consumer=consumer)
+    broker = build_broker(nats_url, engine, consumer=consumer, start_after=await log_end(nc))
     await broker.start()
     try:
         publisher = EventPublisher(nc.jetstream())
@@ -114,7 +114,9 @@ async def test_the_notifier_sends_nothing_for_it_and_goes_on(
         limits=SenderLimits(poll_s=0.05),
     )
     consumer = f"notifier-{uuid.uuid4().hex[:8]}"
-    service = build_notifier(nats_url, engine, sender, Recipients(), consumer=consumer)
+    service = build_notifier(
+        nats_url, engine, sender, Recipients(), consumer=consumer, start_after=await log_end(nc)
+    )
     await service.start()
     try:
         publisher = EventPublisher(nc.jetstream())
