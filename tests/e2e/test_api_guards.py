@@ -682,6 +682,7 @@ NOT_IN_THE_CATALOGUE = {
         "GET",
         "/v1/programs/{program}/years/{year}/dashboard/objections",
     ): "the route-guard scan only",
+    ("GET", "/v1/programs/{program}/years/{year}/dashboard/overdue"): "test_paged_overdue.py",
     ("GET", "/v1/programs/{program}/years/{year}/dashboard/stream"): "the stream test below",
     ("GET", "/v1/programs/{program}/years/{year}/notices"): "public: test_results_story.py",
     ("GET", "/v1/programs/{program}/years/{year}/objections"): "public: test_objection_routes.py",
@@ -689,6 +690,7 @@ NOT_IN_THE_CATALOGUE = {
     ("POST", "/v1/programs/{program}/years/{year}/objections/{objection_id}/decision"): (
         "test_objection_routes.py"
     ),
+    ("PUT", "/v1/programs/{program}/years/{year}/target-actuals"): "test_target_routes.py",
 }
 
 
