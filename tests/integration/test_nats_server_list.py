@@ -12,7 +12,7 @@ from services.registry.tables import MIGRATIONS as REGISTRY_MIGRATIONS
 from shared.clients import connect_nats
 from shared.contracts.registry import ProgramList
 from shared.db import make_engine
-from shared.embedded import free_port
+from shared.embedded import free_port, nats_server
 from shared.migrations import upgrade
 from shared.rpc import Empty, RpcClient, ServiceHealth
 from shared.settings import Settings
@@ -22,9 +22,14 @@ def _settings(tmp_path: Path, nats_url: str) -> Settings:
     return Settings(_env_file=None, state_dir=tmp_path, nats_url=nats_url)  # type: ignore[call-arg]
 
 
-async def test_a_list_with_a_dead_server_reaches_the_live_one(
-    nats_url: str, tmp_path: Path
-) -> None:
+async def test_a_list_with_a_dead_server_reaches_the_live_one(tmp_path: Path) -> None:
+    # A server of its own: on the session's server the shared stack's registry answers
+    # programs.list too (a queue group), with every program the other tests made.
+    with nats_server(tmp_path / "nats") as nats_url:
+        await _reach_the_live_one(nats_url, tmp_path)
+
+
+async def _reach_the_live_one(nats_url: str, tmp_path: Path) -> None:
     live = urlsplit(nats_url).port
     dead = free_port()  # nothing listens there
     settings = _settings(tmp_path, f"nats://127.0.0.1:{dead} , nats://127.0.0.1:{live}")
