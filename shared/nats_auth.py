@@ -152,7 +152,8 @@ def _service(name: str, *publish: str, consumer: tuple[str, ...] = ()) -> Permis
 
 
 PERMISSIONS: Mapping[str, Permissions] = {
-    "registry": _service("registry"),
+    # The registry reads the outcome decisions (exits, re-application bans) through its own.
+    "registry": _service("registry", consumer=durable("registry")),
     "filings": _service("filings"),
     "assessment": _service(
         "assessment",

@@ -30,6 +30,7 @@ TITLES = {
     "deadline_passed": "The deadline has passed",
     "duplicate_filing": "Already filed",
     "invalid_scores": "The scores are invalid",
+    "computed_indicator": "The indicator is computed from its target, not scored",
     "already_scored": "Already scored",
     "invalid_extension": "The extension is invalid",
     "worker_unavailable": "The workflow worker is not answering",

@@ -24,6 +24,7 @@ HTTP_STATUS: dict[str, int] = {
     errors.DEADLINE_PASSED: 409,
     errors.DUPLICATE_FILING: 409,
     errors.INVALID_SCORES: 422,
+    errors.COMPUTED_INDICATOR: 422,
     errors.ALREADY_SCORED: 409,
     errors.INVALID_EXTENSION: 422,
     errors.INVALID_INPUT: 422,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import yaml
@@ -10,6 +11,7 @@ from faststream.nats import NatsBroker, NatsRouter
 from sqlalchemy import Engine
 
 from services.registry import store, use_cases
+from shared.consumer import event_consumer
 from shared.contracts.calendars import (
     ApplyCalendar,
     CalendarApplyResult,
@@ -37,6 +39,10 @@ from shared.contracts.registry import (
 )
 from shared.db import session_scope
 from shared.domain.rules import load_rules_file
+from shared.events.envelope import CloudEvent
+from shared.events.payloads import OutcomeDecided, read_payload
+from shared.events.subjects import event_filter
+from shared.events.types import EventType
 from shared.logging import get_logger
 from shared.rpc import Empty
 from shared.service import rpc_subscriber, service_broker
@@ -121,5 +127,27 @@ def build_router(engine: Engine) -> NatsRouter:
     return router
 
 
-def build_broker(nats_url: str | list[str], engine: Engine) -> NatsBroker:
-    return service_broker(SERVICE, nats_url, engine, build_router(engine))
+def outcome_handler(engine: Engine) -> Callable[[CloudEvent, int], Awaitable[None]]:
+    """Each ``outcome.decided`` takes effect once (see ``services.registry.outcomes``)."""
+
+    async def handle(event: CloudEvent, stream_seq: int) -> None:
+        decision = read_payload(event)
+        if isinstance(decision, OutcomeDecided):
+            await asyncio.to_thread(use_cases.apply_outcome, engine, event, decision)
+
+    return handle
+
+
+def build_broker(
+    nats_url: str | list[str], engine: Engine, consumer: str = SERVICE, start_after: int = 0
+) -> NatsBroker:
+    """The registry's RPCs and its durable consumer ``consumer`` of the outcome decisions."""
+    broker = service_broker(SERVICE, nats_url, engine, build_router(engine))
+    event_consumer(
+        broker,
+        name=consumer,
+        handler=outcome_handler(engine),
+        subject=event_filter(event_type=EventType.OUTCOME_DECIDED),
+        start_after=start_after,
+    )
+    return broker

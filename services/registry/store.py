@@ -79,6 +79,25 @@ def add_base(
     return row
 
 
+def update_registration(
+    session: Session, *, row: BaseRow, reg: BaseRegistration, kind: str
+) -> BaseRow:
+    """A re-application: the base's registration as it is now (its status is changed apart)."""
+    row.name, row.region, row.domain, row.host_type = (
+        reg.name,
+        reg.region,
+        reg.domain,
+        reg.host_type,
+    )
+    row.kind = kind
+    row.staff_total, row.senior_full_time = reg.staff.total, reg.staff.senior_full_time
+    row.pct_minimum_data = reg.pct_minimum_data
+    row.declarations = {k: a.model_dump() for k, a in reg.declarations.items()}
+    session.add(row)
+    session.flush()
+    return row
+
+
 def get_base(session: Session, *, program: str, base: str) -> BaseRow | None:
     return session.get(BaseRow, (program, base))
 

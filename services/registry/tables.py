@@ -84,7 +84,32 @@ class BaseStatusChangeRow(SQLModel, table=True):
     recorded_at: datetime = Field(default_factory=_now)
 
 
-TABLES: list[type[SQLModel]] = [RulesVersion, BaseRow, CalendarVersion, BaseStatusChangeRow]
+class OutcomeActionRow(SQLModel, table=True):
+    """An ``outcome.decided`` event the registry acted on, once per event id: what it did (an
+    exit de-listed the base, a ban recorded until when) and the decision it came from."""
+
+    __tablename__ = "registry_outcome_actions"
+
+    event_id: str = Field(primary_key=True, max_length=200)
+    program: str = Field(max_length=64)
+    base: str = Field(max_length=64)
+    year: int
+    kind: str = Field(max_length=32)  # tier, promotion, exit, reapplication_ban
+    rule: str = Field(max_length=200)
+    effect: str = Field(max_length=32)  # delisted, already_delisted, banned, unknown_base, none
+    decided_at: datetime  # the event's business time
+    ban: str | None = Field(None, max_length=32)  # the ban's duration, as the decision says
+    banned_until: datetime | None = None  # when re-applying is accepted again
+    recorded_at: datetime = Field(default_factory=_now)
+
+
+TABLES: list[type[SQLModel]] = [
+    RulesVersion,
+    BaseRow,
+    CalendarVersion,
+    BaseStatusChangeRow,
+    OutcomeActionRow,
+]
 
 # What the shared migration runner migrates for this service (tables registry_*).
 MIGRATIONS = ServiceMigrations("registry", Path(__file__).parent / "migrations", TABLES)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from sqlalchemy import Engine
 
-from services.registry import calendars, registration, store
+from services.registry import calendars, outcomes, registration, store
 from services.registry import status as base_status
 from shared import paging
 from shared.contracts.calendars import (
@@ -37,6 +37,8 @@ from shared.contracts.registry import (
 from shared.db import session_scope
 from shared.domain.holidays import HolidayTableError, parse_holiday_table
 from shared.domain.rules import ProgramRules, RulesError, parse_rules
+from shared.events.envelope import CloudEvent
+from shared.events.payloads import OutcomeDecided
 from shared.logging import get_logger
 from shared.rpc import RpcError
 
@@ -84,7 +86,9 @@ def get_base(engine: Engine, req: GetBase) -> BasePublic:
 
 def register_base(engine: Engine, req: RegisterBase) -> BasePublic:
     with session_scope(engine) as session:
-        public = registration.register_base(session, program=req.program, reg=req.registration)
+        public = registration.register_base(
+            session, program=req.program, reg=req.registration, at=req.at
+        )
     log.info("base.registered", program=req.program, base=public.id)
     return public
 
@@ -147,6 +151,22 @@ def reinstate(engine: Engine, req: Reinstate) -> Reinstated:
         done = base_status.reinstate(session, req)
     log.info("base.reinstated", program=req.program, base=req.base, by=req.by)
     return done
+
+
+def apply_outcome(engine: Engine, event: CloudEvent, decision: OutcomeDecided) -> str | None:
+    """An ``outcome.decided`` event acted on once: its effect, None for a repeated delivery."""
+    with session_scope(engine) as session:
+        effect = outcomes.apply_decision(session, event, decision)
+    log.info(
+        "outcome.applied",
+        program=event.program,
+        year=event.year,
+        base=event.base,
+        kind=decision.kind,
+        event_id=event.id,
+        effect=effect or "repeated",
+    )
+    return effect
 
 
 def apply_calendar(engine: Engine, req: ApplyCalendar) -> CalendarApplyResult:

@@ -77,8 +77,9 @@ async def stored_pdf(
 
 
 def scores(rules: ProgramRules, value: float) -> dict[str, float]:
-    """``value`` for every indicator of the program's rubric."""
-    return dict.fromkeys(rules.rubric.keys, value)
+    """``value`` for every indicator of the program's rubric that experts score (not those
+    scored from a target, ``from_target``)."""
+    return {i.key: value for i in rules.rubric.indicators if i.from_target is None}
 
 
 @dataclass(frozen=True)

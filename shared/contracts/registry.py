@@ -136,6 +136,9 @@ class GetBase(BaseModel):
 class RegisterBase(BaseModel):
     program: str
     registration: BaseRegistration
+    at: datetime | None = Field(
+        None, description="Business time, for a re-application's ban; None: now"
+    )
 
 
 class ApplyRules(BaseModel):

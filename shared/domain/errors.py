@@ -11,6 +11,7 @@ WRONG_STAGE = "wrong_stage"
 DEADLINE_PASSED = "deadline_passed"
 DUPLICATE_FILING = "duplicate_filing"
 INVALID_SCORES = "invalid_scores"
+COMPUTED_INDICATOR = "computed_indicator"
 ALREADY_SCORED = "already_scored"
 INVALID_EXTENSION = "invalid_extension"
 INVALID_INPUT = "invalid_input"
@@ -32,6 +33,7 @@ CODES: tuple[str, ...] = (
     ALREADY_SCORED,
     INVALID_EXTENSION,
     INVALID_INPUT,
+    COMPUTED_INDICATOR,
     STEP_NOT_SILENT,
     STEP_TAKEN_OVER,
     ACTOR_REQUIRED,

@@ -25,6 +25,7 @@ from shared.domain.rules import (
     RubricRules,
     VetoOutcome,
 )
+from shared.domain.target_scores import computed_keys, computed_scores
 
 GRADING_METHOD = 2
 """The arithmetic new decision records are computed with (:attr:`DecisionRecord.method`).
@@ -79,11 +80,20 @@ def _scale_en(rubric: RubricRules, maximum: float, weight: float) -> str:
 
 
 def score_errors(rubric: RubricRules, scores: Mapping[str, float], vetoes: list[str]) -> list[str]:
-    """Everything wrong with a score sheet, in words a reviewer can act on (English / 中文)."""
+    """Everything wrong with a score sheet, in words a reviewer can act on (English / 中文).
+    An indicator scored from a target (``from_target``) is not the experts' to score: it is not
+    asked for, and a score sent for it is refused (:func:`computed_sent`)."""
     errors = []
     names = {i.key: i.name for i in rubric.indicators}
-    missing = [k for k in rubric.keys if k not in scores]
+    computed = computed_keys(rubric)
+    missing = [k for k in rubric.keys if k not in scores and k not in computed]
     unknown = sorted(set(scores) - set(rubric.keys))
+    sent = computed_sent(rubric, scores)
+    if sent:
+        errors.append(
+            f"{', '.join(sent)}: computed from the target's completion, not scored by experts"
+            f" / {'、'.join(names[k] for k in sent)}：该指标由目标完成情况计算，专家不打分"
+        )
     if missing:
         errors.append(
             f"missing indicators: {', '.join(missing)}"
@@ -92,7 +102,7 @@ def score_errors(rubric: RubricRules, scores: Mapping[str, float], vetoes: list[
     if unknown:
         errors.append(f"unknown indicators: {', '.join(unknown)} / 未知指标：{'、'.join(unknown)}")
     for indicator in rubric.indicators:
-        if indicator.key in scores:
+        if indicator.key in scores and indicator.key not in computed:
             problem = _score_problem(rubric, indicator.key, scores[indicator.key])
             if problem:
                 errors.append(problem)
@@ -102,6 +112,11 @@ def score_errors(rubric: RubricRules, scores: Mapping[str, float], vetoes: list[
             f"unknown veto items: {', '.join(bad_vetoes)} / 未知否决项：{'、'.join(bad_vetoes)}"
         )
     return errors
+
+
+def computed_sent(rubric: RubricRules, scores: Mapping[str, float]) -> list[str]:
+    """The indicators scored from targets that a score sheet scores anyway."""
+    return [k for k in computed_keys(rubric) if k in scores]
 
 
 def _score_problem(rubric: RubricRules, key: str, value: Any) -> str | None:
@@ -169,11 +184,23 @@ def veto_consequence(rubric: RubricRules, vetoes: list[str]) -> VetoOutcome | No
 
 
 def average_scores(
-    rubric: RubricRules, sheets: list[ScoreSheet], method: int = GRADING_METHOD
+    rubric: RubricRules,
+    sheets: list[ScoreSheet],
+    method: int = GRADING_METHOD,
+    completion: Mapping[str, float | None] | None = None,
 ) -> dict[str, float]:
-    """Per indicator, the mean over experts, rounded as the method rounds it."""
+    """Per indicator, the mean over experts, rounded as the method rounds it. With
+    ``completion`` (a record's ``target_completion``), each indicator scored from a target gets
+    the score its completion gives instead, whatever the sheets say of it."""
     if not sheets:
         raise ValueError("no score sheets")
+    if completion is not None:
+        computed = computed_scores(rubric, completion)
+        scored = rubric.model_copy(
+            update={"indicators": [i for i in rubric.indicators if i.key not in computed]}
+        )
+        averaged = average_scores(scored, sheets, method) if scored.indicators else {}
+        return {k: computed[k] if k in computed else averaged[k] for k in rubric.keys}
     if method == 1:
         return {
             key: round(sum(s.scores[key] for s in sheets) / len(sheets), 4) for key in rubric.keys
@@ -449,6 +476,14 @@ class DecisionRecord(BaseModel):
     vetoes: list[str]
     evidence_sha256: list[str]
     completion: dict[str, float | None] = Field(default_factory=dict)
+    target_completion: dict[str, float | None] | None = Field(
+        None,
+        description=(
+            "Per indicator scored from a target (from_target), the completion in percent it was"
+            " scored from (None: no actual, it scored 0); the experts did not score these."
+            " Absent on records whose experts scored every indicator"
+        ),
+    )
     averaged: dict[str, float]
     total: float
     grade: Grade
@@ -464,9 +499,14 @@ class DecisionRecord(BaseModel):
 
 
 def grade_sheets(
-    rubric: RubricRules, sheets: list[ScoreSheet], method: int = GRADING_METHOD
+    rubric: RubricRules,
+    sheets: list[ScoreSheet],
+    method: int = GRADING_METHOD,
+    completion: Mapping[str, float | None] | None = None,
 ) -> tuple[dict[str, float], float, list[str], Grade]:
-    averaged = average_scores(rubric, sheets, method)
+    """The averages, total, vetoes and absolute grade; ``completion`` as :func:`average_scores`
+    takes it (the indicators scored from targets)."""
+    averaged = average_scores(rubric, sheets, method, completion)
     total = total_score(rubric, averaged, method)
     vetoes = sorted({v for s in sheets for v in s.vetoes})
     return averaged, total, vetoes, absolute_grade(rubric.grades, total, bool(vetoes))
@@ -476,7 +516,9 @@ def recompute(record: DecisionRecord) -> tuple[float, Grade]:
     """The total and absolute grade that the record's inputs give."""
     if record.reason != "scored":
         return record.total, Grade.FAIL
-    _, total, _, grade = grade_sheets(record.rubric, record.sheets, record.method)
+    _, total, _, grade = grade_sheets(
+        record.rubric, record.sheets, record.method, record.target_completion
+    )
     return total, grade
 
 
@@ -516,14 +558,26 @@ def regrade_year(records: list[DecisionRecord], rubric: RubricRules) -> list[Reg
                 f"{record.base}: the experts scored on the {record.rubric.scale} scale, not"
                 f" {rubric.scale}"
             )
-        missing = [k for k in rubric.keys if any(k not in s.scores for s in record.sheets)]
+        computed = computed_keys(rubric)
+        recorded = record.target_completion or {}
+        unrecorded = [k for k in computed if k not in recorded]
+        if unrecorded:
+            raise ValueError(
+                f"{record.base}: no target completion was recorded for {', '.join(unrecorded)}"
+            )
+        missing = [
+            k
+            for k in rubric.keys
+            if k not in computed and any(k not in s.scores for s in record.sheets)
+        ]
         if missing:
             raise ValueError(f"{record.base}: the experts did not score {', '.join(missing)}")
         sheets = [
-            s.model_copy(update={"scores": {k: s.scores[k] for k in rubric.keys}})
+            s.model_copy(update={"scores": {k: s.scores[k] for k in rubric.keys if k in s.scores}})
             for s in record.sheets
         ]
-        _, total, _, grade = grade_sheets(rubric, sheets, _regrade_method(record, rubric))
+        method = _regrade_method(record, rubric)
+        _, total, _, grade = grade_sheets(rubric, sheets, method, recorded if computed else None)
         fresh[record.base] = RankInput(total=total, grade=grade)
     ranked = rank_year(rubric.grades, fresh)
     return [

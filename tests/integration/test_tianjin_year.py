@@ -4,10 +4,14 @@ of the year, are scored on their own kind's rubric (the zones' xiqing-2020-zone.
 patent-strong industries, the 街镇 the program's xiqing-2020.1), graded with it, and the year's
 final results lead to the reward tiers (「考核结果与绩效奖励挂钩」) as outcome.decided events.
 
-The share indicator names the sub-unit's share target (``from_target: unit_invention_share``),
-but the cycle does not score it from the target yet: the account's actuals are the free figures
-of the unit's own plan, not the rules' targets, so the assessors score that indicator like the
-others here."""
+The share indicator is scored from the sub-unit's share target (``from_target:
+unit_invention_share``, at least 30% a year), not by the assessors (issue 16): each unit's
+account reports its share of invention applications for the year under the target's key, the
+cycle computes the target's completion and the indicator's score from it (a share of 15% is
+half the target: 50 of 100), and the decision record carries the completion, so the total
+recomputes from the record alone. An assessor's sheet that scores the share anyway is refused
+(``computed_indicator``). The preset's target runs 2016-2020; the test moves its horizon to the
+year it runs."""
 
 from __future__ import annotations
 
@@ -16,6 +20,7 @@ from typing import Any
 from nats.aio.client import Client as NatsClient
 
 from shared.contracts.registry import GetProgram, PinnedRules
+from shared.domain.grading import recompute
 from shared.domain.stages import Stage
 from shared.eventlog import read_events
 from shared.events.envelope import YEAR_SOURCE
@@ -23,12 +28,13 @@ from shared.events.subjects import event_filter
 from shared.rpc import RpcClient
 from tests.conftest import Stack
 from tests.integration import presets
-from tests.integration.kinds_year import run_kinds_year
+from tests.integration.kinds_year import run_kinds_year, target_horizon
 from tests.integration.test_program_year import finish, graded_records, year_event
 
 PRESET = "tianjin-xiqing-demo-district"
 UNITS = {"tj-jz1": "subdistrict", "tj-jz2": "subdistrict", "tj-kf": "development_zone"}
 SCORES = {"tj-jz1": 90, "tj-jz2": 40, "tj-kf": 75}
+SHARES = {"tj-jz1": 36.0, "tj-jz2": 15.0, "tj-kf": 24.0}  # % of the unit's applications
 XIQING = "120111"  # 西青区
 TIERS = {  # base: the tier, the final grade and the words of its outcome.decided event
     "tj-jz1": ("A", "excellent", "优秀", "给予一档绩效奖励", "a first-tier performance reward"),
@@ -56,22 +62,53 @@ async def test_a_xiqing_year_grades_each_sub_unit_and_rewards_by_result(
     dated_stack: Stack,
 ) -> None:
     stack = dated_stack
-    rules = presets.preset(PRESET, "tianjin-year")
     # the clock stands at 1 November: the year launched on 1 March is the next one
-    run = await run_kinds_year(stack, rules, UNITS, SCORES, region=XIQING, name="西青区")
-    year = run.year
+    year = await presets.this_year(stack) + 1
+    rules = target_horizon(presets.preset(PRESET, "tianjin-year"), year, "unit_invention_share")
+    accounts = {base: {"patents": 33, "unit_invention_share": s} for base, s in SHARES.items()}
+    run = await run_kinds_year(
+        stack, rules, UNITS, SCORES, region=XIQING, name="西青区", actuals=accounts
+    )
+    assert run.year == year
     assert run.result.graded == len(UNITS)
 
+    # Each unit's first assessor tried to score the share too: refused, nothing recorded.
+    share_refusal = (
+        "computed_indicator",
+        [
+            "invention_share: computed from the target's completion, not scored by experts"
+            " / 发明专利申请量占比：该指标由目标完成情况计算，专家不打分"
+        ],
+    )
+    assert run.refused == dict.fromkeys(UNITS, share_refusal)
+
+    records = {r.base: r for r in await graded_records(stack, rules.id, year)}
     graded = {
-        r.base: (r.rubric.version, r.total, r.grade, len(r.sheets))
-        for r in await graded_records(stack, rules.id, year)
+        base: (
+            r.rubric.version,
+            r.target_completion,
+            r.averaged["invention_share"],
+            r.total,
+            r.grade,
+            len(r.sheets),
+        )
+        for base, r in records.items()
     }
     assert graded == {
-        "tj-jz1": ("xiqing-2020.1", 90, "excellent", 3),
-        "tj-jz2": ("xiqing-2020.1", 40, "fail", 3),
-        "tj-kf": ("xiqing-2020-zone.1", 75, "pass", 3),
+        # 36% meets the 30% target: 100; the rest 90 -> (90 * 80 + 100 * 20) / 100
+        "tj-jz1": ("xiqing-2020.1", {"invention_share": 100.0}, 100.0, 92.0, "excellent", 3),
+        # 15% is half of 30%: 50; (40 * 80 + 50 * 20) / 100
+        "tj-jz2": ("xiqing-2020.1", {"invention_share": 50.0}, 50.0, 42.0, "fail", 3),
+        # a zone: 24 / 30 = 80%, weighted 15; (75 * 85 + 80 * 15) / 100
+        "tj-kf": ("xiqing-2020-zone.1", {"invention_share": 80.0}, 80.0, 75.75, "pass", 3),
     }
-    zone = next(r for r in await graded_records(stack, rules.id, year) if r.base == "tj-kf")
+    assert all("invention_share" not in s.scores for r in records.values() for s in r.sheets)
+    assert {base: recompute(r) for base, r in records.items()} == {
+        "tj-jz1": (92.0, "excellent"),
+        "tj-jz2": (42.0, "fail"),
+        "tj-kf": (75.75, "pass"),
+    }
+    zone = records["tj-kf"]
     assert [i.key for i in zone.rubric.indicators][-1] == "advantage_industries"
 
     published = await year_event(stack, rules.id, year, "results.published")

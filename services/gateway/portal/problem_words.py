@@ -134,6 +134,11 @@ PROBLEM_WORDS: dict[str, tuple[str, str]] = {
         "The scores have a mistake. Please check that each score is within its maximum and that"
         " veto items are marked as defined, then send them again.",
     ),
+    "computed_indicator": (
+        "该指标由目标完成情况计算，专家不打分。请删去该指标的得分后重新提交。",
+        "That indicator is computed from its target's completion; experts do not score it."
+        " Please remove its score and send the others again.",
+    ),
     "invalid_extension": (
         "延期设置有误：新的截止时间须晚于原截止时间和当前时间。请修改后重新提交。",
         "The extension is not valid: the new deadline must be later than the current one and"
@@ -296,6 +301,11 @@ PROBLEM_WORDS: dict[str, tuple[str, str]] = {
         "该基地已登记，无需重复登记。",
         "This base is registered already; there is no need to register it again.",
     ),
+    "reapplication_banned": (
+        "该基地已摘牌退出，重新申报限制期内不得重新登记。请在限制期满后重新登记。",
+        "This base was de-listed and may not re-apply while the ban on re-applying runs."
+        " Please register it again once the ban has ended.",
+    ),
     "domain_taken": (
         "该产业已有基地（一产业一基地）。请核对产业领域；如有疑问，请联系省知识产权局。",
         "Another base already holds this industry (one base per industry). Please check the"
@@ -445,6 +455,11 @@ PROBLEM_WORDS: dict[str, tuple[str, str]] = {
 
 # code: (中文, English) with {placeholders} from the problem's fields; used when it has them all.
 DETAILED_WORDS: dict[str, tuple[str, str]] = {
+    "reapplication_banned": (
+        "该基地已摘牌退出，重新申报限制期至{until}止，期间不得重新登记。请在限制期满后重新登记。",
+        "This base was de-listed and may not re-apply until {until}. Please register it"
+        " again once the ban has ended.",
+    ),
     "deadline_passed": (
         "{filing}提交已截止（{deadline}）。如需延期，请联系省知识产权局。",
         "The {filing} deadline has passed ({deadline}). To ask for an extension, please"
