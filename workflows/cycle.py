@@ -70,28 +70,28 @@ with workflow.unsafe.imports_passed_through():
         Grade,
         ScoreSheet,
         completion_rates,
+        computed_sent,
         grade_sheets,
         score_errors,
     )
-        computed_sent,
     from shared.domain.stage_machine import next_stage
     from shared.domain.stages import Stage
+    from shared.domain.target_scores import cycle_completions
     from shared.domain.timespec import parse_utc_offset
     from shared.events import payloads as ev
     from shared.events.envelope import CloudEvent, new_event
     from shared.events.types import EventType
-    from shared.domain.target_scores import cycle_completions
     from workflows.activities import CycleActivities
     from workflows.authority import Act, actor_refusal
     from workflows.errors import rejected
 
 ACTIVITY_TIMEOUT = timedelta(seconds=30)
 # A filing's document registration and event in one local activity (issue 15: a filing costs the
+# engine close to a bare update); cycles that filed before this replay their two activities.
+FILING_IN_ONE_CALL = "filing-in-one-local-activity"
 # Indicators scored from targets (issue 16): computed from the self-evaluation's actuals, not
 # averaged from the experts' sheets; cycles graded before this keep their experts' scores.
 TARGET_SCORES = "target-scores"
-# engine close to a bare update); cycles that filed before this replay their two activities.
-FILING_IN_ONE_CALL = "filing-in-one-local-activity"
 RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(seconds=30))
 # Expert assignment: a short roster comes back to the cycle, which tells the province and
 # asks again each day; anything else is retried like every activity.
@@ -336,7 +336,15 @@ class AnnualCycleWorkflow(CycleClock):
             vetoes=vetoes,
             grade=grade,
             objection=objection,
+            target_completion=completion,
         )
+
+    def _target_completion(self) -> dict[str, float | None] | None:
+        """The from_target indicators' completions (None: the rubric has none, or the cycle
+        was graded before TARGET_SCORES, its experts scoring them)."""
+        plan = {t.key: t.target for t in self._s.targets}
+        completion = cycle_completions(self._rules, self._s.year, self._s.actuals, plan)
+        return completion if completion is not None and workflow.patched(TARGET_SCORES) else None
 
     async def _assign_experts(self, round_: int, needed: int) -> list[str]:
         """A review never opens with fewer experts than the rubric requires: while the roster is
@@ -400,16 +408,8 @@ class AnnualCycleWorkflow(CycleClock):
     def _experts_request(
         self, round_: int, needed: int, keep: list[str] | None = None
     ) -> ExpertsRequest:
-            target_completion=completion,
         return ExpertsRequest(
             program=self._s.program,
-    def _target_completion(self) -> dict[str, float | None] | None:
-        """The from_target indicators' completions (None: the rubric has none, or the cycle
-        was graded before TARGET_SCORES, its experts scoring them)."""
-        plan = {t.key: t.target for t in self._s.targets}
-        completion = cycle_completions(self._rules, self._s.year, self._s.actuals, plan)
-        return completion if completion is not None and workflow.patched(TARGET_SCORES) else None
-
             year=self._s.year,
             base=self._s.base,
             round=round_,
@@ -439,6 +439,7 @@ class AnnualCycleWorkflow(CycleClock):
         grade: Grade,
         reason: str = "scored",
         objection: ReopenReview | None = None,
+        target_completion: dict[str, float | None] | None = None,
     ) -> Grade:
         record = DecisionRecord(
             program=self._s.program,
@@ -452,6 +453,7 @@ class AnnualCycleWorkflow(CycleClock):
             completion=completion_rates(
                 {t.key: t.target for t in self._s.targets}, self._s.actuals
             ),
+            target_completion=target_completion,
             averaged=averaged,
             total=total,
             grade=grade,
@@ -503,7 +505,6 @@ class AnnualCycleWorkflow(CycleClock):
             if not await self._designate(final):
                 self._set_outcome("none", "")
             await self._close(ev.CycleClosed(grade=final.value))
-        target_completion: dict[str, float | None] | None = None,
         elif self._vetoes and self._rules.rubric.veto_outcome != "rectify":
             self._set_outcome("vetoed", "veto:" + ",".join(self._vetoes))
             if self._rules.rubric.veto_outcome == "delist":
@@ -517,7 +518,6 @@ class AnnualCycleWorkflow(CycleClock):
             await self._rectification()
         await self._concluded()
 
-            target_completion=target_completion,
     async def _designate(self, final: Grade) -> bool:
         """验收: a grade the rules name designates the base a provincial base, which then files
         a new plan within the rules' window from the approval."""
@@ -754,6 +754,8 @@ class AnnualCycleWorkflow(CycleClock):
         if any(s.expert == req.expert for s in self._sheets):
             raise rejected(errors.ALREADY_SCORED, f"{req.expert} has already scored")
         problems = score_errors(self._rules.rubric, req.scores, req.vetoes)
+        if problems and computed_sent(self._rules.rubric, req.scores):
+            raise rejected(errors.COMPUTED_INDICATOR, "; ".join(problems), problems=problems)
         if problems:
             raise rejected(errors.INVALID_SCORES, "; ".join(problems), problems=problems)
 
@@ -825,8 +827,6 @@ class AnnualCycleWorkflow(CycleClock):
 
     @workflow.signal(name=names.BASE_DELISTED)
     def base_delisted(self, req: BaseDelisted) -> None:
-        if problems and computed_sent(self._rules.rubric, req.scores):
-            raise rejected(errors.COMPUTED_INDICATOR, "; ".join(problems), problems=problems)
         """Another year's cycle de-listed the base: checked with the registry before it ends
         this cycle (a signal proves nothing of who sent it)."""
         if req.year != self._s.year and not self._s.stage.is_final:
