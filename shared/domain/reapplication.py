@@ -8,7 +8,6 @@ refusal names the day it ends. Pure: callers pass the time and the program's tim
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from datetime import datetime, timezone
 
 from shared.domain.base_status import Refusal
@@ -29,12 +28,6 @@ def exit_reason(rule: str, words_zh: str, words_en: str, year: int) -> str:
 def ban_until(decided_at: datetime, ban: str, tz: timezone) -> datetime:
     """When a ban of ``ban`` (a duration) decided at ``decided_at`` ends."""
     return add_duration(decided_at, parse_duration(ban), tz)
-
-
-def banned_until(bans: Iterable[datetime], now: datetime) -> datetime | None:
-    """The latest end of the bans still running at ``now``, or None when none runs."""
-    running = [until for until in bans if now < until]
-    return max(running, default=None)
 
 
 def reapplication_refusal(base: str, until: datetime, ban: str, tz: timezone) -> Refusal:

@@ -2,13 +2,16 @@
 excellent and an exit after two consecutive fails. One base fails both years (rectifying in
 between, so it is still there the second year); the other is excellent both years. The second
 year's finalization decides the exit with both years in its record; the excellent base gets its
-tier each year; the first year decides no exit."""
+tier each year; the first year decides no exit. The registry acts on the decisions it reads from
+the log (issue 16): the exiting base ends de-listed there, the tier changes nothing."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 from typing import Any
 
+from services.registry.tables import OutcomeActionRow
+from shared.db import session_scope
 from shared.domain.rules import ProgramRules
 from shared.domain.stages import Stage
 from shared.eventlog import read_events
@@ -55,6 +58,13 @@ async def decided(stack: Stack, year: int) -> list[tuple[int, Any]]:
     return await read_events(
         stack.nc.jetstream(), event_filter(PROGRAM, year, event_type="outcome.decided")
     )
+
+
+def registry_effect(stack: Stack, event_id: str) -> str | None:
+    """What the stack's registry did with an outcome.decided event (None: not acted on yet)."""
+    with session_scope(stack.registry_db) as session:
+        row = session.get(OutcomeActionRow, event_id)
+        return row.effect if row is not None else None
 
 
 async def play_year(
@@ -126,6 +136,19 @@ async def test_two_fails_exit_with_both_years_and_excellent_gets_its_tier(stack:
         "ban": None,
     }
     assert events[BEST].data["grades"] == [{"year": second, "grade": "excellent"}]
+
+    # The registry's consumer acts on each decision once: the exit de-lists the failing base
+    # (unless its lapsed rectification de-listed it first: then the exit finds it de-listed),
+    # the tier leaves the excellent base as it is.
+    effects = await until(
+        lambda: {b: registry_effect(stack, e.id) for b, e in events.items()},
+        lambda seen: None not in seen.values(),
+        "the registry acting on the year's outcome decisions",
+    )
+    assert effects[BEST] == "none"
+    assert effects[FAILS] in ("delisted", "already_delisted")
+    assert driver.base_status(stack, PROGRAM, FAILS) == "delisted"
+    assert driver.base_status(stack, PROGRAM, BEST) == "active"
 
     # The decisions follow results.finalized in the program year's own numbering, without gaps.
     finalized = await read_events(
