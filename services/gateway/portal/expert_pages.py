@@ -38,8 +38,9 @@ from shared.domain.grading import (
     rubric_scale_description,
     total_score,
 )
-from shared.domain.participants import kind_rubric
-from shared.domain.rules import RubricRules
+from shared.domain.participants import kind_rubric, pinned_rules
+from shared.domain.rules import ProgramRules, RubricRules
+from shared.domain.target_scores import cycle_completions, indicator_score
 from shared.domain.wording import deadline_en, deadline_zh, moment_en, moment_zh
 
 router = APIRouter(include_in_schema=False)
@@ -154,6 +155,16 @@ words(
         "expert.form.range": (
             "{name}：请填写0至{max}之间的分数。",
             "{name}: give a score from 0 to {max}.",
+        ),
+        "expert.form.computed": (
+            "由目标完成情况计算，专家不打分：完成率{completion}%，得分{score}",
+            "Computed from the target's completion, not scored by experts: {completion}%"
+            " complete, score {score}",
+        ),
+        "expert.form.computed_none": (
+            "由目标完成情况计算，专家不打分：自评报告未报该目标的实际值，得分{score}",
+            "Computed from the target's completion, not scored by experts: the self-evaluation"
+            " reports no actual for the target, score {score}",
         ),
         "expert.form.once": (
             "评分提交后不能修改，请核对后再提交。",
@@ -349,10 +360,48 @@ def _targets(state: CyclePublic) -> list[dict[str, Any]]:
     ]
 
 
-def sheet_total(rubric: RubricRules, sheet: ScoreSheet) -> float | None:
-    """The total the rules compute from this one sheet (what the form showed as it was typed)."""
+def target_completions(
+    rules: ProgramRules, state: CyclePublic, year: int
+) -> dict[str, float | None] | None:
+    """The completions the cycle's from_target indicators are scored from: as the latest
+    decision recorded them, else as the self-evaluation's actuals give them now (None: the
+    rubric has no such indicator)."""
+    recorded = [d.target_completion for d in state.decisions if d.target_completion is not None]
+    if recorded:
+        return recorded[-1]
+    plan = {t.key: t.target for t in state.targets}
+    return cycle_completions(rules, year, state.actuals, plan)
+
+
+def computed_rows(
+    rubric: RubricRules, completions: dict[str, float | None] | None
+) -> dict[str, dict[str, float | None]]:
+    """Per indicator scored from a target: its completion (percent) and its score."""
+    if completions is None:
+        return {}
+    return {
+        i.key: {
+            "completion": completions.get(i.key),
+            "score": indicator_score(rubric, i, completions.get(i.key)),
+        }
+        for i in rubric.indicators
+        if i.from_target is not None
+    }
+
+
+def sheet_total(
+    rubric: RubricRules,
+    sheet: ScoreSheet,
+    completion: dict[str, float | None] | None = None,
+) -> float | None:
+    """The total the rules compute from this one sheet (what the form showed as it was typed),
+    with the computed indicators' scores from ``completion`` (a sheet that scored them, before
+    they were computed, is totalled on its own scores)."""
+    unscored = [i for i in rubric.indicators if i.from_target and i.key not in sheet.scores]
+    if completion is None and unscored:
+        completion = {}
     try:
-        return total_score(rubric, average_scores(rubric, [sheet]))
+        return total_score(rubric, average_scores(rubric, [sheet], completion=completion))
     except (KeyError, ValueError):
         return None  # a sheet on another rubric's indicators: no total to show
 
@@ -382,10 +431,15 @@ async def expert_review(
     rules = kind_rubric(pinned.rules, found.kind if found else None)
     if rules != pinned.rules.rubric:  # the base's kind scores on a rubric of its own
         rubric = Rubric.model_validate(rubric_scale_description(rules))
+    own = pinned_rules(pinned.rules, found.kind if found else None)
+    completions = target_completions(own, state, year)
     sheets = own_sheets(state, user.name)
+    decided = {d.round: d for d in state.decisions}
     totals = {
         round_: sheet_total(
-            next((d.rubric for d in state.decisions if d.round == round_), rules), sheet
+            decided[round_].rubric if round_ in decided else rules,
+            sheet,
+            decided[round_].target_completion if round_ in decided else completions,
         )
         for round_, sheet in sheets.items()
     }
@@ -410,6 +464,7 @@ async def expert_review(
         rules=rules,
         rules_version=pinned.version,
         targets=_targets(state),
+        computed=computed_rows(rules, completions),
         sheets=sorted(sheets.items()),
         totals=totals,
         open_for_me=open_for_me,

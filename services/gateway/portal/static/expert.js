@@ -53,6 +53,8 @@
   const decimals = Number(form.dataset.decimals || "2");
   const scale = form.dataset.scale || "points";
   const inputs = Array.from(form.querySelectorAll("input[data-score]"));
+  // Indicators scored from targets: computed by the cycle, shown, counted, never sent.
+  const computed = Array.from(form.querySelectorAll("output[data-computed]"));
   const total = document.getElementById("score-total");
   const ready = document.getElementById("score-ready");
   const button = document.getElementById("score-submit");
@@ -83,8 +85,12 @@
       if (d === null) { allValid = false; continue; }
       typed.push(input.value.trim());
     }
-    if (allValid && inputs.length > 0) {
+    if (allValid && inputs.length + computed.length > 0) {
       const weights = inputs.map((input) => input.dataset.weight || "1");
+      for (const out of computed) {
+        typed.push(out.dataset.value);
+        weights.push(out.dataset.weight || "1");
+      }
       total.value = totalOf(typed, weights, scale, decimals);
       total.textContent = total.value;
     } else {
