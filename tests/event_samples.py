@@ -23,6 +23,12 @@ _UNRECORDED: dict[EventType, dict[str, Any]] = {
     EventType.CALENDAR_APPLIED: {"calendar": "cn", "version": 1},
     EventType.EXPERT_ASSIGNED: {"expert": "exp-1"},
     EventType.PLAN_RETURNED: {"step": "city"},
+    EventType.PLANS_FORWARDED: {
+        "region": "410000",
+        "level": "province",
+        "units": ["b1", "b2"],
+        "by": "henan-officer",
+    },
     EventType.OUTCOME_DECIDED: {
         "kind": "exit",
         "rule": "outcomes.exit",

@@ -57,7 +57,7 @@ from shared.contracts.results import dump_results, results_key
 from shared.contracts.targets import ActualsByYear, ReadTargetActuals, StoreTargetActuals
 from shared.contracts.workflow_names import cycle_id, program_year_id
 from shared.domain.holidays import HolidayCalendar, parse_holiday_table
-from shared.domain.participants import UnknownKind, pinned_rules
+from shared.domain.participants import UnknownKind, kind_chain, pinned_rules, standing_kind
 from shared.domain.periods import resolve_period
 from shared.domain.rules import ProgramRules
 from shared.domain.timespec import Duration, parse_timespec, parse_utc_offset
@@ -370,6 +370,7 @@ class CycleActivities:
                         year=req.year,
                         base=base,
                         rules=_pinned(req.rules, base),
+                        chain=kind_chain(req.rules, standing_kind(req.rules, base.kind or None)),
                         rules_version=req.rules_version,
                         launched_at=req.launched_at,
                         parent_id=req.parent_id,

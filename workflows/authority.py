@@ -11,14 +11,19 @@ from typing import Literal
 
 from shared.contracts.cycle import Actor, CycleState
 from shared.domain import errors
-from shared.domain.regions import is_within
+from shared.domain.regions import NATIONAL, is_within, region_at
 
-Act = Literal["file", "verify_city", "verify_province", "take_over", "score", "extend"]
+Act = Literal[
+    "file", "verify_city", "verify_province", "verify_national", "take_over", "score", "extend"
+]
 
 _WHO = {
     "file": "the base's own users / 本基地用户",
     "verify_city": "the city officer of the base's region / 所在地市局",
-    "verify_province": "the province / 省局",
+    "verify_province": "the province: the program's admin or the officer of the base's province"
+    " / 省局（项目管理员或所在省的主管部门）",
+    "verify_national": "the national office: the admin of a program issued at 000000"
+    " / 国家知识产权局（全国项目的管理员）",
     "take_over": "the province / 省局",
     "score": "an expert assigned to this review / 本轮评审专家",
     "extend": "the province / 省局",
@@ -26,9 +31,16 @@ _WHO = {
 
 
 def actor_refusal(
-    actor: Actor | None, act: Act, state: CycleState, base_region: str
+    actor: Actor | None,
+    act: Act,
+    state: CycleState,
+    base_region: str,
+    program_region: str | None = None,
 ) -> tuple[str, str] | None:
     """``(code, message)`` when ``actor`` may not ``act`` on this cycle, else ``None``.
+
+    A province step: the program's admin, or an officer whose region is the base's province. A
+    national step: the admin of a program issued nationally (``program_region`` 000000).
 
     Whether an expert is assigned is checked by the caller against the experts recorded when
     the review opened (and the assessment service for a later reassignment)."""
@@ -39,7 +51,13 @@ def actor_refusal(
         "verify_city": actor.role == "city_officer"
         and actor.region is not None
         and is_within(base_region, actor.region),
-        "verify_province": actor.role == "province_admin",
+        "verify_province": actor.role == "province_admin"
+        or (
+            actor.role == "city_officer"
+            and actor.region is not None
+            and actor.region == region_at(base_region, "province")
+        ),
+        "verify_national": actor.role == "province_admin" and program_region == NATIONAL,
         "take_over": actor.role == "province_admin",
         "score": actor.role == "expert",
         "extend": actor.role == "province_admin",

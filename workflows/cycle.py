@@ -37,6 +37,7 @@ with workflow.unsafe.imports_passed_through():
     from shared.contracts.calendars import CalendarApplied
     from shared.contracts.cycle import (
         Actor,
+        AtAggregation,
         BaseDelisted,
         CycleConcluded,
         CycleGraded,
@@ -51,6 +52,7 @@ with workflow.unsafe.imports_passed_through():
         FileSelfEvaluation,
         FinalGrade,
         HistoryStep,
+        PlansForwarded,
         PriorCycleEnded,
         Receipt,
         ReopenReview,
@@ -64,6 +66,7 @@ with workflow.unsafe.imports_passed_through():
     from shared.domain import errors
     from shared.domain.admission import FilingKind, filing_refusal
     from shared.domain.arrival import Admission, admission_time
+    from shared.domain.chains import ChainStep
     from shared.domain.grading import (
         GRADING_METHOD,
         DecisionRecord,
@@ -74,6 +77,7 @@ with workflow.unsafe.imports_passed_through():
         grade_sheets,
         score_errors,
     )
+    from shared.domain.regions import region_at
     from shared.domain.stage_machine import next_stage
     from shared.domain.stages import Stage
     from shared.domain.target_scores import cycle_completions
@@ -89,6 +93,9 @@ ACTIVITY_TIMEOUT = timedelta(seconds=30)
 # A filing's document registration and event in one local activity (issue 15: a filing costs the
 # engine close to a bare update); cycles that filed before this replay their two activities.
 FILING_IN_ONE_CALL = "filing-in-one-local-activity"
+# A participant kind's own chain (issue 16): national steps and aggregation steps (汇总报送)
+# run as the chain says; cycles before it ran the rules' verification only.
+KIND_CHAINS = "kind-chains"
 # Indicators scored from targets (issue 16): computed from the self-evaluation's actuals, not
 # averaged from the experts' sheets; cycles graded before this keep their experts' scores.
 TARGET_SCORES = "target-scores"
@@ -134,6 +141,7 @@ class AnnualCycleWorkflow(CycleClock):
         self._calendar: CalendarApplied | None = None
         self._calendar_seen = 0
         self._claims: list[BaseDelisted] = []
+        self._forwarded: PlansForwarded | None = None
 
     # ---------------------------------------------------------------- the cycle
 
@@ -193,44 +201,19 @@ class AnnualCycleWorkflow(CycleClock):
                 return True
 
     async def _verification_chain(self) -> bool:
-        for i, step in enumerate(self._rules.verification):
-            self._s.verification_step = step
-            self._s.step_taken_by = None
-            self._move(EventType.PLAN_VERIFIED if i else EventType.PLAN_FILED)
-            await self._set_deadline("plan_review", "plan_review_window")
-            self._ack_decisions()  # the previous step's approval has now taken effect
-            decided = await self._wait_deadline("plan_review", lambda: self._decision is not None)
-            if not decided:
-                await self._escalate("plan_review", step)
-                await self._after_silent_step(step)
-            decision, self._decision = self._decision, None
-            self._decisions_taken += 1
-            assert decision is not None
-            verified = ev.PlanVerified(
-                step=step,
-                comment=decision.comment,
-                reviewer=decision.reviewer,
-                taken_over=decision.taken_over,
-                reason=decision.reason,
-            )
-            if decision.decision == "approve":
-                await self._emit(verified)
-                continue
-            self._s.deadlines["plan"] = max(
-                self._s.deadlines["plan"], await self._resolve("plan_review_window")
-            )
-            self._s.verification_step = None
-            self._s.deadlines.pop("plan_review", None)
-            self._s.deadline_info.pop("plan_review", None)
-            await self._emit(
-                ev.PlanReturned(
-                    **verified.model_dump(exclude_unset=True), refile_by=self._iso("plan")
-                )
-            )
-            self._s.plan_filed = self._plan_recorded = False
-            self._move(EventType.PLAN_RETURNED)
-            self._ack_decisions()
-            return False
+        """Each step of the chain in order; False when a step returns the plan. Since
+        KIND_CHAINS a cycle given its kind's chain (a national or an aggregation step) runs it;
+        every other cycle runs the rules' ``verification``, as before."""
+        chain = self._inp.chain
+        if chain and workflow.patched(KIND_CHAINS):
+            steps = list(chain)
+        else:
+            steps = [ChainStep(level=step) for step in self._rules.verification]
+        for i, chain_step in enumerate(steps):
+            if chain_step.kind == "aggregate":
+                await self._aggregation_step(i, chain_step)
+            elif not await self._verify_step(i, chain_step.level):
+                return False
         self._s.verification_step = None
         self._s.deadlines.pop("plan_review", None)
         self._s.deadline_info.pop("plan_review", None)
@@ -238,6 +221,87 @@ class AnnualCycleWorkflow(CycleClock):
         await self._enter_implementation()
         self._ack_decisions()
         return True
+
+    async def _verify_step(self, i: int, step: str) -> bool:
+        """One verify step: a person's decision on this plan (the rules' outcome when silent).
+        False when the plan is returned to be filed again."""
+        self._s.verification_step = step  # type: ignore[assignment]
+        self._s.step_taken_by = None
+        self._move(EventType.PLAN_VERIFIED if i else EventType.PLAN_FILED)
+        await self._set_deadline("plan_review", "plan_review_window")
+        self._ack_decisions()  # the previous step's approval has now taken effect
+        decided = await self._wait_deadline("plan_review", lambda: self._decision is not None)
+        if not decided:
+            await self._escalate("plan_review", step)
+            await self._after_silent_step(step)
+        decision, self._decision = self._decision, None
+        self._decisions_taken += 1
+        assert decision is not None
+        verified = ev.PlanVerified(
+            step=step,
+            comment=decision.comment,
+            reviewer=decision.reviewer,
+            taken_over=decision.taken_over,
+            reason=decision.reason,
+        )
+        if decision.decision == "approve":
+            await self._emit(verified)
+            return True
+        self._s.deadlines["plan"] = max(
+            self._s.deadlines["plan"], await self._resolve("plan_review_window")
+        )
+        self._s.verification_step = None
+        self._s.deadlines.pop("plan_review", None)
+        self._s.deadline_info.pop("plan_review", None)
+        await self._emit(
+            ev.PlanReturned(**verified.model_dump(exclude_unset=True), refile_by=self._iso("plan"))
+        )
+        self._s.plan_filed = self._plan_recorded = False
+        self._move(EventType.PLAN_RETURNED)
+        self._ack_decisions()
+        return False
+
+    async def _aggregation_step(self, i: int, step: ChainStep) -> None:
+        """An aggregation step (汇总报送): the plan is not reviewed here. It waits, with its
+        region's level, until the region forwards its units' plans as one filing (the program
+        year's ``forward_plans``, signalled as ``plans_forwarded``), at the latest until the
+        step's ``forward_by``. A region silent by then does not hold its units back: the
+        province is told (an escalation) and the system forwards the plan itself, late, with a
+        ``plan.step_taken_over`` event (how: ``system_forwarded``); the next step verifies it
+        as any other plan."""
+        assert step.forward_by is not None
+        region = region_at(self._inp.base.region, step.level) or self._inp.base.region
+        self._s.verification_step = step.level
+        self._s.step_taken_by = None
+        self._s.forwarding_region = region
+        self._forwarded = None
+        self._move(EventType.PLAN_VERIFIED if i else EventType.PLAN_FILED)
+        launched = self._inp.launched_at
+        resolved = await self._resolve_spec(step.forward_by, launched)
+        self._store_deadline("forwarding", step.forward_by, resolved, launched)
+        self._ack_decisions()  # the previous step's approval has now taken effect
+        at_step = AtAggregation(
+            base=self._s.base,
+            region=region,
+            level=step.level,
+            due=self._s.deadlines["forwarding"],
+            secret=self._inp.parent_secret,
+        )
+        await self._notify_parent(at_step, signal=names.AT_AGGREGATION)
+        arrived: Callable[[], bool] = lambda: self._forwarded is not None  # noqa: E731
+        if not await self._wait_deadline("forwarding", arrived):
+            await self._escalate("forwarding", step.level)
+            await self._emit(
+                ev.PlanStepTakenOver(
+                    step=step.level, how="system_forwarded", **self._due("forwarding")
+                )
+            )
+            await self._notify_parent(
+                at_step.model_copy(update={"waiting": False}), signal=names.AT_AGGREGATION
+            )
+        self._s.forwarding_region = None
+        self._s.deadlines.pop("forwarding", None)
+        self._s.deadline_info.pop("forwarding", None)
 
     async def _after_silent_step(self, step: str) -> None:
         """A verification step silent after its escalation: the rules' outcome, never a wait
@@ -665,6 +729,13 @@ class AnnualCycleWorkflow(CycleClock):
     @review_plan.validator
     def _validate_review_plan(self, req: ReviewPlan) -> None:
         self._require_stage(Stage.PLAN_REVIEW, "a plan review")
+        if self._s.forwarding_region is not None:
+            raise rejected(
+                errors.WRONG_STAGE,
+                f"the plan waits for {self._s.forwarding_region} to forward it; it is not reviewed"
+                f" at this step / 该计划待{self._s.forwarding_region}汇总报送，本环节不逐一核实",
+                stage=self._s.stage.value,
+            )
         if req.step != self._s.verification_step:
             raise rejected(
                 errors.WRONG_STAGE,
@@ -836,6 +907,15 @@ class AnnualCycleWorkflow(CycleClock):
     def prior_cycle_ended(self, req: PriorCycleEnded) -> None:
         self._prior = req
 
+    @workflow.signal(name=names.PLANS_FORWARDED)
+    def plans_forwarded(self, req: PlansForwarded) -> None:
+        """The region's forwarding, from this cycle's program year; ignored unless the plan
+        waits at that region's aggregation step (it may have moved on by the silence rule)."""
+        if not self._from_parent(req.secret, "plans_forwarded"):
+            return
+        if self._s.forwarding_region is not None and req.region == self._s.forwarding_region:
+            self._forwarded = req
+
     @workflow.signal(name=names.CALENDAR_APPLIED)
     def calendar_applied(self, req: CalendarApplied) -> None:
         """New holiday data: provisional deadlines are counted again (see _recompute)."""
@@ -851,7 +931,9 @@ class AnnualCycleWorkflow(CycleClock):
     # ---------------------------------------------------------------- helpers
 
     def _authorize(self, actor: Actor | None, act: Act) -> None:
-        refusal = actor_refusal(actor, act, self._s, self._inp.base.region)
+        refusal = actor_refusal(
+            actor, act, self._s, self._inp.base.region, program_region=self._rules.region
+        )
         if refusal is not None:
             raise rejected(*refusal)
 

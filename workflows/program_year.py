@@ -36,7 +36,15 @@ with workflow.unsafe.imports_passed_through():
         StoreResultsRequest,
     )
     from shared.contracts.calendars import CalendarApplied
-    from shared.contracts.cycle import BaseInfo, CycleConcluded, CycleGraded, ReopenReview
+    from shared.contracts.cycle import (
+        AtAggregation,
+        BaseInfo,
+        CycleConcluded,
+        CycleGraded,
+        PlansForwarded,
+        ReopenReview,
+    )
+    from shared.contracts.forwardings import ForwardingRecord, ForwardPlans
     from shared.contracts.objections import (
         DecideObjection,
         LodgeObjection,
@@ -53,7 +61,10 @@ with workflow.unsafe.imports_passed_through():
         TargetProgressView,
     )
     from shared.domain import errors
+    from shared.domain.chains import forwarding_levels, forwarding_region_problem
     from shared.domain.grading import Grade
+    from shared.domain.participants import kinds, participant_rules
+    from shared.domain.regions import is_within, region_level
     from shared.domain.target_reports import ReportError, measure, parse_report, program_targets
     from shared.events import payloads as ev
     from shared.events.envelope import new_event
@@ -382,6 +393,118 @@ class ProgramYearWorkflow:
     def target_progress(self) -> TargetProgressView | None:
         return self._s.targets
 
+    # ---------------------------------------------------------------- forwardings (汇总报送)
+
+    @workflow.update(name=names.FORWARD_PLANS)
+    async def forward_plans(self, req: ForwardPlans) -> ForwardingRecord:
+        """A region at an aggregation step forwards, as one filing of its own, the plans of its
+        units that wait there: recorded, published as ``plans.forwarded`` and signalled to
+        those cycles (one activity for all of them), which move on to the next step."""
+        s = self._s
+        assert req.actor is not None
+        units = sorted(s.awaiting.pop(req.region, []))
+        if not units:  # another forwarding took them between the validator and now
+            self._refuse_nothing_waiting(req.region)
+        now = workflow.now()
+        due = s.forward_due.get(req.region)
+        record = ForwardingRecord(
+            region=req.region,
+            level=region_level(req.region),
+            units=units,
+            forwarded_at=now,
+            by=req.actor.name,
+            document_id=req.document_id,
+            filing=1 + sum(1 for f in s.forwardings if f.region == req.region),
+            due=due,
+            late=due is not None and now > due,
+        )
+        s.forwardings.append(record)
+        await self._emit(
+            ev.PlansForwarded(
+                region=record.region,
+                level=record.level,
+                units=units,
+                by=record.by,
+                document_id=record.document_id,
+                filing=record.filing,
+                forward_by=due.isoformat() if due else None,
+                late=record.late,
+            )
+        )
+        signal = PlansForwarded(
+            region=record.region,
+            forwarded_at=now,
+            by=record.by,
+            document_id=record.document_id,
+            secret=s.secret,
+        )
+        await self._signal_cycles(units, names.PLANS_FORWARDED, signal.model_dump(mode="json"))
+        return record
+
+    @forward_plans.validator
+    def _validate_forward(self, req: ForwardPlans) -> None:
+        s = self._s
+        if s.rules is None:
+            raise rejected(
+                errors.WRONG_STAGE,
+                "该项目年度尚在启动中 / the program year is still launching",
+                phase=s.phase,
+            )
+        actor = req.actor
+        if actor is None:
+            raise rejected(errors.ACTOR_REQUIRED, "the input does not say who acts / 未注明操作人")
+        officer = (
+            actor.role == "city_officer"
+            and actor.region is not None
+            and is_within(req.region, actor.region)
+        )
+        if actor.role != "province_admin" and not officer:
+            raise rejected(
+                errors.NOT_YOUR_ROLE,
+                f"{actor.name} ({actor.role}) may not forward {req.region}'s plans: only the"
+                f" program's admin or an officer of that region"
+                " / 仅项目管理员或该地区主管部门可报送",
+            )
+        chains = [participant_rules(s.rules, kind).chain for kind in kinds(s.rules)]
+        problem = forwarding_region_problem(req.region, forwarding_levels(chains), s.rules.region)
+        if problem is not None:
+            raise rejected(errors.NOT_A_FORWARDING_REGION, problem, region=req.region)
+        if not s.awaiting.get(req.region):
+            self._refuse_nothing_waiting(req.region)
+
+    def _refuse_nothing_waiting(self, region: str) -> None:
+        done = [f for f in self._s.forwardings if f.region == region]
+        if done:
+            at = done[-1].forwarded_at.isoformat()
+            raise rejected(
+                errors.ALREADY_FORWARDED,
+                f"{region} forwarded its units' plans at {at} and no other plan waits"
+                f" / {region}已于{at}汇总报送，暂无待报送的计划",
+                region=region,
+            )
+        raise rejected(
+            errors.NOTHING_TO_FORWARD,
+            f"no plan of {region}'s units waits to be forwarded / {region}暂无待汇总报送的计划",
+            region=region,
+        )
+
+    @workflow.signal(name=names.AT_AGGREGATION)
+    def at_aggregation(self, req: AtAggregation) -> None:
+        """A cycle's plan waits at (or has left) its region's aggregation step."""
+        s = self._s
+        if req.secret != s.secret:
+            workflow.logger.warning("an aggregation report not from this year's cycles: ignored")
+            return
+        units = s.awaiting.setdefault(req.region, [])
+        if req.waiting and req.base not in units:
+            units.append(req.base)
+            if req.due is not None:
+                s.forward_due[req.region] = req.due
+        elif not req.waiting and req.base in units:
+            units.remove(req.base)
+        if not units:
+            s.awaiting.pop(req.region, None)
+
     async def _evaluate(self) -> None:
         """A checkpoint: the program-level targets measured on every year's reported actuals up
         to this one; in the mid-term and final years published as ``program.evaluated``."""
@@ -678,6 +801,8 @@ class ProgramYearWorkflow:
             objections=len(s.objections),
             concluded=len(s.concluded),
             targets=s.targets,
+            awaiting={region: sorted(units) for region, units in sorted(s.awaiting.items())},
+            forwardings=list(s.forwardings),
         )
 
     # ---------------------------------------------------------------- helpers

@@ -37,6 +37,9 @@ HTTP_STATUS: dict[str, int] = {
     errors.UNKNOWN_BASE: 404,
     errors.UNKNOWN_OBJECTION: 404,
     errors.ALREADY_DECIDED: 409,
+    errors.NOTHING_TO_FORWARD: 409,
+    errors.ALREADY_FORWARDED: 409,
+    errors.NOT_A_FORWARDING_REGION: 422,
     # Not the client's doing: the clocks must be put right; a retry may pass.
     errors.CLOCK_SKEW: 503,
 }

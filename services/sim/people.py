@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -42,6 +42,7 @@ from shared.contracts.cycle import (
     Upload,
 )
 from shared.domain import errors
+from shared.domain.chains import ChainStep
 from shared.domain.rules import ProgramRules
 from shared.objectstore import ObjectStore, sha256_hex
 from shared.retrying import retrying
@@ -137,13 +138,32 @@ class Channel(Protocol):
         ...
 
 
+Forward = Callable[[str, ChainStep], Awaitable[Any]]
+"""How a base's region forwards its plan at an aggregation step (the program year's update)."""
+
+
 class People:
-    """The acts of a year's people, in their order, over a channel."""
+    """The acts of a year's people, in their order, over a channel. ``chain``: the steps the
+    cycles run when they are their kind's own (:func:`shared.domain.participants.kind_chain`),
+    whose aggregation steps ``forward`` takes; None: the rules' verification."""
 
     def __init__(
-        self, channel: Channel, rules: ProgramRules | None = None, cast: Cast | None = None
+        self,
+        channel: Channel,
+        rules: ProgramRules | None = None,
+        cast: Cast | None = None,
+        *,
+        chain: list[ChainStep] | None = None,
+        forward: Forward | None = None,
     ) -> None:
         self.channel, self._rules, self.cast = channel, rules, cast or Cast()
+        self._chain, self._forward = chain, forward
+
+    @property
+    def steps(self) -> list[ChainStep]:
+        if self._chain:
+            return list(self._chain)
+        return [ChainStep(level=step) for step in self.rules.verification]
 
     @property
     def rules(self) -> ProgramRules:
@@ -171,12 +191,22 @@ class People:
         return await self.channel.review_plan(base, actor, step, decision, comment, key)
 
     async def approve(self, base: str) -> Any:
-        """Every verification step approves the plan, in the program's order; the last
-        answer."""
+        """Every verification step approves the plan, in the chain's order (an aggregation
+        step forwards it); the last answer."""
         answer = None
-        for step in self.rules.verification:
-            answer = await self.review(base, step)
+        for step in self.steps:
+            if step.kind == "aggregate":
+                await self.forward(base, step)
+            else:
+                answer = await self.review(base, step.level)
         return answer
+
+    async def forward(self, base: str, step: ChainStep) -> Any:
+        if self._forward is None:
+            raise ValueError(
+                "these people cannot forward a region's plans / 未配置汇总报送的操作人"
+            )
+        return await self._forward(base, step)
 
     async def plan(
         self, base: str, *, returned_once: bool = False, data: bytes | None = None
@@ -185,9 +215,12 @@ class People:
         first step, for unquantified targets) is filed again before the approvals. The last
         filing's answer."""
         filed = await self.file_plan(base, data=data)
-        steps = list(self.rules.verification)
-        if returned_once and steps:
-            await self.review(base, steps[0], "return", "目标需量化", key="return-1")
+        verify = [i for i, step in enumerate(self.steps) if step.kind == "verify"]
+        if returned_once and verify:
+            for step in self.steps[: verify[0]]:
+                await self.forward(base, step)
+            level = self.steps[verify[0]].level
+            await self.review(base, level, "return", "目标需量化", key="return-1")
             filed = await self.file_plan(base, "v2", "plan-2")
         await self.approve(base)
         return filed

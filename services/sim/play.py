@@ -15,15 +15,19 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
-from temporalio.client import Client, WorkflowHandle
+from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
+from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError
 
 from services.sim.actors import BaseScript, scripts
 from services.sim.people import Cast, PatientTemporalChannel, People, Refused
 from shared.contracts.cycle import CycleState
+from shared.contracts.forwardings import ForwardPlans
 from shared.contracts.workflow_names import cycle_id, program_year_id
+from shared.domain import errors
+from shared.domain.chains import ChainStep
 from shared.domain.grading import DecisionRecord, recompute
-from shared.domain.participants import pinned_rules
+from shared.domain.participants import kind_chain, pinned_rules
 from shared.domain.rules import ProgramRules
 from shared.eventlog import read_events
 from shared.events.subjects import event_filter
@@ -119,10 +123,19 @@ class Actors:
             )
 
         self.channel = PatientTemporalChannel(handle, objects)
+        self._program_year = client.get_workflow_handle_for(
+            ProgramYearWorkflow.run, program_year_id(rules.id, year)
+        )
         # A simulated city officer covers the program's whole region. Synthetic bases are of the
-        # program's first kind, so they act under the rules its cycles pin (its rubric).
+        # program's first kind, so they act under the rules its cycles pin (its rubric) and
+        # pass its chain (an aggregation step: the province admin forwards the region's plans).
+        cast = Cast(region=rules.region, prefix="sim-")
         self.people = People(
-            self.channel, pinned_rules(rules), Cast(region=rules.region, prefix="sim-")
+            self.channel,
+            pinned_rules(rules),
+            cast,
+            chain=kind_chain(rules),
+            forward=self.forward,
         )
         self._clock = clock
         self.late_refused = 0
@@ -176,6 +189,40 @@ class Actors:
 
     async def rectify(self, s: BaseScript) -> None:
         await self.people.rectify(s.base, max(70.0, s.score))
+
+    async def forward(self, base: str, step: ChainStep) -> None:
+        """The base's region forwards the plans waiting at its aggregation step once the program
+        year knows this one waits (another base's forwarding may have taken it: then that one
+        did); done when the cycle has moved on."""
+        region = (await self.state(base)).forwarding_region
+        if region is None:
+            return
+
+        async def known() -> bool:
+            state = await self._program_year.query(ProgramYearWorkflow.state)
+            return (
+                base in state.awaiting.get(region, [])
+                or (await self.state(base)).forwarding_region is None
+            )
+
+        await polled(
+            known, what=f"{base} waiting at {region}", every=0.2, seconds=60, ignoring=RPCError
+        )
+        try:
+            _ = await self._program_year.execute_update(
+                ProgramYearWorkflow.forward_plans,
+                ForwardPlans(region=region, actor=self.people.cast.officer(step.level)),
+            )
+        except WorkflowUpdateFailedError as exc:
+            cause = exc.cause
+            taken = (errors.NOTHING_TO_FORWARD, errors.ALREADY_FORWARDED)
+            if not isinstance(cause, ApplicationError) or cause.type not in taken:
+                raise
+
+        async def moved_on() -> bool:
+            return (await self.state(base)).forwarding_region is None
+
+        await polled(moved_on, what=f"{base} forwarded", every=0.2, seconds=60, ignoring=RPCError)
 
     async def settled_stage(self, base: str, leaving: str, seconds: float = 60) -> str:
         """The stage once the cycle has moved on from ``leaving`` (grading takes a moment; a

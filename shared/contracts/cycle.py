@@ -10,8 +10,9 @@ from pydantic import AfterValidator, Field
 
 from shared.contracts import workflow_names as names
 from shared.contracts.strict import StrictModel
+from shared.domain.chains import ChainLevel, ChainStep
 from shared.domain.grading import DecisionRecord, Grade
-from shared.domain.rules import ProgramRules, VerificationStep
+from shared.domain.rules import ProgramRules
 from shared.domain.stages import Stage
 
 DocumentKind = Literal["plan", "self_evaluation", "rectification", "evidence", "results"]
@@ -41,6 +42,13 @@ class CycleInput(StrictModel):
     )
     parent_secret: str = Field(
         "", description="Shared with the program year: its grades and decisions carry it"
+    )
+    chain: list[ChainStep] | None = Field(
+        None,
+        description=(
+            "The participant kind's verification chain, run in place of the rules'"
+            " verification (None: the rules' verification, as cycles opened before kinds ran)"
+        ),
     )
 
 
@@ -104,7 +112,7 @@ class FilePlan(StrictModel):
 
 
 class ReviewPlan(StrictModel):
-    step: VerificationStep
+    step: ChainLevel
     decision: Literal["approve", "return"]
     comment: str = Field("", max_length=2000)
     reviewer: str = "anonymous"
@@ -184,6 +192,28 @@ class PriorCycleEnded(StrictModel):
     outcome: Literal["rectified", "delisted", "closed"]
 
 
+class AtAggregation(StrictModel):
+    """A cycle to its program year: its plan waits at (``waiting``) or has left its region's
+    aggregation step (forwarded, or moved on by the silence rule)."""
+
+    base: str
+    region: str = Field(description="The region that collects and forwards the plan")
+    level: ChainLevel
+    waiting: bool = True
+    due: datetime | None = Field(None, description="The step's forward_by deadline")
+    secret: str = ""
+
+
+class PlansForwarded(StrictModel):
+    """The program year to a cycle: its region forwarded its plan (``ForwardingRecord``)."""
+
+    region: str
+    forwarded_at: datetime
+    by: str
+    document_id: str | None = None
+    secret: str = ""
+
+
 class ReopenReview(StrictModel):
     objection_id: str
     reason: str
@@ -239,7 +269,14 @@ class CycleState(StrictModel):
     base: str
     rules_version: int
     stage: Stage
-    verification_step: VerificationStep | None = None
+    verification_step: ChainLevel | None = None
+    forwarding_region: str | None = Field(
+        None,
+        description=(
+            "At an aggregation step: the region that collects this plan and forwards it with its"
+            " other units' plans by deadlines['forwarding']"
+        ),
+    )
     round: int = 0
     grade: Grade | None = None
     total: float | None = None

@@ -8,6 +8,7 @@ from typing import Any, Literal
 from pydantic import Field
 
 from shared.contracts.cycle import CycleConcluded, CycleGraded
+from shared.contracts.forwardings import ForwardingRecord
 from shared.contracts.objections import Objection
 from shared.contracts.strict import StrictModel
 from shared.contracts.targets import TargetProgressView
@@ -45,6 +46,14 @@ class ProgramYearInput(StrictModel):
     targets: TargetProgressView | None = Field(
         None, description="The year's reported target actuals and progress (None: no report yet)"
     )
+    awaiting: dict[str, list[str]] = Field(
+        default_factory=dict,
+        description="Region -> its units whose plans wait at its aggregation step",
+    )
+    forward_due: dict[str, datetime] = Field(
+        default_factory=dict, description="Region -> its aggregation step's forward_by"
+    )
+    forwardings: list[ForwardingRecord] = Field(default_factory=list)
 
 
 class ProgramYearState(StrictModel):
@@ -61,6 +70,10 @@ class ProgramYearState(StrictModel):
     objections: int = 0
     concluded: int = 0
     targets: TargetProgressView | None = None
+    awaiting: dict[str, list[str]] = Field(
+        default_factory=dict, description="Region -> units waiting at its aggregation step"
+    )
+    forwardings: list[ForwardingRecord] = Field(default_factory=list)
 
 
 class LaunchRequest(StrictModel):

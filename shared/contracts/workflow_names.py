@@ -27,6 +27,7 @@ REOPEN_REVIEW = "reopen_review"
 BASE_DELISTED = "base_delisted"
 PRIOR_CYCLE_ENDED = "prior_cycle_ended"
 CALENDAR_APPLIED = "calendar_applied"  # a program year's too
+PLANS_FORWARDED = "plans_forwarded"  # its region's aggregation step forwarded the plan
 
 # A program year's updates, query and signals
 LODGE_OBJECTION = "lodge_objection"
@@ -36,6 +37,8 @@ REPORT_TARGET_ACTUALS = "report_target_actuals"
 TARGET_PROGRESS = "target_progress"
 CYCLE_GRADED = "cycle_graded"
 CYCLE_CONCLUDED = "cycle_concluded"
+FORWARD_PLANS = "forward_plans"  # a region forwards its units' plans (an aggregation step)
+AT_AGGREGATION = "at_aggregation"  # a cycle waits for (or has left) its region's forwarding
 
 
 def cycle_id(program: str, year: int, base: str) -> str:

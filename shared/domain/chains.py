@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from shared.domain.holidays import WorkingDayCalendar
 from shared.domain.periods import Deadline, resolve_period
-from shared.domain.regions import RegionLevel, level_rank, region_at, region_level
+from shared.domain.regions import RegionLevel, is_within, level_rank, region_at, region_level
 from shared.domain.timespec import parse_timespec
 
 ChainLevel = Literal["city", "province", "national"]
@@ -146,3 +146,34 @@ def forward_by(
     return resolve_period(
         parse_timespec(step.forward_by), anchor=launched_at, year=year, tz=tz, days=days
     )
+
+
+def forwarding_levels(chains: list[list[ChainStep]]) -> set[ChainLevel]:
+    """The levels at which the program's chains (one a kind) have an aggregation step."""
+    steps = (aggregation(chain) for chain in chains)
+    return {s.level for s in steps if s is not None}
+
+
+def forwarding_region_problem(
+    region: str, levels: set[ChainLevel], program_region: str
+) -> str | None:
+    """Why ``region`` may not forward plans in a program issued at ``program_region`` whose
+    chains aggregate at ``levels`` (English and Chinese), or None when it may: it is a region
+    at one of those levels, inside the program's region."""
+    try:
+        level = region_level(region)
+    except ValueError:
+        return f"{region!r} is not a six-digit region code / {region}不是六位行政区划代码"
+    if level not in levels:
+        wanted = sorted(levels, key=_rank)
+        return (
+            f"{region} is a {level} region; the program's plans are forwarded at"
+            f" {', '.join(wanted) or 'no level'} / {region}不是本项目汇总报送的层级"
+            f"（{'、'.join(_ZH[x] for x in wanted) or '无汇总报送步骤'}）"
+        )
+    if not is_within(region, program_region):
+        return (
+            f"{region} lies outside the program's region {program_region}"
+            f" / {region}不在本项目范围（{program_region}）内"
+        )
+    return None

@@ -24,6 +24,9 @@ NOT_IN_PUBLICATION = "not_in_publication"
 UNKNOWN_BASE = "unknown_base"
 UNKNOWN_OBJECTION = "unknown_objection"
 ALREADY_DECIDED = "already_decided"
+NOTHING_TO_FORWARD = "nothing_to_forward"  # no plan of the region waits at its aggregation step
+ALREADY_FORWARDED = "already_forwarded"
+NOT_A_FORWARDING_REGION = "not_a_forwarding_region"
 
 CODES: tuple[str, ...] = (
     WRONG_STAGE,
@@ -43,6 +46,9 @@ CODES: tuple[str, ...] = (
     UNKNOWN_BASE,
     UNKNOWN_OBJECTION,
     ALREADY_DECIDED,
+    NOTHING_TO_FORWARD,
+    ALREADY_FORWARDED,
+    NOT_A_FORWARDING_REGION,
     CLOCK_SKEW,
 )
 """Every code a workflow may refuse an input with."""

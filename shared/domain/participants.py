@@ -104,10 +104,10 @@ def kind_rubric(rules: ProgramRules, kind: str | None) -> RubricRules:
 
 def pinned_rules(rules: ProgramRules, kind: str | None = None) -> ProgramRules:
     """The rules a participant's cycle pins: the program's, with its kind's eligibility and
-    rubric, and the kind's targets beside the program's. The cycle runs the kind's chain when it
-    has only city and province verify steps; a chain with a national or aggregation step keeps
-    the program's ``verification``, which the cycle runs. A program without kinds: its rules,
-    unchanged."""
+    rubric, and the kind's targets beside the program's. A chain of city and province verify
+    steps becomes the pinned ``verification``; a chain with a national or aggregation step keeps
+    the program's, and the cycle is given the chain itself (:func:`kind_chain`). A program
+    without kinds: its rules, unchanged."""
     if not rules.participants:
         return rules
     own = participant_rules(rules, kind)
@@ -119,3 +119,15 @@ def pinned_rules(rules: ProgramRules, kind: str | None = None) -> ProgramRules:
     if all(s.kind == "verify" and s.level != "national" for s in own.chain):
         document["verification"] = [s.level for s in own.chain]
     return ProgramRules.model_validate(document)
+
+
+def kind_chain(rules: ProgramRules, kind: str | None = None) -> list[ChainStep] | None:
+    """The chain a cycle of ``kind`` runs in place of its pinned ``verification``: the kind's,
+    when it has a national or an aggregation step (which ``verification`` cannot say); None
+    otherwise, so that cycles of every other program open as before."""
+    if not rules.participants:
+        return None
+    chain = participant_rules(rules, kind).chain
+    if all(s.kind == "verify" and s.level != "national" for s in chain):
+        return None
+    return list(chain)

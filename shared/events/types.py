@@ -46,6 +46,7 @@ class EventType(StrEnum):
     OUTCOME_DECIDED = "outcome.decided"  # an outcome rule applied to a final grade
     TARGETS_REPORTED = "targets.reported"  # a year's actuals against the program's targets
     PROGRAM_EVALUATED = "program.evaluated"  # a multi-year program's mid-term or final evaluation
+    PLANS_FORWARDED = "plans.forwarded"  # a region's aggregation step: its units' plans, one filing
 
     @property
     def cloudevents_type(self) -> str:

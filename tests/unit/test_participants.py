@@ -14,12 +14,15 @@ from shared.domain.chains import (
     aggregation,
     chain_problems,
     forward_by,
+    forwarding_levels,
+    forwarding_region_problem,
     forwardings,
 )
 from shared.domain.holidays import HolidayCalendar, load_holiday_table_file
 from shared.domain.participants import (
     DEFAULT_KIND,
     UnknownKind,
+    kind_chain,
     kind_of,
     kind_rubric,
     kinds,
@@ -274,3 +277,49 @@ def test_a_province_forwards_its_own_units_plans_by_its_date() -> None:
     # 8 May 2026 is a Friday and a working day: the end of that day, Beijing time
     assert due.until == datetime(2026, 5, 9, 0, 0, tzinfo=beijing)
     assert due.last_day == date(2026, 5, 8) and not due.provisional
+
+
+def test_a_cycle_is_given_its_kinds_chain_only_when_verification_cannot_say_it() -> None:
+    cnipa = load_rules_file(DEPLOY_DIR / "programs" / "cnipa-pilot-2015.yaml")
+    chain = kind_chain(cnipa, "trading_centre")
+    assert chain == [
+        ChainStep(level="province", kind="aggregate", forward_by="--05-08"),
+        ChainStep(level="national"),
+    ]
+    assert kind_chain(cnipa) == chain  # the first kind's, the zones'
+    henan = load_rules_file(DEPLOY_DIR / "programs" / "henan-nav-base.yaml")
+    assert kind_chain(henan) is None  # no kinds: the rules' verification
+    document = cnipa.model_dump(mode="json", by_alias=True)
+    document["region"] = "410000"
+    for kind in document["participants"]:
+        document["participants"][kind]["chain"] = ["city", "province"]
+    aggregate = {"level": "city", "kind": "aggregate", "forward_by": "--05-08"}
+    document["participants"]["operation_enterprise"]["chain"] = [aggregate, "province"]
+    provincial = parse_rules(document)
+    assert kind_chain(provincial, "trading_centre") is None  # pinned as verification
+    assert kind_chain(provincial, "operation_enterprise") == [
+        ChainStep(level="city", kind="aggregate", forward_by="--05-08"),
+        ChainStep(level="province"),
+    ]
+    assert pinned_rules(provincial, "trading_centre").verification == ["city", "province"]
+
+
+def test_a_region_forwards_at_its_chains_aggregation_level_inside_the_program() -> None:
+    cnipa = load_rules_file(DEPLOY_DIR / "programs" / "cnipa-pilot-2015.yaml")
+    levels = forwarding_levels([participant_rules(cnipa, k).chain for k in kinds(cnipa)])
+    assert levels == {"province"}
+    assert forwarding_region_problem("410000", levels, "000000") is None
+    assert forwarding_region_problem("410100", levels, "000000") == (
+        "410100 is a city region; the program's plans are forwarded at province"
+        " / 410100不是本项目汇总报送的层级（省级）"
+    )
+    assert forwarding_region_problem("420000", {"province"}, "410000") == (
+        "420000 lies outside the program's region 410000 / 420000不在本项目范围（410000）内"
+    )
+    assert forwarding_region_problem("41000", levels, "000000") == (
+        "'41000' is not a six-digit region code / 41000不是六位行政区划代码"
+    )
+    assert forwarding_region_problem("410000", set(), "000000") == (
+        "410000 is a province region; the program's plans are forwarded at no level"
+        " / 410000不是本项目汇总报送的层级（无汇总报送步骤）"
+    )

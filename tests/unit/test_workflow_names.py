@@ -42,6 +42,7 @@ def test_a_cycle_answers_every_shared_update_signal_and_query_name() -> None:
         names.BASE_DELISTED,
         names.PRIOR_CYCLE_ENDED,
         names.CALENDAR_APPLIED,
+        names.PLANS_FORWARDED,
     }
     assert set(d.queries) == {names.STATE}
 
@@ -57,6 +58,12 @@ def test_a_program_year_answers_every_shared_name() -> None:
         names.LODGE_OBJECTION,
         names.DECIDE_OBJECTION,
         names.REPORT_TARGET_ACTUALS,
+        names.FORWARD_PLANS,
     }
-    assert set(d.signals) == {names.CYCLE_GRADED, names.CYCLE_CONCLUDED, names.CALENDAR_APPLIED}
+    assert set(d.signals) == {
+        names.CYCLE_GRADED,
+        names.CYCLE_CONCLUDED,
+        names.CALENDAR_APPLIED,
+        names.AT_AGGREGATION,
+    }
     assert set(d.queries) == {names.STATE, names.OBJECTIONS, names.TARGET_PROGRESS}

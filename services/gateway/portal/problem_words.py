@@ -139,6 +139,21 @@ PROBLEM_WORDS: dict[str, tuple[str, str]] = {
         "That indicator is computed from its target's completion; experts do not score it."
         " Please remove its score and send the others again.",
     ),
+    "nothing_to_forward": (
+        "该地区暂无待汇总报送的计划：所属单位的计划尚未提交或已报送。请待单位提交计划后再报送。",
+        "No plan of the region's units waits to be forwarded: none has been filed yet, or they"
+        " have been forwarded already. Please forward once a unit has filed its plan.",
+    ),
+    "already_forwarded": (
+        "该地区已汇总报送所属单位的计划，目前没有新的待报送计划，无需重复报送。",
+        "The region has forwarded its units' plans already and no other plan waits; there is"
+        " no need to forward them again.",
+    ),
+    "not_a_forwarding_region": (
+        "该地区不负责汇总报送：请选择本项目汇总报送层级（如省级）且在项目范围内的地区。",
+        "That region does not forward plans: choose a region at the level where the program's"
+        " plans are forwarded (such as a province), inside the program's region.",
+    ),
     "invalid_extension": (
         "延期设置有误：新的截止时间须晚于原截止时间和当前时间。请修改后重新提交。",
         "The extension is not valid: the new deadline must be later than the current one and"

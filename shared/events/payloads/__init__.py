@@ -34,6 +34,7 @@ from shared.events.payloads.cycle import (
     SelfevalOverdue,
     TargetNote,
 )
+from shared.events.payloads.forwardings import PlansForwarded
 from shared.events.payloads.operator import BaseReinstated, CalendarApplied, OperatorAction
 from shared.events.payloads.results import (
     Objection,
@@ -97,6 +98,7 @@ __all__ = [
     "PlanReturned",
     "PlanStepTakenOver",
     "PlanVerified",
+    "PlansForwarded",
     "ProgramEvaluated",
     "ProgramLaunched",
     "RectificationFailed",
