@@ -11,6 +11,11 @@ from shared.nats_auth import inbox_prefix
 from shared.objectstore import ObjectStore, open_object_store
 from shared.settings import Settings
 
+# Every NATS client reconnects for as long as its process runs: a connection closed for good
+# leaves FastStream's pull consumers in a loop that never yields (a core busy, SIGTERM unheard).
+RECONNECT_FOREVER = -1
+RECONNECT_WAIT_S = 1
+
 
 def nats_options(settings: Settings) -> dict[str, Any]:
     """The servers with the process's credentials, and the inbox its user may read (the
@@ -26,8 +31,8 @@ async def connect_nats(settings: Settings, name: str) -> NatsClient:
     return await nats.connect(
         **nats_options(settings),
         name=f"navcycle-{name}",
-        max_reconnect_attempts=-1,
-        reconnect_time_wait=1,
+        max_reconnect_attempts=RECONNECT_FOREVER,
+        reconnect_time_wait=RECONNECT_WAIT_S,
     )
 
 

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 from faststream.nats import NatsBroker, NatsRouter
+from nats.errors import ConnectionReconnectingError
 from sqlalchemy import Engine
 
+from shared.clients import RECONNECT_FOREVER, RECONNECT_WAIT_S
 from shared.db import ping
 from shared.events.subjects import rpc_subject
 from shared.nats_auth import SHARED_INBOX, inbox_prefix
@@ -46,7 +49,18 @@ class ServiceBroker(NatsBroker):
     async def stop(self, *exc_info: Any) -> None:
         for part in reversed(self._parts):
             await part.stop()
-        await super().stop(*exc_info)
+        connection = self._connection
+        try:
+            await super().stop(*exc_info)  # the subscribers, then a drain of the connection
+        except ConnectionReconnectingError:
+            # NATS is away: there is nothing to drain, and a process told to stop still stops,
+            # cleanly. (Closed only now: a closed connection makes a pull consumer still
+            # running fail its fetch at once, in a loop that never yields.)
+            if connection is not None:
+                with contextlib.suppress(OSError):  # its socket is gone with the server
+                    await connection.close()
+            self._connection = None
+            self.config.disconnect()
 
 
 def health_router(service: str, check: Callable[[], Awaitable[dict[str, str]]]) -> NatsRouter:
@@ -85,7 +99,14 @@ def service_broker(
             await extra_check()
         return {}
 
-    broker = ServiceBroker(nats_url, logger=None, inbox_prefix=url_inbox_prefix(nats_url))
+    broker = ServiceBroker(
+        nats_url,
+        logger=None,
+        inbox_prefix=url_inbox_prefix(nats_url),
+        # FastStream's default gives up after 60 tries (about two minutes without NATS).
+        max_reconnect_attempts=RECONNECT_FOREVER,
+        reconnect_time_wait=RECONNECT_WAIT_S,
+    )
     broker.include_router(router)
     broker.include_router(health_router(service, check))
     return broker
