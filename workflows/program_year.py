@@ -50,6 +50,8 @@ with workflow.unsafe.imports_passed_through():
         LodgeObjection,
         Objection,
         ObjectionList,
+        ObjectionPage,
+        ObjectionPageRequest,
     )
     from shared.contracts.program_year import ProgramYearInput, ProgramYearState
     from shared.contracts.registry import GetProgram, ListBasesRequest
@@ -747,6 +749,19 @@ class ProgramYearWorkflow:
     @workflow.query(name=names.OBJECTIONS)
     def objections(self) -> ObjectionList:
         return ObjectionList(objections=list(self._s.objections.values()))
+
+    @workflow.query(name=names.OBJECTION_PAGE)
+    def objection_page(self, req: ObjectionPageRequest) -> ObjectionPage:
+        """A page in the order they were lodged, so the answer stays bounded at any number."""
+        listed = [o for o in self._s.objections.values() if req.base in (None, o.base)]
+        start = 0
+        if req.after is not None:
+            ids = [o.objection_id for o in listed]
+            if req.after not in ids:
+                return ObjectionPage(after_known=False)
+            start = ids.index(req.after) + 1
+        shown = listed[start : start + req.limit]
+        return ObjectionPage(objections=shown, more=len(listed) > start + req.limit)
 
     # ---------------------------------------------------------------- signals from cycles
 

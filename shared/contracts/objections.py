@@ -58,3 +58,22 @@ class Objection(_Model):
 class ObjectionList(_Model):
     objections: list[Objection] = Field(default_factory=list)
     next_cursor: str | None = Field(None, description="ask again with this cursor for more")
+
+
+class ObjectionPageRequest(_Model):
+    """A page of a program year's objections, asked of its workflow: those after ``after`` (an
+    objection id; None from the first), ``limit`` at most, only ``base``'s when it is given, so
+    the query's answer is bounded however many objections the year has."""
+
+    after: str | None = None
+    limit: int = Field(ge=1, le=1000)
+    base: str | None = None
+
+
+class ObjectionPage(_Model):
+    """The query's answer: ``limit`` objections at most; ``more`` when others follow them;
+    ``after_known`` False when ``after`` is no objection of the year (or not one of ``base``'s)."""
+
+    objections: list[Objection] = Field(default_factory=list)
+    more: bool = False
+    after_known: bool = True

@@ -33,6 +33,7 @@ PLANS_FORWARDED = "plans_forwarded"  # its region's aggregation step forwarded t
 LODGE_OBJECTION = "lodge_objection"
 DECIDE_OBJECTION = "decide_objection"
 OBJECTIONS = "objections"
+OBJECTION_PAGE = "objection_page"  # a bounded page of them (the API's list)
 REPORT_TARGET_ACTUALS = "report_target_actuals"
 TARGET_PROGRESS = "target_progress"
 CYCLE_GRADED = "cycle_graded"

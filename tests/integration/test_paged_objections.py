@@ -11,6 +11,9 @@ from pathlib import Path
 import pytest
 from nats.aio.client import Client as NatsClient
 
+from shared.contracts import workflow_names as names
+from shared.contracts.objections import ObjectionPage, ObjectionPageRequest
+from shared.contracts.workflow_names import program_year_id
 from tests.conftest import Stack
 from tests.helpers import demo_rules
 from tests.integration import driver
@@ -54,3 +57,24 @@ async def test_objections_past_one_message_are_read_back_page_by_page(
         422,
         "unknown_cursor",
     )
+    # The program year answers a page, never the whole list: ``limit`` at most, a base's own
+    # only when asked for one base, and ``after_known`` False for an id it never had.
+    handle = stack.client.get_workflow_handle(program_year_id(PROGRAM, year))
+    page = await handle.query(
+        names.OBJECTION_PAGE,
+        ObjectionPageRequest(after=lodged[4], limit=3),
+        result_type=ObjectionPage,
+    )
+    assert [o.objection_id for o in page.objections] == lodged[5:8] and page.more
+    last = await handle.query(
+        names.OBJECTION_PAGE,
+        ObjectionPageRequest(after=lodged[-2], limit=3, base=BASE),
+        result_type=ObjectionPage,
+    )
+    assert [o.objection_id for o in last.objections] == lodged[-1:] and not last.more
+    elsewhere = await handle.query(
+        names.OBJECTION_PAGE,
+        ObjectionPageRequest(after=lodged[0], limit=3, base="ly-agri"),
+        result_type=ObjectionPage,
+    )
+    assert (elsewhere.objections, elsewhere.after_known) == ([], False)

@@ -66,4 +66,9 @@ def test_a_program_year_answers_every_shared_name() -> None:
         names.CALENDAR_APPLIED,
         names.AT_AGGREGATION,
     }
-    assert set(d.queries) == {names.STATE, names.OBJECTIONS, names.TARGET_PROGRESS}
+    assert set(d.queries) == {
+        names.STATE,
+        names.OBJECTIONS,
+        names.OBJECTION_PAGE,
+        names.TARGET_PROGRESS,
+    }

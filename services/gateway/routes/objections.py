@@ -49,6 +49,8 @@ from shared.contracts.objections import (
     LodgeObjection,
     Objection,
     ObjectionList,
+    ObjectionPage,
+    ObjectionPageRequest,
     ObjectorRole,
 )
 from shared.contracts.workflow_names import program_year_id
@@ -244,7 +246,31 @@ async def list_objections(
     ``unknown_cursor``). The province and operators see who objected and how to reach them; a
     base sees the objections against itself; everyone else sees them without the objector's
     name and contact, as the 公示 shows them."""
-    return page_of(await all_objections(program, year, deps, user), cursor, limit)
+    return await objection_page(program, year, deps, user, cursor, limit)
+
+
+async def objection_page(
+    program: str, year: int, deps: Deps, user: Principal | None, cursor: str | None, limit: int
+) -> ObjectionList:
+    """A page of the objections ``user`` may see, asked of the program year one page at a time
+    (its query answers ``limit`` at most, a base's own only for a base), then cut to the reply
+    budget."""
+    sees_all = user is not None and allowed(user, "read_objections", Target(program=program))
+    own_base = user.base if user is not None and user.role == "base_user" else None
+    request = ObjectionPageRequest(after=cursor, limit=limit, base=None if sees_all else own_base)
+    handle = _year(deps, program, year)
+    page = await _call(
+        handle.query(
+            names.OBJECTION_PAGE, request, result_type=ObjectionPage, rpc_timeout=UPDATE_TIMEOUT
+        ),
+        "the objections",
+    )
+    if cursor is not None and not page.after_known:
+        raise ApiError(422, "unknown_cursor", unknown_cursor(cursor).message, cursor=cursor)
+    found = visible(ObjectionList(objections=page.objections), user, program).objections
+    shown, cut_short = paging.cut(found, limit=limit, size_of=paging.model_size)
+    more = page.more or cut_short
+    return ObjectionList(objections=shown, next_cursor=shown[-1].objection_id if more else None)
 
 
 async def all_objections(
@@ -257,19 +283,6 @@ async def all_objections(
         "the objections",
     )
     return visible(found, user, program)
-
-
-def page_of(found: ObjectionList, cursor: str | None, limit: int) -> ObjectionList:
-    """The objections after the one ``cursor`` names: ``limit`` at most, within the reply
-    budget."""
-    ids = [o.objection_id for o in found.objections]
-    if cursor is not None and cursor not in ids:
-        raise ApiError(422, "unknown_cursor", unknown_cursor(cursor).message, cursor=cursor)
-    start = ids.index(cursor) + 1 if cursor is not None else 0
-    shown, more = paging.cut(
-        found.objections[start : start + limit + 1], limit=limit, size_of=paging.model_size
-    )
-    return ObjectionList(objections=shown, next_cursor=shown[-1].objection_id if more else None)
 
 
 def visible(found: ObjectionList, user: Principal | None, program: str) -> ObjectionList:
