@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sqlalchemy import JSON, Column
+from sqlalchemy import JSON, Column, Index
 from sqlmodel import Field, SQLModel
 
 from shared.migrations import ServiceMigrations
@@ -34,6 +34,9 @@ class CursorRow(SQLModel, table=True):
 
 class AssignmentRow(SQLModel, table=True):
     __tablename__ = "assessment_assignments"
+    # An expert's own list (assignments.of_expert, the portal's review list, reassignments)
+    # looks up by program and expert, which the primary key (program, year, base, ...) can't.
+    __table_args__ = (Index("ix_assessment_assignments_expert", "program", "expert"),)
 
     program: str = Field(primary_key=True, max_length=64)
     year: int = Field(primary_key=True)
