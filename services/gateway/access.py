@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from services.gateway.identity.tokens import Principal
-from shared.domain.regions import is_within
+from shared.domain.regions import NATIONAL, is_within, region_at
 
 Action = Literal[
     "read_program",  # program rules, base lists, year counts
@@ -27,6 +27,9 @@ Action = Literal[
     "administer",  # apply rules, register bases, launch, extend deadlines
     "verify_city",
     "verify_province",
+    "verify_kind_province",  # a kind chain's province step (issue 16)
+    "verify_national",  # a kind chain's national step: the admin of a program issued at 000000
+    "forward_plans",  # 汇总报送 at an aggregation step: ``Target.region`` is the forwarding region
     "file",  # plan, self-evaluation, rectification
     "score",
     "operate",
@@ -81,6 +84,14 @@ def _officer_in_program(p: Principal, t: Target) -> bool:
     return is_within(p.region, t.program_region)
 
 
+def _of_base_province(p: Principal, t: Target) -> bool:
+    """An officer whose region is the addressed base's province (a kind chain's province step,
+    as workflows/authority.py lets it take)."""
+    if p.region is None or t.region is None:
+        return False
+    return p.region == region_at(t.region, "province")
+
+
 def _scoped_reader(p: Principal, t: Target) -> bool:
     """A viewer or operator: its program, and within its region when it has one."""
     if p.program is None or p.program != t.program:
@@ -117,6 +128,16 @@ def allowed(p: Principal, action: Action, t: Target, *, assigned: bool = False) 
         return role == "province_admin" and _in_program(p, t)
     if action == "verify_city":
         return role == "city_officer" and _in_program(p, t) and _in_region(p, t)
+    if action == "verify_kind_province":
+        return _in_program(p, t) and (
+            role == "province_admin" or (role == "city_officer" and _of_base_province(p, t))
+        )
+    if action == "verify_national":
+        return role == "province_admin" and _in_program(p, t) and t.program_region == NATIONAL
+    if action == "forward_plans":
+        return _in_program(p, t) and (
+            role == "province_admin" or (role == "city_officer" and _in_region(p, t))
+        )
     if action == "file":
         return role == "base_user" and _in_program(p, t) and p.base == t.base
     if action == "score":

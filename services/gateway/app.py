@@ -17,6 +17,7 @@ from services.gateway.routes import (
     cycles,
     dashboard,
     documents,
+    forwardings,
     health,
     inbox,
     objections,
@@ -62,6 +63,7 @@ def create_app(
     app.include_router(cycles.router)
     app.include_router(objections.router)
     app.include_router(targets.router)
+    app.include_router(forwardings.router)
     app.include_router(documents.router)
     app.include_router(inbox.router)
     app.include_router(dashboard.router)

@@ -139,17 +139,21 @@ async def require(
     program: str,
     base: str | None = None,
     year: int | None = None,
+    region: str | None = None,
 ) -> BasePublic | None:
-    """Refuse unless ``user`` may do ``action`` (see :func:`refusal`); returns the base."""
+    """Refuse unless ``user`` may do ``action`` (see :func:`refusal`); returns the base.
+    ``region``: the region addressed when no base is (a forwarding region)."""
     found = await base_of(deps, program, base) if base else None
     is_assigned = bool(found and year and await assigned(deps, user, program, year, base or ""))
     issuer = None
-    if user.role == "city_officer" and action == "read_program":
+    if (user.role == "city_officer" and action == "read_program") or (
+        user.role == "province_admin" and action == "verify_national"
+    ):
         issuer = await program_region(deps, program)
     target = Target(
         program=program,
         base=base,
-        region=found.region if found else None,
+        region=found.region if found else region,
         program_region=issuer,
     )
     if not allowed(user, action, target, assigned=is_assigned):

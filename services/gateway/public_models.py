@@ -76,7 +76,9 @@ class CyclePublic(BaseModel):
 
 
 class PlanReviewAnswer(BaseModel):
-    step: str = Field(description="The step taken: city or province (empty on a replayed key)")
+    step: str = Field(
+        description="The step taken: city, province or national (empty on a replayed key)"
+    )
     decision: Literal["approve", "return"]
     stage: Stage = Field(description="The cycle's stage after the review")
 

@@ -33,7 +33,7 @@ from temporalio.client import (
 from services.gateway import need_to_know
 from services.gateway.access import Action
 from services.gateway.arrival_stamp import ArrivalDep
-from services.gateway.auth import UserDep, assigned, require, rpc
+from services.gateway.auth import UserDep, assigned, base_of, require, rpc
 from services.gateway.deps import Deps, DepsDep
 from services.gateway.identity.tokens import Principal
 from services.gateway.problem_docs import authenticated
@@ -73,6 +73,7 @@ from shared.contracts.registry import GetProgram, PinnedRules
 from shared.contracts.workflow_names import cycle_id, program_year_id
 from shared.domain.admission import FilingKind
 from shared.domain.errors import DEADLINE_PASSED
+from shared.domain.participants import kind_chain
 from shared.domain.stages import Stage
 from shared.domain.wording import deadline_en, deadline_zh, end_en, end_zh
 from shared.starters import start_program_year
@@ -170,7 +171,7 @@ _ACCEPTED_RESPONSE: dict[int | str, dict[str, Any]] = {
 class PlanReviewBody(BaseModel):
     decision: Literal["approve", "return"]
     comment: str = Field("", max_length=2000)
-    step: Literal["city", "province"] | None = Field(
+    step: Literal["city", "province", "national"] | None = Field(
         None, description="Optional; when given it must be the step the plan awaits"
     )
     take_over: bool = Field(
@@ -605,6 +606,34 @@ async def file_plan(
     )
 
 
+async def _verify_action(
+    deps: Deps, user: Principal, program: str, base: str, step: str, taken_over: bool
+) -> Action:
+    """Whose step it is (workflows/authority.py): the city's, the province's (in a kind's
+    chain also its province's officer), the national (the admin of a program issued at
+    000000)."""
+    if step == "national":
+        return "verify_national"
+    if step == "city" and not taken_over:
+        return "verify_city"
+    if (
+        step == "province"
+        and user.role == "city_officer"
+        and await _kind_chain(deps, program, base)
+    ):
+        return "verify_kind_province"
+    return "verify_province"
+
+
+async def _kind_chain(deps: Deps, program: str, base: str) -> bool:
+    """The base's kind runs a chain of its own (a national or an aggregation step)."""
+    found = await base_of(deps, program, base)
+    pinned = await rpc(
+        deps.rpc.call("registry", "rules.current", GetProgram(program=program), PinnedRules)
+    )
+    return kind_chain(pinned.rules, found.kind) is not None
+
+
 @router.post(
     "/bases/{base}/plan/review",
     status_code=200,
@@ -637,8 +666,8 @@ async def review_plan(
             409, "wrong_stage", f"no plan awaits verification: stage {state.stage.value}"
         )
     # A silent city step may be taken by the province: it acts with its own right to verify.
-    taken_over = body.take_over and step != "province"
-    action: Action = "verify_city" if step == "city" and not taken_over else "verify_province"
+    taken_over = body.take_over and step == "city"
+    action = await _verify_action(deps, user, program, base, step, taken_over)
     await require(deps, user, action, program=program, base=base, year=year)
     if body.step is not None and body.step != step:
         raise ApiError(409, "wrong_stage", f"the plan awaits the {step} step, not {body.step}")
