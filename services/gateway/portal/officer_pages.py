@@ -59,6 +59,7 @@ from services.gateway.year_view import year_state
 from shared.contracts.cycle import CycleState
 from shared.contracts.dashboard import CycleSummary
 from shared.contracts.registry import ProgramList
+from shared.domain.regions import is_within
 from shared.domain.wording import BEIJING, deadline_en, deadline_zh, moment_en, moment_zh
 from shared.rpc import Empty
 
@@ -117,6 +118,14 @@ words(
         "officer.step.city": ("市级核实", "City verification"),
         "officer.step.province": ("省级核实", "Province verification"),
         "officer.takeover": ("可由省局代为核实", "The province may take this step over"),
+        "officer.step.national": ("国家级核实", "National verification"),
+        "officer.forward.heading": ("待汇总报送", "Waiting to be forwarded"),
+        "officer.forward.units": (
+            "{region} 有 {n} 个单位的计划等待汇总报送：",
+            "{n} unit plan(s) wait for {region} to forward them:",
+        ),
+        "officer.forward.document": ("报送函编号（可选）", "Covering letter reference (optional)"),
+        "officer.forward.submit": ("汇总报送", "Forward"),
         "officer.overdue": ("已逾期", "Overdue"),
         "officer.on_time": ("未逾期", "On time"),
         "officer.left.days": ("还剩 {n} 天", "{n} days left"),
@@ -361,10 +370,12 @@ def _awaits_me(
     step = state.verification_step
     if state.stage.value != "plan_review" or step is None:
         return False, False
+    if getattr(state, "forwarding_region", None) is not None:
+        return False, False  # at an aggregation step: forwarded by its region, not reviewed
     if user.role == "city_officer":
         return step == "city", False
     if user.role == "province_admin":
-        if step == "province":
+        if step in ("province", "national"):
             return True, False
         due = state.deadlines.get("plan_review")
         silent = state.step_taken_by == "province" or (due is not None and due < now)
@@ -398,6 +409,37 @@ def queue_items(user: Principal, found: list[BaseCycle], lang: Lang) -> list[Que
     far = datetime.max.replace(tzinfo=UTC)
     items.sort(key=lambda i: (not i.overdue, i.due or far, i.base))
     return items
+
+
+@dataclass(frozen=True)
+class Forwarding:
+    """A region whose units' plans wait at its aggregation step, for the 汇总报送 form."""
+
+    region: str
+    units: list[str]  # names (ids), in id order
+    idempotency: str
+
+
+def forwardings(user: Principal, found: list[BaseCycle]) -> list[Forwarding]:
+    """The regions ``user`` may forward (the program's admin: any; an officer: those within its
+    region) with their units among ``found`` waiting there."""
+    waiting: dict[str, list[BaseCycle]] = {}
+    for c in found:
+        region = c.state.forwarding_region
+        if c.state.stage.value != "plan_review" or region is None:
+            continue
+        if user.role == "province_admin" or (
+            user.role == "city_officer" and user.region and is_within(region, user.region)
+        ):
+            waiting.setdefault(region, []).append(c)
+    return [
+        Forwarding(
+            region=region,
+            units=[f"{c.name} ({c.id})" for c in sorted(units, key=lambda c: c.id)],
+            idempotency=_key(),
+        )
+        for region, units in sorted(waiting.items())
+    ]
 
 
 def _moment(at: datetime, lang: Lang) -> str:
@@ -459,6 +501,7 @@ async def officer_queue(
         cities=sorted({city_of(c.region) for c in waiting}),
         city=chosen,
         items=queue_items(user, found, lang_of(request)),
+        forwardings=forwardings(user, found),
         total=len(shown),
         page_no=page_no,
         pages=pages,

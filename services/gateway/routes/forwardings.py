@@ -111,7 +111,8 @@ async def forward_plans(
     Idempotency-Key again answers the first forwarding's record."""
     await require(deps, user, "forward_plans", program=program, region=body.region)
     handle = deps.temporal.get_workflow_handle(program_year_id(program, year))
-    req = ForwardPlans(region=body.region, document_id=body.document_id, actor=actor_of(user))
+    document = (body.document_id or "").strip() or None  # the portal's empty field: none
+    req = ForwardPlans(region=body.region, document_id=document, actor=actor_of(user))
     key = scoped_key(user, "forward_plans", idempotency_key)
     record = await call_workflow(_forward(handle, req, key), what="the forwarding")
     event = audit.operator_action(
