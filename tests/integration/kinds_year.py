@@ -5,7 +5,7 @@ the unit's account of the year)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -13,6 +13,8 @@ from typing import Any
 from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 
+from shared.contracts import workflow_names as names
+from shared.contracts.targets import ReportTargetActuals, TargetProgressView
 from shared.domain.participants import pinned_rules
 from shared.domain.rules import ProgramRules
 from shared.domain.stages import Stage
@@ -30,6 +32,9 @@ class KindsYear:
     refused: dict[str, tuple[str | None, list[str]]] = field(default_factory=dict)
     """base -> the code and problems a sheet scoring every indicator was refused with, for a
     unit whose rubric has indicators scored from targets (tried before the real sheets)."""
+    program_year: WorkflowHandle[Any, Any] | None = None
+    reported: list[TargetProgressView] = field(default_factory=list)
+    """What the program year answered each report of ``program_reports`` with, in order."""
 
 
 def target_horizon(rules: ProgramRules, year: int, *keys: str) -> ProgramRules:
@@ -75,16 +80,27 @@ async def run_kinds_year(
     region: str,
     name: str,
     actuals: Mapping[str, Mapping[str, float]] | None = None,
+    program_reports: Sequence[Mapping[str, Any]] = (),
 ) -> KindsYear:
     """``units`` (base -> kind) registered in ``region``; the year after the clock's (a dated
     stack stands at 1 November) launched; each unit's plan accepted at every step and its
     account filed with ``actuals[base]`` (the driver's ``{"patents": 33}`` by default); time
     skipped to the review; every assigned expert gives ``scores[base]`` to each indicator of
-    the unit's own kind's rubric that experts score; the program year's end awaited."""
+    the unit's own kind's rubric that experts score; the program year's end awaited. Once the
+    year is launched, each of ``program_reports`` is reported in turn against the program-level
+    targets (the program year's ``report_target_actuals``; a report replaces the one before)."""
     await presets.register(stack, rules, [])
     presets.register_units(stack, rules, units, region=region, name=name)
     year = await presets.this_year(stack) + 1
     program_year = await launch(stack, rules, year, expected=len(units))
+    reported = [
+        await program_year.execute_update(
+            names.REPORT_TARGET_ACTUALS,
+            ReportTargetActuals(actuals=dict(report), by="district-admin"),
+            result_type=TargetProgressView,
+        )
+        for report in program_reports
+    ]
     handles = cycles(stack, rules, year, list(units))
     for base, handle in handles.items():
         await driver.to_implementing(stack, handle, rules, region)
@@ -103,4 +119,11 @@ async def run_kinds_year(
         for expert in experts:
             await driver.score(handle, expert, driver.scores(own, scores[base]))
     result = await program_year.result()
-    return KindsYear(year=year, result=result, handles=handles, refused=refused)
+    return KindsYear(
+        year=year,
+        result=result,
+        handles=handles,
+        refused=refused,
+        program_year=program_year,
+        reported=reported,
+    )

@@ -5,7 +5,13 @@ program's rubric for the others), is scored on that rubric and graded with it.
 Each kind's chain runs as the preset gives it: the province's aggregation step (汇总报送), where
 the plans wait until their province forwards them as one filing of its own (the program year's
 ``forward_plans``) or, silent, until 8 May, when the province is told and the system forwards
-them late; then the national step, verified by the program's admin."""
+them late; then the national step, verified by the program's admin.
+
+Target progress (issue 16): the zone's account reports its own target, micro_navigation_projects
+(at least 5 a year): 4 projects are 80% of it, and the zone's navigation_projects indicator (25 of
+100) is computed from that completion, not scored by the experts; the decision record carries
+the completion. The preset has no program-level targets. Its zone target is for 2015; the test
+moves the target's horizon to the year it runs (``kinds_year.target_horizon``)."""
 
 from __future__ import annotations
 
@@ -27,6 +33,7 @@ from shared.events.subjects import event_filter
 from shared.settings import DEPLOY_DIR
 from tests.conftest import Stack
 from tests.integration import driver, presets
+from tests.integration.kinds_year import file_account, target_horizon
 from tests.integration.presets import BEIJING
 from tests.integration.test_program_year import cycles, finish, graded_records, launch
 from workflows.program_year import ProgramYearWorkflow
@@ -43,6 +50,8 @@ HENAN = {"cz": "410100", "cc": "410100", "ce": "410300", "ct": "420100"}
 province never does."""
 ADMIN = Actor(name="cnipa-admin", role="province_admin")
 HENAN_OFFICER = Actor(name="henan-officer", role="city_officer", region="410000")
+MICRO_PROJECTS = 4
+"""The zone's micro navigation projects of the year: 4 of the at least 5 it must run."""
 
 
 async def refusal(call: Any) -> ApplicationError:
@@ -60,12 +69,15 @@ async def cycle_events(stack: Stack, program: str, year: int, base: str) -> list
 
 async def test_a_cnipa_year_runs_each_kind_through_its_chain(dated_stack: Stack) -> None:
     stack = dated_stack
-    rules = presets.preset("cnipa-pilot-2015", "cnipa-chain")
+    # the clock stands at 1 November: the year whose plans are due on 30 April is the next one
+    year = await presets.this_year(stack) + 1
+    rules = target_horizon(
+        presets.preset("cnipa-pilot-2015", "cnipa-chain"), year, "micro_navigation_projects"
+    )
+    assert rules.targets == []  # no program-level targets to report
     await presets.register(stack, rules, [])
     for base, kind in UNITS.items():
         presets.register_units(stack, rules, {base: kind}, region=HENAN[base], name="试点单位")
-    # the clock stands at 1 November: the year whose plans are due on 30 April is the next one
-    year = await presets.this_year(stack) + 1
     program_year = await launch(stack, rules, year, expected=len(UNITS))
     handles = cycles(stack, rules, year, list(UNITS))
 
@@ -176,33 +188,44 @@ async def test_a_cnipa_year_runs_each_kind_through_its_chain(dated_stack: Stack)
     await to_results(stack, handles, rules)
     result = await program_year.result()
     assert result.graded == len(UNITS)
+    records = {r.base: r for r in await graded_records(stack, rules.id, year)}
     versions = {
-        r.base: (r.rubric.version, r.total, r.grade.value)
-        for r in await graded_records(stack, rules.id, year)
+        base: (r.rubric.version, r.target_completion, r.total, r.grade.value)
+        for base, r in records.items()
     }
-    # the zone's micro projects indicator (25 of 100) is computed from its target, which this
-    # account does not report: 90 on the other three, 0 on it
+    # the zone's micro projects indicator (25 of 100) is computed from its target: 4 of 5
+    # projects, 80; 90 on the other three: (90 * 75 + 80 * 25) / 100
     assert versions == {
-        "cz": ("cnipa-2015-zone.1", 67.5, "pass"),
-        "cc": ("cnipa-2015.1", 75, "pass"),
-        "ce": ("cnipa-2015.1", 65, "pass"),
-        "ct": ("cnipa-2015.1", 80, "pass"),
+        "cz": ("cnipa-2015-zone.1", {"navigation_projects": 80.0}, 87.5, "excellent"),
+        "cc": ("cnipa-2015.1", None, 75, "pass"),
+        "ce": ("cnipa-2015.1", None, 65, "pass"),
+        "ct": ("cnipa-2015.1", None, 80, "pass"),
     }
+    zone = records["cz"]
+    assert zone.averaged["navigation_projects"] == 80.0
+    assert all("navigation_projects" not in sheet.scores for sheet in zone.sheets)
+    assert len(zone.sheets) == 3
     for base, handle in handles.items():
         outcome = await finish(stack, handle)
         assert (outcome.stage, outcome.final_grade.value) == (
             Stage.CLOSED,
-            versions[base][2],
+            versions[base][3],
         ), base
 
 
 async def to_results(
     stack: Stack, handles: dict[str, WorkflowHandle[Any, Any]], rules: Any
 ) -> None:
-    """Each unit's account filed, time skipped to the review, and every assigned expert gives
-    the unit's score to each indicator of its own kind's rubric."""
-    for handle in handles.values():
-        await driver.file_self_evaluation(stack, handle)
+    """Each unit's account filed (the zone's with its micro projects), time skipped to the
+    review, and every assigned expert gives the unit's score to each indicator of its own kind's
+    rubric that experts score."""
+    for base, handle in handles.items():
+        zone = (
+            {"micro_navigation_projects": MICRO_PROJECTS}
+            if UNITS[base] == "experimental_zone"
+            else {}
+        )
+        await file_account(stack, handle, {"patents": 33, **zone})
     first = await driver.state(next(iter(handles.values())))
     wait = first.deadlines["self_evaluation"] - await stack.env.get_current_time()
     await stack.env.sleep(wait + timedelta(minutes=1))

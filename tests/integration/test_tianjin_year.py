@@ -11,7 +11,15 @@ cycle computes the target's completion and the indicator's score from it (a shar
 half the target: 50 of 100), and the decision record carries the completion, so the total
 recomputes from the record alone. An assessor's sheet that scores the share anyway is refused
 (``computed_indicator``). The preset's target runs 2016-2020; the test moves its horizon to the
-year it runs."""
+year it runs.
+
+The district reports the year's actuals against the program-level targets (issue 16's target
+progress): a yearly floor met and one missed, the district's invention share (a ratio), a soft
+yearly average missed and the 15-30 enterprises range (its one range) inside; the program year
+answers the report, and ends with, the progress of every target (figure, target, completion,
+status). The preset's program-level targets run 2016-2020; the test moves
+each one's five years (and its baseline) so that they end in the year it runs, as it moves the
+share target's horizon."""
 
 from __future__ import annotations
 
@@ -19,9 +27,13 @@ from typing import Any
 
 from nats.aio.client import Client as NatsClient
 
+from shared.contracts import workflow_names as names
 from shared.contracts.registry import GetProgram, PinnedRules
+from shared.contracts.targets import TargetProgressView
 from shared.domain.grading import recompute
+from shared.domain.rules import ProgramRules
 from shared.domain.stages import Stage
+from shared.domain.target_reports import TargetLine
 from shared.eventlog import read_events
 from shared.events.envelope import YEAR_SOURCE
 from shared.events.subjects import event_filter
@@ -40,6 +52,36 @@ TIERS = {  # base: the tier, the final grade and the words of its outcome.decide
     "tj-jz1": ("A", "excellent", "优秀", "给予一档绩效奖励", "a first-tier performance reward"),
     "tj-kf": ("B", "pass", "合格", "给予二档绩效奖励", "a second-tier performance reward"),
 }
+
+# The district's report of the year. (A second, different report of the same year is not shown:
+# the year's actuals are stored write-once, and a replacement fails to store: ObjectConflict.)
+REPORT = {
+    "new_pilot_enterprises": 120,  # at least 100 a year: met
+    "demonstration_enterprises": 15,  # at least 20 a year: missed
+    "district_invention_share": {"numerator": 3960, "denominator": 12000},  # 33% of >= 30%
+    "enforcement_cases": 90,  # a yearly average of at least 100, 力争: missed_soft
+    "standard_enterprises": 20,  # 15-30 enterprises: inside
+}
+
+
+def program_targets_ending(rules: ProgramRules, year: int) -> ProgramRules:
+    """``rules`` with every program-level target's years (and baseline) moved to end in
+    ``year``: the preset's 2016-2020 targets measured in the year a dated test runs."""
+    document = rules.model_dump(mode="json", by_alias=True)
+    for target in (t for t in document["targets"] if t["level"] == "program"):
+        shift = year - target["horizon"]
+        target.update(start_year=target["start_year"] + shift, horizon=year)
+        if target["baseline_year"] is not None:
+            target["baseline_year"] += shift
+    return ProgramRules.model_validate(document)
+
+
+def lines(targets: list[TargetLine]) -> dict[str, tuple[Any, ...]]:
+    """key -> (figure, target, completion, status) of each target's line."""
+    return {
+        t.key: (t.progress.figure, t.progress.target, t.progress.completion, t.progress.status)
+        for t in targets
+    }
 
 
 async def _decided(stack: Stack, program: str, year: int) -> dict[str, Any]:
@@ -65,12 +107,46 @@ async def test_a_xiqing_year_grades_each_sub_unit_and_rewards_by_result(
     # the clock stands at 1 November: the year launched on 1 March is the next one
     year = await presets.this_year(stack) + 1
     rules = target_horizon(presets.preset(PRESET, "tianjin-year"), year, "unit_invention_share")
+    rules = program_targets_ending(rules, year)
     accounts = {base: {"patents": 33, "unit_invention_share": s} for base, s in SHARES.items()}
     run = await run_kinds_year(
-        stack, rules, UNITS, SCORES, region=XIQING, name="西青区", actuals=accounts
+        stack,
+        rules,
+        UNITS,
+        SCORES,
+        region=XIQING,
+        name="西青区",
+        actuals=accounts,
+        program_reports=[REPORT],
     )
     assert run.year == year
     assert run.result.graded == len(UNITS)
+
+    # The program-level targets: the report answered with the progress it makes.
+    [view] = run.reported
+    assert (view.revision, view.year, view.actuals["new_pilot_enterprises"]) == (1, year, 120)
+    assert view.years_read == list(range(year - 4, year + 1))
+    assert {k: v for k, v in lines(view.targets).items() if k in REPORT} == {
+        "new_pilot_enterprises": (120.0, 100.0, 100.0, "met"),
+        "demonstration_enterprises": (15.0, 20.0, 75.0, "missed"),  # 15 / 20
+        "district_invention_share": (33.0, 30.0, 100.0, "met"),  # 3960 / 12000
+        "enforcement_cases": (90.0, 100.0, 90.0, "missed_soft"),  # the one year's mean
+        "standard_enterprises": (20.0, 15.0, 100.0, "met"),  # inside 15-30
+    }
+    unreported = [line for line in view.targets if line.key not in REPORT]
+    assert len(unreported) == 13  # 18 program-level targets, 5 reported
+    assert {(line.progress.figure, line.progress.status) for line in unreported} == {
+        (None, "no_data")
+    }
+    # the year ended answers the same progress, and carries it in its result
+    assert run.program_year is not None
+    progress = await run.program_year.query(names.TARGET_PROGRESS, result_type=TargetProgressView)
+    assert progress == view
+    assert run.result.targets == view
+    reports = await read_events(
+        stack.nc.jetstream(), event_filter(rules.id, year, "_", "targets.reported")
+    )
+    assert [(e.data["revision"], e.data["actuals"]) for _, e in reports] == [(1, view.actuals)]
 
     # Each unit's first assessor tried to score the share too: refused, nothing recorded.
     share_refusal = (
