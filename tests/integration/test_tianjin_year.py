@@ -15,8 +15,9 @@ year it runs.
 
 The district reports the year's actuals against the program-level targets (issue 16's target
 progress): a yearly floor met and one missed, the district's invention share (a ratio), a soft
-yearly average missed and the 15-30 enterprises range (its one range) inside; the program year
-answers the report, and ends with, the progress of every target (figure, target, completion,
+yearly average missed and the 15-30 enterprises range (its one range) inside, then corrects the
+range to 35, above it (a second report replaces the first); the program year answers each
+report, and ends with, the progress of every target (figure, target, completion,
 status). The preset's program-level targets run 2016-2020; the test moves
 each one's five years (and its baseline) so that they end in the year it runs, as it moves the
 share target's horizon."""
@@ -53,8 +54,8 @@ TIERS = {  # base: the tier, the final grade and the words of its outcome.decide
     "tj-kf": ("B", "pass", "合格", "给予二档绩效奖励", "a second-tier performance reward"),
 }
 
-# The district's report of the year. (A second, different report of the same year is not shown:
-# the year's actuals are stored write-once, and a replacement fails to store: ObjectConflict.)
+# The district's report of the year, then a correction of it: the standard enterprises were
+# 35, outside 15-30 (a later report replaces the year's actuals; both are kept).
 REPORT = {
     "new_pilot_enterprises": 120,  # at least 100 a year: met
     "demonstration_enterprises": 15,  # at least 20 a year: missed
@@ -62,6 +63,7 @@ REPORT = {
     "enforcement_cases": 90,  # a yearly average of at least 100, 力争: missed_soft
     "standard_enterprises": 20,  # 15-30 enterprises: inside
 }
+CORRECTED = REPORT | {"standard_enterprises": 35}
 
 
 def program_targets_ending(rules: ProgramRules, year: int) -> ProgramRules:
@@ -117,21 +119,23 @@ async def test_a_xiqing_year_grades_each_sub_unit_and_rewards_by_result(
         region=XIQING,
         name="西青区",
         actuals=accounts,
-        program_reports=[REPORT],
+        program_reports=[REPORT, CORRECTED],
     )
     assert run.year == year
     assert run.result.graded == len(UNITS)
 
     # The program-level targets: the report answered with the progress it makes.
-    [view] = run.reported
-    assert (view.revision, view.year, view.actuals["new_pilot_enterprises"]) == (1, year, 120)
+    first, view = run.reported
+    assert (first.revision, view.revision, view.year) == (1, 2, year)
+    assert view.actuals["new_pilot_enterprises"] == 120
+    assert lines(first.targets)["standard_enterprises"] == (20.0, 15.0, 100.0, "met")
     assert view.years_read == list(range(year - 4, year + 1))
     assert {k: v for k, v in lines(view.targets).items() if k in REPORT} == {
         "new_pilot_enterprises": (120.0, 100.0, 100.0, "met"),
         "demonstration_enterprises": (15.0, 20.0, 75.0, "missed"),  # 15 / 20
         "district_invention_share": (33.0, 30.0, 100.0, "met"),  # 3960 / 12000
         "enforcement_cases": (90.0, 100.0, 90.0, "missed_soft"),  # the one year's mean
-        "standard_enterprises": (20.0, 15.0, 100.0, "met"),  # inside 15-30
+        "standard_enterprises": (35.0, 15.0, 85.71, "missed"),  # corrected: above 15-30, 30 / 35
     }
     unreported = [line for line in view.targets if line.key not in REPORT]
     assert len(unreported) == 13  # 18 program-level targets, 5 reported
@@ -146,7 +150,10 @@ async def test_a_xiqing_year_grades_each_sub_unit_and_rewards_by_result(
     reports = await read_events(
         stack.nc.jetstream(), event_filter(rules.id, year, "_", "targets.reported")
     )
-    assert [(e.data["revision"], e.data["actuals"]) for _, e in reports] == [(1, view.actuals)]
+    assert [(e.data["revision"], e.data["actuals"]) for _, e in reports] == [
+        (1, first.actuals),
+        (2, view.actuals),
+    ]
 
     # Each unit's first assessor tried to score the share too: refused, nothing recorded.
     share_refusal = (
