@@ -11,19 +11,14 @@ whose workflow has ended is 409 ``year_closed``; a year never launched, 404
 
 from __future__ import annotations
 
-from datetime import timedelta
-from typing import Any
-
 from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
-from temporalio.client import WorkflowExecutionStatus, WorkflowHandle
-from temporalio.service import RPCError, RPCStatusCode
 
 from services.gateway import audited
 from services.gateway.auth import UserDep, require
 from services.gateway.deps import DepsDep
 from services.gateway.problem_docs import authenticated
-from services.gateway.problems import ApiError
+from services.gateway.program_year_updates import update_year, year_closed
 from services.gateway.routes.cycles import actor_of, scoped_key
 from services.gateway.routes.params import IdempotencyKey, Program, Year
 from services.gateway.temporal_errors import call_workflow
@@ -32,19 +27,9 @@ from shared.contracts import workflow_names as names
 from shared.contracts.forwardings import ForwardingRecord, ForwardPlans
 from shared.contracts.workflow_names import program_year_id
 
-UPDATE_TIMEOUT = timedelta(seconds=20)
-
 router = APIRouter(prefix="/v1/programs/{program}/years/{year}", tags=["forwardings"])
 
-_CLOSED = ApiError(
-    409,
-    "year_closed",
-    "该项目年度已结束，不再受理汇总报送 — the program year has ended; forwardings are no longer"
-    " taken",
-)
-_NOT_LAUNCHED = ApiError(
-    404, "program_year_not_found", "该项目年度尚未启动 — no such program year has been launched"
-)
+_CLOSED = year_closed("汇总报送", "forwardings")
 
 
 class ForwardingBody(BaseModel):
@@ -59,37 +44,6 @@ class ForwardingBody(BaseModel):
         max_length=200,
         description="该地区的报送函（可选）— the region's own covering filing, if any",
     )
-
-
-async def _ended(handle: WorkflowHandle[Any, Any]) -> bool:
-    try:
-        described = await handle.describe()
-    except RPCError as exc:
-        if exc.status == RPCStatusCode.NOT_FOUND:
-            return False
-        raise
-    return described.status not in (None, WorkflowExecutionStatus.RUNNING)
-
-
-async def _forward(
-    handle: WorkflowHandle[Any, Any], req: ForwardPlans, key: str | None
-) -> ForwardingRecord:
-    try:
-        return await handle.execute_update(
-            names.FORWARD_PLANS,
-            req,
-            id=f"forward-plans:{key}" if key else None,
-            result_type=ForwardingRecord,
-            rpc_timeout=UPDATE_TIMEOUT,
-        )
-    except RPCError as exc:
-        if exc.status == RPCStatusCode.FAILED_PRECONDITION or (
-            exc.status == RPCStatusCode.NOT_FOUND and await _ended(handle)
-        ):
-            raise _CLOSED from None
-        if exc.status == RPCStatusCode.NOT_FOUND:
-            raise _NOT_LAUNCHED from None
-        raise
 
 
 @router.post(
@@ -114,7 +68,15 @@ async def forward_plans(
     document = (body.document_id or "").strip() or None  # the portal's empty field: none
     req = ForwardPlans(region=body.region, document_id=document, actor=actor_of(user))
     key = scoped_key(user, "forward_plans", idempotency_key)
-    record = await call_workflow(_forward(handle, req, key), what="the forwarding")
+    forwarded = update_year(
+        handle,
+        names.FORWARD_PLANS,
+        req,
+        update_id=f"forward-plans:{key}" if key else None,
+        result_type=ForwardingRecord,
+        closed=_CLOSED,
+    )
+    record = await call_workflow(forwarded, what="the forwarding")
     event = audit.operator_action(
         actor=user.name,
         via="api",

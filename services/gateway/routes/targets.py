@@ -11,13 +11,10 @@ wrong shape), both 422 with the keys at fault. A year whose workflow has ended i
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Any
 
 from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
-from temporalio.client import WorkflowExecutionStatus, WorkflowHandle
-from temporalio.service import RPCError, RPCStatusCode
 
 from services.gateway import audited
 from services.gateway.auth import UserDep, require
@@ -25,6 +22,7 @@ from services.gateway.deps import Deps, DepsDep
 from services.gateway.identity.tokens import Principal
 from services.gateway.problem_docs import authenticated
 from services.gateway.problems import ApiError
+from services.gateway.program_year_updates import update_year, year_closed
 from services.gateway.routes.params import IdempotencyKey, Program, Year
 from services.gateway.temporal_errors import call_workflow
 from shared import audit
@@ -32,19 +30,9 @@ from shared.contracts import workflow_names as names
 from shared.contracts.targets import ReportTargetActuals, TargetProgressView
 from shared.contracts.workflow_names import program_year_id
 
-UPDATE_TIMEOUT = timedelta(seconds=20)
-
 router = APIRouter(prefix="/v1/programs/{program}/years/{year}", tags=["targets"])
 
-_CLOSED = ApiError(
-    409,
-    "year_closed",
-    "该项目年度已结束，不再受理目标实际值 — the program year has ended; target actuals are no"
-    " longer taken",
-)
-_NOT_LAUNCHED = ApiError(
-    404, "program_year_not_found", "该项目年度尚未启动 — no such program year has been launched"
-)
+_CLOSED = year_closed("目标实际值", "target actuals")
 
 
 class ActualsBody(BaseModel):
@@ -54,37 +42,6 @@ class ActualsBody(BaseModel):
         description="目标键 → 本年度实际值 — the year's actual by target key: a number (at least"
         " 0), true/false for a milestone, {numerator, denominator} for a ratio"
     )
-
-
-async def _ended(handle: WorkflowHandle[Any, Any]) -> bool:
-    try:
-        described = await handle.describe()
-    except RPCError as exc:
-        if exc.status == RPCStatusCode.NOT_FOUND:
-            return False
-        raise
-    return described.status not in (None, WorkflowExecutionStatus.RUNNING)
-
-
-async def _report(
-    handle: WorkflowHandle[Any, Any], req: ReportTargetActuals, key: str | None
-) -> TargetProgressView:
-    try:
-        return await handle.execute_update(
-            names.REPORT_TARGET_ACTUALS,
-            req,
-            id=f"target-actuals:{key}" if key else None,
-            result_type=TargetProgressView,
-            rpc_timeout=UPDATE_TIMEOUT,
-        )
-    except RPCError as exc:
-        if exc.status == RPCStatusCode.FAILED_PRECONDITION or (
-            exc.status == RPCStatusCode.NOT_FOUND and await _ended(handle)
-        ):
-            raise _CLOSED from None
-        if exc.status == RPCStatusCode.NOT_FOUND:
-            raise _NOT_LAUNCHED from None
-        raise
 
 
 def _refusal(exc: ApiError) -> ApiError:
@@ -134,7 +91,15 @@ async def report_target_actuals(
     handle = deps.temporal.get_workflow_handle(program_year_id(program, year))
     req = ReportTargetActuals(actuals=body.actuals, by=user.name)
     try:
-        view = await call_workflow(_report(handle, req, idempotency_key), what="the report")
+        reported = update_year(
+            handle,
+            names.REPORT_TARGET_ACTUALS,
+            req,
+            update_id=f"target-actuals:{idempotency_key}" if idempotency_key else None,
+            result_type=TargetProgressView,
+            closed=_CLOSED,
+        )
+        view = await call_workflow(reported, what="the report")
     except ApiError as exc:
         raise _refusal(exc) from None
     await _audit(deps, user, program, year, view)
