@@ -11,6 +11,7 @@ from pathlib import Path
 from tenacity import Retrying, retry_if_exception_type, stop_after_delay, wait_fixed
 
 from shared.binaries import find_binary
+from shared.contracts import search_attributes as sa
 
 
 def free_port() -> int:
@@ -64,3 +65,23 @@ def nats_server(store_dir: Path, config: Path | None = None) -> Iterator[str]:
     finally:
         proc.terminate()
         proc.wait(10)
+
+
+def temporal_dev_server_argv(
+    host: str,
+    port: int,
+    db_file: Path,
+    *,
+    ui_port: int | None = None,
+    namespace: str | None = None,
+) -> list[str]:
+    """``temporal server start-dev`` on ``host:port`` with its state in ``db_file`` and
+    navcycle's search attributes; headless unless a ``ui_port`` is given."""
+    argv = [find_binary("temporal"), "server", "start-dev", "--ip", host, "--port", str(port)]
+    argv += ["--ui-port", str(ui_port)] if ui_port is not None else ["--headless"]
+    argv += ["--db-filename", str(db_file), "--log-level", "warn"]
+    if namespace is not None:
+        argv += ["--namespace", namespace]
+    for key in sa.ALL:
+        argv += ["--search-attribute", f"{key.name}={key.indexed_value_type.name.capitalize()}"]
+    return argv

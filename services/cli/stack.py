@@ -22,6 +22,7 @@ from temporalio.api.operatorservice.v1 import (
 from shared.binaries import BinaryMissing, find_binary
 from shared.clients import nats_options
 from shared.contracts import search_attributes as sa
+from shared.embedded import temporal_dev_server_argv
 from shared.logging import get_logger
 from shared.nats_auth import CONFIG_FILE, read_embedded_passwords, write_embedded_auth
 from shared.retrying import retrying
@@ -128,25 +129,13 @@ async def bring_up(settings: Settings, stack: Supervisor) -> None:
     if answers(t_host, t_port):
         log.info("temporal.existing", address=settings.temporal_address)
     else:
-        argv = [
-            find_binary("temporal"),
-            "server",
-            "start-dev",
-            "--ip",
+        argv = temporal_dev_server_argv(
             t_host,
-            "--port",
-            str(t_port),
-            "--ui-port",
-            str(settings.temporal_ui_port),
-            "--db-filename",
-            str(state / "temporal.db"),
-            "--log-level",
-            "warn",
-            "--namespace",
-            settings.temporal_namespace,
-        ]
-        for key in sa.ALL:
-            argv += ["--search-attribute", f"{key.name}={key.indexed_value_type.name.capitalize()}"]
+            t_port,
+            state / "temporal.db",
+            ui_port=settings.temporal_ui_port,
+            namespace=settings.temporal_namespace,
+        )
         stack.start("temporal", argv, env)
 
     live = running_nats(settings)

@@ -38,10 +38,10 @@ from nats.js.api import StreamInfo
 
 from services.sim.people import Cast, HttpChannel, People
 from shared.binaries import find_binary
-from shared.contracts import search_attributes as sa
 from shared.contracts.cycle import Actor
 from shared.contracts.workflow_names import cycle_id, program_year_id
 from shared.domain.rules import ProgramRules, load_rules_file
+from shared.embedded import temporal_dev_server_argv
 from shared.eventlog import read_events
 from shared.events.envelope import CloudEvent, event_id
 from shared.events.subjects import PROGRAM_WIDE, event_filter
@@ -193,22 +193,9 @@ class ClusterStack:
         )
 
     def start_temporal(self) -> None:
-        argv = [
-            find_binary("temporal"),
-            "server",
-            "start-dev",
-            "--ip",
-            "127.0.0.1",
-            "--port",
-            str(self.temporal_port),
-            "--headless",
-            "--db-filename",
-            str(self.state_dir / "temporal.db"),
-            "--log-level",
-            "warn",
-        ]
-        for key in sa.ALL:
-            argv += ["--search-attribute", f"{key.name}={key.indexed_value_type.name.capitalize()}"]
+        argv = temporal_dev_server_argv(
+            "127.0.0.1", self.temporal_port, self.state_dir / "temporal.db"
+        )
         self.supervisor.start("temporal", argv, self.env)
         self.supervisor.wait_ready_blocking(
             "Temporal", lambda: answers("127.0.0.1", self.temporal_port), 90

@@ -22,7 +22,7 @@ from minio import Minio
 from pydantic import SecretStr
 
 from shared.binaries import find_binary
-from shared.contracts import search_attributes as sa
+from shared.embedded import temporal_dev_server_argv
 from shared.objectstore import S3ObjectStore
 from shared.settings import Settings
 from shared.supervisor import Supervisor, answers
@@ -163,22 +163,9 @@ class FaultStack:
         )
 
     def start_temporal(self) -> None:
-        argv = [
-            find_binary("temporal"),
-            "server",
-            "start-dev",
-            "--ip",
-            "127.0.0.1",
-            "--port",
-            str(self.temporal_port),
-            "--headless",
-            "--db-filename",
-            str(self.state_dir / "temporal.db"),
-            "--log-level",
-            "warn",
-        ]
-        for key in sa.ALL:
-            argv += ["--search-attribute", f"{key.name}={key.indexed_value_type.name.capitalize()}"]
+        argv = temporal_dev_server_argv(
+            "127.0.0.1", self.temporal_port, self.state_dir / "temporal.db"
+        )
         self.start("temporal", argv)
         self.supervisor.wait_ready_blocking(
             "Temporal", lambda: answers("127.0.0.1", self.temporal_port), 90
