@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import nats
 import psycopg
 from nats.aio.client import Client as NatsClient
 from temporalio.client import WorkflowHandle
@@ -33,7 +34,7 @@ from shared.eventlog import read_events
 from shared.events.subjects import event_filter
 from shared.objectstore import ObjectStore
 from shared.settings import DEPLOY_DIR
-from shared.stream import EVENTS_STREAM
+from shared.stream import EVENTS_STREAM, ensure_events_stream
 from workflows.cycle import AnnualCycleWorkflow
 from workflows.replay import history_filename
 
@@ -201,3 +202,13 @@ async def log_end(nc: NatsClient) -> int:
     publishes from here on, not every event the session's other tests left on the shared log
     (a fresh consumer at 0 read thousands of them first, past a minute late in the run)."""
     return int((await nc.jetstream().stream_info(EVENTS_STREAM)).state.last_seq)
+
+
+async def event_stream_on(url: str) -> None:
+    """The event log on the NATS at ``url``, as ``navcycle serve`` makes it before a service's
+    consumers start (a service broker built in a test starts no stream of its own)."""
+    client = await nats.connect(url)
+    try:
+        await ensure_events_stream(client.jetstream(), duplicate_window_s=120)
+    finally:
+        await client.close()

@@ -28,7 +28,7 @@ from shared.migrations import upgrade
 from shared.rpc import RpcClient, RpcError
 from shared.settings import DEPLOY_DIR
 from tests.conftest import DATABASES, postgres_url
-from tests.helpers import fresh_database
+from tests.helpers import event_stream_on, fresh_database
 from tests.servers import nats_server
 
 BUNDLED = DEPLOY_DIR / "calendars"
@@ -63,6 +63,7 @@ async def registry(
 ) -> AsyncIterator[tuple[RpcClient, Engine]]:
     with _database(request.param, tmp_path) as engine, nats_server(tmp_path / "nats") as url:
         upgrade(engine, REGISTRY_MIGRATIONS)
+        await event_stream_on(url)  # the registry's outcome consumer reads the log
         broker = build_broker(url, engine)
         await broker.start()
         nc = await nats.connect(url)

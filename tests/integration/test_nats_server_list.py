@@ -16,6 +16,7 @@ from shared.embedded import free_port, nats_server
 from shared.migrations import upgrade
 from shared.rpc import Empty, RpcClient, ServiceHealth
 from shared.settings import Settings
+from tests.helpers import event_stream_on
 
 
 def _settings(tmp_path: Path, nats_url: str) -> Settings:
@@ -36,6 +37,7 @@ async def _reach_the_live_one(nats_url: str, tmp_path: Path) -> None:
     assert settings.nats_servers == [f"nats://127.0.0.1:{dead}", f"nats://127.0.0.1:{live}"]
     engine = make_engine(f"sqlite:///{tmp_path / 'registry.db'}")
     upgrade(engine, REGISTRY_MIGRATIONS)
+    await event_stream_on(nats_url)  # the registry's outcome consumer reads the log
     broker = build_broker(settings.nats_servers, engine)
     await broker.start()
     nc = await connect_nats(settings, "test")
@@ -48,6 +50,7 @@ async def _reach_the_live_one(nats_url: str, tmp_path: Path) -> None:
         assert programs.programs == []
     finally:
         await nc.drain()
+        await broker.stop()
         await broker.stop()
         engine.dispose()
 
