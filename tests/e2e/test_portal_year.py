@@ -19,6 +19,7 @@ saved as screenshots at both sizes in NAVCYCLE_TEST_ARTIFACTS.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import re
 import time
@@ -31,6 +32,7 @@ import pytest
 import pytest_asyncio
 import yaml
 from playwright.async_api import FilePayload
+from playwright.async_api import TimeoutError as PlaywrightTimeout
 
 from shared.domain.rules import load_rules_file
 from shared.settings import DEPLOY_DIR
@@ -355,14 +357,32 @@ class Year:
         assert await page.locator("#plan-targets-table tr[data-target='patents']").count() == 1
         assert await page.locator("#plan-document-link").count() == 1
         if decision == "return":
+            await self.read_the_plan_here(page)
             await shoot(officer, f"{who}-plan-{base}", check=False)
         await page.check(f"#review-{decision}")
-        if comment:
-            await page.fill("#review-comment", comment)
+        if comment:  # typed as a person types: a key at a time
+            await page.click("#review-comment")
+            await page.keyboard.type(comment, delay=5)
+            typed = await page.input_value("#review-comment")
+            assert typed == comment, f"the comment as typed: {typed!r}"
         said = await officer.submit("#review-form")
         assert said == "", said
         assert "/portal/officer" in page.url
         self.step(who, f"plan {decision}", base=base, comment=comment)
+
+    @staticmethod
+    async def read_the_plan_here(page: Any) -> None:
+        """The officer asks for the plan in the page. A PDF viewer takes the keyboard focus
+        once it has loaded, which is why the frame loads only when asked for: a frame loading
+        by itself took the keys of an officer already typing (found as a return comment that
+        arrived empty). Waits until the viewer has loaded and, if it does, taken the focus."""
+        await page.click("#plan-document-show")
+        await page.wait_for_selector("#plan-document-frame[data-loaded='1']", state="attached")
+        with contextlib.suppress(PlaywrightTimeout):
+            await page.wait_for_function(
+                "() => document.activeElement?.id === 'plan-document-frame'", timeout=5_000
+            )
+        assert await page.locator("#plan-document-show").count() == 0
 
     async def refile_after_return(self, base: str) -> None:
         """The returned plan: the officer's comment on the base's page; the target raised and

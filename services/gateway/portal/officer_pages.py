@@ -158,6 +158,7 @@ words(
             "Open the plan document in a new window (version {v}, {name})",
         ),
         "officer.plan.document.frame": ("方案文件预览", "Plan document preview"),
+        "officer.plan.document.show": ("在本页显示方案文件", "Show the plan document on this page"),
         "officer.plan.document.sha": ("SHA-256 校验值", "SHA-256"),
         "officer.plan.targets": ("年度目标", "Targets"),
         "officer.plan.targets.none": ("方案未列出目标。", "The plan lists no targets."),

@@ -207,5 +207,23 @@
     if (form instanceof HTMLFormElement && form.dataset.api !== undefined) submit(form, event);
   });
 
+  // A document shown in the page only when asked for (<button data-show-frame>): a PDF viewer
+  // takes the keyboard focus when it has loaded, so a frame loading by itself took the keys of
+  // an officer already typing a comment (the rest of the comment went into the viewer).
+  document.addEventListener("click", (event) => {
+    const button = event.target instanceof Element && event.target.closest("[data-show-frame]");
+    if (!button) return;
+    const slot = document.getElementById(button.dataset.slot || "");
+    if (!slot) return;
+    const frame = document.createElement("iframe");
+    frame.id = button.dataset.frameId || "";
+    frame.className = button.dataset.frameClass || "";
+    frame.title = button.dataset.frameTitle || "";
+    frame.addEventListener("load", () => { frame.dataset.loaded = "1"; });
+    frame.src = button.dataset.showFrame;
+    slot.replaceChildren(frame);
+    button.remove();
+  });
+
   window.portal = { formBody, showProblem, clearErrors, say, lang };
 })();
