@@ -271,6 +271,12 @@ async def test_every_list_past_one_message_is_read_back_whole_page_by_page(
         if action == "inbox.list":
             ask = {**ask, "limit": MAX_PAGE}
         walked = await over_nats(nc, service, action, ask, key, id_of)
+        if action == "years":
+            # The only list not narrowed to this test's programs: the test's dashboard reads
+            # the session's shared log from its end, where a year another test left running
+            # may still publish (seen: 2065/filing-answers). Only those others are dropped.
+            ours = {y.split("/", 1)[1] for y in expected}
+            walked.ids = [y for y in walked.ids if y.split("/", 1)[1] in ours]
         assert_paged(walked, expected)
 
     # Through the API, as the province sees them.
