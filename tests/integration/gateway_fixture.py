@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 from fastapi import FastAPI
@@ -27,6 +28,15 @@ from shared.settings import Settings
 from tests.conftest import Stack
 
 CLIENT_ADDRESS = ("203.0.113.7", 4000)
+
+
+def problem(resp: httpx.Response, status: int, code: str) -> dict[str, Any]:
+    """The problem document of ``resp``, asserting its status, media type and stable code."""
+    assert resp.status_code == status, resp.text
+    assert resp.headers["content-type"].startswith("application/problem+json"), resp.headers
+    found: dict[str, Any] = resp.json()
+    assert found["code"] == code, found
+    return found
 
 
 @dataclass

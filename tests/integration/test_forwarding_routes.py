@@ -23,7 +23,7 @@ from shared.migrations import upgrade
 from shared.stream import EVENTS_STREAM
 from tests.conftest import Stack
 from tests.integration import driver, presets
-from tests.integration.gateway_fixture import Api, gateway
+from tests.integration.gateway_fixture import Api, gateway, problem
 from tests.integration.test_portal_officer import open_page, projected, send_form
 from tests.integration.test_program_year import cycles, launch
 from workflows.program_year import ProgramYearWorkflow
@@ -58,13 +58,6 @@ async def api(
             yield api
     finally:
         await broker.stop()
-
-
-def problem(resp: httpx.Response, status: int, code: str) -> dict[str, Any]:
-    assert resp.status_code == status, resp.text
-    found: dict[str, Any] = resp.json()
-    assert found["code"] == code, found
-    return found
 
 
 async def test_a_province_forwards_over_http_and_the_admin_takes_the_national_step(

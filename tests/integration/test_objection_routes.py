@@ -12,7 +12,6 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 from nats.aio.client import Client as NatsClient
 from temporalio.client import WorkflowHandle
@@ -24,7 +23,7 @@ from shared.domain.rules import ProgramRules
 from tests.conftest import Stack
 from tests.helpers import demo_rules, until
 from tests.integration import driver
-from tests.integration.gateway_fixture import Api, gateway
+from tests.integration.gateway_fixture import Api, gateway, problem
 from tests.integration.test_program_year import cycles, launch
 from workflows.cycle import AnnualCycleWorkflow
 from workflows.program_year import ProgramYearWorkflow
@@ -58,14 +57,6 @@ async def api(stack: Stack, nc: NatsClient, tmp_path: Path) -> AsyncIterator[Api
 
 def body(**changes: Any) -> dict[str, Any]:
     return {"base": BASE, "grounds": GROUNDS, **changes}
-
-
-def problem(resp: httpx.Response, status: int, code: str) -> dict[str, Any]:
-    assert resp.status_code == status, resp.text
-    assert resp.headers["content-type"].startswith("application/problem+json")
-    found: dict[str, Any] = resp.json()
-    assert found["code"] == code, found
-    return found
 
 
 async def test_a_year_never_launched_is_404_program_year_not_found(api: Api) -> None:

@@ -29,7 +29,7 @@ from shared.settings import Settings
 from tests.conftest import Stack
 from tests.helpers import demo_rules
 from tests.integration import driver
-from tests.integration.gateway_fixture import Api, gateway
+from tests.integration.gateway_fixture import Api, gateway, problem
 from tests.integration.test_audit import _audit_events, _cli_env, _run, _secret_free
 
 PROGRAM = "portal-signin"
@@ -97,14 +97,6 @@ def refused_page(resp: httpx.Response, status: int, code: str) -> str:
     assert found and found[1] == code, resp.text
     assert f"{COOKIE}=" not in resp.headers.get("set-cookie", "")  # no session started
     return resp.text
-
-
-def problem(resp: httpx.Response, status: int, code: str) -> dict[str, Any]:
-    assert resp.status_code == status, resp.text
-    assert resp.headers["content-type"].startswith("application/problem+json")
-    body: dict[str, Any] = resp.json()
-    assert body["code"] == code, body
-    return body
 
 
 def link_row(api: Api, token: str) -> SigninLinkRow:

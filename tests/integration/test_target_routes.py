@@ -7,9 +7,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
 
-import httpx
 import pytest
 from nats.aio.client import Client as NatsClient
 
@@ -22,7 +20,7 @@ from shared.events.subjects import event_filter
 from shared.migrations import upgrade
 from tests.conftest import Stack
 from tests.integration import driver
-from tests.integration.gateway_fixture import Api, gateway
+from tests.integration.gateway_fixture import Api, gateway, problem
 from tests.integration.test_program_year import launch
 from tests.integration.test_xingan_years import ACTUALS, lines, xingan_years
 
@@ -48,13 +46,6 @@ async def api(stack: Stack, nc: NatsClient, nats_url: str, tmp_path: Path) -> As
             yield api
     finally:
         await broker.stop()
-
-
-def problem(resp: httpx.Response, status: int, code: str) -> dict[str, Any]:
-    assert resp.status_code == status, resp.text
-    found: dict[str, Any] = resp.json()
-    assert found["code"] == code, found
-    return found
 
 
 async def test_the_province_admin_reports_actuals_and_the_year_view_shows_progress(
