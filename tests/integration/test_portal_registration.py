@@ -18,6 +18,7 @@ import pytest
 from nats.aio.client import Client as NatsClient
 
 from services.gateway.identity.tokens import Principal
+from services.gateway.portal import registration_pages
 from tests.conftest import Stack
 from tests.helpers import demo_rules
 from tests.integration import driver
@@ -287,3 +288,29 @@ async def test_a_program_without_kinds_shows_no_kind_selector(api: Api) -> None:
     assert not html.find("fieldset", data_kind=None)
     assert not html.find("input", name="kind")
     assert "registration.js" not in str(html.find("script"))
+
+
+async def test_the_bases_are_listed_a_page_at_a_time_none_lost_or_repeated(
+    api: Api, stack: Stack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two bases a page: the "next page" links give every base the API lists, once each."""
+    monkeypatch.setattr(registration_pages, "BASES_PAGE", 2)
+    driver.register(stack, demo_rules(id=PROGRAM), [f"reg-paged-{n}" for n in range(4)])
+    listed = await api.http.get(f"/v1/programs/{PROGRAM}/bases", headers=api.auth("province"))
+    everyone = [b["id"] for b in listed.json()["bases"]]
+    assert len(everyone) >= 5 and listed.json()["next_cursor"] is None
+    seen: list[str] = []
+    path: str | None = PAGE
+    while path is not None:
+        shown = await api.http.get(path, headers=api.auth("province"))
+        assert shown.status_code == 200, shown.text
+        html = Html(shown.text)
+        rows = [r["data-base"] for r in html.find("tr", data_base=None)]
+        assert 0 < len(rows) <= 2
+        assert bool(html.find("a", id="registered-first")) == bool(seen)
+        seen += rows
+        more = html.find("a", id="registered-more")
+        path = f"/portal/province/bases{more[0]['href']}" if more else None
+    assert seen == everyone
+    first = Html((await api.http.get(PAGE, headers=api.auth("province"))).text)
+    assert first.text("a", id="registered-more") == "下一页基地"

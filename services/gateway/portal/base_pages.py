@@ -5,8 +5,10 @@
 from elsewhere uses; a base's staff reading another base get 404, as the API answers).
 
 Every read goes through the API's own route functions (:func:`cycles.cycle_state`,
-:func:`objections.all_objections`), so ``require`` and need to know decide what is shown; the
-forms post to the ``/v1`` filing and objection routes (``static/portal.js``), never here.
+:func:`objections.objection_page`), so ``require`` and need to know decide what is shown; the
+forms post to the ``/v1`` filing and objection routes (``static/portal.js``), never here. The
+objections shown are the base's own, ``OBJECTIONS_PAGE`` at most (``?objections_after=`` the
+cursor of their "next page" link).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import re
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
@@ -39,7 +42,7 @@ from services.gateway.routes.params import ID, Base, Year
 from services.gateway.year_view import year_state
 from shared.contracts.cycle import Target
 from shared.contracts.dashboard import YearList, YearsQuery
-from shared.contracts.objections import Objection
+from shared.contracts.objections import Objection, ObjectionList
 from shared.contracts.program_year import ProgramYearState
 from shared.contracts.results import OUTCOME_EN, OUTCOME_ZH
 from shared.contracts.workflow_names import cycle_id
@@ -49,6 +52,8 @@ from shared.domain.wording import BEIJING, deadline_en, deadline_zh, moment_en, 
 from shared.paging import pages
 
 router = APIRouter(include_in_schema=False)
+
+OBJECTIONS_PAGE = 50  # the base's objections one page shows
 
 # Which deadline the stage is waiting on, and what the base is expected to do in it.
 STAGE_DEADLINE: dict[Stage, str] = {
@@ -254,6 +259,9 @@ words(
         "base.obj.contact": ("联系方式（选填）", "Contact (optional)"),
         "base.obj.submit": ("提交异议", "Lodge the objection"),
         "base.obj.mine": ("本基地的异议", "Objections about this base"),
+        "base.obj.more": ("下一页异议", "Next page of objections"),
+        "base.obj.first": ("回到第一页异议", "Back to the first page of objections"),
+        "base.obj.pager": ("异议分页", "Pages of objections"),
         "base.obj.status.lodged": ("已受理，待处理", "Lodged, awaiting a decision"),
         "base.obj.status.upheld": ("异议成立", "Upheld"),
         "base.obj.status.dismissed": ("异议不成立", "Dismissed"),
@@ -341,6 +349,7 @@ class BaseView:
     publication: bool
     publication_until: str
     objections: list[Objection]
+    objections_next: str | None
     may_object: bool
     years: list[int]
     keys: dict[str, str] = field(default_factory=dict)
@@ -423,21 +432,31 @@ async def _year_state(deps: Deps, program: str, year: int) -> ProgramYearState |
         raise
 
 
-async def _objections(deps: Deps, user: Principal, program: str, year: int) -> list[Objection]:
-    """The objections as the API lists them to ``user`` (a base: those about itself)."""
+async def _objections(
+    deps: Deps, user: Principal, program: str, year: int, base: str, after: str | None
+) -> ObjectionList:
+    """One page of ``base``'s objections (after ``after``) as the API lists them to ``user``."""
     try:
-        found = await objections.all_objections(program, year, deps, user)
+        return await objections.objection_page(
+            program, year, deps, user, after, OBJECTIONS_PAGE, base=base
+        )
     except ApiError as exc:
         if exc.status in (404, 409):
-            return []
+            return ObjectionList()
         raise
-    return list(found.objections)
 
 
 async def build_view(
-    deps: Deps, user: Principal, program: str, year: int, base: str, lang: Lang
+    deps: Deps,
+    user: Principal,
+    program: str,
+    year: int,
+    base: str,
+    lang: Lang,
+    objections_after: str | None = None,
 ) -> BaseView:
-    """Everything the page shows, read as the API reads it for ``user``."""
+    """Everything the page shows, read as the API reads it for ``user``: of the objections, the
+    page of ``base``'s after ``objections_after``."""
     cycle = await cycles.cycle_state(program, year, base, deps, user)  # require(read_cycle)
     registered = await base_of(deps, program, base)  # read only once the cycle may be read
     can_file = allowed(user, "file", Scope(program=program, base=base))
@@ -514,7 +533,11 @@ async def build_view(
     may_object = publication and allowed(
         user, "lodge_objection", Scope(program=program, base=base, region=None)
     )
-    listed = await _objections(deps, user, program, year) if published else []
+    listed = (
+        await _objections(deps, user, program, year, base, objections_after)
+        if published
+        else ObjectionList()
+    )
     until = ""
     if state is not None and state.publication_until is not None:
         until = _moment(state.publication_until, lang)
@@ -547,7 +570,8 @@ async def build_view(
         averages=averages,
         publication=publication,
         publication_until=until,
-        objections=[o for o in listed if o.base == base],
+        objections=listed.objections,
+        objections_next=listed.next_cursor,
         may_object=may_object,
         years=[],
         # One Idempotency-Key per form and page: a retried send files once.
@@ -628,8 +652,11 @@ async def _show(
     if program is None:
         return _not_base(request, user)
     lang = lang_of(request)
+    after = request.query_params.get("objections_after") or None
     try:
-        view = await build_view(deps, user, program, year, base, lang)
+        if after is not None and not re.fullmatch(ID, after):
+            raise ApiError(422, "unknown_cursor", f"no such cursor: {after}")
+        view = await build_view(deps, user, program, year, base, lang, after)
     except ApiError as exc:
         return _problem_page(request, user, exc)
     view.years = [y for y in years if y != year]
@@ -638,6 +665,10 @@ async def _show(
         "base_cycle.html",
         user=user,
         view=view,
+        objections_more=(
+            _objections_link(request, view.objections_next) if view.objections_next else ""
+        ),
+        objections_first=_objections_link(request, None) if after else "",
         base_words_json=json.dumps(
             {k: say(k, lang) for k in SCRIPT_WORDS}, ensure_ascii=False
         ).replace("</", "<\\/"),
@@ -645,6 +676,15 @@ async def _show(
         completion=lambda row: completion_words(row, view.cycle.actuals, lang),
         moment=lambda instant: _moment(instant, lang),
     )
+
+
+def _objections_link(request: Request, cursor: str | None) -> str:
+    """This page with its objections after ``cursor``; None: from the first."""
+    kept = [(k, v) for k, v in request.query_params.multi_items() if k != "objections_after"]
+    if cursor is not None:
+        kept.append(("objections_after", cursor))
+    query = f"?{urlencode(kept)}" if kept else ""
+    return f"{request.url.path}{query}#objections"
 
 
 # The texts base.js shows as the person types (validation, row labels, completion).

@@ -18,7 +18,9 @@ Reads go through the API's own checks: ``require`` for the program or the cycle,
 The queue and the desk read the dashboard's projections and ask the cycle workflows of one page
 at most (``officer_sweep``): the queue ``PAGE_SIZE`` plans in verification a load, the desk
 ``PAGE_SIZE`` rows a page (``?after=`` the cursor of its "next page" link), only those under
-review asked (for their experts); the counts by stage are the dashboard's.
+review asked (for their experts); the counts by stage are the dashboard's. The desk's
+objections are a page too: ``OBJECTIONS_PAGE`` of them asked of the program year
+(``?objections_after=`` the cursor of their "next page" link).
 Every change is a form posted by ``static/portal.js`` to the ``/v1`` route named above.
 """
 
@@ -66,6 +68,7 @@ from shared.rpc import Empty
 router = APIRouter(include_in_schema=False)
 
 PAGE_SIZE = 50  # rows a page shows, and so the most cycle workflows one page load asks
+OBJECTIONS_PAGE = 50  # the objections the province desk shows a page
 OFFICERS = ("city_officer", "province_admin")
 DEADLINE_NAMES = ("plan", "plan_review", "self_evaluation", "review", "rectification")
 STAGES = (
@@ -252,6 +255,12 @@ words(
         "officer.province.no_bases": ("尚无基地周期。", "No base cycle yet."),
         "officer.province.more": ("下一页基地", "Next page of bases"),
         "officer.province.first": ("回到第一页", "Back to the first page"),
+        "officer.province.obj.more": ("下一页异议", "Next page of objections"),
+        "officer.province.obj.first": (
+            "回到第一页异议",
+            "Back to the first page of objections",
+        ),
+        "officer.province.obj.pager": ("异议分页", "Pages of objections"),
         "officer.deadline.plan": ("方案提交", "Plan filing"),
         "officer.deadline.plan_review": ("方案核实", "Plan verification"),
         "officer.deadline.self_evaluation": ("自评报告", "Self-evaluation"),
@@ -571,6 +580,7 @@ async def province_desk(
     program: ProgramQ = None,
     year: YearQ = None,
     after: Annotated[str | None, Query(pattern=ID)] = None,
+    objections_after: Annotated[str | None, Query(pattern=ID)] = None,
 ) -> HTMLResponse:
     lang = lang_of(request)
     try:
@@ -584,7 +594,9 @@ async def province_desk(
         rows = await desk_rows(deps, user, scope.program, scope.year, listed_rows.cycles)
         stages = await stage_counts(deps, scope.program, scope.year)
         phase, opened = await _phase(deps, scope)
-        listed = await _objections(deps, user, scope) if phase else []
+        listed, objections_next = (
+            await _objections(deps, user, scope, objections_after) if phase else ([], None)
+        )
     except ApiError as exc:
         return _problem_page(request, user, exc)
     return page(
@@ -601,6 +613,8 @@ async def province_desk(
         next_cursor=listed_rows.next_cursor,
         deadline_names=DEADLINE_NAMES,
         objections=listed,
+        objections_after=objections_after or "",
+        objections_next=objections_next,
         keys={"launch": _key(), "extend": _key(), "reassign": _key()},
         lang_code=lang,
     )
@@ -617,11 +631,18 @@ async def _phase(deps: Deps, scope: Scope) -> tuple[str | None, int]:
     return state.phase, state.opened
 
 
-async def _objections(deps: Deps, user: Principal, scope: Scope) -> list[dict[str, Any]]:
+async def _objections(
+    deps: Deps, user: Principal, scope: Scope, after: str | None
+) -> tuple[list[dict[str, Any]], str | None]:
+    """One page of the year's objections (``OBJECTIONS_PAGE``, after ``after``), each with the
+    Idempotency-Key of its decision form, and the cursor of the next page."""
     try:
-        listed = await objections.all_objections(scope.program, scope.year, deps, user)
+        listed = await objections.objection_page(
+            scope.program, scope.year, deps, user, after, OBJECTIONS_PAGE
+        )
     except (ApiError, ValidationError) as exc:
         if isinstance(exc, ApiError) and exc.status != 404:
             raise
-        return []
-    return [o.model_dump(mode="json") | {"key": _key()} for o in listed.objections]
+        return [], None
+    shown = [o.model_dump(mode="json") | {"key": _key()} for o in listed.objections]
+    return shown, listed.next_cursor

@@ -1,7 +1,8 @@
 """Registering a program's bases in the portal (province officers).
 
 - ``GET /portal/province/bases?program=`` (province_admin): the program's bases with their city,
-  domain and status, and the registration form posted by ``static/portal.js`` to
+  domain and status, ``BASES_PAGE`` a page (``&after=`` the cursor of its "next page" link),
+  and the registration form posted by ``static/portal.js`` to
   ``POST /v1/programs/{p}/bases``, where the eligibility check (staff, domain, one base per domain)
   and the audit are the API's. A refusal (``not_eligible``, ``domain_taken``, ``base_exists``) is
   shown in words beside the form, with each unmet condition in the page's language.
@@ -39,6 +40,7 @@ from shared.paging import MAX_PAGE
 
 router = APIRouter(include_in_schema=False)  # pages, not API: kept out of OpenAPI
 ID = r"^[A-Za-z0-9_-]{1,64}$"
+BASES_PAGE = MAX_PAGE  # the registered bases one page lists
 
 words(
     {
@@ -52,6 +54,9 @@ words(
         "registration.program": ("项目：{program}", "Program: {program}"),
         "registration.list": ("已登记的基地", "Registered bases"),
         "registration.none": ("尚未登记基地。", "No base is registered yet."),
+        "registration.more": ("下一页基地", "Next page of bases"),
+        "registration.first": ("回到第一页", "Back to the first page"),
+        "registration.pager": ("基地分页", "Pages of bases"),
         "registration.col.id": ("编号", "ID"),
         "registration.col.name": ("名称", "Name"),
         "registration.col.region": ("地区代码", "Region code"),
@@ -119,6 +124,7 @@ async def province_bases(
     deps: DepsDep,
     user: PortalUser,
     program: Annotated[str | None, Query(pattern=ID)] = None,
+    after: Annotated[str | None, Query(pattern=ID)] = None,
 ) -> HTMLResponse:
     chosen = program or user.program or ""
     try:
@@ -131,7 +137,7 @@ async def province_bases(
             deps.rpc.call("registry", "rules.current", GetProgram(program=chosen), PinnedRules)
         )
         listed = await programs.list_bases(
-            chosen, deps, user, status=None, region=None, cursor=None, limit=MAX_PAGE
+            chosen, deps, user, status=None, region=None, cursor=after, limit=BASES_PAGE
         )
     except ApiError as exc:
         return problem_page(request, user, exc)
@@ -142,6 +148,8 @@ async def province_bases(
         user=user,
         program=chosen,
         bases=listed.bases,
+        after=after or "",
+        next_cursor=listed.next_cursor,
         domains=list(eligibility.domains or []),
         min_staff=eligibility.min_staff,
         min_senior=eligibility.min_senior_full_time,

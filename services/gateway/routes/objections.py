@@ -250,14 +250,27 @@ async def list_objections(
 
 
 async def objection_page(
-    program: str, year: int, deps: Deps, user: Principal | None, cursor: str | None, limit: int
+    program: str,
+    year: int,
+    deps: Deps,
+    user: Principal | None,
+    cursor: str | None,
+    limit: int,
+    *,
+    base: str | None = None,
 ) -> ObjectionList:
-    """A page of the objections ``user`` may see, asked of the program year one page at a time
-    (its query answers ``limit`` at most, a base's own only for a base), then cut to the reply
-    budget."""
+    """A page of the objections ``user`` may see (only ``base``'s when it is given), asked of
+    the program year one page at a time (its query answers ``limit`` at most, a base's own only
+    for a base), then cut to the reply budget. A base's staff asking for another base get an
+    empty page."""
     sees_all = user is not None and allowed(user, "read_objections", Target(program=program))
     own_base = user.base if user is not None and user.role == "base_user" else None
-    request = ObjectionPageRequest(after=cursor, limit=limit, base=None if sees_all else own_base)
+    only = base
+    if not sees_all and own_base is not None:
+        if base not in (None, own_base):
+            return ObjectionList()
+        only = own_base
+    request = ObjectionPageRequest(after=cursor, limit=limit, base=only)
     handle = _year(deps, program, year)
     page = await _call(
         handle.query(
@@ -271,18 +284,6 @@ async def objection_page(
     shown, cut_short = paging.cut(found, limit=limit, size_of=paging.model_size)
     more = page.more or cut_short
     return ObjectionList(objections=shown, next_cursor=shown[-1].objection_id if more else None)
-
-
-async def all_objections(
-    program: str, year: int, deps: Deps, user: Principal | None
-) -> ObjectionList:
-    """Every objection of the year ``user`` may see, as the program year's query answers."""
-    handle = _year(deps, program, year)
-    found = await _call(
-        handle.query(names.OBJECTIONS, result_type=ObjectionList, rpc_timeout=UPDATE_TIMEOUT),
-        "the objections",
-    )
-    return visible(found, user, program)
 
 
 def visible(found: ObjectionList, user: Principal | None, program: str) -> ObjectionList:
