@@ -6,7 +6,9 @@ same bytes again is a no-op, so retried uploads are safe and no version is ever 
 Big objects are streamed: a writer takes chunks as they arrive (a small bounded queue between the
 event loop and one thread that writes them out and hashes them), so memory does not grow with the
 object. A streamed object is written under a staging key, then promoted to its final key once its
-digest is known (a rename, or a server-side copy).
+digest is known (a rename, or a server-side copy). A file (a rendered export) is put from its
+path a chunk at a time, and an object is read back as a stream of chunks (``stream``), so neither
+way holds the whole object in memory.
 """
 
 from __future__ import annotations
@@ -16,9 +18,10 @@ import hashlib
 import io
 import json
 import os
+import shutil
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
@@ -32,6 +35,7 @@ from minio.error import S3Error
 CHUNKS_IN_FLIGHT = 8  # between the event loop and the writing thread
 IDLE_TIMEOUT_S = 300.0  # a writer whose chunks stop coming gives up (its staging is swept)
 S3_PART_SIZE = 5 * 1024 * 1024  # the smallest multipart part S3 allows
+STREAM_CHUNK = 64 * 1024  # what a streamed read (``stream``) hands out at a time
 
 
 @dataclass(frozen=True)
@@ -73,11 +77,59 @@ class ObjectStore(Protocol):
     def writer(self, key: str) -> ObjectWriter: ...  # a fresh (staging) key, from the loop
     async def promote(self, staged: StoredObject, key: str, content_type: str) -> StoredObject: ...
     def open_reader(self, key: str) -> BinaryIO: ...  # seekable; blocking: use it in a thread
+    async def put_file(self, key: str, path: Path, content_type: str) -> StoredObject: ...
+    async def stream(self, key: str, chunk_size: int = STREAM_CHUNK) -> ObjectChunks: ...
     async def sweep(self, prefix: str, older_than: timedelta) -> list[str]: ...
 
 
 def sha256_hex(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
+
+
+def file_facts(path: Path | str) -> tuple[int, str]:
+    """The size and sha256 of a file, read a chunk at a time (never whole)."""
+    with open(path, "rb") as fh:
+        digest = hashlib.file_digest(fh, "sha256")
+        return fh.tell(), digest.hexdigest()
+
+
+class ObjectChunks:
+    """An object's bytes a chunk at a time, from a source opened already (so a missing object or
+    an unreachable store is known before the first chunk). A blocking iterator: advance it in a
+    thread (Starlette does, for a plain iterator). It closes its source at the end, on an error,
+    or on ``close``; a read that fails is an ``ObjectStoreError``."""
+
+    def __init__(
+        self, read: Callable[[int], bytes], close: Callable[[], None], chunk_size: int
+    ) -> None:
+        if chunk_size < 1:
+            raise ValueError("chunk_size must be positive")
+        self._read, self._close, self._chunk_size = read, close, chunk_size
+        self._closed = False
+
+    def __iter__(self) -> Iterator[bytes]:
+        return self
+
+    def __next__(self) -> bytes:
+        if self._closed:
+            raise StopIteration
+        try:
+            chunk = self._read(self._chunk_size)
+        except Exception as exc:
+            self.close()
+            raise ObjectStoreError(f"object store unavailable: {exc}") from exc
+        if not chunk:
+            self.close()
+            raise StopIteration
+        return chunk
+
+    def close(self) -> None:
+        if not self._closed:
+            self._closed = True
+            try:
+                self._close()
+            except Exception:  # nothing more is read from it either way
+                pass
 
 
 def _check_key(key: str) -> str:
@@ -217,13 +269,23 @@ def _unavailable(consume: Callable[[ChunkReader], None], reader: ChunkReader) ->
         raise ObjectStoreError(f"object store unavailable: {exc}") from exc
 
 
-def _write_atomic(target: Path, payload: bytes) -> None:
+def _write_atomic(target: Path, payload: bytes | Path) -> None:
+    """``payload`` (bytes, or a file's contents copied a chunk at a time) written to a temporary
+    file beside ``target``, then renamed to it."""
     fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
-    with os.fdopen(fd, "wb") as fh:
-        fh.write(payload)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, target)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            if isinstance(payload, Path):
+                with payload.open("rb") as source:
+                    shutil.copyfileobj(source, fh, STREAM_CHUNK)
+            else:
+                fh.write(payload)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
 
 
 class LocalObjectStore:
@@ -260,12 +322,41 @@ class LocalObjectStore:
     async def put(self, key: str, data: bytes, content_type: str) -> StoredObject:
         return await asyncio.to_thread(self._put_sync, key, data, content_type)
 
+    def _put_file_sync(self, key: str, source: Path, content_type: str) -> StoredObject:
+        obj = StoredObject(key, *file_facts(source), content_type)
+        if (existing := _kept(self._stat_sync(key), obj)) is not None:
+            return existing
+        path = self._path(key)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        _write_atomic(self._meta(path), json.dumps(asdict(obj)).encode())  # as in _put_sync
+        _write_atomic(path, source)
+        return obj
+
+    async def put_file(self, key: str, path: Path, content_type: str) -> StoredObject:
+        """The file at ``path`` stored under ``key``, copied a chunk at a time. The directory
+        failing (full, not writable) is an ``ObjectStoreError``."""
+        try:
+            return await asyncio.to_thread(self._put_file_sync, key, path, content_type)
+        except OSError as exc:
+            raise ObjectStoreError(f"object store unavailable: {exc}") from exc
+
     async def get(self, key: str) -> bytes:
         path = self._path(key)
         try:
             return await asyncio.to_thread(path.read_bytes)
         except FileNotFoundError as exc:
             raise ObjectMissing(key) from exc
+
+    async def stream(self, key: str, chunk_size: int = STREAM_CHUNK) -> ObjectChunks:
+        """The object's bytes, ``chunk_size`` at a time; ``ObjectMissing`` here, not later."""
+        path = self._path(key)
+        try:
+            fh = await asyncio.to_thread(path.open, "rb")
+        except (FileNotFoundError, NotADirectoryError) as exc:
+            raise ObjectMissing(key) from exc
+        except OSError as exc:
+            raise ObjectStoreError(f"object store unavailable: {exc}") from exc
+        return ObjectChunks(fh.read, fh.close, chunk_size)
 
     async def stat(self, key: str) -> StoredObject | None:
         return await asyncio.to_thread(self._stat_sync, key)
@@ -415,8 +506,51 @@ class S3ObjectStore:
     async def put(self, key: str, data: bytes, content_type: str) -> StoredObject:
         return await self._run(self._put_sync, key, data, content_type)
 
+    def _put_file_sync(self, key: str, path: Path, content_type: str) -> StoredObject:
+        obj = StoredObject(key, *file_facts(path), content_type)
+        if (existing := _kept(self._stat_sync(key), obj)) is not None:
+            return existing
+        try:
+            # One part at a time (a multipart upload past S3_PART_SIZE): at most a part in memory.
+            self._client.fput_object(
+                self._bucket,
+                key,
+                str(path),
+                content_type=content_type,
+                metadata={"sha256": obj.sha256},
+                part_size=S3_PART_SIZE,
+                num_parallel_uploads=1,
+            )
+        except S3Error as exc:
+            raise ObjectStoreError(str(exc)) from exc
+        return obj
+
+    async def put_file(self, key: str, path: Path, content_type: str) -> StoredObject:
+        """The file at ``path`` stored under ``key``, sent a part at a time."""
+        return await self._run(self._put_file_sync, key, path, content_type)
+
     async def get(self, key: str) -> bytes:
         return await self._run(self._get_sync, key)
+
+    def _open_sync(self, key: str, chunk_size: int) -> ObjectChunks:
+        self._ensure_bucket()
+        try:
+            resp = self._client.get_object(self._bucket, _check_key(key))
+        except S3Error as exc:
+            if exc.code in ("NoSuchKey", "NoSuchObject"):
+                raise ObjectMissing(key) from exc
+            raise ObjectStoreError(str(exc)) from exc
+
+        def close() -> None:
+            resp.close()
+            resp.release_conn()
+
+        return ObjectChunks(resp.read, close, chunk_size)
+
+    async def stream(self, key: str, chunk_size: int = STREAM_CHUNK) -> ObjectChunks:
+        """The object's bytes, ``chunk_size`` at a time, as the server sends them: one GET, whose
+        missing object or unreachable server is an error here, not at the first chunk."""
+        return await self._run(self._open_sync, key, chunk_size)
 
     async def stat(self, key: str) -> StoredObject | None:
         return await self._run(self._stat_sync, key)

@@ -1,9 +1,10 @@
 """公示 results as CSV (UTF-8 with a BOM, so Excel reads the Chinese) and XLSX.
 
 The CSV is made a chunk of rows at a time (:func:`csv_chunks`), so a response streams it; the
-XLSX is a zip whose directory comes last, so it is made whole (and rendered once per notice),
-in openpyxl's write-only mode: rows go out as they are appended instead of staying as cell
-objects (20,000 rows: 1 MiB of Python memory at the peak instead of 74).
+XLSX is a zip whose directory comes last, so :func:`write_xlsx` writes it to a file (rendered
+once per notice, in the render process; the gateway stores the file and streams it from the
+object store), in openpyxl's write-only mode: rows go out as they are appended instead of staying
+as cell objects (20,000 rows: 1 MiB of Python memory at the peak instead of 74).
 
 Both carry, per base, the grade, the outcome (rectification ordered, rectified, de-listed,
 vetoed, overdue, ...) and its reason, and the objections with their outcomes, so they say what
@@ -15,7 +16,8 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Callable, Iterator
-from typing import Any
+from pathlib import Path
+from typing import IO, Any
 
 from openpyxl import Workbook
 
@@ -126,6 +128,14 @@ def heading(notice: ResultsNotice) -> tuple[str, str]:
 
 
 def to_xlsx(notice: ResultsNotice) -> bytes:
+    """The XLSX whole, in memory (tests; the gateway writes it to a file: :func:`write_xlsx`)."""
+    out = io.BytesIO()
+    write_xlsx(notice, out)
+    return out.getvalue()
+
+
+def write_xlsx(notice: ResultsNotice, target: Path | str | IO[bytes]) -> None:
+    """The XLSX written to ``target`` (a path or a binary file)."""
     # Write-only: each row is written out as it is appended, not kept as cell objects.
     book = Workbook(write_only=True)
     sheet = book.create_sheet("公示结果")
@@ -172,9 +182,7 @@ def to_xlsx(notice: ResultsNotice) -> bytes:
                     )
                 ]
             )
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
+    book.save(target)
 
 
 def _changes(notice: ResultsNotice) -> list[tuple[str, str]]:

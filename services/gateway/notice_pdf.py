@@ -16,7 +16,7 @@ from datetime import UTC, date, datetime
 from functools import cache
 from importlib.resources import files
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 from xml.sax.saxutils import escape
 
 from reportlab.lib import colors
@@ -174,12 +174,21 @@ def _objections(notice: ResultsNotice, body: ParagraphStyle) -> list[Any]:
 
 
 def notice_pdf(notice: ResultsNotice, *, today: date | None = None) -> bytes:
-    """The whole notice. ``today`` dates it when the notice has no ``published_at`` (old data)."""
-    tz = zone(notice.utc_offset)
+    """The whole notice in memory (tests; the gateway writes it to a file: :func:`write_pdf`).
+    ``today`` dates it when the notice has no ``published_at`` (old data)."""
     out = io.BytesIO()
+    write_pdf(notice, out, today=today)
+    return out.getvalue()
+
+
+def write_pdf(
+    notice: ResultsNotice, target: Path | str | IO[bytes], *, today: date | None = None
+) -> None:
+    """The whole notice written to ``target`` (a path or a binary file)."""
+    tz = zone(notice.utc_offset)
     title = title_of(notice)
     doc = SimpleDocTemplate(
-        out,
+        target,
         pagesize=A4,
         leftMargin=20 * mm,
         rightMargin=20 * mm,
@@ -207,4 +216,3 @@ def notice_pdf(notice: ResultsNotice, *, today: date | None = None) -> bytes:
         _p(date_zh(published, tz), _style(11, align=2)),
     ]
     doc.build(story)
-    return out.getvalue()

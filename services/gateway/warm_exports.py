@@ -4,9 +4,10 @@ The gateway hears the dashboard's ``navcycle.projection.updated.<program>.<year>
 event subject its NATS user may read). A note naming a ``results.published`` or
 ``results.corrected`` event makes it forget the year's remembered notice (so the new 补充公示 is
 served at once) and render the latest notice's PDF in the background, in the render process at a
-low priority. The crowd that follows a publication then finds it in the cache: no request waits
-for the rendering or competes with it. A gateway that was down at publication, or a notice stored
-with no event, renders on the first request, once, as before.
+low priority, into the object store. The crowd that follows a publication then finds it there
+and in the cache: no request waits for the rendering or competes with it. A notice stored with
+no event renders on the first request, once, as before; a gateway that was down at publication
+finds the PDF another gateway stored.
 """
 
 from __future__ import annotations
@@ -39,7 +40,8 @@ def publication(note: ProjectionUpdated) -> bool:
 
 
 async def warm(state: State, program: str, year: int) -> None:
-    """Render the latest notice of a program year in every warmed format, into the cache."""
+    """Render the latest notice of a program year in every warmed format, into the object
+    store (or find it there) and the cache."""
     notice_refs_of(state).forget(program, year)
     for format in WARM_FORMATS:
         try:

@@ -24,6 +24,7 @@ from shared.objectstore import (
     S3_PART_SIZE,
     LocalObjectStore,
     ObjectConflict,
+    ObjectMissing,
     ObjectStore,
     ObjectStoreError,
     S3ObjectStore,
@@ -156,6 +157,73 @@ async def test_a_streamed_put_holds_a_bounded_amount_of_memory(store: ObjectStor
     assert staged.size == total
     assert peak - base < bound, f"{(peak - base) / MIB:.1f} MiB held for an 80 MiB object"
     await store.delete(staged.key)
+
+
+async def test_a_file_is_put_from_its_path_and_streamed_back_a_chunk_at_a_time(
+    store: ObjectStore, tmp_path: Path
+) -> None:
+    data = b"".join(_chunks(6 * MIB + 123, b"export"))  # past one S3 part: a multipart upload
+    path = tmp_path / "rendered.pdf"
+    path.write_bytes(data)
+    key = "exports/p/2030/1/digest.pdf"
+    stored = await store.put_file(key, path, PDF)
+    assert (stored.key, stored.size, stored.sha256) == (
+        key,
+        len(data),
+        hashlib.sha256(data).hexdigest(),
+    )
+    assert await store.stat(key) == stored
+    chunks = await asyncio.to_thread(list, await store.stream(key, CHUNK))
+    assert b"".join(chunks) == data
+    assert len(chunks) == -(-len(data) // CHUNK)
+    assert {len(c) for c in chunks[:-1]} == {CHUNK}
+    assert await store.put_file(key, path, PDF) == stored  # the same bytes again: a no-op
+    path.write_bytes(b"%PDF-1.4 rendered again, at another time")
+    with pytest.raises(ObjectConflict):
+        await store.put_file(key, path, PDF)
+    with pytest.raises(ObjectMissing):
+        await store.stream("exports/p/2030/1/none.pdf")
+
+
+async def test_a_file_put_and_streamed_back_holds_a_bounded_amount_of_memory(
+    store: ObjectStore, tmp_path: Path
+) -> None:
+    total = 40 * MIB
+    bound = 2 * MIB if isinstance(store, LocalObjectStore) else 4 * S3_PART_SIZE
+    path = tmp_path / "big.xlsx"
+    with path.open("wb") as fh:
+        for _ in range(total // CHUNK):
+            fh.write(b"\x5a" * CHUNK)
+    tracemalloc.start()
+    try:
+        tracemalloc.reset_peak()
+        base, _ = tracemalloc.get_traced_memory()
+        stored = await store.put_file("exports/big.xlsx", path, "application/zip")
+        put_peak = tracemalloc.get_traced_memory()[1] - base
+        tracemalloc.reset_peak()
+        read = 0
+        for chunk in await store.stream(stored.key):
+            read += len(chunk)
+        read_peak = tracemalloc.get_traced_memory()[1] - base
+    finally:
+        tracemalloc.stop()
+    assert stored.size == read == total
+    assert put_peak < bound, f"{put_peak / MIB:.1f} MiB held putting a 40 MiB file"
+    assert read_peak < 2 * MIB, f"{read_peak / MIB:.1f} MiB held streaming a 40 MiB object"
+    await store.delete(stored.key)
+
+
+async def test_an_unreachable_s3_fails_a_file_put_and_a_stream_with_a_store_error(
+    tmp_path: Path,
+) -> None:
+    client = Minio(f"127.0.0.1:{free_port()}", access_key="a", secret_key="b", secure=False)
+    away = S3ObjectStore(client, "nowhere")
+    path = tmp_path / "rendered.pdf"
+    path.write_bytes(b"%PDF-1.4")
+    with pytest.raises(ObjectStoreError):
+        await away.put_file("exports/away.pdf", path, PDF)
+    with pytest.raises(ObjectStoreError):
+        await away.stream("exports/away.pdf")
 
 
 async def test_the_sweep_removes_stale_staging_only(store: ObjectStore, tmp_path: Path) -> None:

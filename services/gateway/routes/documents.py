@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Annotated, Literal
 from urllib.parse import quote
 
@@ -14,14 +13,13 @@ from services.gateway.access import reads_documents
 from services.gateway.auth import UserDep, require, rpc
 from services.gateway.deps import Deps, DepsDep
 from services.gateway.export_cache import ExportCache, Rendered, etag_matches
-from services.gateway.exports import csv_chunks, to_xlsx
-from services.gateway.notice_pdf import notice_pdf
+from services.gateway.export_store import MEDIA_TYPES, export_key, find, render_to_store
+from services.gateway.exports import csv_chunks
 from services.gateway.notice_refs import NoticeRefs
 from services.gateway.problem_docs import authenticated, problem_responses
 from services.gateway.problems import ApiError
 from services.gateway.public_rate import PublicRate
 from services.gateway.published import MAX_NOTICES, list_notices, load_notice, notice_ref
-from services.gateway.render_pool import render_off_loop
 from services.gateway.routes.params import Program, Year
 from shared.contracts.filings import DocumentPublic, GetDocument
 from shared.contracts.results import NoticeList, ResultsNotice
@@ -87,13 +85,6 @@ async def download(
     )
 
 
-MEDIA_TYPES = {
-    "csv": "text/csv; charset=utf-8",
-    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    "pdf": "application/pdf",
-}
-
-
 def exports_of(state: State) -> ExportCache:
     if not hasattr(state, "exports"):
         state.exports = ExportCache()
@@ -120,12 +111,6 @@ ExportCacheDep = Annotated[ExportCache, Depends(export_cache)]
 NoticeRefsDep = Annotated[NoticeRefs, Depends(notice_refs)]
 
 
-RENDERERS: dict[str, Callable[[ResultsNotice], bytes]] = {
-    "xlsx": to_xlsx,
-    "pdf": notice_pdf,
-}
-
-
 async def export(
     deps: Deps,
     cache: ExportCache,
@@ -135,18 +120,19 @@ async def export(
     number: int | None,
     format: str,
 ) -> tuple[int, Rendered]:
-    """Notice ``number`` (the latest when None) as ``format``: from the cache, keyed by the
-    stored notice's digest, or rendered once in the render process (off the event loop). Once
-    rendered, and while the notice's lookup is remembered, no await suspends: a crowd of
-    requests for it costs the event loop next to nothing."""
+    """Notice ``number`` (the latest when None) as ``format``, where it is stored: remembered by
+    the cache, keyed by the stored notice's digest, else found in the object store, else
+    rendered once in the render process (off the event loop) and stored. Once known, and while
+    the notice's lookup is remembered, no await suspends: a crowd of requests for it costs the
+    event loop next to nothing. The store failing is an ``ObjectStoreError``."""
     ref = await refs.get(program, year, number, lambda: notice_ref(deps, program, year, number))
-    key = (program, str(year), str(ref.number), format, ref.digest)
+    key = export_key(program, year, ref.number, ref.digest, format)
 
-    async def render() -> bytes:
+    async def render() -> Rendered:
         doc = await load_notice(deps, program, year, ref.number)
-        return await render_off_loop(RENDERERS[format], doc)
+        return await render_to_store(deps.objects, key, format, doc)
 
-    return ref.number, await cache.get(key, render)
+    return ref.number, await cache.get(key, lambda: find(deps.objects, key), render)
 
 
 @router.get(
@@ -187,17 +173,45 @@ async def results(
     BOM), XLSX or the PDF notice. Each export is rendered once per notice and carries an
     ``ETag``; ``If-None-Match`` with it answers 304. The CSV is streamed a chunk of rows at a
     time, never whole in memory; XLSX and PDF (whose zip directory and cross-reference table
-    come last) are rendered whole, once per notice."""
+    come last) are rendered to a file once per notice, kept in the object store and streamed
+    from it with their ``Content-Length``. When the object store is unavailable: 503
+    ``object_store_unavailable``."""
     if format == "json":
         doc = await load_notice(deps, program, year, notice)
         return JSONResponse(doc.model_dump(mode="json"))
     if format == "csv":
         return await _streamed_csv(deps, refs, program, year, notice, if_none_match)
-    number, rendered = await export(deps, cache, refs, program, year, notice, format)
-    headers = _export_headers(program, year, number, format, rendered.etag)
-    if rendered.matches(if_none_match):
-        return Response(status_code=304, headers=headers)
-    return Response(rendered.body, media_type=MEDIA_TYPES[format], headers=headers)
+    return await _streamed_export(deps, cache, refs, program, year, notice, format, if_none_match)
+
+
+async def _streamed_export(
+    deps: Deps,
+    cache: ExportCache,
+    refs: NoticeRefs,
+    program: str,
+    year: int,
+    notice: int | None,
+    format: str,
+    if_none_match: str | None,
+) -> Response:
+    """The XLSX or PDF streamed out of the object store; a 304 reads nothing."""
+    try:
+        number, rendered = await export(deps, cache, refs, program, year, notice, format)
+        headers = _export_headers(program, year, number, format, rendered.etag)
+        if rendered.matches(if_none_match):
+            return Response(status_code=304, headers=headers)
+        try:
+            chunks = await deps.objects.stream(rendered.key)
+        except ObjectMissing:  # gone from the store since it was remembered: made again, once
+            cache.forget(rendered.key)
+            number, rendered = await export(deps, cache, refs, program, year, notice, format)
+            headers = _export_headers(program, year, number, format, rendered.etag)
+            chunks = await deps.objects.stream(rendered.key)
+    except ObjectStoreError as exc:
+        raise ApiError(503, "object_store_unavailable", str(exc)) from None
+    headers["Content-Length"] = str(rendered.size)
+    # A plain iterator: Starlette reads each chunk in a worker thread, off the event loop.
+    return StreamingResponse(chunks, media_type=MEDIA_TYPES[format], headers=headers)
 
 
 def _export_headers(program: str, year: int, number: int, format: str, etag: str) -> dict[str, str]:
