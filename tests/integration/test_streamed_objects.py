@@ -139,9 +139,12 @@ async def test_a_zip_bomb_is_refused_from_the_staged_object(store: ObjectStore) 
 
 
 async def test_a_streamed_put_holds_a_bounded_amount_of_memory(store: ObjectStore) -> None:
-    """A few chunks in flight locally; for S3 a part being sent (minio copies it a few times)."""
+    """A few chunks in flight locally; for S3 a part being sent. minio copies a part several
+    times on its way (read, cut off its look-ahead byte, hashed, sent): 5-6 parts at the peak
+    were seen, and once just over 6. The bound of 8 parts (40 MiB) is still half the object, so
+    an object held whole fails it."""
     total = 80 * MIB
-    bound = 4 * MIB if isinstance(store, LocalObjectStore) else 6 * S3_PART_SIZE
+    bound = 4 * MIB if isinstance(store, LocalObjectStore) else 8 * S3_PART_SIZE
     block = b"\x5a" * CHUNK
     tracemalloc.start()
     try:
