@@ -17,6 +17,8 @@ from shared.consumer import BatchConsumer, Delivered
 from shared.contracts.dashboard import (
     BaseQuery,
     BaseTimeline,
+    CitiesQuery,
+    CityCounts,
     CycleList,
     CyclesQuery,
     ObjectionsList,
@@ -52,6 +54,10 @@ def build_router(engine: Engine) -> NatsRouter:
     @subscriber("cycles")
     async def cycles(req: CyclesQuery) -> CycleList:
         return await asyncio.to_thread(use_cases.cycles, engine, req)
+
+    @subscriber("cities")
+    async def cities(req: CitiesQuery) -> CityCounts:
+        return await asyncio.to_thread(use_cases.cities, engine, req)
 
     @subscriber("overdue")
     async def overdue(req: OverdueQuery) -> OverdueList:

@@ -72,13 +72,21 @@ def event_key(event: CloudEvent) -> str:
     return f"e|{instant}|{event.sequence:012d}|{event.id}"
 
 
-def key_time(key: str) -> str | None:
-    """The business time (ISO 8601, UTC) of the event an :func:`event_key` names; None for a
+def key_instant(key: str) -> str:
+    """The business time of the event an :func:`event_key` names, as the key writes it
+    (``2027-03-01T08:00:00.000000``, UTC: compared as strings, they order as times); "" for a
     notice's key or none."""
     kind, _, rest = key.partition("|")
     if kind != "e" or not rest:
-        return None
-    return rest.split("|", 1)[0] + "+00:00"
+        return ""
+    return rest.split("|", 1)[0]
+
+
+def key_time(key: str) -> str | None:
+    """The business time (ISO 8601, UTC) of the event an :func:`event_key` names; None for a
+    notice's key or none."""
+    instant = key_instant(key)
+    return instant + "+00:00" if instant else None
 
 
 def notice_key(number: int) -> str:
@@ -108,6 +116,7 @@ class CycleView:
     overdue: int = 0
     last_sequence: int = 0
     stage_key: str = ""
+    stage_since: str = ""  # key_instant(stage_key): when the cycle entered its stage
     grade_key: str = ""
     total_key: str = ""
     # What the latest 公示 notice naming this base says (0: none yet).
@@ -202,7 +211,7 @@ def apply(view: CycleView, event: CloudEvent) -> CycleView:
     view.last_sequence = max(view.last_sequence, event.sequence)
     stage = stage_after(event)
     if stage is not None and key > view.stage_key:
-        view.stage, view.stage_key = stage, key
+        view.stage, view.stage_key, view.stage_since = stage, key, key_instant(key)
     if isinstance(payload, ReviewGraded) and payload.round == 0:
         if key > view.total_key:
             view.total, view.total_key = payload.total, key

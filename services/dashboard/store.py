@@ -4,6 +4,7 @@ projection, and the queries the page and the API read."""
 from __future__ import annotations
 
 import json
+import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
@@ -30,7 +31,10 @@ from shared import paging
 from shared.bulk import insert_rows, update_rows
 from shared.consumer import Delivered
 from shared.contracts.dashboard import (
+    SINCE_CURSOR,
     BaseTimeline,
+    CityCount,
+    CityCounts,
     CycleList,
     ObjectionsList,
     OverdueBase,
@@ -41,6 +45,7 @@ from shared.contracts.dashboard import (
     YearRef,
 )
 from shared.db import session_scope
+from shared.domain.regions import city_of_prefix, prefix_range
 from shared.events.envelope import CloudEvent
 from shared.paging import MAX_PAGE
 from shared.rpc import unknown_cursor
@@ -385,17 +390,14 @@ def _objections_of(
     year: int,
     base: str | None = None,
     *,
-    since: str | None = None,
-    until: str | None = None,
+    bases: list[str] | None = None,
 ) -> list[ObjectionRow]:
-    """The year's objections (one base's; or of the bases after ``since`` up to ``until``)."""
+    """The year's objections (one base's; or those of ``bases``)."""
     where = [col(ObjectionRow.program) == program, col(ObjectionRow.year) == year]
     if base is not None:
         where.append(col(ObjectionRow.base) == base)
-    if since is not None:
-        where.append(col(ObjectionRow.base) > since)
-    if until is not None:
-        where.append(col(ObjectionRow.base) <= until)
+    if bases is not None:
+        where.append(col(ObjectionRow.base).in_(bases))
     rows = session.exec(select(ObjectionRow).where(*where).order_by(*_objection_order()))
     return list(rows)
 
@@ -474,6 +476,26 @@ def base_timeline(
     )
 
 
+def _cycles_where(
+    program: str, year: int, stage: str | None, region_prefix: str | None
+) -> list[Any]:
+    """The year's cycles (in ``stage``; within ``region_prefix``: a range of the index)."""
+    where = [col(CycleRow.program) == program, col(CycleRow.year) == year]
+    if stage:
+        where.append(col(CycleRow.stage) == stage)
+    if region_prefix:
+        where.append(col(CycleRow.region).between(*prefix_range(region_prefix)))
+    return where
+
+
+def _since_cursor(cursor: str) -> tuple[str, str]:
+    """A ``stage_since`` order cursor's last stage_since and base."""
+    if not re.fullmatch(SINCE_CURSOR, cursor):
+        raise unknown_cursor(cursor)
+    since, _, base = cursor.rpartition("/")
+    return since, base
+
+
 def year_cycles(
     session: Session,
     program: str,
@@ -482,29 +504,65 @@ def year_cycles(
     after: str | None = None,
     limit: int = MAX_PAGE,
     stage: str | None = None,
+    region_prefix: str | None = None,
+    order: str = "base",
+    count: bool = False,
 ) -> CycleList:
-    """A page of the year's cycles (those in ``stage``, if given) in base order after
-    ``after``: ``limit`` at most and never more JSON than the reply budget; ``next_cursor``
-    when more follow."""
-    where = [col(CycleRow.program) == program, col(CycleRow.year) == year]
-    if after:
-        where.append(col(CycleRow.base) > after)
-    if stage:
-        where.append(col(CycleRow.stage) == stage)
-    rows = list(
-        session.exec(select(CycleRow).where(*where).order_by(col(CycleRow.base)).limit(limit + 1))
+    """A page of the year's cycles (those in ``stage`` and within ``region_prefix``, if given)
+    after ``after``, in base order or by when each entered its stage (``order="stage_since"``,
+    then base): ``limit`` at most and never more JSON than the reply budget; ``next_cursor``
+    when more follow; ``total`` (a count of every page's) when ``count``."""
+    where = _cycles_where(program, year, stage, region_prefix)
+    total = (
+        session.exec(select(func.count()).select_from(CycleRow).where(*where)).one()
+        if count
+        else None
     )
+    keys: tuple[Any, ...] = (col(CycleRow.base),)
+    if order == "stage_since":
+        keys = (col(CycleRow.stage_since), col(CycleRow.base))
+        if after:
+            since, base = _since_cursor(after)
+            where.append(tuple_(*keys) > tuple_(literal(since), literal(base)))
+    elif after:
+        where.append(col(CycleRow.base) > after)
+    rows = list(session.exec(select(CycleRow).where(*where).order_by(*keys).limit(limit + 1)))
     by_base: dict[str, list[ObjectionRow]] = defaultdict(list)
     if rows:
-        for o in _objections_of(session, program, year, since=after, until=rows[-1].base):
+        for o in _objections_of(session, program, year, bases=[r.base for r in rows]):
             by_base[o.base].append(o)
     summaries = [answers.summary(r, by_base[r.base]) for r in rows]
     page, more = paging.cut(summaries, limit=limit, size_of=paging.model_size)
-    return CycleList(
-        program=program,
-        year=year,
-        cycles=page,
-        next_cursor=page[-1].base if more else None,
+    cursor = None
+    if more:
+        last = rows[len(page) - 1]
+        cursor = f"{last.stage_since}/{last.base}" if order == "stage_since" else last.base
+    return CycleList(program=program, year=year, cycles=page, next_cursor=cursor, total=total)
+
+
+def year_cities(
+    session: Session,
+    program: str,
+    year: int,
+    *,
+    stage: str | None = None,
+    region_prefix: str | None = None,
+    after: str | None = None,
+    limit: int = MAX_PAGE,
+) -> CityCounts:
+    """A page of the year's cycles (in ``stage``, within ``region_prefix``) counted by city, in
+    city order after ``after``: a county's cycles count for its city (``city_prefix``)."""
+    head = func.substr(col(CycleRow.region), 1, 4)
+    where = _cycles_where(program, year, stage, region_prefix)
+    if after:
+        where.append(head > after[:4])
+    rows = session.exec(
+        select(head, func.count()).where(*where).group_by(head).order_by(head).limit(limit + 1)
+    )
+    found = [CityCount(city=city_of_prefix(h), cycles=n) for h, n in rows]
+    page, more = paging.cut(found, limit=limit, size_of=paging.model_size)
+    return CityCounts(
+        program=program, year=year, cities=page, next_cursor=page[-1].city if more else None
     )
 
 

@@ -15,12 +15,18 @@ KEY = 96  # projection.event_key: "e|<time>|<sequence>|<uuid>"
 
 class CycleRow(SQLModel, table=True):
     __tablename__ = "dashboard_cycles"
+    # Beyond the key (every query reads one program year, the key's prefix), one index: a
+    # stage's cycles within a region, in the order they entered the stage (the officers' queue,
+    # a page at a time). Each index is another B-tree every event's row update may rewrite.
+    __table_args__ = (
+        Index(
+            "ix_dashboard_cycles_stage_queue", "program", "year", "stage", "region", "stage_since"
+        ),
+    )
 
     program: str = Field(primary_key=True, max_length=64)
     year: int = Field(primary_key=True)
     base: str = Field(primary_key=True, max_length=64)
-    # No index beyond the key: every query reads one program year, the key's prefix, and an
-    # index on the stage would be rewritten by most events.
     region: str = Field(default="", max_length=6)
     stage: str = Field(max_length=16)
     grade: str | None = Field(default=None, max_length=16)
@@ -29,6 +35,9 @@ class CycleRow(SQLModel, table=True):
     last_sequence: int = 0
     # The facts each value came from (projection.event_key / notice_key): a later one replaces.
     stage_key: str = Field(default="", max_length=KEY)
+    # When the cycle entered its stage: stage_key's time (2027-03-01T08:00:00.000000, UTC), ""
+    # when unknown; ordered as strings, as times.
+    stage_since: str = Field(default="", max_length=26)
     grade_key: str = Field(default="", max_length=KEY)
     total_key: str = Field(default="", max_length=KEY)
     # As the latest 公示 notice naming the base says.

@@ -16,6 +16,8 @@ from services.dashboard.rebuild import CHECKPOINT
 from shared.contracts.dashboard import (
     BaseQuery,
     BaseTimeline,
+    CitiesQuery,
+    CityCounts,
     CycleList,
     CyclesQuery,
     ObjectionsList,
@@ -47,7 +49,29 @@ def counts(engine: Engine, req: YearQuery) -> YearCounts:
 def cycles(engine: Engine, req: CyclesQuery) -> CycleList:
     with session_scope(engine) as session:
         return store.year_cycles(
-            session, req.program, req.year, after=req.cursor, limit=req.limit, stage=req.stage
+            session,
+            req.program,
+            req.year,
+            after=req.cursor,
+            limit=req.limit,
+            stage=req.stage,
+            region_prefix=req.region_prefix,
+            order=req.order,
+            count=req.count,
+        )
+
+
+def cities(engine: Engine, req: CitiesQuery) -> CityCounts:
+    """How many of the year's cycles (in a stage, within a region) each city has."""
+    with session_scope(engine) as session:
+        return store.year_cities(
+            session,
+            req.program,
+            req.year,
+            stage=req.stage,
+            region_prefix=req.region_prefix,
+            after=req.cursor,
+            limit=req.limit,
         )
 
 

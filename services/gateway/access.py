@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from services.gateway.identity.tokens import Principal
-from shared.domain.regions import NATIONAL, is_within, region_at
+from shared.domain.regions import NATIONAL, is_within, region_at, region_prefix
 
 Action = Literal[
     "read_program",  # program rules, base lists, year counts
@@ -188,6 +188,18 @@ def row_visible(p: Principal, t: Target) -> bool:
     if scope == "region":
         return _in_region(p, t)
     return scope == "own" and p.base == t.base
+
+
+def row_region_prefix(p: Principal, t: Target) -> str | None:
+    """What the region codes of the rows ``p`` sees by region start with ("" for every row):
+    :func:`row_visible` as one filter a query can apply; None when ``p`` sees no row by region
+    (its own base's row, or none)."""
+    scope = row_scope(p, t)
+    if scope == "all":
+        return ""
+    if scope == "region" and p.region is not None:
+        return region_prefix(p.region)
+    return None
 
 
 def sees_provisional(p: Principal, t: Target) -> bool:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Literal
 
 from pydantic import BaseModel, Field
 
@@ -14,13 +15,42 @@ class YearQuery(BaseModel):
     year: int = Field(ge=2000, le=2200)
 
 
-class CyclesQuery(YearQuery):
-    """A page of a year's cycles, in base order after ``cursor`` (``dashboard.cycles``); only
-    those in ``stage`` when given."""
+# ``dashboard.cycles``' cursor in ``stage_since`` order: the last row's stage_since ("" when
+# unknown) and base, as ``2027-03-01T08:00:00.000000/base``.
+SINCE_CURSOR = r"^[0-9T:.-]{0,26}/[A-Za-z0-9_-]{1,64}$"
+REGION_PREFIX = r"^\d{0,6}$"
 
-    cursor: str | None = Field(None, max_length=64, description="next_cursor of the page before")
+
+class CyclesQuery(YearQuery):
+    """A page of a year's cycles after ``cursor`` (``dashboard.cycles``): in base order, or in
+    the order they entered their stage (``order="stage_since"``: the earliest first, then by
+    base); only those in ``stage``, and within ``region_prefix``, when given; with how many the
+    query matches in all when ``count``."""
+
+    cursor: str | None = Field(None, max_length=96, description="next_cursor of the page before")
     stage: str | None = Field(
         None, pattern=r"^[a-z_]{1,16}$", description="only the cycles in this stage"
+    )
+    limit: int = Field(MAX_PAGE, ge=1, le=MAX_PAGE)
+    region_prefix: str | None = Field(
+        None,
+        pattern=REGION_PREFIX,
+        description="only the cycles whose region code starts so (shared.domain.regions)",
+    )
+    order: Literal["base", "stage_since"] = Field(
+        "base", description="base, or stage_since: when each entered its stage, then base"
+    )
+    count: bool = Field(False, description="answer total: the cycles the query matches")
+
+
+class CitiesQuery(YearQuery):
+    """How many of a year's cycles each city has (``dashboard.cities``), in city order after
+    ``cursor``: those in ``stage`` and within ``region_prefix`` when given."""
+
+    stage: str | None = Field(None, pattern=r"^[a-z_]{1,16}$")
+    region_prefix: str | None = Field(None, pattern=REGION_PREFIX)
+    cursor: str | None = Field(
+        None, pattern=r"^\d{0,6}$", description="next_cursor of the page before"
     )
     limit: int = Field(MAX_PAGE, ge=1, le=MAX_PAGE)
 
@@ -222,6 +252,23 @@ class CycleList(BaseModel):
     program: str
     year: int
     cycles: list[CycleSummary]
+    next_cursor: str | None = Field(None, description="ask again with this cursor for more")
+    total: int | None = Field(
+        None, description="How many cycles the query matches on all its pages (when counted)"
+    )
+
+
+class CityCount(BaseModel):
+    city: str = Field(description="The city's code (a county's cycles count for its city)")
+    cycles: int
+
+
+class CityCounts(BaseModel):
+    """A page of a year's cycles counted by city (``dashboard.cities``)."""
+
+    program: str
+    year: int
+    cities: list[CityCount]
     next_cursor: str | None = Field(None, description="ask again with this cursor for more")
 
 

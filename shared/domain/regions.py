@@ -72,3 +72,33 @@ def region_at(code: str, level: RegionLevel) -> str | None:
     ``level`` is below the region's own."""
     found = [r for r in [code, *region_parents(code)] if region_level(r) == level]
     return found[0] if found else None
+
+
+def city_prefix(city: str) -> str:
+    """What the codes whose city is ``city`` start with: a county's city is its code's first four
+    digits and ``00``, so a city's are itself and its counties (a province's, the counties it
+    governs directly)."""
+    if region_level(city) == "county":
+        raise ValueError(f"{city!r} is a county, no region's city")
+    return city[:4]
+
+
+def city_of_prefix(head: str) -> str:
+    """The city of the codes starting with ``head``, their first four digits (as
+    :func:`city_prefix` makes); anything else stands for itself."""
+    return head + "00" if len(head) == 4 and head.isdigit() else head
+
+
+def narrower_prefix(a: str, b: str) -> str | None:
+    """What the codes starting with both ``a`` and ``b`` start with; None when no code can."""
+    if a.startswith(b):
+        return a
+    if b.startswith(a):
+        return b
+    return None
+
+
+def prefix_range(prefix: str) -> tuple[str, str]:
+    """The first and last six-digit codes starting with ``prefix``: a range an index reads in
+    order (a ``LIKE`` is not, under every collation)."""
+    return prefix.ljust(6, "0"), prefix.ljust(6, "9")

@@ -81,6 +81,7 @@ def test_updates_by_key_store_what_sqlalchemy_stores(dashboard_db: Engine) -> No
         overdue=1,
         last_sequence=9,
         stage_key="k",
+        stage_since="2026-03-01T08:00:00.000000",
         grade_key="k",
         total_key="k",
         notice=2,

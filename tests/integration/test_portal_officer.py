@@ -26,6 +26,7 @@ from temporalio.client import Client, Interceptor, OutboundInterceptor, QueryWor
 from services.dashboard.app import build_broker as dashboard_broker
 from services.dashboard.tables import MIGRATIONS as DASHBOARD_MIGRATIONS
 from services.gateway.identity.tokens import Principal
+from services.gateway.portal import officer_pages
 from services.gateway.portal.officer_pages import BaseCycle, queue_items
 from shared.contracts import workflow_names as names
 from shared.contracts.cycle import CycleState
@@ -34,6 +35,7 @@ from shared.db import make_engine
 from shared.domain.rules import ProgramRules
 from shared.domain.stages import Stage
 from shared.domain.wording import BEIJING
+from shared.events.subjects import rpc_subject
 from shared.migrations import upgrade
 from shared.rpc import RpcClient
 from shared.stream import EVENTS_STREAM
@@ -49,6 +51,7 @@ PROGRAM = "portal-officer"
 ZZ = "po-zz-biomed"  # Zhengzhou, 410100
 LY = "po-ly-newmat"  # Luoyang, 410300
 OBJ_PROGRAM = objection_routes.PROGRAM  # a year in 公示 is built by its tests' helper
+PAGES = "portal-officer-pages"  # a program of more plans than a queue page holds
 _years = itertools.count(2051)
 TARGETS = [
     {"key": "patents", "name": "新增发明专利", "target": 30, "unit": "件"},
@@ -65,6 +68,7 @@ USERS = {
     "obj_staff": Principal(
         name="po-obj-staff", role="base_user", program=OBJ_PROGRAM, base=objection_routes.BASE
     ),
+    "pages_admin": Principal(name="po-pages-admin", role="province_admin", program=PAGES),
 }
 
 
@@ -482,6 +486,106 @@ async def test_the_province_decides_an_objection_from_its_desk(stack: Stack, api
     again = await open_page(api, "obj_admin", f"/portal/province?program={program}&year={year}")
     assert f"objection-{objection_id}-form" not in again.forms
     assert "异议不成立" in again.words
+
+
+class Asked:
+    """The requests made of dashboard actions, counted on the real NATS (a plain subscription
+    hears every request its service's queue group answers)."""
+
+    def __init__(self) -> None:
+        self.counts: dict[str, int] = {}
+        self.subscriptions: list[Any] = []
+
+    async def listen(self, nc: NatsClient, *actions: str) -> None:
+        for action in actions:
+            self.counts[action] = 0
+
+            async def heard(_: Any, action: str = action) -> None:
+                self.counts[action] += 1
+
+            self.subscriptions.append(
+                await nc.subscribe(rpc_subject("dashboard", action), cb=heard)
+            )
+
+
+@pytest.fixture
+async def asked() -> AsyncIterator[Asked]:
+    listening = Asked()
+    yield listening
+    for subscription in listening.subscriptions:
+        await subscription.unsubscribe()
+
+
+async def test_a_city_officer_reads_its_citys_plans_a_page_at_a_time(
+    stack: Stack,
+    api: Api,
+    nc: NatsClient,
+    queries: Queries,
+    asked: Asked,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Five plans in verification, four of them in Zhengzhou (one in a county of it), two a
+    page: the Zhengzhou officer's queue asks the dashboard for one page of its city's plans
+    (and their count, and counts by city) and the workflows of that page alone; its "next
+    page" link gives the other two, in the order the plans were filed; Luoyang's officer sees
+    its one plan only."""
+    monkeypatch.setattr(officer_pages, "PAGE_SIZE", 2)
+    rules = demo_rules(
+        id=PAGES,
+        calendar__reminders=[],
+        calendar__plan_window="P30D",
+        calendar__plan_review_window="P10D",
+    )
+    zz = ["pp-zz-a", "pp-zz-b", "pp-zz-c"]
+    driver.register(stack, rules, zz, region="410100")
+    driver.register(stack, rules, ["pp-zz-county"], region="410102")
+    driver.register(stack, rules, ["pp-ly"], region="410300")
+    year = next(_years)
+    await launch(stack, rules, year, expected=5)
+    filed = ["pp-zz-c", "pp-ly", "pp-zz-a", "pp-zz-county", "pp-zz-b"]  # not in base order
+    for base in filed:
+        handle = stack.client.get_workflow_handle(names.cycle_id(PAGES, year, base))
+        await driver.file_plan(stack, handle)
+        await projected(stack.nc, PAGES, year, base, "plan_review")
+        await stack.env.sleep(timedelta(minutes=1))  # each entered verification later
+    zz_order = [b for b in filed if b != "pp-ly"]
+    await asked.listen(nc, "cycles", "cities")
+
+    queries.ids.clear()
+    first = await open_page(api, "zz_city", queue(PAGES, year))
+    assert list(first.rows) and set(first.rows) == set(zz_order[:2])
+    assert {i.rsplit("/", 1)[-1] for i in queries.ids if i.startswith("cycle/")} == set(
+        zz_order[:2]
+    )  # the workflows of the page's plans, no other
+    assert "核实阶段共 4 个方案" in first.words
+    assert "410100 (4)" in first.words and "410300" not in first.words
+    assert "queue-first" not in first.ids and first.ids["queue-more"]
+    await until(lambda: dict(asked.counts), lambda c: c == {"cycles": 1, "cities": 1})
+
+    second = await open_page(api, "zz_city", first.ids["queue-more"]["href"])
+    assert set(second.rows) == set(zz_order[2:])  # the rest, none again
+    assert "queue-more" not in second.ids and "queue-first" in second.ids
+    assert "核实阶段共 4 个方案" in second.words
+    back = await open_page(api, "zz_city", second.ids["queue-first"]["href"])
+    assert set(back.rows) == set(zz_order[:2])
+
+    county = await open_page(api, "zz_city", queue(PAGES, year, city="410100"))
+    assert set(county.rows) == set(zz_order[:2])  # the city's own and its county's plans
+
+    ly = await open_page(api, "ly_city", queue(PAGES, year))
+    assert list(ly.rows) == ["pp-ly"] and "queue-pager" not in ly.ids
+    assert "核实阶段共 1 个方案" in ly.words
+    outside = await open_page(api, "ly_city", queue(PAGES, year, city="410100"))
+    assert not outside.rows and "queue-empty" in outside.ids
+
+    # The province sees every plan counted and every city (none awaits its step yet).
+    province = await open_page(api, "pages_admin", queue(PAGES, year))
+    assert "核实阶段共 5 个方案" in province.words and not province.rows
+    assert "410100 (4)" in province.words and "410300 (1)" in province.words
+    assert "queue-more" in province.ids
+
+    en = await open_page(api, "zz_city", queue(PAGES, year, lang="en"))  # kept from here on
+    assert "Next page" in en.words and "4 plan(s) in verification" in en.words
 
 
 def test_overdue_items_come_first() -> None:

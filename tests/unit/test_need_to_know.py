@@ -17,6 +17,7 @@ from services.gateway import need_to_know
 from services.gateway.access import (
     Target,
     allowed,
+    row_region_prefix,
     row_visible,
     sees_grade_counts,
     sees_provisional,
@@ -126,6 +127,22 @@ def test_a_viewer_reads_a_cycle_only_in_its_program_and_region() -> None:
 )
 def test_whose_rows_each_reader_sees(who: Principal, zz: bool, ly: bool) -> None:
     assert (row_visible(who, ZZ), row_visible(who, LY)) == (zz, ly)
+
+
+@pytest.mark.parametrize(
+    "who",
+    [ADMIN, OTHER_ADMIN, ZZ_CITY, HOHHOT, ZZ_STAFF, EXPERT, VIEWER, ZZ_VIEWER, OPERATOR,
+     Principal(name="zz-county", role="city_officer", region="410102"),
+     Principal(name="henan", role="city_officer", region="410000")],
+)  # fmt: skip
+def test_the_rows_a_query_asks_for_are_those_each_reader_sees(who: Principal) -> None:
+    """row_region_prefix, the filter the queue's query applies, says what row_visible says of
+    every row but a base user's own."""
+    prefix = row_region_prefix(who, PROGRAM)
+    for region in ("410100", "410102", "410122", "410300", "410000", "150100", "000000"):
+        row = Target(program=P, base="some-base", region=region)
+        seen = prefix is not None and region.startswith(prefix)
+        assert seen == row_visible(who, row), (who.name, region, prefix)
 
 
 @pytest.mark.parametrize(

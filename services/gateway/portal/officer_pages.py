@@ -1,7 +1,7 @@
 """The city and province officers' pages of the portal.
 
 - ``GET /portal/officer`` (city_officer, province_admin): the plans awaiting the officer's step
-  in a program year (``?program=&year=&city=&page=``): a city officer's ``city`` step within its
+  in a program year (``?program=&year=&city=&after=``): a city officer's ``city`` step within its
   region, the province's ``province`` step and every ``city`` step it may take over (handed to
   it by the rules, or silent past its window). Overdue items first, each deadline in words.
 - ``GET /portal/officer/{year}/{base}?program=``: one plan: the document (opened in the browser
@@ -14,9 +14,11 @@
   (``.../bases/{b}/review/experts``) and decide the objections (``.../objections/{id}/decision``).
 
 Reads go through the API's own checks: ``require`` for the program or the cycle, the policy's
-``row_visible`` for each base's row (as the dashboard's rows), ``need_to_know`` on each state.
+``row_visible`` for each base's row (as the dashboard's rows; the queue asks the dashboard for
+the rows ``row_region_prefix`` says, and checks each), ``need_to_know`` on each state.
 The queue and the desk read the dashboard's projections and ask the cycle workflows of one page
-at most (``officer_sweep``): the queue ``PAGE_SIZE`` plans in verification a load, the desk
+at most (``officer_sweep``): the queue ``PAGE_SIZE`` plans in verification a load, the earliest
+in first (``?after=`` the cursor of its "next page" link), with their count and cities, the desk
 ``PAGE_SIZE`` rows a page (``?after=`` the cursor of its "next page" link), only those under
 review asked (for their experts); the counts by stage are the dashboard's. The desk's
 objections are a page too: ``OBJECTIONS_PAGE`` of them asked of the program year
@@ -43,12 +45,11 @@ from services.gateway.identity.tokens import Principal
 from services.gateway.portal.common_pages import problem_page
 from services.gateway.portal.officer_sweep import (
     BaseCycle,
-    city_of,
     cycles_page,
     desk_rows,
     stage_counts,
     states_of,
-    visible_in_stage,
+    visible_page,
 )
 from services.gateway.portal.render import lang_of, page
 from services.gateway.portal.session import PortalUser
@@ -59,7 +60,7 @@ from services.gateway.routes import cycles, objections
 from services.gateway.routes.params import ID
 from services.gateway.year_view import year_state
 from shared.contracts.cycle import CycleState
-from shared.contracts.dashboard import CycleSummary
+from shared.contracts.dashboard import SINCE_CURSOR
 from shared.contracts.registry import ProgramList
 from shared.domain.regions import is_within
 from shared.domain.wording import BEIJING, deadline_en, deadline_zh, moment_en, moment_zh
@@ -138,9 +139,8 @@ words(
         "officer.late.hours": ("已逾期 {n} 小时", "{n} hours overdue"),
         "officer.late.soon": ("刚刚逾期", "just overdue"),
         "officer.none": ("—", "—"),
-        "officer.pages": ("第 {page} / {pages} 页", "Page {page} of {pages}"),
-        "officer.prev": ("上一页", "Previous page"),
         "officer.next": ("下一页", "Next page"),
+        "officer.first": ("回到第一页", "Back to the first page"),
         "officer.pager": ("翻页", "Pages"),
         "officer.province.link": (
             "省局工作台（启动年度、延期、专家、异议）",
@@ -474,7 +474,7 @@ def _key() -> str:
 
 ProgramQ = Annotated[str | None, Query(pattern=ID)]
 YearQ = Annotated[int | None, Query(ge=2000, le=2100)]
-CityQ = Annotated[str | None, Query(pattern=r"^(\d{6})?$")]
+CityQ = Annotated[str | None, Query(pattern=r"^(\d{4}00)?$")]  # a city's code, not a county's
 
 
 # ----------------------------------------------------------------------------- routes
@@ -488,19 +488,22 @@ async def officer_queue(
     program: ProgramQ = None,
     year: YearQ = None,
     city: CityQ = None,
-    page_no: Annotated[int, Query(alias="page", ge=1, le=10_000)] = 1,
+    after: Annotated[str | None, Query(pattern=SINCE_CURSOR)] = None,
 ) -> HTMLResponse:
     try:
         _officer(user)
         scope = await _scope(deps, user, program, year)
-        waiting = await visible_in_stage(deps, user, scope.program, scope.year, "plan_review")
-        chosen = city or ""
-        shown = [c for c in waiting if not chosen or city_of(c.region) == chosen]
-        pages = max(1, -(-len(shown) // PAGE_SIZE))
-        page_no = min(page_no, pages)
-        start = (page_no - 1) * PAGE_SIZE
-        rows = in_verification_order(shown)[start : start + PAGE_SIZE]
-        found = await states_of(deps, user, scope.program, scope.year, rows)
+        listed = await visible_page(
+            deps,
+            user,
+            scope.program,
+            scope.year,
+            "plan_review",
+            city=city or None,
+            after=after,
+            limit=PAGE_SIZE,
+        )
+        found = await states_of(deps, user, scope.program, scope.year, listed.rows)
     except ApiError as exc:
         return _problem_page(request, user, exc)
     return page(
@@ -508,19 +511,14 @@ async def officer_queue(
         "officer_queue.html",
         user=user,
         scope=scope,
-        cities=sorted({city_of(c.region) for c in waiting}),
-        city=chosen,
+        cities=listed.cities,
+        city=city or "",
         items=queue_items(user, found, lang_of(request)),
         forwardings=forwardings(user, found),
-        total=len(shown),
-        page_no=page_no,
-        pages=pages,
+        total=listed.total,
+        after=after or "",
+        next_cursor=listed.next_cursor,
     )
-
-
-def in_verification_order(rows: list[CycleSummary]) -> list[CycleSummary]:
-    """The plans in verification, those that entered it first (so due first) at the front."""
-    return sorted(rows, key=lambda c: (c.stage_since is None, c.stage_since or "", c.base))
 
 
 @router.get("/portal/officer/{year}/{base}", response_class=HTMLResponse)

@@ -1,14 +1,15 @@
 """What the officers' pages read: the dashboard's projection of a year's cycles (stage, region,
 when the stage began), and the live state of a cycle workflow only for the rows a page shows.
 
-A page never asks Temporal about every base of the program: the queue reads the projection's
-``plan_review`` rows (one NATS request per ``MAX_PAGE`` of them, no workflow query) and asks
-the workflows of one page of them for the step awaited and its deadline; the province desk
-reads one page of the projection's rows and asks only its ``under_review`` ones for their
-experts. The projection lacks the step awaited and the ``plan_review`` deadline (the workflow
-sets both without an event that says them), so the queue orders its pages by when each plan
-entered verification — the earliest first, as their windows are the program's one window — and
-each page by the deadlines the workflows answer, overdue first.
+A page never asks Temporal about every base of the program, nor the dashboard for every row: the
+queue asks the projection for one page of the ``plan_review`` rows the officer may see (in the
+city picked), with their count, and for their counts by city: two NATS requests whatever the
+size of the program; and the workflows of that page for the step awaited and its deadline. The
+province desk reads one page of the projection's rows and asks only its ``under_review`` ones for
+their experts. The projection lacks the step awaited and the ``plan_review`` deadline (the
+workflow sets both without an event that says them), so the queue orders its pages by when each
+plan entered verification — the earliest first, as their windows are the program's one window —
+and each page by the deadlines the workflows answer, overdue first.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import asyncio
 from dataclasses import dataclass
 
 from services.gateway import need_to_know
-from services.gateway.access import Target, row_visible
+from services.gateway.access import Target, row_region_prefix, row_visible
 from services.gateway.auth import base_of, rpc
 from services.gateway.deps import Deps
 from services.gateway.identity.tokens import Principal
@@ -26,8 +27,17 @@ from services.gateway.temporal_errors import call_workflow
 from shared import paging
 from shared.contracts import workflow_names as names
 from shared.contracts.cycle import CycleState
-from shared.contracts.dashboard import CycleList, CyclesQuery, CycleSummary, YearCounts, YearQuery
-from shared.domain.regions import parent_region, region_level
+from shared.contracts.dashboard import (
+    CitiesQuery,
+    CityCount,
+    CityCounts,
+    CycleList,
+    CyclesQuery,
+    CycleSummary,
+    YearCounts,
+    YearQuery,
+)
+from shared.domain.regions import city_prefix, narrower_prefix, parent_region, region_level
 
 SWEEP_CONCURRENCY = 8  # cycle states read at once for a page
 
@@ -68,18 +78,61 @@ async def cycles_page(
     return await rpc(deps.rpc.call("dashboard", "cycles", ask, CycleList))
 
 
-async def visible_in_stage(
-    deps: Deps, user: Principal, program: str, year: int, stage: str
-) -> list[CycleSummary]:
-    """Every projected cycle of the year in ``stage`` whose row ``user`` may see."""
-    found: list[CycleSummary] = []
+@dataclass
+class StagePage:
+    """One page of the cycles in a stage that a viewer may see, how many there are in all, and
+    the cities they lie in."""
 
-    async def fetch(cursor: str | None) -> CycleList:
-        return await cycles_page(deps, program, year, cursor=cursor, stage=stage)
+    rows: list[CycleSummary]
+    total: int
+    next_cursor: str | None
+    cities: list[CityCount]  # how many cycles each has
 
-    async for listed in paging.pages(fetch):
-        found += [c for c in listed.cycles if visible(user, program, c)]
-    return found
+
+async def visible_page(
+    deps: Deps,
+    user: Principal,
+    program: str,
+    year: int,
+    stage: str,
+    *,
+    city: str | None = None,
+    after: str | None = None,
+    limit: int = paging.MAX_PAGE,
+) -> StagePage:
+    """The year's cycles in ``stage`` whose rows ``user`` may see (those in ``city``, if
+    given): ``limit`` of them after ``after``, those that entered the stage first at the front;
+    how many there are; and the cities of them all (city not applied). The dashboard filters,
+    orders and counts them: one page and the counts by city are asked for, nothing more."""
+    seen = row_region_prefix(user, Target(program=program))
+    if seen is None:
+        return StagePage([], 0, None, [])
+    shown = narrower_prefix(seen, city_prefix(city)) if city else seen
+    by_city = rpc(
+        deps.rpc.call(
+            "dashboard",
+            "cities",
+            CitiesQuery(program=program, year=year, stage=stage, region_prefix=seen),
+            CityCounts,
+        )
+    )
+    if shown is None:  # a city outside the viewer's region: none of its rows
+        return StagePage([], 0, None, (await by_city).cities)
+    ask = CyclesQuery(
+        program=program,
+        year=year,
+        stage=stage,
+        region_prefix=shown,
+        order="stage_since",
+        cursor=after,
+        limit=limit,
+        count=True,
+    )
+    listed, counted = await asyncio.gather(
+        rpc(deps.rpc.call("dashboard", "cycles", ask, CycleList)), by_city
+    )
+    rows = [c for c in listed.cycles if visible(user, program, c)]  # the policy, row by row too
+    return StagePage(rows, listed.total or 0, listed.next_cursor, counted.cities)
 
 
 def visible(user: Principal, program: str, row: CycleSummary) -> bool:
