@@ -493,7 +493,7 @@ def _portal_route_problems(app: FastAPI) -> list[str]:
             found.append(f"{path}: not an APIRoute, its dependencies cannot be checked")
             continue
         asked = calls(route.dependant) | set(included)
-        for method in sorted(route.methods):
+        for method in sorted(route.methods or ()):
             key = (method, path)
             if key not in PORTAL_PUBLIC and not asked & {portal_user, current_user}:
                 found.append(f"{method} {path}: asks no one who is signed in")
@@ -509,7 +509,7 @@ def test_every_portal_route_asks_who_is_signed_in_or_is_public_by_design() -> No
         (method, path)
         for path, _, route in _flat_routes(app.routes)
         if path.startswith("/portal") and isinstance(route, APIRoute)
-        for method in route.methods
+        for method in route.methods or ()
     }
     assert portal >= set(PORTAL_PUBLIC) | {("GET", "/portal")}  # the walk sees the pages
     assert _portal_route_problems(app) == []
