@@ -8,70 +8,29 @@ import asyncio
 import statistics
 import time
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
+from fastapi import FastAPI
 
-from services.gateway.app import create_app
 from services.gateway.deps import Deps
 from services.gateway.export_cache import ExportCache
 from services.gateway.exports import COLUMNS, CSV_CHUNK_ROWS, to_csv
 from services.gateway.rate_limit import SlidingWindow
-from shared.contracts.results import ResultEntry, ResultsNotice, dump_results, results_key
+from shared.contracts.results import dump_results, results_key
 from shared.objectstore import LocalObjectStore
-from shared.settings import Settings
+from tests.public_gateway import RESULTS, asgi_get, public_gateway, publish_sample, sample_notice
 
-RESULTS = "/v1/programs/p1/years/2030/results"
 ROWS = 1000
 
 
-def _notice() -> ResultsNotice:
-    return ResultsNotice(
-        program="p1",
-        year=2030,
-        program_name="专利导航服务基地",
-        program_name_en="Patent navigation service bases",
-        issuer="河南省知识产权局",
-        published_at=datetime(2031, 1, 5, 2, tzinfo=UTC),
-        publication_period="5WD",
-        entries=[
-            ResultEntry(
-                base=f"b{i}",
-                name=f"第{i}号基地",
-                region="410100",
-                domain="生物医药",
-                total=80 + i % 20,
-                grade="pass",
-            )
-            for i in range(ROWS)
-        ],
-    )
-
-
 @pytest.fixture
-async def gateway(tmp_path: Path) -> AsyncIterator[tuple[httpx.AsyncClient, object]]:
+async def gateway(tmp_path: Path) -> AsyncIterator[tuple[httpx.AsyncClient, FastAPI]]:
     objects = LocalObjectStore(tmp_path)
-    await objects.put(results_key("p1", 2030), dump_results(_notice()), "application/json")
-    settings = Settings(_env_file=None)  # type: ignore[call-arg]
-
-    async def build() -> Deps:
-        return Deps(settings, None, None, None, objects, None)  # type: ignore[arg-type]
-
-    async def close(_: Deps) -> None:
-        pass
-
-    app = create_app(build, close)
-    app.state.public_reads = SlidingWindow(10_000, 60)  # the load below is one client
-    app.state.asgi_app = app  # driven with ASGI messages where httpx would join a stream
-    async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(
-            transport=transport, base_url="http://gateway", timeout=120
-        ) as client:
-            yield client, app.state
+    await publish_sample(objects, ROWS)
+    async with public_gateway(objects) as (http, app):
+        yield http, app
 
 
 async def _probe_p99(http: httpx.AsyncClient, n: int = 60) -> float:
@@ -87,13 +46,14 @@ async def _probe_p99(http: httpx.AsyncClient, n: int = 60) -> float:
 
 
 async def test_200_anonymous_pdf_requests_render_once_off_the_loop(
-    gateway: tuple[httpx.AsyncClient, object],
+    gateway: tuple[httpx.AsyncClient, FastAPI],
 ) -> None:
-    http, state = gateway
+    http, app = gateway
+    state = app.state
     quiet = await _probe_p99(http)
     pdfs = [http.get(RESULTS, params={"format": "pdf"}) for _ in range(200)]
     loaded, answers = await asyncio.gather(_probe_p99(http), asyncio.gather(*pdfs))
-    cache: ExportCache = state.exports  # type: ignore[attr-defined]
+    cache: ExportCache = state.exports
     print(f"probe p99 without PDF load {quiet * 1000:.1f} ms, with {loaded * 1000:.1f} ms")
     assert {r.status_code for r in answers} == {200}
     assert cache.renders == 1
@@ -104,9 +64,10 @@ async def test_200_anonymous_pdf_requests_render_once_off_the_loop(
 
 
 async def test_an_etag_answers_304_and_each_format_renders_once(
-    gateway: tuple[httpx.AsyncClient, object],
+    gateway: tuple[httpx.AsyncClient, FastAPI],
 ) -> None:
-    http, state = gateway
+    http, app = gateway
+    state = app.state
     first = await http.get(RESULTS, params={"format": "csv"})
     assert first.status_code == 200 and first.headers["etag"]
     again = await http.get(
@@ -119,57 +80,32 @@ async def test_an_etag_answers_304_and_each_format_renders_once(
     assert xlsx.status_code == 200 and xlsx.headers["etag"] != first.headers["etag"]
     again_xlsx = await http.get(RESULTS, params={"format": "xlsx"})
     assert again_xlsx.content == xlsx.content
-    assert state.exports.renders == 1  # type: ignore[attr-defined]  # the XLSX; the CSV streams
+    assert state.exports.renders == 1  # the XLSX; the CSV streams
 
 
 async def test_the_csv_streams_a_chunk_of_rows_at_a_time(
-    gateway: tuple[httpx.AsyncClient, object],
+    gateway: tuple[httpx.AsyncClient, FastAPI],
 ) -> None:
     """The app's own ASGI messages (httpx's in-process transport joins them): the BOM and the
     header, then a body message per CSV_CHUNK_ROWS rows, none sized in advance."""
-    _, state = gateway
-    sent: list[dict[str, Any]] = []
-
-    asked = asyncio.Event()
-    done = asyncio.Event()
-
-    async def receive() -> dict[str, Any]:
-        if not asked.is_set():
-            asked.set()
-            return {"type": "http.request", "body": b"", "more_body": False}
-        await done.wait()  # the client stays until the answer is sent
-        return {"type": "http.disconnect"}
-
-    async def send(message: dict[str, Any]) -> None:
-        sent.append(message)
-        if message["type"] == "http.response.body" and not message.get("more_body"):
-            done.set()
-
-    scope = {
-        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "GET",
-        "scheme": "http", "path": RESULTS, "raw_path": RESULTS.encode(), "root_path": "",
-        "query_string": b"format=csv", "headers": [(b"host", b"gateway")],
-        "client": ("203.0.113.9", 4000), "server": ("gateway", 80),
-    }  # fmt: skip
-    await asyncio.wait_for(state.asgi_app(scope, receive, send), 30)  # type: ignore[attr-defined]
-    start = sent[0]
-    headers = {k.decode(): v.decode() for k, v in start["headers"]}
-    assert start["status"] == 200 and headers["content-type"].startswith("text/csv")
+    _, app = gateway
+    status, headers, chunks = await asgi_get(app, "format=csv")
+    assert status == 200 and headers["content-type"].startswith("text/csv")
     assert "content-length" not in headers
-    chunks = [m["body"] for m in sent[1:] if m["body"]]
     assert len(chunks) == 1 + -(-ROWS // CSV_CHUNK_ROWS)
     assert (
         chunks[0] == "\ufeff".encode() + ",".join(label for label, _ in COLUMNS).encode() + b"\r\n"
     )
-    assert b"".join(chunks) == to_csv(_notice())
-    assert state.exports.renders == 0  # type: ignore[attr-defined]  # nothing kept whole
+    assert b"".join(chunks) == to_csv(sample_notice(ROWS))
+    assert app.state.exports.renders == 0  # nothing kept whole
 
 
 async def test_a_client_over_the_public_limit_gets_429_with_retry_after(
-    gateway: tuple[httpx.AsyncClient, object],
+    gateway: tuple[httpx.AsyncClient, FastAPI],
 ) -> None:
-    http, state = gateway
-    state.public_reads = SlidingWindow(3, 60)  # type: ignore[attr-defined]
+    http, app = gateway
+    state = app.state
+    state.public_reads = SlidingWindow(3, 60)
     for _ in range(3):
         assert (await http.get("/v1/programs/p1/years/2030/notices")).status_code == 200
     refused = await http.get(RESULTS)
@@ -179,10 +115,11 @@ async def test_a_client_over_the_public_limit_gets_429_with_retry_after(
 
 
 async def test_every_public_read_counts_against_the_same_limit(
-    gateway: tuple[httpx.AsyncClient, object],
+    gateway: tuple[httpx.AsyncClient, FastAPI],
 ) -> None:
-    http, state = gateway
-    state.public_reads = SlidingWindow(1, 60)  # type: ignore[attr-defined]
+    http, app = gateway
+    state = app.state
+    state.public_reads = SlidingWindow(1, 60)
     assert (await http.get("/results/p1/2030")).status_code == 200
     for path in ("/results/p1/2030", "/v1/programs/p1/years/2030/objections", RESULTS):
         refused = await http.get(path)
@@ -190,9 +127,10 @@ async def test_every_public_read_counts_against_the_same_limit(
 
 
 async def test_an_export_of_a_notice_not_stored_is_404_with_its_code(
-    gateway: tuple[httpx.AsyncClient, object],
+    gateway: tuple[httpx.AsyncClient, FastAPI],
 ) -> None:
-    http, state = gateway
+    http, app = gateway
+    state = app.state
     cases = [
         ("/v1/programs/p1/years/2031/results", {}, "results_not_published"),
         (RESULTS, {"notice": "2"}, "notice_not_found"),
@@ -204,21 +142,22 @@ async def test_an_export_of_a_notice_not_stored_is_404_with_its_code(
     latest = await http.get(RESULTS, params={"format": "csv"})
     assert first.status_code == latest.status_code == 200
     assert first.headers["etag"] == latest.headers["etag"]
-    assert state.exports.renders == 0  # type: ignore[attr-defined]  # the CSV streams
+    assert state.exports.renders == 0  # the CSV streams
 
 
 async def test_a_notice_stored_again_is_rendered_again_once_its_lookup_is_stale(
-    gateway: tuple[httpx.AsyncClient, object],
+    gateway: tuple[httpx.AsyncClient, FastAPI],
 ) -> None:
-    http, state = gateway
+    http, app = gateway
+    state = app.state
     before = await http.get(RESULTS, params={"format": "xlsx"})
-    deps: Deps = state.deps  # type: ignore[attr-defined]
+    deps: Deps = state.deps
     objects = deps.objects
     assert isinstance(objects, LocalObjectStore)
     await objects.delete(results_key("p1", 2030))
-    changed = _notice().model_copy(update={"entries": _notice().entries[:10]})
+    changed = sample_notice(10)
     await objects.put(results_key("p1", 2030), dump_results(changed), "application/json")
-    state.notice_refs.forget("p1", 2030)  # type: ignore[attr-defined]  # as after REMEMBER_S
+    state.notice_refs.forget("p1", 2030)  # as after REMEMBER_S
     after = await http.get(RESULTS, params={"format": "xlsx"})
     assert after.status_code == 200 and after.headers["etag"] != before.headers["etag"]
-    assert state.exports.renders == 2  # type: ignore[attr-defined]
+    assert state.exports.renders == 2
