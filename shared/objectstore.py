@@ -269,15 +269,19 @@ def _unavailable(consume: Callable[[ChunkReader], None], reader: ChunkReader) ->
         raise ObjectStoreError(f"object store unavailable: {exc}") from exc
 
 
-def _write_atomic(target: Path, payload: bytes | Path) -> None:
-    """``payload`` (bytes, or a file's contents copied a chunk at a time) written to a temporary
-    file beside ``target``, then renamed to it."""
+def _write_atomic(target: Path, payload: bytes | Path | ChunkReader) -> None:
+    """``payload`` (bytes, a file's contents copied a chunk at a time, or a reader's chunks)
+    written to a temporary file beside ``target``, then renamed to it: no half object under the
+    key."""
     fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
     try:
         with os.fdopen(fd, "wb") as fh:
             if isinstance(payload, Path):
                 with payload.open("rb") as source:
                     shutil.copyfileobj(source, fh, STREAM_CHUNK)
+            elif isinstance(payload, ChunkReader):
+                while chunk := payload.next_chunk():
+                    fh.write(chunk)
             else:
                 fh.write(payload)
             fh.flush()
@@ -384,19 +388,8 @@ class LocalObjectStore:
 
     @staticmethod
     def _stream_sync(path: Path, reader: ChunkReader) -> None:
-        # A temporary file in the store, renamed once complete: no half object under the key.
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
-        try:
-            with os.fdopen(fd, "wb") as fh:
-                while chunk := reader.next_chunk():
-                    fh.write(chunk)
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        _write_atomic(path, reader)
 
     def _promote_sync(self, staged: StoredObject, key: str, content_type: str) -> StoredObject:
         obj = StoredObject(key, staged.size, staged.sha256, content_type)
