@@ -48,6 +48,7 @@ DOCUMENTS = 2_000  # ~800 B each
 NOTICES = 300  # ~5 KB each
 YEAR_PROGRAMS, YEARS_EACH = 60, 180  # 10,800 program years of ~105 B
 START = datetime(2026, 3, 1, tzinfo=UTC)
+LUOYANG = "410300"  # every fifth base's city: its officer sees those only
 
 
 def years_program(program: str, n: int) -> str:
@@ -104,6 +105,26 @@ async def over_api(
             return walked
 
 
+async def city_pages(
+    api: Api, who: str, path: str, limit: int
+) -> tuple[list[str], list[int], set[int]]:
+    """Every page of the dashboard's rows as ``who`` reads them: the bases, each page's size and
+    the totals the pages gave."""
+    bases: list[str] = []
+    sizes: list[int] = []
+    totals: set[int] = set()
+    cursor: str | None = None
+    while True:
+        params: dict[str, str | int] = {"limit": limit, **({"cursor": cursor} if cursor else {})}
+        page = (await api.http.get(path, params=params, headers=api.auth(who))).json()
+        bases += [c["base"] for c in page["cycles"]]
+        sizes.append(len(page["cycles"]))
+        totals.add(page["total"])
+        cursor = page["next_cursor"]
+        if cursor is None:
+            return bases, sizes, totals
+
+
 def year_program(item: dict[str, Any]) -> str:
     return f"{item['year']}/{item['program']}"
 
@@ -131,8 +152,9 @@ def _dashboard_rows(program: str) -> tuple[list[Any], World]:
     long_zh = "因材料不完整，补充公示后维持原等次。" * 30
     long_en = "Kept its grade after the supplementary notice. " * 20
     cycles = [
-        CycleRow(program=program, year=YEAR, base=f"b{n:05d}", region="410100", stage="graded",
-                 grade="pass", total=80.0, reason_zh=long_zh, reason_en=long_en)
+        CycleRow(program=program, year=YEAR, base=f"b{n:05d}", stage="graded", grade="pass",
+                 region=LUOYANG if n % 5 == 2 else "410100", total=80.0, reason_zh=long_zh,
+                 reason_en=long_en)
         for n in range(CYCLES)
     ]  # fmt: skip
     objections = [
@@ -284,6 +306,9 @@ async def test_every_list_past_one_message_is_read_back_whole_page_by_page(
     users = {
         "admin": Principal(name=f"admin-{program}", role="province_admin", program=program),
         "years": Principal(name=f"years-{program}", role="province_admin", program=many_years),
+        "luoyang": Principal(
+            name=f"luoyang-{program}", role="city_officer", program=program, region=LUOYANG
+        ),
     }
     base = f"/v1/programs/{program}/years/{YEAR}"
     async with gateway(stack, nc, tmp_path, users) as api:
@@ -294,6 +319,15 @@ async def test_every_list_past_one_message_is_read_back_whole_page_by_page(
             ("/v1/inbox", "notices", "title_en", world.notices),
         ]:
             assert_paged(await over_api(api, "admin", path, key, id_of), expected)
+        # A city's officer pages through its city's rows only (the dashboard filters them: a
+        # page is not the whole year's page cut down), and is told how many there are. Pages
+        # of bases with many objections are cut to the reply budget, so some hold fewer.
+        bases, sizes, totals = await city_pages(api, "luoyang", f"{base}/dashboard/cycles", 30)
+        assert bases == [world.cycles[n] for n in range(CYCLES) if n % 5 == 2]
+        assert totals == {CYCLES // 5}
+        assert len(sizes) <= 6 and min(sizes) > 0, sizes  # 17 pages if filtered after
+        everyone = await api.http.get(f"{base}/dashboard/cycles", headers=api.auth("admin"))
+        assert everyone.json()["total"] == CYCLES
         # A user reads one program's years (at most one per year): in pages too.
         years = await over_api(api, "years", "/v1/dashboard/years", "years", year_program, 50)
         mine = [y for y in world.years if y.endswith(f"/{many_years}")]

@@ -13,7 +13,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.sse import EventSourceResponse, ServerSentEvent
 
 from services.gateway import need_to_know
-from services.gateway.access import Target, row_scope
+from services.gateway.access import Target, row_region_prefix, row_scope
 from services.gateway.auth import UserDep, require, rpc
 from services.gateway.deps import Deps, DepsDep
 from services.gateway.identity.tokens import Principal
@@ -104,9 +104,19 @@ async def dashboard_cycles(
     """A page of the year's bases (in base order; ``next_cursor`` when more follow): each
     base's stage, deadlines and objections, with the grade, outcome and reason the latest 公示
     notice (original or supplementary) gives it. Only the bases the caller may see, and a grade
-    before publication only to the province and the base's city."""
+    before publication only to the province and the base's city. A reader who sees bases by
+    region (the province, a city) gets full pages of its region and ``total``, how many it sees
+    in all; a base's staff get their own base's row when its page comes."""
     await require(deps, user, "read_program", program=program)
-    ask = CyclesQuery(program=program, year=year, cursor=cursor, limit=limit)
+    seen = row_region_prefix(user, Target(program=program))
+    ask = CyclesQuery(
+        program=program,
+        year=year,
+        cursor=cursor,
+        limit=limit,
+        region_prefix=seen or None,
+        count=seen is not None,
+    )
     listed = await rpc(deps.rpc.call("dashboard", "cycles", ask, CycleList))
     listed.cycles = need_to_know.cycle_rows(
         user, program, await _as_published(deps, program, year, listed.cycles)
