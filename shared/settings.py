@@ -54,6 +54,12 @@ class Settings(BaseSettings):
     temporal_namespace: str = "default"
     temporal_ui_port: int = 8233
     task_queue: str = "navcycle"
+    worker_cached_workflows: int = Field(
+        1000,
+        ge=0,
+        description="Workflow runs a worker keeps in memory; a run beyond it is evicted while it"
+        " waits and replayed from its history when woken (deploy/README.md: capacity)",
+    )
     temporal_tls_ca: Path | None = Field(
         None, description="PEM of the CA that signed Temporal's server certificate; set: TLS"
     )

@@ -29,8 +29,9 @@ def build_worker(
     workflows: Sequence[type] = WORKFLOWS,
     max_cached_workflows: int = 1000,
 ) -> Worker:
-    """The worker of this build. ``workflows`` and the cache are for upgrade tests only: another
-    release's workflow classes, and a worker that replays each cycle from its history."""
+    """The worker of this build. ``workflows`` is for upgrade tests only (another release's
+    workflow classes); ``max_cached_workflows`` is the setting ``worker_cached_workflows`` (0 in
+    a test: a worker that replays each cycle from its history)."""
     return Worker(
         client,
         task_queue=task_queue,
@@ -56,6 +57,11 @@ async def serve(settings: Settings) -> None:
     )
     log.info("worker.started", task_queue=settings.task_queue, build_id=build_id())
     try:
-        await build_worker(client, settings.task_queue, activities).run()
+        await build_worker(
+            client,
+            settings.task_queue,
+            activities,
+            max_cached_workflows=settings.worker_cached_workflows,
+        ).run()
     finally:
         await nc.drain()
