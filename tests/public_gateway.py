@@ -74,9 +74,13 @@ async def public_gateway(objects: ObjectStore) -> AsyncIterator[tuple[httpx.Asyn
             yield client, app
 
 
-async def asgi_get(app: FastAPI, query: str) -> tuple[int, dict[str, str], list[bytes]]:
-    """GET the results with ``query`` through the app's own ASGI messages (httpx's in-process
-    transport joins a body's chunks): the status, the headers and each body message's bytes."""
+async def asgi_get(
+    app: Any, query: str, path: str = RESULTS, client: str = "203.0.113.9"
+) -> tuple[int, dict[str, str], list[bytes]]:
+    """GET ``path`` (the results) with ``query`` through the app's own ASGI messages (httpx's
+    in-process transport joins a body's chunks): the status, the headers and each body
+    message's bytes. The client stays, as a real one does, until the answer is sent: a
+    streamed response listens for its disconnect meanwhile."""
     sent: list[MutableMapping[str, Any]] = []
     asked, done = asyncio.Event(), asyncio.Event()
 
@@ -94,9 +98,9 @@ async def asgi_get(app: FastAPI, query: str) -> tuple[int, dict[str, str], list[
 
     scope = {
         "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "GET",
-        "scheme": "http", "path": RESULTS, "raw_path": RESULTS.encode(), "root_path": "",
+        "scheme": "http", "path": path, "raw_path": path.encode(), "root_path": "",
         "query_string": query.encode(), "headers": [(b"host", b"gateway")],
-        "client": ("203.0.113.9", 4000), "server": ("gateway", 80),
+        "client": (client, 4000), "server": ("gateway", 80),
     }  # fmt: skip
     await asyncio.wait_for(app(scope, receive, send), 120)
     headers = {k.decode(): v.decode() for k, v in sent[0]["headers"]}

@@ -42,6 +42,7 @@ from tests.integration.test_filing_answers import (
     open_cycle,
     plan_form,
 )
+from tests.public_gateway import asgi_get
 
 FILINGS = 12  # per run; each in a cycle (a year) of its own
 PDF_REQUESTS = 200
@@ -113,35 +114,8 @@ async def anonymous_get(app: Any, path: str, query: str, client: str) -> tuple[i
     """One anonymous GET straight into the gateway's ASGI app: its status, ETag and body. The
     crowd's own cost (an HTTP client per request) stays out of the gateway's event loop, as it
     would with the crowd on other machines."""
-    scope = {
-        "type": "http",
-        "asgi": {"version": "3.0"},
-        "http_version": "1.1",
-        "method": "GET",
-        "scheme": "http",
-        "path": path,
-        "raw_path": path.encode(),
-        "root_path": "",
-        "query_string": query.encode(),
-        "headers": [(b"host", b"gateway")],
-        "client": (client, 40000),
-        "server": ("gateway", 80),
-    }
-    status, etag, body = 0, b"", bytearray()
-
-    async def receive() -> dict[str, Any]:
-        return {"type": "http.request", "body": b"", "more_body": False}
-
-    async def send(message: dict[str, Any]) -> None:
-        nonlocal status, etag
-        if message["type"] == "http.response.start":
-            status = message["status"]
-            etag = dict(message["headers"]).get(b"etag", b"")
-        elif message["type"] == "http.response.body":
-            body.extend(message.get("body", b""))
-
-    await app(scope, receive, send)
-    return status, etag, bytes(body)
+    status, headers, chunks = await asgi_get(app, query, path, client)
+    return status, headers.get("etag", "").encode(), b"".join(chunks)
 
 
 def _p99(took: list[float]) -> float:
