@@ -36,6 +36,9 @@ BENCHMARKS: dict[str, Runner] = {
     "rush": lambda a: rush.run(filings=a.filings, size=a.filing_bytes),
     "pdf_load": lambda a: pdf_load.run(filings=a.pdf_filings),
     "memory": lambda a: memory.run(cycles=a.memory_cycles),
+    "memory_cached": lambda a: memory.run(
+        cycles=a.memory_cycles, cache=a.memory_cycles, name="memory_cached"
+    ),
     "year": lambda a: year.run(bases=a.bases, scale=a.year_scale),
     "cycle_costs": lambda a: year_costs.run(bases=a.cost_bases, scale=a.year_scale),
 }

@@ -4,7 +4,9 @@ the dev server with search attributes. Read from ``/proc/<pid>/status`` (VmHWM).
 
 The worker keeps the Temporal SDK's default workflow cache (1,000 runs); cycles beyond it are
 evicted while they wait and replayed when something wakes them, so the peak reflects the cache,
-not the number of open cycles. The RSS is sampled every second to show the curve.
+not the number of open cycles. ``memory_cached`` runs the same with a cache as large as the
+cycles (``NAVCYCLE_WORKER_CACHED_WORKFLOWS``): what keeping every open cycle in memory costs.
+The RSS is sampled every second to show the curve.
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ from shared.stream import EVENTS_STREAM, ensure_events_stream
 from workflows.cycle import AnnualCycleWorkflow
 
 NAME = "memory"
+DEFAULT_CACHE = 1000  # the Temporal SDK's default, and navcycle's
 PROGRAM, YEAR, QUEUE = "bench-memory", 2026, "bench-memory"
 STARTS_IN_FLIGHT = 32
 
@@ -52,9 +55,16 @@ def waiting_rules() -> ProgramRules:
 
 
 def start_worker(
-    temporal: str, nats_url: str, state: Path
+    temporal: str, nats_url: str, state: Path, cache: int
 ) -> AbstractAsyncContextManager[subprocess.Popen[bytes]]:
-    return serve("worker", state, temporal_address=temporal, nats_url=nats_url, task_queue=QUEUE)
+    return serve(
+        "worker",
+        state,
+        temporal_address=temporal,
+        nats_url=nats_url,
+        task_queue=QUEUE,
+        worker_cached_workflows=str(cache),
+    )
 
 
 async def open_cycles(client: Client, rules: ProgramRules, count: int) -> None:
@@ -120,7 +130,9 @@ async def wait_open(js: Any, sampler: RssSampler, count: int, limit_s: float) ->
     raise TimeoutError(f"only {last} of {count} cycles opened in {limit_s:.0f} s")
 
 
-async def run(cycles: int = 10_000, limit_s: float = 1800) -> Outcome:
+async def run(
+    cycles: int = 10_000, limit_s: float = 1800, cache: int = DEFAULT_CACHE, name: str = NAME
+) -> Outcome:
     with tempfile.TemporaryDirectory(prefix="navcycle-bench-memory-") as tmp:
         root = Path(tmp)
         with nats_server(root / "nats") as nats_url:
@@ -129,18 +141,19 @@ async def run(cycles: int = 10_000, limit_s: float = 1800) -> Outcome:
             await ensure_events_stream(js, Settings().event_duplicate_window_s)
             async with dev_server() as env:
                 address = env.client.service_client.config.target_host
-                async with start_worker(address, nats_url, root / "state") as proc:
+                async with start_worker(address, nats_url, root / "state", cache) as proc:
                     figures = await _measure(env.client, js, proc, cycles, limit_s)
+                    figures["worker_cache"] = f"max_cached_workflows {cache:,}"
             await nc.close()
     mb = figures["peak_rss_mb"]
     row = Row(
-        f"worker peak RSS, {cycles:,} open cycles",
+        f"worker peak RSS, {cycles:,} open cycles, cache {cache:,}",
         f"{mb:,.0f} MB (idle {figures['idle_rss_mb']:,.0f} MB)",
         "-",
         REPORT,
         value=mb,
     )
-    return Outcome(NAME, [row], figures)
+    return Outcome(name, [row], figures)
 
 
 async def _measure(
@@ -176,7 +189,6 @@ async def _measure(
         "peak_rss_mb": round(peak / 1024, 1),
         "idle_rss_mb": round(idle / 1024, 1),
         "rss_now_mb": round(status_kb(proc.pid, "VmRSS") / 1024, 1),
-        "worker_cache": "Temporal SDK default max_cached_workflows (1,000)",
         "rss_samples_mb": [
             (t, round(kb / 1024, 1))
             for t, kb in sampler.samples[:: max(1, len(sampler.samples) // 60)]
