@@ -465,22 +465,30 @@ class S3ObjectStore:
             content_type=st.content_type or "application/octet-stream",
         )
 
-    def _put_sync(self, key: str, data: bytes, content_type: str) -> StoredObject:
-        obj = StoredObject(key, len(data), sha256_hex(data), content_type)
-        if (existing := _kept(self._stat_sync(key), obj)) is not None:
+    def _put_once(self, obj: StoredObject, send: Callable[[], object]) -> StoredObject:
+        """``obj`` as stored: what the key already holds when it is the same bytes (a conflict
+        when not), else what ``send`` puts there."""
+        if (existing := _kept(self._stat_sync(obj.key), obj)) is not None:
             return existing
         try:
-            self._client.put_object(
+            send()
+        except S3Error as exc:
+            raise ObjectStoreError(str(exc)) from exc
+        return obj
+
+    def _put_sync(self, key: str, data: bytes, content_type: str) -> StoredObject:
+        obj = StoredObject(key, len(data), sha256_hex(data), content_type)
+        return self._put_once(
+            obj,
+            lambda: self._client.put_object(
                 self._bucket,
                 key,
                 io.BytesIO(data),
                 len(data),
                 content_type=content_type,
                 metadata={"sha256": obj.sha256},
-            )
-        except S3Error as exc:
-            raise ObjectStoreError(str(exc)) from exc
-        return obj
+            ),
+        )
 
     def _get_sync(self, key: str) -> bytes:
         self._ensure_bucket()
@@ -501,11 +509,10 @@ class S3ObjectStore:
 
     def _put_file_sync(self, key: str, path: Path, content_type: str) -> StoredObject:
         obj = StoredObject(key, *file_facts(path), content_type)
-        if (existing := _kept(self._stat_sync(key), obj)) is not None:
-            return existing
-        try:
-            # One part at a time (a multipart upload past S3_PART_SIZE): at most a part in memory.
-            self._client.fput_object(
+        # One part at a time (a multipart upload past S3_PART_SIZE): at most a part in memory.
+        return self._put_once(
+            obj,
+            lambda: self._client.fput_object(
                 self._bucket,
                 key,
                 str(path),
@@ -513,10 +520,8 @@ class S3ObjectStore:
                 metadata={"sha256": obj.sha256},
                 part_size=S3_PART_SIZE,
                 num_parallel_uploads=1,
-            )
-        except S3Error as exc:
-            raise ObjectStoreError(str(exc)) from exc
-        return obj
+            ),
+        )
 
     async def put_file(self, key: str, path: Path, content_type: str) -> StoredObject:
         """The file at ``path`` stored under ``key``, sent a part at a time."""
