@@ -26,7 +26,7 @@ from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import BinaryIO, Protocol
+from typing import Any, BinaryIO, Protocol
 
 from minio import Minio
 from minio.commonconfig import REPLACE, CopySource
@@ -490,14 +490,18 @@ class S3ObjectStore:
             ),
         )
 
-    def _get_sync(self, key: str) -> bytes:
+    def _response(self, key: str) -> Any:
+        """The open GET of ``key`` (the caller closes it and releases its connection)."""
         self._ensure_bucket()
         try:
-            resp = self._client.get_object(self._bucket, _check_key(key))
+            return self._client.get_object(self._bucket, _check_key(key))
         except S3Error as exc:
             if exc.code in ("NoSuchKey", "NoSuchObject"):
                 raise ObjectMissing(key) from exc
             raise ObjectStoreError(str(exc)) from exc
+
+    def _get_sync(self, key: str) -> bytes:
+        resp = self._response(key)
         try:
             return resp.read()
         finally:
@@ -531,13 +535,7 @@ class S3ObjectStore:
         return await self._run(self._get_sync, key)
 
     def _open_sync(self, key: str, chunk_size: int) -> ObjectChunks:
-        self._ensure_bucket()
-        try:
-            resp = self._client.get_object(self._bucket, _check_key(key))
-        except S3Error as exc:
-            if exc.code in ("NoSuchKey", "NoSuchObject"):
-                raise ObjectMissing(key) from exc
-            raise ObjectStoreError(str(exc)) from exc
+        resp = self._response(key)
 
         def close() -> None:
             resp.close()
