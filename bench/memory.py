@@ -35,12 +35,11 @@ from shared.contracts.cycle import BaseInfo, CycleInput
 from shared.contracts.workflow_names import cycle_id
 from shared.domain.rules import ProgramRules, load_rules_file
 from shared.embedded import nats_server
-from shared.settings import DEPLOY_DIR, Settings
+from shared.settings import DEPLOY_DIR, WORKER_CACHED_WORKFLOWS, Settings
 from shared.stream import EVENTS_STREAM, ensure_events_stream
 from workflows.cycle import AnnualCycleWorkflow
 
 NAME = "memory"
-DEFAULT_CACHE = 1000  # the Temporal SDK's default, and navcycle's
 PROGRAM, YEAR, QUEUE = "bench-memory", 2026, "bench-memory"
 STARTS_IN_FLIGHT = 32
 
@@ -131,7 +130,10 @@ async def wait_open(js: Any, sampler: RssSampler, count: int, limit_s: float) ->
 
 
 async def run(
-    cycles: int = 10_000, limit_s: float = 1800, cache: int = DEFAULT_CACHE, name: str = NAME
+    cycles: int = 10_000,
+    limit_s: float = 1800,
+    cache: int = WORKER_CACHED_WORKFLOWS,
+    name: str = NAME,
 ) -> Outcome:
     with tempfile.TemporaryDirectory(prefix="navcycle-bench-memory-") as tmp:
         root = Path(tmp)

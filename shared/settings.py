@@ -39,6 +39,9 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 DEPLOY_DIR = REPO_ROOT / "deploy"
 
 
+WORKER_CACHED_WORKFLOWS = 1000  # the Temporal SDK's default workflow cache, and navcycle's
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="NAVCYCLE_",
@@ -55,7 +58,7 @@ class Settings(BaseSettings):
     temporal_ui_port: int = 8233
     task_queue: str = "navcycle"
     worker_cached_workflows: int = Field(
-        1000,
+        WORKER_CACHED_WORKFLOWS,
         ge=0,
         description="Workflow runs a worker keeps in memory; a run beyond it is evicted while it"
         " waits and replayed from its history when woken (deploy/README.md: capacity)",

@@ -11,7 +11,7 @@ from shared.clients import connect_nats, object_store
 from shared.logging import get_logger
 from shared.publisher import EventPublisher
 from shared.rpc import RpcClient
-from shared.settings import Settings
+from shared.settings import WORKER_CACHED_WORKFLOWS, Settings
 from shared.stream import ensure_events_stream
 from shared.temporal import connect_temporal
 from workflows.activities import CycleActivities
@@ -27,7 +27,7 @@ def build_worker(
     activities: CycleActivities,
     *,
     workflows: Sequence[type] = WORKFLOWS,
-    max_cached_workflows: int = 1000,
+    max_cached_workflows: int = WORKER_CACHED_WORKFLOWS,
 ) -> Worker:
     """The worker of this build. ``workflows`` is for upgrade tests only (another release's
     workflow classes); ``max_cached_workflows`` is the setting ``worker_cached_workflows`` (0 in
