@@ -24,6 +24,7 @@ from typing import Any
 from bench import memory, pdf_load, pipeline, rebuild, replay, rush, year, year_costs
 from bench.report import Goal, Outcome, Row, say, table, write_results
 from shared.logging import configure_logging
+from shared.settings import WORKER_CACHED_WORKFLOWS
 
 Runner = Callable[[argparse.Namespace], Coroutine[Any, Any, Outcome]]
 
@@ -39,7 +40,12 @@ BENCHMARKS: dict[str, Runner] = {
     "memory_cached": lambda a: memory.run(
         cycles=a.memory_cycles, cache=a.memory_cycles, name="memory_cached"
     ),
-    "year": lambda a: year.run(bases=a.bases, scale=a.year_scale),
+    "year": lambda a: year.run(
+        bases=a.bases,
+        scale=a.year_scale,
+        cache=a.year_cache,
+        partial=a.out.with_name(f"year_{a.bases}_navcycle.partial.json"),
+    ),
     "cycle_costs": lambda a: year_costs.run(bases=a.cost_bases, scale=a.year_scale),
 }
 QUICK = {
@@ -63,6 +69,12 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--quick", action="store_true", help="small sizes for a smoke run")
     p.add_argument("--out", type=Path, default=Path(__file__).parent / "results.json")
     p.add_argument("--bases", type=int, default=1000, help="year: bases in the program year")
+    p.add_argument(
+        "--year-cache",
+        type=int,
+        default=WORKER_CACHED_WORKFLOWS,
+        help="year: both sides' workflow cache (NAVCYCLE_WORKER_CACHED_WORKFLOWS)",
+    )
     p.add_argument("--year-scale", type=float, default=1.0, help="year: stretch the calendar")
     p.add_argument("--cost-bases", type=int, default=300, help="cycle_costs: bases in its year")
     p.add_argument("--rate", type=float, default=500, help="pipeline: fixed events/s")

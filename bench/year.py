@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import tempfile
 import time
 from collections import Counter
@@ -47,7 +48,7 @@ from shared.eventlog import read_events
 from shared.events.subjects import event_filter
 from shared.publisher import EventPublisher
 from shared.rpc import RpcClient
-from shared.settings import DEPLOY_DIR
+from shared.settings import DEPLOY_DIR, WORKER_CACHED_WORKFLOWS
 from shared.starters import start_program_year
 from workflows.activities import CycleActivities
 from workflows.worker import build_worker
@@ -150,7 +151,13 @@ async def _calendar_end(js: Any) -> datetime | None:
 
 
 async def navcycle_side(
-    env: WorkflowEnvironment, nats_url: str, root: Path, bases: int, scale: float, seed: int
+    env: WorkflowEnvironment,
+    nats_url: str,
+    root: Path,
+    bases: int,
+    scale: float,
+    seed: int,
+    cache: int = WORKER_CACHED_WORKFLOWS,
 ) -> tuple[SideResult, dict[str, CycleShape], Counter[str]]:
     rules = bench_rules(bases, scale)
     names = [f"y{n:05d}" for n in range(bases)]
@@ -165,7 +172,7 @@ async def navcycle_side(
         activities = CycleActivities(
             EventPublisher(js), RpcClient(services.nc, 30), services.objects, client
         )
-        async with build_worker(client, NAV_QUEUE, activities):
+        async with build_worker(client, NAV_QUEUE, activities, max_cached_workflows=cache):
             clock = CalendarClock(client)
             costs = CycleCosts(root, js)
             await costs.start()
@@ -233,6 +240,7 @@ async def floor_side(
     shapes: dict[str, CycleShape],
     queries: Counter[str],
     names: list[str],
+    cache: int = WORKER_CACHED_WORKFLOWS,
 ) -> SideResult:
     parent_id = "bench-floor/year"
     cycles = [
@@ -251,6 +259,7 @@ async def floor_side(
         workflows=[BareYear, BareCycle],
         activities=floor.methods(),  # type: ignore[arg-type]
         max_concurrent_activities=200,  # as navcycle's worker
+        max_cached_workflows=cache,
     )
     async with worker:
         meter = CpuMeter("bench: driver, worker")
@@ -330,18 +339,42 @@ async def year_engines(prefix: str) -> AsyncIterator[tuple[Path, str, WorkflowEn
                 yield root, nats_url, env
 
 
-async def run(bases: int = 1000, scale: float = 1.0, seed: int = 2026) -> Outcome:
+async def run(
+    bases: int = 1000,
+    scale: float = 1.0,
+    seed: int = 2026,
+    cache: int = WORKER_CACHED_WORKFLOWS,
+    partial: Path | None = None,
+) -> Outcome:
+    """``cache`` is both sides' workflow cache; ``partial`` keeps navcycle's side as soon as it
+    ends, so a run cut off during the floor still has it."""
     async with year_engines("navcycle-bench-year-") as (root, nats_url, env):
-        say(NAME, f"navcycle: a program year of {bases} bases on the dev server")
-        nav, shapes, queries = await navcycle_side(env, nats_url, root, bases, scale, seed)
+        say(NAME, f"navcycle: a program year of {bases} bases on the dev server, cache {cache:,}")
+        nav, shapes, queries = await navcycle_side(env, nats_url, root, bases, scale, seed, cache)
+        if partial is not None:
+            _keep_side(partial, nav)
         names = [f"y{n:05d}" for n in range(bases)]
         say(NAME, f"floor: {bases + 1} bare workflows with the same counts")
-        floor = await floor_side(env, shapes, queries, names)
-    return _outcome(bases, nav, floor, shapes)
+        floor = await floor_side(env, shapes, queries, names, cache)
+    return _outcome(bases, nav, floor, shapes, cache)
+
+
+def _keep_side(path: Path, side: SideResult) -> None:
+    path.write_text(json.dumps(_side_json(side), ensure_ascii=False, indent=2))
+    say(NAME, f"navcycle side written to {path}")
+
+
+def _side_json(side: SideResult) -> dict[str, Any]:
+    return {
+        "wall_s": round(side.wall_s, 1),
+        "busy_s": round(side.busy_s, 1),
+        "cpu_s": round(side.cpu_s, 1),
+        **side.detail,
+    }
 
 
 def _outcome(
-    bases: int, nav: SideResult, floor: SideResult, shapes: dict[str, CycleShape]
+    bases: int, nav: SideResult, floor: SideResult, shapes: dict[str, CycleShape], cache: int
 ) -> Outcome:
     counts = totals(shapes)
     busy = ratio(nav.busy_s, floor.busy_s)
@@ -364,23 +397,14 @@ def _outcome(
     ]
     figures = {
         "bases": bases,
-        "navcycle": {
-            "wall_s": round(nav.wall_s, 1),
-            "busy_s": round(nav.busy_s, 1),
-            "cpu_s": round(nav.cpu_s, 1),
-            **nav.detail,
-        },
-        "floor": {
-            "wall_s": round(floor.wall_s, 1),
-            "busy_s": round(floor.busy_s, 1),
-            "cpu_s": round(floor.cpu_s, 1),
-            **floor.detail,
-        },
+        "navcycle": _side_json(nav),
+        "floor": _side_json(floor),
         "counts_both_sides": counts,
         "ratio_busy": busy,
         "ratio_cpu": cpu,
         "ratio_wall": ratio(nav.wall_s, floor.wall_s),
         "search_attributes": [k.name for k in sa.ALL],
         "engine": "Temporal CLI dev server, in-memory SQLite; worker in the benchmark process",
+        "worker_cache_both_sides": cache,
     }
     return Outcome(NAME, rows, figures)
