@@ -23,6 +23,7 @@ from services.sim.actors import BaseScript, scripts
 from services.sim.people import Cast, PatientTemporalChannel, People, Refused
 from shared.contracts.cycle import CycleState
 from shared.contracts.forwardings import ForwardPlans
+from shared.contracts.program_year import ProgramYearState
 from shared.contracts.workflow_names import cycle_id, program_year_id
 from shared.domain import errors
 from shared.domain.chains import ChainStep
@@ -42,6 +43,13 @@ CITIES = ["410100", "410200", "410300", "410400", "410500", "410700", "410800", 
 # Seconds a cycle may take, per base of the year, to move on after a deadline that fires in
 # every cycle at once (a floor of 5 cycles a second; 60 s more for a small year).
 BURST_S_PER_BASE = 0.2
+
+
+def program_year_handle(
+    client: Client, program: str, year: int
+) -> WorkflowHandle[ProgramYearWorkflow, ProgramYearState]:
+    """The program year's handle, typed (mypy 2 cannot bind ``get_workflow_handle_for`` here)."""
+    return client.get_workflow_handle(program_year_id(program, year), result_type=ProgramYearState)
 
 
 class Clock(Protocol):
@@ -126,9 +134,7 @@ class Actors:
             )
 
         self.channel = PatientTemporalChannel(handle, objects)
-        self._program_year = client.get_workflow_handle_for(
-            ProgramYearWorkflow.run, program_year_id(rules.id, year)
-        )
+        self._program_year = program_year_handle(client, rules.id, year)
         # A simulated city officer covers the program's whole region. Synthetic bases are of the
         # program's first kind, so they act under the rules its cycles pin (its rubric) and
         # pass its chain (an aggregation step: the province admin forwards the region's plans).
@@ -293,9 +299,7 @@ async def play_year(
     real_time: bool = False,
 ) -> YearSummary:
     """Play a launched year to its end; the program-year workflow must be running."""
-    program_year = client.get_workflow_handle_for(
-        ProgramYearWorkflow.run, program_year_id(rules.id, year)
-    )
+    program_year = program_year_handle(client, rules.id, year)
     t0 = await clock.now()
 
     async def all_opened() -> bool:
