@@ -477,10 +477,13 @@ def base_timeline(
 
 
 def _cycles_where(
-    program: str, year: int, stage: str | None, region_prefix: str | None
+    program: str, year: int, stage: str | None, region_prefix: str | None, base: str | None = None
 ) -> list[Any]:
-    """The year's cycles (in ``stage``; within ``region_prefix``: a range of the index)."""
+    """The year's cycles (in ``stage``; within ``region_prefix``: a range of the index; of
+    ``base``: its key)."""
     where = [col(CycleRow.program) == program, col(CycleRow.year) == year]
+    if base is not None:
+        where.append(col(CycleRow.base) == base)
     if stage:
         where.append(col(CycleRow.stage) == stage)
     if region_prefix:
@@ -507,12 +510,14 @@ def year_cycles(
     region_prefix: str | None = None,
     order: str = "base",
     count: bool = False,
+    base: str | None = None,
 ) -> CycleList:
-    """A page of the year's cycles (those in ``stage`` and within ``region_prefix``, if given)
-    after ``after``, in base order or by when each entered its stage (``order="stage_since"``,
-    then base): ``limit`` at most and never more JSON than the reply budget; ``next_cursor``
-    when more follow; ``total`` (a count of every page's) when ``count``."""
-    where = _cycles_where(program, year, stage, region_prefix)
+    """A page of the year's cycles (those in ``stage``, within ``region_prefix`` and of
+    ``base``, if given) after ``after``, in base order or by when each entered its stage
+    (``order="stage_since"``, then base): ``limit`` at most and never more JSON than the reply
+    budget; ``next_cursor`` when more follow; ``total`` (a count of every page's) when
+    ``count``."""
+    where = _cycles_where(program, year, stage, region_prefix, base)
     total = (
         session.exec(select(func.count()).select_from(CycleRow).where(*where)).one()
         if count

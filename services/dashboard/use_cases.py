@@ -58,6 +58,7 @@ def cycles(engine: Engine, req: CyclesQuery) -> CycleList:
             region_prefix=req.region_prefix,
             order=req.order,
             count=req.count,
+            base=req.base,
         )
 
 

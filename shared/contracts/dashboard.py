@@ -24,8 +24,8 @@ REGION_PREFIX = r"^\d{0,6}$"
 class CyclesQuery(YearQuery):
     """A page of a year's cycles after ``cursor`` (``dashboard.cycles``): in base order, or in
     the order they entered their stage (``order="stage_since"``: the earliest first, then by
-    base); only those in ``stage``, and within ``region_prefix``, when given; with how many the
-    query matches in all when ``count``."""
+    base); only those in ``stage``, within ``region_prefix`` and of ``base``, when given; with
+    how many the query matches in all when ``count``."""
 
     cursor: str | None = Field(None, max_length=96, description="next_cursor of the page before")
     stage: str | None = Field(
@@ -41,6 +41,9 @@ class CyclesQuery(YearQuery):
         "base", description="base, or stage_since: when each entered its stage, then base"
     )
     count: bool = Field(False, description="answer total: the cycles the query matches")
+    base: str | None = Field(
+        None, pattern=r"^[A-Za-z0-9_-]{1,64}$", description="only this base's cycle"
+    )
 
 
 class CitiesQuery(YearQuery):

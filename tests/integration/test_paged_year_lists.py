@@ -309,6 +309,10 @@ async def test_every_list_past_one_message_is_read_back_whole_page_by_page(
         "luoyang": Principal(
             name=f"luoyang-{program}", role="city_officer", program=program, region=LUOYANG
         ),
+        "staff": Principal(
+            name=f"staff-{program}", role="base_user", program=program, base=world.cycles[412]
+        ),
+        "expert": Principal(name=f"expert-{program}", role="expert", program=program),
     }
     base = f"/v1/programs/{program}/years/{YEAR}"
     async with gateway(stack, nc, tmp_path, users) as api:
@@ -328,6 +332,14 @@ async def test_every_list_past_one_message_is_read_back_whole_page_by_page(
         assert len(sizes) <= 6 and min(sizes) > 0, sizes  # 17 pages if filtered after
         everyone = await api.http.get(f"{base}/dashboard/cycles", headers=api.auth("admin"))
         assert everyone.json()["total"] == CYCLES
+        # A base's staff get their own row on the first page, not after paging the year's; an
+        # expert, who sees no base's row, an empty page.
+        for who, expected in [("staff", [world.cycles[412]]), ("expert", [])]:
+            assert await city_pages(api, who, f"{base}/dashboard/cycles", 30) == (
+                expected,
+                [len(expected)],
+                {len(expected)},
+            )
         # A user reads one program's years (at most one per year): in pages too.
         years = await over_api(api, "years", "/v1/dashboard/years", "years", year_program, 50)
         mine = [y for y in world.years if y.endswith(f"/{many_years}")]

@@ -106,16 +106,22 @@ async def dashboard_cycles(
     notice (original or supplementary) gives it. Only the bases the caller may see, and a grade
     before publication only to the province and the base's city. A reader who sees bases by
     region (the province, a city) gets full pages of its region and ``total``, how many it sees
-    in all; a base's staff get their own base's row when its page comes."""
+    in all; a base's staff, their own base's row alone; a reader who sees no base's row, an
+    empty page."""
     await require(deps, user, "read_program", program=program)
-    seen = row_region_prefix(user, Target(program=program))
+    target = Target(program=program)
+    seen = row_region_prefix(user, target)
+    own = user.base if row_scope(user, target) == "own" else None
+    if seen is None and own is None:
+        return CycleList(program=program, year=year, cycles=[], total=0)
     ask = CyclesQuery(
         program=program,
         year=year,
         cursor=cursor,
         limit=limit,
         region_prefix=seen or None,
-        count=seen is not None,
+        base=own,
+        count=True,
     )
     listed = await rpc(deps.rpc.call("dashboard", "cycles", ask, CycleList))
     listed.cycles = need_to_know.cycle_rows(
