@@ -74,7 +74,6 @@ from shared.contracts.workflow_names import cycle_id, program_year_id
 from shared.domain.admission import FilingKind
 from shared.domain.errors import DEADLINE_PASSED
 from shared.domain.participants import kind_chain
-from shared.domain.stages import Stage
 from shared.domain.wording import deadline_en, deadline_zh, end_en, end_zh
 from shared.starters import start_program_year
 
@@ -311,25 +310,16 @@ def scoped_key(user: Principal, action: str, key: str | None) -> str | None:
     return f"{user.name}:{action}:{key}" if key else None
 
 
-async def _update(
-    deps: Deps,
-    program: str,
-    year: int,
-    base: str,
-    update: str,
-    arg: Any,
-    what: str,
-    key: str | None,
-) -> Any:
-    """The update's result, or ``_Pending`` (answered 202) when the cycle accepted it and has
-    not completed it within ``update_answer_wait_s``: a slow worker never turns an accepted
-    decision into a 503. Not accepted within ACCEPT_TIMEOUT: 503 worker_unavailable."""
-    handle = _cycle(deps, program, year, base)
+async def _start(
+    cycle: WorkflowHandle[Any, Any], update: str, arg: Any, what: str, key: str | None
+) -> WorkflowUpdateHandle[Any]:
+    """Start the update and wait until the cycle accepts it: not accepted within
+    ACCEPT_TIMEOUT is 503 worker_unavailable; a validator's refusal, its 4xx."""
     # The Idempotency-Key becomes the update id: Temporal applies one update id once.
-    started = await call_workflow(
+    return await call_workflow(
         _within(
             ACCEPT_TIMEOUT.total_seconds(),
-            handle.start_update(
+            cycle.start_update(
                 update,
                 arg,
                 id=f"idem:{key}" if key else None,
@@ -340,8 +330,36 @@ async def _update(
         ),
         what=what,
     )
+
+
+async def _decide(
+    deps: Deps,
+    program: str,
+    year: int,
+    base: str,
+    update: str,
+    request: Callable[[], Awaitable[Any]],
+    what: str,
+    key: str | None,
+) -> tuple[Any, Any]:
+    """A decision (a review, scores, an extension): the earlier outcome of a retry with this
+    Idempotency-Key, or else ``request()``'s argument (it checks what it must first) started as
+    the update, and its result if it completes within ``update_answer_wait_s``. Returns the
+    outcome (``_Pending`` when it is still processing: answer with ``_still_processing``) and
+    the argument (None for a retry): a slow worker never turns an accepted decision into a
+    503."""
+    earlier = await _replayed(deps, program, year, base, key, UPDATE_RESULTS[update])
+    if earlier is not None:
+        return earlier, None
+    arg = await request()
+    started = await _start(_cycle(deps, program, year, base), update, arg, what, key)
     wait = deps.settings.update_answer_wait_s
-    return await call_workflow(_result_within(started, wait), what=what)
+    return await call_workflow(_result_within(started, wait), what=what), arg
+
+
+async def _given(arg: T) -> T:
+    """An update's argument that needs no check before it is sent."""
+    return arg
 
 
 async def _replayed(
@@ -543,23 +561,7 @@ async def _recorded(
     if it completes within ``update_answer_wait_s``, else 202; a refused upload is removed."""
     cycle = _cycle(deps, program, year, base)
     refused = RefusedUpload(deps, cycle, program, year, base, upload)  # then not left stored
-    # The Idempotency-Key becomes the update id: Temporal applies one update id once.
-    started = await refused.on_refusal(
-        call_workflow(
-            _within(
-                ACCEPT_TIMEOUT.total_seconds(),
-                cycle.start_update(
-                    update,
-                    request(upload),
-                    id=f"idem:{key}" if key else None,
-                    result_type=UPDATE_RESULTS[update],
-                    wait_for_stage=WorkflowUpdateStage.ACCEPTED,
-                    rpc_timeout=ACCEPT_TIMEOUT,
-                ),
-            ),
-            what=what,
-        )
-    )
+    started = await refused.on_refusal(_start(cycle, update, request(upload), what, key))
     wait = deps.settings.update_answer_wait_s
     outcome = await refused.on_refusal(call_workflow(_result_within(started, wait), what=what))
     if isinstance(outcome, _Pending):
@@ -634,6 +636,38 @@ async def _kind_chain(deps: Deps, program: str, base: str) -> bool:
     return kind_chain(pinned.rules, found.kind) is not None
 
 
+async def _plan_review(
+    deps: Deps, user: Principal, program: str, year: int, base: str, body: PlanReviewBody
+) -> ReviewPlan:
+    """The review the cycle is asked to record: the step it awaits, checked against who
+    reviews and what the body says (a first request only: a retry is answered before)."""
+    state = await _state(deps, program, year, base)
+    step = state.verification_step
+    if step is None:
+        raise ApiError(
+            409, "wrong_stage", f"no plan awaits verification: stage {state.stage.value}"
+        )
+    # A silent city step may be taken by the province: it acts with its own right.
+    taken_over = body.take_over and step == "city"
+    action = await _verify_action(deps, user, program, base, step, taken_over)
+    await require(deps, user, action, program=program, base=base, year=year)
+    if body.step is not None and body.step != step:
+        raise ApiError(409, "wrong_stage", f"the plan awaits the {step} step, not {body.step}")
+    if taken_over and not body.reason.strip():
+        raise ApiError(
+            422, "reason_required", "taking over a step needs a reason / 代为核实须说明理由"
+        )
+    return ReviewPlan(
+        step=step,
+        decision=body.decision,
+        comment=body.comment,
+        reviewer=user.name,
+        taken_over=taken_over,
+        reason=body.reason,
+        actor=actor_of(user),
+    )
+
+
 @router.post(
     "/bases/{base}/plan/review",
     status_code=200,
@@ -654,48 +688,19 @@ async def review_plan(
     verifier: Action = "verify_province" if user.role == "province_admin" else "verify_city"
     await require(deps, user, verifier, program=program, base=base, year=year)
     idempotency_key = scoped_key(user, "plan_review", idempotency_key)
-    stage = await _replayed(deps, program, year, base, idempotency_key, Stage)
-    if isinstance(stage, _Pending):
-        return _still_processing(program, year, base, stage)
-    if stage is not None:
-        return PlanReviewAnswer(step=body.step or "", decision=body.decision, stage=stage)
-    state = await _state(deps, program, year, base)
-    step = state.verification_step
-    if step is None:
-        raise ApiError(
-            409, "wrong_stage", f"no plan awaits verification: stage {state.stage.value}"
-        )
-    # A silent city step may be taken by the province: it acts with its own right to verify.
-    taken_over = body.take_over and step == "city"
-    action = await _verify_action(deps, user, program, base, step, taken_over)
-    await require(deps, user, action, program=program, base=base, year=year)
-    if body.step is not None and body.step != step:
-        raise ApiError(409, "wrong_stage", f"the plan awaits the {step} step, not {body.step}")
-    if taken_over and not body.reason.strip():
-        raise ApiError(
-            422, "reason_required", "taking over a step needs a reason / 代为核实须说明理由"
-        )
-    review = ReviewPlan(
-        step=step,
-        decision=body.decision,
-        comment=body.comment,
-        reviewer=user.name,
-        taken_over=taken_over,
-        reason=body.reason,
-        actor=actor_of(user),
-    )
-    stage = await _update(
+    stage, reviewed = await _decide(
         deps,
         program,
         year,
         base,
         names.REVIEW_PLAN,
-        review,
+        lambda: _plan_review(deps, user, program, year, base, body),
         "the plan review",
         idempotency_key,
     )
     if isinstance(stage, _Pending):
         return _still_processing(program, year, base, stage)
+    step = reviewed.step if reviewed is not None else body.step or ""
     return PlanReviewAnswer(step=step, decision=body.decision, stage=stage)
 
 
@@ -752,24 +757,23 @@ async def submit_scores(
 ) -> Any:
     await require(deps, user, "score", program=program, base=base, year=year)
     idempotency_key = scoped_key(user, "score", idempotency_key)
-    receipt = await _replayed(deps, program, year, base, idempotency_key, ScoreReceipt)
-    if receipt is None:
-        receipt = await _update(
-            deps,
-            program,
-            year,
-            base,
-            names.SUBMIT_SCORE,
-            SubmitScore(
-                expert=user.name,
-                scores=body.scores,
-                vetoes=body.vetoes,
-                comment=body.comment,
-                actor=actor_of(user),
-            ),
-            "the scores",
-            idempotency_key,
-        )
+    scores = SubmitScore(
+        expert=user.name,
+        scores=body.scores,
+        vetoes=body.vetoes,
+        comment=body.comment,
+        actor=actor_of(user),
+    )
+    receipt, _ = await _decide(
+        deps,
+        program,
+        year,
+        base,
+        names.SUBMIT_SCORE,
+        lambda: _given(scores),
+        "the scores",
+        idempotency_key,
+    )
     if isinstance(receipt, _Pending):
         return _still_processing(program, year, base, receipt)
     return _score_answer(receipt, user.name)
@@ -835,20 +839,20 @@ async def extend_deadline(
             422, "invalid_extension", "until needs a time zone, e.g. 2026-05-01T00:00:00+08:00"
         )
     idempotency_key = scoped_key(user, "extend", idempotency_key)
-    req = ExtendDeadline(
+    extension = ExtendDeadline(
         deadline=body.deadline,
         until=body.until,
         reason=body.reason,
         by=user.name,
         actor=actor_of(user),
     )
-    until = await _update(
+    until, _ = await _decide(
         deps,
         program,
         year,
         base,
         names.EXTEND_DEADLINE,
-        req,
+        lambda: _given(extension),
         "the extension",
         idempotency_key,
     )
