@@ -18,7 +18,7 @@ import pytest
 from fastapi import APIRouter
 from nats.aio.client import Client as NatsClient
 from sqlalchemy import Engine, text, update
-from sqlmodel import col
+from sqlmodel import col, select
 
 from services.gateway.identity.portal_sessions import LinkRefused, issue_link, use_link
 from services.gateway.identity.tables import PortalSessionRow, SigninLinkRow
@@ -102,7 +102,7 @@ def refused_page(resp: httpx.Response, status: int, code: str) -> str:
 def link_row(api: Api, token: str) -> SigninLinkRow:
     digest = hashlib.sha256(token.encode()).hexdigest()
     with session_scope(api.users) as session:
-        row = session.query(SigninLinkRow).filter_by(link_sha256=digest).one()
+        row = session.exec(select(SigninLinkRow).where(SigninLinkRow.link_sha256 == digest)).one()
         session.expunge(row)
         return row
 
@@ -110,7 +110,9 @@ def link_row(api: Api, token: str) -> SigninLinkRow:
 def session_row(api: Api, session_id: str) -> PortalSessionRow:
     digest = hashlib.sha256(session_id.encode()).hexdigest()
     with session_scope(api.users) as session:
-        row = session.query(PortalSessionRow).filter_by(session_sha256=digest).one()
+        row = session.exec(
+            select(PortalSessionRow).where(PortalSessionRow.session_sha256 == digest)
+        ).one()
         session.expunge(row)
         return row
 
@@ -174,7 +176,11 @@ async def test_a_link_used_twice_is_refused_and_two_racing_uses_have_one_winner(
     answers = await asyncio.gather(*(sign_in(api, racing) for _ in range(4)))
     assert sorted(a.status_code for a in answers) == [303, 410, 410, 410]
     with session_scope(api.users) as session:
-        sessions = session.query(PortalSessionRow).filter_by(user_name="ps-staff").count()
+        sessions = len(
+            session.exec(
+                select(PortalSessionRow).where(PortalSessionRow.user_name == "ps-staff")
+            ).all()
+        )
     assert sessions == 2  # the first link's and the race winner's
 
 
@@ -414,5 +420,5 @@ async def test_the_cli_prints_a_one_time_link_and_audits_it_without_the_link(
 def link_expiry(users: Engine, token: str) -> datetime:
     digest = hashlib.sha256(token.encode()).hexdigest()
     with session_scope(users) as session:
-        row = session.query(SigninLinkRow).filter_by(link_sha256=digest).one()
+        row = session.exec(select(SigninLinkRow).where(SigninLinkRow.link_sha256 == digest)).one()
         return row.expires_at.astimezone(UTC)

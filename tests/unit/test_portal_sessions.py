@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine
+from sqlmodel import select
 
 from services.gateway.identity.portal_sessions import (
     LinkRefused,
@@ -42,7 +43,9 @@ def engine(tmp_path: Path) -> Engine:
 
 def last_seen(engine: Engine, session_id: str) -> datetime:
     with session_scope(engine) as session:
-        row = session.query(PortalSessionRow).filter_by(session_sha256=digest(session_id)).one()
+        row = session.exec(
+            select(PortalSessionRow).where(PortalSessionRow.session_sha256 == digest(session_id))
+        ).one()
         return row.last_seen_at.astimezone(UTC)
 
 
@@ -80,7 +83,7 @@ def test_of_racing_uses_of_one_link_exactly_one_starts_a_session(engine: Engine)
         outcomes = list(pool.map(attempt, range(8)))
     assert sorted(o == "signin_link_used" for o in outcomes) == [False] + [True] * 7
     with session_scope(engine) as session:
-        assert session.query(PortalSessionRow).count() == 1
+        assert len(session.exec(select(PortalSessionRow)).all()) == 1
 
 
 def test_last_seen_is_written_at_most_once_a_minute_and_idle_ends_the_session(
