@@ -135,6 +135,15 @@ class Settings(BaseSettings):
     programs_dir: Path = DEPLOY_DIR / "programs"
     bases_file: Path | None = DEPLOY_DIR / "bases.yaml"
     upload_max_bytes: int = 50 * 1024 * 1024
+    max_bases_per_year: int = Field(
+        5000,
+        ge=1,
+        description=(
+            "The launch refuses (409 program_too_large) a program with more active bases: one"
+            " program year carries a record per base, and at about 9,000 its continue-as-new"
+            " passes Temporal's 2 MiB payload limit (deploy/README.md, capacity)"
+        ),
+    )
     update_answer_wait_s: float = Field(
         12.0,
         ge=0,

@@ -111,6 +111,14 @@ def bases_page(
     return list(session.exec(query.order_by(col(BaseRow.id)).limit(limit)))
 
 
+def count_bases(session: Session, *, program: str, exclude_status: str) -> int:
+    """How many of the program's bases are not in ``exclude_status``."""
+    query = select(func.count()).select_from(BaseRow)
+    return session.exec(
+        query.where(BaseRow.program == program, BaseRow.status != exclude_status)
+    ).one()
+
+
 def list_bases(
     session: Session,
     *,

@@ -100,6 +100,11 @@ def active_bases(engine: Engine, req: ListBasesRequest) -> BasesPage:
         rows = store.bases_page(
             session, program=req.program, after=req.cursor, limit=limit, exclude_status="delisted"
         )
+        total = (
+            store.count_bases(session, program=req.program, exclude_status="delisted")
+            if req.count
+            else None
+        )
     bases = [
         BaseInfo(
             id=r.id, name=r.name, region=r.region, domain=r.domain, status=r.status, kind=r.kind
@@ -109,7 +114,7 @@ def active_bases(engine: Engine, req: ListBasesRequest) -> BasesPage:
     # Never more JSON than the reply budget, however long the names.
     page, cut_short = paging.cut(bases, limit=limit, size_of=paging.model_size)
     more = cut_short or len(rows) == limit
-    return BasesPage(bases=page, next_cursor=page[-1].id if page and more else None)
+    return BasesPage(bases=page, next_cursor=page[-1].id if page and more else None, total=total)
 
 
 def list_bases(engine: Engine, req: ListBases) -> BaseList:

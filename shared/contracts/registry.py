@@ -95,11 +95,13 @@ class ListBasesRequest(StrictModel):
     program: str
     cursor: str | None = None
     limit: int = 500
+    count: bool = Field(False, description="answer total: how many active bases in all")
 
 
 class BasesPage(StrictModel):
     bases: list[BaseInfo]
     next_cursor: str | None = None
+    total: int | None = Field(None, description="The program's active bases in all (if asked)")
 
 
 class ListBases(BaseModel):

@@ -38,6 +38,9 @@ class Api:
     headers: dict[str, dict[str, str]]
 
 
+YEAR_SIZE = 3  # max_bases_per_year here
+
+
 @pytest.fixture
 async def api(tmp_path: Path) -> AsyncIterator[Api]:
     async with running_services("sqlite", tmp_path) as svc:
@@ -50,7 +53,11 @@ async def api(tmp_path: Path) -> AsyncIterator[Api]:
             "expert": Principal(name="e1", role="expert", program=P),
         }
         headers = {k: {"Authorization": f"Bearer {add_user(users, p)}"} for k, p in people.items()}
-        settings = Settings(_env_file=None, state_dir=tmp_path)  # type: ignore[call-arg]
+        settings = Settings(
+            _env_file=None,  # type: ignore[call-arg]
+            state_dir=tmp_path,
+            max_bases_per_year=YEAR_SIZE,
+        )
 
         async def build() -> Deps:
             # No Temporal: these routes never reach it (a refused launch stops before).
@@ -175,6 +182,31 @@ async def test_reassigning_experts_and_launching_need_a_long_enough_roster(api: 
     assert (short.status_code, short.json()["code"]) == (409, "roster_too_short")
     gone = await _post(api, path, "admin", {"replace": ["e2"], "reason": "r"})
     assert (gone.status_code, gone.json()["code"]) == (422, "not_assigned")
+
+
+async def test_a_program_larger_than_one_year_can_carry_is_refused_at_launch(api: Api) -> None:
+    add_program(api.svc.registry_db, demo_rules())
+    for expert in ("e1", "e2", "e3"):
+        await api.svc.rpc.call(
+            "assessment", "experts.add", AddExpert(program=P, expert=expert), Empty
+        )
+    for n in range(YEAR_SIZE + 1):
+        add_base(api.svc.registry_db, P, f"b{n}")
+    launch = await _post(api, f"/v1/programs/{P}/years/2026/launch", "admin", {})
+    # Refused before the engine is reached (this gateway has none: that would be a 500).
+    assert (launch.status_code, launch.json()["code"]) == (409, "program_too_large")
+    assert (launch.json()["size"], launch.json()["limit"]) == (YEAR_SIZE + 1, YEAR_SIZE)
+    assert "请拆分项目" in launch.json()["detail"]
+    # A de-listed base does not count: the same program at the limit passes this check, and
+    # goes on to the engine, which this gateway lacks.
+    await api.svc.rpc.call(
+        "registry",
+        "bases.status",
+        BaseStatusChange(program=P, base="b0", status="delisted", by="fixture"),
+        BaseStatusResult,
+    )
+    with pytest.raises(AttributeError):  # None.start_workflow: the check let it through
+        await _post(api, f"/v1/programs/{P}/years/2026/launch", "admin", {})
 
 
 async def test_the_rubric_states_its_scale_where_scores_are_entered(api: Api) -> None:

@@ -257,6 +257,11 @@ PROBLEM_WORDS: dict[str, tuple[str, str]] = {
         "This was not accepted. Please reload the page to see the current state and try again;"
         " if it keeps failing, contact the system operators.",
     ),
+    "program_too_large": (
+        "本项目在册基地过多，单个年度无法承载。请拆分项目后再启动年度工作。",
+        "This program has more bases than one program year can carry. Please split the program,"
+        " then launch the year.",
+    ),
     "roster_too_short": (
         "评审专家人数不足，不能启动年度工作。请先补充专家库，再启动。",
         "There are not enough experts on the roster to launch the year. Please add experts"
@@ -507,6 +512,11 @@ DETAILED_WORDS: dict[str, tuple[str, str]] = {
     "too_many_objections": (
         "提交过于频繁。请 {retry_after_s} 秒后再试。",
         "Too many objections from this address. Please try again in {retry_after_s} seconds.",
+    ),
+    "program_too_large": (
+        "本项目在册基地 {size} 个，超过单个年度可承载的 {limit} 个。请拆分项目后再启动年度工作。",
+        "This program has {size} active bases, more than the {limit} one program year can carry."
+        " Please split the program, then launch the year.",
     ),
     "roster_too_short": (
         "评审专家人数不足：每个基地需要 {needed} 名专家，专家库现有 {size} 名。"

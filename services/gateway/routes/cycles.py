@@ -69,7 +69,7 @@ from shared.contracts.cycle import (
     Targets,
     Upload,
 )
-from shared.contracts.registry import GetProgram, PinnedRules
+from shared.contracts.registry import BasesPage, GetProgram, ListBasesRequest, PinnedRules
 from shared.contracts.workflow_names import cycle_id, program_year_id
 from shared.domain.admission import FilingKind
 from shared.domain.errors import DEADLINE_PASSED
@@ -220,12 +220,30 @@ async def launch(program: Program, year: Year, deps: DepsDep, user: UserDep) -> 
         raise ApiError(
             409, "roster_too_short", roster.message or "", needed=roster.needed, size=roster.size
         )
+    await _within_year_size(deps, program)
     status = await start_program_year(
         deps.temporal, program=program, year=year, task_queue=deps.settings.task_queue
     )
     return LaunchAccepted(
         workflow_id=program_year_id(program, year), status=status, rules_version=pinned.version
     )
+
+
+async def _within_year_size(deps: Deps, program: str) -> None:
+    """No year opens that its program year could not carry to the 公示: 409
+    program_too_large above ``max_bases_per_year`` active bases."""
+    limit = deps.settings.max_bases_per_year
+    ask = ListBasesRequest(program=program, limit=1, count=True)
+    page = await rpc(deps.rpc.call("registry", "bases.active", ask, BasesPage))
+    if page.total is not None and page.total > limit:
+        raise ApiError(
+            409,
+            "program_too_large",
+            f"{page.total} active bases, over the {limit} one program year can carry: split the"
+            f" program / 在册基地 {page.total} 个，超过单个年度可承载的 {limit} 个，请拆分项目",
+            size=page.total,
+            limit=limit,
+        )
 
 
 @router.get("", responses=authenticated())
