@@ -53,9 +53,19 @@ from shared.contracts.registry import (
     ListBasesRequest,
     PinnedRules,
 )
-from shared.contracts.results import dump_results, results_key
+from shared.contracts.results import ResultsNotice, dump_results, results_key
 from shared.contracts.targets import ActualsByYear, ReadTargetActuals, StoreTargetActuals
 from shared.contracts.workflow_names import cycle_id, program_year_id
+from shared.contracts.year_ledger import (
+    INLINE_RESULTS,
+    GradeCountsRequest,
+    LedgerBatch,
+    LedgerTally,
+    PublishedEntryLookup,
+    PublishedResults,
+    PublishResultsRequest,
+)
+from shared.domain.grading import Grade
 from shared.domain.holidays import HolidayCalendar, parse_holiday_table
 from shared.domain.participants import UnknownKind, kind_chain, pinned_rules, standing_kind
 from shared.domain.periods import resolve_period
@@ -66,7 +76,9 @@ from shared.publisher import EventPublisher
 from shared.rpc import Empty, RpcClient, RpcError
 from shared.starters import start_program_year
 from workflows.outcome_decisions import decided_events
+from workflows.results import fill_notice, grade_counts
 from workflows.target_actuals import read_actuals, store_actuals
+from workflows.year_ledger import keep_batch, read_snapshot
 
 
 def _pinned(rules: ProgramRules, base: BaseInfo) -> ProgramRules:
@@ -298,10 +310,59 @@ class CycleActivities:
         return StoredResults(key=stored.key, sha256=stored.sha256, size=stored.size)
 
     @activity.defn
+    async def record_ledger(self, req: LedgerBatch) -> LedgerTally:
+        """Keep a batch of the cycles' reports in the year ledger; the year's counts."""
+        return await keep_batch(self._objects, req)
+
+    @activity.defn
+    async def publish_results(self, req: PublishResultsRequest) -> PublishedResults:
+        """A notice built from a ledger snapshot and stored; its counts, and its entries inline
+        when they are few (the program year never holds them)."""
+        snapshot = await read_snapshot(self._objects, req.program, req.year, req.batch)
+        entries = snapshot.entries(req.rules, req.objections, req.corrected)
+        notice = fill_notice(req.notice, entries, req.corrected)
+        stored = await self.store_results(
+            StoreResultsRequest(program=req.program, year=req.year, notice=notice)
+        )
+        return PublishedResults(
+            key=stored.key,
+            sha256=stored.sha256,
+            size=stored.size,
+            counts=grade_counts(entries),
+            excluded=snapshot.tally.excluded,
+            entries=(
+                [e.model_dump(mode="json") for e in notice.entries]
+                if len(notice.entries) <= INLINE_RESULTS
+                else None
+            ),
+        )
+
+    @activity.defn
+    async def count_grades(self, req: GradeCountsRequest) -> dict[str, int]:
+        snapshot = await read_snapshot(self._objects, req.program, req.year, req.batch)
+        return grade_counts(snapshot.entries(req.rules))
+
+    @activity.defn
+    async def has_published_result(self, req: PublishedEntryLookup) -> bool:
+        """Whether the base stands in the stored notice with a result (not excluded)."""
+        notice = ResultsNotice.model_validate_json(await self._objects.get(req.key))
+        return any(e.base == req.base and e.outcome != "excluded" for e in notice.entries)
+
+    async def _ledger_grades(
+        self, program: str, year: int, batch: int, rules: ProgramRules | None
+    ) -> dict[str, Grade]:
+        assert rules is not None, "final grades from the ledger are ranked by the rules"
+        snapshot = await read_snapshot(self._objects, program, year, batch)
+        return snapshot.final_grades(rules)
+
+    @activity.defn
     async def decide_outcomes(self, req: DecideOutcomesRequest) -> int:
         """The outcome rules applied to the year's final grades, each decision published as an
         ``outcome.decided`` event (fixed ids: a retry publishes none twice); how many there were,
         for the program year to number its next event after them."""
+        if req.ledger_batch is not None:
+            grades = await self._ledger_grades(req.program, req.year, req.ledger_batch, req.rules)
+            req = req.model_copy(update={"grades": grades})
         events = await decided_events(self._objects, req, activity.heartbeat)
         for i, event in enumerate(events):
             await self._publisher.publish(event)
@@ -394,8 +455,11 @@ class CycleActivities:
         """Tell each cycle its final grade. Signals go from here, not from the workflow, so the
         program year's history stays bounded however many bases there are."""
         assert self._temporal is not None, "finalize_cycles needs a Temporal client"
+        grades = req.grades
+        if req.ledger_batch is not None:
+            grades = await self._ledger_grades(req.program, req.year, req.ledger_batch, req.rules)
         delivered = 0
-        for i, (base, grade) in enumerate(sorted(req.grades.items())):
+        for i, (base, grade) in enumerate(sorted(grades.items())):
             handle = self._temporal.get_workflow_handle(cycle_id(req.program, req.year, base))
             try:
                 await handle.signal(

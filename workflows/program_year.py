@@ -23,6 +23,7 @@ from typing import Any
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
+from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from shared.contracts import search_attributes as sa
@@ -33,6 +34,7 @@ with workflow.unsafe.imports_passed_through():
         OpenCyclesRequest,
         PublishRequest,
         SignalCyclesRequest,
+        StoredResults,
         StoreResultsRequest,
     )
     from shared.contracts.calendars import CalendarApplied
@@ -62,6 +64,13 @@ with workflow.unsafe.imports_passed_through():
         StoreTargetActuals,
         TargetProgressView,
     )
+    from shared.contracts.year_ledger import (
+        INLINE_RESULTS,
+        GradeCountsRequest,
+        LedgerBatch,
+        PublishedEntryLookup,
+        PublishResultsRequest,
+    )
     from shared.domain import errors
     from shared.domain.chains import forwarding_levels, forwarding_region_problem
     from shared.domain.grading import Grade
@@ -72,13 +81,12 @@ with workflow.unsafe.imports_passed_through():
     from shared.events.envelope import new_event
     from workflows.activities import CycleActivities
     from workflows.errors import rejected
-    from workflows.results import build_entries
+    from workflows.results import build_entries, fill_notice, grade_counts
     from workflows.timing import resolve_spec
 
 BATCH = 500
 # Continue as new long before the 51,200-event cap while grades arrive as signals.
 HISTORY_LIMIT = 10_000
-INLINE_RESULTS = 200
 ACTIVITY_TIMEOUT = timedelta(seconds=60)
 RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(seconds=30))
 # Outcome rules (tiers, promotion, exit) decided once the results are final: years that finalized
@@ -88,6 +96,13 @@ OUTCOME_DECISIONS = "outcome-decisions"
 # targets measured when the year closes (program.evaluated in its mid-term and final years).
 TARGET_REPORTS = "target-reports"
 PROGRAM_EVALUATION = "program-evaluation"
+# The cycles' reports kept in the year ledger (object store), not in this workflow's state: a
+# year that started before this change keeps them in its state as it always did.
+YEAR_LEDGER = "year-ledger"
+# Reports wait in the state until this many have come, every remaining one may be in, or the
+# oldest has waited FLUSH_DELAY; then one activity keeps them as the ledger's next batch.
+FLUSH_SIZE = 500
+FLUSH_DELAY = timedelta(seconds=5)
 
 
 @workflow.defn(name=names.PROGRAM_YEAR_WORKFLOW)
@@ -101,11 +116,16 @@ class ProgramYearWorkflow:
     @workflow.run
     async def run(self, inp: ProgramYearInput) -> ProgramYearState:
         s = self._s
+        if not s.ledger and not s.graded and not s.concluded:
+            s.ledger = workflow.patched(YEAR_LEDGER)
         if s.phase == "launching":
             await self._launch()
             s.phase = "reviewing"
         if s.phase == "reviewing":
-            await self._until(lambda: len(s.graded) >= s.opened)
+            await self._until(
+                lambda: self._graded_count() >= s.opened,
+                lambda: s.tally.graded + len(s.pending_graded) >= s.opened,
+            )
             await self._publish(kind="original")
             s.phase = "publication"
         if s.phase == "publication":
@@ -113,7 +133,10 @@ class ProgramYearWorkflow:
             await self._finalize()
             s.phase = "concluding"
         if s.phase == "concluding":
-            await self._until(lambda: len(s.concluded) >= len(s.graded))
+            await self._until(
+                lambda: self._concluded_count() >= self._graded_count(),
+                lambda: s.tally.concluded + len(s.pending_concluded) >= s.tally.graded,
+            )
             corrected = list(dict.fromkeys(s.regraded))
             s.regraded = []
             if self._outcomes_changed() or corrected:
@@ -158,21 +181,80 @@ class ProgramYearWorkflow:
             s.cursor, s.listing_done = page.next_cursor, page.next_cursor is None
             s.opened += len(page.bases)
 
-    async def _until(self, done: Any) -> None:
+    async def _until(self, done: Any, could_finish: Any) -> None:
         """Wait for signals from the cycles, continuing as new before the history grows large;
-        new holiday data is passed on to the cycles meanwhile."""
-        while not done():
-            await workflow.wait_condition(
-                lambda: (
-                    done()
-                    or self._calendar is not None
-                    or workflow.info().get_current_history_length() > HISTORY_LIMIT
+        new holiday data is passed on to the cycles meanwhile. Their reports go to the ledger in
+        batches (:meth:`_flush`); ``could_finish`` says the waiting ones may complete ``done``."""
+        while True:
+            if self._pending() and (self._pending() >= FLUSH_SIZE or could_finish()):
+                await self._flush()
+            if done():
+                return
+            try:
+                await workflow.wait_condition(
+                    lambda: (
+                        done()
+                        or self._calendar is not None
+                        or self._history_full()
+                        or self._pending() >= FLUSH_SIZE
+                        or (self._pending() > 0 and could_finish())
+                    ),
+                    timeout=FLUSH_DELAY if self._pending() else None,
                 )
-            )
+            except TimeoutError:
+                await self._flush()
+                continue
             if self._calendar is not None:
                 await self._recompute_publication()
-            elif not done():
-                workflow.continue_as_new(self._s.model_copy(deep=True))
+            elif self._history_full() and not done():
+                await self._flush()
+                if not done():
+                    workflow.continue_as_new(self._s.model_copy(deep=True))
+
+    # ---------------------------------------------------------------- the year ledger
+
+    def _history_full(self) -> bool:
+        limit = self._s.history_limit or HISTORY_LIMIT
+        return workflow.info().get_current_history_length() > limit
+
+    def _pending(self) -> int:
+        return len(self._s.pending_graded) + len(self._s.pending_concluded)
+
+    def _graded_count(self) -> int:
+        s = self._s
+        return s.tally.graded if s.ledger else len(s.graded)
+
+    def _concluded_count(self) -> int:
+        s = self._s
+        return s.tally.concluded if s.ledger else len(s.concluded)
+
+    async def _flush(self) -> None:
+        """The waiting reports kept as the ledger's next batches; the year's counts come back,
+        and a changed grade after publication is marked for a correction, never silently."""
+        s = self._s
+        while s.pending_graded or s.pending_concluded:
+            graded = s.pending_graded[:FLUSH_SIZE]
+            concluded = s.pending_concluded[:FLUSH_SIZE]
+            tally = await workflow.execute_activity_method(
+                CycleActivities.record_ledger,
+                LedgerBatch(
+                    program=s.program,
+                    year=s.year,
+                    batch=s.ledger_batch + 1,
+                    graded=graded,
+                    concluded=concluded,
+                ),
+                start_to_close_timeout=ACTIVITY_TIMEOUT,
+                retry_policy=RETRY,
+            )
+            del s.pending_graded[: len(graded)]
+            del s.pending_concluded[: len(concluded)]
+            s.ledger_batch = tally.batch
+            s.tally = tally.model_copy(update={"changed": []})
+            for base in tally.changed:
+                if s.published_at is not None and base not in s.regraded:
+                    s.regraded.append(base)
+                    s.regrades_received += 1
 
     async def _publication(self) -> None:
         """公示: wait until its end has passed on known holiday data and every objection is
@@ -185,7 +267,8 @@ class ProgramYearWorkflow:
             assert until is not None
             # A simulation is never the record: it may end on a provisional 公示 end.
             provisional = s.publication_provisional and not (s.rules and s.rules.simulation)
-            if now >= until and not provisional and not self._open_objections() and not s.regrading:
+            settled = not self._open_objections() and not s.regrading and not self._pending()
+            if now >= until and not provisional and settled:
                 return
             timeout = until - now if now < until else None
             try:
@@ -198,7 +281,7 @@ class ProgramYearWorkflow:
                 await self._recompute_publication()
 
     def _woken(self, changes: tuple[int, int, int]) -> bool:
-        return self._changes() != changes or self._calendar is not None
+        return self._changes() != changes or self._calendar is not None or self._pending() > 0
 
     def _changes(self) -> tuple[int, int, int]:
         s = self._s
@@ -212,6 +295,7 @@ class ProgramYearWorkflow:
         """A supplementary notice for every re-graded base: an upheld objection's once its
         re-review is graded, any other change after publication at once."""
         s = self._s
+        await self._flush()
         if not s.regraded:
             return
         done = list(dict.fromkeys(s.regraded))
@@ -251,7 +335,7 @@ class ProgramYearWorkflow:
 
     async def _finalize(self) -> None:
         s = self._s
-        counts = self._counts()
+        counts = await self._final_counts()
         await self._emit(
             ev.ResultsFinalized(counts=counts, results=s.stored_results, notices=s.notices)
         )
@@ -261,9 +345,9 @@ class ProgramYearWorkflow:
             FinalizeCyclesRequest(
                 program=s.program,
                 year=s.year,
-                grades=self._final_grades(),
                 finalized_at=s.finalized_at,
                 secret=s.secret,
+                **self._grades_or_ledger(),
             ),
             start_to_close_timeout=timedelta(minutes=30),
             heartbeat_timeout=timedelta(minutes=2),
@@ -287,9 +371,8 @@ class ProgramYearWorkflow:
             DecideOutcomesRequest(
                 program=s.program,
                 year=s.year,
-                rules=s.rules,
-                grades=self._final_grades(),
                 decided_at=s.finalized_at,
+                **self._grades_or_ledger(),
                 stream_key=workflow.info().workflow_id,
                 first_sequence=s.sequence + 1,
             ),
@@ -540,14 +623,31 @@ class ProgramYearWorkflow:
 
     # ---------------------------------------------------------------- notices
 
-    def _final_grades(self) -> dict[str, Grade]:
-        return {b: Grade(e.grade) for b, e in self._entries().items() if e.grade is not None}
-
-    def _entries(self, corrected: list[str] | None = None) -> dict[str, ResultEntry]:
+    def _grades_or_ledger(self) -> dict[str, Any]:
+        """The final grades for an activity: the ledger snapshot it reads them from, or (a year
+        that keeps its reports in its state) the grades themselves."""
         s = self._s
+        if s.ledger:
+            return {"rules": s.rules, "ledger_batch": s.ledger_batch}
+        grades = {b: Grade(e.grade) for b, e in self._entries().items() if e.grade is not None}
+        return {"rules": s.rules, "grades": grades}
+
+    async def _final_counts(self) -> dict[str, int]:
+        s = self._s
+        if not s.ledger:
+            return grade_counts(self._entries())
+        await self._flush()
         assert s.rules is not None
+        return await workflow.execute_activity_method(
+            CycleActivities.count_grades,
+            GradeCountsRequest(program=s.program, year=s.year, batch=s.ledger_batch, rules=s.rules),
+            start_to_close_timeout=ACTIVITY_TIMEOUT,
+            retry_policy=RETRY,
+        )
+
+    def _objection_summaries(self) -> dict[str, list[ObjectionSummary]]:
         objections: dict[str, list[ObjectionSummary]] = {}
-        for o in s.objections.values():
+        for o in self._s.objections.values():
             objections.setdefault(o.base, []).append(
                 ObjectionSummary(
                     objection_id=o.objection_id,
@@ -557,21 +657,24 @@ class ProgramYearWorkflow:
                     decision_reason=o.decision_reason or "",
                 )
             )
+        return objections
+
+    def _entries(self, corrected: list[str] | None = None) -> dict[str, ResultEntry]:
+        """A year that keeps its reports in its state: the entries built here."""
+        s = self._s
+        assert s.rules is not None
         return build_entries(
             s.rules,
             s.graded,
             s.concluded,
-            objections=objections,
+            objections=self._objection_summaries(),
             corrected=set(corrected or []),
         )
-
-    def _counts(self) -> dict[str, int]:
-        grades = [e.grade for e in self._entries().values() if e.grade is not None]
-        return {g.value: sum(1 for x in grades if x == g.value) for g in Grade}
 
     async def _publish(self, *, kind: str, corrected: list[str] | None = None) -> None:
         s = self._s
         assert s.rules is not None
+        await self._flush()
         s.notices += 1
         now = workflow.now()
         if kind == "original":
@@ -582,10 +685,9 @@ class ProgramYearWorkflow:
             s.publication_until = publication.until
             s.publication_last_day = publication.last_day
             s.publication_provisional = publication.provisional
-        entries = self._entries(corrected)
         # After the final results a notice reports outcomes only: no period, no objections.
         open_period = s.finalized_at is None
-        notice = ResultsNotice(
+        header = ResultsNotice(
             program=s.program,
             year=s.year,
             program_name=s.rules.name,
@@ -599,23 +701,17 @@ class ProgramYearWorkflow:
             publication_period=s.rules.calendar.publication_period if open_period else "",
             provisional=s.publication_provisional and open_period,
             utc_offset=s.rules.calendar.utc_offset,
-            entries=sorted(entries.values(), key=lambda e: e.base),
-            changes_zh=[f"{b}：{entries[b].reason_zh}" for b in corrected or [] if b in entries],
-            changes_en=[f"{b}: {entries[b].reason_en}" for b in corrected or [] if b in entries],
         )
-        stored = await workflow.execute_activity_method(
-            CycleActivities.store_results,
-            StoreResultsRequest(program=s.program, year=s.year, notice=notice),
-            start_to_close_timeout=ACTIVITY_TIMEOUT,
-            retry_policy=RETRY,
-        )
+        if s.ledger:
+            stored, counts, excluded, inline = await self._store_from_ledger(header, corrected)
+        else:
+            stored, counts, excluded, inline = await self._store_from_state(header, corrected)
         s.stored_results = stored.model_dump()
-        inline = [e.model_dump(mode="json") for e in notice.entries]
         published = ev.ResultsPublished(
             notice=s.notices,
             kind=kind,
-            counts=self._counts(),
-            excluded=sum(1 for g in s.graded.values() if g.excluded),
+            counts=counts,
+            excluded=excluded,
             publication_until=s.publication_until.isoformat() if s.publication_until else None,
             publication_last_day=(
                 s.publication_last_day.isoformat() if s.publication_last_day else None
@@ -623,7 +719,7 @@ class ProgramYearWorkflow:
             holidays_known=not s.publication_provisional,
             provisional=s.publication_provisional,
             results=s.stored_results,
-            entries=inline if len(inline) <= INLINE_RESULTS else None,
+            entries=inline,
         )
         if kind == "original":
             await self._emit(published)
@@ -633,6 +729,47 @@ class ProgramYearWorkflow:
                     **published.model_dump(exclude_unset=True), corrected=corrected or []
                 )
             )
+
+    async def _store_from_ledger(
+        self, header: ResultsNotice, corrected: list[str] | None
+    ) -> tuple[StoredResults, dict[str, int], int, list[dict[str, Any]] | None]:
+        """The notice built and stored by an activity from the ledger's latest snapshot."""
+        s = self._s
+        assert s.rules is not None
+        done = await workflow.execute_activity_method(
+            CycleActivities.publish_results,
+            PublishResultsRequest(
+                program=s.program,
+                year=s.year,
+                batch=s.ledger_batch,
+                rules=s.rules,
+                notice=header,
+                objections=self._objection_summaries(),
+                corrected=corrected or [],
+            ),
+            start_to_close_timeout=timedelta(minutes=5),
+            retry_policy=RETRY,
+        )
+        stored = StoredResults(key=done.key, sha256=done.sha256, size=done.size)
+        return stored, done.counts, done.excluded, done.entries
+
+    async def _store_from_state(
+        self, header: ResultsNotice, corrected: list[str] | None
+    ) -> tuple[StoredResults, dict[str, int], int, list[dict[str, Any]] | None]:
+        """A year that keeps its reports in its state: the notice built here."""
+        s = self._s
+        entries = self._entries(corrected)
+        notice = fill_notice(header, entries, corrected or [])
+        stored = await workflow.execute_activity_method(
+            CycleActivities.store_results,
+            StoreResultsRequest(program=s.program, year=s.year, notice=notice),
+            start_to_close_timeout=ACTIVITY_TIMEOUT,
+            retry_policy=RETRY,
+        )
+        inline = [e.model_dump(mode="json") for e in notice.entries]
+        excluded = sum(1 for g in s.graded.values() if g.excluded)
+        counts = grade_counts(entries)
+        return stored, counts, excluded, inline if len(inline) <= INLINE_RESULTS else None
 
     def _publication_due(self) -> dict[str, Any]:
         s = self._s
@@ -645,6 +782,8 @@ class ProgramYearWorkflow:
     def _outcomes_changed(self) -> bool:
         """Whether any cycle ended other than 'graded, nothing follows': rectification results,
         de-listings and ended cycles are published as a supplementary notice."""
+        if self._s.ledger:
+            return self._s.tally.outcomes_changed
         return any(c.outcome not in ("none",) for c in self._s.concluded.values())
 
     # ---------------------------------------------------------------- objections (updates)
@@ -654,6 +793,18 @@ class ProgramYearWorkflow:
         s = self._s
         if req.objection_id in s.objections:
             return s.objections[req.objection_id]  # a retry lodges once
+        if s.ledger:
+            key = s.stored_results.get("key")
+            known = key is not None and await workflow.execute_activity_method(
+                CycleActivities.has_published_result,
+                PublishedEntryLookup(key=key, base=req.base),
+                start_to_close_timeout=ACTIVITY_TIMEOUT,
+                retry_policy=RETRY,
+            )
+            if req.objection_id in s.objections:  # the same objection, lodged meanwhile
+                return s.objections[req.objection_id]
+            if not known:
+                raise self._no_result(req.base)
         objection = Objection(
             objection_id=req.objection_id,
             base=req.base,
@@ -693,12 +844,15 @@ class ProgramYearWorkflow:
                 errors.NOT_IN_PUBLICATION,
                 "公示期已结束，不再受理异议 / the 公示 period has ended",
             )
+        if s.ledger:
+            return  # the handler looks the base up in the published notice
         entry = s.graded.get(req.base)
         if entry is None or entry.excluded:
-            raise rejected(
-                errors.UNKNOWN_BASE,
-                f"{req.base} has no published result / 公示名单中无此基地",
-            )
+            raise self._no_result(req.base)
+
+    @staticmethod
+    def _no_result(base: str) -> ApplicationError:
+        return rejected(errors.UNKNOWN_BASE, f"{base} has no published result / 公示名单中无此基地")
 
     @workflow.update(name=names.DECIDE_OBJECTION)
     async def decide_objection(self, req: DecideObjection) -> Objection:
@@ -772,6 +926,13 @@ class ProgramYearWorkflow:
         if graded.secret != s.secret:
             workflow.logger.warning("a grade not from this year's cycles: ignored")
             return
+        if s.ledger:
+            # Kept in the ledger by the main loop; a change of grade is found there.
+            s.pending_graded.append(graded.model_copy(update={"secret": ""}))
+            if graded.objection_id is not None and graded.base in s.regrading:
+                s.regraded.append(graded.base)
+                s.regrades_received += 1
+            return
         before = s.graded.get(graded.base)
         s.graded[graded.base] = graded
         if graded.objection_id is not None and graded.base in s.regrading:
@@ -793,6 +954,9 @@ class ProgramYearWorkflow:
         if concluded.secret != self._s.secret:
             workflow.logger.warning("an outcome not from this year's cycles: ignored")
             return
+        if self._s.ledger:
+            self._s.pending_concluded.append(concluded.model_copy(update={"secret": ""}))
+            return
         self._s.concluded[concluded.base] = concluded
 
     @workflow.signal(name=names.CALENDAR_APPLIED)
@@ -802,19 +966,20 @@ class ProgramYearWorkflow:
     @workflow.query(name=names.STATE)
     def state(self) -> ProgramYearState:
         s = self._s
+        excluded = s.tally.excluded if s.ledger else sum(1 for g in s.graded.values() if g.excluded)
         return ProgramYearState(
             program=s.program,
             year=s.year,
             phase=s.phase,
             opened=s.opened,
-            graded=sum(1 for g in s.graded.values() if not g.excluded),
-            excluded=sum(1 for g in s.graded.values() if g.excluded),
+            graded=self._graded_count() - excluded,
+            excluded=excluded,
             rules_version=s.rules_version,
             notices=s.notices,
             publication_until=s.publication_until,
             publication_provisional=s.publication_provisional,
             objections=len(s.objections),
-            concluded=len(s.concluded),
+            concluded=self._concluded_count(),
             targets=s.targets,
             awaiting={region: sorted(units) for region, units in sorted(s.awaiting.items())},
             forwardings=list(s.forwardings),

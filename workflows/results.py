@@ -7,7 +7,7 @@ notice, every supplementary notice and the exports tell one story.
 from __future__ import annotations
 
 from shared.contracts.cycle import CycleConcluded, CycleGraded
-from shared.contracts.results import ObjectionSummary, ResultEntry, ResultOutcome
+from shared.contracts.results import ObjectionSummary, ResultEntry, ResultOutcome, ResultsNotice
 from shared.domain.grading import Grade, RankedGrade, RankInput, rank_year
 from shared.domain.rules import ProgramRules
 
@@ -68,6 +68,24 @@ def build_entries(
             corrected=base in corrected,
         )
     return entries
+
+
+def fill_notice(
+    header: ResultsNotice, entries: dict[str, ResultEntry], corrected: list[str]
+) -> ResultsNotice:
+    """The notice with its entries, bases in order, and what a 补充公示 changes."""
+    return header.model_copy(
+        update={
+            "entries": sorted(entries.values(), key=lambda e: e.base),
+            "changes_zh": [f"{b}：{entries[b].reason_zh}" for b in corrected if b in entries],
+            "changes_en": [f"{b}: {entries[b].reason_en}" for b in corrected if b in entries],
+        }
+    )
+
+
+def grade_counts(entries: dict[str, ResultEntry]) -> dict[str, int]:
+    grades = [e.grade for e in entries.values() if e.grade is not None]
+    return {g.value: sum(1 for x in grades if x == g.value) for g in Grade}
 
 
 def _outcome(

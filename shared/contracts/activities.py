@@ -112,7 +112,10 @@ class DecideOutcomesRequest(StrictModel):
     program: str
     year: int
     rules: ProgramRules
-    grades: dict[str, Grade]
+    grades: dict[str, Grade] = Field(default_factory=dict)
+    ledger_batch: int | None = Field(
+        None, description="Read the final grades from this year-ledger snapshot instead"
+    )
     decided_at: datetime
     stream_key: str
     first_sequence: int = Field(ge=1)
@@ -121,6 +124,10 @@ class DecideOutcomesRequest(StrictModel):
 class FinalizeCyclesRequest(StrictModel):
     program: str
     year: int
-    grades: dict[str, Grade]
+    grades: dict[str, Grade] = Field(default_factory=dict)
+    rules: ProgramRules | None = Field(None, description="With ledger_batch: to rank the grades")
+    ledger_batch: int | None = Field(
+        None, description="Read the final grades from this year-ledger snapshot instead"
+    )
     finalized_at: datetime
     secret: str = ""

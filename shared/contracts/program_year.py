@@ -12,6 +12,7 @@ from shared.contracts.forwardings import ForwardingRecord
 from shared.contracts.objections import Objection
 from shared.contracts.strict import StrictModel
 from shared.contracts.targets import TargetProgressView
+from shared.contracts.year_ledger import LedgerTally
 from shared.domain.rules import ProgramRules
 
 
@@ -54,6 +55,17 @@ class ProgramYearInput(StrictModel):
         default_factory=dict, description="Region -> its aggregation step's forward_by"
     )
     forwardings: list[ForwardingRecord] = Field(default_factory=list)
+    history_limit: int | None = Field(
+        None, ge=20, description="Continue as new past this many history events (None: 10,000)"
+    )
+    # The year ledger (workflows/year_ledger.py): the cycles' reports kept outside the state.
+    ledger: bool = Field(False, description="Reports go to the year ledger, not `graded`")
+    ledger_batch: int = Field(0, description="The ledger's latest snapshot")
+    tally: LedgerTally = Field(default_factory=LedgerTally)
+    pending_graded: list[CycleGraded] = Field(
+        default_factory=list, description="Grades received, not yet in the ledger"
+    )
+    pending_concluded: list[CycleConcluded] = Field(default_factory=list)
 
 
 class ProgramYearState(StrictModel):

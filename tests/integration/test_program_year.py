@@ -27,11 +27,11 @@ from workflows.program_year import ProgramYearWorkflow
 
 
 async def launch(
-    stack: Stack, rules: ProgramRules, year: int, expected: int
+    stack: Stack, rules: ProgramRules, year: int, expected: int, history_limit: int | None = None
 ) -> WorkflowHandle[Any, Any]:
     handle = await stack.client.start_workflow(
         ProgramYearWorkflow.run,
-        ProgramYearInput(program=rules.id, year=year),
+        ProgramYearInput(program=rules.id, year=year, history_limit=history_limit),
         id=program_year_id(rules.id, year),
         task_queue=stack.task_queue,
     )
@@ -88,6 +88,68 @@ async def year_event(stack: Stack, program: str, year: int, event_type: str) -> 
     events = await read_events(stack.nc.jetstream(), event_filter(program, year, "_", event_type))
     assert len(events) == 1
     return events[0][1].data
+
+
+async def carried_states(stack: Stack, workflow_id: str) -> list[tuple[int, ProgramYearInput]]:
+    """What each earlier run of a workflow carried into the next one through continue-as-new
+    (its size in bytes, and the state), from the latest run back to the first."""
+    carried: list[tuple[int, ProgramYearInput]] = []
+    history = await stack.client.get_workflow_handle(workflow_id).fetch_history()
+    while True:
+        started = history.events[0].workflow_execution_started_event_attributes
+        if not started.continued_execution_run_id:
+            return carried
+        earlier = stack.client.get_workflow_handle(
+            workflow_id, run_id=started.continued_execution_run_id
+        )
+        history = await earlier.fetch_history()
+        last = history.events[-1].workflow_execution_continued_as_new_event_attributes
+        [payload] = last.input.payloads
+        carried.append((len(payload.data), ProgramYearInput.model_validate_json(payload.data)))
+
+
+async def test_a_year_carries_counts_not_a_record_per_base_through_continue_as_new(
+    stack: Stack,
+) -> None:
+    """The cycles' reports go to the year ledger in the object store: a run continues as new
+    with counts only, whatever the number of bases (10,000 bases' records are over Temporal's
+    2 MiB limit), and the notice, the counts and the final grades are built from the ledger."""
+    rules = demo_rules(id="ledger-demo")
+    bases = [f"lg{n:02d}" for n in range(24)]
+    totals = {b: (95 if n < 3 else 50 if n < 5 else 75) for n, b in enumerate(bases)}
+    driver.register(stack, rules, bases)
+    year = fresh_year()
+    program_year = await launch(stack, rules, year, expected=len(bases), history_limit=40)
+    handles = cycles(stack, rules, year, bases)
+    for handle in handles.values():
+        await driver.to_implementing(stack, handle, rules)
+        await driver.file_self_evaluation(stack, handle)
+    await stack.env.sleep(timedelta(seconds=61))
+    for base, handle in handles.items():
+        await driver.score(handle, "e1", driver.scores(rules, totals[base]))
+    final = await program_year.result()
+    assert (final.phase, final.graded, final.excluded) == ("done", len(bases), 0)
+    assert final.concluded == len(bases)
+
+    carried = await carried_states(stack, program_year.id)
+    assert len(carried) >= 2, "the year never continued as new: the test proves nothing"
+    for size, state in carried:
+        assert state.ledger and not state.graded and not state.concluded
+        held = len(state.pending_graded) + len(state.pending_concluded)
+        assert held < len(bases), f"a run carried {held} reports into the next"
+        assert size < 64_000
+    assert max(s.tally.graded for _, s in carried) > 0, "no run carried the ledger's counts"
+
+    published = await year_event(stack, rules.id, year, "results.published")
+    assert published["counts"] == {"excellent": 3, "pass": 19, "fail": 2}
+    grades = {e["base"]: e["grade"] for e in published["entries"]}
+    assert grades == {
+        b: {95: "excellent", 75: "pass", 50: "fail"}[total] for b, total in totals.items()
+    }
+    finalized = await year_event(stack, rules.id, year, "results.finalized")
+    assert finalized["counts"] == published["counts"]
+    outcomes = {b: await finish(stack, h) for b, h in handles.items()}
+    assert {b: o.final_grade for b, o in outcomes.items()} == grades
 
 
 async def test_relative_grading_marks_only_the_top_share_excellent(stack: Stack) -> None:
