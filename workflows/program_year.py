@@ -190,6 +190,7 @@ class ProgramYearWorkflow:
                 await self._flush()
             if done():
                 return
+            waiting = self._pending()  # the first report to wait starts the delay
             try:
                 await workflow.wait_condition(
                     lambda: (
@@ -197,7 +198,7 @@ class ProgramYearWorkflow:
                         or self._calendar is not None
                         or self._history_full()
                         or self._pending() >= FLUSH_SIZE
-                        or (self._pending() > 0 and could_finish())
+                        or (self._pending() > 0 and (waiting == 0 or could_finish()))
                     ),
                     timeout=FLUSH_DELAY if self._pending() else None,
                 )
