@@ -65,12 +65,14 @@ from shared.contracts.year_ledger import (
     PublishedResults,
     PublishResultsRequest,
 )
+from shared.domain.errors import PROGRAM_TOO_LARGE
 from shared.domain.grading import Grade
 from shared.domain.holidays import HolidayCalendar, parse_holiday_table
 from shared.domain.participants import UnknownKind, kind_chain, pinned_rules, standing_kind
 from shared.domain.periods import resolve_period
 from shared.domain.rules import ProgramRules
 from shared.domain.timespec import Duration, parse_timespec, parse_utc_offset
+from shared.domain.year_size import too_large
 from shared.objectstore import ObjectStore
 from shared.publisher import EventPublisher
 from shared.rpc import Empty, RpcClient, RpcError
@@ -99,8 +101,10 @@ class CycleActivities:
         objects: ObjectStore,
         temporal: Client | None = None,
         arrival_max_skew_s: int = 300,
+        max_bases_per_year: int | None = None,
     ) -> None:
         self._arrival_max_skew_s = arrival_max_skew_s
+        self._max_bases_per_year = max_bases_per_year
         self._publisher = publisher
         self._rpc = rpc
         self._objects = objects
@@ -387,6 +391,7 @@ class CycleActivities:
             "registry", "rules.current", GetProgram(program=req.program), PinnedRules
         )
         year = req.at.astimezone(parse_utc_offset(pinned.rules.calendar.utc_offset)).year
+        await self._within_year_size(req.program)
         status = await start_program_year(
             self._temporal,
             program=req.program,
@@ -397,6 +402,23 @@ class CycleActivities:
         return LaunchResult(
             workflow_id=program_year_id(req.program, year), year=year, status=status
         )
+
+    async def _within_year_size(self, program: str) -> None:
+        """The Schedule's launch keeps the bound the API's does: no program year opens over
+        ``max_bases_per_year`` active bases (it fails, not retried, with program_too_large)."""
+        limit = self._max_bases_per_year
+        if limit is None:
+            return
+        ask = ListBasesRequest(program=program, limit=1, count=True)
+        page = await self._rpc.call("registry", "bases.active", ask, BasesPage)
+        problem = too_large(page.total or 0, limit)
+        if problem is not None:
+            raise ApplicationError(
+                problem,
+                {"size": page.total, "limit": limit},
+                type=PROGRAM_TOO_LARGE,
+                non_retryable=True,
+            )
 
     @activity.defn
     async def open_cycles(self, req: OpenCyclesRequest) -> int:

@@ -193,14 +193,8 @@ class ProgramYearWorkflow:
             waiting = self._pending()  # the first report to wait starts the delay
             try:
                 await workflow.wait_condition(
-                    lambda: (
-                        done()
-                        or self._calendar is not None
-                        or self._history_full()
-                        or self._pending() >= FLUSH_SIZE
-                        or (self._pending() > 0 and (waiting == 0 or could_finish()))
-                    ),
-                    timeout=FLUSH_DELAY if self._pending() else None,
+                    functools.partial(self._until_woken, done, could_finish, waiting),
+                    timeout=FLUSH_DELAY if waiting else None,
                 )
             except TimeoutError:
                 await self._flush()
@@ -211,6 +205,15 @@ class ProgramYearWorkflow:
                 await self._flush()
                 if not done():
                     workflow.continue_as_new(self._s.model_copy(deep=True))
+
+    def _until_woken(self, done: Any, could_finish: Any, waiting: int) -> bool:
+        return (
+            done()
+            or self._calendar is not None
+            or self._history_full()
+            or self._pending() >= FLUSH_SIZE
+            or (self._pending() > 0 and (waiting == 0 or could_finish()))
+        )
 
     # ---------------------------------------------------------------- the year ledger
 

@@ -54,6 +54,7 @@ async def serve(settings: Settings) -> None:
         object_store(settings),
         client,
         arrival_max_skew_s=int(settings.arrival_max_skew_s),
+        max_bases_per_year=settings.max_bases_per_year,
     )
     log.info("worker.started", task_queue=settings.task_queue, build_id=build_id())
     try:

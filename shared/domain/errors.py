@@ -9,6 +9,7 @@ from shared.domain.arrival import CLOCK_SKEW  # gateway and workflow clocks disa
 
 WRONG_STAGE = "wrong_stage"
 DEADLINE_PASSED = "deadline_passed"
+PROGRAM_TOO_LARGE = "program_too_large"  # a launch over max_bases_per_year active bases
 DUPLICATE_FILING = "duplicate_filing"
 INVALID_SCORES = "invalid_scores"
 COMPUTED_INDICATOR = "computed_indicator"

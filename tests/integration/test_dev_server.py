@@ -3,21 +3,29 @@
 from __future__ import annotations
 
 import asyncio
+import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from temporalio.client import Client
+import pytest
+from temporalio.client import Client, WorkflowFailureError
+from temporalio.exceptions import ActivityError, ApplicationError
+from temporalio.service import RPCError, RPCStatusCode
 
 from shared.contracts.cycle import FilePlan, FileSelfEvaluation
 from shared.contracts.program_year import LaunchRequest, LaunchResult
 from shared.contracts.workflow_names import cycle_id, program_year_id
+from shared.publisher import EventPublisher
+from shared.rpc import RpcClient
 from shared.schedules import ensure_program_schedule, iana_zone, schedule_id
 from shared.starters import start_program_year
 from tests.conftest import DevStack, Stack
 from tests.helpers import base_actor, demo_rules, until, upload
 from tests.integration import driver
+from workflows.activities import CycleActivities
 from workflows.cycle import AnnualCycleWorkflow
 from workflows.launch import LaunchYearWorkflow
+from workflows.worker import build_worker
 
 
 async def _listed(client: Client, query: str, expected: int) -> list[str]:
@@ -110,6 +118,46 @@ async def test_yearly_schedule_launches_the_year_once(stack: Stack, dev_stack: D
     assert [r.status for r in results] == ["launched", "already_launched"]
     assert results[0].year == 2027 and results[0].workflow_id == program_year_id(rules.id, 2027)
     await client.get_schedule_handle(sid).delete()
+
+
+async def test_the_scheduled_launch_keeps_the_year_size_too(
+    stack: Stack, dev_stack: DevStack
+) -> None:
+    """The yearly Schedule launches through an activity, not the API: it refuses a program over
+    ``max_bases_per_year`` active bases with the API's code, opens no program year, and is not
+    retried; at the limit it launches."""
+    rules = demo_rules(id="sched-size", calendar__launch="--03-01")
+    driver.register(stack, rules, ["sz1", "sz2"])
+    client = dev_stack.client
+    launch = LaunchRequest(program=rules.id, at=datetime(2031, 3, 1, 8, tzinfo=UTC))
+
+    async def launched_with(limit: int) -> LaunchResult:
+        queue = f"size-{uuid.uuid4().hex[:8]}"
+        acts = CycleActivities(
+            EventPublisher(stack.nc.jetstream()),
+            RpcClient(stack.nc),
+            stack.objects,
+            client,
+            max_bases_per_year=limit,
+        )
+        async with build_worker(client, queue, acts):
+            result: LaunchResult = await client.execute_workflow(
+                LaunchYearWorkflow.run, launch, id=f"launch-size/{limit}", task_queue=queue
+            )
+            return result
+
+    with pytest.raises(WorkflowFailureError) as failed:
+        await launched_with(1)
+    refused = failed.value.cause
+    assert isinstance(refused, ActivityError) and isinstance(refused.cause, ApplicationError)
+    assert refused.cause.type == "program_too_large" and refused.cause.non_retryable
+    assert refused.cause.details == ({"size": 2, "limit": 1},)
+    assert "在册基地 2 个" in refused.cause.message and "over the 1" in refused.cause.message
+    with pytest.raises(RPCError) as missing:
+        await client.get_workflow_handle(program_year_id(rules.id, 2031)).describe()
+    assert missing.value.status == RPCStatusCode.NOT_FOUND
+
+    assert (await launched_with(2)).status == "launched"
 
 
 def test_whole_hour_offsets_map_to_zones() -> None:

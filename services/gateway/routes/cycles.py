@@ -72,9 +72,10 @@ from shared.contracts.cycle import (
 from shared.contracts.registry import BasesPage, GetProgram, ListBasesRequest, PinnedRules
 from shared.contracts.workflow_names import cycle_id, program_year_id
 from shared.domain.admission import FilingKind
-from shared.domain.errors import DEADLINE_PASSED
+from shared.domain.errors import DEADLINE_PASSED, PROGRAM_TOO_LARGE
 from shared.domain.participants import kind_chain
 from shared.domain.wording import deadline_en, deadline_zh, end_en, end_zh
+from shared.domain.year_size import too_large
 from shared.starters import start_program_year
 
 T = TypeVar("T")
@@ -235,15 +236,9 @@ async def _within_year_size(deps: Deps, program: str) -> None:
     limit = deps.settings.max_bases_per_year
     ask = ListBasesRequest(program=program, limit=1, count=True)
     page = await rpc(deps.rpc.call("registry", "bases.active", ask, BasesPage))
-    if page.total is not None and page.total > limit:
-        raise ApiError(
-            409,
-            "program_too_large",
-            f"{page.total} active bases, over the {limit} one program year can carry: split the"
-            f" program / 在册基地 {page.total} 个，超过单个年度可承载的 {limit} 个，请拆分项目",
-            size=page.total,
-            limit=limit,
-        )
+    problem = too_large(page.total or 0, limit)
+    if problem is not None:
+        raise ApiError(409, PROGRAM_TOO_LARGE, problem, size=page.total, limit=limit)
 
 
 @router.get("", responses=authenticated())
