@@ -68,12 +68,13 @@ async def snapshot(world: w.World, http: httpx.AsyncClient) -> dict[str, Any]:
 
 # The object store's folders keyed by program (services/gateway/uploads.py, export_store.py,
 # shared/contracts/results.py): {folder}/{program}/...
-PROGRAM_FOLDERS = {"documents", "exports", "results"}
+PROGRAM_FOLDERS = {"documents", "exports", "results", "ledger"}
 
 
 def _ours(key: Path) -> bool:
     """An object of the world's programs, or of no program's folder: the session's other tests
-    leave years of their own programs running, which go on storing notices and exports."""
+    leave years of their own programs running, which go on storing notices, exports and their
+    year ledgers' batches."""
     parts = key.parts
     return parts[0] not in PROGRAM_FOLDERS or len(parts) < 2 or parts[1] in ("gate", "gate-fast")
 

@@ -72,7 +72,7 @@ from shared.contracts.cycle import (
 from shared.contracts.registry import BasesPage, GetProgram, ListBasesRequest, PinnedRules
 from shared.contracts.workflow_names import cycle_id, program_year_id
 from shared.domain.admission import FilingKind
-from shared.domain.errors import DEADLINE_PASSED, PROGRAM_TOO_LARGE
+from shared.domain.errors import DEADLINE_PASSED
 from shared.domain.participants import kind_chain
 from shared.domain.wording import deadline_en, deadline_zh, end_en, end_zh
 from shared.domain.year_size import too_large
@@ -238,7 +238,7 @@ async def _within_year_size(deps: Deps, program: str) -> None:
     page = await rpc(deps.rpc.call("registry", "bases.active", ask, BasesPage))
     problem = too_large(page.total or 0, limit)
     if problem is not None:
-        raise ApiError(409, PROGRAM_TOO_LARGE, problem, size=page.total, limit=limit)
+        raise ApiError(409, "program_too_large", problem, size=page.total, limit=limit)
 
 
 @router.get("", responses=authenticated())
