@@ -366,12 +366,18 @@ class PatientTemporalChannel(TemporalChannel):
         self._prefix = prefix
         # Enough concurrency to keep the worker busy without starving its workflow tasks.
         self._gate = asyncio.Semaphore(in_flight)
+        # Queries a few at a time too: thousands at once (every expert looking up their review
+        # when the deadline fires) exhaust the server's concurrent-request limit for minutes.
+        self._asking = asyncio.Semaphore(in_flight)
         self.updates = 0
 
     async def state(self, base: str) -> CycleState:
         """The cycle's state, asked again when a loaded server times out."""
-        query = super().state
-        return await retrying(on=RPCError, attempts=ATTEMPTS)(query, base)
+        return await retrying(on=RPCError, attempts=ATTEMPTS)(self._ask, base)
+
+    async def _ask(self, base: str) -> CycleState:
+        async with self._asking:
+            return await super().state(base)
 
     async def _update(self, base: str, update: Any, arg: Any, key: str) -> Any:
         update_id = f"{self._prefix}/{base}/{key}"
