@@ -40,11 +40,15 @@ BENCHMARKS: dict[str, Runner] = {
     "memory_cached": lambda a: memory.run(
         cycles=a.memory_cycles, cache=a.memory_cycles, name="memory_cached"
     ),
-    "year": lambda a: year.run(
-        bases=a.bases,
-        scale=a.year_scale,
-        cache=a.year_cache,
-        partial=a.out.with_name(f"year_{a.bases}_navcycle.partial.json"),
+    "year": lambda a: (
+        year.floor_from(a.floor_from, cache=a.year_cache)
+        if a.floor_from
+        else year.run(
+            bases=a.bases,
+            scale=a.year_scale,
+            cache=a.year_cache,
+            partial=a.out.with_name(f"year_{a.bases}_navcycle.partial.json"),
+        )
     ),
     "cycle_costs": lambda a: year_costs.run(bases=a.cost_bases, scale=a.year_scale),
 }
@@ -74,6 +78,12 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
         type=int,
         default=WORKER_CACHED_WORKFLOWS,
         help="year: both sides' workflow cache (NAVCYCLE_WORKER_CACHED_WORKFLOWS)",
+    )
+    p.add_argument(
+        "--floor-from",
+        type=Path,
+        default=None,
+        help="year: run only the floor, for navcycle's side kept in this partial file",
     )
     p.add_argument("--year-scale", type=float, default=1.0, help="year: stretch the calendar")
     p.add_argument("--cost-bases", type=int, default=300, help="cycle_costs: bases in its year")

@@ -32,7 +32,7 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from bench.cycle_costs import CycleCosts
-from bench.floor_models import BareCycleInput, BareYearInput, FloorActivities
+from bench.floor_models import BareCycleInput, BareYearInput, FloorActivities, Shape
 from bench.floor_workflows import BareCycle, BareYear
 from bench.history_shapes import CycleShape, QueryCounter, fetch_shapes, totals
 from bench.report import REPORT, Goal, Outcome, Row, ratio, say
@@ -352,16 +352,48 @@ async def run(
         say(NAME, f"navcycle: a program year of {bases} bases on the dev server, cache {cache:,}")
         nav, shapes, queries = await navcycle_side(env, nats_url, root, bases, scale, seed, cache)
         if partial is not None:
-            _keep_side(partial, nav)
+            _keep_side(partial, nav, shapes, queries)
         names = [f"y{n:05d}" for n in range(bases)]
         say(NAME, f"floor: {bases + 1} bare workflows with the same counts")
         floor = await floor_side(env, shapes, queries, names, cache)
     return _outcome(bases, nav, floor, shapes, cache)
 
 
-def _keep_side(path: Path, side: SideResult) -> None:
-    path.write_text(json.dumps(_side_json(side), ensure_ascii=False, indent=2))
+def _keep_side(
+    path: Path, side: SideResult, shapes: dict[str, CycleShape], queries: Counter[str]
+) -> None:
+    """navcycle's side, with what the floor needs (every history's shape and the queries the
+    play asked), so the floor can run later: ``--floor-from`` the file."""
+    doc = _side_json(side)
+    doc["floor_input"] = {
+        "shapes": {
+            wid: {**shape.shape.model_dump(), "phases": shape.phases, "events": shape.events}
+            | {"bytes": shape.bytes}
+            for wid, shape in shapes.items()
+        },
+        "queries": dict(queries),
+    }
+    path.write_text(json.dumps(doc, ensure_ascii=False))
     say(NAME, f"navcycle side written to {path}")
+
+
+async def floor_from(partial: Path, cache: int = WORKER_CACHED_WORKFLOWS) -> Outcome:
+    """The floor alone, on a fresh dev server, for a navcycle side kept by an earlier run (a run
+    cut off during its floor); the outcome compares the two as one run would."""
+    doc = json.loads(await asyncio.to_thread(partial.read_text))
+    given = doc.pop("floor_input")
+    shapes: dict[str, CycleShape] = {}
+    for wid, raw in given["shapes"].items():
+        phases, events, size = raw.pop("phases"), raw.pop("events"), raw.pop("bytes")
+        shapes[wid] = CycleShape(Shape(**raw), phases, events, size)
+    queries = Counter(given["queries"])
+    nav = SideResult(doc.pop("wall_s"), doc.pop("busy_s"), doc.pop("cpu_s"), doc)
+    bases = len(shapes) - 1
+    names = [f"y{n:05d}" for n in range(bases)]
+    async with year_engines("navcycle-bench-floor-") as (_, _, env):
+        say(NAME, f"floor: {bases + 1} bare workflows with the counts kept in {partial}")
+        floor = await floor_side(env, shapes, queries, names, cache)
+    return _outcome(bases, nav, floor, shapes, cache)
 
 
 def _side_json(side: SideResult) -> dict[str, Any]:

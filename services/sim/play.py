@@ -338,15 +338,23 @@ async def play_year(
     # fires in every cycle at once; the worker drains that burst at its own pace, so the wait for
     # a cycle to move on grows with the year (10,000 bases drained at 8-11 a second here).
     burst_s = 60 + BURST_S_PER_BASE * len(names)
-    reviewing = await settled(actors, plays, "implementing", "under_review", burst_s)
-    await each(reviewing, lambda s: actors.score(s, s.score, s.veto), "scores", progress, tolerated)
+
+    async def review(s: BaseScript) -> None:
+        """The experts score as soon as the review opens (its window starts then)."""
+        if await actors.settled_stage(s.base, "implementing", burst_s) == "under_review":
+            await actors.score(s, s.score, s.veto)
+
+    reported = [s for s in plays if s.files_plan and s.files_report]
+    await each(reported, review, "scores", progress, tolerated)
     # Rectification is ordered once the year's results are final, after 公示.
     until = await publication_end(program_year)
     await clock.pass_until(until + timedelta(seconds=1))
-    rectifying = await settled(
-        actors, [s for s in plays if s.rectifies], "graded", "rectifying", burst_s
-    )
-    await each(rectifying, actors.rectify, "rectifications", progress, tolerated)
+
+    async def rectify(s: BaseScript) -> None:
+        if await actors.settled_stage(s.base, "graded", burst_s) == "rectifying":
+            await actors.rectify(s)
+
+    await each([s for s in plays if s.rectifies], rectify, "rectifications", progress, tolerated)
 
     async with clock.waiting():
         await program_year.result()
@@ -375,15 +383,6 @@ async def play_year(
         if recompute(record) != (record.total, record.grade):
             summary.recompute_mismatches.append(f"{record.base} round {record.round}")
     return summary
-
-
-async def settled(
-    actors: Actors, plays: list[BaseScript], leaving: str, then: str, seconds: float
-) -> list[BaseScript]:
-    """The plays whose cycles moved on from ``leaving`` to ``then``, every cycle watched at once
-    (the channel keeps its queries a few at a time), not one after another."""
-    stages = await asyncio.gather(*(actors.settled_stage(s.base, leaving, seconds) for s in plays))
-    return [s for s, stage in zip(plays, stages, strict=True) if stage == then]
 
 
 def replace_delays(s: BaseScript) -> BaseScript:
