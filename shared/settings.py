@@ -139,9 +139,9 @@ class Settings(BaseSettings):
         5000,
         ge=1,
         description=(
-            "The launch refuses (409 program_too_large) a program with more active bases: one"
-            " program year carries a record per base, and at about 9,000 its continue-as-new"
-            " passes Temporal's 2 MiB payload limit (deploy/README.md, capacity)"
+            "The launch, through the API (409 program_too_large) or by the yearly Schedule,"
+            " refuses a program with more active bases: a program year is kept to the size"
+            " measured to complete (deploy/README.md, capacity)"
         ),
     )
     update_answer_wait_s: float = Field(
