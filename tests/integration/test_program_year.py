@@ -90,6 +90,22 @@ async def year_event(stack: Stack, program: str, year: int, event_type: str) -> 
     return events[0][1].data
 
 
+async def scored(
+    stack: Stack,
+    rules: ProgramRules,
+    handles: dict[str, WorkflowHandle[Any, Any]],
+    totals: dict[str, int],
+) -> None:
+    """Every cycle to its review (plan accepted, self-evaluation filed, the deadline passed),
+    then scored ``totals[base]`` by one expert."""
+    for handle in handles.values():
+        await driver.to_implementing(stack, handle, rules)
+        await driver.file_self_evaluation(stack, handle)
+    await stack.env.sleep(timedelta(seconds=61))
+    for base, handle in handles.items():
+        await driver.score(handle, "e1", driver.scores(rules, totals[base]))
+
+
 async def carried_states(stack: Stack, workflow_id: str) -> list[tuple[int, ProgramYearInput]]:
     """What each earlier run of a workflow carried into the next one through continue-as-new
     (its size in bytes, and the state), from the latest run back to the first."""
@@ -121,12 +137,7 @@ async def test_a_year_carries_counts_not_a_record_per_base_through_continue_as_n
     year = fresh_year()
     program_year = await launch(stack, rules, year, expected=len(bases), history_limit=40)
     handles = cycles(stack, rules, year, bases)
-    for handle in handles.values():
-        await driver.to_implementing(stack, handle, rules)
-        await driver.file_self_evaluation(stack, handle)
-    await stack.env.sleep(timedelta(seconds=61))
-    for base, handle in handles.items():
-        await driver.score(handle, "e1", driver.scores(rules, totals[base]))
+    await scored(stack, rules, handles, totals)
     final = await program_year.result()
     assert (final.phase, final.graded, final.excluded) == ("done", len(bases), 0)
     assert final.concluded == len(bases)
@@ -159,12 +170,7 @@ async def test_relative_grading_marks_only_the_top_share_excellent(stack: Stack)
     year = fresh_year()
     program_year = await launch(stack, rules, year, expected=5)
     handles = cycles(stack, rules, year, list(totals))
-    for handle in handles.values():
-        await driver.to_implementing(stack, handle, rules)
-        await driver.file_self_evaluation(stack, handle)
-    await stack.env.sleep(timedelta(seconds=61))
-    for base, handle in handles.items():
-        await driver.score(handle, "e1", driver.scores(rules, totals[base]))
+    await scored(stack, rules, handles, totals)
 
     final = await program_year.result()
     await record_history(program_year, "program-year-relative-grading")
