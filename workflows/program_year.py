@@ -73,7 +73,6 @@ with workflow.unsafe.imports_passed_through():
     )
     from shared.domain import errors
     from shared.domain.chains import forwarding_levels, forwarding_region_problem
-    from shared.domain.grading import Grade
     from shared.domain.participants import kinds, participant_rules
     from shared.domain.regions import is_within, region_level
     from shared.domain.target_reports import ReportError, measure, parse_report, program_targets
@@ -81,7 +80,7 @@ with workflow.unsafe.imports_passed_through():
     from shared.events.envelope import new_event
     from workflows.activities import CycleActivities
     from workflows.errors import rejected
-    from workflows.results import build_entries, fill_notice, grade_counts
+    from workflows.results import build_entries, fill_notice, final_grades, grade_counts
     from workflows.timing import resolve_spec
 
 BATCH = 500
@@ -633,8 +632,7 @@ class ProgramYearWorkflow:
         s = self._s
         if s.ledger:
             return {"rules": s.rules, "ledger_batch": s.ledger_batch}
-        grades = {b: Grade(e.grade) for b, e in self._entries().items() if e.grade is not None}
-        return {"rules": s.rules, "grades": grades}
+        return {"rules": s.rules, "grades": final_grades(self._entries())}
 
     async def _final_counts(self) -> dict[str, int]:
         s = self._s

@@ -83,6 +83,10 @@ def fill_notice(
     )
 
 
+def final_grades(entries: dict[str, ResultEntry]) -> dict[str, Grade]:
+    return {b: Grade(e.grade) for b, e in entries.items() if e.grade is not None}
+
+
 def grade_counts(entries: dict[str, ResultEntry]) -> dict[str, int]:
     grades = [e.grade for e in entries.values() if e.grade is not None]
     return {g.value: sum(1 for x in grades if x == g.value) for g in Grade}

@@ -19,8 +19,8 @@ from shared.contracts.results import ObjectionSummary, ResultEntry
 from shared.contracts.year_ledger import LedgerBatch, LedgerTally
 from shared.domain.grading import Grade
 from shared.domain.rules import ProgramRules
-from shared.objectstore import ObjectMissing, ObjectStore
-from workflows.results import build_entries
+from shared.objectstore import ObjectStore
+from workflows.results import build_entries, final_grades
 
 KEPT = 3  # the newest snapshot and the two before it
 
@@ -70,7 +70,7 @@ class Snapshot:
         )
 
     def final_grades(self, rules: ProgramRules) -> dict[str, Grade]:
-        return {b: Grade(e.grade) for b, e in self.entries(rules).items() if e.grade is not None}
+        return final_grades(self.entries(rules))
 
 
 def apply_batch(before: Snapshot, batch: LedgerBatch) -> Snapshot:
@@ -113,8 +113,5 @@ async def keep_batch(objects: ObjectStore, batch: LedgerBatch) -> LedgerTally:
     after = apply_batch(before, batch)
     await objects.put(key, after.dump(), "application/json")
     if batch.batch > KEPT:
-        try:
-            await objects.delete(ledger_key(batch.program, batch.year, batch.batch - KEPT))
-        except ObjectMissing:
-            pass
+        await objects.delete(ledger_key(batch.program, batch.year, batch.batch - KEPT))
     return after.tally
