@@ -17,7 +17,7 @@ import os
 import sys
 import time
 import traceback
-from collections.abc import Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from pathlib import Path
 from typing import Any
 
@@ -112,14 +112,24 @@ def failed(name: str, exc: BaseException) -> Outcome:
     return Outcome(name, [row], {"error": traceback.format_exception(exc)[-6:]})
 
 
+async def told(name: str, benchmark: Awaitable[Outcome]) -> Outcome:
+    """The benchmark, its failure said (with where) as it happens: ``asyncio.run`` then cancels
+    the tasks left, which can hang for minutes on calls to a server that has gone."""
+    try:
+        return await benchmark
+    except Exception as exc:
+        say(name, f"failed: {type(exc).__name__}: {exc}")
+        traceback.print_exc()
+        raise
+
+
 def run_one(name: str, args: argparse.Namespace) -> Outcome:
     load_before = os.getloadavg()[0]
     started = time.monotonic()
     say(name, "starting")
     try:
-        outcome = asyncio.run(BENCHMARKS[name](args))
+        outcome = asyncio.run(told(name, BENCHMARKS[name](args)))
     except Exception as exc:
-        say(name, f"failed: {type(exc).__name__}: {exc}")
         outcome = failed(name, exc)
     outcome.seconds = time.monotonic() - started
     outcome.figures["load_avg_1m"] = {

@@ -242,11 +242,23 @@ class People:
         every indicator, and with ``veto`` the rubric's first veto."""
         rubric = self.rules.rubric
         vetoes = [rubric.vetoes[0]] if veto and rubric.vetoes else []
-        experts = await self.channel.experts(base)
-        for n, expert in enumerate(experts[: rubric.experts_required]):
-            await self.channel.submit_score(
-                base, self.cast.expert(expert), self.scores(value), vetoes, f"score-{round_}-{n}"
-            )
+        scored: set[str] = set()
+        for _ in range(REASSIGNMENTS):
+            experts = (await self.channel.experts(base))[: rubric.experts_required]
+            try:
+                for expert in [e for e in experts if e not in scored]:
+                    # Keyed by the expert: a place given to another expert is a new act.
+                    key = f"score-{round_}-{expert}"
+                    actor = self.cast.expert(expert)
+                    await self.channel.submit_score(base, actor, self.scores(value), vetoes, key)
+                    scored.add(expert)
+                return
+            except Refused as exc:
+                # Too slow: the expert's window ran out and the place went to the next on the
+                # roster. The review waits for the newcomers, so they are looked up and score.
+                if exc.code != errors.NOT_ASSIGNED:
+                    raise
+        raise Refused(errors.NOT_ASSIGNED)
 
     async def file_rectification(self, base: str, n: int = 1, data: bytes | None = None) -> Any:
         data = document(base, "rectification", "fixed") if data is None else data
@@ -346,7 +358,9 @@ REFUSED_LATE = {
     errors.WRONG_STAGE,
     errors.DUPLICATE_FILING,
     errors.ALREADY_SCORED,
+    errors.NOT_ASSIGNED,  # an expert too slow: the place went to the next on the roster
 }
+REASSIGNMENTS = 10  # looked up again after at most this many of an expert's places were given away
 ATTEMPTS = 30  # about two minutes of a server too busy to answer
 
 

@@ -13,8 +13,9 @@ import pytest
 from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.service import RPCError, RPCStatusCode
 
+from services.sim.people import Cast, PatientTemporalChannel, People
 from shared.contracts.calendars import CalendarApplied, CalendarApplyResult
-from shared.contracts.cycle import CycleGraded, CycleInput, ReviewPlan
+from shared.contracts.cycle import Actor, CycleGraded, CycleInput, ReviewPlan
 from shared.contracts.registry import (
     BasePublic,
     BaseRegistration,
@@ -472,3 +473,48 @@ async def test_a_change_after_publication_that_no_objection_asked_for_is_publish
     assert (entry["total"], entry["grade"], entry["corrected"]) == (55.0, "fail", True)
     # To the end in virtual time (terminating would leak the test server's time-skip lock).
     assert (await program_year.result()).notices == 3  # and the outcomes' notice
+
+
+async def test_the_simulators_experts_follow_a_place_given_away_while_they_were_slow(
+    dated_stack: Stack,
+) -> None:
+    """The simulator at scale (services/sim/people.py): the last expert scores only after the
+    review's window has run out, so the place has gone to the next on the roster and the cycle
+    refuses that expert (not_assigned). The simulated experts look the review up again and the
+    newcomer scores: the review is graded, not left waiting."""
+    stack = dated_stack
+    rules = preset("henan-nav-base", "hn-slow")
+    await register(stack, rules, ["hn-slow"])
+    year = await this_year(stack)
+    await launch(stack, rules, year, expected=1)
+    handle = cycles(stack, rules, year, ["hn-slow"])["hn-slow"]
+    await driver.file_plan(stack, handle, b"%PDF-1.4 henan plan")
+    await driver.file_self_evaluation(stack, handle)
+    due = (await driver.state(handle)).deadlines["self_evaluation"]
+    await stack.env.sleep(due - await stack.env.get_current_time() + timedelta(hours=1))
+    first = (await driver.state(handle)).experts
+    slow = first[rules.rubric.experts_required - 1]
+
+    class TooSlow(PatientTemporalChannel):
+        async def submit_score(
+            self, base: str, actor: Actor, scores: dict[str, float], vetoes: list[str], key: str
+        ) -> Any:
+            if actor.name == slow:  # the window runs out first
+                review_due = (await self.state(base)).deadlines["review"]
+                now = await stack.env.get_current_time()
+                await stack.env.sleep(review_due - now + timedelta(hours=1))
+            return await super().submit_score(base, actor, scores, vetoes, key)
+
+    people = People(TooSlow(lambda _: handle, stack.objects, prefix="slow"), rules, Cast())
+    await people.score("hn-slow", 90)
+
+    after = await driver.state(handle)
+    assert slow not in after.experts
+    newcomer = next(e for e in after.experts if e not in first)
+    assert len(after.decisions) == 1 and after.decisions[0].grade == Grade.EXCELLENT
+    events = await year_events(stack, rules.id, year, "hn-slow")
+    scored = [e.data["expert"] for e in events if e.type == "navcycle.review.scored"]
+    assert scored == [*first[: rules.rubric.experts_required - 1], newcomer]
+    # Once, by the cycle (the assessment service says it too, place by place).
+    by_cycle = [e for e in events if e.type == "navcycle.expert.reassigned" and "experts" in e.data]
+    assert [e.data["replaced"] for e in by_cycle] == [[slow]]
