@@ -59,7 +59,7 @@ def test_results_merge_by_benchmark(tmp_path: Path) -> None:
 def test_play_updates_fall_into_the_years_phases() -> None:
     assert [
         update_phase(f"sim/b1/{k}")
-        for k in ("plan-1", "return-1", "approve-city", "report", "score-0-0", "score-1-0")
+        for k in ("plan-1", "return-1", "approve-city", "report", "score-0-e1", "score-1-e1")
     ] == [1, 1, 1, 2, 3, 4]
     assert update_phase("sim/b1/rectification-1") == 4
     assert Shape().activities == 0
