@@ -311,7 +311,7 @@ async def _floor_updates(
 
     async def one(base: str, phase: int, first: bool) -> None:
         wid = cycle_id(PROGRAM, YEAR, base)
-        handle = client.get_workflow_handle_for(BareCycle.run, f"bench-floor/{base}")
+        handle = client.get_workflow_handle(f"bench-floor/{base}")
         if first:
             for _ in range(queries[wid]):
                 await handle.query(BareCycle.updates)
