@@ -239,7 +239,8 @@ class People:
 
     async def score(self, base: str, value: float, *, veto: bool = False, round_: int = 0) -> None:
         """Each expert assigned to the review (as many as the rubric needs) gives ``value`` to
-        every indicator, and with ``veto`` the rubric's first veto."""
+        every indicator, and with ``veto`` the rubric's first veto. An expert whose place went
+        to the next on the roster meanwhile (``not_assigned``) leaves it to the newcomer."""
         rubric = self.rules.rubric
         vetoes = [rubric.vetoes[0]] if veto and rubric.vetoes else []
         scored: set[str] = set()
