@@ -391,6 +391,24 @@ async def plan_review_refusal(handle: WorkflowHandle[Any, Any], req: ReviewPlan)
     return info.value.cause
 
 
+async def henan_under_review(
+    stack: Stack, rules: ProgramRules, base: str
+) -> tuple[WorkflowHandle[Any, Any], WorkflowHandle[Any, Any], int]:
+    """A Henan year of one base that filed its plan (备案: accepted when filed) and its report,
+    an hour past the self-evaluation deadline: its review is open. The program year, the cycle
+    and the year."""
+    await register(stack, rules, [base])
+    year = await this_year(stack)
+    program_year = await launch(stack, rules, year, expected=1)
+    handle = cycles(stack, rules, year, [base])[base]
+    await driver.file_plan(stack, handle, b"%PDF-1.4 henan plan")
+    assert (await driver.state(handle)).stage == Stage.IMPLEMENTING
+    await driver.file_self_evaluation(stack, handle)
+    due = (await driver.state(handle)).deadlines["self_evaluation"]
+    await stack.env.sleep(due - await stack.env.get_current_time() + timedelta(hours=1))
+    return program_year, handle, year
+
+
 async def test_a_silent_expert_does_not_hold_back_the_henan_year_and_designation_follows(
     dated_stack: Stack,
 ) -> None:
@@ -399,15 +417,7 @@ async def test_a_silent_expert_does_not_hold_back_the_henan_year_and_designation
     designated base files its new plan within a month of the approval (验收)."""
     stack = dated_stack
     rules = preset("henan-nav-base", "hn-silent")
-    await register(stack, rules, ["hn-quiet"])
-    year = await this_year(stack)
-    program_year = await launch(stack, rules, year, expected=1)
-    handle = cycles(stack, rules, year, ["hn-quiet"])["hn-quiet"]
-    await driver.file_plan(stack, handle, b"%PDF-1.4 henan plan")
-    assert (await driver.state(handle)).stage == Stage.IMPLEMENTING  # 备案: accepted when filed
-    await driver.file_self_evaluation(stack, handle)
-    due = (await driver.state(handle)).deadlines["self_evaluation"]
-    await stack.env.sleep(due - await stack.env.get_current_time() + timedelta(hours=1))
+    program_year, handle, year = await henan_under_review(stack, rules, "hn-quiet")
     experts = (await driver.state(handle)).experts
     for expert in experts[:-1]:
         await driver.score(handle, expert, driver.scores(rules, 90))
@@ -484,14 +494,7 @@ async def test_the_simulators_experts_follow_a_place_given_away_while_they_were_
     newcomer scores: the review is graded, not left waiting."""
     stack = dated_stack
     rules = preset("henan-nav-base", "hn-slow")
-    await register(stack, rules, ["hn-slow"])
-    year = await this_year(stack)
-    await launch(stack, rules, year, expected=1)
-    handle = cycles(stack, rules, year, ["hn-slow"])["hn-slow"]
-    await driver.file_plan(stack, handle, b"%PDF-1.4 henan plan")
-    await driver.file_self_evaluation(stack, handle)
-    due = (await driver.state(handle)).deadlines["self_evaluation"]
-    await stack.env.sleep(due - await stack.env.get_current_time() + timedelta(hours=1))
+    _, handle, year = await henan_under_review(stack, rules, "hn-slow")
     first = (await driver.state(handle)).experts
     slow = first[rules.rubric.experts_required - 1]
 
