@@ -352,18 +352,18 @@ async def run(
         say(NAME, f"navcycle: a program year of {bases} bases on the dev server, cache {cache:,}")
         nav, shapes, queries = await navcycle_side(env, nats_url, root, bases, scale, seed, cache)
         if partial is not None:
-            _keep_side(partial, nav, shapes, queries)
+            keep_side(partial, nav, shapes, queries)
         names = [f"y{n:05d}" for n in range(bases)]
         say(NAME, f"floor: {bases + 1} bare workflows with the same counts")
         floor = await floor_side(env, shapes, queries, names, cache)
     return _outcome(bases, nav, floor, shapes, cache)
 
 
-def _keep_side(
+def keep_side(
     path: Path, side: SideResult, shapes: dict[str, CycleShape], queries: Counter[str]
 ) -> None:
     """navcycle's side, with what the floor needs (every history's shape and the queries the
-    play asked), so the floor can run later: ``--floor-from`` the file."""
+    play asked), so the floor can run later: ``--floor-from`` the file (:func:`read_side`)."""
     doc = _side_json(side)
     doc["floor_input"] = {
         "shapes": {
@@ -380,20 +380,26 @@ def _keep_side(
 async def floor_from(partial: Path, cache: int = WORKER_CACHED_WORKFLOWS) -> Outcome:
     """The floor alone, on a fresh dev server, for a navcycle side kept by an earlier run (a run
     cut off during its floor); the outcome compares the two as one run would."""
-    doc = json.loads(await asyncio.to_thread(partial.read_text))
-    given = doc.pop("floor_input")
-    shapes: dict[str, CycleShape] = {}
-    for wid, raw in given["shapes"].items():
-        phases, events, size = raw.pop("phases"), raw.pop("events"), raw.pop("bytes")
-        shapes[wid] = CycleShape(Shape(**raw), phases, events, size)
-    queries = Counter(given["queries"])
-    nav = SideResult(doc.pop("wall_s"), doc.pop("busy_s"), doc.pop("cpu_s"), doc)
+    nav, shapes, queries = read_side(await asyncio.to_thread(partial.read_text))
     bases = len(shapes) - 1
     names = [f"y{n:05d}" for n in range(bases)]
     async with year_engines("navcycle-bench-floor-") as (_, _, env):
         say(NAME, f"floor: {bases + 1} bare workflows with the counts kept in {partial}")
         floor = await floor_side(env, shapes, queries, names, cache)
     return _outcome(bases, nav, floor, shapes, cache)
+
+
+def read_side(text: str) -> tuple[SideResult, dict[str, CycleShape], Counter[str]]:
+    """navcycle's side as :func:`keep_side` wrote it: its figures, every history's shape and
+    the play's queries."""
+    doc = json.loads(text)
+    given = doc.pop("floor_input")
+    shapes: dict[str, CycleShape] = {}
+    for wid, raw in given["shapes"].items():
+        phases, events, size = raw.pop("phases"), raw.pop("events"), raw.pop("bytes")
+        shapes[wid] = CycleShape(Shape(**raw), phases, events, size)
+    nav = SideResult(doc.pop("wall_s"), doc.pop("busy_s"), doc.pop("cpu_s"), doc)
+    return nav, shapes, Counter(given["queries"])
 
 
 def _side_json(side: SideResult) -> dict[str, Any]:

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import json
 import math
+from collections import Counter
 from pathlib import Path
 
 import pytest
 
 from bench.floor_models import Shape
-from bench.history_shapes import update_phase
+from bench.history_shapes import CycleShape, update_phase
 from bench.report import Goal, Outcome, Row, table, write_results
 from bench.stats import percentile, summary_ms
+from bench.year import SideResult, keep_side, read_side
 
 
 def test_percentile_is_a_value_that_was_observed() -> None:
@@ -63,3 +65,22 @@ def test_play_updates_fall_into_the_years_phases() -> None:
     ] == [1, 1, 1, 2, 3, 4]
     assert update_phase("sim/b1/rectification-1") == 4
     assert Shape().activities == 0
+
+
+def test_a_kept_navcycle_side_reads_back_for_a_later_floor(tmp_path: Path) -> None:
+    side = SideResult(702.3, 226.2, 492.0, {"summary": {"bases": 2}, "queries": 7})
+    shapes = {
+        "cycle/p/2026/y00000": CycleShape(
+            Shape(activities=9, updates=5), [0, 1, 1, 2, 3], 156, 27_900
+        ),
+        "cycle/p/2026/y00001": CycleShape(Shape(timers_fired=2), [], 39, 6_100),
+        "program-year/p/2026": CycleShape(Shape(signals_in=2), [], 84),
+    }
+    queries = Counter({"state": 40, "deadline": 3})
+    path = tmp_path / "year_2_navcycle.partial.json"
+    keep_side(path, side, shapes, queries)
+    nav, shapes_back, queries_back = read_side(path.read_text())
+    assert (nav.wall_s, nav.busy_s, nav.cpu_s) == (702.3, 226.2, 492.0)
+    assert nav.detail == {"summary": {"bases": 2}, "queries": 7}
+    assert shapes_back == shapes
+    assert queries_back == queries

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import io
 import struct
-import time
 import zipfile
 
 import pytest
@@ -35,13 +34,17 @@ def test_ordinary_archives_and_documents_pass() -> None:
     assert checked_type(plain) == ZIP
 
 
-def test_too_many_entries_is_refused_from_the_end_record_before_listing() -> None:
+def test_too_many_entries_is_refused_from_the_end_record_before_listing(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     bomb = _many(200_000)
-    start = time.perf_counter()
+
+    def listed(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the directory was listed")
+
+    monkeypatch.setattr(zipfile, "ZipFile", listed)  # from here on, listing fails the test
     refusal = zip_refusal(bomb)
-    took = time.perf_counter() - start
     assert refusal is not None and refusal.reason == "too_many_entries"
-    assert took < 0.1, f"{took:.3f} s: the directory was listed"
     with pytest.raises(ApiError) as refused:
         checked_type(bomb)
     assert (refused.value.status, refused.value.code) == (422, "unsafe_archive")
